@@ -1,0 +1,34 @@
+/**
+ * Typed errors. Each names the thing at fault so the CLI can print one clear line
+ * instead of a stack trace.
+ */
+export class TinymlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The .tflite file is truncated, corrupt or inconsistent. `where` locates the problem. */
+export class ModelFormatError extends TinymlError {
+  constructor(readonly where: string, detail: string) {
+    super(`invalid model: ${where}: ${detail}`);
+  }
+}
+
+/** An operator (or operator version / dtype combination) we do not implement. */
+export class UnsupportedOpError extends TinymlError {
+  constructor(readonly op: string, readonly nodeIndex: number, detail = '') {
+    super(`unsupported op ${op} at node ${nodeIndex}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** The model needs more SRAM or Flash than the board has. */
+export class DoesNotFitError extends TinymlError {
+  constructor(readonly resource: 'SRAM' | 'Flash', readonly needBytes: number, readonly haveBytes: number, detail = '') {
+    super(`${resource} does not fit: needs ${needBytes} bytes, board has ${haveBytes} (short by ${needBytes - haveBytes} bytes)${detail ? `; ${detail}` : ''}`);
+  }
+}
+
+/** Bad user input other than the model (input files, options). */
+export class InputError extends TinymlError {}

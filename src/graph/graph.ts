@@ -1,0 +1,76 @@
+import type { DType } from './dtype.js';
+import { DTYPE_BYTES } from './dtype.js';
+import type { OpName, OpOptionsMap } from './options.js';
+
+export type TensorId = number;
+
+/**
+ * Affine quantisation: real = scale * (q - zeroPoint). Per-tensor when scale has one entry,
+ * per-channel along `axis` otherwise (TFLite uses axis 0 for conv filters, 3 for depthwise).
+ */
+export interface QuantParams {
+  scale: number[];
+  zeroPoint: number[];
+  axis: number;
+}
+
+export interface Tensor {
+  id: TensorId;
+  name: string;
+  shape: number[];
+  dtype: DType;
+  quant: QuantParams | null;
+  /** Constant contents: a view into the model file's bytes (never copied). Null for activations. */
+  data: Uint8Array | null;
+}
+
+export interface Node<K extends OpName = OpName> {
+  /** Position in the model's operator list. */
+  index: number;
+  op: K;
+  /** TFLite op version from the operator code table. */
+  version: number;
+  /** Tensor ids; -1 marks an omitted optional input (e.g. no bias). */
+  inputs: TensorId[];
+  outputs: TensorId[];
+  options: OpOptionsMap[K];
+}
+
+/** Any node, with `options` narrowed by `op` when switched on. */
+export type AnyNode = { [K in OpName]: Node<K> }[OpName];
+
+export interface Graph {
+  name: string;
+  tensors: Tensor[];
+  /** Nodes in the model's execution order (TFLite stores them topologically sorted). */
+  nodes: AnyNode[];
+  inputs: TensorId[];
+  outputs: TensorId[];
+  /** Free text the model carries (TFLite `description`). */
+  description: string;
+}
+
+export function numElements(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function tensorBytes(t: Tensor): number {
+  return numElements(t.shape) * DTYPE_BYTES[t.dtype];
+}
+
+export function isConstant(t: Tensor): boolean {
+  return t.data !== null;
+}
+
+/** Tensors that need arena memory: produced by a node or fed as a graph input. */
+export function activationIds(g: Graph): TensorId[] {
+  const ids = new Set<TensorId>(g.inputs);
+  for (const n of g.nodes) for (const o of n.outputs) ids.add(o);
+  return [...ids].filter((id) => g.tensors[id].data === null).sort((a, b) => a - b);
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}

@@ -1,0 +1,104 @@
+/** Typed operator options, one interface per TFLite builtin-options table we use. */
+export type Padding = 'SAME' | 'VALID';
+export type Activation = 'NONE' | 'RELU' | 'RELU_N1_TO_1' | 'RELU6' | 'TANH' | 'SIGN_BIT';
+
+export interface Conv2DOptions {
+  padding: Padding;
+  strideW: number;
+  strideH: number;
+  dilationW: number;
+  dilationH: number;
+  activation: Activation;
+}
+export interface DepthwiseConv2DOptions extends Conv2DOptions {
+  depthMultiplier: number;
+}
+export interface FullyConnectedOptions {
+  activation: Activation;
+  keepNumDims: boolean;
+}
+export interface Pool2DOptions {
+  padding: Padding;
+  strideW: number;
+  strideH: number;
+  filterW: number;
+  filterH: number;
+  activation: Activation;
+}
+/** ADD, SUB, MUL. */
+export interface ElementwiseOptions {
+  activation: Activation;
+}
+export interface ConcatenationOptions {
+  axis: number;
+  activation: Activation;
+}
+export interface ReshapeOptions {
+  /** From the options table; the optional second input (a shape tensor) wins when present. */
+  newShape: number[] | null;
+}
+export interface SqueezeOptions {
+  squeezeDims: number[];
+}
+export interface SoftmaxOptions {
+  beta: number;
+}
+export interface ReducerOptions {
+  keepDims: boolean;
+}
+export interface StridedSliceOptions {
+  beginMask: number;
+  endMask: number;
+  ellipsisMask: number;
+  newAxisMask: number;
+  shrinkAxisMask: number;
+  offset: boolean;
+}
+export interface ResizeNearestNeighborOptions {
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface NoOptions {}
+
+export interface OpOptionsMap {
+  CONV_2D: Conv2DOptions;
+  DEPTHWISE_CONV_2D: DepthwiseConv2DOptions;
+  FULLY_CONNECTED: FullyConnectedOptions;
+  ADD: ElementwiseOptions;
+  SUB: ElementwiseOptions;
+  MUL: ElementwiseOptions;
+  AVERAGE_POOL_2D: Pool2DOptions;
+  MAX_POOL_2D: Pool2DOptions;
+  MEAN: ReducerOptions;
+  RESHAPE: ReshapeOptions;
+  SQUEEZE: SqueezeOptions;
+  SOFTMAX: SoftmaxOptions;
+  LOG_SOFTMAX: NoOptions;
+  LOGISTIC: NoOptions;
+  TANH: NoOptions;
+  RELU: NoOptions;
+  RELU6: NoOptions;
+  HARD_SWISH: NoOptions;
+  QUANTIZE: NoOptions;
+  DEQUANTIZE: NoOptions;
+  PAD: NoOptions;
+  PADV2: NoOptions;
+  TRANSPOSE: NoOptions;
+  CONCATENATION: ConcatenationOptions;
+  RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborOptions;
+  STRIDED_SLICE: StridedSliceOptions;
+}
+
+export type OpName = keyof OpOptionsMap;
+
+export const OP_NAMES: readonly OpName[] = [
+  'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D',
+  'MEAN', 'RESHAPE', 'SQUEEZE', 'SOFTMAX', 'LOG_SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'HARD_SWISH',
+  'QUANTIZE', 'DEQUANTIZE', 'PAD', 'PADV2', 'TRANSPOSE', 'CONCATENATION', 'RESIZE_NEAREST_NEIGHBOR',
+  'STRIDED_SLICE',
+];
+
+export function isOpName(name: string): name is OpName {
+  return (OP_NAMES as readonly string[]).includes(name);
+}

@@ -1,0 +1,3 @@
+import { notYet } from './stub.js';
+
+export const padv2 = notYet('PADV2');

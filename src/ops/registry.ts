@@ -1,0 +1,75 @@
+import type { OpName } from '../graph/options.js';
+import type { AnyNode, Graph } from '../graph/graph.js';
+import { UnsupportedOpError } from '../errors.js';
+import type { OpDef } from './op.js';
+
+import { add } from './add.js';
+import { averagePool2d } from './average_pool2d.js';
+import { concatenation } from './concatenation.js';
+import { conv2d } from './conv2d.js';
+import { depthwiseConv2d } from './depthwise_conv2d.js';
+import { dequantize } from './dequantize.js';
+import { fullyConnected } from './fully_connected.js';
+import { hardSwish } from './hard_swish.js';
+import { logSoftmax } from './log_softmax.js';
+import { logistic } from './logistic.js';
+import { maxPool2d } from './max_pool2d.js';
+import { mean } from './mean.js';
+import { mul } from './mul.js';
+import { pad } from './pad.js';
+import { padv2 } from './padv2.js';
+import { quantize } from './quantize.js';
+import { relu } from './relu.js';
+import { relu6 } from './relu6.js';
+import { reshape } from './reshape.js';
+import { resizeNearestNeighbor } from './resize_nearest_neighbor.js';
+import { softmax } from './softmax.js';
+import { squeeze } from './squeeze.js';
+import { stridedSlice } from './strided_slice.js';
+import { sub } from './sub.js';
+import { tanh } from './tanh.js';
+import { transpose } from './transpose.js';
+
+/** The one table of operators: TFLite builtin name -> its definition. */
+export const OPS: { [K in OpName]: OpDef<K> } = {
+  ADD: add,
+  AVERAGE_POOL_2D: averagePool2d,
+  CONCATENATION: concatenation,
+  CONV_2D: conv2d,
+  DEPTHWISE_CONV_2D: depthwiseConv2d,
+  DEQUANTIZE: dequantize,
+  FULLY_CONNECTED: fullyConnected,
+  HARD_SWISH: hardSwish,
+  LOGISTIC: logistic,
+  LOG_SOFTMAX: logSoftmax,
+  MAX_POOL_2D: maxPool2d,
+  MEAN: mean,
+  MUL: mul,
+  PAD: pad,
+  PADV2: padv2,
+  QUANTIZE: quantize,
+  RELU6: relu6,
+  RELU: relu,
+  RESHAPE: reshape,
+  RESIZE_NEAREST_NEIGHBOR: resizeNearestNeighbor,
+  SOFTMAX: softmax,
+  SQUEEZE: squeeze,
+  STRIDED_SLICE: stridedSlice,
+  SUB: sub,
+  TANH: tanh,
+  TRANSPOSE: transpose,
+};
+
+export function opDef<K extends OpName>(name: K): OpDef<K> {
+  return OPS[name];
+}
+
+/** Refuse, before anything runs, any node whose op version is newer than what we implement. */
+export function checkSupported(g: Graph): void {
+  for (const n of g.nodes as AnyNode[]) {
+    const def = OPS[n.op] as OpDef;
+    if (n.version > def.maxVersion) {
+      throw new UnsupportedOpError(n.op, n.index, `op version ${n.version} (we implement up to ${def.maxVersion})`);
+    }
+  }
+}

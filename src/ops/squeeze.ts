@@ -1,0 +1,3 @@
+import { notYet } from './stub.js';
+
+export const squeeze = notYet('SQUEEZE');

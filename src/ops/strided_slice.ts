@@ -1,0 +1,3 @@
+import { notYet } from './stub.js';
+
+export const stridedSlice = notYet('STRIDED_SLICE');

@@ -1,0 +1,3 @@
+import { notYet } from './stub.js';
+
+export const transpose = notYet('TRANSPOSE');

@@ -1,0 +1,53 @@
+import type { Graph, TensorId } from '../graph/graph.js';
+import { activationIds, tensorBytes } from '../graph/graph.js';
+
+/** A buffer that needs arena memory from step `first` to step `last` inclusive. */
+export interface BufferRequest {
+  /** Tensor id, or a negative id for a node's scratch buffer (-(step + 1)). */
+  id: number;
+  bytes: number;
+  first: number;
+  last: number;
+  label: string;
+}
+
+export function scratchId(step: number): number {
+  return -(step + 1);
+}
+
+/**
+ * Lifetimes over an execution order (`order[step]` = node index). Graph inputs are live from step 0,
+ * graph outputs to the last step, so callers can write inputs before and read outputs after `invoke`.
+ */
+export function tensorLifetimes(g: Graph, order: readonly number[], scratch: (nodeIndex: number) => number = () => 0): BufferRequest[] {
+  const nSteps = order.length;
+  const first = new Map<TensorId, number>();
+  const last = new Map<TensorId, number>();
+  for (const id of g.inputs) first.set(id, 0);
+  order.forEach((nodeIndex, step) => {
+    const node = g.nodes[nodeIndex];
+    for (const id of node.inputs) if (id >= 0) last.set(id, step);
+    for (const id of node.outputs) {
+      if (!first.has(id)) first.set(id, step);
+      if (!last.has(id) || last.get(id)! < step) last.set(id, step);
+    }
+  });
+  for (const id of g.outputs) last.set(id, Math.max(nSteps - 1, 0));
+  const requests: BufferRequest[] = [];
+  for (const id of activationIds(g)) {
+    const t = g.tensors[id];
+    requests.push({ id, bytes: tensorBytes(t), first: first.get(id) ?? 0, last: last.get(id) ?? first.get(id) ?? 0, label: t.name });
+  }
+  order.forEach((nodeIndex, step) => {
+    const bytes = scratch(nodeIndex);
+    if (bytes > 0) requests.push({ id: scratchId(step), bytes, first: step, last: step, label: `scratch of node ${nodeIndex}` });
+  });
+  return requests;
+}
+
+/** Bytes live at each step: the lower bound no packing can beat is the maximum of this. */
+export function liveBytesPerStep(requests: readonly BufferRequest[], nSteps: number): number[] {
+  const live = new Array<number>(Math.max(nSteps, 1)).fill(0);
+  for (const r of requests) for (let s = r.first; s <= r.last; s++) live[s] += r.bytes;
+  return live;
+}

@@ -1,0 +1,53 @@
+import type { Graph, TensorId } from '../graph/graph.js';
+import { numElements, tensorBytes } from '../graph/graph.js';
+import type { TensorViews } from '../ops/op.js';
+import type { MemoryPlan } from '../plan/memory_plan.js';
+
+type ViewCtor = Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor;
+
+/**
+ * Views onto the arena (activations, at the plan's offsets) and onto the model file (constants, in place).
+ * A constant whose bytes are not aligned for its element type is copied once, here, never per invoke.
+ */
+export class ArenaViews implements TensorViews {
+  private cache = new Map<string, ArrayBufferView>();
+  /** Bytes of constants that had to be copied because of misalignment (reported, normally 0). */
+  copiedConstantBytes = 0;
+
+  constructor(private readonly g: Graph, private readonly plan: MemoryPlan, readonly arena: ArrayBuffer) {}
+
+  private view<T extends ArrayBufferView>(id: TensorId, Ctor: ViewCtor, kind: string): T {
+    const key = `${kind}:${id}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit as T;
+    const t = this.g.tensors[id];
+    if (!t) throw new Error(`no tensor ${id}`);
+    const bpe = Ctor.BYTES_PER_ELEMENT;
+    const byteLen = kind === 'bytes' ? tensorBytes(t) : numElements(t.shape) * bpe;
+    let v: ArrayBufferView;
+    if (t.data) {
+      const d = t.data;
+      if (d.byteOffset % bpe === 0) {
+        v = new Ctor(d.buffer as ArrayBuffer, d.byteOffset, Math.floor(Math.min(byteLen, d.byteLength) / bpe));
+      } else {
+        const copy = new Uint8Array(d.byteLength);
+        copy.set(d);
+        this.copiedConstantBytes += d.byteLength;
+        v = new Ctor(copy.buffer, 0, Math.floor(Math.min(byteLen, d.byteLength) / bpe));
+      }
+    } else {
+      const p = this.plan.placements.get(id);
+      if (!p) throw new Error(`tensor ${id} (${t.name}) has no place in the memory plan`);
+      v = new Ctor(this.arena, p.offset, byteLen / bpe);
+    }
+    this.cache.set(key, v);
+    return v as T;
+  }
+
+  int8(id: TensorId): Int8Array { return this.view(id, Int8Array, 'i8'); }
+  uint8(id: TensorId): Uint8Array { return this.view(id, Uint8Array, 'u8'); }
+  int16(id: TensorId): Int16Array { return this.view(id, Int16Array, 'i16'); }
+  int32(id: TensorId): Int32Array { return this.view(id, Int32Array, 'i32'); }
+  float32(id: TensorId): Float32Array { return this.view(id, Float32Array, 'f32'); }
+  bytes(id: TensorId): Uint8Array { return this.view(id, Uint8Array, 'bytes'); }
+}
