@@ -1,3 +1,76 @@
-import { notYet } from './stub.js';
+/**
+ * AVERAGE_POOL_2D: the mean of each window over the taps inside the input (padding is not counted).
+ * int8 follows TFLite's reference: the raw values are summed and divided with rounding half away
+ * from zero in integer arithmetic (input and output share quantisation), then clamped by the fused
+ * activation. float32 divides the float sum by the tap count.
+ */
+import type { Graph, Node } from '../graph/graph.js';
+import type { Kernel, OpDef, TensorViews } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import type { Window2D } from './conv_util.js';
+import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, window2d } from './conv_util.js';
 
-export const averagePool2d = notYet('AVERAGE_POOL_2D');
+function geometry(node: Node<'AVERAGE_POOL_2D'>, g: Graph): Window2D {
+  const input = inputTensor(node, g, 0);
+  expectRank(node, input, 4, 'input');
+  const o = node.options;
+  return window2d(input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+}
+
+function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews, win: Window2D, int8: boolean): Kernel {
+  const input = inputTensor(node, g, 0);
+  const output = outputTensor(node, g);
+  const [actMin, actMax] = activationBounds(node, node.options.activation, output);
+  const { inW, inC: C } = win;
+  const x = int8 ? views.int8(input.id) : views.float32(input.id);
+  const y = int8 ? views.int8(output.id) : views.float32(output.id);
+  const acc = new Float64Array(C);
+  const each = (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number): void => {
+    acc.fill(0);
+    for (let iy = y0; iy < y1; iy++) {
+      for (let ix = x0; ix < x1; ix++) {
+        const s = ((rowBase + iy) * inW + ix) * C;
+        for (let c = 0; c < C; c++) acc[c] += x[s + c];
+      }
+    }
+    const count = (y1 - y0) * (x1 - x0);
+    const half = Math.trunc(count / 2);
+    for (let c = 0; c < C; c++) {
+      let v: number;
+      if (int8) {
+        const a = acc[c];
+        // C integer division truncates toward zero; the +-half makes it round half away from zero.
+        v = a > 0 ? Math.trunc((a + half) / count) : Math.trunc((a - half) / count);
+      } else {
+        v = Math.fround(acc[c]) / count;
+      }
+      y[o * C + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+    }
+  };
+  return () => forEachWindow(win, each);
+}
+
+export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
+  name: 'AVERAGE_POOL_2D',
+  // v1 float, v2 int8; v3 (int16) is refused.
+  maxVersion: 2,
+
+  inferShapes(node, g) {
+    const w = geometry(node, g);
+    return [[w.batches, w.outH, w.outW, w.inC]];
+  },
+
+  prepare(node, g, views) {
+    const win = geometry(node, g);
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    checkPoolOutput(node, output, win);
+    const kind = kernelKind(node, input, output);
+    return prepareAvg(node, g, views, win, kind === 'int8');
+  },
+
+  macs(node, g) {
+    const w = geometry(node, g);
+    return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
+  },
+};

@@ -1,3 +1,258 @@
-import { notYet } from './stub.js';
+/**
+ * DEPTHWISE_CONV_2D: NHWC input, filter [1, kH, kW, inC * depthMultiplier], output channel
+ * oc = c * depthMultiplier + m reads input channel c. Semantics of TFLite's reference
+ * DepthwiseConvPerChannel (int8) and DepthwiseConv (float32). Interior pixels (every tap inside the
+ * input) run a tight loop over precomputed tap offsets with the input offset folded into the bias;
+ * border pixels skip the taps that fall outside, as the reference does.
+ */
+import type { Graph, Node } from '../graph/graph.js';
+import { ModelFormatError } from '../errors.js';
+import type { Kernel, OpDef, TensorViews } from './op.js';
+import { inputTensor, optionalInput, outputTensor } from './op.js';
+import type { Window2D } from './conv_util.js';
+import {
+  activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, requireSymmetricWeights,
+  where, window2d, zeroPointOf,
+} from './conv_util.js';
+import { requant, splitRequant } from './gemm.js';
 
-export const depthwiseConv2d = notYet('DEPTHWISE_CONV_2D');
+interface DwGeometry {
+  win: Window2D;
+  cout: number;
+  depthMultiplier: number;
+}
+
+function geometry(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): DwGeometry {
+  const input = inputTensor(node, g, 0);
+  const filter = inputTensor(node, g, 1);
+  expectRank(node, input, 4, 'input');
+  expectRank(node, filter, 4, 'filter');
+  const [one, kH, kW, cout] = filter.shape;
+  const inC = input.shape[3];
+  if (one !== 1) throw new ModelFormatError(where(node), `filter shape [${filter.shape.join(',')}] must start with 1`);
+  // The channel counts decide the multiplier; some converters leave the option at 0.
+  if (inC <= 0 || cout % inC !== 0) {
+    throw new ModelFormatError(where(node), `${cout} output channels are not a multiple of ${inC} input channels`);
+  }
+  const o = node.options;
+  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  return { win, cout, depthMultiplier: cout / inC };
+}
+
+/** x offsets of each tap relative to the window's top-left input pixel (interior windows only). */
+function tapOffsets(win: Window2D): Int32Array {
+  const t = new Int32Array(win.kH * win.kW);
+  for (let ky = 0; ky < win.kH; ky++) {
+    for (let kx = 0; kx < win.kW; kx++) t[ky * win.kW + kx] = (ky * win.dilH * win.inW + kx * win.dilW) * win.inC;
+  }
+  return t;
+}
+
+function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+  const input = inputTensor(node, g, 0);
+  const filter = inputTensor(node, g, 1);
+  const biasT = optionalInput(node, g, 2);
+  const output = outputTensor(node, g);
+  requireSymmetricWeights(node, filter);
+  const { win, cout, depthMultiplier: M } = geo;
+  const { batches, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const nTaps = kH * kW;
+  const inOff = -zeroPointOf(input);
+  const w = views.int8(filter.id);
+  const { multiplier, shift } = channelMultipliers(node, input, filter, output, cout);
+  const [actMin, actMax] = activationBounds(node, node.options.activation, output);
+  const bias = biasInt32(node, biasT, biasT ? views.int32(biasT.id) : null, cout);
+  // Interior windows: sum((x + off) * w) = sum(x * w) + off * (sum of the channel's taps).
+  const folded = new Int32Array(cout);
+  for (let oc = 0; oc < cout; oc++) {
+    let s = 0;
+    for (let t = 0; t < nTaps; t++) s += w[t * cout + oc];
+    folded[oc] = bias[oc] + inOff * s;
+  }
+  const rq = splitRequant({ bias: folded, multiplier, shift, outZp: zeroPointOf(output), actMin, actMax });
+  const { m, left, right, outZp, lo, hi } = rq;
+  const taps = tapOffsets(win);
+  const [rowLo, rowHi] = interiorRange(outH, inH, kH, strideH, dilH, padTop);
+  const [colLo, colHi] = interiorRange(outW, inW, kW, strideW, dilW, padLeft);
+  const x = views.int8(input.id);
+  const y = views.int8(output.id);
+  const dx = dilW * inC;
+  const dy = dilH * inW * inC;
+
+  /**
+   * 3x3 interior columns [ox0, ox1) of row (b, oy): output channel by output channel, so the nine
+   * weights and the requantisation parameters stay in registers while the window slides along the row;
+   * at stride 1 each step loads only the three new input values.
+   */
+  const interior3x3 = (b: number, oy: number, ox0: number, ox1: number): void => {
+    const rowX = ((b * inH + oy * strideH - padTop) * inW - padLeft) * inC;
+    const rowY = ((b * outH + oy) * outW) * cout;
+    const sx = strideW * inC;
+    const slide = strideW === 1 && dilW === 1;
+    for (let c = 0; c < cout; c++) {
+      const xc = M === 1 ? c : (c / M) | 0;
+      const w0 = w[c], w1 = w[cout + c], w2 = w[2 * cout + c];
+      const w3 = w[3 * cout + c], w4 = w[4 * cout + c], w5 = w[5 * cout + c];
+      const w6 = w[6 * cout + c], w7 = w[7 * cout + c], w8 = w[8 * cout + c];
+      const base = folded[c], mc = m[c], lc = left[c], rc = right[c];
+      let r0 = rowX + ox0 * sx + xc;
+      let o = rowY + ox0 * cout + c;
+      if (slide) {
+        // Columns a (left), b (middle) of the window carried over; column n loaded fresh.
+        let a0 = x[r0], a1 = x[r0 + dy], a2 = x[r0 + 2 * dy];
+        let b0 = x[r0 + dx], b1 = x[r0 + dx + dy], b2 = x[r0 + dx + 2 * dy];
+        for (let ox = ox0; ox < ox1; ox++) {
+          const rn = r0 + 2 * dx;
+          const n0 = x[rn], n1 = x[rn + dy], n2 = x[rn + 2 * dy];
+          const acc = base + a0 * w0 + b0 * w1 + n0 * w2 + a1 * w3 + b1 * w4 + n1 * w5 + a2 * w6 + b2 * w7 + n2 * w8;
+          y[o] = requant(acc, mc, lc, rc, outZp, lo, hi);
+          a0 = b0; a1 = b1; a2 = b2;
+          b0 = n0; b1 = n1; b2 = n2;
+          r0 += dx;
+          o += cout;
+        }
+        continue;
+      }
+      for (let ox = ox0; ox < ox1; ox++) {
+        const r1 = r0 + dy, r2 = r1 + dy;
+        const acc = base
+          + x[r0] * w0 + x[r0 + dx] * w1 + x[r0 + 2 * dx] * w2
+          + x[r1] * w3 + x[r1 + dx] * w4 + x[r1 + 2 * dx] * w5
+          + x[r2] * w6 + x[r2 + dx] * w7 + x[r2 + 2 * dx] * w8;
+        y[o] = requant(acc, mc, lc, rc, outZp, lo, hi);
+        r0 += sx;
+        o += cout;
+      }
+    }
+  };
+
+  /** Any window size and multiplier, interior columns [ox0, ox1): every tap inside the input. */
+  const interiorAny = (b: number, oy: number, ox0: number, ox1: number): void => {
+    for (let ox = ox0; ox < ox1; ox++) {
+      const xb = ((b * inH + oy * strideH - padTop) * inW + ox * strideW - padLeft) * inC;
+      const o = ((b * outH + oy) * outW + ox) * cout;
+      for (let oc = 0; oc < cout; oc++) {
+        const xc = xb + ((oc / M) | 0);
+        let acc = folded[oc];
+        for (let t = 0; t < nTaps; t++) acc += x[xc + taps[t]] * w[t * cout + oc];
+        y[o + oc] = requant(acc, m[oc], left[oc], right[oc], outZp, lo, hi);
+      }
+    }
+  };
+  const interior = kH === 3 && kW === 3 ? interior3x3 : interiorAny;
+
+  /**
+   * Windows that overhang the input: the taps inside are listed once per pixel (x and w offsets),
+   * the ones outside are skipped, as the reference does.
+   */
+  const tapX = new Int32Array(nTaps);
+  const tapW = new Int32Array(nTaps);
+  const border = (b: number, oy: number, ox0: number, ox1: number): void => {
+    const iy0 = oy * strideH - padTop;
+    for (let ox = ox0; ox < ox1; ox++) {
+      const ix0 = ox * strideW - padLeft;
+      let n = 0;
+      for (let ky = 0; ky < kH; ky++) {
+        const iy = iy0 + ky * dilH;
+        if (iy < 0 || iy >= inH) continue;
+        for (let kx = 0; kx < kW; kx++) {
+          const ix = ix0 + kx * dilW;
+          if (ix < 0 || ix >= inW) continue;
+          tapX[n] = ((b * inH + iy) * inW + ix) * inC;
+          tapW[n] = (ky * kW + kx) * cout;
+          n++;
+        }
+      }
+      const o = ((b * outH + oy) * outW + ox) * cout;
+      for (let oc = 0; oc < cout; oc++) {
+        const c = M === 1 ? oc : (oc / M) | 0;
+        let acc = bias[oc];
+        for (let t = 0; t < n; t++) acc += (x[tapX[t] + c] + inOff) * w[tapW[t] + oc];
+        y[o + oc] = requant(acc, m[oc], left[oc], right[oc], outZp, lo, hi);
+      }
+    }
+  };
+
+  return () => {
+    for (let b = 0; b < batches; b++) {
+      for (let oy = 0; oy < outH; oy++) {
+        if (oy < rowLo || oy >= rowHi || colLo >= colHi) {
+          border(b, oy, 0, outW);
+          continue;
+        }
+        border(b, oy, 0, colLo);
+        interior(b, oy, colLo, colHi);
+        border(b, oy, colHi, outW);
+      }
+    }
+  };
+}
+
+function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+  const input = inputTensor(node, g, 0);
+  const filter = inputTensor(node, g, 1);
+  const biasT = optionalInput(node, g, 2);
+  const output = outputTensor(node, g);
+  const { win, cout, depthMultiplier: M } = geo;
+  const { batches, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const w = views.float32(filter.id);
+  const bias = new Float32Array(cout);
+  if (biasT) bias.set(views.float32(biasT.id).subarray(0, cout));
+  const [actMin, actMax] = activationBounds(node, node.options.activation, output);
+  const x = views.float32(input.id);
+  const y = views.float32(output.id);
+  return () => {
+    for (let b = 0; b < batches; b++) {
+      for (let oy = 0; oy < outH; oy++) {
+        const iy0 = oy * strideH - padTop;
+        for (let ox = 0; ox < outW; ox++) {
+          const ix0 = ox * strideW - padLeft;
+          const o = ((b * outH + oy) * outW + ox) * cout;
+          for (let oc = 0; oc < cout; oc++) {
+            const c = (oc / M) | 0;
+            let acc = 0;
+            for (let ky = 0; ky < kH; ky++) {
+              const iy = iy0 + ky * dilH;
+              if (iy < 0 || iy >= inH) continue;
+              for (let kx = 0; kx < kW; kx++) {
+                const ix = ix0 + kx * dilW;
+                if (ix < 0 || ix >= inW) continue;
+                acc += x[((b * inH + iy) * inW + ix) * inC + c] * w[(ky * kW + kx) * cout + oc];
+              }
+            }
+            const v = acc + bias[oc];
+            y[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
+          }
+        }
+      }
+    }
+  };
+}
+
+export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
+  name: 'DEPTHWISE_CONV_2D',
+  // v1 float, v2 dilation, v3 int8; v4/v6 (hybrid), v5 (int16) and v7 (int4) are refused by dtype.
+  maxVersion: 3,
+
+  inferShapes(node, g) {
+    const { win, cout } = geometry(node, g);
+    return [[win.batches, win.outH, win.outW, cout]];
+  },
+
+  prepare(node, g, views) {
+    const geo = geometry(node, g);
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    const expect = [geo.win.batches, geo.win.outH, geo.win.outW, geo.cout];
+    if (output.shape.length !== 4 || output.shape.some((d, i) => d !== expect[i])) {
+      throw new ModelFormatError(where(node), `output shape [${output.shape.join(',')}], expected [${expect.join(',')}]`);
+    }
+    const kind = kernelKind(node, input, output, inputTensor(node, g, 1));
+    return kind === 'int8' ? prepareInt8(node, g, views, geo) : prepareFloat(node, g, views, geo);
+  },
+
+  macs(node, g) {
+    const { win, cout } = geometry(node, g);
+    return win.batches * win.outH * win.outW * cout * win.kH * win.kW;
+  },
+};

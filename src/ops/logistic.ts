@@ -1,3 +1,93 @@
-import { notYet } from './stub.js';
+/**
+ * LOGISTIC: TFLite Micro's logistic.cc / logistic_common.cc. The int8 kernel is the fixed-point one
+ * (reference_integer_ops::Logistic: input rescaled to Q4.27, gemmlowp logistic, output in Q0.8 on the
+ * fixed output quantisation 1/256, zero point -128), not the LUT of TFLite's optimised kernels.
+ * A function of one int8 value, so prepare tabulates it.
+ */
+import type { OpDef } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import { UnsupportedOpError } from '../errors.js';
+import { frexp, multiplyByQuantizedMultiplier, roundHalfAway, roundingDivideByPOT } from '../quant/fixedpoint.js';
+import { logistic as fixedLogistic } from '../quant/gemmlowp.js';
+import {
+  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+} from './elementwise_common.js';
 
-export const logistic = notYet('LOGISTIC');
+/** The input rescaling of LOGISTIC and TANH: multiplier for Q(integerBits).(31-integerBits), and its radius. */
+export interface SigmoidInputParams {
+  multiplier: number;
+  leftShift: number;
+  /** |input - zero point| at or beyond this saturates the function (CalculateInputRadius). */
+  rangeRadius: number;
+}
+
+/** CalculateInputRadius(integerBits, leftShift, 31) with TFLite's double arithmetic. */
+export function calculateInputRadius(integerBits: number, leftShift: number, totalSignedBits = 31): number {
+  const max = ((2 ** integerBits) - 1) * 2 ** (totalSignedBits - integerBits) / 2 ** leftShift;
+  return Math.floor(max);
+}
+
+/**
+ * Prepare of the int8 LOGISTIC / TANH kernels: input_real_multiplier = scale * 2^(31 - 4), split by
+ * frexp into a Q31 multiplier (not renormalised when it rounds up to 2^31: the C cast to int32 then
+ * yields INT32_MIN on x86, and so do we) and a left shift.
+ */
+export function sigmoidInputParams(inputScale: number, integerBits = 4): SigmoidInputParams {
+  const real = inputScale * 2 ** (31 - integerBits);
+  const { fraction, exponent } = frexp(real);
+  let multiplier = roundHalfAway(fraction * 2147483648);
+  if (multiplier >= 2147483648) multiplier = -2147483648;
+  return { multiplier, leftShift: exponent, rangeRadius: calculateInputRadius(integerBits, exponent) };
+}
+
+export function logisticInt8Table(inScale: number, inZeroPoint: number): Int8Array {
+  const { multiplier, leftShift, rangeRadius } = sigmoidInputParams(inScale);
+  return int8Table((q) => {
+    const x = q - inZeroPoint;
+    if (x <= -rangeRadius) return -128;
+    if (x >= rangeRadius) return 127;
+    const inQ4 = multiplyByQuantizedMultiplier(x, multiplier, leftShift);
+    const outQ0 = fixedLogistic(inQ4, 4);
+    const v = roundingDivideByPOT(outQ0, 23) - 128;
+    return v < -128 ? -128 : v > 127 ? 127 : v;
+  });
+}
+
+export const logistic: OpDef<'LOGISTIC'> = {
+  name: 'LOGISTIC',
+  // v1 float, v2 int8; v3 is int16.
+  maxVersion: 2,
+  inferShapes: sameShapeAsInput,
+  prepare(node, g, views) {
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    checkOutputShape(node, g, input.shape);
+    if (input.dtype === 'int8' && output.dtype === 'int8') {
+      const qi = quantOf(node, input);
+      const qo = quantOf(node, output);
+      if (qo.zeroPoint !== -128) {
+        throw new UnsupportedOpError('LOGISTIC', node.index, `int8 output zero point must be -128, got ${qo.zeroPoint}`);
+      }
+      return int8TableKernel(views, input.id, output.id, logisticInt8Table(qi.scale, qi.zeroPoint));
+    }
+    if (input.dtype === 'float32' && output.dtype === 'float32') {
+      const x = views.float32(input.id);
+      const y = views.float32(output.id);
+      const n = y.length;
+      const cutoffUpper = Math.fround(16.619047164916992188);
+      // reference_ops::Logistic: saturate above the cut-off, exp(x) below -9, else 1 / (1 + exp(-x)),
+      // each step rounded to float.
+      return () => {
+        for (let i = 0; i < n; i++) {
+          const v = x[i];
+          if (v > cutoffUpper) y[i] = 1;
+          else if (v < -9) y[i] = Math.exp(v);
+          else y[i] = 1 / Math.fround(1 + Math.fround(Math.exp(-v)));
+        }
+      };
+    }
+    throw unsupportedTypes(node, g);
+  },
+  macs: outputElements,
+  inPlace: true,
+};

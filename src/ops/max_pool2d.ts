@@ -1,3 +1,60 @@
-import { notYet } from './stub.js';
+/**
+ * MAX_POOL_2D: the largest value of each window over the taps inside the input, then clamped by the
+ * fused activation (TFLite's reference MaxPool, int8 and float32).
+ */
+import type { Graph, Node } from '../graph/graph.js';
+import type { OpDef } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import type { Window2D } from './conv_util.js';
+import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, window2d } from './conv_util.js';
 
-export const maxPool2d = notYet('MAX_POOL_2D');
+function geometry(node: Node<'MAX_POOL_2D'>, g: Graph): Window2D {
+  const input = inputTensor(node, g, 0);
+  expectRank(node, input, 4, 'input');
+  const o = node.options;
+  return window2d(input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+}
+
+export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
+  name: 'MAX_POOL_2D',
+  // v1 float, v2 int8; v3 (int16) is refused.
+  maxVersion: 2,
+
+  inferShapes(node, g) {
+    const w = geometry(node, g);
+    return [[w.batches, w.outH, w.outW, w.inC]];
+  },
+
+  prepare(node, g, views) {
+    const win = geometry(node, g);
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    checkPoolOutput(node, output, win);
+    const int8 = kernelKind(node, input, output) === 'int8';
+    const [actMin, actMax] = activationBounds(node, node.options.activation, output);
+    const { inW, inC: C } = win;
+    const x = int8 ? views.int8(input.id) : views.float32(input.id);
+    const y = int8 ? views.int8(output.id) : views.float32(output.id);
+    const best = new Float64Array(C);
+    const lowest = int8 ? -128 : -Infinity;
+    const each = (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number): void => {
+      best.fill(lowest);
+      for (let iy = y0; iy < y1; iy++) {
+        for (let ix = x0; ix < x1; ix++) {
+          const s = ((rowBase + iy) * inW + ix) * C;
+          for (let c = 0; c < C; c++) if (x[s + c] > best[c]) best[c] = x[s + c];
+        }
+      }
+      for (let c = 0; c < C; c++) {
+        const v = best[c];
+        y[o * C + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+      }
+    };
+    return () => forEachWindow(win, each);
+  },
+
+  macs(node, g) {
+    const w = geometry(node, g);
+    return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
+  },
+};

@@ -1,3 +1,13 @@
-import { notYet } from './stub.js';
+import { numElements } from '../graph/graph.js';
+import type { OpDef } from './op.js';
+import { outputTensor } from './op.js';
+import { paddedShape, padValueSource, preparePad } from './pad.js';
 
-export const padv2 = notYet('PADV2');
+/** PADV2: PAD with an explicit scalar pad value as input 2; TFLite Micro registers one kernel for both. */
+export const padv2: OpDef<'PADV2'> = {
+  name: 'PADV2',
+  maxVersion: 4,
+  inferShapes: (node, g) => [paddedShape(node, g)],
+  prepare: (node, g, views) => preparePad(node, g, views, padValueSource(node, g, views)),
+  macs: (node, g) => numElements(outputTensor(node, g).shape),
+};

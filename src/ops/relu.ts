@@ -1,3 +1,50 @@
-import { notYet } from './stub.js';
+/**
+ * RELU: TFLite Micro's activations.cc (ReluQuantized). int8 requantises from the input to the output
+ * scale (QuantizeMultiplier of in/out scale), then clamps at the output's quantised zero; the function of
+ * one int8 value is tabulated once in prepare.
+ */
+import type { OpDef } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAway } from '../quant/fixedpoint.js';
+import {
+  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+} from './elementwise_common.js';
 
-export const relu = notYet('RELU');
+/** ReLU of one int8 value, as CalculateReluOpData + ReluQuantized compute it. */
+export function reluInt8Table(inScale: number, inZeroPoint: number, outScale: number, outZeroPoint: number): Int8Array {
+  const { multiplier, shift } = quantizeMultiplier(inScale / outScale);
+  // quantized_activation_min = max(-128, zp + roundf(0.0f / scale)); the max stays at 127.
+  const lo = Math.max(-128, outZeroPoint + roundHalfAway(Math.fround(0 / outScale)));
+  return int8Table((q) => {
+    const v = outZeroPoint + multiplyByQuantizedMultiplier(q - inZeroPoint, multiplier, shift);
+    return v < lo ? lo : v > 127 ? 127 : v;
+  });
+}
+
+export const relu: OpDef<'RELU'> = {
+  name: 'RELU',
+  // v1 float, v2 int8/uint8; v3 is int16.
+  maxVersion: 2,
+  inferShapes: sameShapeAsInput,
+  prepare(node, g, views) {
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    checkOutputShape(node, g, input.shape);
+    if (input.dtype === 'int8' && output.dtype === 'int8') {
+      const qi = quantOf(node, input);
+      const qo = quantOf(node, output);
+      return int8TableKernel(views, input.id, output.id, reluInt8Table(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint));
+    }
+    if (input.dtype === 'float32' && output.dtype === 'float32') {
+      const x = views.float32(input.id);
+      const y = views.float32(output.id);
+      const n = y.length;
+      return () => {
+        for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v; }
+      };
+    }
+    throw unsupportedTypes(node, g);
+  },
+  macs: outputElements,
+  inPlace: true,
+};

@@ -1,3 +1,47 @@
-import { notYet } from './stub.js';
+/**
+ * RELU6: TFLite Micro's activations.cc (Relu6Quantized). Unlike RELU, TFLite Micro does not requantise:
+ * it clamps int8 values to [input zero point, quantised 6.0] on the input's scale and writes them out
+ * unchanged (the converter gives RELU6 equal input and output quantisation). We do the same.
+ */
+import type { OpDef } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import { roundHalfAway } from '../quant/fixedpoint.js';
+import {
+  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+} from './elementwise_common.js';
 
-export const relu6 = notYet('RELU6');
+/** FloatToQuantizedType<int8_t>(6.0f, scale, zero_point): float division, round, clamp to int8. */
+function quantizedSix(scale: number, zeroPoint: number): number {
+  const v = roundHalfAway(Math.fround(6 / scale)) + zeroPoint;
+  return Math.min(127, Math.max(-128, v));
+}
+
+export const relu6: OpDef<'RELU6'> = {
+  name: 'RELU6',
+  // v1 float, v2 int8; v3 is int16.
+  maxVersion: 2,
+  inferShapes: sameShapeAsInput,
+  prepare(node, g, views) {
+    const input = inputTensor(node, g, 0);
+    const output = outputTensor(node, g);
+    checkOutputShape(node, g, input.shape);
+    if (input.dtype === 'int8' && output.dtype === 'int8') {
+      const qi = quantOf(node, input);
+      const lo = qi.zeroPoint;
+      const hi = quantizedSix(qi.scale, qi.zeroPoint);
+      const lut = int8Table((q) => (q > hi ? hi : q < lo ? lo : q));
+      return int8TableKernel(views, input.id, output.id, lut);
+    }
+    if (input.dtype === 'float32' && output.dtype === 'float32') {
+      const x = views.float32(input.id);
+      const y = views.float32(output.id);
+      const n = y.length;
+      return () => {
+        for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 6 ? 6 : v < 0 ? 0 : v; }
+      };
+    }
+    throw unsupportedTypes(node, g);
+  },
+  macs: outputElements,
+  inPlace: true,
+};

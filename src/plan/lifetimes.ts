@@ -9,6 +9,17 @@ export interface BufferRequest {
   first: number;
   last: number;
   label: string;
+  /**
+   * Bytes at each step from `first` to `last` when they vary (a group of tensors sharing memory: an
+   * in-place QUANTIZE's float input, then its int8 output); `bytes` is then the largest. Absent: constant.
+   */
+  profile?: number[];
+}
+
+/** Bytes the buffer holds at `step` (0 outside its lifetime). */
+export function bytesAt(r: BufferRequest, step: number): number {
+  if (step < r.first || step > r.last) return 0;
+  return r.profile ? r.profile[step - r.first] : r.bytes;
 }
 
 export function scratchId(step: number): number {
@@ -48,6 +59,6 @@ export function tensorLifetimes(g: Graph, order: readonly number[], scratch: (no
 /** Bytes live at each step: the lower bound no packing can beat is the maximum of this. */
 export function liveBytesPerStep(requests: readonly BufferRequest[], nSteps: number): number[] {
   const live = new Array<number>(Math.max(nSteps, 1)).fill(0);
-  for (const r of requests) for (let s = r.first; s <= r.last; s++) live[s] += r.bytes;
+  for (const r of requests) for (let s = r.first; s <= r.last; s++) live[s] += bytesAt(r, s);
   return live;
 }

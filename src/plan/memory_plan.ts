@@ -1,12 +1,36 @@
-import type { Graph } from '../graph/graph.js';
+import type { Graph, TensorId } from '../graph/graph.js';
 import type { BufferRequest } from './lifetimes.js';
-import { liveBytesPerStep, tensorLifetimes } from './lifetimes.js';
+import { liveBytesPerStep } from './lifetimes.js';
 import { OPS } from '../ops/registry.js';
-import type { OpDef } from '../ops/op.js';
+import type { Placement } from './placement.js';
+import { arenaTop } from './placement.js';
+import type { InPlaceDecision } from './sharing.js';
+import { decideSharing, groupRequests, scratchPerStep } from './sharing.js';
+import type { PlanOptions, ResolvedPlanOptions } from './options.js';
+import { NO_TRICKS, resolvePlanOptions, scratchBytesOf } from './options.js';
+import { defaultOrder, minPeakOrder } from './order.js';
+import type { StrategyName } from './pack/registry.js';
+import { STRATEGIES } from './pack/registry.js';
 
-/** Where one buffer lives in the arena. */
-export interface Placement extends BufferRequest {
-  offset: number;
+export type { Placement } from './placement.js';
+export { ARENA_ALIGN, alignUp } from './align.js';
+export { defaultOrder } from './order.js';
+export { packGreedyBySize } from './pack/greedy_size.js';
+export { packNoReuse } from './pack/no_reuse.js';
+export type { PlanOptions, ResolvedPlanOptions, ReuseOptions } from './options.js';
+export type { InPlaceDecision, InPlaceKind } from './sharing.js';
+export type { StrategyName } from './pack/registry.js';
+
+/** One packing tried by the planner (reports show them all; the plan keeps the smallest). */
+export interface StrategyResult {
+  strategy: StrategyName;
+  /** 'model': the model's own node order; 'reordered': the order search's. */
+  order: 'model' | 'reordered';
+  arenaBytes: number;
+  lowerBound: number;
+  provenOptimal: boolean;
+  note?: string;
+  milliseconds: number;
 }
 
 /**
@@ -19,81 +43,115 @@ export interface MemoryPlan {
   order: number[];
   /** Arena size in bytes (aligned). */
   arenaBytes: number;
-  /** Placement by buffer id (tensor id, or negative scratch id). */
+  /**
+   * Placement by buffer id: every activation tensor (with its own size and lifetime; tensors that share
+   * memory have the same offset) and every scratch buffer (negative id, see `scratchId`).
+   */
   placements: Map<number, Placement>;
   /** Sum of live buffer bytes at each step. */
   liveBytes: number[];
   /** max(liveBytes): no packing of these buffers can use less. */
   lowerBound: number;
+  /** Step at which live bytes peak. */
+  peakStep: number;
+  /** What was packed: one buffer per group of tensors sharing memory (id: the group's first tensor), plus scratch. */
+  buffers: Placement[];
+  /** RESHAPE/SQUEEZE output -> input whose bytes it reuses (same offset, no copy). */
+  aliases: Map<TensorId, TensorId>;
+  /** Node index -> how it writes its output over its input (the kernel sees overlapping views). */
+  inPlaceNodes: Map<number, InPlaceDecision>;
+  /** Every packing tried, the chosen one included. */
+  candidates: StrategyResult[];
+  options: ResolvedPlanOptions;
 }
 
-export const ARENA_ALIGN = 16;
-
-export function alignUp(n: number, a = ARENA_ALIGN): number {
-  return Math.ceil(n / a) * a;
-}
-
-export function defaultOrder(g: Graph): number[] {
-  return g.nodes.map((n) => n.index);
-}
-
+/** Scratch bytes of each node as its op declares them. */
 export function scratchOf(g: Graph): (nodeIndex: number) => number {
-  return (i) => {
-    const n = g.nodes[i];
-    const def = OPS[n.op] as OpDef;
-    return def.scratchBytes ? def.scratchBytes(n as never, g) : 0;
-  };
+  return (i) => scratchBytesOf(OPS, g, g.nodes[i]);
+}
+
+/** The legacy string form: one strategy, no reuse tricks ('greedy' is greedy by size). */
+export type LegacyStrategy = 'greedy' | 'no-reuse' | StrategyName;
+
+function optionsFrom(arg: LegacyStrategy | PlanOptions | undefined): ResolvedPlanOptions {
+  if (arg === undefined || typeof arg === 'string') {
+    const name = arg === undefined || arg === 'greedy' ? 'greedy-size' : arg;
+    return resolvePlanOptions({ ...NO_TRICKS, strategies: [name] });
+  }
+  return resolvePlanOptions(arg);
+}
+
+interface Layout {
+  order: number[];
+  orderKind: StrategyResult['order'];
+  buffers: BufferRequest[];
+  tensors: BufferRequest[];
+  sharing: ReturnType<typeof decideSharing>;
+}
+
+function layout(g: Graph, order: number[], orderKind: Layout['orderKind'], o: ResolvedPlanOptions): Layout {
+  const sharing = decideSharing(g, order, o, o.ops);
+  const { buffers, tensors } = groupRequests(g, order, sharing, scratchPerStep(g, order, sharing, o.ops));
+  return { order, orderKind, buffers, tensors, sharing };
 }
 
 /**
- * Greedy by size, first fit (the planner of TFLite Micro and TinyEngine): largest buffers first,
- * each at the lowest offset that does not collide with a time-overlapping buffer already placed.
+ * Plan the arena. `planMemory(g)` and `planMemory(g, 'greedy' | 'no-reuse' | strategy)` pack with one
+ * strategy and no reuse tricks; `planMemory(g, options)` tries every strategy in `options.strategies`
+ * with every trick not switched off, over the model's order and (with `reorder`) the order of least peak,
+ * and keeps the smallest arena.
  */
-export function packGreedyBySize(requests: readonly BufferRequest[]): Map<number, Placement> {
-  const sorted = [...requests].sort((a, b) => b.bytes - a.bytes || a.first - b.first || a.id - b.id);
-  const placed: Placement[] = [];
-  const out = new Map<number, Placement>();
-  for (const r of sorted) {
-    const conflicts = placed
-      .filter((p) => p.first <= r.last && r.first <= p.last)
-      .sort((a, b) => a.offset - b.offset);
-    let offset = 0;
-    const need = alignUp(r.bytes);
-    for (const p of conflicts) {
-      if (offset + need <= p.offset) break;
-      offset = Math.max(offset, alignUp(p.offset + p.bytes));
+export function planMemory(g: Graph, arg?: LegacyStrategy | PlanOptions): MemoryPlan {
+  const o = optionsFrom(arg);
+  const layouts = [layout(g, defaultOrder(g), 'model', o)];
+  if (o.reorder && g.nodes.length > 1) {
+    const scratch = (i: number): number => scratchBytesOf(o.ops, g, g.nodes[i]);
+    const better = minPeakOrder(g, scratch);
+    if (better && better.some((v, k) => v !== layouts[0].order[k])) layouts.push(layout(g, better, 'reordered', o));
+  }
+  const candidates: StrategyResult[] = [];
+  let best: { l: Layout; placements: Map<number, Placement>; result: StrategyResult } | null = null;
+  for (const l of layouts) {
+    const lowerBound = Math.max(0, ...liveBytesPerStep(l.buffers, l.order.length));
+    for (const name of o.strategies) {
+      const t0 = performance.now();
+      const packed = STRATEGIES[name].pack(l.buffers, { budget: o.searchBudget, seed: o.seed });
+      const arenaBytes = arenaTop(packed.placements.values());
+      const result: StrategyResult = {
+        strategy: name, order: l.orderKind, arenaBytes, lowerBound, provenOptimal: packed.provenOptimal,
+        note: packed.note, milliseconds: performance.now() - t0,
+      };
+      candidates.push(result);
+      if (!best || arenaBytes < best.result.arenaBytes) best = { l, placements: packed.placements, result };
     }
-    const placement = { ...r, offset };
-    placed.push(placement);
-    out.set(r.id, placement);
   }
-  return out;
+  if (!best) throw new Error('planMemory: no packing strategy given');
+  return assemble(best.l, best.placements, best.result, candidates, o);
 }
 
-/** Every buffer in its own slot: for debugging (every intermediate stays readable after invoke). */
-export function packNoReuse(requests: readonly BufferRequest[]): Map<number, Placement> {
-  const out = new Map<number, Placement>();
-  let offset = 0;
-  for (const r of requests) {
-    out.set(r.id, { ...r, offset });
-    offset = alignUp(offset + r.bytes);
+function assemble(l: Layout, packed: Map<number, Placement>, chosen: StrategyResult, candidates: StrategyResult[], o: ResolvedPlanOptions): MemoryPlan {
+  const placements = new Map<number, Placement>();
+  for (const t of l.tensors) {
+    const gid = l.sharing.groupOf.get(t.id) ?? t.id;
+    placements.set(t.id, { ...t, offset: packed.get(gid)!.offset });
   }
-  return out;
-}
-
-export function planMemory(g: Graph, strategy: 'greedy' | 'no-reuse' = 'greedy'): MemoryPlan {
-  const order = defaultOrder(g);
-  const requests = tensorLifetimes(g, order, scratchOf(g));
-  const placements = strategy === 'greedy' ? packGreedyBySize(requests) : packNoReuse(requests);
-  let arena = 0;
-  for (const p of placements.values()) arena = Math.max(arena, p.offset + p.bytes);
-  const liveBytes = liveBytesPerStep(requests, order.length);
+  const buffers = [...packed.values()].sort((a, b) => a.first - b.first || a.offset - b.offset);
+  for (const b of buffers) if (b.id < 0) placements.set(b.id, b);
+  const liveBytes = liveBytesPerStep(l.buffers, l.order.length);
+  let peakStep = 0;
+  liveBytes.forEach((b, s) => { if (b > liveBytes[peakStep]) peakStep = s; });
   return {
-    strategy,
-    order,
-    arenaBytes: alignUp(arena),
+    strategy: chosen.strategy,
+    order: l.order,
+    arenaBytes: chosen.arenaBytes,
     placements,
     liveBytes,
     lowerBound: Math.max(0, ...liveBytes),
+    peakStep,
+    buffers,
+    aliases: l.sharing.aliases,
+    inPlaceNodes: l.sharing.inPlaceNodes,
+    candidates,
+    options: o,
   };
 }

@@ -59,7 +59,7 @@ export function saturatingRoundingDoublingHighMul(a: number, b: number): number 
     // |a*b| < 2^22 * 2^31 = 2^53: the product and the nudge are exact in a double.
     const ab = a * b;
     const nudge = ab >= 0 ? 1073741824 : -1073741823;
-    return Math.trunc((ab + nudge) / TWO_31);
+    return ((ab + nudge) / TWO_31) | 0; // truncates toward zero; the result fits in int32
   }
   return highMulSplit(a, b);
 }
@@ -81,7 +81,7 @@ function highMulSplit(a: number, b: number): number {
   const rem = r - rFloor * TWO_31;
   // Total = floorQ*2^31 + rem with 0 <= rem < 2^31; C++ division truncates toward zero.
   const totalNegative = floorQ < 0;
-  return totalNegative && rem !== 0 ? floorQ + 1 : floorQ;
+  return (totalNegative && rem !== 0 ? floorQ + 1 : floorQ) | 0;
 }
 
 /** gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero. */

@@ -5,6 +5,7 @@ import type { Kernel, OpDef } from '../ops/op.js';
 import { OPS, checkSupported } from '../ops/registry.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
 import { planMemory } from '../plan/memory_plan.js';
+import { assertRunnable } from '../plan/runnable.js';
 import { ArenaViews } from './views.js';
 
 export interface InterpreterOptions {
@@ -27,6 +28,7 @@ export class Interpreter {
   constructor(readonly graph: Graph, opts: InterpreterOptions = {}) {
     checkSupported(graph);
     this.plan = opts.plan ?? planMemory(graph, opts.preserveAll ? 'no-reuse' : 'greedy');
+    assertRunnable(graph, this.plan);
     this.arena = new ArrayBuffer(Math.max(this.plan.arenaBytes, 16));
     this.views = new ArenaViews(graph, this.plan, this.arena);
     this.kernels = this.plan.order.map((i) => {

@@ -1,7 +1,14 @@
 import type { Graph, TensorId } from '../graph/graph.js';
+import type { DType } from '../graph/dtype.js';
+import { ModelFormatError } from '../errors.js';
 import { numElements, tensorBytes } from '../graph/graph.js';
 import type { TensorViews } from '../ops/op.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
+
+/** Which dtypes each typed view may show: a mismatch means a corrupt model or a kernel bug, never a reinterpretation. */
+const VIEW_DTYPES: Record<string, readonly DType[]> = {
+  i8: ['int8'], u8: ['uint8', 'bool'], i16: ['int16'], i32: ['int32'], f32: ['float32'],
+};
 
 type ViewCtor = Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor;
 
@@ -21,7 +28,11 @@ export class ArenaViews implements TensorViews {
     const hit = this.cache.get(key);
     if (hit) return hit as T;
     const t = this.g.tensors[id];
-    if (!t) throw new Error(`no tensor ${id}`);
+    if (!t) throw new ModelFormatError(`tensor ${id}`, 'referenced but not in the model');
+    const allowed = VIEW_DTYPES[kind];
+    if (allowed && !allowed.includes(t.dtype)) {
+      throw new ModelFormatError(`tensor ${id} ("${t.name}")`, `is ${t.dtype} where ${allowed[0]} is required`);
+    }
     const bpe = Ctor.BYTES_PER_ELEMENT;
     const byteLen = kind === 'bytes' ? tensorBytes(t) : numElements(t.shape) * bpe;
     let v: ArrayBufferView;
@@ -38,6 +49,7 @@ export class ArenaViews implements TensorViews {
     } else {
       const p = this.plan.placements.get(id);
       if (!p) throw new Error(`tensor ${id} (${t.name}) has no place in the memory plan`);
+      if (p.offset + byteLen > this.arena.byteLength) throw new Error(`tensor ${id} (${t.name}) lies outside the arena: planner bug`);
       v = new Ctor(this.arena, p.offset, byteLen / bpe);
     }
     this.cache.set(key, v);

@@ -1,0 +1,29 @@
+/*
+ * What the runner needs from where it runs: whole-file I/O, a console line, an event counter and an exit.
+ * tm_platform_host.c implements it with stdio; tm_platform_semihost.c with Arm semihosting on a Cortex-M
+ * (QEMU passes the calls to the host's files), counting instructions with SysTick under `-icount shift=0`.
+ */
+#ifndef TM_PLATFORM_H
+#define TM_PLATFORM_H
+
+#include <stdint.h>
+
+/* Open a file for reading (write = 0) or for writing, truncating it; -1 on failure. */
+int32_t tm_file_open(const char *path, int write);
+int32_t tm_file_size(int32_t handle);
+/* Bytes actually transferred. */
+int32_t tm_file_read(int32_t handle, void *buf, uint32_t n);
+int32_t tm_file_write(int32_t handle, const void *buf, uint32_t n);
+void tm_file_close(int32_t handle);
+
+void tm_print(const char *text);
+
+/* A monotonic count (instructions under QEMU; 0 where there is nothing to count) and its unit. */
+void tm_counter_start(void);
+uint32_t tm_counter_read(void);
+const char *tm_counter_unit(void);
+
+/* Run the model over every case in `inputs` (the cases' input tensors back to back), append the outputs. */
+int tm_run(const char *inputs_path, const char *outputs_path);
+
+#endif /* TM_PLATFORM_H */

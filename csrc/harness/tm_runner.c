@@ -1,0 +1,81 @@
+/*
+ * The runner: reads the cases' inputs back to back from one file (each case is every model input in
+ * order, raw little-endian bytes), invokes the model once per case, writes the outputs back to back to
+ * another file and prints one line per case with the count taken around model_invoke().
+ */
+#include <stdint.h>
+#include <string.h>
+#include "model.h"
+#include "tm_platform.h"
+
+static char *append_text(char *dst, const char *text) {
+  while (*text) *dst++ = *text++;
+  *dst = 0;
+  return dst;
+}
+
+static char *append_uint(char *dst, uint32_t v) {
+  char digits[11];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  while (n) *dst++ = digits[--n];
+  *dst = 0;
+  return dst;
+}
+
+static int fail(const char *what, const char *path) {
+  char line[200];
+  char *p = append_text(line, "tinyml: error: ");
+  p = append_text(p, what);
+  p = append_text(p, " ");
+  if (strlen(path) < 120) append_text(p, path);
+  tm_print(line);
+  return 1;
+}
+
+int tm_run(const char *inputs_path, const char *outputs_path) {
+  uint32_t case_bytes = 0;
+  for (int i = 0; i < MODEL_NUM_INPUTS; i++) case_bytes += model_input_bytes(i);
+  const int32_t in = tm_file_open(inputs_path, 0);
+  if (in < 0) return fail("cannot open inputs", inputs_path);
+  const int32_t total = tm_file_size(in);
+  if (total <= 0 || (uint32_t)total % case_bytes != 0) {
+    tm_file_close(in);
+    return fail("inputs size is not a multiple of the model's input bytes:", inputs_path);
+  }
+  const int32_t out = tm_file_open(outputs_path, 1);
+  if (out < 0) {
+    tm_file_close(in);
+    return fail("cannot create outputs", outputs_path);
+  }
+  const uint32_t cases = (uint32_t)total / case_bytes;
+  model_init();
+  tm_counter_start();
+  for (uint32_t c = 0; c < cases; c++) {
+    for (int i = 0; i < MODEL_NUM_INPUTS; i++) {
+      const uint32_t n = model_input_bytes(i);
+      if ((uint32_t)tm_file_read(in, model_input(i), n) != n) return fail("short read from", inputs_path);
+    }
+    const uint32_t t0 = tm_counter_read();
+    model_invoke();
+    const uint32_t t1 = tm_counter_read();
+    for (int i = 0; i < MODEL_NUM_OUTPUTS; i++) {
+      const uint32_t n = model_output_bytes(i);
+      if ((uint32_t)tm_file_write(out, model_output(i), n) != n) return fail("short write to", outputs_path);
+    }
+    char line[96];
+    char *p = append_text(line, "tinyml: case ");
+    p = append_uint(p, c);
+    p = append_text(p, " ");
+    p = append_text(p, tm_counter_unit());
+    p = append_text(p, " ");
+    append_uint(p, t1 - t0);
+    tm_print(line);
+  }
+  tm_file_close(in);
+  tm_file_close(out);
+  return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * tinyml-ts C kernel library: what every kernel shares.
+ *
+ * The integer semantics are TensorFlow Lite Micro's reference kernels: int32 accumulators, gemmlowp's
+ * double-rounding MultiplyByQuantizedMultiplier, round-half-away-from-zero. Every function here is
+ * header-only and `static inline`, so a generated model.c that calls a kernel with constant shapes gets
+ * a copy specialised to those shapes (TinyEngine's model-adaptive code generation) unless
+ * TM_NO_SPECIALIZE is defined, in which case each kernel is compiled once and shared.
+ *
+ * C99, no libc beyond <string.h> and <stdint.h>.
+ */
+#ifndef TM_COMMON_H
+#define TM_COMMON_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define TM_ALIGN(n) __attribute__((aligned(n)))
+#define TM_HELPER static inline __attribute__((always_inline))
+#if defined(TM_NO_SPECIALIZE)
+#define TM_KERNEL static inline __attribute__((noinline))
+#else
+#define TM_KERNEL static inline __attribute__((always_inline))
+#endif
+#else
+#define TM_ALIGN(n)
+#define TM_HELPER static inline
+#define TM_KERNEL static inline
+#endif
+
+/* The Cortex-M DSP extension (M4, M7, M33 with DSP): SIMD multiply-accumulate through ACLE. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__ARM_FEATURE_SIMD32) && !defined(TM_PORTABLE)
+#define TM_DSP 1
+#include <arm_acle.h>
+#else
+#define TM_DSP 0
+#endif
+
+#define TM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TM_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+TM_HELPER int32_t tm_clamp(int32_t x, int32_t lo, int32_t hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Unaligned 32-bit load (one LDR on Cortex-M3 and up, which allow unaligned word access). */
+TM_HELPER int32_t tm_load32(const int8_t *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/*
+ * gemmlowp SaturatingRoundingDoublingHighMul: the high word of 2*a*b, rounded half away from zero.
+ * Adding the nudge 2^30 and shifting right arithmetically (floor) gives exactly the reference's
+ * truncating division for both signs, so this is one SMLAL and a shift on Cortex-M.
+ */
+TM_HELPER int32_t tm_srdhm(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  return (int32_t)(((int64_t)a * (int64_t)b + (INT64_C(1) << 30)) >> 31);
+}
+
+/* gemmlowp RoundingDivideByPOT: x / 2^e rounded half away from zero, 0 <= e <= 31. */
+TM_HELPER int32_t tm_rdbpot(int32_t x, int e) {
+  const int32_t mask = (int32_t)((UINT32_C(1) << e) - 1u);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/*
+ * TFLite MultiplyByQuantizedMultiplier (the double-rounding variant TFLite Micro builds by default):
+ * x * multiplier * 2^(shift - 31). The multiplier is positive, so the high-mul cannot saturate.
+ * The left shift wraps like the reference's int32 multiply instead of being undefined behaviour.
+ */
+TM_HELPER int32_t tm_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  const int32_t shifted = (int32_t)((uint32_t)x << left);
+  const int32_t high = (int32_t)(((int64_t)shifted * (int64_t)multiplier + (INT64_C(1) << 30)) >> 31);
+  return tm_rdbpot(high, right);
+}
+
+/* Requantise an int32 accumulator to an int8 output: scale, add the zero point, clamp to the activation. */
+TM_HELPER int8_t tm_requant(int32_t acc, int32_t multiplier, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  return (int8_t)tm_clamp(tm_mbqm(acc, multiplier, shift) + out_zp, act_min, act_max);
+}
+
+/* std::round for floats and doubles (half away from zero) without libm: exact for the magnitudes used. */
+TM_HELPER float tm_roundf(float x) {
+  if (!(x > -8388608.0f && x < 8388608.0f)) return x; /* already integral (or NaN) */
+  const float t = (float)(int32_t)x;                  /* truncation toward zero */
+  const float frac = x - t;                           /* exact */
+  if (frac >= 0.5f) return t + 1.0f;
+  if (frac <= -0.5f) return t - 1.0f;
+  return t;
+}
+
+#if TM_DSP
+/* Rotate right by 8: with SXTB16 this picks bytes 1 and 3 (GCC fuses it into `sxtb16 rd, rm, ror #8`). */
+TM_HELPER int32_t tm_ror8(int32_t x) {
+  return (int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24));
+}
+#endif
+
+#endif /* TM_COMMON_H */

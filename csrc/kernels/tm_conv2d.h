@@ -1,0 +1,121 @@
+/*
+ * CONV_2D, int8, NHWC with batch 1, filters [out_c][k_h][k_w][in_c] (TFLite's layout), per-channel
+ * requantisation. Same integer result as TFLite Micro's reference_integer_ops::ConvPerChannel.
+ *
+ * Three paths, chosen by the generator from the layer's shape:
+ *   tm_conv2d_1x1_s8   pointwise, no padding: each output pixel is one input pixel's channel vector, so the
+ *                      convolution is a matrix multiply straight off the input (no copy).
+ *   tm_conv2d_s8       any kernel: two im2col columns at a time on the stack (padded taps hold the input
+ *                      zero point, which the folded bias cancels), then the same matrix-multiply core.
+ *   tm_conv2d_direct_s8 the fallback for columns too long for the stack buffer.
+ */
+#ifndef TM_CONV2D_H
+#define TM_CONV2D_H
+
+#include "tm_common.h"
+#include "tm_gemm.h"
+
+typedef struct {
+  int16_t in_h, in_w, in_c;
+  int16_t out_h, out_w, out_c;
+  int16_t k_h, k_w;
+  int16_t stride_h, stride_w;
+  int16_t dil_h, dil_w;
+  int16_t pad_top, pad_left;
+  int32_t in_zp;
+} tm_conv_shape;
+
+/* Longest im2col column kept on the stack (two of them): k_h * k_w * in_c bytes. */
+#ifndef TM_IM2COL_MAX
+#define TM_IM2COL_MAX 2048
+#endif
+
+TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  const int depth = s->in_c, n_out = s->out_c;
+  const int8_t *pending = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int8_t *row = in + (oy * s->stride_h) * s->in_w * depth;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int8_t *col = row + ox * s->stride_w * depth;
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      if (pending) {
+        tm_gemm_s8_2col(pending, col, w, depth, n_out, q, pending_out, dst);
+        pending = 0;
+      } else {
+        pending = col;
+        pending_out = dst;
+      }
+    }
+  }
+  if (pending) tm_gemm_s8_1col(pending, w, depth, n_out, q, pending_out);
+}
+
+/* Gather one output pixel's receptive field into `col` (k_h * k_w * in_c bytes), zero point where padded. */
+TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int8_t *col) {
+  const int c = s->in_c;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    for (int kx = 0; kx < s->k_w; kx++) {
+      const int ix = x0 + kx * s->dil_w;
+      if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) {
+        memcpy(col, in + (iy * s->in_w + ix) * c, (size_t)c);
+      } else {
+        memset(col, (int)(int8_t)s->in_zp, (size_t)c);
+      }
+      col += c;
+    }
+  }
+}
+
+TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  int8_t cols[2][TM_IM2COL_MAX] TM_ALIGN(4);
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
+  int pending = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_im2col_s8(s, in, oy, ox, cols[pending]);
+      if (pending) {
+        tm_gemm_s8_2col(cols[0], cols[1], w, depth, n_out, q, pending_out, dst);
+        pending = 0;
+      } else {
+        pending = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (pending) tm_gemm_s8_1col(cols[0], w, depth, n_out, q, pending_out);
+}
+
+/* Straight loops, no buffer: padded taps contribute zero point * weight, which the folded bias cancels. */
+TM_KERNEL void tm_conv2d_direct_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  const int c_in = s->in_c;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int oc = 0; oc < s->out_c; oc++) {
+        const int8_t *wr = w + oc * s->k_h * s->k_w * c_in;
+        int32_t acc = q->bias[oc];
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          for (int kx = 0; kx < s->k_w; kx++, wr += c_in) {
+            const int ix = x0 + kx * s->dil_w;
+            if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) {
+              acc = tm_dot_s8(in + (iy * s->in_w + ix) * c_in, wr, c_in, acc);
+            } else {
+              for (int k = 0; k < c_in; k++) acc += s->in_zp * wr[k];
+            }
+          }
+        }
+        dst[oc] = tm_requant(acc, q->mult[oc], q->shift[oc], q->out_zp, q->act_min, q->act_max);
+      }
+    }
+  }
+}
+
+#endif /* TM_CONV2D_H */

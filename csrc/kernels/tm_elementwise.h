@@ -1,0 +1,76 @@
+/*
+ * ADD and MUL, int8, with TFLite Micro's reference_integer_ops semantics. Element i of the output depends
+ * only on element i of the inputs and is written after both are read, so the output may share memory with
+ * an input (the planner's in-place elementwise trick).
+ *
+ * Broadcasting: the generator reduces both inputs to 4-D strides (0 along broadcast dimensions).
+ */
+#ifndef TM_ELEMENTWISE_H
+#define TM_ELEMENTWISE_H
+
+#include "tm_common.h"
+
+typedef struct {
+  int32_t in1_offset, in2_offset; /* minus the zero points */
+  int32_t in1_mult, in1_shift;    /* ADD: per-input rescale to the common scale */
+  int32_t in2_mult, in2_shift;
+  int32_t out_mult, out_shift;
+  int32_t out_zp, act_min, act_max;
+  int32_t left_shift;             /* ADD: 20 for int8 */
+} tm_binary_params;
+
+/* Strides in elements for a 4-D broadcast; `dims` is the output shape. */
+typedef struct {
+  int32_t dims[4];
+  int32_t stride1[4];
+  int32_t stride2[4];
+} tm_broadcast4d;
+
+/* AddElementwise: both inputs scaled to a shared 2^left_shift fixed point, summed, rescaled. */
+TM_HELPER int8_t tm_add_one_s8(const tm_binary_params *p, int8_t a, int8_t b) {
+  const int32_t x1 = (int32_t)((uint32_t)(p->in1_offset + a) << p->left_shift);
+  const int32_t x2 = (int32_t)((uint32_t)(p->in2_offset + b) << p->left_shift);
+  const int32_t s1 = tm_mbqm(x1, p->in1_mult, p->in1_shift);
+  const int32_t s2 = tm_mbqm(x2, p->in2_mult, p->in2_shift);
+  const int32_t raw = tm_mbqm(s1 + s2, p->out_mult, p->out_shift) + p->out_zp;
+  return (int8_t)tm_clamp(raw, p->act_min, p->act_max);
+}
+
+/* MulElementwise: the product of the offset inputs, rescaled once. */
+TM_HELPER int8_t tm_mul_one_s8(const tm_binary_params *p, int8_t a, int8_t b) {
+  const int32_t prod = (p->in1_offset + a) * (p->in2_offset + b);
+  const int32_t raw = tm_mbqm(prod, p->out_mult, p->out_shift) + p->out_zp;
+  return (int8_t)tm_clamp(raw, p->act_min, p->act_max);
+}
+
+TM_KERNEL void tm_add_s8(const tm_binary_params *p, int n, const int8_t *a, const int8_t *b, int8_t *out) {
+  for (int i = 0; i < n; i++) out[i] = tm_add_one_s8(p, a[i], b[i]);
+}
+
+TM_KERNEL void tm_mul_s8(const tm_binary_params *p, int n, const int8_t *a, const int8_t *b, int8_t *out) {
+  for (int i = 0; i < n; i++) out[i] = tm_mul_one_s8(p, a[i], b[i]);
+}
+
+TM_KERNEL void tm_add_broadcast_s8(const tm_binary_params *p, const tm_broadcast4d *bc, const int8_t *a, const int8_t *b, int8_t *out) {
+  for (int i0 = 0; i0 < bc->dims[0]; i0++)
+    for (int i1 = 0; i1 < bc->dims[1]; i1++)
+      for (int i2 = 0; i2 < bc->dims[2]; i2++)
+        for (int i3 = 0; i3 < bc->dims[3]; i3++) {
+          const int32_t ia = i0 * bc->stride1[0] + i1 * bc->stride1[1] + i2 * bc->stride1[2] + i3 * bc->stride1[3];
+          const int32_t ib = i0 * bc->stride2[0] + i1 * bc->stride2[1] + i2 * bc->stride2[2] + i3 * bc->stride2[3];
+          *out++ = tm_add_one_s8(p, a[ia], b[ib]);
+        }
+}
+
+TM_KERNEL void tm_mul_broadcast_s8(const tm_binary_params *p, const tm_broadcast4d *bc, const int8_t *a, const int8_t *b, int8_t *out) {
+  for (int i0 = 0; i0 < bc->dims[0]; i0++)
+    for (int i1 = 0; i1 < bc->dims[1]; i1++)
+      for (int i2 = 0; i2 < bc->dims[2]; i2++)
+        for (int i3 = 0; i3 < bc->dims[3]; i3++) {
+          const int32_t ia = i0 * bc->stride1[0] + i1 * bc->stride1[1] + i2 * bc->stride1[2] + i3 * bc->stride1[3];
+          const int32_t ib = i0 * bc->stride2[0] + i1 * bc->stride2[1] + i2 * bc->stride2[2] + i3 * bc->stride2[3];
+          *out++ = tm_mul_one_s8(p, a[ia], b[ib]);
+        }
+}
+
+#endif /* TM_ELEMENTWISE_H */

@@ -1,0 +1,104 @@
+import { writeFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { loadModel } from '../model.js';
+import { InputError } from '../errors.js';
+import { findBoard } from '../boards/boards.js';
+import { OPS } from '../ops/registry.js';
+import { planMemory } from '../plan/memory_plan.js';
+import { withInPlaceVariants } from '../plan/inplace_rules.js';
+import type { PlanSummary } from '../plan/summary.js';
+import { summarise, tflmArenaFor } from '../plan/summary.js';
+import { planHtml } from '../report/plan_html.js';
+import { int, kb } from './format.js';
+import { memoryChart } from './plan_chart.js';
+
+export interface PlanCommandOptions {
+  board?: string;
+  /** 'auto' (search), 'off' (layer-wise only) or 'NxN@LAYER' (n×n patches up to node LAYER). */
+  patch?: string;
+  /** Cap on extra MACs of patch-based plans, percent of the model's MACs (default 20). */
+  maxOverhead?: string;
+  json?: boolean;
+  html?: string;
+  /** Plan as if DEPTHWISE_CONV_2D and PAD had in-place kernel variants (a projection, not runnable). */
+  assumeKernelVariants?: boolean;
+}
+
+export interface PatchRequest {
+  mode: 'auto' | 'off' | 'fixed';
+  n?: number;
+  splitNode?: number;
+}
+
+export function parsePatch(spec: string | undefined): PatchRequest {
+  if (spec === undefined || spec === 'auto') return { mode: 'auto' };
+  if (spec === 'off') return { mode: 'off' };
+  const m = /^(\d+)x(\d+)@(\d+)$/.exec(spec);
+  if (!m || m[1] !== m[2]) throw new InputError(`--patch takes auto, off or NxN@LAYER (e.g. 4x4@7, square patches), got "${spec}"`);
+  return { mode: 'fixed', n: Number(m[1]), splitNode: Number(m[3]) };
+}
+
+export function parseOverhead(spec: string | undefined): number {
+  if (spec === undefined) return 0.2;
+  const v = Number(String(spec).replace(/%$/, ''));
+  if (!Number.isFinite(v) || v < 0) throw new InputError(`--max-overhead takes a non-negative percentage, got "${spec}"`);
+  return v / 100;
+}
+
+/** The plan summary `tinyml plan` prints (and writes as JSON / HTML). */
+export function planModel(modelFile: string, opts: PlanCommandOptions = {}): PlanSummary {
+  parsePatch(opts.patch);
+  parseOverhead(opts.maxOverhead);
+  const g = loadModel(modelFile);
+  const ops = opts.assumeKernelVariants ? withInPlaceVariants(OPS) : OPS;
+  const plan = planMemory(g, { ops });
+  return summarise(g, plan, tflmArenaFor(modelFile));
+}
+
+function ratio(a: number, b: number | null): string {
+  return b ? `${(a / b).toFixed(2)}x` : '–';
+}
+
+function printText(s: PlanSummary): void {
+  const table = new Table({
+    head: ['strategy', 'peak SRAM', 'lower bound', 'gap', 'TFLM arena', 'vs TFLM', 'extra MACs', ''],
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    style: { head: [], border: [] },
+  });
+  for (const r of s.rows) {
+    const gap = r.lowerBound > 0 ? `${(((r.arenaBytes - r.lowerBound) / r.lowerBound) * 100).toFixed(1)}%` : '–';
+    table.push([
+      `${r.chosen ? '* ' : '  '}${r.name}`, int(r.arenaBytes), int(r.lowerBound), gap,
+      s.tflmArenaBytes ? int(s.tflmArenaBytes) : '–', ratio(r.arenaBytes, s.tflmArenaBytes), int(r.extraMacs),
+      r.provenOptimal ? 'optimal' : r.note,
+    ]);
+  }
+  const peak = s.steps[s.peakStep];
+  console.log(`${s.model}: ${s.steps.length} steps, ${int(s.totalMacs)} MACs`);
+  console.log(table.toString());
+  console.log(`peak SRAM   ${int(s.peakBytes)} bytes (${kb(s.peakBytes)})${s.tflmArenaBytes ? `, ${ratio(s.peakBytes, s.tflmArenaBytes)} TFLite Micro's ${int(s.tflmArenaBytes)}` : ''}; greedy by size without reuse tricks: ${int(s.baselineBytes)}`);
+  console.log(`reuse       ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es); live peak at step ${s.peakStep} (node ${peak?.node} ${peak?.op}), ${int(peak?.liveBytes ?? 0)} bytes`);
+  console.log('');
+  console.log('memory over execution steps (live bytes; dashes: the arena)');
+  for (const line of memoryChart(s.steps.map((r) => r.liveBytes), s.peakBytes)) console.log(line);
+}
+
+export function planCommand(modelFile: string, opts: PlanCommandOptions = {}): number {
+  const board = opts.board ? findBoard(opts.board) : undefined;
+  const s = planModel(modelFile, opts);
+  const short = board ? s.peakBytes - board.sramBytes : 0;
+  if (opts.html) writeFileSync(opts.html, planHtml(s));
+  if (opts.json) {
+    const fit = board ? { board: board.name, sramBytes: board.sramBytes, fits: short <= 0, shortBytes: short, peakStep: s.peakStep, peakNode: s.steps[s.peakStep]?.node } : undefined;
+    console.log(JSON.stringify({ ...s, board: fit }, null, 2));
+  } else {
+    printText(s);
+    if (opts.html) console.log(`\nwritten     ${opts.html}`);
+    if (board) {
+      const peak = s.steps[s.peakStep];
+      if (short <= 0) console.log(`board       ${board.name}: fits (${int(-short)} bytes of SRAM to spare)`);
+      else console.log(`board       ${board.name}: DOES NOT FIT — SRAM short by ${int(short)} bytes (needs ${int(s.peakBytes)}, has ${int(board.sramBytes)}); the peak is step ${s.peakStep}, node ${peak?.node} ${peak?.op}`);
+    }
+  }
+  return short > 0 ? 3 : 0;
+}

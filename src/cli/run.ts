@@ -1,0 +1,98 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { loadModel } from '../model.js';
+import { Interpreter } from '../runtime/interpreter.js';
+import { InputError } from '../errors.js';
+import type { Tensor } from '../graph/graph.js';
+import { numElements, tensorBytes } from '../graph/graph.js';
+import { decodeTensor, dequantize, randomTensorBytes } from '../runtime/tensor_io.js';
+
+export interface RunOptions {
+  input: string[];
+  random?: string;
+  output: string[];
+  json?: boolean;
+  repeat?: string;
+}
+
+export interface RunResult {
+  outputs: { name: string; dtype: string; shape: number[]; values: number[]; dequantized: number[] | null; topClass: number | null }[];
+  milliseconds: number;
+}
+
+function readInput(file: string, t: Tensor, i: number): Uint8Array {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read input file ${file}: ${(e as Error).message}`);
+  }
+  if (buf.byteLength !== tensorBytes(t)) {
+    throw new InputError(`input ${i} from ${file} has ${buf.byteLength} bytes; ${t.name} needs ${tensorBytes(t)} (${t.dtype}[${t.shape.join(',')}])`);
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function runModel(modelFile: string, opts: RunOptions): RunResult {
+  const g = loadModel(modelFile);
+  if (opts.input.length > 0 && opts.input.length !== g.inputs.length) {
+    throw new InputError(`the model has ${g.inputs.length} input(s); got ${opts.input.length} --input file(s)`);
+  }
+  if (opts.output.length > 0 && opts.output.length !== g.outputs.length) {
+    throw new InputError(`the model has ${g.outputs.length} output(s); got ${opts.output.length} --output file(s)`);
+  }
+  const seed = opts.random !== undefined ? Number(opts.random) : 0;
+  if (!Number.isInteger(seed)) throw new InputError(`--random takes an integer seed, got "${opts.random}"`);
+  const repeat = opts.repeat !== undefined ? Number(opts.repeat) : 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new InputError(`--repeat takes a positive integer, got "${opts.repeat}"`);
+  const interp = new Interpreter(g);
+  g.inputs.forEach((id, i) => {
+    const t = g.tensors[id];
+    interp.setInput(i, opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i));
+  });
+  const times: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const t0 = performance.now();
+    interp.invoke();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const outputs = g.outputs.map((id, i) => {
+    const t = g.tensors[id];
+    const bytes = interp.output(i);
+    if (opts.output[i]) writeFileSync(opts.output[i], bytes);
+    const values = decodeTensor(t, bytes);
+    const deq = dequantize(t, values);
+    const scores = deq ?? values;
+    const isClassifier = t.shape.length <= 2 && numElements(t.shape) > 1 && numElements(t.shape) <= 1000 && (t.shape.length < 2 || t.shape[0] === 1);
+    let top: number | null = null;
+    if (isClassifier) {
+      top = 0;
+      for (let k = 1; k < scores.length; k++) if (scores[k] > scores[top]) top = k;
+    }
+    return { name: t.name, dtype: t.dtype, shape: t.shape, values, dequantized: deq, topClass: top };
+  });
+  return { outputs, milliseconds: times[Math.floor(times.length / 2)] };
+}
+
+function preview(values: number[], digits?: number): string {
+  const shown = values.slice(0, 16).map((v) => (digits === undefined ? String(v) : v.toFixed(digits)));
+  return `[${shown.join(', ')}${values.length > 16 ? `, … (${values.length} values)` : ''}]`;
+}
+
+export function runCommand(modelFile: string, opts: RunOptions): number {
+  const res = runModel(modelFile, opts);
+  if (opts.json) {
+    console.log(JSON.stringify(res, null, 2));
+    return 0;
+  }
+  res.outputs.forEach((o, i) => {
+    console.log(`output ${i} ${o.name} ${o.dtype}[${o.shape.join(',')}]`);
+    console.log(`  values       ${preview(o.values)}`);
+    if (o.dequantized) console.log(`  dequantized  ${preview(o.dequantized, 5)}`);
+    if (o.topClass !== null) console.log(`  top class    ${o.topClass}`);
+    if (opts.output[i]) console.log(`  written to   ${opts.output[i]}`);
+  });
+  console.log(`time ${res.milliseconds.toFixed(3)} ms${opts.repeat ? ` (median of ${opts.repeat})` : ''}`);
+  return 0;
+}

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The kernel headers of the C library in csrc/kernels; a project gets only those its layers call. */
+export type KernelHeader =
+  | 'tm_common.h' | 'tm_gemm.h' | 'tm_conv2d.h' | 'tm_depthwise_conv2d.h' | 'tm_fully_connected.h'
+  | 'tm_elementwise.h' | 'tm_pool2d.h' | 'tm_mean.h' | 'tm_softmax.h' | 'tm_quantize.h' | 'tm_pad.h' | 'tm_transpose.h';
+
+const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
+  'tm_common.h': [],
+  'tm_gemm.h': ['tm_common.h'],
+  'tm_conv2d.h': ['tm_gemm.h'],
+  'tm_depthwise_conv2d.h': ['tm_gemm.h'],
+  'tm_fully_connected.h': ['tm_gemm.h'],
+  'tm_elementwise.h': ['tm_common.h'],
+  'tm_pool2d.h': ['tm_common.h'],
+  'tm_mean.h': ['tm_common.h'],
+  'tm_softmax.h': ['tm_common.h'],
+  'tm_quantize.h': ['tm_common.h'],
+  'tm_pad.h': ['tm_common.h'],
+  'tm_transpose.h': ['tm_common.h'],
+};
+
+/** The headers and everything they include, in a stable order (dependencies first). */
+export function withDependencies(headers: Iterable<KernelHeader>): KernelHeader[] {
+  const out: KernelHeader[] = [];
+  const visit = (h: KernelHeader) => {
+    if (out.includes(h)) return;
+    for (const d of DEPENDS[h]) visit(d);
+    out.push(h);
+  };
+  for (const h of [...new Set(headers)].sort()) visit(h);
+  return out;
+}
+
+/** csrc/ of this package: beside src/ in the repo, beside dist/ once built. */
+export function csrcDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = resolve(dir, 'csrc');
+    if (existsSync(join(candidate, 'kernels', 'tm_common.h'))) return candidate;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('csrc/ (the C kernel library) not found beside the package');
+}
+
+export function readCsrc(rel: string): string {
+  return readFileSync(join(csrcDir(), rel), 'utf8');
+}

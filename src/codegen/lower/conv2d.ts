@@ -1,0 +1,47 @@
+import type { Node } from '../../graph/graph.js';
+import { window2d, zeroPointOf } from '../../ops/conv_util.js';
+import { cCall, cConstStruct } from '../c_syntax.js';
+import type { LayerCode, LayerContext } from './layer.js';
+import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
+
+/** Longest im2col column the stack-buffer path takes (TM_IM2COL_MAX in tm_conv2d.h). */
+export const IM2COL_MAX = 2048;
+
+export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8' | 'tm_conv2d_direct_s8';
+
+/**
+ * CONV_2D -> one of three C paths: pointwise convolutions are a matrix multiply straight off the input,
+ * other kernels go through im2col columns on the stack, very long columns through plain loops.
+ */
+export function lowerConv2d(ctx: LayerContext): LayerCode {
+  const node = ctx.node as Node<'CONV_2D'>;
+  const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  requireInt8Layer(ctx, input, output, filter);
+  const [cout, kH, kW, cinFilter] = filter.shape;
+  if (cinFilter !== input.shape[3]) throw ctx.unsupported(`grouped convolution (${input.shape[3]} input channels, filters of ${cinFilter})`);
+  const o = node.options;
+  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const depth = kH * kW * cinFilter;
+  const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
+    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1));
+  ctx.requireDisjoint(input, output, 'CONV_2D');
+
+  const path: ConvPath = kH === 1 && kW === 1 && win.padTop === 0 && win.padLeft === 0
+    ? 'tm_conv2d_1x1_s8'
+    : depth <= IM2COL_MAX ? 'tm_conv2d_s8' : 'tm_conv2d_direct_s8';
+  const shape = ctx.name('shape');
+  const filterName = ctx.name('filter');
+  return {
+    headers: ['tm_conv2d.h'],
+    definitions: [
+      ...rq.definitions,
+      cConstStruct('tm_conv_shape', shape, {
+        in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
+        k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+        pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
+      }),
+    ],
+    weights: [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights],
+    statements: [cCall(path, [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output)])],
+  };
+}

@@ -1,0 +1,46 @@
+import type { Node } from '../../graph/graph.js';
+import { window2d, zeroPointOf } from '../../ops/conv_util.js';
+import { cCall, cConstStruct } from '../c_syntax.js';
+import type { LayerCode, LayerContext } from './layer.js';
+import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
+
+/**
+ * DEPTHWISE_CONV_2D -> tm_depthwise_conv2d_s8, or its in-place variant when the memory plan puts the
+ * output over the input (TinyEngine's trick): then the plan's scratch holds one channel's input plane.
+ */
+export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
+  const node = ctx.node as Node<'DEPTHWISE_CONV_2D'>;
+  const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  requireInt8Layer(ctx, input, output, filter);
+  const [, kH, kW, cout] = filter.shape;
+  const cin = input.shape[3];
+  if (cout % cin !== 0) throw ctx.unsupported(`${cout} output channels are not a multiple of ${cin}`);
+  const o = node.options;
+  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
+    (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout));
+
+  const shape = ctx.name('shape');
+  const filterName = ctx.name('filter');
+  const definitions = [
+    ...rq.definitions,
+    cConstStruct('tm_dw_shape', shape, {
+      in_h: win.inH, in_w: win.inW, in_c: cin, out_h: win.outH, out_w: win.outW, out_c: cout, depth_mult: cout / cin,
+      k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+      pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
+    }),
+  ];
+  const weights = [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights];
+  const layout = ctx.overlap(input, output);
+  if (layout === 'disjoint') {
+    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [cCall('tm_depthwise_conv2d_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output)])] };
+  }
+  const scratch = ctx.scratch();
+  if (layout === 'partial' || cout !== cin || !scratch || scratch.bytes < win.inH * win.inW) {
+    throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${win.inH * win.inW} bytes)`);
+  }
+  return {
+    headers: ['tm_depthwise_conv2d.h'], definitions, weights,
+    statements: [cCall('tm_depthwise_conv2d_inplace_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, scratch.ptr])],
+  };
+}

@@ -1,0 +1,89 @@
+import type { Node, Tensor } from '../../graph/graph.js';
+import { numElements } from '../../graph/graph.js';
+import { outputActivationRange } from '../../quant/activation.js';
+import { quantizeMultiplier } from '../../quant/fixedpoint.js';
+import { broadcastShape } from '../../ops/broadcast.js';
+import type { CArray } from '../c_syntax.js';
+import { cCall, cConstStruct } from '../c_syntax.js';
+import type { LayerCode, LayerContext } from './layer.js';
+
+const ADD_LEFT_SHIFT_INT8 = 20;
+
+function quant(ctx: LayerContext, t: Tensor): { scale: number; zp: number } {
+  if (t.dtype !== 'int8' || !t.quant) throw ctx.unsupported(`${t.name} is ${t.dtype}${t.quant ? '' : ' without quantisation'} (the C library has int8 ADD and MUL)`);
+  return { scale: t.quant.scale[0], zp: t.quant.zeroPoint[0] };
+}
+
+/** QuantizeMultiplierSmallerThanOneExp: TFLite refuses a real multiplier outside (0, 1). */
+function below1(ctx: LayerContext, real: number, what: string): { multiplier: number; shift: number } {
+  if (!(real > 0 && real < 1)) throw ctx.unsupported(`${what} multiplier ${real} is outside (0, 1)`);
+  return quantizeMultiplier(real);
+}
+
+/** Right-aligned 4-D strides of `shape` broadcast to `out` (0 along broadcast dimensions). */
+export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+  const s4 = [...new Array(4 - shape.length).fill(1), ...shape];
+  const strides = [0, 0, 0, 0];
+  let stride = 1;
+  for (let i = 3; i >= 0; i--) {
+    strides[i] = s4[i] === 1 && out[i] !== 1 ? 0 : stride;
+    stride *= s4[i];
+  }
+  return strides;
+}
+
+/**
+ * ADD and MUL -> tm_add_s8 / tm_mul_s8 (same shapes) or their 4-D broadcast forms. Parameters as TFLite
+ * Micro's add_common.cc / mul_common.cc compute them, in double precision.
+ */
+export function lowerBinary(ctx: LayerContext): LayerCode {
+  const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
+  const a = ctx.input(0), b = ctx.input(1), out = ctx.output();
+  const qa = quant(ctx, a), qb = quant(ctx, b), qo = quant(ctx, out);
+  const act = node.options.activation;
+  if (act !== 'NONE' && act !== 'RELU' && act !== 'RELU6' && act !== 'RELU_N1_TO_1') throw ctx.unsupported(`fused activation ${act}`);
+  const [actMin, actMax] = outputActivationRange(act, out);
+  let fields: Record<string, number>;
+  if (node.op === 'ADD') {
+    const twiceMax = 2 * Math.max(qa.scale, qb.scale);
+    const m1 = below1(ctx, qa.scale / twiceMax, 'input 0');
+    const m2 = below1(ctx, qb.scale / twiceMax, 'input 1');
+    const mo = below1(ctx, twiceMax / ((1 << ADD_LEFT_SHIFT_INT8) * qo.scale), 'output');
+    fields = {
+      in1_mult: m1.multiplier, in1_shift: m1.shift, in2_mult: m2.multiplier, in2_shift: m2.shift,
+      out_mult: mo.multiplier, out_shift: mo.shift, left_shift: ADD_LEFT_SHIFT_INT8,
+    };
+  } else {
+    const mo = quantizeMultiplier((qa.scale * qb.scale) / qo.scale);
+    fields = { in1_mult: 0, in1_shift: 0, in2_mult: 0, in2_shift: 0, out_mult: mo.multiplier, out_shift: mo.shift, left_shift: 0 };
+  }
+  const params = ctx.name('params');
+  const definitions = [cConstStruct('tm_binary_params', params, {
+    in1_offset: -qa.zp, in2_offset: -qb.zp, ...fields, out_zp: qo.zp, act_min: actMin, act_max: actMax,
+  })];
+  const weights: CArray[] = [];
+  const operand = (t: Tensor, what: string): string => {
+    if (!t.data) return ctx.ptr(t);
+    const arr = ctx.constantArray(t, what);
+    weights.push(arr);
+    return arr.name;
+  };
+  // Element i is read before it is written, so the output may sit exactly on a same-shaped input.
+  for (const t of [a, b]) {
+    const layout = ctx.overlap(t, out);
+    if (layout === 'partial' || (layout === 'same' && numElements(t.shape) !== numElements(out.shape))) {
+      throw ctx.unsupported(`the memory plan overlays ${out.name} on ${t.name} in a way ${node.op} cannot compute in place`);
+    }
+  }
+  const pa = operand(a, 'operand0'), pb = operand(b, 'operand1');
+  const kernel = node.op === 'ADD' ? 'tm_add' : 'tm_mul';
+  const outShape = broadcastShape(a.shape, b.shape, `node ${node.index}`);
+  if (outShape.length > 4) throw ctx.unsupported(`broadcast over ${outShape.length} dimensions (the C kernels take up to 4)`);
+  if (a.shape.join() === b.shape.join()) {
+    return { headers: ['tm_elementwise.h'], definitions, weights, statements: [cCall(`${kernel}_s8`, [`&${params}`, String(numElements(out.shape)), pa, pb, ctx.ptr(out)])] };
+  }
+  const out4 = [...new Array(4 - outShape.length).fill(1), ...outShape];
+  const bc = ctx.name('broadcast');
+  definitions.push(cConstStruct('tm_broadcast4d', bc, { dims: out4, stride1: broadcastStrides(a.shape, out4), stride2: broadcastStrides(b.shape, out4) }));
+  return { headers: ['tm_elementwise.h'], definitions, weights, statements: [cCall(`${kernel}_broadcast_s8`, [`&${params}`, `&${bc}`, pa, pb, ctx.ptr(out)])] };
+}

@@ -1,0 +1,25 @@
+import type { Node } from '../../graph/graph.js';
+import { numElements } from '../../graph/graph.js';
+import { cCall } from '../c_syntax.js';
+import type { LayerCode, LayerContext } from './layer.js';
+import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
+
+/** FULLY_CONNECTED -> tm_fully_connected_s8: rows of `depth` inputs times weights [n_out][depth]. */
+export function lowerFullyConnected(ctx: LayerContext): LayerCode {
+  const node = ctx.node as Node<'FULLY_CONNECTED'>;
+  const input = ctx.input(0), weightsT = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  requireInt8Layer(ctx, input, output, weightsT);
+  const [nOut, depth] = weightsT.shape;
+  const rows = numElements(input.shape) / depth;
+  if (!Number.isInteger(rows)) throw ctx.unsupported(`input of ${numElements(input.shape)} values is not a multiple of depth ${depth}`);
+  const rq = layerRequant(ctx, input, weightsT, biasT, output, nOut, node.options.activation,
+    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1));
+  ctx.requireDisjoint(input, output, 'FULLY_CONNECTED');
+  const w = ctx.name('weights');
+  return {
+    headers: ['tm_fully_connected.h'],
+    definitions: rq.definitions,
+    weights: [{ ...ctx.constantArray(weightsT, 'weights'), name: w }, ...rq.weights],
+    statements: [cCall('tm_fully_connected_s8', [String(rows), String(depth), String(nOut), `&${rq.params}`, ctx.ptr(input), w, ctx.ptr(output)])],
+  };
+}

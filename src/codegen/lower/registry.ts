@@ -1,0 +1,35 @@
+import type { OpName } from '../../graph/options.js';
+import type { LayerCode, LayerContext } from './layer.js';
+import { lowerConv2d } from './conv2d.js';
+import { lowerDepthwiseConv2d } from './depthwise_conv2d.js';
+import { lowerFullyConnected } from './fully_connected.js';
+import { lowerBinary } from './elementwise.js';
+import { lowerPool2d } from './pool2d.js';
+import { lowerMean } from './mean.js';
+import { lowerSoftmax } from './softmax.js';
+import { lowerQuantize } from './quantize.js';
+import { lowerPad } from './pad.js';
+import { lowerTranspose } from './transpose.js';
+import { lowerReshape } from './reshape.js';
+
+export type Lowering = (ctx: LayerContext) => LayerCode;
+
+/** The ops the C library implements: op name -> how a node becomes kernel calls. */
+export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
+  CONV_2D: lowerConv2d,
+  DEPTHWISE_CONV_2D: lowerDepthwiseConv2d,
+  FULLY_CONNECTED: lowerFullyConnected,
+  ADD: lowerBinary,
+  MUL: lowerBinary,
+  AVERAGE_POOL_2D: lowerPool2d,
+  MAX_POOL_2D: lowerPool2d,
+  MEAN: lowerMean,
+  SOFTMAX: lowerSoftmax,
+  QUANTIZE: lowerQuantize,
+  DEQUANTIZE: lowerQuantize,
+  PAD: lowerPad,
+  PADV2: lowerPad,
+  TRANSPOSE: lowerTranspose,
+  RESHAPE: lowerReshape,
+  SQUEEZE: lowerReshape,
+};

@@ -1,0 +1,72 @@
+import type { Node, Tensor } from '../../graph/graph.js';
+import type { Activation } from '../../graph/options.js';
+import {
+  activationBounds, biasInt32, channelMultipliers, kernelKind, requireSymmetricWeights, zeroPointOf,
+} from '../../ops/conv_util.js';
+import type { CArray } from '../c_syntax.js';
+import { cArrayDefinition, cConstStruct } from '../c_syntax.js';
+import type { LayerContext } from './layer.js';
+import { constantValues } from './layer.js';
+
+/**
+ * The requantisation of a conv / depthwise / fully-connected layer, computed once here with the same
+ * helpers the TypeScript kernels use (so both sides agree by construction): per-channel Q31 multipliers
+ * and shifts (model.c), and the bias with the input offset folded in (weights.c).
+ */
+export interface LayerRequant {
+  definitions: string[];
+  weights: CArray[];
+  /** Name of the tm_requant_params struct. */
+  params: string;
+}
+
+/** int8 activations with int8 symmetric weights; anything else is refused with the reason. */
+export function requireInt8Layer(ctx: LayerContext, input: Tensor, output: Tensor, weights: Tensor): void {
+  const node = ctx.node as Node;
+  if (kernelKind(node, input, output, weights) !== 'int8') {
+    throw ctx.unsupported(`${input.dtype} ${node.op} is not generated (the C library has int8 kernels only)`);
+  }
+  requireSymmetricWeights(node, weights);
+  if (!weights.data) throw ctx.unsupported(`weights ${weights.name} are not constant`);
+  if (input.shape[0] !== 1 && node.op !== 'FULLY_CONNECTED') throw ctx.unsupported(`batch ${input.shape[0]} (generated code runs batch 1)`);
+}
+
+/**
+ * Folded bias: bias[c] - zp_in * (sum of channel c's weights), where channel c's weights are
+ * `tapsPerChannel` values at w[c * channelStride + t * tapStride].
+ */
+export function foldedBias(bias: Int32Array, w: Int8Array, inputZeroPoint: number, tapsPerChannel: number, channelStride: number, tapStride: number): Int32Array {
+  const out = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) {
+    let s = 0;
+    for (let t = 0; t < tapsPerChannel; t++) s += w[c * channelStride + t * tapStride];
+    out[c] = bias[c] - inputZeroPoint * s;
+  }
+  return out;
+}
+
+export function layerRequant(
+  ctx: LayerContext, input: Tensor, weights: Tensor, biasT: Tensor | null, output: Tensor, channels: number,
+  activation: Activation, fold: (bias: Int32Array, w: Int8Array, zp: number) => Int32Array,
+): LayerRequant {
+  const node = ctx.node as Node;
+  const { multiplier, shift } = channelMultipliers(node, input, weights, output, channels);
+  const [actMin, actMax] = activationBounds(node, activation, output);
+  const biasView = biasT ? (constantValues(biasT) as Int32Array) : null;
+  if (biasT && !biasT.data) throw ctx.unsupported(`bias ${biasT.name} is not constant`);
+  const bias = biasInt32(node, biasT, biasView, channels);
+  const folded = fold(bias, constantValues(weights) as Int8Array, zeroPointOf(input));
+  const names = { bias: ctx.name('bias'), mult: ctx.name('mult'), shift: ctx.name('shift'), params: ctx.name('q') };
+  const arrays: CArray[] = [
+    { name: names.mult, type: 'int32_t', values: multiplier, linkage: 'static' },
+    { name: names.shift, type: 'int32_t', values: shift, linkage: 'static' },
+  ];
+  const weightsOut: CArray[] = [
+    { name: names.bias, type: 'int32_t', values: folded, align: 4, linkage: 'extern', comment: `bias of ${output.name}, input offset folded in` },
+  ];
+  const struct = cConstStruct('tm_requant_params', names.params, {
+    bias: names.bias, mult: names.mult, shift: names.shift,
+    out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax,
+  });
+  return { definitions: [...arrays.map(cArrayDefinition), struct], weights: weightsOut, params: names.params };
+}

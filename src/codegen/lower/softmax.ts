@@ -1,0 +1,25 @@
+import type { Node } from '../../graph/graph.js';
+import { numElements } from '../../graph/graph.js';
+import { softmaxScaling } from '../../ops/softmax.js';
+import { cCall, cConstStruct } from '../c_syntax.js';
+import type { LayerCode, LayerContext } from './layer.js';
+
+/** SOFTMAX int8 -> int8 over the last dimension -> tm_softmax_s8 (gemmlowp fixed point). */
+export function lowerSoftmax(ctx: LayerContext): LayerCode {
+  const node = ctx.node as Node<'SOFTMAX'>;
+  const input = ctx.input(0), output = ctx.output();
+  if (input.dtype !== 'int8' || output.dtype !== 'int8' || !input.quant || !output.quant) throw ctx.unsupported(`${input.dtype} -> ${output.dtype} SOFTMAX is not generated (int8 only)`);
+  if (output.quant.zeroPoint[0] !== -128 || output.quant.scale[0] !== 1 / 256) throw ctx.unsupported('int8 output must have scale 1/256 and zero point -128');
+  const s = softmaxScaling(node, Math.fround(node.options.beta), input.quant.scale[0]);
+  const depth = input.shape[input.shape.length - 1];
+  ctx.requireDisjoint(input, output, 'SOFTMAX');
+  const params = ctx.name('params');
+  return {
+    headers: ['tm_softmax.h'],
+    definitions: [cConstStruct('tm_softmax_params', params, {
+      rows: numElements(input.shape) / depth, depth, input_mult: s.inputMultiplier, input_left_shift: s.inputLeftShift, diff_min: s.diffMin,
+    })],
+    weights: [],
+    statements: [cCall('tm_softmax_s8', [`&${params}`, ctx.ptr(input), ctx.ptr(output)])],
+  };
+}

@@ -1,0 +1,155 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Board } from '../boards/boards.js';
+import type { AnyNode, Graph } from '../graph/graph.js';
+import { DoesNotFitError, UnsupportedOpError } from '../errors.js';
+import type { MemoryPlan } from '../plan/memory_plan.js';
+import type { CArray } from './c_syntax.js';
+import type { KernelHeader } from './kernels.js';
+import { readCsrc, withDependencies } from './kernels.js';
+import type { LayerCode } from './lower/layer.js';
+import { LayerContext } from './lower/layer.js';
+import { LOWERINGS } from './lower/registry.js';
+import type { Target } from './target.js';
+import { checkTargetForBoard, isCortexM } from './target.js';
+import type { BuildSpec } from './emit/build_files.js';
+import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_files.js';
+import { modelInputs, modelOutputs } from './emit/io.js';
+import { emitModelHeader } from './emit/model_h.js';
+import type { ScheduledLayer } from './emit/model_c.js';
+import { emitModelSource } from './emit/model_c.js';
+import { emitWeightsHeader, emitWeightsSource } from './emit/weights_c.js';
+
+export interface GenerateOptions {
+  board: Board;
+  target: Target;
+  /** Name used in comments and messages (default: the graph's name). */
+  modelName?: string;
+  /**
+   * Inline every kernel into its call site so the compiler specialises it to the layer's constant
+   * shapes (TinyEngine's model-adaptive code). Off: one shared copy of each kernel (smaller code).
+   */
+  specialize?: boolean;
+  /** Stack reserved by the Cortex-M linker script (default 8 KiB: kernels keep im2col columns there). */
+  stackBytes?: number;
+}
+
+export interface GeneratedFile {
+  path: string;
+  contents: string;
+}
+
+/** One scheduled node: which C function runs it. */
+export interface GeneratedLayer {
+  step: number;
+  node: number;
+  op: string;
+  kernels: string[];
+}
+
+export interface GeneratedProject {
+  modelName: string;
+  target: Target;
+  board: Board;
+  files: GeneratedFile[];
+  arenaBytes: number;
+  /** Bytes of constant arrays in weights.c (weights, folded biases, constant operands). */
+  weightBytes: number;
+  /** Stack the linker script reserves (Cortex-M targets; 0 otherwise). */
+  stackBytes: number;
+  layers: GeneratedLayer[];
+}
+
+export const DEFAULT_STACK_BYTES = 8192;
+
+const HARNESS: Readonly<Record<Target, readonly string[]>> = {
+  host: ['tm_runner.c', 'tm_platform_host.c'],
+  'cortex-m4': ['tm_runner.c', 'tm_platform_semihost.c', 'tm_startup_cortexm.c'],
+  'cortex-m7': ['tm_runner.c', 'tm_platform_semihost.c', 'tm_startup_cortexm.c'],
+  generic: [],
+};
+
+function arrayBytes(a: CArray): number {
+  const size = a.type === 'int8_t' || a.type === 'uint8_t' ? 1 : a.type === 'int16_t' ? 2 : 4;
+  return a.values.length * size;
+}
+
+function layerTitle(g: Graph, node: AnyNode): string {
+  const desc = (ids: number[]) => ids.filter((i) => i >= 0 && !g.tensors[i].data).map((i) => `${g.tensors[i].dtype}[${g.tensors[i].shape.join(',')}]`).join(', ');
+  return `node ${node.index} ${node.op} "${g.tensors[node.outputs[0]].name}": ${desc(node.inputs)} -> ${desc(node.outputs)}`;
+}
+
+/** Every node of the plan's order, lowered to kernel calls (UnsupportedOpError for anything we lack). */
+export function lowerGraph(g: Graph, plan: MemoryPlan): { step: number; node: AnyNode; code: LayerCode }[] {
+  return plan.order.map((nodeIndex, step) => {
+    const node = g.nodes[nodeIndex];
+    const lower = LOWERINGS[node.op];
+    if (!lower) throw new UnsupportedOpError(node.op, node.index, 'no C kernel for this op');
+    return { step, node, code: lower(new LayerContext(g, plan, step, node)) };
+  });
+}
+
+function kernelNames(statements: readonly string[]): string[] {
+  return statements.map((s) => /^(\w+)\(/.exec(s)?.[1]).filter((x): x is string => !!x);
+}
+
+function checkFit(p: { board: Board; modelName: string; sramNeed: number; arenaBytes: number; stackBytes: number; weightBytes: number }): void {
+  if (p.sramNeed > p.board.sramBytes) {
+    throw new DoesNotFitError('SRAM', p.sramNeed, p.board.sramBytes,
+      `${p.modelName} on ${p.board.name}: arena ${p.arenaBytes} bytes${p.stackBytes ? ` + stack ${p.stackBytes}` : ''}`);
+  }
+  if (p.weightBytes > p.board.flashBytes) {
+    throw new DoesNotFitError('Flash', p.weightBytes, p.board.flashBytes, `${p.modelName} on ${p.board.name}: constants alone`);
+  }
+}
+
+/**
+ * The C project for one graph under one memory plan (the same plan object the interpreter runs), or a
+ * typed error — unsupported op, unsupported target, does not fit — before anything is written.
+ */
+export function generateProject(g: Graph, plan: MemoryPlan, opts: GenerateOptions): GeneratedProject {
+  const { board, target } = opts;
+  checkTargetForBoard(target, board);
+  const modelName = opts.modelName ?? g.name;
+  const lowered = lowerGraph(g, plan);
+  const arenaBytes = Math.max(plan.arenaBytes, 16);
+  const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
+  const weights = lowered.flatMap((l) => l.code.weights);
+  const weightBytes = weights.reduce((n, a) => n + arrayBytes(a), 0);
+  checkFit({ board, modelName, sramNeed: arenaBytes + stackBytes, arenaBytes, stackBytes, weightBytes });
+
+  const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
+  const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
+  const layers: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
+  const harnessSources = HARNESS[target].map((f) => `harness/${f}`);
+  const build: BuildSpec = { modelName, target, board, stackBytes, harnessSources };
+
+  const modelC = emitModelSource({ modelName, headers, layers, inputs, outputs });
+  const files: GeneratedFile[] = [
+    { path: 'model.h', contents: emitModelHeader({ modelName, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
+    { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },
+    { path: 'weights.h', contents: emitWeightsHeader(modelName, weights) },
+    { path: 'weights.c', contents: emitWeightsSource(modelName, weights) },
+    ...headers.map((h) => ({ path: `kernels/${h}`, contents: readCsrc(`kernels/${h}`) })),
+    { path: 'Makefile', contents: emitMakefile(build) },
+    { path: 'CMakeLists.txt', contents: emitCMakeLists(build) },
+  ];
+  if (HARNESS[target].length) {
+    files.push({ path: 'harness/tm_platform.h', contents: readCsrc('harness/tm_platform.h') });
+    for (const f of HARNESS[target]) files.push({ path: `harness/${f}`, contents: readCsrc(`harness/${f}`) });
+  }
+  if (isCortexM(target)) files.push({ path: 'board.ld', contents: emitLinkerScript(build) });
+  return {
+    modelName, target, board, files, arenaBytes, weightBytes, stackBytes,
+    layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: kernelNames(l.code.statements) })),
+  };
+}
+
+/** Write the project under `dir` (created if needed). */
+export function writeProject(dir: string, project: GeneratedProject): void {
+  for (const f of project.files) {
+    const path = join(dir, f.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.contents);
+  }
+}

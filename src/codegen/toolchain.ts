@@ -1,0 +1,115 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GeneratedProject } from './project.js';
+import { isCortexM, qemuMachine } from './target.js';
+
+/**
+ * Building and running a generated project: `make` in its directory, then the host runner or QEMU.
+ * Used by the tests and the benchmark; the CLI only writes projects.
+ */
+
+export class ToolchainError extends Error {}
+
+export interface BuildOptions {
+  /** Extra compiler flags (e.g. sanitizers for the host build). */
+  extraCflags?: string;
+  extraLdflags?: string;
+  opt?: string;
+  jobs?: number;
+}
+
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number): { stdout: string; stderr: string; status: number } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new ToolchainError(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
+}
+
+/** Run `make` in the project directory; throws with the compiler's output on failure. */
+export function buildProject(dir: string, o: BuildOptions = {}): string {
+  const args = [`-j${o.jobs ?? 2}`, '--no-print-directory'];
+  if (o.extraCflags) args.push(`EXTRA_CFLAGS=${o.extraCflags}`);
+  if (o.extraLdflags) args.push(`EXTRA_LDFLAGS=${o.extraLdflags}`);
+  if (o.opt) args.push(`OPT=${o.opt}`);
+  const r = run('make', args, dir, 600_000);
+  if (r.status !== 0) throw new ToolchainError(`make failed in ${dir}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+export interface RunResult {
+  /** Per case, per model output: the raw bytes. */
+  outputs: Uint8Array[][];
+  /** Per case: the count the runner printed (instructions under QEMU; 0 on the host). */
+  counts: number[];
+  log: string;
+}
+
+/** Cases' inputs back to back, as the runner reads them. */
+export function packCases(cases: readonly (readonly Uint8Array[])[]): Uint8Array {
+  const total = cases.reduce((n, c) => n + c.reduce((m, b) => m + b.byteLength, 0), 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of cases) for (const b of c) { out.set(b, o); o += b.byteLength; }
+  return out;
+}
+
+function splitOutputs(bytes: Uint8Array, nCases: number, outputBytes: readonly number[]): Uint8Array[][] {
+  const per = outputBytes.reduce((a, b) => a + b, 0);
+  if (bytes.byteLength !== per * nCases) throw new ToolchainError(`runner wrote ${bytes.byteLength} bytes, expected ${per * nCases}`);
+  const out: Uint8Array[][] = [];
+  let o = 0;
+  for (let c = 0; c < nCases; c++) {
+    out.push(outputBytes.map((n) => { const s = bytes.slice(o, o + n); o += n; return s; }));
+  }
+  return out;
+}
+
+function parseCounts(log: string): number[] {
+  return [...log.matchAll(/^tinyml: case (\d+) \w+ (\d+)$/gm)].map((m) => Number(m[2]));
+}
+
+/**
+ * Run every case in one process: the host runner, or QEMU for an mps2 board (semihosting for files and
+ * exit status, `-icount shift=0` so the count is instructions).
+ */
+export function runProject(dir: string, project: GeneratedProject, cases: readonly (readonly Uint8Array[])[], outputBytes: readonly number[], timeoutMs = 600_000): RunResult {
+  const inPath = join(dir, 'cases.in.bin');
+  const outPath = join(dir, 'cases.out.bin');
+  writeFileSync(inPath, packCases(cases));
+  writeFileSync(outPath, new Uint8Array(0));
+  let r: { stdout: string; stderr: string; status: number };
+  if (project.target === 'host') {
+    r = run(join(dir, 'model_runner'), [inPath, outPath], dir, timeoutMs);
+  } else if (isCortexM(project.target)) {
+    const machine = qemuMachine(project.board);
+    if (!machine) throw new ToolchainError(`board ${project.board.name} has no QEMU machine to run on`);
+    r = run('qemu-system-arm', [
+      '-M', machine, '-nographic', '-monitor', 'none', '-serial', 'none', '-icount', 'shift=0',
+      '-semihosting-config', `enable=on,target=native,arg=model.elf,arg=${inPath},arg=${outPath}`,
+      '-kernel', join(dir, 'model.elf'),
+    ], dir, timeoutMs);
+  } else {
+    throw new ToolchainError(`target ${project.target} builds a library, nothing to run`);
+  }
+  const log = r.stdout + r.stderr;
+  if (r.status !== 0) throw new ToolchainError(`runner exited with ${r.status}:\n${log}`);
+  const outputs = splitOutputs(new Uint8Array(readFileSync(outPath)), cases.length, outputBytes);
+  return { outputs, counts: parseCounts(log), log };
+}
+
+/** arm-none-eabi-size (Berkeley): Flash = text + data, SRAM = data + bss. */
+export interface ElfSize {
+  text: number;
+  data: number;
+  bss: number;
+  flash: number;
+  sram: number;
+}
+
+export function elfSize(elf: string): ElfSize {
+  const out = execFileSync('arm-none-eabi-size', [elf], { encoding: 'utf8' });
+  const row = out.trim().split('\n')[1]?.trim().split(/\s+/).map(Number);
+  if (!row || row.length < 3 || row.slice(0, 3).some((n) => !Number.isFinite(n))) throw new ToolchainError(`cannot parse arm-none-eabi-size output:\n${out}`);
+  const [text, data, bss] = row;
+  return { text, data, bss, flash: text + data, sram: data + bss };
+}

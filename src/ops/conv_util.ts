@@ -1,0 +1,212 @@
+/**
+ * Geometry and requantisation shared by CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools:
+ * TFLite's ComputeOutSize / ComputePaddingHeightWidth, PopulateConvolutionQuantizationParams, and the
+ * one int8 GEMM-with-requantisation loop every int8 matrix product here ends in.
+ */
+import type { Node, Tensor } from '../graph/graph.js';
+import type { Activation, Padding } from '../graph/options.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { quantizeMultiplier } from '../quant/fixedpoint.js';
+import { floatActivationRange, outputActivationRange } from '../quant/activation.js';
+
+/** Output extent of one spatial dimension (TFLite ComputeOutSize; C integer division). */
+export function computeOutSize(padding: Padding, imageSize: number, filterSize: number, stride: number, dilation = 1): number {
+  const effective = (filterSize - 1) * dilation + 1;
+  if (stride === 0) return 0;
+  return padding === 'SAME'
+    ? Math.trunc((imageSize + stride - 1) / stride)
+    : Math.trunc((imageSize + stride - effective) / stride);
+}
+
+/** Leading (top/left) padding; TFLite puts the odd extra pixel at the end (ComputePaddingWithOffset). */
+export function computePadding(stride: number, dilation: number, inSize: number, filterSize: number, outSize: number): number {
+  const effective = (filterSize - 1) * dilation + 1;
+  const total = (outSize - 1) * stride + effective - inSize;
+  return total > 0 ? Math.trunc(total / 2) : 0;
+}
+
+/** Everything a 2-D window op needs about where its windows sit. */
+export interface Window2D {
+  batches: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilH: number;
+  dilW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export interface WindowParams {
+  padding: Padding;
+  strideH: number;
+  strideW: number;
+  dilationH?: number;
+  dilationW?: number;
+}
+
+/** TFLite ComputePaddingHeightWidth over an NHWC input and a kH x kW window. */
+export function window2d(inShape: readonly number[], kH: number, kW: number, p: WindowParams): Window2D {
+  const [batches, inH, inW, inC] = inShape;
+  const dilH = p.dilationH ?? 1;
+  const dilW = p.dilationW ?? 1;
+  const outH = computeOutSize(p.padding, inH, kH, p.strideH, dilH);
+  const outW = computeOutSize(p.padding, inW, kW, p.strideW, dilW);
+  return {
+    batches, inH, inW, inC, outH, outW, kH, kW,
+    strideH: p.strideH, strideW: p.strideW, dilH, dilW,
+    padTop: computePadding(p.strideH, dilH, inH, kH, outH),
+    padLeft: computePadding(p.strideW, dilW, inW, kW, outW),
+  };
+}
+
+/**
+ * The output positions [lo, hi) along one dimension whose whole window lies inside the input
+ * (no padded taps): lo * stride >= pad and hi - 1 is the last o with o * stride - pad + (k - 1) * dil < in.
+ */
+export function interiorRange(outSize: number, inSize: number, k: number, stride: number, dil: number, pad: number): [number, number] {
+  const lo = Math.min(outSize, Math.ceil(pad / stride));
+  const last = Math.floor((inSize - 1 - (k - 1) * dil + pad) / stride);
+  const hi = Math.max(lo, Math.min(outSize, last + 1));
+  return [lo, hi];
+}
+
+export function where(node: Node): string {
+  return `node ${node.index} (${node.op})`;
+}
+
+export function expectRank(node: Node, t: Tensor, rank: number, what: string): void {
+  if (t.shape.length !== rank) {
+    throw new ModelFormatError(where(node), `${what} must have rank ${rank}, has shape [${t.shape.join(',')}]`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantisation checks and parameters
+
+/** The dtype pairing a kernel runs in: int8 activations with int8 weights, or float32 throughout. */
+export type KernelKind = 'int8' | 'float32';
+
+/** Decide int8 vs float32 from the activation and weight dtypes; refuse anything else (int16, hybrid). */
+export function kernelKind(node: Node, input: Tensor, output: Tensor, weights: Tensor | null = null): KernelKind {
+  const w = weights?.dtype ?? input.dtype;
+  if (input.dtype === 'int8' && output.dtype === 'int8' && w === 'int8') {
+    if (!input.quant || !output.quant || (weights && !weights.quant)) {
+      throw new UnsupportedOpError(node.op, node.index, 'int8 tensors without quantisation parameters');
+    }
+    return 'int8';
+  }
+  if (input.dtype === 'float32' && output.dtype === 'float32' && w === 'float32') return 'float32';
+  const wDesc = weights ? `, weights ${weights.dtype}` : '';
+  throw new UnsupportedOpError(node.op, node.index, `input ${input.dtype}${wDesc}, output ${output.dtype} (we implement int8 and float32)`);
+}
+
+export function scaleOf(t: Tensor): number {
+  return t.quant!.scale[0];
+}
+
+export function zeroPointOf(t: Tensor): number {
+  return t.quant!.zeroPoint[0];
+}
+
+const INT8_ACTIVATIONS: readonly Activation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+
+/** Clamp bounds of a fused activation on the output (quantised or float). */
+export function activationBounds(node: Node, act: Activation, output: Tensor): [number, number] {
+  if (!INT8_ACTIVATIONS.includes(act)) {
+    throw new UnsupportedOpError(node.op, node.index, `fused activation ${act}`);
+  }
+  return output.dtype === 'float32' ? floatActivationRange(act) : outputActivationRange(act, output);
+}
+
+/** Weights must be symmetric (zero point 0), as TFLite's int8 spec and its reference kernels assume. */
+export function requireSymmetricWeights(node: Node, weights: Tensor): void {
+  if (weights.quant!.zeroPoint.some((z) => z !== 0)) {
+    throw new UnsupportedOpError(node.op, node.index, `weights ${weights.name} have a non-zero zero point`);
+  }
+}
+
+export interface ChannelMultipliers {
+  multiplier: Int32Array;
+  shift: Int32Array;
+}
+
+/**
+ * PopulateConvolutionQuantizationParams: for each output channel, the double
+ * input_scale * filter_scale / output_scale, quantised to a Q31 multiplier and a shift.
+ * A per-tensor filter scale is broadcast to every channel.
+ */
+export function channelMultipliers(node: Node, input: Tensor, weights: Tensor, output: Tensor, channels: number): ChannelMultipliers {
+  const scales = weights.quant!.scale;
+  if (scales.length !== 1 && scales.length !== channels) {
+    throw new ModelFormatError(where(node), `weights ${weights.name} have ${scales.length} scales for ${channels} channels`);
+  }
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  const inScale = scaleOf(input);
+  const outScale = scaleOf(output);
+  for (let c = 0; c < channels; c++) {
+    const q = quantizeMultiplier((inScale * scales[scales.length === 1 ? 0 : c]) / outScale);
+    multiplier[c] = q.multiplier;
+    shift[c] = q.shift;
+  }
+  return { multiplier, shift };
+}
+
+/** Bias values as an Int32Array of `channels` entries (zeros when the optional bias is absent). */
+export function biasInt32(node: Node, bias: Tensor | null, biasView: Int32Array | null, channels: number): Int32Array {
+  const out = new Int32Array(channels);
+  if (!bias || !biasView) return out;
+  if (bias.dtype !== 'int32') throw new UnsupportedOpError(node.op, node.index, `bias ${bias.name} is ${bias.dtype} (int8 kernels take int32 bias)`);
+  if (biasView.length < channels) throw new ModelFormatError(where(node), `bias ${bias.name} has ${biasView.length} values for ${channels} channels`);
+  out.set(biasView.subarray(0, channels));
+  return out;
+}
+
+/**
+ * Fold the input offset into the bias: sum((x + off) * w) = sum(x * w) + off * sum(w), exact in int32.
+ * Valid for every window whose padded taps are filled with the input zero point (x + off = 0 there).
+ */
+export function foldInputOffset(bias: Int32Array, weights: Int8Array, rowLen: number, inputOffset: number): Int32Array {
+  const out = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) {
+    let s = 0;
+    const base = c * rowLen;
+    for (let k = 0; k < rowLen; k++) s += weights[base + k];
+    out[c] = bias[c] + inputOffset * s;
+  }
+  return out;
+}
+
+/** Pools keep the channel count: output [batches, outH, outW, inC]. */
+export function checkPoolOutput(node: Node, out: Tensor, w: Window2D): void {
+  const expect = [w.batches, w.outH, w.outW, w.inC];
+  if (out.shape.length !== 4 || out.shape.some((d, i) => d !== expect[i])) {
+    throw new ModelFormatError(where(node), `output shape [${out.shape.join(',')}], expected [${expect.join(',')}]`);
+  }
+}
+
+/**
+ * Pooling windows: calls `each(o, rowBase, y0, y1, x0, x1)` for output pixel o with the window clipped to
+ * input rows [y0, y1) and columns [x0, x1); rowBase = batch * inH.
+ */
+export function forEachWindow(win: Window2D, each: (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number) => void): void {
+  const { batches, inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = win;
+  for (let b = 0; b < batches; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * strideH - padTop;
+      const y0 = Math.max(0, iy0);
+      const y1 = Math.min(inH, iy0 + kH);
+      for (let ox = 0; ox < outW; ox++) {
+        const ix0 = ox * strideW - padLeft;
+        each((b * outH + oy) * outW + ox, b * inH, y0, y1, Math.max(0, ix0), Math.min(inW, ix0 + kW));
+      }
+    }
+  }
+}

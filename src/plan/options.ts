@@ -1,0 +1,85 @@
+import type { Graph, Node } from '../graph/graph.js';
+import type { OpName } from '../graph/options.js';
+import type { OpDef } from '../ops/op.js';
+import { OPS } from '../ops/registry.js';
+import type { StrategyName } from './pack/registry.js';
+import { DEFAULT_STRATEGIES } from './pack/registry.js';
+
+export type OpTable = { readonly [K in OpName]: OpDef<K> };
+
+/**
+ * What a kernel offers beyond `OpDef.inPlace`: to run with its output placed over input 0 at the same
+ * offset (the kernel sees the overlapping views) given a scratch buffer of `scratchBytes` — TinyEngine's
+ * in-place depthwise convolution (one channel's plane), or PAD copying backwards. Null: not for this node.
+ * Proposed as an optional OpDef member; read through `inPlaceVariantOf` until it is declared there.
+ */
+export interface InPlaceVariant {
+  scratchBytes: number;
+}
+export interface InPlaceVariantCapable<K extends OpName = OpName> {
+  inPlaceVariant?(node: Node<K>, graph: Graph): InPlaceVariant | null;
+}
+
+/** Which reuse tricks the planner may use. Each can be switched off; none may change any output. */
+export interface ReuseOptions {
+  /** RESHAPE/SQUEEZE outputs share their input's memory (no copy). */
+  aliasReshape: boolean;
+  /** Elementwise ops (`OpDef.inPlace`) write over an input that dies at that node. */
+  inPlaceElementwise: boolean;
+  /** DEPTHWISE_CONV_2D writes over its input with one channel's scratch (N+1 instead of 2N), when the kernel offers it. */
+  inPlaceDepthwise: boolean;
+  /** PAD writes over its input (copying backwards), when the kernel offers it. */
+  inPlacePad: boolean;
+  /** A QUANTIZE of a float graph input writes its int8 output over the float input. */
+  edgeQuantize: boolean;
+  /** Try other topological orders (branches of residual blocks) and keep the one with the smaller arena. */
+  reorder: boolean;
+}
+
+export interface PlanOptions extends Partial<ReuseOptions> {
+  /** Packing strategies to try; the smallest arena wins (ties: the earlier in the list). */
+  strategies?: readonly StrategyName[];
+  /** Work budget of the searching strategies (moves / search nodes). */
+  searchBudget?: number;
+  /** Seed of the local search (plans are reproducible). */
+  seed?: number;
+  /** The op table whose capabilities decide the tricks (tests pass fakes). */
+  ops?: OpTable;
+}
+
+export interface ResolvedPlanOptions extends ReuseOptions {
+  strategies: readonly StrategyName[];
+  searchBudget: number;
+  seed: number;
+  ops: OpTable;
+}
+
+export const ALL_TRICKS: ReuseOptions = {
+  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, edgeQuantize: true, reorder: true,
+};
+
+export const NO_TRICKS: ReuseOptions = {
+  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, edgeQuantize: false, reorder: false,
+};
+
+export const TRICK_NAMES = Object.keys(ALL_TRICKS) as (keyof ReuseOptions)[];
+
+export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions {
+  const tricks = Object.fromEntries(TRICK_NAMES.map((k) => [k, opts[k] ?? ALL_TRICKS[k]])) as unknown as ReuseOptions;
+  return {
+    ...tricks,
+    strategies: opts.strategies ?? DEFAULT_STRATEGIES,
+    searchBudget: opts.searchBudget ?? 4000,
+    seed: opts.seed ?? 1,
+    ops: opts.ops ?? OPS,
+  };
+}
+
+export function opDefOf(ops: OpTable, node: Node): OpDef & InPlaceVariantCapable {
+  return ops[node.op] as unknown as OpDef & InPlaceVariantCapable;
+}
+
+export function scratchBytesOf(ops: OpTable, g: Graph, node: Node): number {
+  const def = opDefOf(ops, node);
+  return def.scratchBytes ? def.scratchBytes(node as never, g) : 0;
+}

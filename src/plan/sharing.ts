@@ -1,0 +1,156 @@
+import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
+import { activationIds, numElements, tensorBytes } from '../graph/graph.js';
+import { DTYPE_BYTES } from '../graph/dtype.js';
+import type { BufferRequest } from './lifetimes.js';
+import { scratchId, tensorLifetimes } from './lifetimes.js';
+import type { ReuseOptions, OpTable } from './options.js';
+import { opDefOf, scratchBytesOf } from './options.js';
+
+/** How a node writes its output over its input. */
+export type InPlaceKind = 'elementwise' | 'depthwise' | 'pad' | 'edge-quantize';
+
+export interface InPlaceDecision {
+  kind: InPlaceKind;
+  /** The input whose memory the output takes (same offset); it dies at this node. */
+  input: TensorId;
+  output: TensorId;
+  /** Scratch the kernel needs in this mode (one channel's plane for depthwise). */
+  scratchBytes: number;
+}
+
+/** Which tensors share memory, decided over one execution order. */
+export interface Sharing {
+  /** RESHAPE/SQUEEZE output -> input: same bytes, no copy. */
+  aliases: Map<TensorId, TensorId>;
+  /** Node index -> the in-place decision for it. */
+  inPlaceNodes: Map<number, InPlaceDecision>;
+  /** Tensor -> its group's id (the first tensor of the group): a group is one arena buffer. */
+  groupOf: Map<TensorId, TensorId>;
+}
+
+const ALIAS_OPS = new Set(['RESHAPE', 'SQUEEZE']);
+/** Binary elementwise ops: the output may take either input's memory when shapes match (no broadcast). */
+const BINARY_ELEMENTWISE = new Set(['ADD', 'SUB', 'MUL']);
+
+class Groups {
+  readonly parent = new Map<TensorId, TensorId>();
+  readonly members = new Map<TensorId, TensorId[]>();
+  constructor(ids: TensorId[]) {
+    for (const id of ids) {
+      this.parent.set(id, id);
+      this.members.set(id, [id]);
+    }
+  }
+  root(id: TensorId): TensorId {
+    let r = id;
+    while (this.parent.get(r) !== r) r = this.parent.get(r)!;
+    return r;
+  }
+  /** Moves `joining`'s group into `into`'s. */
+  join(into: TensorId, joining: TensorId): void {
+    const a = this.root(into);
+    const b = this.root(joining);
+    if (a === b) return;
+    this.parent.set(b, a);
+    this.members.get(a)!.push(...this.members.get(b)!);
+    this.members.delete(b);
+  }
+}
+
+/**
+ * Decide aliases and in-place writes over `order`, walking it once. An output may take an input's memory
+ * only when nothing reads that memory afterwards: the input's whole group (its aliases and earlier
+ * in-place outputs) has its last use at this node and holds no graph output.
+ */
+export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions, ops: OpTable): Sharing {
+  const ids = activationIds(g);
+  const life = new Map(tensorLifetimes(g, order).map((r) => [r.id, r]));
+  const groups = new Groups(ids);
+  const outputs = new Set(g.outputs);
+  const aliases = new Map<TensorId, TensorId>();
+  const inPlaceNodes = new Map<number, InPlaceDecision>();
+  const isActivation = (id: TensorId | undefined): id is TensorId => id !== undefined && id >= 0 && life.has(id);
+  const diesAt = (id: TensorId, step: number): boolean =>
+    groups.members.get(groups.root(id))!.every((m) => !outputs.has(m) && life.get(m)!.last <= step);
+
+  order.forEach((nodeIndex, step) => {
+    const node = g.nodes[nodeIndex] as AnyNode;
+    const outs = node.outputs.filter(isActivation);
+    if (outs.length !== 1 || node.outputs.length !== 1) return;
+    const out = outs[0];
+    const outT = g.tensors[out];
+    const in0 = node.inputs[0];
+    if (ALIAS_OPS.has(node.op)) {
+      if (opts.aliasReshape && isActivation(in0) && tensorBytes(g.tensors[in0]) === tensorBytes(outT)) {
+        groups.join(in0, out);
+        aliases.set(out, in0);
+      }
+      return;
+    }
+    const def = opDefOf(ops, node);
+    const take = (input: TensorId, kind: InPlaceDecision['kind'], scratchBytes: number): void => {
+      groups.join(input, out);
+      inPlaceNodes.set(nodeIndex, { kind, input, output: out, scratchBytes });
+    };
+    // Elementwise: output element i depends on input element i only; a narrower output type is still safe
+    // when the kernel reads element i before writing it (forward loop).
+    const elementwiseFits = (id: TensorId): boolean => {
+      const t = g.tensors[id];
+      return numElements(t.shape) === numElements(outT.shape) && DTYPE_BYTES[outT.dtype] <= DTYPE_BYTES[t.dtype] && diesAt(id, step);
+    };
+    if (node.op === 'QUANTIZE') {
+      if (opts.edgeQuantize && isActivation(in0) && g.inputs.includes(in0) && g.tensors[in0].dtype === 'float32' && elementwiseFits(in0)) {
+        take(in0, 'edge-quantize', 0);
+      }
+      return;
+    }
+    if (def.inPlace) {
+      if (!opts.inPlaceElementwise) return;
+      const candidates = BINARY_ELEMENTWISE.has(node.op) ? [node.inputs[0], node.inputs[1]] : [in0];
+      const chosen = candidates.find((id) => isActivation(id) && elementwiseFits(id));
+      if (chosen !== undefined) take(chosen, 'elementwise', scratchBytesOf(ops, g, node));
+      return;
+    }
+    const wanted = node.op === 'DEPTHWISE_CONV_2D' ? opts.inPlaceDepthwise : node.op === 'PAD' || node.op === 'PADV2' ? opts.inPlacePad : false;
+    if (wanted && def.inPlaceVariant && isActivation(in0) && diesAt(in0, step)) {
+      const variant = def.inPlaceVariant(node as never, g);
+      if (variant) take(in0, node.op === 'DEPTHWISE_CONV_2D' ? 'depthwise' : 'pad', variant.scratchBytes);
+    }
+  });
+
+  const groupOf = new Map<TensorId, TensorId>();
+  for (const [root, members] of groups.members) for (const m of members) groupOf.set(m, Math.min(root, ...members));
+  return { aliases, inPlaceNodes, groupOf };
+}
+
+/** Scratch bytes of the node at each step: the in-place mode's when the node runs in place. */
+export function scratchPerStep(g: Graph, order: readonly number[], sharing: Sharing, ops: OpTable): number[] {
+  return order.map((i) => sharing.inPlaceNodes.get(i)?.scratchBytes ?? scratchBytesOf(ops, g, g.nodes[i]));
+}
+
+/**
+ * The buffers to pack: one per group (its lifetime the union of its members', its size at each step the
+ * largest member live then) plus one per scratch. Also returns every tensor's own lifetime.
+ */
+export function groupRequests(g: Graph, order: readonly number[], sharing: Sharing, scratch: readonly number[]): { buffers: BufferRequest[]; tensors: BufferRequest[] } {
+  const tensors = tensorLifetimes(g, order);
+  const members = new Map<TensorId, BufferRequest[]>();
+  for (const t of tensors) {
+    const gid = sharing.groupOf.get(t.id) ?? t.id;
+    members.set(gid, [...(members.get(gid) ?? []), t]);
+  }
+  const buffers: BufferRequest[] = [];
+  for (const [id, ms] of [...members.entries()].sort((a, b) => a[0] - b[0])) {
+    const first = Math.min(...ms.map((m) => m.first));
+    const last = Math.max(...ms.map((m) => m.last));
+    const profile = Array.from({ length: last - first + 1 }, (_, k) =>
+      Math.max(0, ...ms.filter((m) => m.first <= first + k && first + k <= m.last).map((m) => m.bytes)));
+    const bytes = Math.max(...profile);
+    const label = ms.map((m) => m.label).join(' = ');
+    buffers.push(profile.every((b) => b === bytes) ? { id, bytes, first, last, label } : { id, bytes, first, last, label, profile });
+  }
+  scratch.forEach((bytes, step) => {
+    if (bytes > 0) buffers.push({ id: scratchId(step), bytes, first: step, last: step, label: `scratch of node ${order[step]}` });
+  });
+  return { buffers, tensors };
+}

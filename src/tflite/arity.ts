@@ -1,0 +1,54 @@
+import type { OpName } from '../graph/options.js';
+
+/**
+ * How many inputs each op takes, as TFLite's kernels check in Prepare (NumInputs): the first `min` are
+ * required (never -1), up to `max` may be given, the ones past `min` may be -1 (omitted). Every op here has
+ * exactly one output. Checked at read time so kernels can index their inputs without guarding.
+ */
+export interface Arity {
+  min: number;
+  max: number;
+}
+
+const fixed = (n: number): Arity => ({ min: n, max: n });
+
+export const ARITY: Readonly<Record<OpName, Arity>> = {
+  CONV_2D: { min: 2, max: 3 },
+  DEPTHWISE_CONV_2D: { min: 2, max: 3 },
+  FULLY_CONNECTED: { min: 2, max: 3 },
+  ADD: fixed(2),
+  SUB: fixed(2),
+  MUL: fixed(2),
+  AVERAGE_POOL_2D: fixed(1),
+  MAX_POOL_2D: fixed(1),
+  MEAN: fixed(2),
+  RESHAPE: { min: 1, max: 2 },
+  SQUEEZE: fixed(1),
+  SOFTMAX: fixed(1),
+  LOG_SOFTMAX: fixed(1),
+  LOGISTIC: fixed(1),
+  TANH: fixed(1),
+  RELU: fixed(1),
+  RELU6: fixed(1),
+  HARD_SWISH: fixed(1),
+  QUANTIZE: fixed(1),
+  DEQUANTIZE: fixed(1),
+  PAD: { min: 2, max: 3 },
+  PADV2: { min: 2, max: 3 },
+  TRANSPOSE: fixed(2),
+  CONCATENATION: { min: 1, max: Infinity },
+  RESIZE_NEAREST_NEIGHBOR: fixed(2),
+  STRIDED_SLICE: fixed(4),
+};
+
+/** A problem with a node's input/output counts, or null when they fit the op. */
+export function arityProblem(op: OpName, inputs: readonly number[], outputs: readonly number[]): string | null {
+  const { min, max } = ARITY[op];
+  if (inputs.length < min || inputs.length > max) {
+    return `has ${inputs.length} inputs; ${op} takes ${min === max ? min : max === Infinity ? `at least ${min}` : `${min} to ${max}`}`;
+  }
+  const omitted = inputs.findIndex((id, k) => k < min && id < 0);
+  if (omitted >= 0) return `required input ${omitted} is omitted (-1)`;
+  if (outputs.length !== 1) return `has ${outputs.length} outputs; ${op} has 1`;
+  return null;
+}

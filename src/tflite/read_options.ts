@@ -1,0 +1,173 @@
+import type {
+  Activation, Conv2DOptions, ElementwiseOptions, NoOptions, OpName, OpOptionsMap, Padding, Pool2DOptions,
+} from '../graph/options.js';
+import { UnsupportedOpError } from '../errors.js';
+import type { Table } from './checked_buffer.js';
+import * as S from './schema.js';
+
+const T = S.BuiltinOptionsType;
+
+/**
+ * The BuiltinOptions table each op with real options carries. A different table there would be read with
+ * the wrong field layout, so it is refused; ops without options ignore whatever empty table they carry.
+ */
+export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
+  CONV_2D: T.Conv2DOptions,
+  DEPTHWISE_CONV_2D: T.DepthwiseConv2DOptions,
+  FULLY_CONNECTED: T.FullyConnectedOptions,
+  ADD: T.AddOptions,
+  SUB: T.SubOptions,
+  MUL: T.MulOptions,
+  AVERAGE_POOL_2D: T.Pool2DOptions,
+  MAX_POOL_2D: T.Pool2DOptions,
+  MEAN: T.ReducerOptions,
+  RESHAPE: T.ReshapeOptions,
+  SQUEEZE: T.SqueezeOptions,
+  SOFTMAX: T.SoftmaxOptions,
+  CONCATENATION: T.ConcatenationOptions,
+  RESIZE_NEAREST_NEIGHBOR: T.ResizeNearestNeighborOptions,
+  STRIDED_SLICE: T.StridedSliceOptions,
+};
+
+/** What option parsing needs besides the options table. */
+export interface OptionsContext {
+  /** The Operator table (for errors: its `where` names the node). */
+  operator: Table;
+  nodeIndex: number;
+  /** Shape of input i, or null when the input is omitted. */
+  inputShape(i: number): number[] | null;
+}
+
+type Parser<K extends OpName> = (o: Table | null, ctx: OptionsContext) => OpOptionsMap[K];
+
+function padding(o: Table | null, slot: number): Padding {
+  const code = o ? o.i8(slot, 0) : 0;
+  const p = S.PADDINGS[code];
+  if (!p) o?.fail(`padding code ${code} is not SAME (0) or VALID (1)`);
+  return p;
+}
+
+function activation(o: Table | null, slot: number): Activation {
+  const code = o ? o.i8(slot, 0) : 0;
+  const a = S.ACTIVATIONS[code];
+  if (!a) o?.fail(`fused activation code ${code} is unknown`);
+  return a;
+}
+
+/**
+ * Strides, dilations and filter sizes: the schema default for a field missing from a present table is 0
+ * (dilation: 1), which no kernel can use; a missing table means the neutral 1.
+ */
+function positive(o: Table | null, slot: number, dflt: number, what: string): number {
+  const v = o ? o.i32(slot, dflt) : 1;
+  if (v < 1) o?.fail(`${what} is ${v}; it must be at least 1`);
+  return v;
+}
+
+function conv(o: Table | null, f: typeof S.Conv2DOptions | typeof S.DepthwiseConv2DOptions): Conv2DOptions {
+  return {
+    padding: padding(o, f.padding),
+    strideW: positive(o, f.strideW, 0, 'stride_w'),
+    strideH: positive(o, f.strideH, 0, 'stride_h'),
+    dilationW: positive(o, f.dilationW, 1, 'dilation_w_factor'),
+    dilationH: positive(o, f.dilationH, 1, 'dilation_h_factor'),
+    activation: activation(o, f.fusedActivation),
+  };
+}
+
+/**
+ * depth_multiplier is "redundant" per the schema and newer converters leave it 0; TFLite derives it from
+ * the shapes (filter channels / input channels), and so do we.
+ */
+function depthMultiplier(o: Table | null, ctx: OptionsContext): number {
+  const stored = o ? o.i32(S.DepthwiseConv2DOptions.depthMultiplier, 0) : 0;
+  if (stored < 0) ctx.operator.fail(`depth_multiplier ${stored} is negative`);
+  if (stored > 0) return stored;
+  const input = ctx.inputShape(0);
+  const filter = ctx.inputShape(1);
+  const inC = input?.[3];
+  const outC = filter?.[3];
+  if (input?.length !== 4 || filter?.length !== 4 || !inC || outC === undefined || outC % inC !== 0) {
+    ctx.operator.fail('depth_multiplier is 0 and cannot be derived from the input and filter shapes');
+  }
+  return outC / inC;
+}
+
+function pool(o: Table | null): Pool2DOptions {
+  const f = S.Pool2DOptions;
+  return {
+    padding: padding(o, f.padding),
+    strideW: positive(o, f.strideW, 0, 'stride_w'),
+    strideH: positive(o, f.strideH, 0, 'stride_h'),
+    filterW: positive(o, f.filterWidth, 0, 'filter_width'),
+    filterH: positive(o, f.filterHeight, 0, 'filter_height'),
+    activation: activation(o, f.fusedActivation),
+  };
+}
+
+const elementwise = (o: Table | null): ElementwiseOptions => ({ activation: activation(o, S.AddOptions.fusedActivation) });
+const none = (): NoOptions => ({});
+
+const PARSERS: { [K in OpName]: Parser<K> } = {
+  CONV_2D: (o) => conv(o, S.Conv2DOptions),
+  DEPTHWISE_CONV_2D: (o, ctx) => ({ ...conv(o, S.DepthwiseConv2DOptions), depthMultiplier: depthMultiplier(o, ctx) }),
+  FULLY_CONNECTED: (o, ctx) => {
+    const format = o ? o.i8(S.FullyConnectedOptions.weightsFormat, 0) : 0;
+    if (format !== S.FC_WEIGHTS_DEFAULT) {
+      throw new UnsupportedOpError('FULLY_CONNECTED', ctx.nodeIndex, `weights_format ${format} (only DEFAULT row-major weights are supported)`);
+    }
+    return {
+      activation: activation(o, S.FullyConnectedOptions.fusedActivation),
+      keepNumDims: o ? o.bool(S.FullyConnectedOptions.keepNumDims, false) : false,
+    };
+  },
+  ADD: elementwise,
+  SUB: elementwise,
+  MUL: (o) => ({ activation: activation(o, S.MulOptions.fusedActivation) }),
+  AVERAGE_POOL_2D: pool,
+  MAX_POOL_2D: pool,
+  MEAN: (o) => ({ keepDims: o ? o.bool(S.ReducerOptions.keepDims, false) : false }),
+  RESHAPE: (o) => ({ newShape: o ? o.int32s(S.ReshapeOptions.newShape, 'new_shape') : null }),
+  SQUEEZE: (o) => ({ squeezeDims: (o ? o.int32s(S.SqueezeOptions.squeezeDims, 'squeeze_dims') : null) ?? [] }),
+  SOFTMAX: (o) => {
+    // TFLite would zero-fill a missing table (beta 0: a uniform output); converters always write beta, so
+    // a missing table is read as the neutral beta = 1.
+    const beta = o ? o.f32(S.SoftmaxOptions.beta, 0) : 1;
+    if (!Number.isFinite(beta)) o?.fail(`softmax beta ${beta} is not finite`);
+    return { beta };
+  },
+  CONCATENATION: (o) => ({
+    axis: o ? o.i32(S.ConcatenationOptions.axis, 0) : 0,
+    activation: activation(o, S.ConcatenationOptions.fusedActivation),
+  }),
+  RESIZE_NEAREST_NEIGHBOR: (o) => ({
+    alignCorners: o ? o.bool(S.ResizeNearestNeighborOptions.alignCorners, false) : false,
+    halfPixelCenters: o ? o.bool(S.ResizeNearestNeighborOptions.halfPixelCenters, false) : false,
+  }),
+  STRIDED_SLICE: (o) => {
+    const f = S.StridedSliceOptions;
+    const int = (slot: number): number => (o ? o.i32(slot, 0) : 0);
+    return {
+      beginMask: int(f.beginMask), endMask: int(f.endMask), ellipsisMask: int(f.ellipsisMask),
+      newAxisMask: int(f.newAxisMask), shrinkAxisMask: int(f.shrinkAxisMask),
+      offset: o ? o.bool(f.offset, false) : false,
+    };
+  },
+  LOG_SOFTMAX: none, LOGISTIC: none, TANH: none, RELU: none, RELU6: none, HARD_SWISH: none, QUANTIZE: none,
+  DEQUANTIZE: none, PAD: none, PADV2: none, TRANSPOSE: none,
+};
+
+/** The typed options of one operator, with the schema's defaults when its options table is absent. */
+export function readOptions<K extends OpName>(op: K, ctx: OptionsContext): OpOptionsMap[K] {
+  const expected = OPTIONS_TABLE[op];
+  let table: Table | null = null;
+  if (expected !== undefined) {
+    const type = ctx.operator.u8(S.Operator.builtinOptionsType, T.NONE);
+    if (type !== T.NONE && type !== expected) {
+      ctx.operator.fail(`builtin options table type ${type} does not belong to ${op} (expected ${expected})`);
+    }
+    if (type === expected) table = ctx.operator.table(S.Operator.builtinOptions, 'builtin_options');
+  }
+  const parse: Parser<K> = PARSERS[op];
+  return parse(table, ctx);
+}

@@ -1,0 +1,124 @@
+import type { DType } from '../graph/dtype.js';
+import { DTYPE_BYTES, dtypeRange } from '../graph/dtype.js';
+import type { QuantParams, Tensor } from '../graph/graph.js';
+import { shapeStr } from '../graph/graph.js';
+import type { CheckedBuffer, Table } from './checked_buffer.js';
+import * as S from './schema.js';
+
+/**
+ * No TFLite kernel handles more than 6 dimensions; a larger rank is a corrupt shape vector, and refusing
+ * it keeps shape arithmetic downstream cheap.
+ */
+export const MAX_RANK = 8;
+/**
+ * The largest tensor we accept. TFLite Micro sizes tensors in 32-bit size_t on its targets, so a bigger
+ * one cannot be a real microcontroller model; above this a corrupt shape would make the planner ask for
+ * an absurd arena.
+ */
+export const MAX_TENSOR_BYTES = 0x7fffffff;
+
+/** The bytes of every entry in Model.buffers: a view into the file, or null when empty. */
+export function readBuffers(buf: CheckedBuffer, model: Table): (Uint8Array | null)[] {
+  const vec = model.tables(S.Model.buffers, 'buffers');
+  if (!vec) return [null];
+  const out: (Uint8Array | null)[] = [];
+  for (let i = 0; i < vec.length; i++) {
+    const b = vec.get(i, `buffer ${i}`);
+    const inline = b.bytes(S.Buffer.data, 'data');
+    // Models over 2 GB keep data outside the flatbuffer: offset/size relative to the file start, valid when offset > 1.
+    const offset = b.u64(S.Buffer.offset, 0, 'offset');
+    const size = b.u64(S.Buffer.size, 0, 'size');
+    let data = inline && inline.byteLength > 0 ? inline : null;
+    if (offset > 1) {
+      if (data) b.fail('has both inline data and an external offset');
+      buf.check(offset, size, b.where, `external data of ${size} bytes at offset ${offset}`);
+      data = size > 0 ? buf.bytes.subarray(offset, offset + size) : null;
+    }
+    if (i === 0 && data) b.fail('buffer 0 must be the empty sentinel that activations point to');
+    out.push(data);
+  }
+  return out;
+}
+
+function readDType(t: Table): DType {
+  const code = t.i8(S.Tensor.type, 0);
+  const dtype = S.TENSOR_TYPE_TO_DTYPE.get(code);
+  if (dtype) return dtype;
+  const name = S.TENSOR_TYPES[code];
+  t.fail(name ? `tensor type ${name} (${code}) is not supported by tinyml-ts` : `unknown tensor type code ${code}`);
+}
+
+function readShape(t: Table, dtype: DType): number[] {
+  const shape = t.int32s(S.Tensor.shape, 'shape') ?? [];
+  if (shape.length > MAX_RANK) t.fail(`rank ${shape.length} exceeds ${MAX_RANK}`);
+  let bytes = DTYPE_BYTES[dtype];
+  for (const d of shape) {
+    if (d < 0) t.fail(`shape ${shapeStr(shape)} has a negative dimension`);
+    bytes *= d;
+    if (bytes > MAX_TENSOR_BYTES) t.fail(`shape ${shapeStr(shape)} of ${dtype} needs more than ${MAX_TENSOR_BYTES} bytes`);
+  }
+  return shape;
+}
+
+/**
+ * Scale/zero-point pairs. One pair is per-tensor; more are per-channel along quantized_dimension and must
+ * match that dimension's size, or kernels would index past the scale array.
+ */
+function readQuant(t: Table, shape: number[], dtype: DType): QuantParams | null {
+  const q = t.table(S.Tensor.quantization, 'quantization', t.where);
+  if (!q) return null;
+  if (q.u8(S.QuantizationParameters.detailsType, 0) !== 0) t.fail('custom quantization (QuantizationDetails) is not supported');
+  const scale = q.float32s(S.QuantizationParameters.scale, 'scale') ?? [];
+  const zeroPoint = q.int64s(S.QuantizationParameters.zeroPoint, 'zero_point') ?? [];
+  if (scale.length === 0) return null; // min/max only: a float tensor with quantisation hints, not quantised
+  if (zeroPoint.length !== scale.length) t.fail(`quantization has ${scale.length} scales but ${zeroPoint.length} zero points`);
+  const axis = quantAxis(t, q.i32(S.QuantizationParameters.quantizedDimension, 0), shape, scale.length);
+  for (const s of scale) if (!Number.isFinite(s) || s < 0) t.fail(`quantization scale ${s} is not a finite non-negative number`);
+  if (dtype === 'int8' || dtype === 'uint8' || dtype === 'int16') {
+    const [lo, hi] = dtypeRange(dtype);
+    for (const z of zeroPoint) if (z < lo || z > hi) t.fail(`zero point ${z} is outside the ${dtype} range`);
+  }
+  return { scale, zeroPoint, axis };
+}
+
+/**
+ * The per-channel axis. Per-tensor parameters do not use it, so an out-of-range value there reads as 0.
+ * Some converters give the 1-D bias of a depthwise conv the filter's axis 3; with one scale per element
+ * that can only mean axis 0.
+ */
+function quantAxis(t: Table, axis: number, shape: number[], channels: number): number {
+  const inRank = axis >= 0 && axis < shape.length;
+  if (channels === 1) return inRank ? axis : 0;
+  if (!inRank && shape.length === 1 && shape[0] === channels) return 0;
+  if (!inRank) t.fail(`quantized_dimension ${axis} is outside rank ${shape.length}`);
+  if (shape[axis] !== channels) {
+    t.fail(`${channels} per-channel scales but shape ${shapeStr(shape)} has ${shape[axis]} along axis ${axis}`);
+  }
+  return axis;
+}
+
+/** One Tensor table -> Tensor, validated against the model's buffers. */
+export function readTensor(table: Table, id: number, buffers: readonly (Uint8Array | null)[]): Tensor {
+  const name = table.string(S.Tensor.name, 'name') ?? '';
+  const t = table.named(`${table.where} (${JSON.stringify(name)})`);
+  const dtype = readDType(t);
+  const shape = readShape(t, dtype);
+  if (t.has(S.Tensor.sparsity)) t.fail('sparse tensors are not supported');
+  if (t.bool(S.Tensor.isVariable, false)) t.fail('variable (stateful) tensors are not supported');
+  const quant = readQuant(t, shape, dtype);
+  const bufferIndex = t.u32(S.Tensor.buffer, 0);
+  if (bufferIndex >= buffers.length) t.fail(`buffer index ${bufferIndex} is out of range (the model has ${buffers.length} buffers)`);
+  const data = bufferIndex === 0 ? null : buffers[bufferIndex];
+  if (data) {
+    const need = shape.reduce((n, d) => n * d, DTYPE_BYTES[dtype]);
+    if (data.byteLength !== need) {
+      t.fail(`buffer ${bufferIndex} holds ${data.byteLength} bytes but ${dtype}${shapeStr(shape)} needs ${need}`);
+    }
+  }
+  return { id, name, shape, dtype, quant, data };
+}
+
+/** Where-string for tensor i of subgraph s, used before the tensor's name is known. */
+export function tensorWhere(s: number, i: number): string {
+  return `subgraph ${s} tensor ${i}`;
+}

@@ -1,0 +1,185 @@
+import type { AnyNode, Graph, Node, Tensor } from '../graph/graph.js';
+import type { OpName } from '../graph/options.js';
+import { isOpName } from '../graph/options.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { arityProblem } from './arity.js';
+import { CheckedBuffer, Table } from './checked_buffer.js';
+import { readOptions } from './read_options.js';
+import { readBuffers, readTensor, tensorWhere } from './read_tensor.js';
+import * as S from './schema.js';
+
+/** One OperatorCode entry: the builtin name (or CUSTOM) and the op version. */
+interface OpCode {
+  name: string;
+  version: number;
+  customCode: string | null;
+}
+
+/**
+ * Parse and validate a .tflite flatbuffer into a Graph. Every offset, length and index is checked, so a
+ * corrupt file ends in a ModelFormatError naming the table at fault; an op outside OP_NAMES ends in an
+ * UnsupportedOpError, raised once every table has validated (so a corrupt file is never blamed on an op).
+ * Constant data stays a view into `bytes`.
+ */
+export function readTflite(bytes: Uint8Array, name?: string): Graph {
+  const buf = new CheckedBuffer(bytes);
+  const model = readRoot(buf);
+  const version = model.u32(S.Model.version, 0);
+  if (version !== S.SCHEMA_VERSION) model.fail(`schema version ${version}; tinyml-ts reads version ${S.SCHEMA_VERSION}`);
+  const description = model.string(S.Model.description, 'description') ?? '';
+  const opcodes = readOpCodes(model);
+  const buffers = readBuffers(buf, model);
+  const sg = mainSubgraph(model);
+
+  const tensorVec = sg.tables(S.SubGraph.tensors, 'tensors');
+  const tensors: Tensor[] = [];
+  for (let i = 0; tensorVec && i < tensorVec.length; i++) {
+    tensors.push(readTensor(tensorVec.get(i, tensorWhere(0, i)), i, buffers));
+  }
+  const inputs = tensorList(sg, S.SubGraph.inputs, 'inputs', tensors.length);
+  const outputs = tensorList(sg, S.SubGraph.outputs, 'outputs', tensors.length);
+  const { nodes, unsupported } = readOperators(sg, opcodes, tensors);
+  // Refused before the dataflow check: an op we do not know may use tensors in ways we cannot judge
+  // (Vela's CUSTOM op reads scratch tensors nothing writes).
+  if (unsupported.length > 0) throw unsupportedError(unsupported);
+  checkDataflow(tensors, nodes, inputs, outputs);
+
+  const subgraphName = sg.string(S.SubGraph.name, 'name') ?? '';
+  return { name: name ?? subgraphName, tensors, nodes, inputs, outputs, description };
+}
+
+function readRoot(buf: CheckedBuffer): Table {
+  if (buf.size < 8) throw new ModelFormatError('file', `${buf.size} bytes is too short for a TFLite flatbuffer`);
+  // The identifier is optional in flatbuffers. Four printable characters that are not "TFL3" mean some
+  // other file; anything else may be a TFLite file written without one, which the checks below decide.
+  const id = String.fromCharCode(...buf.bytes.subarray(4, 8));
+  if (id !== S.FILE_IDENTIFIER && /^[\x20-\x7e]{4}$/.test(id)) {
+    throw new ModelFormatError('file', `identifier "${id}" is not "${S.FILE_IDENTIFIER}": not a TFLite model`);
+  }
+  return buf.table(buf.deref(0, 4, 'model', 'root table'), 'model');
+}
+
+function readOpCodes(model: Table): OpCode[] {
+  const vec = model.tables(S.Model.operatorCodes, 'operator_codes');
+  const out: OpCode[] = [];
+  for (let i = 0; vec && i < vec.length; i++) {
+    const c = vec.get(i, `operator code ${i}`);
+    // Codes above 127 only fit the newer int32 field; older writers fill only the int8 one. The real code
+    // is the larger of the two.
+    const code = Math.max(c.i8(S.OperatorCode.deprecatedBuiltinCode, 0), c.i32(S.OperatorCode.builtinCode, 0));
+    if (code < 0) c.fail(`builtin code ${code} is negative`);
+    const version = c.i32(S.OperatorCode.version, 1);
+    if (version < 1) c.fail(`op version ${version} is below 1`);
+    const customCode = code === S.BUILTIN_CUSTOM ? c.string(S.OperatorCode.customCode, 'custom_code') : null;
+    out.push({ name: S.builtinOperatorName(code), version, customCode });
+  }
+  return out;
+}
+
+/**
+ * tinyml-ts runs single-subgraph models. Extra subgraphs with no operators are harmless leftovers of
+ * conversion; extra ones with operators are control flow or further signatures, which we cannot run.
+ */
+function mainSubgraph(model: Table): Table {
+  const vec = model.tables(S.Model.subgraphs, 'subgraphs');
+  if (!vec || vec.length === 0) model.fail('the model has no subgraph');
+  for (let s = 1; s < vec.length; s++) {
+    const ops = vec.get(s, `subgraph ${s}`).tables(S.SubGraph.operators, 'operators');
+    if (ops && ops.length > 0) {
+      model.fail(`the model has ${vec.length} subgraphs and subgraph ${s} has ${ops.length} operators; tinyml-ts runs single-subgraph models`);
+    }
+  }
+  return vec.get(0, 'subgraph 0');
+}
+
+/** A vector of tensor indices; -1 (an omitted optional input) only where `allowOmitted`. */
+function tensorList(t: Table, slot: number, what: string, count: number, allowOmitted = false): number[] {
+  const ids = t.int32s(slot, what) ?? [];
+  for (const id of ids) {
+    if (id >= count || id < (allowOmitted ? -1 : 0)) t.fail(`${what} refers to tensor ${id}, but there are ${count} tensors`);
+  }
+  return ids;
+}
+
+interface Unsupported {
+  op: string;
+  nodeIndex: number;
+  detail: string;
+}
+
+function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[]): { nodes: AnyNode[]; unsupported: Unsupported[] } {
+  const vec = sg.tables(S.SubGraph.operators, 'operators');
+  const nodes: AnyNode[] = [];
+  const unsupported: Unsupported[] = [];
+  for (let i = 0; vec && i < vec.length; i++) {
+    let op = vec.get(i, `subgraph 0 node ${i}`);
+    const index = op.u32(S.Operator.opcodeIndex, 0);
+    if (index >= opcodes.length) op.fail(`opcode_index ${index} is out of range (${opcodes.length} operator codes)`);
+    const code = opcodes[index];
+    op = op.named(`${op.where} (${code.name})`);
+    const inputs = tensorList(op, S.Operator.inputs, 'inputs', tensors.length, true);
+    const outputs = tensorList(op, S.Operator.outputs, 'outputs', tensors.length);
+    if (!isOpName(code.name)) {
+      unsupported.push({ op: code.name, nodeIndex: i, detail: customDetail(code) });
+      continue;
+    }
+    const arity = arityProblem(code.name, inputs, outputs);
+    if (arity) op.fail(arity);
+    const inputShape = (k: number): number[] | null => (inputs[k] >= 0 ? tensors[inputs[k]].shape : null);
+    nodes.push(makeNode(code.name, { index: i, version: code.version, inputs, outputs }, { operator: op, nodeIndex: i, inputShape }));
+  }
+  return { nodes, unsupported };
+}
+
+function makeNode<K extends OpName>(
+  op: K, base: Omit<Node<K>, 'op' | 'options'>, ctx: Parameters<typeof readOptions>[1],
+): AnyNode {
+  const node: Node<K> = { ...base, op, options: readOptions(op, ctx) };
+  return node as AnyNode;
+}
+
+function customDetail(code: OpCode): string {
+  if (code.name !== 'CUSTOM') return `op version ${code.version}`;
+  const cc = code.customCode ?? '';
+  const hint = cc === 'ethos-u'
+    ? ' (an Arm Ethos-U NPU command stream made by the Vela compiler; give tinyml-ts the .tflite from before Vela)'
+    : '';
+  return `custom code ${JSON.stringify(cc)}${hint}`;
+}
+
+function unsupportedError(list: Unsupported[]): UnsupportedOpError {
+  const [first, ...rest] = list;
+  const others = [...new Set(rest.map((u) => u.op))].filter((o) => o !== first.op);
+  const also = others.length > 0 ? `; the model also uses ${others.join(', ')}` : '';
+  return new UnsupportedOpError(first.op, first.nodeIndex, first.detail + also);
+}
+
+/**
+ * Dataflow the interpreter relies on: each tensor written at most once and never a constant (constants
+ * are views of the file, which a kernel must not overwrite), graph inputs not constant, and every read
+ * tensor available by then (TFLite stores operators in execution order).
+ */
+function checkDataflow(tensors: Tensor[], nodes: AnyNode[], inputs: number[], outputs: number[]): void {
+  const ready = new Set<number>(inputs);
+  for (const id of inputs) {
+    if (tensors[id].data) throw new ModelFormatError(`subgraph 0 input tensor ${id}`, 'a graph input cannot be a constant');
+  }
+  for (const t of tensors) if (t.data) ready.add(t.id);
+  for (const n of nodes) {
+    const where = `subgraph 0 node ${n.index} (${n.op})`;
+    for (const id of n.inputs) {
+      if (id >= 0 && !ready.has(id)) {
+        throw new ModelFormatError(where, `input tensor ${id} ("${tensors[id].name}") is read before any operator writes it`);
+      }
+    }
+    for (const id of n.outputs) {
+      if (ready.has(id)) {
+        throw new ModelFormatError(where, `output tensor ${id} ("${tensors[id].name}") is a graph input, a constant, or written twice`);
+      }
+      ready.add(id);
+    }
+  }
+  for (const id of outputs) {
+    if (!ready.has(id)) throw new ModelFormatError(`subgraph 0 output tensor ${id}`, 'no operator writes this graph output');
+  }
+}
