@@ -17,7 +17,7 @@ function inferenceTable(rows: InferenceRow[]): string {
   ];
   for (const r of rows) {
     const ratio = r.nativeMs ? `${(r.medianMs / r.nativeMs).toFixed(2)}x` : '–';
-    lines.push(`| ${r.model} | ${r.medianMs.toFixed(2)} | ${r.nativeMs ?? '–'} | ${ratio} | ${fmtInt(r.arenaBytes)} | ${fmtInt(r.tflmArenaBytes)} | ${(r.arenaBytes / r.tflmArenaBytes).toFixed(2)} |`);
+    lines.push(`| ${r.model} | ${r.medianMs < 1 ? r.medianMs.toFixed(3) : r.medianMs.toFixed(2)} | ${r.nativeMs ?? '–'} | ${ratio} | ${fmtInt(r.arenaBytes)} | ${fmtInt(r.tflmArenaBytes)} | ${(r.arenaBytes / r.tflmArenaBytes).toFixed(2)} |`);
   }
   return lines.join('\n');
 }

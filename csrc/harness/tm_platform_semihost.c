@@ -76,6 +76,8 @@ void tm_counter_start(void) {
   SYST_RVR = 0x00FFFFFFu;
   SYST_CVR = 0;
   SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
+  while (SYST_CVR == 0) {} /* the first clock edge reloads the counter */
+  systick_wraps = 0;
 }
 
 uint32_t tm_counter_read(void) {

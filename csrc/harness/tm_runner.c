@@ -36,6 +36,35 @@ static int fail(const char *what, const char *path) {
   return 1;
 }
 
+#ifdef TM_PROFILE
+/* Per-step counts of the first case, printed after it: where an inference spends its instructions. */
+#define TM_PROFILE_MAX_STEPS 256
+static uint32_t profile_counts[TM_PROFILE_MAX_STEPS];
+static uint32_t profile_last;
+static int profile_steps;
+
+void tm_profile_step(int step);
+void tm_profile_step(int step) {
+  const uint32_t now = tm_counter_read();
+  if (step < TM_PROFILE_MAX_STEPS) {
+    profile_counts[step] += now - profile_last;
+    if (step + 1 > profile_steps) profile_steps = step + 1;
+  }
+  profile_last = tm_counter_read();
+}
+
+static void profile_print(void) {
+  for (int s = 0; s < profile_steps; s++) {
+    char line[64];
+    char *p = append_text(line, "tinyml: step ");
+    p = append_uint(p, (uint32_t)s);
+    p = append_text(p, " ");
+    append_uint(p, profile_counts[s]);
+    tm_print(line);
+  }
+}
+#endif
+
 int tm_run(const char *inputs_path, const char *outputs_path) {
   uint32_t case_bytes = 0;
   for (int i = 0; i < MODEL_NUM_INPUTS; i++) case_bytes += model_input_bytes(i);
@@ -59,9 +88,15 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
       const uint32_t n = model_input_bytes(i);
       if ((uint32_t)tm_file_read(in, model_input(i), n) != n) return fail("short read from", inputs_path);
     }
+#ifdef TM_PROFILE
+    profile_last = tm_counter_read();
+#endif
     const uint32_t t0 = tm_counter_read();
     model_invoke();
     const uint32_t t1 = tm_counter_read();
+#ifdef TM_PROFILE
+    if (c == 0) profile_print();
+#endif
     for (int i = 0; i < MODEL_NUM_OUTPUTS; i++) {
       const uint32_t n = model_output_bytes(i);
       if ((uint32_t)tm_file_write(out, model_output(i), n) != n) return fail("short write to", outputs_path);

@@ -97,11 +97,57 @@ TM_HELPER float tm_roundf(float x) {
   return t;
 }
 
+/*
+ * Requantisation parameters of a layer. `fast` is set by the generator only when every channel has
+ * multiplier 0 or in [2^30, 2^31) and shift in [-20, -1]; then tm_requant_fast below is exact.
+ */
+typedef struct {
+  const int32_t *bias;
+  const int32_t *mult;
+  const int32_t *shift;
+  int32_t out_zp;
+  int32_t act_min;
+  int32_t act_max;
+  int32_t fast;
+} tm_requant_params;
+
 #if TM_DSP
-/* Rotate right by 8: with SXTB16 this picks bytes 1 and 3 (GCC fuses it into `sxtb16 rd, rm, ror #8`). */
-TM_HELPER int32_t tm_ror8(int32_t x) {
-  return (int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24));
+/* SXTB16 of bytes 1 and 3 (GCC does not fuse the rotation into the instruction by itself). */
+TM_HELPER int32_t tm_sxtb16_ror8(int32_t x) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* SMMULR: (a * b + 2^31) >> 32, the rounded high word. */
+TM_HELPER int32_t tm_smmulr(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+
+/*
+ * MultiplyByQuantizedMultiplier in five instructions, exact under the generator's conditions:
+ *  - |acc| < 2^30: QADD doubles exactly and SMMULR(2 acc, m) = floor((acc m + 2^30) / 2^31), which is
+ *    SaturatingRoundingDoublingHighMul; |x| < 2^30 so the rounding shift below cannot overflow and
+ *    (x + 2^(e-1) - [x < 0]) >> e is RoundingDivideByPOT.
+ *  - |acc| >= 2^30: the true result has magnitude >= 2^(29 - e) >= 512 (m >= 2^30, e <= 20), and so has
+ *    the saturated one, with the same sign: both clamp to the same activation bound.
+ */
+TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  const int e = -shift;
+  const int32_t x = tm_smmulr(__qadd(acc, acc), m);
+  const int32_t r = (x + (1 << (e - 1)) + (x >> 31)) >> e;
+  return (int8_t)tm_clamp(r + out_zp, act_min, act_max);
 }
 #endif
+
+/* Requantise output channel c of a layer (the fast form when the layer qualifies for it). */
+TM_HELPER int8_t tm_requant_ch(const tm_requant_params *q, int32_t acc, int c) {
+#if TM_DSP
+  if (q->fast) return tm_requant_fast(acc, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+#endif
+  return tm_requant(acc, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
+}
 
 #endif /* TM_COMMON_H */

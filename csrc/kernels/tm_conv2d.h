@@ -25,9 +25,9 @@ typedef struct {
   int32_t in_zp;
 } tm_conv_shape;
 
-/* Longest im2col column kept on the stack (two of them): k_h * k_w * in_c bytes. */
+/* Longest im2col column (k_h * k_w * in_c) the buffered path takes; longer ones run tm_conv2d_direct_s8. */
 #ifndef TM_IM2COL_MAX
-#define TM_IM2COL_MAX 2048
+#define TM_IM2COL_MAX 1024
 #endif
 
 TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
@@ -40,7 +40,7 @@ TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params 
       const int8_t *col = row + ox * s->stride_w * depth;
       int8_t *dst = out + (oy * s->out_w + ox) * n_out;
       if (pending) {
-        tm_gemm_s8_2col(pending, col, w, depth, n_out, q, pending_out, dst);
+        tm_gemm_cols(pending, col, w, depth, n_out, q, pending_out, dst);
         pending = 0;
       } else {
         pending = col;
@@ -48,7 +48,7 @@ TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params 
       }
     }
   }
-  if (pending) tm_gemm_s8_1col(pending, w, depth, n_out, q, pending_out);
+  if (pending) tm_gemm_cols(pending, 0, w, depth, n_out, q, pending_out, 0);
 }
 
 /* Gather one output pixel's receptive field into `col` (k_h * k_w * in_c bytes), zero point where padded. */
@@ -70,8 +70,30 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
 }
 
 TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
-  int8_t cols[2][TM_IM2COL_MAX] TM_ALIGN(4);
   const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
+#if TM_DSP
+  /* One int8 column at a time, widened into one of two slots; pairs go through the widened core. */
+  int8_t col[TM_IM2COL_MAX] TM_ALIGN(4);
+  int32_t wide[2][TM_WIDE_WORDS(TM_IM2COL_MAX)];
+  int pending = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_im2col_s8(s, in, oy, ox, col);
+      tm_widen_s8(col, depth, wide[pending]);
+      if (pending) {
+        tm_gemm_wide_2col(wide[0], wide[1], w, depth, n_out, q, pending_out, dst);
+        pending = 0;
+      } else {
+        pending = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
+#else
+  int8_t cols[2][TM_IM2COL_MAX];
   int pending = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {
@@ -88,6 +110,7 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
     }
   }
   if (pending) tm_gemm_s8_1col(cols[0], w, depth, n_out, q, pending_out);
+#endif
 }
 
 /* Straight loops, no buffer: padded taps contribute zero point * weight, which the folded bias cancels. */
@@ -112,7 +135,7 @@ TM_KERNEL void tm_conv2d_direct_s8(const tm_conv_shape *s, const tm_requant_para
             }
           }
         }
-        dst[oc] = tm_requant(acc, q->mult[oc], q->shift[oc], q->out_zp, q->act_min, q->act_max);
+        dst[oc] = tm_requant_ch(q, acc, oc);
       }
     }
   }

@@ -76,7 +76,9 @@ function arrayBytes(a: CArray): number {
 
 function layerTitle(g: Graph, node: AnyNode): string {
   const desc = (ids: number[]) => ids.filter((i) => i >= 0 && !g.tensors[i].data).map((i) => `${g.tensors[i].dtype}[${g.tensors[i].shape.join(',')}]`).join(', ');
-  return `node ${node.index} ${node.op} "${g.tensors[node.outputs[0]].name}": ${desc(node.inputs)} -> ${desc(node.outputs)}`;
+  const name = g.tensors[node.outputs[0]].name;
+  const short = name.length > 48 ? `${name.slice(0, 45)}...` : name;
+  return `node ${node.index} ${node.op} "${short}": ${desc(node.inputs)} -> ${desc(node.outputs)}`;
 }
 
 /** Every node of the plan's order, lowered to kernel calls (UnsupportedOpError for anything we lack). */

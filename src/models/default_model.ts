@@ -24,6 +24,13 @@ export function makeDefaultModel(calibrationSamples = 8): Uint8Array {
     }
     samples.push([x]);
   }
-  const q = quantizeGraph(g, calibrate(g, samples));
+  // Ranges rounded to 4 significant digits: the file then does not change when a float kernel's
+  // summation order changes the last bit of a calibrated minimum or maximum.
+  const ranges = calibrate(g, samples);
+  for (const r of ranges.values()) {
+    r.min = Number(r.min.toPrecision(4));
+    r.max = Number(r.max.toPrecision(4));
+  }
+  const q = quantizeGraph(g, ranges);
   return writeTflite(q);
 }

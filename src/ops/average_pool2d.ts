@@ -8,13 +8,13 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, window2d } from './conv_util.js';
+import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, nodeWindow2d } from './conv_util.js';
 
 function geometry(node: Node<'AVERAGE_POOL_2D'>, g: Graph): Window2D {
   const input = inputTensor(node, g, 0);
   expectRank(node, input, 4, 'input');
   const o = node.options;
-  return window2d(input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+  return nodeWindow2d(node, input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
 }
 
 function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews, win: Window2D, int8: boolean): Kernel {
@@ -24,7 +24,8 @@ function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews,
   const { inW, inC: C } = win;
   const x = int8 ? views.int8(input.id) : views.float32(input.id);
   const y = int8 ? views.int8(output.id) : views.float32(output.id);
-  const acc = new Float64Array(C);
+  // int8 sums are exact integers; a Float32Array rounds each float partial sum to float32 as C++ does.
+  const acc = int8 ? new Float64Array(C) : new Float32Array(C);
   const each = (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number): void => {
     acc.fill(0);
     for (let iy = y0; iy < y1; iy++) {
@@ -42,7 +43,7 @@ function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews,
         // C integer division truncates toward zero; the +-half makes it round half away from zero.
         v = a > 0 ? Math.trunc((a + half) / count) : Math.trunc((a - half) / count);
       } else {
-        v = Math.fround(acc[c]) / count;
+        v = acc[c] / count;
       }
       y[o * C + c] = v < actMin ? actMin : v > actMax ? actMax : v;
     }

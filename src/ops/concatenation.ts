@@ -159,8 +159,9 @@ function mappedRunner(dtype: DType, views: TensorViews, ids: number[], outId: nu
   (i: number, d: number, s: number, n: number) => void {
   if (dtype === 'int8' || dtype === 'uint8') {
     const signed = dtype === 'int8';
-    const dst = views.uint8(outId);
-    const srcs = ids.map((id) => views.uint8(id));
+    // Raw bytes: the table maps byte patterns, so int8 and uint8 share one loop.
+    const dst = views.bytes(outId);
+    const srcs = ids.map((id) => views.bytes(id));
     const luts = maps.map((m) => {
       if (m === null) return null;
       const lut = new Uint8Array(256);

@@ -14,7 +14,7 @@ import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
   activationBounds, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, requireSymmetricWeights,
-  where, window2d, zeroPointOf,
+  where, nodeWindow2d, zeroPointOf,
 } from './conv_util.js';
 
 interface ConvGeometry {
@@ -40,7 +40,7 @@ function geometry(node: Node<'CONV_2D'>, g: Graph): ConvGeometry {
   const groups = inC / cinPerGroup;
   if (cout % groups !== 0) throw new ModelFormatError(where(node), `${cout} filters do not split into ${groups} groups`);
   const o = node.options;
-  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = nodeWindow2d(node, input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
   return { win, cout, cinPerGroup, groups, K: kH * kW * cinPerGroup };
 }
 
@@ -183,8 +183,8 @@ function prepareFloat(node: Node<'CONV_2D'>, g: Graph, views: TensorViews, geo: 
           for (let ox = 0; ox < outW; ox++) {
             for (let c = grp * perGroup; c < (grp + 1) * perGroup; c++) {
               let s = 0;
-              for (let k = 0; k < K; k++) s += buf[ox * K + k] * w[c * K + k];
-              const v = s + bias[c];
+              for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(buf[ox * K + k] * w[c * K + k]));
+              const v = Math.fround(s + bias[c]);
               y[rowOut + ox * cout + c] = v < actMin ? actMin : v > actMax ? actMax : v;
             }
           }

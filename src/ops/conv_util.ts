@@ -1,7 +1,7 @@
 /**
- * Geometry and requantisation shared by CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools:
- * TFLite's ComputeOutSize / ComputePaddingHeightWidth, PopulateConvolutionQuantizationParams, and the
- * one int8 GEMM-with-requantisation loop every int8 matrix product here ends in.
+ * What CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, the pools and MEAN share: TFLite's window geometry
+ * (ComputeOutSize / ComputePaddingHeightWidth), dtype and quantisation checks, per-channel multipliers
+ * (PopulateConvolutionQuantizationParams) and the input-offset fold. The matrix products live in gemm.ts.
  */
 import type { Node, Tensor } from '../graph/graph.js';
 import type { Activation, Padding } from '../graph/options.js';
@@ -67,6 +67,18 @@ export function window2d(inShape: readonly number[], kH: number, kW: number, p: 
 }
 
 /**
+ * window2d for a node: an empty output (a window larger than a VALID-padded input) or a zero stride,
+ * dilation or window size is a model-format error.
+ */
+export function nodeWindow2d(node: Node, inShape: readonly number[], kH: number, kW: number, p: WindowParams): Window2D {
+  const w = window2d(inShape, kH, kW, p);
+  if (!(w.outH > 0 && w.outW > 0 && kH > 0 && kW > 0 && w.strideH > 0 && w.strideW > 0 && w.dilH > 0 && w.dilW > 0)) {
+    throw new ModelFormatError(where(node), `window ${kH}x${kW}, stride ${w.strideH}x${w.strideW}, dilation ${w.dilH}x${w.dilW} over input [${inShape.join(',')}] leaves an output of ${w.outH}x${w.outW}`);
+  }
+  return w;
+}
+
+/**
  * The output positions [lo, hi) along one dimension whose whole window lies inside the input
  * (no padded taps): lo * stride >= pad and hi - 1 is the last o with o * stride - pad + (k - 1) * dil < in.
  */
@@ -115,11 +127,11 @@ export function zeroPointOf(t: Tensor): number {
   return t.quant!.zeroPoint[0];
 }
 
-const INT8_ACTIVATIONS: readonly Activation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
+const FUSED_ACTIVATIONS: readonly Activation[] = ['NONE', 'RELU', 'RELU6', 'RELU_N1_TO_1'];
 
 /** Clamp bounds of a fused activation on the output (quantised or float). */
 export function activationBounds(node: Node, act: Activation, output: Tensor): [number, number] {
-  if (!INT8_ACTIVATIONS.includes(act)) {
+  if (!FUSED_ACTIVATIONS.includes(act)) {
     throw new UnsupportedOpError(node.op, node.index, `fused activation ${act}`);
   }
   return output.dtype === 'float32' ? floatActivationRange(act) : outputActivationRange(act, output);
@@ -157,6 +169,18 @@ export function channelMultipliers(node: Node, input: Tensor, weights: Tensor, o
     shift[c] = q.shift;
   }
   return { multiplier, shift };
+}
+
+/**
+ * FULLY_CONNECTED's multipliers. Per-channel weights: as channelMultipliers. Per-tensor weights:
+ * TFLite's GetQuantizedConvolutionMultipler, which multiplies input_scale * weight_scale in float32
+ * before widening to double (unlike the per-channel path); the two differ in the last bits of the
+ * multiplier for most real layers, so the distinction matters for bit-exactness.
+ */
+export function fullyConnectedMultipliers(node: Node, input: Tensor, weights: Tensor, output: Tensor, units: number): ChannelMultipliers {
+  if (weights.quant!.scale.length > 1) return channelMultipliers(node, input, weights, output, units);
+  const q = quantizeMultiplier(Math.fround(scaleOf(input) * scaleOf(weights)) / scaleOf(output));
+  return { multiplier: new Int32Array(units).fill(q.multiplier), shift: new Int32Array(units).fill(q.shift) };
 }
 
 /** Bias values as an Int32Array of `channels` entries (zeros when the optional bias is absent). */

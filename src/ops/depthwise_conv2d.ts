@@ -12,7 +12,7 @@ import { inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
 import {
   activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, requireSymmetricWeights,
-  where, window2d, zeroPointOf,
+  where, nodeWindow2d, zeroPointOf,
 } from './conv_util.js';
 import { requant, splitRequant } from './gemm.js';
 
@@ -35,7 +35,7 @@ function geometry(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): DwGeometry {
     throw new ModelFormatError(where(node), `${cout} output channels are not a multiple of ${inC} input channels`);
   }
   const o = node.options;
-  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = nodeWindow2d(node, input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
   return { win, cout, depthMultiplier: cout / inC };
 }
 
@@ -126,16 +126,27 @@ function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVie
     }
   };
 
-  /** Any window size and multiplier, interior columns [ox0, ox1): every tap inside the input. */
+  /**
+   * Any window size, interior columns [ox0, ox1): channel by channel as above, over the tap offsets with
+   * the channel's weights stored contiguously (wT[oc * nTaps + t]).
+   */
+  const wT = new Int8Array(cout * nTaps);
+  for (let oc = 0; oc < cout; oc++) for (let t = 0; t < nTaps; t++) wT[oc * nTaps + t] = w[t * cout + oc];
   const interiorAny = (b: number, oy: number, ox0: number, ox1: number): void => {
-    for (let ox = ox0; ox < ox1; ox++) {
-      const xb = ((b * inH + oy * strideH - padTop) * inW + ox * strideW - padLeft) * inC;
-      const o = ((b * outH + oy) * outW + ox) * cout;
-      for (let oc = 0; oc < cout; oc++) {
-        const xc = xb + ((oc / M) | 0);
-        let acc = folded[oc];
-        for (let t = 0; t < nTaps; t++) acc += x[xc + taps[t]] * w[t * cout + oc];
-        y[o + oc] = requant(acc, m[oc], left[oc], right[oc], outZp, lo, hi);
+    const rowX = ((b * inH + oy * strideH - padTop) * inW - padLeft) * inC;
+    const rowY = ((b * outH + oy) * outW) * cout;
+    const sx = strideW * inC;
+    for (let oc = 0; oc < cout; oc++) {
+      const wb = oc * nTaps;
+      const base = folded[oc], mc = m[oc], lc = left[oc], rc = right[oc];
+      let xb = rowX + ox0 * sx + ((oc / M) | 0);
+      let o = rowY + ox0 * cout + oc;
+      for (let ox = ox0; ox < ox1; ox++) {
+        let acc = base;
+        for (let t = 0; t < nTaps; t++) acc += x[xb + taps[t]] * wT[wb + t];
+        y[o] = requant(acc, mc, lc, rc, outZp, lo, hi);
+        xb += sx;
+        o += cout;
       }
     }
   };
@@ -217,10 +228,11 @@ function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVi
               for (let kx = 0; kx < kW; kx++) {
                 const ix = ix0 + kx * dilW;
                 if (ix < 0 || ix >= inW) continue;
-                acc += x[((b * inH + iy) * inW + ix) * inC + c] * w[(ky * kW + kx) * cout + oc];
+                // float32 arithmetic step by step, as the C++ reference (see gemmFloat).
+                acc = Math.fround(acc + Math.fround(x[((b * inH + iy) * inW + ix) * inC + c] * w[(ky * kW + kx) * cout + oc]));
               }
             }
-            const v = acc + bias[oc];
+            const v = Math.fround(acc + bias[oc]);
             y[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
           }
         }

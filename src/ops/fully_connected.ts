@@ -6,15 +6,13 @@
 import type { Graph, Node } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
-import { quantizeMultiplier } from '../quant/fixedpoint.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, optionalInput, outputTensor } from './op.js';
-import type { ChannelMultipliers } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, runInt8Gemm } from './gemm.js';
 import {
-  activationBounds, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind,
-  requireSymmetricWeights, scaleOf, where, zeroPointOf,
+  activationBounds, biasInt32, expectRank, foldInputOffset, fullyConnectedMultipliers, kernelKind,
+  requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 
 interface FcGeometry {
@@ -43,19 +41,6 @@ function geometry(node: Node<'FULLY_CONNECTED'>, g: Graph): FcGeometry {
   return { units, K, batches, outShape: [batches, units] };
 }
 
-/**
- * Per-channel weights: PopulateConvolutionQuantizationParams (scales multiplied in double).
- * Per-tensor: GetQuantizedConvolutionMultipler, whose input_scale * filter_scale is a float32 product.
- */
-function multipliers(node: Node<'FULLY_CONNECTED'>, g: Graph, units: number): ChannelMultipliers {
-  const input = inputTensor(node, g, 0);
-  const weights = inputTensor(node, g, 1);
-  const output = outputTensor(node, g);
-  if (weights.quant!.scale.length > 1) return channelMultipliers(node, input, weights, output, units);
-  const q = quantizeMultiplier(Math.fround(scaleOf(input) * scaleOf(weights)) / scaleOf(output));
-  return { multiplier: new Int32Array(units).fill(q.multiplier), shift: new Int32Array(units).fill(q.shift) };
-}
-
 function prepareInt8(node: Node<'FULLY_CONNECTED'>, g: Graph, views: TensorViews, geo: FcGeometry): Kernel {
   const input = inputTensor(node, g, 0);
   const weights = inputTensor(node, g, 1);
@@ -64,7 +49,7 @@ function prepareInt8(node: Node<'FULLY_CONNECTED'>, g: Graph, views: TensorViews
   requireSymmetricWeights(node, weights);
   const { units, K, batches } = geo;
   const w = views.int8(weights.id);
-  const { multiplier, shift } = multipliers(node, g, units);
+  const { multiplier, shift } = fullyConnectedMultipliers(node, input, weights, output, units);
   const [actMin, actMax] = activationBounds(node, node.options.activation, output);
   const bias = biasInt32(node, biasT, biasT ? views.int32(biasT.id) : null, units);
   const q: Int8Requant = { bias: foldInputOffset(bias, w, K, -zeroPointOf(input)), multiplier, shift, outZp: zeroPointOf(output), actMin, actMax };

@@ -12,6 +12,7 @@ import { saturatingRoundingDoublingHighMul } from '../quant/fixedpoint.js';
 
 const LANE = 67108864; // 2^26
 const INV_LANE = 1 / LANE;
+const TWO_POW_MINUS_31 = 1 / 2147483648;
 /** Largest K for which the packed lanes cannot overlap: K * 2^14 < 2^25. */
 export const MAX_PACKED_K = 2047;
 
@@ -58,7 +59,7 @@ export function requant(acc: number, m: number, left: number, right: number, out
   let h: number;
   if (x < 4194304 && x > -4194304) {
     const ab = x * m;
-    h = ((ab + (ab >= 0 ? 1073741824 : -1073741823)) / 2147483648) | 0;
+    h = ((ab + (ab >= 0 ? 1073741824 : -1073741823)) * TWO_POW_MINUS_31) | 0; // exact: a power-of-two scaling
   } else {
     h = saturatingRoundingDoublingHighMul(x, m);
   }
@@ -200,7 +201,12 @@ function plainProducts(gm: Int8Gemm, a: Int8Array, aOff: number, aStride: number
   }
 }
 
-/** The float32 counterpart: out = clamp(bias + sum a * w). Accumulates in double, stored as float32. */
+/**
+ * The float32 counterpart: out = clamp(bias + sum a * w), in float32 arithmetic step by step as the
+ * C++ reference does (each product and each partial sum rounded to float32, summed in k order), so
+ * results match TFLite Micro's bit for bit. A double product of two floats is exact and a double sum
+ * rounded to float32 equals the float32 sum, so Math.fround after each operation is exact emulation.
+ */
 export function gemmFloat(
   a: Float32Array, aOff: number, aStride: number, rows: number, K: number,
   w: Float32Array, cout: number, bias: Float32Array, actMin: number, actMax: number, out: Float32Array, outOff: number,
@@ -218,19 +224,25 @@ export function gemmFloat(
       let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
       for (let k = 0; k < K; k++) {
         const x0 = a[a0 + k], x1 = a[a1 + k], v0 = w[w0 + k], v1 = w[w1 + k];
-        s00 += x0 * v0; s01 += x0 * v1; s10 += x1 * v0; s11 += x1 * v1;
+        s00 = Math.fround(s00 + Math.fround(x0 * v0));
+        s01 = Math.fround(s01 + Math.fround(x0 * v1));
+        s10 = Math.fround(s10 + Math.fround(x1 * v0));
+        s11 = Math.fround(s11 + Math.fround(x1 * v1));
       }
-      out[o0 + c] = clampF(s00 + bias[c], actMin, actMax);
-      out[o0 + c + 1] = clampF(s01 + bias[c + 1], actMin, actMax);
-      out[o1 + c] = clampF(s10 + bias[c], actMin, actMax);
-      out[o1 + c + 1] = clampF(s11 + bias[c + 1], actMin, actMax);
+      out[o0 + c] = clampF(Math.fround(s00 + bias[c]), actMin, actMax);
+      out[o0 + c + 1] = clampF(Math.fround(s01 + bias[c + 1]), actMin, actMax);
+      out[o1 + c] = clampF(Math.fround(s10 + bias[c]), actMin, actMax);
+      out[o1 + c + 1] = clampF(Math.fround(s11 + bias[c + 1]), actMin, actMax);
     }
     for (; c < cout; c++) {
       const w0 = c * K;
       let s0 = 0, s1 = 0;
-      for (let k = 0; k < K; k++) { s0 += a[a0 + k] * w[w0 + k]; s1 += a[a1 + k] * w[w0 + k]; }
-      out[o0 + c] = clampF(s0 + bias[c], actMin, actMax);
-      out[o1 + c] = clampF(s1 + bias[c], actMin, actMax);
+      for (let k = 0; k < K; k++) {
+        s0 = Math.fround(s0 + Math.fround(a[a0 + k] * w[w0 + k]));
+        s1 = Math.fround(s1 + Math.fround(a[a1 + k] * w[w0 + k]));
+      }
+      out[o0 + c] = clampF(Math.fround(s0 + bias[c]), actMin, actMax);
+      out[o1 + c] = clampF(Math.fround(s1 + bias[c]), actMin, actMax);
     }
   }
   for (; r < rows; r++) {
@@ -239,8 +251,8 @@ export function gemmFloat(
     for (let c = 0; c < cout; c++) {
       const w0 = c * K;
       let s = 0;
-      for (let k = 0; k < K; k++) s += a[a0 + k] * w[w0 + k];
-      out[o0 + c] = clampF(s + bias[c], actMin, actMax);
+      for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(a[a0 + k] * w[w0 + k]));
+      out[o0 + c] = clampF(Math.fround(s + bias[c]), actMin, actMax);
     }
   }
 }

@@ -101,8 +101,8 @@ export function hardSwishInt8(q: number, p: HardSwishParams): number {
 
 export const hardSwish: OpDef<'HARD_SWISH'> = {
   name: 'HARD_SWISH',
-  // v1 float, v2 int8 (versioned like the other activations).
-  maxVersion: 2,
+  // The converter gives HARD_SWISH version 1 for float and int8 alike.
+  maxVersion: 1,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);

@@ -8,7 +8,7 @@ import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAway, roundingDivideByPOT } from '../quant/fixedpoint.js';
-import { logistic as fixedLogistic } from '../quant/gemmlowp.js';
+import { calculateInputRadius, logistic as fixedLogistic } from '../quant/gemmlowp.js';
 import {
   checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
 } from './elementwise_common.js';
@@ -19,12 +19,6 @@ export interface SigmoidInputParams {
   leftShift: number;
   /** |input - zero point| at or beyond this saturates the function (CalculateInputRadius). */
   rangeRadius: number;
-}
-
-/** CalculateInputRadius(integerBits, leftShift, 31) with TFLite's double arithmetic. */
-export function calculateInputRadius(integerBits: number, leftShift: number, totalSignedBits = 31): number {
-  const max = ((2 ** integerBits) - 1) * 2 ** (totalSignedBits - integerBits) / 2 ** leftShift;
-  return Math.floor(max);
 }
 
 /**

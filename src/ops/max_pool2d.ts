@@ -6,13 +6,13 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, window2d } from './conv_util.js';
+import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, nodeWindow2d } from './conv_util.js';
 
 function geometry(node: Node<'MAX_POOL_2D'>, g: Graph): Window2D {
   const input = inputTensor(node, g, 0);
   expectRank(node, input, 4, 'input');
   const o = node.options;
-  return window2d(input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+  return nodeWindow2d(node, input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
 }
 
 export const maxPool2d: OpDef<'MAX_POOL_2D'> = {

@@ -62,7 +62,16 @@ export const quantize: OpDef<'QUANTIZE'> = {
       const { scale, zeroPoint } = qo;
       // Forward order keeps this correct even if the (smaller) output overlays the input.
       return () => {
-        for (let i = 0; i < n; i++) y[i] = affineQuantizeValue(x[i], scale, zeroPoint, lo, hi);
+        for (let i = 0; i < n; i++) {
+          const r = Math.fround(x[i] / scale);
+          // In range: plain rounding; NaN, infinities and huge values take the exact (x86) path.
+          if (r > -1e9 && r < 1e9) {
+            const v = (r < 0 ? -Math.round(-r) : Math.round(r)) + zeroPoint;
+            y[i] = v < lo ? lo : v > hi ? hi : v;
+          } else {
+            y[i] = affineQuantizeValue(x[i], scale, zeroPoint, lo, hi);
+          }
+        }
       };
     }
     if (EIGHT_BIT.includes(input.dtype) && !(input.dtype === 'uint8' && output.dtype === 'uint8')) {

@@ -13,10 +13,9 @@ import {
   multiplyByQuantizedMultiplierGreaterThanOne, quantizeMultiplier, roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
 } from '../quant/fixedpoint.js';
-import { expOnNegativeValues, getReciprocal, rescale } from '../quant/gemmlowp.js';
+import { calculateInputRadius, expOnNegativeValues, getReciprocal, rescale } from '../quant/gemmlowp.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
-import { calculateInputRadius } from './logistic.js';
 import {
   checkOutputShape, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
 } from './elementwise_common.js';

@@ -3,7 +3,7 @@ import type { BufferRequest } from './lifetimes.js';
 import { liveBytesPerStep } from './lifetimes.js';
 import { OPS } from '../ops/registry.js';
 import type { Placement } from './placement.js';
-import { arenaTop } from './placement.js';
+import { alignedLowerBound, arenaTop } from './placement.js';
 import type { InPlaceDecision } from './sharing.js';
 import { decideSharing, groupRequests, scratchPerStep } from './sharing.js';
 import type { PlanOptions, ResolvedPlanOptions } from './options.js';
@@ -113,12 +113,13 @@ export function planMemory(g: Graph, arg?: LegacyStrategy | PlanOptions): Memory
   let best: { l: Layout; placements: Map<number, Placement>; result: StrategyResult } | null = null;
   for (const l of layouts) {
     const lowerBound = Math.max(0, ...liveBytesPerStep(l.buffers, l.order.length));
+    const reachable = alignedLowerBound(l.buffers);
     for (const name of o.strategies) {
       const t0 = performance.now();
       const packed = STRATEGIES[name].pack(l.buffers, { budget: o.searchBudget, seed: o.seed });
       const arenaBytes = arenaTop(packed.placements.values());
       const result: StrategyResult = {
-        strategy: name, order: l.orderKind, arenaBytes, lowerBound, provenOptimal: packed.provenOptimal,
+        strategy: name, order: l.orderKind, arenaBytes, lowerBound, provenOptimal: packed.provenOptimal || arenaBytes <= reachable,
         note: packed.note, milliseconds: performance.now() - t0,
       };
       candidates.push(result);
@@ -133,7 +134,7 @@ function assemble(l: Layout, packed: Map<number, Placement>, chosen: StrategyRes
   const placements = new Map<number, Placement>();
   for (const t of l.tensors) {
     const gid = l.sharing.groupOf.get(t.id) ?? t.id;
-    placements.set(t.id, { ...t, offset: packed.get(gid)!.offset });
+    placements.set(t.id, { ...t, offset: packed.get(gid)!.offset + (l.sharing.memberOffset.get(t.id) ?? 0) });
   }
   const buffers = [...packed.values()].sort((a, b) => a.first - b.first || a.offset - b.offset);
   for (const b of buffers) if (b.id < 0) placements.set(b.id, b);

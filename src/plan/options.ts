@@ -30,6 +30,8 @@ export interface ReuseOptions {
   inPlaceDepthwise: boolean;
   /** PAD writes over its input (copying backwards), when the kernel offers it. */
   inPlacePad: boolean;
+  /** CONCATENATION inputs are produced where the output holds them (outer dimensions 1): no copy, no second buffer. */
+  inPlaceConcat: boolean;
   /** A QUANTIZE of a float graph input writes its int8 output over the float input. */
   edgeQuantize: boolean;
   /** Try other topological orders (branches of residual blocks) and keep the one with the smaller arena. */
@@ -55,11 +57,11 @@ export interface ResolvedPlanOptions extends ReuseOptions {
 }
 
 export const ALL_TRICKS: ReuseOptions = {
-  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, edgeQuantize: true, reorder: true,
+  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, inPlaceConcat: true, edgeQuantize: true, reorder: true,
 };
 
 export const NO_TRICKS: ReuseOptions = {
-  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, edgeQuantize: false, reorder: false,
+  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, inPlaceConcat: false, edgeQuantize: false, reorder: false,
 };
 
 export const TRICK_NAMES = Object.keys(ALL_TRICKS) as (keyof ReuseOptions)[];

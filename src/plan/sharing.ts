@@ -7,11 +7,14 @@ import type { ReuseOptions, OpTable } from './options.js';
 import { opDefOf, scratchBytesOf } from './options.js';
 
 /** How a node writes its output over its input. */
-export type InPlaceKind = 'elementwise' | 'depthwise' | 'pad' | 'edge-quantize';
+export type InPlaceKind = 'elementwise' | 'depthwise' | 'pad' | 'edge-quantize' | 'concat';
 
 export interface InPlaceDecision {
   kind: InPlaceKind;
-  /** The input whose memory the output takes (same offset); it dies at this node. */
+  /**
+   * The input whose memory the output takes (same offset); it dies at this node. For 'concat', the first
+   * input: every input already sits where the output puts it, so the copy moves nothing.
+   */
   input: TensorId;
   output: TensorId;
   /** Scratch the kernel needs in this mode (one channel's plane for depthwise). */
@@ -26,9 +29,40 @@ export interface Sharing {
   inPlaceNodes: Map<number, InPlaceDecision>;
   /** Tensor -> its group's id (the first tensor of the group): a group is one arena buffer. */
   groupOf: Map<TensorId, TensorId>;
+  /** Tensor -> its byte offset inside its group (concatenation inputs; 0 for everything else). */
+  memberOffset: Map<TensorId, number>;
 }
 
 const ALIAS_OPS = new Set(['RESHAPE', 'SQUEEZE']);
+
+/**
+ * Concatenation in place: when every dimension before the axis is 1, each input is one contiguous block
+ * of the output, so the inputs can be produced right where the output will hold them and the copy moves
+ * nothing. Inputs must be plain copies (same dtype and quantisation, no activation) and share with nothing.
+ */
+function concatSlots(node: AnyNode, g: Graph, isActivation: (id: TensorId) => boolean, inputs: Set<TensorId>): number[] | null {
+  if (node.op !== 'CONCATENATION' || node.options.activation !== 'NONE') return null;
+  const out = g.tensors[node.outputs[0]];
+  const rank = out.shape.length;
+  const axis = node.options.axis < 0 ? node.options.axis + rank : node.options.axis;
+  if (out.shape.slice(0, axis).some((d) => d !== 1)) return null;
+  const ids = node.inputs;
+  if (new Set(ids).size !== ids.length) return null;
+  const sameQuant = (a: TensorId): boolean => {
+    const t = g.tensors[a];
+    if (t.dtype !== out.dtype) return false;
+    if (!t.quant || !out.quant) return t.quant === out.quant;
+    return t.quant.scale.length === 1 && out.quant.scale.length === 1 && t.quant.scale[0] === out.quant.scale[0] && t.quant.zeroPoint[0] === out.quant.zeroPoint[0];
+  };
+  if (!ids.every((id) => isActivation(id) && !inputs.has(id) && sameQuant(id))) return null;
+  const slots: number[] = [];
+  let offset = 0;
+  for (const id of ids) {
+    slots.push(offset);
+    offset += tensorBytes(g.tensors[id]);
+  }
+  return offset === tensorBytes(out) ? slots : null;
+}
 /** Binary elementwise ops: the output may take either input's memory when shapes match (no broadcast). */
 const BINARY_ELEMENTWISE = new Set(['ADD', 'SUB', 'MUL']);
 
@@ -69,6 +103,8 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
   const outputs = new Set(g.outputs);
   const aliases = new Map<TensorId, TensorId>();
   const inPlaceNodes = new Map<number, InPlaceDecision>();
+  const memberOffset = new Map<TensorId, number>();
+  const graphInputs = new Set(g.inputs);
   const isActivation = (id: TensorId | undefined): id is TensorId => id !== undefined && id >= 0 && life.has(id);
   const diesAt = (id: TensorId, step: number): boolean =>
     groups.members.get(groups.root(id))!.every((m) => !outputs.has(m) && life.get(m)!.last <= step);
@@ -84,12 +120,25 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
       if (opts.aliasReshape && isActivation(in0) && tensorBytes(g.tensors[in0]) === tensorBytes(outT)) {
         groups.join(in0, out);
         aliases.set(out, in0);
+        memberOffset.set(out, memberOffset.get(in0) ?? 0);
+      }
+      return;
+    }
+    if (node.op === 'CONCATENATION') {
+      const slots = opts.inPlaceConcat ? concatSlots(node, g, isActivation, graphInputs) : null;
+      if (slots && node.inputs.every((id) => groups.members.get(groups.root(id))!.length === 1)) {
+        node.inputs.forEach((id, k) => {
+          groups.join(out, id);
+          memberOffset.set(id, slots[k]);
+        });
+        inPlaceNodes.set(nodeIndex, { kind: 'concat', input: node.inputs[0], output: out, scratchBytes: 0 });
       }
       return;
     }
     const def = opDefOf(ops, node);
     const take = (input: TensorId, kind: InPlaceDecision['kind'], scratchBytes: number): void => {
       groups.join(input, out);
+      memberOffset.set(out, memberOffset.get(input) ?? 0);
       inPlaceNodes.set(nodeIndex, { kind, input, output: out, scratchBytes });
     };
     // Elementwise: output element i depends on input element i only; a narrower output type is still safe
@@ -120,7 +169,7 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
 
   const groupOf = new Map<TensorId, TensorId>();
   for (const [root, members] of groups.members) for (const m of members) groupOf.set(m, Math.min(root, ...members));
-  return { aliases, inPlaceNodes, groupOf };
+  return { aliases, inPlaceNodes, groupOf, memberOffset };
 }
 
 /** Scratch bytes of the node at each step: the in-place mode's when the node runs in place. */
@@ -143,8 +192,9 @@ export function groupRequests(g: Graph, order: readonly number[], sharing: Shari
   for (const [id, ms] of [...members.entries()].sort((a, b) => a[0] - b[0])) {
     const first = Math.min(...ms.map((m) => m.first));
     const last = Math.max(...ms.map((m) => m.last));
+    const top = (m: BufferRequest): number => (sharing.memberOffset.get(m.id) ?? 0) + m.bytes;
     const profile = Array.from({ length: last - first + 1 }, (_, k) =>
-      Math.max(0, ...ms.filter((m) => m.first <= first + k && first + k <= m.last).map((m) => m.bytes)));
+      Math.max(0, ...ms.filter((m) => m.first <= first + k && first + k <= m.last).map(top)));
     const bytes = Math.max(...profile);
     const label = ms.map((m) => m.label).join(' = ');
     buffers.push(profile.every((b) => b === bytes) ? { id, bytes, first, last, label } : { id, bytes, first, last, label, profile });

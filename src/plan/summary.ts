@@ -6,7 +6,6 @@ import { OPS } from '../ops/registry.js';
 import type { MemoryPlan, PlanOptions } from './memory_plan.js';
 import { planMemory } from './memory_plan.js';
 import { NO_TRICKS } from './options.js';
-import { STRATEGIES } from './pack/registry.js';
 
 /** One way of running the model, as `tinyml plan` lists them. */
 export interface PlanRow {
@@ -64,7 +63,7 @@ export function strategyRows(plan: MemoryPlan): PlanRow[] {
     lowerBound: c.lowerBound,
     extraMacs: 0,
     provenOptimal: c.provenOptimal,
-    note: c.note ?? STRATEGIES[c.strategy].description,
+    note: c.note ?? '',
     chosen: false,
   }));
   const chosen = plan.candidates.findIndex((c) => c.arenaBytes === plan.arenaBytes && c.strategy === plan.strategy);

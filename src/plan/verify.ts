@@ -36,6 +36,18 @@ export function verifyPlan(g: Graph, plan: MemoryPlan): string[] {
     const node = g.nodes[nodeIndex] as AnyNode;
     const inPlace = plan.inPlaceNodes.get(nodeIndex);
     const writes: { what: string; lo: number; hi: number; mayOverwrite: Placement | null }[] = [];
+    if (inPlace?.kind === 'concat') {
+      // In place only if every input already sits at its slot of the output: then the copy is the identity.
+      const out = place(node.outputs[0])!;
+      let slot = out.offset;
+      for (const i of node.inputs) {
+        const p = place(i)!;
+        if (p.offset !== slot) errors.push(`step ${step} (node ${nodeIndex} CONCATENATION): input ${p.label} at ${p.offset}, its slot is ${slot}`);
+        slot += p.bytes;
+      }
+      for (const o of node.outputs) written.add(o);
+      return;
+    }
     for (const o of node.outputs) {
       const p = place(o);
       if (!p) continue;

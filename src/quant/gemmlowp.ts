@@ -190,3 +190,12 @@ export function getReciprocal(x: number, xIntegerDigits: number, out: { numBitsO
   const shiftedSumMinusOne = (x << headroomPlusOne) & 0x7fffffff;
   return oneOverOnePlusXForXIn01(shiftedSumMinusOne);
 }
+
+/**
+ * TFLite CalculateInputRadius: the largest |input difference| whose rescaled value still fits
+ * Q(integerBits) after the left shift (double arithmetic, floored). Beyond it LOGISTIC / TANH saturate
+ * and SOFTMAX ignores the element.
+ */
+export function calculateInputRadius(integerBits: number, leftShift: number, totalSignedBits = 31): number {
+  return Math.floor(((2 ** integerBits) - 1) * 2 ** (totalSignedBits - integerBits) / 2 ** leftShift);
+}

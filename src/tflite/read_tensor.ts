@@ -6,8 +6,8 @@ import type { CheckedBuffer, Table } from './checked_buffer.js';
 import * as S from './schema.js';
 
 /**
- * No TFLite kernel handles more than 6 dimensions; a larger rank is a corrupt shape vector, and refusing
- * it keeps shape arithmetic downstream cheap.
+ * TFLite's kernels handle at most 6 dimensions (its newest broadcasting ops, 8); a larger rank is a
+ * corrupt shape vector, and refusing it keeps shape arithmetic downstream cheap.
  */
 export const MAX_RANK = 8;
 /**
@@ -20,7 +20,8 @@ export const MAX_TENSOR_BYTES = 0x7fffffff;
 /** The bytes of every entry in Model.buffers: a view into the file, or null when empty. */
 export function readBuffers(buf: CheckedBuffer, model: Table): (Uint8Array | null)[] {
   const vec = model.tables(S.Model.buffers, 'buffers');
-  if (!vec) return [null];
+  // Without any buffer every tensor must say buffer 0, which means "no data" anyway.
+  if (!vec || vec.length === 0) return [null];
   const out: (Uint8Array | null)[] = [];
   for (let i = 0; i < vec.length; i++) {
     const b = vec.get(i, `buffer ${i}`);

@@ -1,9 +1,10 @@
 import type { AnyNode, Graph, Node, Tensor } from '../graph/graph.js';
 import type { OpName } from '../graph/options.js';
-import { isOpName } from '../graph/options.js';
+import { OP_NAMES, isOpName } from '../graph/options.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { arityProblem } from './arity.js';
 import { CheckedBuffer, Table } from './checked_buffer.js';
+import type { OptionsContext } from './read_options.js';
 import { readOptions } from './read_options.js';
 import { readBuffers, readTensor, tensorWhere } from './read_tensor.js';
 import * as S from './schema.js';
@@ -132,14 +133,14 @@ function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[]): { nodes
 }
 
 function makeNode<K extends OpName>(
-  op: K, base: Omit<Node<K>, 'op' | 'options'>, ctx: Parameters<typeof readOptions>[1],
+  op: K, base: Omit<Node<K>, 'op' | 'options'>, ctx: OptionsContext,
 ): AnyNode {
   const node: Node<K> = { ...base, op, options: readOptions(op, ctx) };
   return node as AnyNode;
 }
 
 function customDetail(code: OpCode): string {
-  if (code.name !== 'CUSTOM') return `op version ${code.version}`;
+  if (code.name !== 'CUSTOM') return `not one of the ${OP_NAMES.length} ops tinyml-ts implements`;
   const cc = code.customCode ?? '';
   const hint = cc === 'ethos-u'
     ? ' (an Arm Ethos-U NPU command stream made by the Vela compiler; give tinyml-ts the .tflite from before Vela)'
@@ -160,26 +161,24 @@ function unsupportedError(list: Unsupported[]): UnsupportedOpError {
  * tensor available by then (TFLite stores operators in execution order).
  */
 function checkDataflow(tensors: Tensor[], nodes: AnyNode[], inputs: number[], outputs: number[]): void {
-  const ready = new Set<number>(inputs);
+  const named = (id: number): string => `tensor ${id} (${JSON.stringify(tensors[id].name)})`;
+  const writer = new Map<number, string>(inputs.map((id) => [id, 'a graph input']));
   for (const id of inputs) {
-    if (tensors[id].data) throw new ModelFormatError(`subgraph 0 input tensor ${id}`, 'a graph input cannot be a constant');
+    if (tensors[id].data) throw new ModelFormatError(`subgraph 0 input ${named(id)}`, 'a graph input cannot be a constant');
   }
-  for (const t of tensors) if (t.data) ready.add(t.id);
+  for (const t of tensors) if (t.data) writer.set(t.id, 'a constant');
   for (const n of nodes) {
     const where = `subgraph 0 node ${n.index} (${n.op})`;
     for (const id of n.inputs) {
-      if (id >= 0 && !ready.has(id)) {
-        throw new ModelFormatError(where, `input tensor ${id} ("${tensors[id].name}") is read before any operator writes it`);
-      }
+      if (id >= 0 && !writer.has(id)) throw new ModelFormatError(where, `input ${named(id)} is read before any operator writes it`);
     }
     for (const id of n.outputs) {
-      if (ready.has(id)) {
-        throw new ModelFormatError(where, `output tensor ${id} ("${tensors[id].name}") is a graph input, a constant, or written twice`);
-      }
-      ready.add(id);
+      const already = writer.get(id);
+      if (already) throw new ModelFormatError(where, `output ${named(id)} is already ${already}`);
+      writer.set(id, `the output of node ${n.index}`);
     }
   }
   for (const id of outputs) {
-    if (!ready.has(id)) throw new ModelFormatError(`subgraph 0 output tensor ${id}`, 'no operator writes this graph output');
+    if (!writer.has(id)) throw new ModelFormatError(`subgraph 0 output ${named(id)}`, 'no operator writes this graph output');
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AnyNode, Graph } from '../../src/graph/graph.js';
 import type { OpName } from '../../src/graph/options.js';
 import { loadModel } from '../../src/model.js';
@@ -64,11 +64,7 @@ function parseOnly(path: string): Graph {
   const b = readFileSync(path);
   const bytes = new Uint8Array(new ArrayBuffer(b.byteLength));
   bytes.set(b);
-  return readTflite(bytes, m0(path));
-}
-
-function m0(path: string): string {
-  return path.replace(/^.*\//, '').replace(/\.tflite$/, '');
+  return readTflite(bytes, basename(path, '.tflite'));
 }
 
 /** A graph holding just one node, fed by its own (reference) inputs. */
@@ -85,7 +81,7 @@ function singleNode(g: Graph, n: AnyNode): Graph {
 for (const m of manifests()) {
   const ref = loadRef(m);
   if (!ref) continue;
-  test(`layers (isolated): ${m.id}`, () => {
+  test(`layers (isolated): ${m.id}`, (t) => {
     const g = parseOnly(modelPath(m));
     const failures: string[] = [];
     let checked = 0;
@@ -102,6 +98,7 @@ for (const m of manifests()) {
       checked++;
       if (d) failures.push(`node ${n.index} ${n.op} -> t${n.outputs[0]}: ${d}`);
     }
+    t.diagnostic(`${checked} layers compared`);
     assert.ok(checked > 0, `${m.id}: no layer of ours had reference tensors`);
     assert.deepEqual(failures, [], `${m.id}: ${failures.length} of ${checked} layers differ:\n${failures.join('\n')}`);
   });
@@ -144,4 +141,37 @@ for (const m of manifests()) {
     });
     assert.equal(firstBad, null);
   });
+}
+
+/**
+ * The float32 kernels emulate float32 arithmetic step by step, so whole float models match TFLite Micro
+ * bit for bit, not just within the manifests' tolerance (this also relies on the other ops being exact).
+ */
+for (const id of ['mlperf_vww_mobilenetv1_float', 'tflm_magic_wand_float', 'tflm_hello_world_float']) {
+  const m = manifests().find((x) => x.id === id);
+  if (!m) continue;
+  test(`float32 bit-exact: ${id}`, (t) => {
+    let g: Graph;
+    let interp: Interpreter;
+    try {
+      g = loadModel(modelPath(m));
+      interp = new Interpreter(g);
+    } catch (e) {
+      if (e instanceof UnsupportedOpError && !OURS.has(e.op as OpName)) {
+        t.skip(`waiting for ${e.op}`);
+        return;
+      }
+      throw e;
+    }
+    for (const c of m.cases) {
+      c.inputs.forEach((f, i) => interp.setInput(i, readBinFile(m, f)));
+      interp.invoke();
+      c.outputs.forEach((f, i) => assert.deepEqual(interp.output(i), readBinFile(m, f), `${id}/${c.name} output ${i}`));
+    }
+  });
+}
+
+function readBinFile(m: Manifest, file: string): Uint8Array {
+  const b = readFileSync(join(m.dir, file));
+  return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Graph } from '../../src/graph/graph.js';
 import { InputError, ModelFormatError, UnsupportedOpError } from '../../src/errors.js';
 import { OPS } from '../../src/ops/registry.js';
-import { loadModel } from '../../src/model.js';
+import { loadModel, loadModelBytes } from '../../src/model.js';
 import { readTflite } from '../../src/tflite/reader.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import * as S from '../../src/tflite/schema.js';
@@ -267,4 +267,12 @@ test('loadModel: every shared model loads (once its kernels are in)', (t) => {
     assert.equal(g.name, f.replace(/\.tflite$/, ''));
   }
   assert.throws(() => loadModel(join(modelsDir, VELA)), UnsupportedOpError);
+});
+
+test('loadModelBytes: a declared output shape that disagrees with the op is refused', () => {
+  const g = read('mlperf_kws_dscnn_int8.tflite');
+  const out = g.tensors[g.nodes[0].outputs[0]];
+  out.shape = [1, 25, 5, 65];
+  assert.throws(() => loadModelBytes(writeTflite(g), 'kws'), (e: unknown) =>
+    e instanceof ModelFormatError && /node 0 \(CONV_2D\) output 0/.test(e.where) && /declared shape \[1,25,5,65\]/.test(e.message));
 });

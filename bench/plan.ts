@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadModel } from '../src/model.js';
+import { OPS } from '../src/ops/registry.js';
+import { planMemory } from '../src/plan/memory_plan.js';
+import { NO_TRICKS } from '../src/plan/options.js';
+import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
+import type { BenchManifest } from './shared.js';
+import { SHARED, benchManifests } from './shared.js';
+
+/** One model's memory plans, from TFLite Micro's figure down to the lower bound. */
+export interface PlanBenchRow {
+  model: string;
+  tflmArenaBytes: number;
+  /** Greedy by size, no reuse tricks: TFLite Micro's planner on our lifetimes. */
+  greedyBytes: number;
+  /** Best packing of the strategies, layer by layer, no reuse tricks. */
+  layerwiseBytes: number;
+  layerwiseStrategy: string;
+  /** Best packing with every trick the kernels support today (aliases, in-place elementwise, edge quantize, reorder). */
+  inPlaceBytes: number;
+  inPlaceStrategy: string;
+  /** Lower bound (max live bytes) of the in-place plan's buffers. */
+  lowerBound: number;
+  /** With in-place DEPTHWISE_CONV_2D and PAD as well: a projection until those kernel variants land. */
+  projectedBytes: number;
+  projectedLowerBound: number;
+  milliseconds: number;
+}
+
+export function benchPlan(m: BenchManifest): PlanBenchRow {
+  const g = loadModel(join(SHARED, m.model));
+  const t0 = performance.now();
+  const greedy = planMemory(g, 'greedy');
+  const layerwise = planMemory(g, { ...NO_TRICKS });
+  const inPlace = planMemory(g, {});
+  const projected = planMemory(g, { ops: withInPlaceVariants(OPS) });
+  return {
+    model: m.id,
+    tflmArenaBytes: m.tflm_reference.arena_used_bytes,
+    greedyBytes: greedy.arenaBytes,
+    layerwiseBytes: layerwise.arenaBytes,
+    layerwiseStrategy: layerwise.strategy,
+    inPlaceBytes: inPlace.arenaBytes,
+    inPlaceStrategy: inPlace.strategy,
+    lowerBound: inPlace.lowerBound,
+    projectedBytes: projected.arenaBytes,
+    projectedLowerBound: projected.lowerBound,
+    milliseconds: performance.now() - t0,
+  };
+}
+
+export function benchPlans(): PlanBenchRow[] {
+  return benchManifests().map(benchPlan);
+}
+
+function n(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+function r(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}`;
+}
+
+/** The Markdown table for the README. */
+export function planTable(rows: readonly PlanBenchRow[]): string {
+  const lines = [
+    '| model | TFLM arena | greedy by size | best layer-wise (strategy) | + in-place, aliases, reorder | lower bound | ratio to TFLM | + in-place DW/PAD (projected) | its bound | ratio |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const x of rows) {
+    lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.inPlaceBytes)} | ${n(x.lowerBound)} | ${r(x.inPlaceBytes, x.tflmArenaBytes)} | ${n(x.projectedBytes)} | ${n(x.projectedLowerBound)} | ${r(x.projectedBytes, x.tflmArenaBytes)} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(planTable(benchPlans()));
+}

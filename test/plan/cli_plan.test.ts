@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { planCommand, parsePatch } from '../../src/cli/plan.js';
+import { InputError } from '../../src/errors.js';
+import { modelPath } from '../helpers/shared.js';
+
+/** Run planCommand, capturing what it prints. */
+function capture(model: string, opts: Parameters<typeof planCommand>[1]): { code: number; out: string } {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+  try {
+    return { code: planCommand(model, opts), out: lines.join('\n') };
+  } finally {
+    console.log = log;
+  }
+}
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+test('plan: text output lists every strategy with lower bound and TFLM figure, and a memory chart', () => {
+  const r = capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), {});
+  assert.equal(r.code, 0);
+  for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact']) assert.match(r.out, new RegExp(s));
+  assert.match(r.out, /103,392/, "TFLM's arena from the manifest");
+  assert.match(r.out, /peak SRAM\s+[\d,]+ bytes/);
+  assert.match(r.out, /memory over execution steps/);
+  assert.match(r.out, /[▁▂▃▄▅▆▇█]/);
+});
+
+test('plan --json: top-level peakBytes is the chosen arena, never above any strategy or below the bound', () => {
+  const r = capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), { json: true });
+  const j = JSON.parse(r.out);
+  assert.equal(typeof j.peakBytes, 'number');
+  assert.equal(j.peakBytes, Math.min(...j.rows.map((x: { arenaBytes: number }) => x.arenaBytes)));
+  assert.ok(j.peakBytes >= j.lowerBound);
+  assert.ok(j.peakBytes <= j.baselineBytes);
+  assert.equal(j.tflmArenaBytes, 103392);
+  assert.equal(j.steps.length, 31);
+});
+
+test('plan --board: a model that cannot fit names the peak step and the bytes missing', () => {
+  const r = capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832' });
+  assert.equal(r.code, 3);
+  assert.match(r.out, /DOES NOT FIT — SRAM short by [\d,]+ bytes .*the peak is step \d+, node \d+ \w+/);
+  const j = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832', json: true }).out);
+  assert.equal(j.board.fits, false);
+  assert.equal(j.board.shortBytes, j.peakBytes - j.board.sramBytes);
+});
+
+test('plan: bad --patch and --max-overhead values are refused with a clear message', () => {
+  assert.throws(() => parsePatch('4x5@3'), InputError);
+  assert.throws(() => parsePatch('banana'), InputError);
+  assert.deepEqual(parsePatch('4x4@7'), { mode: 'fixed', n: 4, splitNode: 7 });
+  assert.throws(() => capture(modelPath('mlperf_kws_dscnn_int8.tflite'), { maxOverhead: 'lots' }), InputError);
+});
+
+test('plan --html: the page renders in headless Chromium without console errors and has the charts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyml-plan-'));
+  const file = join(dir, 'plan.html');
+  capture(modelPath('mcunet_vww1_int8_floatio.tflite'), { html: file });
+  const html = readFileSync(file, 'utf8');
+  assert.doesNotMatch(html, /<script|https?:\/\//, 'self-contained: no scripts, nothing fetched');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+    await page.goto(`file://${file}`);
+    assert.deepEqual(problems, []);
+    assert.equal(await page.locator('svg#memory-chart polyline.live-line').count(), 1);
+    assert.equal(await page.locator('svg#memory-chart circle.point').count(), 63);
+    assert.equal(await page.locator('svg#memory-chart line.arena').count(), 1);
+    assert.ok(await page.locator('svg#layout-chart rect.buffer').count() > 30);
+    assert.equal(await page.locator('svg#layer-bars rect.bar').count(), 63);
+    assert.ok(await page.locator('#strategies tbody tr').count() >= 4);
+    const box = await page.locator('svg#memory-chart').boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 80, 'the chart has a visible size');
+    assert.match((await page.locator('#summary').textContent()) ?? '', /Peak SRAM/);
+  } finally {
+    await browser.close();
+  }
+});
