@@ -98,8 +98,9 @@ TM_HELPER float tm_roundf(float x) {
 }
 
 /*
- * Requantisation parameters of a layer. `fast` is set by the generator only when every channel has
- * multiplier 0 or in [2^30, 2^31) and shift in [-20, -1]; then tm_requant_fast below is exact.
+ * Requantisation parameters of a layer. `fast` is set by the generator only when tm_requant_fast below is
+ * exact for every channel of the layer (multiplier 0 or in [2^30, 2^31), shift in [-30, -1], and the
+ * accumulator bound or a shift of at most 20 bits; see the proof there).
  */
 typedef struct {
   const int32_t *bias;
@@ -129,10 +130,11 @@ TM_HELPER int32_t tm_smmulr(int32_t a, int32_t b) {
 /*
  * MultiplyByQuantizedMultiplier in five instructions, exact under the generator's conditions:
  *  - |acc| < 2^30: QADD doubles exactly and SMMULR(2 acc, m) = floor((acc m + 2^30) / 2^31), which is
- *    SaturatingRoundingDoublingHighMul; |x| < 2^30 so the rounding shift below cannot overflow and
- *    (x + 2^(e-1) - [x < 0]) >> e is RoundingDivideByPOT.
- *  - |acc| >= 2^30: the true result has magnitude >= 2^(29 - e) >= 512 (m >= 2^30, e <= 20), and so has
- *    the saturated one, with the same sign: both clamp to the same activation bound.
+ *    SaturatingRoundingDoublingHighMul; |x| < 2^30 so for e <= 30 the rounding shift below cannot
+ *    overflow, and (x + 2^(e-1) - [x < 0]) >> e is RoundingDivideByPOT. The generator proves |acc| < 2^30
+ *    from |bias| + taps * 128 * 128 when it can.
+ *  - otherwise, with e <= 20: if |acc| >= 2^30 the true result has magnitude >= 2^(29 - e) >= 512
+ *    (m >= 2^30), and so has the saturated one, with the same sign: both clamp to the same bound.
  */
 TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
   const int e = -shift;

@@ -27,8 +27,16 @@ typedef struct {
   int32_t in_zp;
 } tm_dw_shape;
 
-/* One output pixel, any position: taps outside the input read the zero point. */
-TM_HELPER void tm_dw_pixel_border_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int y0, int x0, int8_t *dst) {
+/* Largest window and channel count of the tap-pointer path (7x7 windows, a 1 KiB zero-point row). */
+#ifndef TM_DW_MAX_TAPS
+#define TM_DW_MAX_TAPS 49
+#endif
+#ifndef TM_DW_MAX_CHANNELS
+#define TM_DW_MAX_CHANNELS 1024
+#endif
+
+/* One output pixel, any position, bounds checked per tap: the fallback for windows or depths too large. */
+TM_HELPER void tm_dw_pixel_checked_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int y0, int x0, int8_t *dst) {
   const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult;
   for (int ic = 0; ic < c_in; ic++) {
     for (int m = 0; m < mult; m++) {
@@ -42,12 +50,62 @@ TM_HELPER void tm_dw_pixel_border_s8(const tm_dw_shape *s, const tm_requant_para
           acc += xv * w[(ky * s->k_w + kx) * c_out + oc];
         }
       }
-      dst[oc] = tm_requant(acc, q->mult[oc], q->shift[oc], q->out_zp, q->act_min, q->act_max);
+      dst[oc] = tm_requant_ch(q, acc, oc);
     }
   }
 }
 
-/* One interior output pixel with depth_mult 1: every tap in bounds, channels innermost. */
+/* The window's taps as pointers to channel 0 of each input pixel; taps outside point at a zero-point row. */
+TM_HELPER void tm_dw_taps(const tm_dw_shape *s, const int8_t *in, int y0, int x0, const int8_t *zp_row, const int8_t **taps) {
+  int t = 0;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    const int row_in = iy >= 0 && iy < s->in_h;
+    for (int kx = 0; kx < s->k_w; kx++) {
+      const int ix = x0 + kx * s->dil_w;
+      taps[t++] = (row_in && ix >= 0 && ix < s->in_w) ? in + (iy * s->in_w + ix) * s->in_c : zp_row;
+    }
+  }
+}
+
+/* Four channels' accumulators over all taps (depth_mult 1): SMLABB/SMLATT on SXTB16-split words. */
+#if TM_DSP
+#define TM_DW_MAC4(xv, wv)                                                    \
+  do {                                                                        \
+    const int32_t x02_ = __sxtb16(xv), x13_ = tm_sxtb16_ror8(xv);             \
+    const int32_t w02_ = __sxtb16(wv), w13_ = tm_sxtb16_ror8(wv);             \
+    a0 = __smlabb(x02_, w02_, a0);                                            \
+    a2 = __smlatt(x02_, w02_, a2);                                            \
+    a1 = __smlabb(x13_, w13_, a1);                                            \
+    a3 = __smlatt(x13_, w13_, a3);                                            \
+  } while (0)
+#endif
+
+/* One output pixel (depth_mult 1) from tap pointers: border pixels. */
+TM_HELPER void tm_dw_pixel_taps_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *taps, const int8_t *w, int8_t *dst) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w;
+  int ch = 0;
+#if TM_DSP
+  for (; ch + 4 <= c; ch += 4) {
+    int32_t a0 = q->bias[ch], a1 = q->bias[ch + 1], a2 = q->bias[ch + 2], a3 = q->bias[ch + 3];
+    for (int t = 0; t < n_taps; t++) {
+      const int32_t xv = tm_load32(taps[t] + ch), wv = tm_load32(w + t * c + ch);
+      TM_DW_MAC4(xv, wv);
+    }
+    dst[ch] = tm_requant_ch(q, a0, ch);
+    dst[ch + 1] = tm_requant_ch(q, a1, ch + 1);
+    dst[ch + 2] = tm_requant_ch(q, a2, ch + 2);
+    dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
+  }
+#endif
+  for (; ch < c; ch++) {
+    int32_t acc = q->bias[ch];
+    for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
+    dst[ch] = tm_requant_ch(q, acc, ch);
+  }
+}
+
+/* One interior output pixel (depth_mult 1): taps at fixed offsets from `src`, constants once specialised. */
 TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *src, const int8_t *w, int8_t *dst) {
   const int c = s->in_c;
   const int tap_dy = s->dil_h * s->in_w * c, tap_dx = s->dil_w * c;
@@ -60,18 +118,13 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
       const int8_t *wr = w + ky * s->k_w * c + ch;
       for (int kx = 0; kx < s->k_w; kx++) {
         const int32_t xv = tm_load32(xr + kx * tap_dx), wv = tm_load32(wr + kx * c);
-        const int32_t x02 = __sxtb16(xv), x13 = __sxtb16(tm_ror8(xv));
-        const int32_t w02 = __sxtb16(wv), w13 = __sxtb16(tm_ror8(wv));
-        a0 = __smlabb(x02, w02, a0);
-        a2 = __smlatt(x02, w02, a2);
-        a1 = __smlabb(x13, w13, a1);
-        a3 = __smlatt(x13, w13, a3);
+        TM_DW_MAC4(xv, wv);
       }
     }
-    dst[ch] = tm_requant(a0, q->mult[ch], q->shift[ch], q->out_zp, q->act_min, q->act_max);
-    dst[ch + 1] = tm_requant(a1, q->mult[ch + 1], q->shift[ch + 1], q->out_zp, q->act_min, q->act_max);
-    dst[ch + 2] = tm_requant(a2, q->mult[ch + 2], q->shift[ch + 2], q->out_zp, q->act_min, q->act_max);
-    dst[ch + 3] = tm_requant(a3, q->mult[ch + 3], q->shift[ch + 3], q->out_zp, q->act_min, q->act_max);
+    dst[ch] = tm_requant_ch(q, a0, ch);
+    dst[ch + 1] = tm_requant_ch(q, a1, ch + 1);
+    dst[ch + 2] = tm_requant_ch(q, a2, ch + 2);
+    dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
   }
 #endif
   for (; ch < c; ch++) {
@@ -81,12 +134,29 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
       const int8_t *wr = w + ky * s->k_w * c + ch;
       for (int kx = 0; kx < s->k_w; kx++) acc += (int32_t)xr[kx * tap_dx] * (int32_t)wr[kx * c];
     }
-    dst[ch] = tm_requant(acc, q->mult[ch], q->shift[ch], q->out_zp, q->act_min, q->act_max);
+    dst[ch] = tm_requant_ch(q, acc, ch);
+  }
+}
+
+/* One output pixel with depth_mult > 1 from tap pointers: each input value feeds depth_mult outputs. */
+TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *taps, const int8_t *w, int8_t *dst) {
+  const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult, n_taps = s->k_h * s->k_w;
+  for (int ic = 0; ic < c_in; ic++) {
+    for (int m = 0; m < mult; m++) {
+      const int oc = ic * mult + m;
+      int32_t acc = q->bias[oc];
+      for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ic] * (int32_t)w[t * c_out + oc];
+      dst[oc] = tm_requant_ch(q, acc, oc);
+    }
   }
 }
 
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
+  const int use_taps = s->k_h * s->k_w <= TM_DW_MAX_TAPS && s->in_c <= TM_DW_MAX_CHANNELS;
+  int8_t zp_row[TM_DW_MAX_CHANNELS] TM_ALIGN(4);
+  const int8_t *taps[TM_DW_MAX_TAPS];
+  if (use_taps) memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;
     const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
@@ -95,36 +165,83 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
       int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
       if (s->depth_mult == 1 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
         tm_dw_pixel_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
+      } else if (use_taps) {
+        tm_dw_taps(s, in, y0, x0, zp_row, taps);
+        if (s->depth_mult == 1) tm_dw_pixel_taps_s8(s, q, taps, w, dst);
+        else tm_dw_pixel_mult_s8(s, q, taps, w, dst);
       } else {
-        tm_dw_pixel_border_s8(s, q, in, w, y0, x0, dst);
+        tm_dw_pixel_checked_s8(s, q, in, w, y0, x0, dst);
       }
     }
   }
 }
 
+/* Output range [lo, hi) along one axis whose windows lie inside the input (no padded taps). */
+TM_HELPER void tm_interior_range(int out_n, int in_n, int k, int stride, int dil, int pad, int *lo, int *hi) {
+  int a = (pad + stride - 1) / stride;
+  int b = (in_n - 1 - (k - 1) * dil + pad) / stride + 1;
+  if (in_n - 1 - (k - 1) * dil + pad < 0) b = 0;
+  a = TM_MIN(a, out_n);
+  b = TM_MAX(a, TM_MIN(b, out_n));
+  *lo = a;
+  *hi = b;
+}
+
 /*
  * In place (depth_mult 1): writing channel c of every output pixel only touches bytes that hold channel c
  * of some input pixel (same channel count, so the same residue mod c), and channel c's input is safe in
- * `plane` by then; channels not yet processed are untouched.
+ * `plane` by then; channels not yet processed are untouched. Per channel: gather the plane, then interior
+ * outputs without bounds checks (the channel's taps and requantisation in registers), borders checked.
  */
 TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *plane) {
-  const int c = s->in_c, h = s->in_h, wd = s->in_w;
+  const int c = s->in_c, h = s->in_h, wd = s->in_w, kh = s->k_h, kw = s->k_w;
+  int y_lo, y_hi, x_lo, x_hi;
+  tm_interior_range(s->out_h, h, kh, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
+  tm_interior_range(s->out_w, wd, kw, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
   for (int ch = 0; ch < c; ch++) {
-    for (int i = 0; i < h * wd; i++) plane[i] = buf[i * c + ch];
+    const int8_t *src = buf + ch;
+    for (int i = 0; i < h * wd; i++, src += c) plane[i] = *src;
+    int32_t taps[TM_DW_MAX_TAPS];
+    const int n_taps = TM_MIN(kh * kw, TM_DW_MAX_TAPS);
+    int32_t tap_sum = 0;
+    for (int t = 0; t < n_taps; t++) tap_sum += taps[t] = w[t * c + ch];
+    const int32_t bias = q->bias[ch], mult = q->mult[ch], shift = q->shift[ch];
+    /* The unfolded bias, for border windows that skip their padded taps (sum of valid (x - zp) * w). */
+    const int32_t bias_raw = bias + s->in_zp * tap_sum;
+    tm_requant_params qc = *q;
+    qc.bias = &bias;
+    qc.mult = &mult;
+    qc.shift = &shift;
     for (int oy = 0; oy < s->out_h; oy++) {
       const int y0 = oy * s->stride_h - s->pad_top;
-      for (int ox = 0; ox < s->out_w; ox++) {
+      const int row_interior = oy >= y_lo && oy < y_hi && kh * kw <= TM_DW_MAX_TAPS;
+      int8_t *dst = buf + oy * s->out_w * c + ch;
+      for (int ox = 0; ox < s->out_w; ox++, dst += c) {
         const int x0 = ox * s->stride_w - s->pad_left;
-        int32_t acc = q->bias[ch];
-        for (int ky = 0; ky < s->k_h; ky++) {
-          const int iy = y0 + ky * s->dil_h;
-          for (int kx = 0; kx < s->k_w; kx++) {
-            const int ix = x0 + kx * s->dil_w;
-            const int32_t xv = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? plane[iy * wd + ix] : s->in_zp;
-            acc += xv * w[(ky * s->k_w + kx) * c + ch];
+        int32_t acc = bias;
+        if (row_interior && ox >= x_lo && ox < x_hi) {
+          const int8_t *p = plane + y0 * wd + x0;
+          for (int ky = 0; ky < kh; ky++, p += s->dil_h * wd)
+            for (int kx = 0; kx < kw; kx++) acc += (int32_t)p[kx * s->dil_w] * taps[ky * kw + kx];
+        } else if (s->dil_h == 1 && s->dil_w == 1 && kh * kw <= TM_DW_MAX_TAPS) {
+          const int ky0 = TM_MAX(0, -y0), ky1 = TM_MIN(kh, h - y0);
+          const int kx0 = TM_MAX(0, -x0), kx1 = TM_MIN(kw, wd - x0);
+          acc = bias_raw;
+          for (int ky = ky0; ky < ky1; ky++) {
+            const int8_t *p = plane + (y0 + ky) * wd + x0;
+            for (int kx = kx0; kx < kx1; kx++) acc += ((int32_t)p[kx] - s->in_zp) * taps[ky * kw + kx];
+          }
+        } else {
+          for (int ky = 0; ky < kh; ky++) {
+            const int iy = y0 + ky * s->dil_h;
+            for (int kx = 0; kx < kw; kx++) {
+              const int ix = x0 + kx * s->dil_w;
+              const int32_t xv = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? plane[iy * wd + ix] : s->in_zp;
+              acc += xv * w[(ky * kw + kx) * c + ch];
+            }
           }
         }
-        buf[(oy * s->out_w + ox) * c + ch] = tm_requant(acc, q->mult[ch], q->shift[ch], q->out_zp, q->act_min, q->act_max);
+        *dst = tm_requant_ch(&qc, acc, 0);
       }
     }
   }

@@ -45,7 +45,7 @@ function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews,
       } else {
         v = acc[c] / count;
       }
-      y[o * C + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+      y[o * C + c] = Math.min(Math.max(v, actMin), actMax);
     }
   };
   return () => forEachWindow(win, each);

@@ -1,7 +1,7 @@
 /**
  * CONV_2D: NHWC input, OHWI filter, optional bias. Semantics of TFLite's reference ConvPerChannel
- * (int8) and Conv (float32), including grouped convolution (input channels a multiple of the
- * filter's). Each output row is unrolled into patches (im2col) and multiplied as a small GEMM; a
+ * (int8) and Conv (float32, in float32 arithmetic), including grouped convolution (input channels a
+ * multiple of the filter's). Each output row is unrolled into patches (im2col) and multiplied as a small GEMM; a
  * padded tap holds the input zero point, which contributes exactly nothing once the input offset
  * is folded into the bias, so interior and border pixels share one loop.
  */
@@ -13,8 +13,8 @@ import type { Window2D } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
-  activationBounds, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, requireSymmetricWeights,
-  where, nodeWindow2d, zeroPointOf,
+  activationBounds, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
+  requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 
 interface ConvGeometry {
@@ -184,8 +184,7 @@ function prepareFloat(node: Node<'CONV_2D'>, g: Graph, views: TensorViews, geo: 
             for (let c = grp * perGroup; c < (grp + 1) * perGroup; c++) {
               let s = 0;
               for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(buf[ox * K + k] * w[c * K + k]));
-              const v = Math.fround(s + bias[c]);
-              y[rowOut + ox * cout + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+              y[rowOut + ox * cout + c] = Math.min(Math.max(Math.fround(s + bias[c]), actMin), actMax);
             }
           }
         }

@@ -1,9 +1,10 @@
 /**
  * DEPTHWISE_CONV_2D: NHWC input, filter [1, kH, kW, inC * depthMultiplier], output channel
  * oc = c * depthMultiplier + m reads input channel c. Semantics of TFLite's reference
- * DepthwiseConvPerChannel (int8) and DepthwiseConv (float32). Interior pixels (every tap inside the
- * input) run a tight loop over precomputed tap offsets with the input offset folded into the bias;
- * border pixels skip the taps that fall outside, as the reference does.
+ * DepthwiseConvPerChannel (int8) and DepthwiseConv (float32, in float32 arithmetic). int8 interior
+ * windows (every tap inside the input) run channel by channel along each output row with the input
+ * offset folded into the bias, 3x3 windows unrolled with the input values reused as the window slides;
+ * border windows skip the taps that fall outside, as the reference does.
  */
 import type { Graph, Node } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
@@ -11,8 +12,8 @@ import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
 import {
-  activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, requireSymmetricWeights,
-  where, nodeWindow2d, zeroPointOf,
+  activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, nodeWindow2d,
+  requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 import { requant, splitRequant } from './gemm.js';
 
@@ -30,7 +31,7 @@ function geometry(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): DwGeometry {
   const [one, kH, kW, cout] = filter.shape;
   const inC = input.shape[3];
   if (one !== 1) throw new ModelFormatError(where(node), `filter shape [${filter.shape.join(',')}] must start with 1`);
-  // The channel counts decide the multiplier; some converters leave the option at 0.
+  // The multiplier follows from the channel counts (output channels = input channels * multiplier).
   if (inC <= 0 || cout % inC !== 0) {
     throw new ModelFormatError(where(node), `${cout} output channels are not a multiple of ${inC} input channels`);
   }
@@ -212,28 +213,34 @@ function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVi
   const [actMin, actMax] = activationBounds(node, node.options.activation, output);
   const x = views.float32(input.id);
   const y = views.float32(output.id);
+  // The taps of each window that lie inside the input, in the reference's (ky, kx) order.
+  const tapX = new Int32Array(kH * kW);
+  const tapW = new Int32Array(kH * kW);
   return () => {
     for (let b = 0; b < batches; b++) {
       for (let oy = 0; oy < outH; oy++) {
         const iy0 = oy * strideH - padTop;
         for (let ox = 0; ox < outW; ox++) {
           const ix0 = ox * strideW - padLeft;
+          let n = 0;
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = iy0 + ky * dilH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ix0 + kx * dilW;
+              if (ix < 0 || ix >= inW) continue;
+              tapX[n] = ((b * inH + iy) * inW + ix) * inC;
+              tapW[n] = (ky * kW + kx) * cout;
+              n++;
+            }
+          }
           const o = ((b * outH + oy) * outW + ox) * cout;
           for (let oc = 0; oc < cout; oc++) {
-            const c = (oc / M) | 0;
+            const c = M === 1 ? oc : (oc / M) | 0;
+            // float32 arithmetic step by step, as the C++ reference (see gemmFloat).
             let acc = 0;
-            for (let ky = 0; ky < kH; ky++) {
-              const iy = iy0 + ky * dilH;
-              if (iy < 0 || iy >= inH) continue;
-              for (let kx = 0; kx < kW; kx++) {
-                const ix = ix0 + kx * dilW;
-                if (ix < 0 || ix >= inW) continue;
-                // float32 arithmetic step by step, as the C++ reference (see gemmFloat).
-                acc = Math.fround(acc + Math.fround(x[((b * inH + iy) * inW + ix) * inC + c] * w[(ky * kW + kx) * cout + oc]));
-              }
-            }
-            const v = Math.fround(acc + bias[oc]);
-            y[o + oc] = v < actMin ? actMin : v > actMax ? actMax : v;
+            for (let t = 0; t < n; t++) acc = Math.fround(acc + Math.fround(x[tapX[t] + c] * w[tapW[t] + oc]));
+            y[o + oc] = Math.min(Math.max(Math.fround(acc + bias[oc]), actMin), actMax);
           }
         }
       }

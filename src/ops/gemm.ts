@@ -229,10 +229,10 @@ export function gemmFloat(
         s10 = Math.fround(s10 + Math.fround(x1 * v0));
         s11 = Math.fround(s11 + Math.fround(x1 * v1));
       }
-      out[o0 + c] = clampF(Math.fround(s00 + bias[c]), actMin, actMax);
-      out[o0 + c + 1] = clampF(Math.fround(s01 + bias[c + 1]), actMin, actMax);
-      out[o1 + c] = clampF(Math.fround(s10 + bias[c]), actMin, actMax);
-      out[o1 + c + 1] = clampF(Math.fround(s11 + bias[c + 1]), actMin, actMax);
+      out[o0 + c] = Math.min(Math.max(Math.fround(s00 + bias[c]), actMin), actMax);
+      out[o0 + c + 1] = Math.min(Math.max(Math.fround(s01 + bias[c + 1]), actMin), actMax);
+      out[o1 + c] = Math.min(Math.max(Math.fround(s10 + bias[c]), actMin), actMax);
+      out[o1 + c + 1] = Math.min(Math.max(Math.fround(s11 + bias[c + 1]), actMin), actMax);
     }
     for (; c < cout; c++) {
       const w0 = c * K;
@@ -241,8 +241,8 @@ export function gemmFloat(
         s0 = Math.fround(s0 + Math.fround(a[a0 + k] * w[w0 + k]));
         s1 = Math.fround(s1 + Math.fround(a[a1 + k] * w[w0 + k]));
       }
-      out[o0 + c] = clampF(Math.fround(s0 + bias[c]), actMin, actMax);
-      out[o1 + c] = clampF(Math.fround(s1 + bias[c]), actMin, actMax);
+      out[o0 + c] = Math.min(Math.max(Math.fround(s0 + bias[c]), actMin), actMax);
+      out[o1 + c] = Math.min(Math.max(Math.fround(s1 + bias[c]), actMin), actMax);
     }
   }
   for (; r < rows; r++) {
@@ -252,11 +252,7 @@ export function gemmFloat(
       const w0 = c * K;
       let s = 0;
       for (let k = 0; k < K; k++) s = Math.fround(s + Math.fround(a[a0 + k] * w[w0 + k]));
-      out[o0 + c] = clampF(Math.fround(s + bias[c]), actMin, actMax);
+      out[o0 + c] = Math.min(Math.max(Math.fround(s + bias[c]), actMin), actMax);
     }
   }
-}
-
-function clampF(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
 }

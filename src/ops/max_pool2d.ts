@@ -47,7 +47,7 @@ export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
       }
       for (let c = 0; c < C; c++) {
         const v = best[c];
-        y[o * C + c] = v < actMin ? actMin : v > actMax ? actMax : v;
+        y[o * C + c] = Math.min(Math.max(v, actMin), actMax);
       }
     };
     return () => forEachWindow(win, each);

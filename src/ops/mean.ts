@@ -120,7 +120,8 @@ export const mean: OpDef<'MEAN'> = {
       const acc = new Float32Array(p.outCount);
       return () => {
         reduceSum(x, p, idx, acc);
-        for (let i = 0; i < acc.length; i++) y[i] = count > 0 ? acc[i] / count : 0;
+        if (count === 0) { y.fill(0); return; }
+        for (let i = 0; i < acc.length; i++) y[i] = acc[i] / count;
       };
     }
     const x = views.int8(input.id);

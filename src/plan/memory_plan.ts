@@ -63,6 +63,27 @@ export interface MemoryPlan {
   /** Every packing tried, the chosen one included. */
   candidates: StrategyResult[];
   options: ResolvedPlanOptions;
+  /**
+   * Set for a patch-based plan: its order and placements refer to `patch.graph`, the model with its first
+   * stage rewritten into per-patch ops (run it with `new Interpreter(plan.patch.graph, { plan })`).
+   */
+  patch?: PatchInfo;
+}
+
+/** How a patch-based plan splits the model (MCUNetV2). */
+export interface PatchInfo {
+  graph: Graph;
+  /** n x n patches of the split tensor. */
+  n: number;
+  /** Original node indices of the first and last node run patch by patch. */
+  firstNode: number;
+  lastNode: number;
+  /** The tensor assembled from the patches, where layer-by-layer execution resumes. */
+  splitTensor: TensorId;
+  /** MACs recomputed in the patches' overlapping halos. */
+  extraMacs: number;
+  /** Original node each node of `graph` computes (-1: slicing, padding, joining). */
+  origin: number[];
 }
 
 /** Scratch bytes of each node as its op declares them. */

@@ -1,6 +1,7 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
 import { activationIds, numElements, tensorBytes } from '../graph/graph.js';
 import { DTYPE_BYTES } from '../graph/dtype.js';
+import { ARENA_ALIGN } from './align.js';
 import type { BufferRequest } from './lifetimes.js';
 import { scratchId, tensorLifetimes } from './lifetimes.js';
 import type { ReuseOptions, OpTable } from './options.js';
@@ -58,6 +59,8 @@ function concatSlots(node: AnyNode, g: Graph, isActivation: (id: TensorId) => bo
   const slots: number[] = [];
   let offset = 0;
   for (const id of ids) {
+    // Every buffer starts on the arena's alignment; a slot that would not stays a copy.
+    if (offset % ARENA_ALIGN !== 0) return null;
     slots.push(offset);
     offset += tensorBytes(g.tensors[id]);
   }

@@ -23,7 +23,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
   const depth = kH * kW * cinFilter;
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
-    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1));
+    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'CONV_2D');
 
   const path: ConvPath = kH === 1 && kW === 1 && win.padTop === 0 && win.padLeft === 0

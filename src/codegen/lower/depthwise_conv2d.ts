@@ -18,7 +18,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   const o = node.options;
   const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
-    (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout));
+    (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout), kH * kW);
 
   const shape = ctx.name('shape');
   const filterName = ctx.name('filter');

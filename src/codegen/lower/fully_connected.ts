@@ -13,7 +13,7 @@ export function lowerFullyConnected(ctx: LayerContext): LayerCode {
   const rows = numElements(input.shape) / depth;
   if (!Number.isInteger(rows)) throw ctx.unsupported(`input of ${numElements(input.shape)} values is not a multiple of depth ${depth}`);
   const rq = layerRequant(ctx, input, weightsT, biasT, output, nOut, node.options.activation,
-    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1));
+    (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'FULLY_CONNECTED');
   const w = ctx.name('weights');
   return {

@@ -45,12 +45,33 @@ export function foldedBias(bias: Int32Array, w: Int8Array, inputZeroPoint: numbe
   return out;
 }
 
+/** Largest |x * w| of one int8 product: the accumulator grows by at most this per tap. */
+const MAX_PRODUCT = 128 * 128;
+
+/**
+ * Whether tm_requant_fast (QADD, SMMULR, rounding shift) is exact for every channel (see the proof beside
+ * it in tm_common.h): multipliers 0 or in [2^30, 2^31), right shifts of 1 to 30 bits, and either the
+ * accumulator provably below 2^30 (|bias| + taps * 128 * 128) or a right shift of at most 20 bits.
+ */
+export function fastRequantExact(multiplier: ArrayLike<number>, shift: ArrayLike<number>, bias: ArrayLike<number>, taps: number): boolean {
+  for (let c = 0; c < multiplier.length; c++) {
+    const m = multiplier[c];
+    if (!(m === 0 || (m >= 1073741824 && m <= 2147483647))) return false;
+    if (!(shift[c] <= -1 && shift[c] >= -30)) return false;
+    const accBounded = Math.abs(bias[c]) + taps * MAX_PRODUCT < 1073741824;
+    if (!accBounded && shift[c] < -20) return false;
+  }
+  return true;
+}
+
 export function layerRequant(
   ctx: LayerContext, input: Tensor, weights: Tensor, biasT: Tensor | null, output: Tensor, channels: number,
-  activation: Activation, fold: (bias: Int32Array, w: Int8Array, zp: number) => Int32Array,
+  activation: Activation, fold: (bias: Int32Array, w: Int8Array, zp: number) => Int32Array, tapsPerOutput: number,
 ): LayerRequant {
   const node = ctx.node as Node;
   const { multiplier, shift } = channelMultipliers(node, input, weights, output, channels);
+  // A zero multiplier gives 0 whatever the shift: give it one the fast form accepts.
+  for (let c = 0; c < channels; c++) if (multiplier[c] === 0) shift[c] = -1;
   const [actMin, actMax] = activationBounds(node, activation, output);
   const biasView = biasT ? (constantValues(biasT) as Int32Array) : null;
   if (biasT && !biasT.data) throw ctx.unsupported(`bias ${biasT.name} is not constant`);
@@ -66,7 +87,7 @@ export function layerRequant(
   ];
   const struct = cConstStruct('tm_requant_params', names.params, {
     bias: names.bias, mult: names.mult, shift: names.shift,
-    out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax,
+    out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax, fast: fastRequantExact(multiplier, shift, folded, tapsPerOutput) ? 1 : 0,
   });
   return { definitions: [...arrays.map(cArrayDefinition), struct], weights: weightsOut, params: names.params };
 }

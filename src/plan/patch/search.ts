@@ -1,0 +1,113 @@
+import type { AnyNode, Graph } from '../../graph/graph.js';
+import type { OpDef } from '../../ops/op.js';
+import { OPS } from '../../ops/registry.js';
+import type { MemoryPlan, PatchInfo, PlanOptions } from '../memory_plan.js';
+import { planMemory } from '../memory_plan.js';
+import { defaultOrder } from '../order.js';
+import type { PatchGraph } from './rewrite.js';
+import { estimateExtraMacs, patchGraph } from './rewrite.js';
+import type { Stage } from './stage.js';
+import { stageOf } from './stage.js';
+
+/** A patch-based plan: a MemoryPlan over the rewritten graph, with how it splits the model. */
+export type PatchPlan = MemoryPlan & { patch: PatchInfo };
+
+export interface PatchCandidate {
+  firstNode: number;
+  lastNode: number;
+  n: number;
+  extraMacs: number;
+  /** Arena of the candidate (greedy packing during the search); null when over the MACs cap. */
+  arenaBytes: number | null;
+}
+
+export interface PatchSearchOptions extends PlanOptions {
+  /** Cap on extra MACs as a fraction of the model's MACs (0.2 = 20 %). */
+  maxOverhead?: number;
+  /** Patch counts per side to try. */
+  patchCounts?: readonly number[];
+  /** Only this split: n x n patches, stage ending at original node `lastNode`. */
+  fixed?: { n: number; lastNode: number };
+}
+
+export interface PatchSearchResult {
+  /** The best patch-based plan found, or null when none beats layer-by-layer. */
+  best: PatchPlan | null;
+  layerwise: MemoryPlan;
+  candidates: PatchCandidate[];
+  totalMacs: number;
+}
+
+function totalMacs(g: Graph): number {
+  return g.nodes.reduce((s, n) => s + (OPS[n.op] as OpDef).macs(n as never, g), 0);
+}
+
+/** Where a stage may begin: at the start, or after leading nodes that are not spatial (QUANTIZE of the input). */
+function stageStarts(g: Graph, order: readonly number[]): number[] {
+  const starts = [0];
+  for (let k = 0; k < Math.min(order.length - 1, 3); k++) {
+    const op = (g.nodes[order[k]] as AnyNode).op;
+    if (op !== 'QUANTIZE' && op !== 'DEQUANTIZE') break;
+    starts.push(k + 1);
+  }
+  return starts;
+}
+
+function stages(g: Graph, order: readonly number[], fixedLast?: number): Stage[] {
+  const out: Stage[] = [];
+  for (const first of stageStarts(g, order)) {
+    for (let last = first; last < order.length - 1; last++) {
+      if (fixedLast !== undefined && order[last] !== fixedLast) continue;
+      const s = stageOf(g, order, first, last);
+      if (s) out.push(s);
+      else if (!stageOf(g, order, first, first)) break;
+    }
+  }
+  return out;
+}
+
+/**
+ * MCUNetV2's search: every split point and patch count whose recomputation stays under the MACs cap,
+ * each planned in full (the rest of the network included) with the fast packers, the smallest arena kept
+ * and re-planned with every strategy. A patch plan is returned only when it beats layer-by-layer.
+ */
+export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchSearchResult {
+  const order = defaultOrder(g);
+  const layerwise = planMemory(g, opts);
+  const macs = totalMacs(g);
+  const cap = (opts.maxOverhead ?? 0.2) * macs;
+  const counts = opts.fixed ? [opts.fixed.n] : opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8];
+  const fast: PlanOptions = { ...opts, reorder: false, strategies: ['greedy-size', 'greedy-breadth'] };
+  const candidates: PatchCandidate[] = [];
+  let best: { pg: PatchGraph; stage: Stage; arena: number } | null = null;
+  for (const stage of stages(g, order, opts.fixed?.lastNode)) {
+    const T = g.tensors[stage.output];
+    for (const n of counts) {
+      if (T.shape[1] < n || T.shape[2] < n) continue;
+      const estimate = estimateExtraMacs(g, stage, n);
+      const base = { firstNode: order[stage.first], lastNode: order[stage.last], n };
+      if (estimate > cap && !opts.fixed) {
+        candidates.push({ ...base, extraMacs: Math.round(estimate), arenaBytes: null });
+        continue;
+      }
+      const pg = patchGraph(g, order, stage, n);
+      if (!pg) continue;
+      const arena = planMemory(pg.graph, fast).arenaBytes;
+      candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: arena });
+      if (pg.extraMacs <= cap || opts.fixed) {
+        if (!best || arena < best.arena || (arena === best.arena && pg.extraMacs < best.pg.extraMacs)) best = { pg, stage, arena };
+      }
+    }
+  }
+  if (!best) return { best: null, layerwise, candidates, totalMacs: macs };
+  const plan = planMemory(best.pg.graph, { ...opts, reorder: false });
+  const chosen: PatchPlan = {
+    ...plan,
+    patch: {
+      graph: best.pg.graph, n: best.pg.n, firstNode: order[best.stage.first], lastNode: order[best.stage.last],
+      splitTensor: best.stage.output, extraMacs: best.pg.extraMacs, origin: best.pg.origin,
+    },
+  };
+  const beats = plan.arenaBytes < layerwise.arenaBytes;
+  return { best: beats || opts.fixed ? chosen : null, layerwise, candidates, totalMacs: macs };
+}
