@@ -5,6 +5,7 @@ import { OPS } from '../src/ops/registry.js';
 import { planMemory } from '../src/plan/memory_plan.js';
 import { NO_TRICKS } from '../src/plan/options.js';
 import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
+import { searchPatchPlan } from '../src/plan/patch/search.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, benchManifests } from './shared.js';
 
@@ -25,6 +26,10 @@ export interface PlanBenchRow {
   /** With in-place DEPTHWISE_CONV_2D and PAD as well: a projection until those kernel variants land. */
   projectedBytes: number;
   projectedLowerBound: number;
+  /** Patch-based (MCUNetV2) under a 20 % extra-MACs cap, with today's kernels; null when it does not beat layer-wise. */
+  patch: { arenaBytes: number; n: number; firstNode: number; lastNode: number; extraMacs: number; extraMacsPercent: number } | null;
+  /** The same search with the projected in-place DEPTHWISE_CONV_2D and PAD. */
+  patchProjectedBytes: number | null;
   milliseconds: number;
 }
 
@@ -35,6 +40,9 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
   const layerwise = planMemory(g, { ...NO_TRICKS });
   const inPlace = planMemory(g, {});
   const projected = planMemory(g, { ops: withInPlaceVariants(OPS) });
+  const search = searchPatchPlan(g, {});
+  const searchProjected = searchPatchPlan(g, { ops: withInPlaceVariants(OPS) });
+  const p = search.best?.patch;
   return {
     model: m.id,
     tflmArenaBytes: m.tflm_reference.arena_used_bytes,
@@ -46,6 +54,11 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
     lowerBound: inPlace.lowerBound,
     projectedBytes: projected.arenaBytes,
     projectedLowerBound: projected.lowerBound,
+    patch: p && search.best ? {
+      arenaBytes: search.best.arenaBytes, n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacs: p.extraMacs,
+      extraMacsPercent: (100 * p.extraMacs) / search.totalMacs,
+    } : null,
+    patchProjectedBytes: searchProjected.best?.arenaBytes ?? null,
     milliseconds: performance.now() - t0,
   };
 }
@@ -65,11 +78,14 @@ function r(a: number, b: number): string {
 /** The Markdown table for the README. */
 export function planTable(rows: readonly PlanBenchRow[]): string {
   const lines = [
-    '| model | TFLM arena | greedy by size | best layer-wise (strategy) | + in-place, aliases, reorder | lower bound | ratio to TFLM | + in-place DW/PAD (projected) | its bound | ratio |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| model | TFLM arena | greedy by size | best layer-wise (strategy) | + in-place, aliases | lower bound | patch-based (n, nodes, extra MACs) | best / TFLM | projected: + in-place DW/PAD, layer-wise / patch |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of rows) {
-    lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.inPlaceBytes)} | ${n(x.lowerBound)} | ${r(x.inPlaceBytes, x.tflmArenaBytes)} | ${n(x.projectedBytes)} | ${n(x.projectedLowerBound)} | ${r(x.projectedBytes, x.tflmArenaBytes)} |`);
+    const patch = x.patch ? `${n(x.patch.arenaBytes)} (${x.patch.n}x${x.patch.n}, ${x.patch.firstNode}..${x.patch.lastNode}, +${x.patch.extraMacsPercent.toFixed(1)} %)` : '–';
+    const best = Math.min(x.inPlaceBytes, x.patch?.arenaBytes ?? Infinity);
+    const proj = `${n(x.projectedBytes)} / ${x.patchProjectedBytes !== null ? n(x.patchProjectedBytes) : '–'}`;
+    lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.inPlaceBytes)} | ${n(x.lowerBound)} | ${patch} | ${r(best, x.tflmArenaBytes)} | ${proj} |`);
   }
   return lines.join('\n');
 }

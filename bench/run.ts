@@ -1,10 +1,14 @@
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { benchInference } from './inference.js';
 import type { InferenceRow } from './inference.js';
+import { benchPlans, planTable } from './plan.js';
+import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
+import { benchScratch, benchTransfer, scratchTable, transferTable } from './train.js';
 
 /**
- * `npm run bench`: prints the benchmark tables as Markdown; `npm run bench -- --readme` also writes
- * them into README.md so the README's numbers always come from this script.
+ * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
+ * writes them into README.md, so the README's numbers always come from this script.
+ * Sections: inference, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
  */
 function fmtInt(n: number): string {
   return n.toLocaleString('en-US');
@@ -22,19 +26,36 @@ function inferenceTable(rows: InferenceRow[]): string {
   return lines.join('\n');
 }
 
-const rows: InferenceRow[] = [];
-for (const m of benchManifests()) {
-  try {
-    const r = benchInference(m);
-    rows.push(r);
-    console.error(`${m.id}: ${r.medianMs.toFixed(2)} ms (${r.runs} runs)`);
-  } catch (e) {
-    console.error(`${m.id}: FAILED — ${(e as Error).message}`);
-  }
+const args = process.argv.slice(2);
+const readme = args.includes('--readme');
+const chosen = args.filter((a) => !a.startsWith('--'));
+const wants = (s: string) => chosen.length === 0 || chosen.includes(s);
+const stamp = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, Node ${process.version}).`;
+
+function section(name: string, title: string, body: string): void {
+  console.log(`\n## ${title}\n\n${body}`);
+  if (readme) writeReadmeSection(name, `${stamp}\n\n${body}`);
 }
-const table = inferenceTable(rows);
-console.log('\n## Inference (interpreter, greedy-by-size arena)\n');
-console.log(table);
-if (process.argv.includes('--readme')) {
-  writeReadmeSection('bench-inference', `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, Node ${process.version}).\n\n${table}`);
+
+if (wants('inference')) {
+  const rows: InferenceRow[] = [];
+  for (const m of benchManifests()) {
+    try {
+      const r = benchInference(m);
+      rows.push(r);
+      console.error(`${m.id}: ${r.medianMs.toFixed(2)} ms (${r.runs} runs)`);
+    } catch (e) {
+      console.error(`${m.id}: FAILED — ${(e as Error).message}`);
+    }
+  }
+  section('bench-inference', 'Inference (interpreter)', inferenceTable(rows));
+}
+if (wants('plan')) section('bench-plan', 'Memory plans', planTable(benchPlans()));
+if (wants('codegen')) {
+  const rows = benchCodegen(benchManifests(), (l) => console.error(l));
+  section('bench-codegen', 'Generated C on Cortex-M4 (QEMU mps2-an386)', `${codegenTable(rows)}\n\n${mcunetComparison(rows)}`);
+}
+if (wants('train')) {
+  section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
+  section('bench-train-transfer', 'On-device transfer learning (person_detect → Fashion-MNIST 96×96)', transferTable(benchTransfer()));
 }

@@ -17,3 +17,6 @@ export type { OpDef, Kernel, TensorViews } from './ops/op.js';
 export * from './boards/boards.js';
 export { calibrate, quantizeGraph } from './quant/ptq.js';
 export { buildMobileNetV2, TINY_MOBILENET_V2 } from './models/mobilenet_v2.js';
+export * as train from './train/index.js';
+export * as data from './data/index.js';
+export { planModel } from './cli/plan.js';

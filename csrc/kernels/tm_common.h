@@ -19,7 +19,7 @@
 #define TM_ALIGN(n) __attribute__((aligned(n)))
 #define TM_HELPER static inline __attribute__((always_inline))
 #if defined(TM_NO_SPECIALIZE)
-#define TM_KERNEL static inline __attribute__((noinline))
+#define TM_KERNEL static __attribute__((noinline, unused))
 #else
 #define TM_KERNEL static inline __attribute__((always_inline))
 #endif
@@ -35,6 +35,14 @@
 #include <arm_acle.h>
 #else
 #define TM_DSP 0
+#endif
+
+/* Unroll the next loop n times (GCC); other compilers ignore it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TM_PRAGMA(x) _Pragma(#x)
+#define TM_UNROLL(n) TM_PRAGMA(GCC unroll n)
+#else
+#define TM_UNROLL(n)
 #endif
 
 #define TM_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -105,7 +113,7 @@ TM_HELPER float tm_roundf(float x) {
 typedef struct {
   const int32_t *bias;
   const int32_t *mult;
-  const int32_t *shift;
+  const int8_t *shift; /* TFLite shift (-31..30): one byte per channel */
   int32_t out_zp;
   int32_t act_min;
   int32_t act_max;
@@ -136,11 +144,25 @@ TM_HELPER int32_t tm_smmulr(int32_t a, int32_t b) {
  *  - otherwise, with e <= 20: if |acc| >= 2^30 the true result has magnitude >= 2^(29 - e) >= 512
  *    (m >= 2^30), and so has the saturated one, with the same sign: both clamp to the same bound.
  */
-TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
-  const int e = -shift;
+/* MultiplyByQuantizedMultiplier for |acc| < 2^30, m in {0} U [2^30, 2^31), e = -shift in [1, 30] (exact, see above). */
+TM_HELPER int32_t tm_mbqm_fast(int32_t acc, int32_t m, int e, int32_t round) {
   const int32_t x = tm_smmulr(__qadd(acc, acc), m);
-  const int32_t r = (x + (1 << (e - 1)) + (x >> 31)) >> e;
-  return (int8_t)tm_clamp(r + out_zp, act_min, act_max);
+  return (x + round + (x >> 31)) >> e;
+}
+
+TM_HELPER int8_t tm_requant_fast_pre(int32_t acc, int32_t m, int e, int32_t round, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  const int32_t r = tm_mbqm_fast(acc, m, e, round);
+  /* SSAT clamps to int8 in one instruction; a fused activation's bounds cost a compare each instead. */
+  int32_t v = r + out_zp;
+  if (act_min == -128 || act_max == 127) v = __ssat(v, 8);
+  if (act_min != -128) v = TM_MAX(v, act_min);
+  if (act_max != 127) v = TM_MIN(v, act_max);
+  return (int8_t)v;
+}
+
+/* The same with the per-channel right shift e = -shift and rounding term 2^(e-1) worked out here. */
+TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  return tm_requant_fast_pre(acc, m, -shift, (int32_t)1 << (-shift - 1), out_zp, act_min, act_max);
 }
 #endif
 

@@ -3,9 +3,10 @@
  * oc = ic * depth_mult + m. Same integer result as TFLite Micro's reference_integer_ops::DepthwiseConvPerChannel.
  * The bias is folded (bias - in_zp * sum of the channel's taps), so padded taps read as the zero point.
  *
- *   tm_depthwise_conv2d_s8          out-of-place: border pixels check bounds per tap; interior pixels with
- *                                   depth_mult 1 run a bounds-free loop over channels (four at a time with
- *                                   SMLABB/SMLATT on the DSP path).
+ *   tm_depthwise_conv2d_s8          out-of-place, pixel by pixel: interior windows (depth_mult 1) read their
+ *                                   taps at fixed offsets, border windows through tap pointers that send padded
+ *                                   taps to a zero-point row; four channels at a time with SMLABB/SMLATT on
+ *                                   the DSP path, the window unrolled once specialised.
  *   tm_depthwise_conv2d_inplace_s8  TinyEngine's in-place depthwise: the output overwrites the input (same
  *                                   arena offset), one channel at a time; the channel's input plane is first
  *                                   copied to `plane` (in_h * in_w bytes of the plan's scratch).
@@ -68,16 +69,25 @@ TM_HELPER void tm_dw_taps(const tm_dw_shape *s, const int8_t *in, int y0, int x0
   }
 }
 
-/* Four channels' accumulators over all taps (depth_mult 1): SMLABB/SMLATT on SXTB16-split words. */
+/*
+ * Four channels' accumulators += one tap (depth_mult 1): SMLABB/SMLATT on SXTB16-split words. One asm
+ * block per tap keeps the split values from being hoisted across the unrolled taps (GCC otherwise
+ * schedules all of them early and spills).
+ */
 #if TM_DSP
-#define TM_DW_MAC4(xv, wv)                                                    \
-  do {                                                                        \
-    const int32_t x02_ = __sxtb16(xv), x13_ = tm_sxtb16_ror8(xv);             \
-    const int32_t w02_ = __sxtb16(wv), w13_ = tm_sxtb16_ror8(wv);             \
-    a0 = __smlabb(x02_, w02_, a0);                                            \
-    a2 = __smlatt(x02_, w02_, a2);                                            \
-    a1 = __smlabb(x13_, w13_, a1);                                            \
-    a3 = __smlatt(x13_, w13_, a3);                                            \
+#define TM_DW_MAC4(xv, wv)                                                                             \
+  do {                                                                                                 \
+    int32_t t0_, t1_;                                                                                  \
+    __asm__("sxtb16 %[t0], %[x]\n\t"                                                                  \
+            "sxtb16 %[t1], %[w]\n\t"                                                                  \
+            "smlabb %[a0], %[t0], %[t1], %[a0]\n\t"                                                   \
+            "smlatt %[a2], %[t0], %[t1], %[a2]\n\t"                                                   \
+            "sxtb16 %[t0], %[x], ror #8\n\t"                                                          \
+            "sxtb16 %[t1], %[w], ror #8\n\t"                                                          \
+            "smlabb %[a1], %[t0], %[t1], %[a1]\n\t"                                                   \
+            "smlatt %[a3], %[t0], %[t1], %[a3]"                                                        \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t0] "=&r"(t0_), [t1] "=&r"(t1_) \
+            : [x] "r"(xv), [w] "r"(wv));                                                               \
   } while (0)
 #endif
 
@@ -113,9 +123,12 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
 #if TM_DSP
   for (; ch + 4 <= c; ch += 4) {
     int32_t a0 = q->bias[ch], a1 = q->bias[ch + 1], a2 = q->bias[ch + 2], a3 = q->bias[ch + 3];
+    /* Fully unrolled once specialised: every tap's offsets become immediates. */
+    TM_UNROLL(8)
     for (int ky = 0; ky < s->k_h; ky++) {
       const int8_t *xr = src + ky * tap_dy + ch;
       const int8_t *wr = w + ky * s->k_w * c + ch;
+      TM_UNROLL(8)
       for (int kx = 0; kx < s->k_w; kx++) {
         const int32_t xv = tm_load32(xr + kx * tap_dx), wv = tm_load32(wr + kx * c);
         TM_DW_MAC4(xv, wv);
@@ -151,6 +164,98 @@ TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params
   }
 }
 
+/* Output range [lo, hi) along one axis whose windows lie inside the input (no padded taps). */
+TM_HELPER void tm_interior_range(int out_n, int in_n, int k, int stride, int dil, int pad, int *lo, int *hi) {
+  int a = (pad + stride - 1) / stride;
+  int b = (in_n - 1 - (k - 1) * dil + pad) / stride + 1;
+  if (in_n - 1 - (k - 1) * dil + pad < 0) b = 0;
+  a = TM_MIN(a, out_n);
+  b = TM_MAX(a, TM_MIN(b, out_n));
+  *lo = a;
+  *hi = b;
+}
+
+/* One channel's requantisation, worked out once for all of its output pixels. */
+typedef struct {
+  int32_t mult, shift, round, e;
+} tm_dw_channel_q;
+
+TM_HELPER tm_dw_channel_q tm_dw_channel_params(const tm_requant_params *q, int ch) {
+  tm_dw_channel_q r;
+  r.mult = q->mult[ch];
+  r.shift = q->shift[ch];
+  r.e = -r.shift;
+  r.round = q->fast ? (int32_t)1 << (r.e - 1) : 0;
+  return r;
+}
+
+TM_HELPER int8_t tm_dw_requant(const tm_requant_params *q, const tm_dw_channel_q *cq, int32_t acc) {
+#if TM_DSP
+  if (q->fast) return tm_requant_fast_pre(acc, cq->mult, cq->e, cq->round, q->out_zp, q->act_min, q->act_max);
+#endif
+  return tm_requant(acc, cq->mult, cq->shift, q->out_zp, q->act_min, q->act_max);
+}
+
+/*
+ * One channel of a depthwise convolution (depth_mult 1), reading the channel at src[i * src_stride] and
+ * writing dst[i * dst_stride] for pixel i: the channel's taps and requantisation are worked out once for
+ * all its pixels, interior windows are fully unrolled (immediate offsets once specialised), border windows
+ * sum only their valid taps against the unfolded bias. This is TinyEngine's per-channel order, which the
+ * in-place kernel needs; for out-of-place layers the four-channel SIMD order above is faster.
+ */
+TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q, int ch, const int8_t *src, int src_stride, int8_t *dst, int dst_stride, const int8_t *w) {
+  const int c = s->in_c, h = s->in_h, wd = s->in_w, kh = s->k_h, kw = s->k_w;
+  int y_lo, y_hi, x_lo, x_hi;
+  tm_interior_range(s->out_h, h, kh, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
+  tm_interior_range(s->out_w, wd, kw, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
+  int32_t taps[TM_DW_MAX_TAPS];
+  int32_t tap_sum = 0;
+  TM_UNROLL(64)
+  for (int t = 0; t < kh * kw; t++) tap_sum += taps[t] = w[t * c + ch];
+  const int32_t bias = q->bias[ch];
+  const int32_t bias_raw = bias + s->in_zp * tap_sum; /* for windows that skip their padded taps */
+  const tm_dw_channel_q cq = tm_dw_channel_params(q, ch);
+  const int dy = s->dil_h * wd * src_stride, dx = s->dil_w * src_stride;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int row_in = oy >= y_lo && oy < y_hi;
+    int8_t *out = dst + oy * s->out_w * dst_stride;
+    for (int ox = 0; ox < s->out_w; ox++, out += dst_stride) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      int32_t acc;
+      if (row_in && ox >= x_lo && ox < x_hi) {
+        const int8_t *p = src + (y0 * wd + x0) * src_stride;
+        acc = bias;
+        TM_UNROLL(8)
+        for (int ky = 0; ky < kh; ky++) {
+          TM_UNROLL(8)
+          for (int kx = 0; kx < kw; kx++) acc += (int32_t)p[ky * dy + kx * dx] * taps[ky * kw + kx];
+        }
+      } else if (s->dil_h == 1 && s->dil_w == 1) {
+        const int ky0 = TM_MAX(0, -y0), ky1 = TM_MIN(kh, h - y0);
+        const int kx0 = TM_MAX(0, -x0), kx1 = TM_MIN(kw, wd - x0);
+        acc = bias_raw;
+        for (int ky = ky0; ky < ky1; ky++) {
+          const int8_t *p = src + ((y0 + ky) * wd + x0) * src_stride;
+          const int32_t *t = taps + ky * kw;
+          for (int kx = kx0; kx < kx1; kx++) acc += ((int32_t)p[kx * src_stride] - s->in_zp) * t[kx];
+        }
+      } else {
+        acc = bias_raw;
+        for (int ky = 0; ky < kh; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          if (iy < 0 || iy >= h) continue;
+          for (int kx = 0; kx < kw; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            if (ix >= 0 && ix < wd) acc += ((int32_t)src[(iy * wd + ix) * src_stride] - s->in_zp) * taps[ky * kw + kx];
+          }
+        }
+      }
+      *out = tm_dw_requant(q, &cq, acc);
+    }
+  }
+}
+
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
   const int use_taps = s->k_h * s->k_w <= TM_DW_MAX_TAPS && s->in_c <= TM_DW_MAX_CHANNELS;
@@ -176,74 +281,17 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
   }
 }
 
-/* Output range [lo, hi) along one axis whose windows lie inside the input (no padded taps). */
-TM_HELPER void tm_interior_range(int out_n, int in_n, int k, int stride, int dil, int pad, int *lo, int *hi) {
-  int a = (pad + stride - 1) / stride;
-  int b = (in_n - 1 - (k - 1) * dil + pad) / stride + 1;
-  if (in_n - 1 - (k - 1) * dil + pad < 0) b = 0;
-  a = TM_MIN(a, out_n);
-  b = TM_MAX(a, TM_MIN(b, out_n));
-  *lo = a;
-  *hi = b;
-}
-
 /*
  * In place (depth_mult 1): writing channel c of every output pixel only touches bytes that hold channel c
  * of some input pixel (same channel count, so the same residue mod c), and channel c's input is safe in
- * `plane` by then; channels not yet processed are untouched. Per channel: gather the plane, then interior
- * outputs without bounds checks (the channel's taps and requantisation in registers), borders checked.
+ * `plane` (in_h * in_w bytes of the plan's scratch) by then; channels not yet processed are untouched.
  */
 TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *plane) {
-  const int c = s->in_c, h = s->in_h, wd = s->in_w, kh = s->k_h, kw = s->k_w;
-  int y_lo, y_hi, x_lo, x_hi;
-  tm_interior_range(s->out_h, h, kh, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
-  tm_interior_range(s->out_w, wd, kw, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
+  const int c = s->in_c, n = s->in_h * s->in_w;
   for (int ch = 0; ch < c; ch++) {
     const int8_t *src = buf + ch;
-    for (int i = 0; i < h * wd; i++, src += c) plane[i] = *src;
-    int32_t taps[TM_DW_MAX_TAPS];
-    const int n_taps = TM_MIN(kh * kw, TM_DW_MAX_TAPS);
-    int32_t tap_sum = 0;
-    for (int t = 0; t < n_taps; t++) tap_sum += taps[t] = w[t * c + ch];
-    const int32_t bias = q->bias[ch], mult = q->mult[ch], shift = q->shift[ch];
-    /* The unfolded bias, for border windows that skip their padded taps (sum of valid (x - zp) * w). */
-    const int32_t bias_raw = bias + s->in_zp * tap_sum;
-    tm_requant_params qc = *q;
-    qc.bias = &bias;
-    qc.mult = &mult;
-    qc.shift = &shift;
-    for (int oy = 0; oy < s->out_h; oy++) {
-      const int y0 = oy * s->stride_h - s->pad_top;
-      const int row_interior = oy >= y_lo && oy < y_hi && kh * kw <= TM_DW_MAX_TAPS;
-      int8_t *dst = buf + oy * s->out_w * c + ch;
-      for (int ox = 0; ox < s->out_w; ox++, dst += c) {
-        const int x0 = ox * s->stride_w - s->pad_left;
-        int32_t acc = bias;
-        if (row_interior && ox >= x_lo && ox < x_hi) {
-          const int8_t *p = plane + y0 * wd + x0;
-          for (int ky = 0; ky < kh; ky++, p += s->dil_h * wd)
-            for (int kx = 0; kx < kw; kx++) acc += (int32_t)p[kx * s->dil_w] * taps[ky * kw + kx];
-        } else if (s->dil_h == 1 && s->dil_w == 1 && kh * kw <= TM_DW_MAX_TAPS) {
-          const int ky0 = TM_MAX(0, -y0), ky1 = TM_MIN(kh, h - y0);
-          const int kx0 = TM_MAX(0, -x0), kx1 = TM_MIN(kw, wd - x0);
-          acc = bias_raw;
-          for (int ky = ky0; ky < ky1; ky++) {
-            const int8_t *p = plane + (y0 + ky) * wd + x0;
-            for (int kx = kx0; kx < kx1; kx++) acc += ((int32_t)p[kx] - s->in_zp) * taps[ky * kw + kx];
-          }
-        } else {
-          for (int ky = 0; ky < kh; ky++) {
-            const int iy = y0 + ky * s->dil_h;
-            for (int kx = 0; kx < kw; kx++) {
-              const int ix = x0 + kx * s->dil_w;
-              const int32_t xv = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? plane[iy * wd + ix] : s->in_zp;
-              acc += xv * w[(ky * kw + kx) * c + ch];
-            }
-          }
-        }
-        *dst = tm_requant_ch(&qc, acc, 0);
-      }
-    }
+    for (int i = 0; i < n; i++, src += c) plane[i] = *src;
+    tm_dw_channel_s8(s, q, ch, plane, 1, buf + ch, c, w);
   }
 }
 

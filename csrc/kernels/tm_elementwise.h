@@ -17,6 +17,7 @@ typedef struct {
   int32_t out_mult, out_shift;
   int32_t out_zp, act_min, act_max;
   int32_t left_shift;             /* ADD: 20 for int8 */
+  int32_t fast;                   /* every multiplier takes tm_mbqm_fast exactly (set by the generator) */
 } tm_binary_params;
 
 /* Strides in elements for a 4-D broadcast; `dims` is the output shape. */
@@ -26,20 +27,29 @@ typedef struct {
   int32_t stride2[4];
 } tm_broadcast4d;
 
+/* p->mult * 2^(shift - 31) of a value known to stay below 2^30 (the fast form when the layer allows it). */
+TM_HELPER int32_t tm_binary_scale(const tm_binary_params *p, int32_t x, int32_t m, int32_t shift) {
+#if TM_DSP
+  if (p->fast) return shift == 0 ? tm_smmulr(__qadd(x, x), m) : tm_mbqm_fast(x, m, -shift, (int32_t)1 << (-shift - 1));
+#endif
+  (void)p;
+  return tm_mbqm(x, m, shift);
+}
+
 /* AddElementwise: both inputs scaled to a shared 2^left_shift fixed point, summed, rescaled. */
 TM_HELPER int8_t tm_add_one_s8(const tm_binary_params *p, int8_t a, int8_t b) {
   const int32_t x1 = (int32_t)((uint32_t)(p->in1_offset + a) << p->left_shift);
   const int32_t x2 = (int32_t)((uint32_t)(p->in2_offset + b) << p->left_shift);
-  const int32_t s1 = tm_mbqm(x1, p->in1_mult, p->in1_shift);
-  const int32_t s2 = tm_mbqm(x2, p->in2_mult, p->in2_shift);
-  const int32_t raw = tm_mbqm(s1 + s2, p->out_mult, p->out_shift) + p->out_zp;
+  const int32_t s1 = tm_binary_scale(p, x1, p->in1_mult, p->in1_shift);
+  const int32_t s2 = tm_binary_scale(p, x2, p->in2_mult, p->in2_shift);
+  const int32_t raw = tm_binary_scale(p, s1 + s2, p->out_mult, p->out_shift) + p->out_zp;
   return (int8_t)tm_clamp(raw, p->act_min, p->act_max);
 }
 
 /* MulElementwise: the product of the offset inputs, rescaled once. */
 TM_HELPER int8_t tm_mul_one_s8(const tm_binary_params *p, int8_t a, int8_t b) {
   const int32_t prod = (p->in1_offset + a) * (p->in2_offset + b);
-  const int32_t raw = tm_mbqm(prod, p->out_mult, p->out_shift) + p->out_zp;
+  const int32_t raw = tm_binary_scale(p, prod, p->out_mult, p->out_shift) + p->out_zp;
   return (int8_t)tm_clamp(raw, p->act_min, p->act_max);
 }
 

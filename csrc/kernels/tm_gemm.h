@@ -46,6 +46,7 @@ TM_HELPER void tm_widen_s8(const int8_t *src, int n, int32_t *dst) {
 TM_HELPER void tm_dot_2x2_wide(const int32_t *xa, const int32_t *xb, const int8_t *w0, const int8_t *w1, int depth, int32_t acc[4]) {
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
   const int groups = depth >> 2;
+  TM_UNROLL(2)
   for (int g = 0; g < groups; g++) {
     const int32_t xa02 = xa[2 * g], xa13 = xa[2 * g + 1];
     const int32_t xb02 = xb[2 * g], xb13 = xb[2 * g + 1];

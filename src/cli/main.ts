@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { TinymlError } from '../errors.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
+import { planCommand } from './plan.js';
+import { compileCommand } from './compile.js';
+import { trainCommand } from './train.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -41,5 +44,44 @@ program.command('run')
   .option('--repeat <n>', 'invoke n times and report the median time')
   .option('--json', 'machine-readable output')
   .action((model: string, opts) => guarded(() => runCommand(model, opts)));
+
+program.command('plan')
+  .description('memory plan: peak SRAM per packing strategy and patch-based plan, lower bound, TFLM figure, memory over steps')
+  .argument('<model>', '.tflite file')
+  .option('--board <name>', 'check the chosen plan fits; if not, name the peak step and the bytes missing (exit 3)')
+  .option('--patch <mode>', 'patch-based inference: auto, off, or NxN@LAYER', 'auto')
+  .option('--max-overhead <pct>', 'cap on extra MACs of patch-based plans, percent', '20')
+  .option('--assume-kernel-variants', 'plan as if DEPTHWISE_CONV_2D and PAD had in-place kernels (projection)')
+  .option('--json', 'machine-readable output (top-level peakBytes)')
+  .option('--html <file>', 'write a self-contained HTML report')
+  .action((model: string, opts) => guarded(() => planCommand(model, opts)));
+
+program.command('compile')
+  .description('write a self-contained C99 project: model.h/.c, weights.c, the kernels it needs, Makefile, CMakeLists.txt')
+  .argument('<model>', '.tflite file')
+  .option('--board <name>', 'board: SRAM/Flash limits and default target (mps2-an386 / mps2-an500 run under QEMU)')
+  .option('-o, --output <dir>', 'directory to write the project into')
+  .option('--target <target>', "host | cortex-m4 | cortex-m7 | generic (default: the board's core)")
+  .option('--no-specialize', 'one shared copy of each kernel instead of one per layer (less code, slower)')
+  .option('--inplace-kernels', "plan with the C library's in-place depthwise and pad kernels (smaller arena)")
+  .option('--json', 'machine-readable summary')
+  .action((model: string, opts) => guarded(() => compileCommand(model, opts)));
+
+program.command('train')
+  .description('train under a memory budget: fashion-cnn from scratch (float, then int8), or fine-tune a .tflite (int8: QAS, sparse update)')
+  .argument('<model>', '.tflite file to fine-tune, or the keyword fashion-cnn to train from scratch')
+  .requiredOption('--data <dir>', 'MNIST-style IDX files, or one sub-folder of PNG/PGM/PPM images per class (optionally under train/ and test/)')
+  .option('--budget <size>', 'device SRAM budget for training (e.g. 256KB)', '256KB')
+  .option('--update <what>', 'auto | full | bias[:N] | last | last-k | last-K | sparse:N[:L@r,...]', 'auto')
+  .option('--qas <on|off>', 'quantisation-aware scaling for int8 training', 'on')
+  .option('--epochs <n>', 'passes over the training data', '3')
+  .option('--out <file>', 'trained int8 .tflite (written only if training succeeds)')
+  .option('--batch <n>', 'host batch size (default 32 float, 8 int8)')
+  .option('--lr <rate>', 'learning rate (default Adam 1e-3 float, SGD 0.05 int8)')
+  .option('--seed <n>', 'seed for initialisation and shuffling', '1')
+  .option('--limit <n>', 'train on a balanced subset of at most n images')
+  .option('--test-limit <n>', 'evaluate on a balanced subset of at most n test images')
+  .option('--no-progress', 'no progress bar')
+  .action((model: string, opts) => guarded(() => trainCommand(model, opts)));
 
 program.parse();

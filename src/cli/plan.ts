@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { loadModel } from '../model.js';
 import { InputError } from '../errors.js';
@@ -7,7 +8,8 @@ import { OPS } from '../ops/registry.js';
 import { planMemory } from '../plan/memory_plan.js';
 import { withInPlaceVariants } from '../plan/inplace_rules.js';
 import type { PlanSummary } from '../plan/summary.js';
-import { summarise, tflmArenaFor } from '../plan/summary.js';
+import { summarise } from '../plan/summary.js';
+import { searchPatchPlan } from '../plan/patch/search.js';
 import { planHtml } from '../report/plan_html.js';
 import { int, kb } from './format.js';
 import { memoryChart } from './plan_chart.js';
@@ -45,14 +47,44 @@ export function parseOverhead(spec: string | undefined): number {
   return v / 100;
 }
 
+/**
+ * TFLite Micro's arena for a model that has a reference manifest: ../vectors/<dir>/manifest.json beside
+ * the models directory naming the same file (the layout of ../shared/). Null when there is none.
+ */
+export function tflmArenaFor(modelFile: string): number | null {
+  const vectors = resolve(dirname(modelFile), '..', 'vectors');
+  if (!existsSync(vectors)) return null;
+  for (const d of readdirSync(vectors)) {
+    const f = join(vectors, d, 'manifest.json');
+    if (!existsSync(f)) continue;
+    try {
+      const m = JSON.parse(readFileSync(f, 'utf8')) as { model?: string; tflm_reference?: { arena_used_bytes?: number } };
+      if (m.model && basename(m.model) === basename(modelFile) && typeof m.tflm_reference?.arena_used_bytes === 'number') {
+        return m.tflm_reference.arena_used_bytes;
+      }
+    } catch {
+      // A manifest we cannot read just gives no reference figure.
+    }
+  }
+  return null;
+}
+
 /** The plan summary `tinyml plan` prints (and writes as JSON / HTML). */
 export function planModel(modelFile: string, opts: PlanCommandOptions = {}): PlanSummary {
-  parsePatch(opts.patch);
-  parseOverhead(opts.maxOverhead);
+  const patch = parsePatch(opts.patch);
+  const maxOverhead = parseOverhead(opts.maxOverhead);
   const g = loadModel(modelFile);
   const ops = opts.assumeKernelVariants ? withInPlaceVariants(OPS) : OPS;
-  const plan = planMemory(g, { ops });
-  return summarise(g, plan, tflmArenaFor(modelFile));
+  if (patch.mode === 'off') return summarise(g, planMemory(g, { ops }), null, tflmArenaFor(modelFile), 'patch-based search off');
+  if (patch.mode === 'fixed' && !g.nodes[patch.splitNode!]) {
+    throw new InputError(`--patch ${opts.patch}: the model has nodes 0..${g.nodes.length - 1}`);
+  }
+  const search = searchPatchPlan(g, {
+    ops, maxOverhead, ...(patch.mode === 'fixed' ? { fixed: { n: patch.n!, lastNode: patch.splitNode! } } : {}),
+  });
+  let note = '';
+  if (patch.mode === 'fixed' && !search.best) note = `--patch ${opts.patch}: no stage of the model can end at node ${patch.splitNode} with ${patch.n}x${patch.n} patches`;
+  return summarise(g, search.layerwise, search, tflmArenaFor(modelFile), note);
 }
 
 function ratio(a: number, b: number | null): string {
@@ -77,6 +109,12 @@ function printText(s: PlanSummary): void {
   console.log(`${s.model}: ${s.steps.length} steps, ${int(s.totalMacs)} MACs`);
   console.log(table.toString());
   console.log(`peak SRAM   ${int(s.peakBytes)} bytes (${kb(s.peakBytes)})${s.tflmArenaBytes ? `, ${ratio(s.peakBytes, s.tflmArenaBytes)} TFLite Micro's ${int(s.tflmArenaBytes)}` : ''}; greedy by size without reuse tricks: ${int(s.baselineBytes)}`);
+  if (s.patch) {
+    const p = s.patch;
+    console.log(`patch       ${p.n}x${p.n} patches of '${p.splitTensor}', nodes ${p.firstNode}..${p.lastNode} patch by patch: ${int(p.arenaBytes)} bytes, ${int(p.extraMacs)} extra MACs (${((p.extraMacs / s.totalMacs) * 100).toFixed(1)} %)${s.strategy.startsWith('patch') ? '' : ' — not chosen, layer-wise is smaller'}`);
+  } else {
+    console.log(`patch       none: ${s.patchNote}`);
+  }
   console.log(`reuse       ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es); live peak at step ${s.peakStep} (node ${peak?.node} ${peak?.op}), ${int(peak?.liveBytes ?? 0)} bytes`);
   console.log('');
   console.log('memory over execution steps (live bytes; dashes: the arena)');

@@ -93,6 +93,6 @@ export function runCommand(modelFile: string, opts: RunOptions): number {
     if (o.topClass !== null) console.log(`  top class    ${o.topClass}`);
     if (opts.output[i]) console.log(`  written to   ${opts.output[i]}`);
   });
-  console.log(`time ${res.milliseconds.toFixed(3)} ms${opts.repeat ? ` (median of ${opts.repeat})` : ''}`);
+  console.log(`time ${res.milliseconds.toFixed(3)} ms ${opts.repeat ? `(median of ${opts.repeat})` : '(one cold run, includes JIT warm-up; --repeat N for a steady figure)'}`);
   return 0;
 }

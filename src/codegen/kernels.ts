@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The kernel headers of the C library in csrc/kernels; a project gets only those its layers call. */
 export type KernelHeader =
   | 'tm_common.h' | 'tm_gemm.h' | 'tm_conv2d.h' | 'tm_depthwise_conv2d.h' | 'tm_fully_connected.h'
-  | 'tm_elementwise.h' | 'tm_pool2d.h' | 'tm_mean.h' | 'tm_softmax.h' | 'tm_quantize.h' | 'tm_pad.h' | 'tm_transpose.h';
+  | 'tm_elementwise.h' | 'tm_pool2d.h' | 'tm_mean.h' | 'tm_softmax.h' | 'tm_quantize.h' | 'tm_pad.h' | 'tm_transpose.h'
+  | 'tm_strided_slice.h' | 'tm_concatenation.h';
 
 const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
   'tm_common.h': [],
@@ -20,6 +21,8 @@ const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
   'tm_quantize.h': ['tm_common.h'],
   'tm_pad.h': ['tm_common.h'],
   'tm_transpose.h': ['tm_common.h'],
+  'tm_strided_slice.h': ['tm_common.h'],
+  'tm_concatenation.h': ['tm_common.h'],
 };
 
 /** The headers and everything they include, in a stable order (dependencies first). */

@@ -67,13 +67,13 @@ export function classCounts(ds: Dataset): number[] {
 }
 
 /**
- * The first `perClass` samples of every class (fewer if a class has fewer), in dataset order: a balanced,
- * deterministic subset for quick experiments.
+ * The first `perClass` samples of every class (fewer if a class has fewer), in dataset order, at most
+ * `max` in all: a balanced, deterministic subset for quick experiments.
  */
-export function balancedSubset(ds: Dataset, perClass: number): Dataset {
+export function balancedSubset(ds: Dataset, perClass: number, max = Infinity): Dataset {
   const taken = ds.classNames.map(() => 0);
   const picked: number[] = [];
-  for (let i = 0; i < ds.count; i++) {
+  for (let i = 0; i < ds.count && picked.length < max; i++) {
     const l = ds.labels[i];
     if (taken[l] < perClass) {
       taken[l]++;

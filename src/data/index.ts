@@ -17,3 +17,4 @@ export { shuffledIndices } from './random.js';
 export { fitDataset } from './transform.js';
 export type { Evaluation } from './evaluate.js';
 export { checkCompatible, evaluateClassifier } from './evaluate.js';
+export { trainingView } from './training_view.js';

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, DatasetSplit } from './dataset.js';
-import { subset } from './dataset.js';
+import { balancedSubset, subset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { isIdxFolder, loadIdxFolder } from './idx.js';
 import type { ImageShape } from './image_folder.js';
@@ -15,6 +15,9 @@ export interface LoadOptions {
   /** A single image folder is split into train and test; this fraction of each class is held out. */
   testFraction?: number;
   seed?: number;
+  /** Keep a balanced subset of at most this many training (test) samples, taken before resizing. */
+  trainLimit?: number;
+  testLimit?: number;
 }
 
 /**
@@ -24,19 +27,20 @@ export interface LoadOptions {
 export function loadDatasetFolder(dir: string, opts: LoadOptions = {}): DatasetSplit {
   if (!existsSync(dir)) throw new DatasetError(dir, 'folder not found');
   if (!statSync(dir).isDirectory()) throw new DatasetError(dir, 'is not a folder (give the folder holding the dataset)');
-  const fit = (d: Dataset) => (opts.shape ? fitDataset(d, opts.shape) : d);
-  if (isIdxFolder(dir)) {
-    const { train, test } = loadIdxFolder(dir);
-    return { train: fit(train), test: fit(test) };
-  }
+  const limit = (d: Dataset, n: number | undefined) => (n !== undefined && n < d.count ? balancedSubset(d, Math.ceil(n / d.classNames.length), n) : d);
+  const finish = (s: DatasetSplit): DatasetSplit => {
+    const fit = (d: Dataset) => (opts.shape ? fitDataset(d, opts.shape) : d);
+    return { train: fit(limit(s.train, opts.trainLimit)), test: fit(limit(s.test, opts.testLimit)) };
+  };
+  if (isIdxFolder(dir)) return finish(loadIdxFolder(dir));
   const trainDir = join(dir, 'train');
   const testDir = join(dir, 'test');
   if (existsSync(trainDir) && existsSync(testDir)) {
     const train = loadImageFolder(trainDir, opts.shape);
     const test = loadImageFolder(testDir, { height: train.height, width: train.width, channels: train.channels as 1 | 3 }, train.classNames);
-    return { train, test };
+    return finish({ train, test });
   }
-  return holdOut(loadImageFolder(dir, opts.shape), opts.testFraction ?? 0.2, opts.seed ?? 1);
+  return finish(holdOut(loadImageFolder(dir, opts.shape), opts.testFraction ?? 0.2, opts.seed ?? 1));
 }
 
 /** Per class, a seeded `fraction` of the samples (rounded, at least one when the class has two) goes to test. */

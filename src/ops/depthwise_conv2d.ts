@@ -7,14 +7,16 @@
  * border windows skip the taps that fall outside, as the reference does.
  */
 import type { Graph, Node } from '../graph/graph.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
-import { inputTensor, optionalInput, outputTensor } from './op.js';
+import { inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
+import { depthwiseInPlace } from '../plan/inplace_rules.js';
 import type { Window2D } from './conv_util.js';
 import {
   activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, nodeWindow2d,
   requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
+import type { Requant } from './gemm.js';
 import { requant, splitRequant } from './gemm.js';
 
 interface DwGeometry {
@@ -49,21 +51,29 @@ function tapOffsets(win: Window2D): Int32Array {
   return t;
 }
 
-function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+/** The int8 parameters both kernels use: weights, bias, bias with the input offset folded in, requantisation. */
+interface Int8Params {
+  w: Int8Array;
+  inOff: number;
+  bias: Int32Array;
+  /** Interior windows: sum((x + off) * w) = sum(x * w) + off * (sum of the channel's taps). */
+  folded: Int32Array;
+  rq: Requant;
+}
+
+function int8Params(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Int8Params {
   const input = inputTensor(node, g, 0);
   const filter = inputTensor(node, g, 1);
   const biasT = optionalInput(node, g, 2);
   const output = outputTensor(node, g);
   requireSymmetricWeights(node, filter);
-  const { win, cout, depthMultiplier: M } = geo;
-  const { batches, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
-  const nTaps = kH * kW;
+  const { win, cout } = geo;
+  const nTaps = win.kH * win.kW;
   const inOff = -zeroPointOf(input);
   const w = views.int8(filter.id);
   const { multiplier, shift } = channelMultipliers(node, input, filter, output, cout);
   const [actMin, actMax] = activationBounds(node, node.options.activation, output);
   const bias = biasInt32(node, biasT, biasT ? views.int32(biasT.id) : null, cout);
-  // Interior windows: sum((x + off) * w) = sum(x * w) + off * (sum of the channel's taps).
   const folded = new Int32Array(cout);
   for (let oc = 0; oc < cout; oc++) {
     let s = 0;
@@ -71,6 +81,16 @@ function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVie
     folded[oc] = bias[oc] + inOff * s;
   }
   const rq = splitRequant({ bias: folded, multiplier, shift, outZp: zeroPointOf(output), actMin, actMax });
+  return { w, inOff, bias, folded, rq };
+}
+
+function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+  const input = inputTensor(node, g, 0);
+  const output = outputTensor(node, g);
+  const { win, cout, depthMultiplier: M } = geo;
+  const { batches, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const nTaps = kH * kW;
+  const { w, inOff, bias, folded, rq } = int8Params(node, g, views, geo);
   const { m, left, right, outZp, lo, hi } = rq;
   const taps = tapOffsets(win);
   const [rowLo, rowHi] = interiorRange(outH, inH, kH, strideH, dilH, padTop);
@@ -248,6 +268,123 @@ function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVi
   };
 }
 
+/**
+ * TinyEngine's in-place depthwise convolution (MCUNet, NeurIPS 2020), run when the plan puts the output
+ * over the input (src/plan/inplace_rules.ts, depthwiseInPlace): batch 1, one output channel per input
+ * channel, output no larger than the input. Channel by channel, input plane c is saved into the plan's
+ * scratch (one plane), then output channel c is computed from it into ((y * outW + x) * C + c) — positions
+ * of channel c only, whose input is already saved; other channels are untouched. Same arithmetic as the
+ * normal kernels (interior windows with the folded bias, border windows tap by tap), so bit-identical.
+ */
+function inPlacePlane(node: Node<'DEPTHWISE_CONV_2D'>, views: TensorViews, geo: DwGeometry, elementBytes: number): Uint8Array {
+  const { batches, inH, inW, outH, outW } = geo.win;
+  if (batches !== 1 || geo.depthMultiplier !== 1 || outH > inH || outW > inW) {
+    throw new UnsupportedOpError(node.op, node.index, 'in place needs batch 1, depth multiplier 1 and an output no larger than the input (planner bug)');
+  }
+  const need = inH * inW * elementBytes;
+  const scratch = views.scratch?.(node.index);
+  if (!scratch) throw new UnsupportedOpError(node.op, node.index, 'runs in place but the tensor views offer no scratch buffer (run it under a MemoryPlan)');
+  if (scratch.byteLength < need) {
+    throw new Error(`node ${node.index} (${node.op}): in-place scratch of ${scratch.byteLength} bytes, one channel plane needs ${need}: planner bug`);
+  }
+  if (scratch.byteOffset % elementBytes !== 0) throw new Error(`node ${node.index} (${node.op}): scratch at byte ${scratch.byteOffset} is not aligned for its elements`);
+  return scratch;
+}
+
+function prepareInt8InPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+  const { win, cout: C } = geo;
+  const { inH, inW, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const nTaps = kH * kW;
+  const { w, inOff, bias, folded, rq } = int8Params(node, g, views, geo);
+  const { m, left, right, outZp, lo, hi } = rq;
+  const raw = inPlacePlane(node, views, geo, 1);
+  const plane = new Int8Array(raw.buffer, raw.byteOffset, inH * inW);
+  const buf = views.int8(node.inputs[0]);
+  const [rowLo, rowHi] = interiorRange(outH, inH, kH, strideH, dilH, padTop);
+  const [colLo, colHi] = interiorRange(outW, inW, kW, strideW, dilW, padLeft);
+  // Tap offsets inside one plane (stride 1 between pixels, not C).
+  const taps = new Int32Array(nTaps);
+  for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps[ky * kW + kx] = ky * dilH * inW + kx * dilW;
+  const wc = new Int8Array(nTaps);
+  const nPixels = inH * inW;
+
+  const channel = (c: number): void => {
+    for (let i = 0, src = c; i < nPixels; i++, src += C) plane[i] = buf[src];
+    for (let t = 0; t < nTaps; t++) wc[t] = w[t * C + c];
+    const base = folded[c], b = bias[c], mc = m[c], lc = left[c], rc = right[c];
+    for (let oy = 0; oy < outH; oy++) {
+      const iy0 = oy * strideH - padTop;
+      const rowInterior = oy >= rowLo && oy < rowHi;
+      let o = oy * outW * C + c;
+      for (let ox = 0; ox < outW; ox++, o += C) {
+        const ix0 = ox * strideW - padLeft;
+        let acc: number;
+        if (rowInterior && ox >= colLo && ox < colHi) {
+          const p = iy0 * inW + ix0;
+          acc = base;
+          for (let t = 0; t < nTaps; t++) acc += plane[p + taps[t]] * wc[t];
+        } else {
+          acc = b;
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = iy0 + ky * dilH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ix0 + kx * dilW;
+              if (ix < 0 || ix >= inW) continue;
+              acc += (plane[iy * inW + ix] + inOff) * wc[ky * kW + kx];
+            }
+          }
+        }
+        buf[o] = requant(acc, mc, lc, rc, outZp, lo, hi);
+      }
+    }
+  };
+  return () => {
+    for (let c = 0; c < C; c++) channel(c);
+  };
+}
+
+function prepareFloatInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
+  const biasT = optionalInput(node, g, 2);
+  const output = outputTensor(node, g);
+  const { win, cout: C } = geo;
+  const { inH, inW, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const w = views.float32(inputTensor(node, g, 1).id);
+  const bias = new Float32Array(C);
+  if (biasT) bias.set(views.float32(biasT.id).subarray(0, C));
+  const [actMin, actMax] = activationBounds(node, node.options.activation, output);
+  const raw = inPlacePlane(node, views, geo, 4);
+  const plane = new Float32Array(raw.buffer, raw.byteOffset, inH * inW);
+  // Bit patterns, not values, move between the arena and the plane (no NaN canonicalisation).
+  const planeBits = new Uint32Array(raw.buffer, raw.byteOffset, inH * inW);
+  const buf = views.float32(node.inputs[0]);
+  const bufBits = new Uint32Array(buf.buffer, buf.byteOffset, buf.length);
+  const nPixels = inH * inW;
+  return () => {
+    for (let c = 0; c < C; c++) {
+      for (let i = 0, src = c; i < nPixels; i++, src += C) planeBits[i] = bufBits[src];
+      for (let oy = 0; oy < outH; oy++) {
+        const iy0 = oy * strideH - padTop;
+        for (let ox = 0; ox < outW; ox++) {
+          const ix0 = ox * strideW - padLeft;
+          // float32 arithmetic step by step in the reference's (ky, kx) order, as prepareFloat.
+          let acc = 0;
+          for (let ky = 0; ky < kH; ky++) {
+            const iy = iy0 + ky * dilH;
+            if (iy < 0 || iy >= inH) continue;
+            for (let kx = 0; kx < kW; kx++) {
+              const ix = ix0 + kx * dilW;
+              if (ix < 0 || ix >= inW) continue;
+              acc = Math.fround(acc + Math.fround(plane[iy * inW + ix] * w[(ky * kW + kx) * C + c]));
+            }
+          }
+          buf[(oy * outW + ox) * C + c] = Math.min(Math.max(Math.fround(acc + bias[c]), actMin), actMax);
+        }
+      }
+    }
+  };
+}
+
 export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
   name: 'DEPTHWISE_CONV_2D',
   // v1 float, v2 dilation, v3 int8; v4/v6 (hybrid), v5 (int16) and v7 (int4) are refused by dtype.
@@ -267,8 +404,13 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
       throw new ModelFormatError(where(node), `output shape [${output.shape.join(',')}], expected [${expect.join(',')}]`);
     }
     const kind = kernelKind(node, input, output, inputTensor(node, g, 1));
-    return kind === 'int8' ? prepareInt8(node, g, views, geo) : prepareFloat(node, g, views, geo);
+    // The plan runs the node in place when it puts the output at the input's first byte.
+    const inPlace = sameStart(views.bytes(input.id), views.bytes(output.id));
+    if (kind === 'int8') return inPlace ? prepareInt8InPlace(node, g, views, geo) : prepareInt8(node, g, views, geo);
+    return inPlace ? prepareFloatInPlace(node, g, views, geo) : prepareFloat(node, g, views, geo);
   },
+
+  inPlaceVariant: depthwiseInPlace,
 
   macs(node, g) {
     const { win, cout } = geometry(node, g);

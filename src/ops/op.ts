@@ -13,6 +13,17 @@ export interface TensorViews {
   float32(id: TensorId): Float32Array;
   /** Raw bytes of the tensor whatever its dtype. */
   bytes(id: TensorId): Uint8Array;
+  /**
+   * The scratch buffer the memory plan gives node `nodeIndex` (for an in-place variant, its
+   * `InPlaceVariant.scratchBytes`). Optional: views without a plan (tests, training) have none, and a
+   * kernel that needs one says so.
+   */
+  scratch?(nodeIndex: number): Uint8Array;
+}
+
+/** What a kernel offers beyond `inPlace`: to run with its output over input 0 given this much scratch. */
+export interface InPlaceVariant {
+  scratchBytes: number;
 }
 
 /** A prepared kernel: all parameters resolved, bound to its tensors' memory. */
@@ -40,6 +51,17 @@ export interface OpDef<K extends OpName = OpName> {
    * element i of the input, or the op is a pure relabelling such as RESHAPE).
    */
   inPlace?: boolean;
+  /**
+   * The kernel can also run with its output placed over input 0 at the same offset (it sees the two views
+   * start at the same byte) given `scratchBytes` of plan scratch; null when not for this node. The planner
+   * decides per node (src/plan/inplace_rules.ts holds the rules shared with the C kernels).
+   */
+  inPlaceVariant?(node: Node<K>, graph: Graph): InPlaceVariant | null;
+}
+
+/** True when two views start at the same byte of the same memory: the plan runs the node in place. */
+export function sameStart(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 }
 
 /** Helpers shared by op files. */

@@ -4,7 +4,8 @@ import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { numElements, shapeStr } from '../graph/graph.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
-import { inputTensor, optionalInput, outputTensor } from './op.js';
+import { inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
+import { padInPlace } from '../plan/inplace_rules.js';
 import {
   MOVABLE, asWords, constInts, fillPattern, planCopy, requireDtype, requireOutputShape, requireSameDtype, runCopy, stridesOf,
   wordViews,
@@ -81,6 +82,7 @@ export function preparePad(node: PadNode, g: Graph, views: TensorViews, padValue
   requireSameDtype(node, input, output);
   requireOutputShape(node, output, paddedShape(node, g));
   const { before } = padAmounts(node, g);
+  if (sameStart(views.bytes(node.inputs[0]), views.bytes(node.outputs[0]))) return preparePadInPlace(input, output, before, views, padValue);
   const { layout, words } = wordViews(views, [node.inputs[0], node.outputs[0]], input.dtype);
   const [src, dst] = words;
   const outStrides = stridesOf(output.shape);
@@ -103,6 +105,68 @@ export function preparePad(node: PadNode, g: Graph, views: TensorViews, padValue
     fillPattern(dst, valueWords);
     runCopy(plan, dst, src);
   };
+}
+
+/**
+ * PAD over its own input (the plan put the output at the input's first byte; src/plan/inplace_rules.ts,
+ * padInPlace). Output rows (runs along the last axis) are written from the last to the first: a row's
+ * input moves first (memmove, so a row may overlap its own source), then its pad bytes are filled. Every
+ * input element not yet moved lies before the current row's start (its destination, earlier in the
+ * output, is at or after it, as paddings are non-negative), so nothing is overwritten before it is read.
+ */
+function preparePadInPlace(input: Tensor, output: Tensor, before: number[], views: TensorViews, padValue: Uint8Array | (() => Uint8Array)): Kernel {
+  const rank = output.shape.length;
+  if (rank === 0 || numElements(output.shape) === 0) return () => {};
+  const e = DTYPE_BYTES[input.dtype];
+  const buf = views.bytes(output.id);
+  const inShape = input.shape;
+  const outer = output.shape.slice(0, -1);
+  const rowOut = output.shape[rank - 1] * e;
+  const rowIn = inShape[rank - 1] * e;
+  const lead = before[rank - 1] * e;
+  const tail = rowOut - lead - rowIn;
+  // Input rows per step along each outer axis.
+  const inRowStrides = outer.map((_, k) => inShape.slice(k + 1, rank - 1).reduce((a, d) => a * d, 1));
+  const nRows = outer.reduce((a, d) => a * d, 1);
+  const padRow = new Uint8Array(rowOut);
+  const fillPadRow = (value: Uint8Array): void => {
+    for (let i = 0; i < rowOut; i += e) padRow.set(value.subarray(0, e), i);
+  };
+  const coord = new Int32Array(outer.length);
+  const run = (): void => {
+    for (let k = 0; k < outer.length; k++) coord[k] = outer[k] - 1;
+    for (let r = nRows - 1; r >= 0; r--) {
+      const dst = r * rowOut;
+      let inRow = 0;
+      let interior = rowIn > 0;
+      for (let k = 0; k < outer.length && interior; k++) {
+        const i = coord[k] - before[k];
+        if (i < 0 || i >= inShape[k]) interior = false;
+        inRow += i * inRowStrides[k];
+      }
+      if (interior) {
+        const src = inRow * rowIn;
+        buf.copyWithin(dst + lead, src, src + rowIn);
+        if (lead > 0) buf.set(padRow.subarray(0, lead), dst);
+        if (tail > 0) buf.set(padRow.subarray(0, tail), dst + lead + rowIn);
+      } else {
+        buf.set(padRow, dst);
+      }
+      for (let k = outer.length - 1; k >= 0; k--) {
+        if (--coord[k] >= 0) break;
+        coord[k] = outer[k] - 1;
+      }
+    }
+  };
+  if (typeof padValue === 'function') {
+    const read = padValue;
+    return () => {
+      fillPadRow(read());
+      run();
+    };
+  }
+  fillPadRow(padValue);
+  return run;
 }
 
 /**
@@ -141,4 +205,5 @@ export const pad: OpDef<'PAD'> = {
   inferShapes: (node, g) => [paddedShape(node, g)],
   prepare: (node, g, views) => preparePad(node, g, views, padValueSource(node, g, views)),
   macs: (node, g) => numElements(outputTensor(node, g).shape),
+  inPlaceVariant: padInPlace,
 };

@@ -1,4 +1,4 @@
-import type { Graph, Node } from '../graph/graph.js';
+import type { Graph, Node, TensorId } from '../graph/graph.js';
 import type { OpName } from '../graph/options.js';
 import type { OpDef } from '../ops/op.js';
 import { OPS } from '../ops/registry.js';
@@ -7,18 +7,10 @@ import { DEFAULT_STRATEGIES } from './pack/registry.js';
 
 export type OpTable = { readonly [K in OpName]: OpDef<K> };
 
-/**
- * What a kernel offers beyond `OpDef.inPlace`: to run with its output placed over input 0 at the same
- * offset (the kernel sees the overlapping views) given a scratch buffer of `scratchBytes` — TinyEngine's
- * in-place depthwise convolution (one channel's plane), or PAD copying backwards. Null: not for this node.
- * Proposed as an optional OpDef member; read through `inPlaceVariantOf` until it is declared there.
- */
-export interface InPlaceVariant {
-  scratchBytes: number;
-}
-export interface InPlaceVariantCapable<K extends OpName = OpName> {
-  inPlaceVariant?(node: Node<K>, graph: Graph): InPlaceVariant | null;
-}
+/** What a kernel offers beyond `OpDef.inPlace` (declared on OpDef; re-exported for the planner's rules). */
+export type { InPlaceVariant } from '../ops/op.js';
+/** Kept for callers that named the capability before OpDef declared it. */
+export type InPlaceVariantCapable<K extends OpName = OpName> = Pick<OpDef<K>, 'inPlaceVariant'>;
 
 /** Which reuse tricks the planner may use. Each can be switched off; none may change any output. */
 export interface ReuseOptions {
@@ -47,9 +39,21 @@ export interface PlanOptions extends Partial<ReuseOptions> {
   seed?: number;
   /** The op table whose capabilities decide the tricks (tests pass fakes). */
   ops?: OpTable;
+  /**
+   * Tensors to place at the start of another tensor's memory while that one is still partly live: a
+   * patch plan's split tensor over the stage input, written row by row only where no later patch reads.
+   * The caller proves it from the geometry; `verifyPlan` checks it byte by byte.
+   */
+  overlays?: readonly Overlay[];
+}
+
+export interface Overlay {
+  tensor: TensorId;
+  host: TensorId;
 }
 
 export interface ResolvedPlanOptions extends ReuseOptions {
+  overlays: readonly Overlay[];
   strategies: readonly StrategyName[];
   searchBudget: number;
   seed: number;
@@ -70,6 +74,7 @@ export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions 
   const tricks = Object.fromEntries(TRICK_NAMES.map((k) => [k, opts[k] ?? ALL_TRICKS[k]])) as unknown as ReuseOptions;
   return {
     ...tricks,
+    overlays: opts.overlays ?? [],
     strategies: opts.strategies ?? DEFAULT_STRATEGIES,
     searchBudget: opts.searchBudget ?? 4000,
     seed: opts.seed ?? 1,
@@ -77,8 +82,8 @@ export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions 
   };
 }
 
-export function opDefOf(ops: OpTable, node: Node): OpDef & InPlaceVariantCapable {
-  return ops[node.op] as unknown as OpDef & InPlaceVariantCapable;
+export function opDefOf(ops: OpTable, node: Node): OpDef {
+  return ops[node.op] as unknown as OpDef;
 }
 
 export function scratchBytesOf(ops: OpTable, g: Graph, node: Node): number {

@@ -4,7 +4,7 @@ import { DTYPE_BYTES } from '../graph/dtype.js';
 import { ARENA_ALIGN } from './align.js';
 import type { BufferRequest } from './lifetimes.js';
 import { scratchId, tensorLifetimes } from './lifetimes.js';
-import type { ReuseOptions, OpTable } from './options.js';
+import type { Overlay, ReuseOptions, OpTable } from './options.js';
 import { opDefOf, scratchBytesOf } from './options.js';
 
 /** How a node writes its output over its input. */
@@ -99,7 +99,7 @@ class Groups {
  * only when nothing reads that memory afterwards: the input's whole group (its aliases and earlier
  * in-place outputs) has its last use at this node and holds no graph output.
  */
-export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions, ops: OpTable): Sharing {
+export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions & { overlays?: readonly Overlay[] }, ops: OpTable): Sharing {
   const ids = activationIds(g);
   const life = new Map(tensorLifetimes(g, order).map((r) => [r.id, r]));
   const groups = new Groups(ids);
@@ -169,6 +169,13 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
       if (variant) take(in0, node.op === 'DEPTHWISE_CONV_2D' ? 'depthwise' : 'pad', variant.scratchBytes);
     }
   });
+
+  for (const o of opts.overlays ?? []) {
+    if (!isActivation(o.tensor) || !isActivation(o.host) || groups.root(o.tensor) === groups.root(o.host)) continue;
+    const shift = memberOffset.get(o.host) ?? 0;
+    for (const m of groups.members.get(groups.root(o.tensor))!) memberOffset.set(m, (memberOffset.get(m) ?? 0) + shift);
+    groups.join(o.host, o.tensor);
+  }
 
   const groupOf = new Map<TensorId, TensorId>();
   for (const [root, members] of groups.members) for (const m of members) groupOf.set(m, Math.min(root, ...members));

@@ -1,14 +1,38 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
-import { activationIds } from '../graph/graph.js';
+import { activationIds, tensorBytes } from '../graph/graph.js';
+import { constInt32 } from './patch/region.js';
 import { ARENA_ALIGN } from './align.js';
 import { scratchId } from './lifetimes.js';
 import type { MemoryPlan } from './memory_plan.js';
 import type { Placement } from './placement.js';
 
+interface Read {
+  step: number;
+  /** Bytes of the tensor read, [lo, hi). */
+  lo: number;
+  hi: number;
+}
+
+/** The rows a STRIDED_SLICE of a 4-D batch-1 tensor reads (constant begin/end, unit strides, no masks); else all. */
+function sliceRows(g: Graph, node: AnyNode, bytes: number): { lo: number; hi: number } {
+  const all = { lo: 0, hi: bytes };
+  if (node.op !== 'STRIDED_SLICE') return all;
+  const o = node.options;
+  const x = g.tensors[node.inputs[0]];
+  const [begin, end, strides] = [1, 2, 3].map((k) => constInt32(g, node.inputs[k]));
+  if (!begin || !end || !strides || x.shape.length !== 4 || x.shape[0] !== 1 || strides.some((v) => v !== 1)) return all;
+  if (o.beginMask || o.endMask || o.ellipsisMask || o.newAxisMask || o.shrinkAxisMask || o.offset) return all;
+  const rowBytes = bytes / x.shape[1];
+  const lo = Math.max(0, begin[1]);
+  const hi = Math.min(x.shape[1], end[1]);
+  return hi > lo ? { lo: lo * rowBytes, hi: hi * rowBytes } : all;
+}
+
 /**
  * A brute-force check of a plan by simulating the memory traffic of one invocation, independent of how
  * the planner reasoned: at every step, the bytes the node writes (its outputs, its scratch) must not
- * hit a value that is still to be read (an input of this node, anything read later, a graph output) —
+ * hit bytes that are still to be read (an input of this node, anything read later — for a slice, just the
+ * rows it reads —, a graph output) —
  * except where the plan says the node runs in place over exactly that input and nothing reads it later.
  * Returns the violations, empty when the plan is sound.
  */
@@ -24,13 +48,19 @@ export function verifyPlan(g: Graph, plan: MemoryPlan): string[] {
   if (errors.length > 0) return errors;
 
   const nSteps = plan.order.length;
-  const lastRead = new Map<TensorId, number>();
+  // Every read of every tensor: at which step, and which bytes of it (a slice reads only its rows).
+  const reads = new Map<TensorId, Read[]>();
+  const addRead = (id: TensorId, r: Read): void => { reads.set(id, [...(reads.get(id) ?? []), r]); };
   const written = new Set<TensorId>(g.inputs);
   plan.order.forEach((nodeIndex, step) => {
-    for (const i of g.nodes[nodeIndex].inputs) if (i >= 0) lastRead.set(i, step);
+    const node = g.nodes[nodeIndex] as AnyNode;
+    node.inputs.forEach((i, k) => {
+      if (i < 0) return;
+      const bytes = tensorBytes(g.tensors[i]);
+      addRead(i, { step, ...(k === 0 && node.op === 'STRIDED_SLICE' ? sliceRows(g, node, bytes) : { lo: 0, hi: bytes }) });
+    });
   });
-  for (const o of g.outputs) lastRead.set(o, nSteps);
-  const overlap = (a: Placement, lo: number, hi: number): boolean => a.offset < hi && lo < a.offset + a.bytes;
+  for (const o of g.outputs) addRead(o, { step: nSteps, lo: 0, hi: tensorBytes(g.tensors[o]) });
 
   plan.order.forEach((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
@@ -60,14 +90,16 @@ export function verifyPlan(g: Graph, plan: MemoryPlan): string[] {
     if (scratch) writes.push({ what: scratch.label, lo: scratch.offset, hi: scratch.offset + scratch.bytes, mayOverwrite: null });
     for (const id of ids) {
       if (!written.has(id) || node.outputs.includes(id)) continue;
-      const reads = lastRead.get(id) ?? -1;
-      if (reads < step) continue;
       const p = place(id)!;
-      for (const w of writes) {
-        if (!overlap(p, w.lo, w.hi)) continue;
-        // In place: the input (or an alias of it at the same offset) read here for the last time.
-        const allowed = w.mayOverwrite !== null && p.offset === w.mayOverwrite.offset && reads === step && w.lo === p.offset;
-        if (!allowed) errors.push(`step ${step} (node ${nodeIndex} ${node.op}): ${w.what} overwrites ${p.label}, still read at step ${reads}`);
+      for (const r of reads.get(id) ?? []) {
+        if (r.step < step) continue;
+        for (const w of writes) {
+          if (!(p.offset + r.lo < w.hi && w.lo < p.offset + r.hi)) continue;
+          // In place: the input (or an alias of it at the same offset) read here for the last time.
+          const allowed = w.mayOverwrite !== null && p.offset === w.mayOverwrite.offset && r.step === step && w.lo === p.offset
+            && (reads.get(id) ?? []).every((q) => q.step <= step);
+          if (!allowed) errors.push(`step ${step} (node ${nodeIndex} ${node.op}): ${w.what} overwrites ${p.label}, still read at step ${r.step}`);
+        }
       }
     }
     for (const o of node.outputs) written.add(o);

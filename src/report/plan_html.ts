@@ -90,15 +90,16 @@ function layerBars(s: PlanSummary): string {
   const rowH = 16;
   const labelW = 230;
   const barW = W - labelW - 90;
-  const max = Math.max(...s.steps.map((r) => r.liveBytes), 1);
-  const height = s.steps.length * rowH + 8;
-  const bars = s.steps.map((r, i) => {
+  const max = Math.max(...s.layers.map((r) => r.liveBytes), 1);
+  const peak = Math.max(...s.layers.map((r) => r.liveBytes));
+  const height = s.layers.length * rowH + 8;
+  const bars = s.layers.map((r, i) => {
     const y = 4 + i * rowH;
     const w = (r.liveBytes / max) * barW;
-    const ow = (r.outputBytes / max) * barW;
-    const tag = r.inPlace ? ` (${r.inPlace})` : '';
-    return `<g class="layer${r.step === s.peakStep ? ' peak' : ''}"><text class="tick" x="${labelW - 6}" y="${y + rowH / 2}" text-anchor="end" dominant-baseline="middle">${r.step}: ${esc(r.op)}${esc(tag)}</text>`
-      + `<rect class="bar" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}"><title>step ${r.step} (node ${r.node} ${esc(r.op)}): ${fmt(r.liveBytes)} bytes live, output ${fmt(r.outputBytes)} bytes, ${fmt(r.macs)} MACs</title></rect>`
+    const ow = (Math.min(r.outputBytes, r.liveBytes) / max) * barW;
+    const tag = r.patched ? ' (patches)' : '';
+    return `<g class="layer${r.liveBytes === peak ? ' peak' : ''}${r.patched ? ' patched' : ''}"><text class="tick" x="${labelW - 6}" y="${y + rowH / 2}" text-anchor="end" dominant-baseline="middle">${r.node}: ${esc(r.op)}${tag}</text>`
+      + `<rect class="bar" x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}"><title>node ${r.node} ${esc(r.op)}: ${fmt(r.liveBytes)} bytes live at most, output ${fmt(r.outputBytes)} bytes, ${fmt(r.macs)} MACs</title></rect>`
       + `<rect class="out-bar" x="${labelW}" y="${y + 2}" width="${ow.toFixed(1)}" height="${rowH - 4}"/>`
       + `<text class="tick" x="${labelW + w + 6}" y="${y + rowH / 2}" dominant-baseline="middle">${kb(r.liveBytes)}</text></g>`;
   });
@@ -123,7 +124,7 @@ svg { width: 100%; height: auto; display: block; }
 .arena { stroke: #c0392b; stroke-dasharray: 6 4; } .arena-label { font-size: 11px; fill: #c0392b; }
 .buffer { stroke: #fff; stroke-width: 0.5; } .scratch { fill: #999; }
 .hue0 { fill: #4a7fb5; } .hue1 { fill: #e08e3c; } .hue2 { fill: #5aa469; } .hue3 { fill: #b5584a; } .hue4 { fill: #8a6bb5; } .hue5 { fill: #3ca3a3; }
-.bar { fill: #4a7fb5; fill-opacity: 0.35; } .out-bar { fill: #4a7fb5; } .layer.peak .bar { fill: #c0392b; }
+.bar { fill: #4a7fb5; fill-opacity: 0.35; } .out-bar { fill: #4a7fb5; } .layer.peak .bar { fill: #c0392b; } .layer.patched .bar { fill: #5aa469; }
 `;
 
 export function planHtml(s: PlanSummary): string {
@@ -133,7 +134,9 @@ export function planHtml(s: PlanSummary): string {
 <body>
 <h1>Memory plan: ${esc(s.model)}</h1>
 <p id="summary">Peak SRAM <b>${fmt(s.peakBytes)} bytes</b> (${kb(s.peakBytes)})${tflm}; lower bound ${fmt(s.lowerBound)} bytes;
-greedy by size without reuse tricks ${fmt(s.baselineBytes)} bytes. ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es);
+greedy by size without reuse tricks ${fmt(s.baselineBytes)} bytes; best layer by layer ${fmt(s.layerwiseBytes)} bytes.
+${s.patch ? `Patch-based: ${s.patch.n}×${s.patch.n} patches over nodes ${s.patch.firstNode}–${s.patch.lastNode}, ${fmt(s.patch.extraMacs)} extra MACs.` : `No patch-based plan: ${esc(s.patchNote)}.`}
+${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es);
 ${s.steps.length} steps, ${fmt(s.totalMacs)} MACs.</p>
 <h2>Strategies</h2>
 ${strategiesTable(s)}
@@ -141,7 +144,7 @@ ${strategiesTable(s)}
 ${memoryChart(s)}
 <h2>Arena layout</h2>
 ${layoutChart(s)}
-<h2>Live memory per layer <small>(light: all live buffers; dark: the layer's output)</small></h2>
+<h2>Live memory per layer <small>(light: all live buffers, the most over the layer's steps; dark: the layer's full output; green: run patch by patch)</small></h2>
 ${layerBars(s)}
 </body></html>
 `;

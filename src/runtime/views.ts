@@ -4,6 +4,7 @@ import { ModelFormatError } from '../errors.js';
 import { numElements, tensorBytes } from '../graph/graph.js';
 import type { TensorViews } from '../ops/op.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
+import { scratchId } from '../plan/lifetimes.js';
 
 /** Which dtypes each typed view may show: a mismatch means a corrupt model or a kernel bug, never a reinterpretation. */
 const VIEW_DTYPES: Record<string, readonly DType[]> = {
@@ -62,4 +63,15 @@ export class ArenaViews implements TensorViews {
   int32(id: TensorId): Int32Array { return this.view(id, Int32Array, 'i32'); }
   float32(id: TensorId): Float32Array { return this.view(id, Float32Array, 'f32'); }
   bytes(id: TensorId): Uint8Array { return this.view(id, Uint8Array, 'bytes'); }
+
+  /** The plan's scratch buffer of node `nodeIndex`: the placement of `scratchId(step)` at the node's step. */
+  scratch(nodeIndex: number): Uint8Array {
+    const step = this.plan.order.indexOf(nodeIndex);
+    if (step < 0) throw new Error(`node ${nodeIndex} is not in the plan's execution order`);
+    const p = this.plan.placements.get(scratchId(step));
+    const node = this.g.nodes[nodeIndex];
+    if (!p) throw new Error(`node ${nodeIndex} (${node?.op}) needs scratch but the memory plan gives it none (step ${step})`);
+    if (p.offset + p.bytes > this.arena.byteLength) throw new Error(`scratch of node ${nodeIndex} lies outside the arena: planner bug`);
+    return new Uint8Array(this.arena, p.offset, p.bytes);
+  }
 }

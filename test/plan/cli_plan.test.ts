@@ -23,10 +23,11 @@ function capture(model: string, opts: Parameters<typeof planCommand>[1]): { code
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 test('plan: text output lists every strategy with lower bound and TFLM figure, and a memory chart', () => {
-  const r = capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), {});
+  const r = capture(modelPath('tflm_person_detect_int8.tflite'), {});
   assert.equal(r.code, 0);
-  for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact']) assert.match(r.out, new RegExp(s));
-  assert.match(r.out, /103,392/, "TFLM's arena from the manifest");
+  for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact', 'patch \\d+x\\d+']) assert.match(r.out, new RegExp(s));
+  assert.match(r.out, /85,024/, "TFLM's arena from the manifest");
+  assert.match(r.out, /patch\s+\d+x\d+ patches of .* extra MACs/);
   assert.match(r.out, /peak SRAM\s+[\d,]+ bytes/);
   assert.match(r.out, /memory over execution steps/);
   assert.match(r.out, /[▁▂▃▄▅▆▇█]/);
@@ -40,14 +41,26 @@ test('plan --json: top-level peakBytes is the chosen arena, never above any stra
   assert.ok(j.peakBytes >= j.lowerBound);
   assert.ok(j.peakBytes <= j.baselineBytes);
   assert.equal(j.tflmArenaBytes, 103392);
-  assert.equal(j.steps.length, 31);
+  assert.ok(j.patch && j.peakBytes === j.patch.arenaBytes && j.peakBytes < j.layerwiseBytes, 'the patch plan wins on an image model');
+  const off = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), { json: true, patch: 'off' }).out);
+  assert.equal(off.patch, null);
+  assert.equal(off.peakBytes, off.layerwiseBytes);
+  assert.equal(off.steps.length, 31, 'layer-wise: one step per op');
+});
+
+test('plan --patch NxN@LAYER: a fixed split is planned and reported', () => {
+  const j = JSON.parse(capture(modelPath('tflm_person_detect_int8.tflite'), { json: true, patch: '3x3@5' }).out);
+  assert.equal(j.patch.n, 3);
+  assert.equal(j.patch.lastNode, 5);
+  assert.ok(j.rows.some((r: { name: string }) => /^patch 3x3/.test(r.name)));
+  assert.ok(j.peakBytes <= j.layerwiseBytes, 'never worse than layer-wise');
 });
 
 test('plan --board: a model that cannot fit names the peak step and the bytes missing', () => {
-  const r = capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832' });
+  const r = capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832', patch: 'off' });
   assert.equal(r.code, 3);
   assert.match(r.out, /DOES NOT FIT — SRAM short by [\d,]+ bytes .*the peak is step \d+, node \d+ \w+/);
-  const j = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832', json: true }).out);
+  const j = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832', json: true, patch: 'off' }).out);
   assert.equal(j.board.fits, false);
   assert.equal(j.board.shortBytes, j.peakBytes - j.board.sramBytes);
 });
@@ -62,7 +75,8 @@ test('plan: bad --patch and --max-overhead values are refused with a clear messa
 test('plan --html: the page renders in headless Chromium without console errors and has the charts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-plan-'));
   const file = join(dir, 'plan.html');
-  capture(modelPath('mcunet_vww1_int8_floatio.tflite'), { html: file });
+  const j = JSON.parse(capture(modelPath('mcunet_vww1_int8_floatio.tflite'), { html: file, json: true }).out);
+  const nSteps = j.steps.length as number;
   const html = readFileSync(file, 'utf8');
   assert.doesNotMatch(html, /<script|https?:\/\//, 'self-contained: no scripts, nothing fetched');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -75,10 +89,11 @@ test('plan --html: the page renders in headless Chromium without console errors 
     await page.goto(`file://${file}`);
     assert.deepEqual(problems, []);
     assert.equal(await page.locator('svg#memory-chart polyline.live-line').count(), 1);
-    assert.equal(await page.locator('svg#memory-chart circle.point').count(), 63);
+    assert.equal(await page.locator('svg#memory-chart circle.point').count(), nSteps);
     assert.equal(await page.locator('svg#memory-chart line.arena').count(), 1);
     assert.ok(await page.locator('svg#layout-chart rect.buffer').count() > 30);
-    assert.equal(await page.locator('svg#layer-bars rect.bar').count(), 63);
+    assert.equal(await page.locator('svg#layer-bars rect.bar').count(), j.layers.length);
+    assert.ok(await page.locator('svg#layer-bars g.patched').count() > 0, 'patched layers marked');
     assert.ok(await page.locator('#strategies tbody tr').count() >= 4);
     const box = await page.locator('svg#memory-chart').boundingBox();
     assert.ok(box && box.width > 300 && box.height > 80, 'the chart has a visible size');

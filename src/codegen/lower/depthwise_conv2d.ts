@@ -36,7 +36,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
     return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [cCall('tm_depthwise_conv2d_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output)])] };
   }
   const scratch = ctx.scratch();
-  if (layout === 'partial' || cout !== cin || !scratch || scratch.bytes < win.inH * win.inW) {
+  if (layout === 'partial' || cout !== cin || kH * kW > 49 || !scratch || scratch.bytes < win.inH * win.inW) {
     throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${win.inH * win.inW} bytes)`);
   }
   return {

@@ -20,13 +20,26 @@ function below1(ctx: LayerContext, real: number, what: string): { multiplier: nu
   return quantizeMultiplier(real);
 }
 
-/** Right-aligned 4-D strides of `shape` broadcast to `out` (0 along broadcast dimensions). */
-export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
+/**
+ * Whether tm_mbqm_fast is exact for every rescaling of this ADD / MUL: each value it scales stays below
+ * 2^30 (ADD: (q - zp) * 2^20 and the sum of two rescaled inputs, each below 2^28; MUL: a product of two
+ * offset int8 values, below 2^16), so the multipliers and shifts alone decide (see tm_common.h); a shift
+ * of 0 is the high multiply alone.
+ */
+export function fastBinaryExact(op: 'ADD' | 'MUL', f: Record<string, number>): boolean {
+  const pairs = op === 'ADD'
+    ? [[f.in1_mult, f.in1_shift], [f.in2_mult, f.in2_shift], [f.out_mult, f.out_shift]]
+    : [[f.out_mult, f.out_shift]];
+  return pairs.every(([m, s]) => (m === 0 || m >= 1073741824) && s <= 0 && s >= -30);
+}
+
+/** Right-aligned 4-D element strides of `shape`, 0 along its extent-1 dimensions (which broadcast). */
+export function broadcastStrides(shape: readonly number[]): number[] {
   const s4 = [...new Array(4 - shape.length).fill(1), ...shape];
   const strides = [0, 0, 0, 0];
   let stride = 1;
   for (let i = 3; i >= 0; i--) {
-    strides[i] = s4[i] === 1 && out[i] !== 1 ? 0 : stride;
+    strides[i] = s4[i] === 1 ? 0 : stride; // extent 1: broadcast, or only ever index 0
     stride *= s4[i];
   }
   return strides;
@@ -60,6 +73,7 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   const params = ctx.name('params');
   const definitions = [cConstStruct('tm_binary_params', params, {
     in1_offset: -qa.zp, in2_offset: -qb.zp, ...fields, out_zp: qo.zp, act_min: actMin, act_max: actMax,
+    fast: fastBinaryExact(node.op, fields) ? 1 : 0,
   })];
   const weights: CArray[] = [];
   const operand = (t: Tensor, what: string): string => {
@@ -84,6 +98,6 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   }
   const out4 = [...new Array(4 - outShape.length).fill(1), ...outShape];
   const bc = ctx.name('broadcast');
-  definitions.push(cConstStruct('tm_broadcast4d', bc, { dims: out4, stride1: broadcastStrides(a.shape, out4), stride2: broadcastStrides(b.shape, out4) }));
+  definitions.push(cConstStruct('tm_broadcast4d', bc, { dims: out4, stride1: broadcastStrides(a.shape), stride2: broadcastStrides(b.shape) }));
   return { headers: ['tm_elementwise.h'], definitions, weights, statements: [cCall(`${kernel}_broadcast_s8`, [`&${params}`, `&${bc}`, pa, pb, ctx.ptr(out)])] };
 }

@@ -11,6 +11,8 @@ import { lowerQuantize } from './quantize.js';
 import { lowerPad } from './pad.js';
 import { lowerTranspose } from './transpose.js';
 import { lowerReshape } from './reshape.js';
+import { lowerStridedSlice } from './strided_slice.js';
+import { lowerConcatenation } from './concatenation.js';
 
 export type Lowering = (ctx: LayerContext) => LayerCode;
 
@@ -32,4 +34,6 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   TRANSPOSE: lowerTranspose,
   RESHAPE: lowerReshape,
   SQUEEZE: lowerReshape,
+  STRIDED_SLICE: lowerStridedSlice,
+  CONCATENATION: lowerConcatenation,
 };

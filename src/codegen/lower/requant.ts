@@ -80,7 +80,7 @@ export function layerRequant(
   const names = { bias: ctx.name('bias'), mult: ctx.name('mult'), shift: ctx.name('shift'), params: ctx.name('q') };
   const arrays: CArray[] = [
     { name: names.mult, type: 'int32_t', values: multiplier, linkage: 'static' },
-    { name: names.shift, type: 'int32_t', values: shift, linkage: 'static' },
+    { name: names.shift, type: 'int8_t', values: shift, linkage: 'static' },
   ];
   const weightsOut: CArray[] = [
     { name: names.bias, type: 'int32_t', values: folded, align: 4, linkage: 'extern', comment: `bias of ${output.name}, input offset folded in` },

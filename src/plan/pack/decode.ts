@@ -21,7 +21,7 @@ export class ConflictGraph {
     this.n = requests.length;
     this.size = Int32Array.from(requests, (r) => alignUp(r.bytes));
     const adj: number[][] = requests.map(() => []);
-    const byFirst = requests.map((r, i) => i).sort((a, b) => requests[a].first - requests[b].first);
+    const byFirst = requests.map((_, i) => i).sort((a, b) => requests[a].first - requests[b].first);
     for (let x = 0; x < byFirst.length; x++) {
       const i = byFirst[x];
       for (let y = x + 1; y < byFirst.length; y++) {

@@ -1,4 +1,5 @@
 import type { AnyNode, Graph, Node, Tensor, TensorId } from '../../graph/graph.js';
+import { tensorBytes } from '../../graph/graph.js';
 import type { OpName, OpOptionsMap } from '../../graph/options.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
@@ -27,6 +28,11 @@ export interface PatchGraph {
   /** MACs of the stage run patch by patch, minus once layer by layer: the halo recomputation. */
   extraMacs: number;
   n: number;
+  /**
+   * True when the split tensor may start where the stage input starts: each row of patches is written
+   * only over input rows no later patch reads (the input shrinks faster than the output grows).
+   */
+  overlayOnInput: boolean;
 }
 
 class Builder {
@@ -47,7 +53,7 @@ class Builder {
   int32(name: string, shape: number[], values: number[]): TensorId {
     const id = this.tensors.length;
     const data = new Uint8Array(new Int32Array(values).buffer);
-    this.tensors.push({ id, name, shape, dtype: 'int32', quant: null, data });
+    this.tensors.push({ id, name: `${name}#${id}`, shape, dtype: 'int32', quant: null, data });
     return id;
   }
 
@@ -89,8 +95,8 @@ function padAmounts(need: Region, have: Region): number[] {
   return [0, 0, have.rows.lo - need.rows.lo, need.rows.hi - have.rows.hi, have.cols.lo - need.cols.lo, need.cols.hi - have.cols.hi, 0, 0];
 }
 
-/** Runs the stage for one patch of the split tensor; returns the patch's piece of it. */
-function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: string): Piece {
+/** Runs the stage for one patch of the split tensor; returns the patch's piece of it and the input rows it reads. */
+function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: string): { piece: Piece; inputRows: Region['rows'] } {
   const g = b.g;
   const needs = new Map<TensorId, Region>([[stage.output, patch]]);
   const edge = new Map<string, Region>();
@@ -111,7 +117,8 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
   }
   const pieces = new Map<TensorId, Piece>();
   const X = g.tensors[stage.input];
-  pieces.set(stage.input, crop(b, input, clip(needs.get(stage.input)!, X.shape[1], X.shape[2]), X, tag));
+  const inputWindow = clip(needs.get(stage.input)!, X.shape[1], X.shape[2]);
+  pieces.set(stage.input, crop(b, input, inputWindow, X, tag));
   for (const i of stage.nodes) {
     const node = g.nodes[i] as AnyNode;
     const out = node.outputs[0];
@@ -159,7 +166,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
     }
     pieces.set(out, { id: yId, region: computed });
   }
-  return pieces.get(stage.output)!;
+  return { piece: pieces.get(stage.output)!, inputRows: inputWindow.rows };
 }
 
 /** MACs of computing ops; padding only moves bytes (and border patches pad less than the whole image). */
@@ -178,8 +185,13 @@ export function patchGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   const rows = splitSpan(H, n);
   const cols = splitSpan(W, n);
   const strips: TensorId[] = [];
+  const firstRowRead: number[] = [];
   rows.forEach((rs, r) => {
-    const row = cols.map((cs, c) => emitPatch(b, stage, whole, { rows: rs, cols: cs }, `@p${r}_${c}`).id);
+    const row = cols.map((cs, c) => {
+      const { piece, inputRows } = emitPatch(b, stage, whole, { rows: rs, cols: cs }, `@p${r}_${c}`);
+      firstRowRead[r] = Math.min(firstRowRead[r] ?? Infinity, inputRows.lo);
+      return piece.id;
+    });
     const strip = b.tensor(T, `${T.name}@row${r}`, [1, rs.hi - rs.lo, W, T.shape[3]]);
     b.node('CONCATENATION', row, [strip], { axis: 2, activation: 'NONE' }, -1);
     strips.push(strip);
@@ -187,10 +199,20 @@ export function patchGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   b.node('CONCATENATION', strips, [stage.output], { axis: 1, activation: 'NONE' }, -1);
   for (const i of order.slice(stage.last + 1)) b.copy(g.nodes[i] as AnyNode);
   const graph: Graph = { ...g, tensors: b.tensors, nodes: b.nodes };
+  // Row r of the split tensor ends at byte rows[r].hi * rowBytesT; later patches read input bytes from
+  // min(first row read by rows > r) * rowBytesX on.
+  const rowBytesT = tensorBytes(T) / H;
+  const rowBytesX = tensorBytes(X) / X.shape[1];
+  const inputOnlyInStage = !g.outputs.includes(stage.input)
+    && g.nodes.every((node) => stage.nodes.includes(node.index) || !node.inputs.includes(stage.input));
+  const overlayOnInput = inputOnlyInStage && rows.every((rs, r) => {
+    const laterFirst = Math.min(Infinity, ...firstRowRead.slice(r + 1));
+    return r === n - 1 || rs.hi * rowBytesT <= laterFirst * rowBytesX;
+  });
   let patched = 0;
   b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
   const once = stage.nodes.reduce((s, i) => s + computeMacs(g, g.nodes[i] as AnyNode), 0);
-  return { graph, origin: b.origin, extraMacs: patched - once, n };
+  return { graph, origin: b.origin, extraMacs: patched - once, n, overlayOnInput };
 }
 
 /** The extra MACs of an n x n split without building the graph: per-pixel cost times recomputed pixels. */

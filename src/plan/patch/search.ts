@@ -22,6 +22,8 @@ export interface PatchCandidate {
 }
 
 export interface PatchSearchOptions extends PlanOptions {
+  /** Let the split tensor take the stage input's memory as the input's rows are used up (default on). */
+  overlaySplitOnInput?: boolean;
   /** Cap on extra MACs as a fraction of the model's MACs (0.2 = 20 %). */
   maxOverhead?: number;
   /** Patch counts per side to try. */
@@ -40,6 +42,10 @@ export interface PatchSearchResult {
 
 function totalMacs(g: Graph): number {
   return g.nodes.reduce((s, n) => s + (OPS[n.op] as OpDef).macs(n as never, g), 0);
+}
+
+function overlaysOf(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): PlanOptions['overlays'] {
+  return pg.overlayOnInput && opts.overlaySplitOnInput !== false ? [{ tensor: stage.output, host: stage.input }] : [];
 }
 
 /** Where a stage may begin: at the start, or after leading nodes that are not spatial (QUANTIZE of the input). */
@@ -79,7 +85,7 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   const counts = opts.fixed ? [opts.fixed.n] : opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8];
   const fast: PlanOptions = { ...opts, reorder: false, strategies: ['greedy-size', 'greedy-breadth'] };
   const candidates: PatchCandidate[] = [];
-  let best: { pg: PatchGraph; stage: Stage; arena: number } | null = null;
+  const ranked: { pg: PatchGraph; stage: Stage; arena: number }[] = [];
   for (const stage of stages(g, order, opts.fixed?.lastNode)) {
     const T = g.tensors[stage.output];
     for (const n of counts) {
@@ -92,20 +98,25 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
       }
       const pg = patchGraph(g, order, stage, n);
       if (!pg) continue;
-      const arena = planMemory(pg.graph, fast).arenaBytes;
+      const arena = planMemory(pg.graph, { ...fast, overlays: overlaysOf(pg, stage, opts) }).arenaBytes;
       candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: arena });
-      if (pg.extraMacs <= cap || opts.fixed) {
-        if (!best || arena < best.arena || (arena === best.arena && pg.extraMacs < best.pg.extraMacs)) best = { pg, stage, arena };
-      }
+      if (pg.extraMacs <= cap || opts.fixed) ranked.push({ pg, stage, arena });
     }
   }
+  // The fast packers rank the candidates; the best few are planned with every strategy.
+  ranked.sort((a, b) => a.arena - b.arena || a.pg.extraMacs - b.pg.extraMacs);
+  let best: { c: (typeof ranked)[number]; plan: MemoryPlan } | null = null;
+  for (const c of ranked.slice(0, 3)) {
+    const plan = planMemory(c.pg.graph, { ...opts, reorder: false, overlays: overlaysOf(c.pg, c.stage, opts) });
+    if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
+  }
   if (!best) return { best: null, layerwise, candidates, totalMacs: macs };
-  const plan = planMemory(best.pg.graph, { ...opts, reorder: false });
+  const { c, plan } = best;
   const chosen: PatchPlan = {
     ...plan,
     patch: {
-      graph: best.pg.graph, n: best.pg.n, firstNode: order[best.stage.first], lastNode: order[best.stage.last],
-      splitTensor: best.stage.output, extraMacs: best.pg.extraMacs, origin: best.pg.origin,
+      graph: c.pg.graph, n: c.pg.n, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
+      splitTensor: c.stage.output, extraMacs: c.pg.extraMacs, origin: c.pg.origin,
     },
   };
   const beats = plan.arenaBytes < layerwise.arenaBytes;

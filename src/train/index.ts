@@ -1,0 +1,65 @@
+/**
+ * The Tiny Training Engine: compile-time autodiff over the project's graphs, a training-step memory
+ * plan, float and real-int8 training (QAS, sparse update), and the automatic choice of what to update
+ * under a memory budget.
+ *
+ *   const r = trainFloat(graph, data, { epochs: 5, optimizer: { kind: 'adam', lr: 1e-3 } });
+ *   const int8 = quantizeTrained(r.graph, data);          // -> writeTflite / exportTflite
+ *   const t = trainInt8(int8, data, { update: { kind: 'auto' }, budgetBytes: 256 * 1024 });
+ *   const mem = planTraining(graph, parseUpdate('sparse:12:-1@1,-4@0.25'));
+ */
+export type { Dataset } from './data.js';
+export { arrayDataset, subset, shuffled } from './data.js';
+
+export type { UpdateSpec, UpdateRequest, WeightUpdate, TrainableParam, ResolvedUpdate, ParamRole } from './update.js';
+export { parseUpdate, parseUpdateSpec, formatUpdate, resolveUpdate, selectChannels } from './update.js';
+
+export type { Layer, LayerKind, LossHead } from './graph_prep.js';
+export { layersOf, lossHead } from './graph_prep.js';
+
+export type { BackwardOp, BackwardOpName, GradientRule, ValueUse, Want } from './gradients.js';
+export { GRADIENT_RULES } from './gradients.js';
+
+export type {
+  TrainingProgram, TrainStep, TrainBuffer, BufferCategory, CompileOptions, ValueBinding,
+} from './program.js';
+export { compileTraining } from './compile.js';
+export { describeSchedule } from './describe.js';
+
+export type { TrainingMemoryReport, MemoryCategory, Breakdown, MemoryOptions } from './memory.js';
+export { planTrainingMemory, formatBreakdown, MEMORY_CATEGORIES } from './memory.js';
+
+export type { OptimizerSpec, Rounding } from './optimizer_spec.js';
+
+export type { SessionOptions, StepResult } from './session.js';
+export { TrainingSession } from './session.js';
+
+export type { TrainOptions, TrainResult, Progress, EpochStats } from './trainer.js';
+export { trainFloat, trainInt8, isInt8 } from './trainer.js';
+
+export type { Evaluation } from './evaluate.js';
+export { evaluate } from './evaluate.js';
+
+export { quantizeTrained, exportTflite } from './export.js';
+
+export type { AutoOptions, AutoResult, AutoCandidate } from './auto.js';
+export { chooseUpdate } from './auto.js';
+export type { LayerContribution } from './contribution.js';
+export { contributions, trainableLayers } from './contribution.js';
+
+export type { ClassifierOptions } from './head.js';
+export { replaceClassifier } from './head.js';
+
+export { TrainingBudgetError, DivergenceError, TrainingConfigError } from './errors.js';
+
+import type { Graph } from '../graph/graph.js';
+import type { CompileOptions } from './program.js';
+import type { UpdateSpec } from './update.js';
+import { compileTraining } from './compile.js';
+import type { MemoryOptions, TrainingMemoryReport } from './memory.js';
+import { planTrainingMemory } from './memory.js';
+
+/** The memory one training step of `graph` needs on a device (batch 1 unless told) when updating `update`. */
+export function planTraining(graph: Graph, update: UpdateSpec, opts: CompileOptions & MemoryOptions = {}): TrainingMemoryReport {
+  return planTrainingMemory(compileTraining(graph, update, { batch: 1, ...opts }), opts);
+}

@@ -1,0 +1,206 @@
+/**
+ * Parameter updates, one output channel (a "row") at a time so an update can run the moment its
+ * gradient row exists. Gradients arrive in real units (dL/dW for the real-valued weight).
+ *
+ * Int8 / int32 parameters are trained as the integers they are stored as, q with W = s * q (s fixed,
+ * per output channel). The gradient of q is s * dL/dW. Quantisation-aware scaling (QAS, Lin et al.
+ * 2022) multiplies it by s^-2 (weights: s_W^-2; biases: s_b^-2 = (s_x s_W)^-2, as the reference
+ * SGDScale does), which turns the SGD step on q into exactly the float step on W: q -= lr * dL/dW / s.
+ * We implement QAS in that form: the optimizer runs on the real-valued parameter (its state in real
+ * units) and its step is mapped to integer units by 1/s. For SGD, with or without momentum, this is the
+ * paper's rule exactly; for Adam (which normalises the gradient scale away, so scaling the gradient
+ * alone would change nothing) it makes the learning rate mean what it means in float training.
+ * Without QAS the optimizer runs on q itself with the gradient s * dL/dW: each layer's effective SGD
+ * learning rate becomes lr * s^2, tiny and different per layer.
+ */
+import type { Graph, Tensor } from '../graph/graph.js';
+import { numElements } from '../graph/graph.js';
+import type { TrainableParam } from './update.js';
+import type { OptimizerSpec, Rounding } from './optimizer_spec.js';
+import { DivergenceError } from './errors.js';
+
+/** Shared by every parameter of a session: the live learning rate and the step counter. */
+export interface OptimizerClock {
+  lr: number;
+  step: number;
+}
+
+/** xorshift32: the stochastic-rounding noise, reproducible from the session seed. */
+export function xorshift(seed: number): () => number {
+  let s = (seed * 2654435761 + 0x9e3779b9) >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Where each trained element lives: compact element e -> flat index into the tensor, and its output channel. */
+export interface ParamLayout {
+  rows: number;
+  rowLength: number;
+  index: Int32Array;
+  channel: Int32Array;
+}
+
+export function paramLayout(g: Graph, p: TrainableParam): ParamLayout {
+  const w = g.tensors[p.tensor];
+  if (p.role === 'bias') {
+    const n = numElements(w.shape);
+    const index = Int32Array.from({ length: n }, (_, i) => i);
+    return { rows: n, rowLength: 1, index, channel: index };
+  }
+  const kept = p.channels ?? Int32Array.from({ length: p.layer.inChannels }, (_, i) => i);
+  const k = kept.length;
+  const index = new Int32Array(p.elements);
+  const channel = new Int32Array(p.elements);
+  if (p.layer.kind === 'depthwise') {
+    const [, kH, kW, cout] = w.shape;
+    const taps = kH * kW;
+    const M = cout / p.layer.inChannels;
+    let e = 0;
+    for (let j = 0; j < k; j++) {
+      for (let m = 0; m < M; m++) {
+        const oc = kept[j] * M + m;
+        for (let t = 0; t < taps; t++, e++) { index[e] = t * cout + oc; channel[e] = oc; }
+      }
+    }
+    return { rows: k * M, rowLength: taps, index, channel };
+  }
+  const cout = w.shape[0];
+  const inC = w.shape[w.shape.length - 1];
+  const taps = numElements(w.shape) / cout / inC;
+  let e = 0;
+  for (let co = 0; co < cout; co++) {
+    for (let t = 0; t < taps; t++) {
+      for (let j = 0; j < k; j++, e++) { index[e] = (co * taps + t) * inC + kept[j]; channel[e] = co; }
+    }
+  }
+  return { rows: cout, rowLength: taps * k, index, channel };
+}
+
+export interface UpdateRule {
+  spec: OptimizerSpec;
+  rounding: Rounding;
+  qas: boolean;
+}
+
+/** One trained parameter: its storage, optimizer state and how updates land on it. */
+export class ParamUpdater {
+  readonly layout: ParamLayout;
+  private readonly values: Float32Array | Int8Array | Int32Array;
+  /** Per trained element: dL/dW (real) -> the gradient the optimizer sees; its step -> integer units; stored value -> optimizer units. */
+  private readonly gradScale: Float32Array;
+  private readonly stepScale: Float32Array;
+  private readonly valueScale: Float32Array;
+  private readonly state: Float32Array[];
+  private readonly shadow: Float32Array | null;
+  private readonly lo: number;
+  private readonly hi: number;
+  private readonly quantised: boolean;
+
+  constructor(
+    g: Graph, readonly param: TrainableParam, private readonly rule: UpdateRule, private readonly clock: OptimizerClock,
+    private readonly random: () => number, biasScales: (p: TrainableParam) => Float64Array,
+  ) {
+    const t = g.tensors[param.tensor];
+    this.layout = paramLayout(g, param);
+    this.values = typedValues(t);
+    this.quantised = t.dtype !== 'float32';
+    [this.lo, this.hi] = t.dtype === 'int8' ? [-127, 127] : [-2147483647, 2147483647];
+    const n = param.elements;
+    this.gradScale = new Float32Array(n).fill(1);
+    this.stepScale = new Float32Array(n).fill(1);
+    this.valueScale = new Float32Array(n).fill(1);
+    if (this.quantised) {
+      const scales = param.role === 'bias' ? biasScales(param) : Float64Array.from(t.quant!.scale);
+      for (let e = 0; e < n; e++) {
+        const s = scales.length === 1 ? scales[0] : scales[this.layout.channel[e]];
+        if (rule.qas) {
+          this.stepScale[e] = 1 / s;
+          this.valueScale[e] = s;
+        } else {
+          this.gradScale[e] = s;
+        }
+      }
+    }
+    const slots = rule.spec.kind === 'adam' ? 2 : rule.spec.momentum ? 1 : 0;
+    this.state = Array.from({ length: slots }, () => new Float32Array(n));
+    this.shadow = this.quantised && rule.rounding === 'shadow' ? Float32Array.from(this.layout.index, (i) => this.values[i]) : null;
+  }
+
+  /** Bytes of optimizer state and shadow this parameter holds. */
+  get stateBytes(): number {
+    return 4 * this.param.elements * (this.state.length + (this.shadow ? 1 : 0));
+  }
+
+  /** Apply the update of row `row` from its gradient (real units) grad[off .. off + rowLength). */
+  applyRow(row: number, grad: Float32Array, off: number): void {
+    const { rowLength, index } = this.layout;
+    const spec = this.rule.spec;
+    const lr = this.clock.lr;
+    const wd = spec.weightDecay ?? 0;
+    const values = this.values;
+    const e0 = row * rowLength;
+    for (let k = 0; k < rowLength; k++) {
+      const e = e0 + k;
+      const i = index[e];
+      const current = this.shadow ? this.shadow[e] : values[i];
+      const gq = grad[off + k] * this.gradScale[e] + wd * current * this.valueScale[e];
+      let delta: number;
+      if (spec.kind === 'sgd') {
+        if (this.state.length) {
+          const v = this.state[0];
+          v[e] = (spec.momentum ?? 0) * v[e] + gq;
+          delta = -lr * v[e];
+        } else {
+          delta = -lr * gq;
+        }
+      } else {
+        const b1 = spec.beta1 ?? 0.9;
+        const b2 = spec.beta2 ?? 0.999;
+        const m = this.state[0];
+        const v = this.state[1];
+        m[e] = b1 * m[e] + (1 - b1) * gq;
+        v[e] = b2 * v[e] + (1 - b2) * gq * gq;
+        const mh = m[e] / (1 - b1 ** this.clock.step);
+        const vh = v[e] / (1 - b2 ** this.clock.step);
+        delta = (-lr * mh) / (Math.sqrt(vh) + (spec.eps ?? 1e-8));
+      }
+      if (!Number.isFinite(delta)) {
+        throw new DivergenceError(this.clock.step, NaN, `the update of ${this.param.layer.name} ${this.param.role} is not finite`);
+      }
+      this.store(e, i, current + delta * this.stepScale[e]);
+    }
+  }
+
+  private store(e: number, i: number, v: number): void {
+    if (!this.quantised) {
+      this.values[i] = v;
+      return;
+    }
+    let q: number;
+    if (this.shadow) {
+      this.shadow[e] = Math.min(this.hi, Math.max(this.lo, v));
+      q = Math.round(this.shadow[e]);
+    } else if (this.rule.rounding === 'stochastic') {
+      q = Math.floor(v + this.random());
+    } else {
+      q = Math.round(v);
+    }
+    this.values[i] = q < this.lo ? this.lo : q > this.hi ? this.hi : q;
+  }
+}
+
+/** A typed view over a constant tensor's (private, aligned) bytes. */
+export function typedValues(t: Tensor): Float32Array | Int8Array | Int32Array {
+  const d = t.data!;
+  const n = numElements(t.shape);
+  switch (t.dtype) {
+    case 'float32': return new Float32Array(d.buffer, d.byteOffset, n);
+    case 'int8': return new Int8Array(d.buffer, d.byteOffset, n);
+    case 'int32': return new Int32Array(d.buffer, d.byteOffset, n);
+    default: throw new Error(`cannot train a ${t.dtype} parameter (${t.name})`);
+  }
+}

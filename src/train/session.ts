@@ -1,0 +1,238 @@
+/**
+ * A training session: a compiled program bound to memory and kernels, ready to take steps. The forward
+ * runs the project's inference kernels (int8 ones bit-exact with TFLite), the backward the float32
+ * kernels of ./kernels on dequantised values, and updates land on the parameters as the program says.
+ */
+import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
+import { numElements } from '../graph/graph.js';
+import type { Kernel, OpDef } from '../ops/op.js';
+import { OPS } from '../ops/registry.js';
+import { roundHalfAway } from '../quant/fixedpoint.js';
+import { InputError } from '../errors.js';
+import type { TrainStep, TrainingProgram } from './program.js';
+import type { TrainingMemoryReport } from './memory.js';
+import { planTrainingMemory } from './memory.js';
+import type { OptimizerSpec } from './optimizer_spec.js';
+import type { OptimizerClock } from './optimizer.js';
+import { ParamUpdater, typedValues, xorshift } from './optimizer.js';
+import type { TrainableParam } from './update.js';
+import { SessionMemory } from './views.js';
+import { DivergenceError } from './errors.js';
+import type { BackwardContext } from './bind_backward.js';
+import { bindBackward } from './bind_backward.js';
+import { saveChannels, saveMask } from './kernels/elementwise.js';
+import { softmaxCrossEntropy } from './kernels/loss.js';
+
+export interface SessionOptions {
+  /** Optimizer (default: the one the program was compiled with). */
+  optimizer?: OptimizerSpec;
+  /** Quantisation-aware scaling of int8 gradients (ignored for float models). Default true. */
+  qas?: boolean;
+  /** Seed of the stochastic rounding. */
+  seed?: number;
+  /** 'planned' (default): buffers where the training memory plan puts them; 'separate': each apart. */
+  layout?: 'planned' | 'separate';
+  /** Loss above which a step counts as diverged (besides NaN/Infinity). Default 1e4. */
+  maxLoss?: number;
+}
+
+export interface StepResult {
+  /** Mean loss over the batch. */
+  loss: number;
+  correct: number;
+}
+
+export class TrainingSession {
+  readonly memory: TrainingMemoryReport;
+  readonly clock: OptimizerClock;
+  private readonly mem: SessionMemory;
+  private readonly g: Graph;
+  private readonly kernels: Kernel[] = [];
+  private readonly forwardSteps: number[] = [];
+  private readonly updaters = new Map<TensorId, ParamUpdater>();
+  private readonly labels: Int32Array;
+  private readonly lossStep: number;
+  /** Float copies of int8 values (host-side: a device kernel dequantises on the fly). */
+  private readonly dequantCache = new Map<number, Float32Array>();
+  private readonly maxLoss: number;
+  private readonly backwardContext: BackwardContext;
+  private lastLoss = { loss: 0, correct: 0 };
+  private steps = 0;
+
+  constructor(readonly program: TrainingProgram, opts: SessionOptions = {}) {
+    this.g = program.graph;
+    const spec = opts.optimizer ?? program.options.optimizer;
+    this.clock = { lr: spec.lr, step: 0 };
+    this.maxLoss = opts.maxLoss ?? 1e4;
+    this.memory = planTrainingMemory(program, { strategy: opts.layout === 'separate' ? 'no-reuse' : 'greedy-size' });
+    this.mem = new SessionMemory(program, this.memory.placements);
+    this.labels = new Int32Array(program.batch);
+    const random = xorshift(opts.seed ?? 1);
+    const rule = { spec, rounding: program.options.rounding, qas: opts.qas ?? true };
+    for (const p of program.update.params) {
+      this.updaters.set(p.tensor, new ParamUpdater(this.g, p, rule, this.clock, random, (q) => this.biasScales(q)));
+    }
+    this.backwardContext = {
+      g: this.g, memory: this.mem, updaters: this.updaters,
+      floatOf: (b) => this.floatOf(b), constantFloat: (id) => this.constantFloat(id),
+    };
+    const views = this.mem.tensorViews();
+    program.steps.forEach((s, k) => {
+      if (s.kind === 'forward') this.forwardSteps.push(k);
+      this.kernels.push(this.bind(s, views));
+    });
+    this.lossStep = program.steps.findIndex((s) => s.kind === 'loss');
+  }
+
+  get batch(): number { return this.program.batch; }
+  get sampleSize(): number { return numElements(this.g.tensors[this.g.inputs[0]].shape) / this.program.batch; }
+  get classes(): number { return this.program.head.classes; }
+
+  /** Write a batch of real-valued inputs (quantised for an int8 model). */
+  setInput(x: Float32Array): void {
+    const t = this.g.tensors[this.g.inputs[0]];
+    const buf = this.mem.view(this.program.activation.get(t.id)!);
+    if (x.length !== buf.length) throw new InputError(`a batch of ${this.batch} needs ${buf.length} input values, got ${x.length}`);
+    if (buf instanceof Float32Array) {
+      buf.set(x);
+    } else if (buf instanceof Int8Array) {
+      const s = t.quant!.scale[0];
+      const zp = t.quant!.zeroPoint[0];
+      for (let i = 0; i < x.length; i++) buf[i] = Math.max(-128, Math.min(127, roundHalfAway(x[i] / s) + zp));
+    } else {
+      throw new InputError(`model input ${t.name} is ${t.dtype}: training takes float32 or int8 inputs`);
+    }
+  }
+
+  /** One training step on a batch: forward, loss, backward with in-place updates. */
+  step(x: Float32Array, labels: ArrayLike<number>): StepResult {
+    this.setInput(x);
+    for (let b = 0; b < this.batch; b++) this.labels[b] = labels[b];
+    this.steps++;
+    this.clock.step++;
+    for (let k = 0; k < this.kernels.length; k++) {
+      this.kernels[k]();
+      if (k === this.lossStep) this.checkLoss();
+    }
+    this.refreshTrainedKernels();
+    return { loss: this.lastLoss.loss / this.batch, correct: this.lastLoss.correct };
+  }
+
+  /** Forward only; returns the logits (dequantised) of the batch. */
+  logits(x: Float32Array): Float32Array {
+    this.setInput(x);
+    for (const k of this.forwardSteps) this.kernels[k]();
+    return Float32Array.from(this.floatOf(this.program.activation.get(this.program.head.logits)!));
+  }
+
+  private checkLoss(): void {
+    const l = this.lastLoss.loss / this.batch;
+    if (!Number.isFinite(l) || l > this.maxLoss) throw new DivergenceError(this.steps, l, 'the loss is not finite or exploded');
+  }
+
+  /** Trained parameters changed: kernels that folded them in at prepare time are prepared again. */
+  private refreshTrainedKernels(): void {
+    const views = this.mem.tensorViews();
+    for (const k of this.forwardSteps) {
+      const s = this.program.steps[k] as Extract<TrainStep, { kind: 'forward' }>;
+      const n = this.g.nodes[s.node];
+      if (n.inputs.some((id) => this.updaters.has(id))) this.kernels[k] = this.bind(s, views);
+    }
+    for (const [id] of this.updaters) this.dequantCache.delete(-1 - id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Values as float32
+
+  /** A buffer's values as floats: the buffer itself, or a dequantised host copy of an int8 one. */
+  private floatOf(buffer: number): Float32Array {
+    const v = this.mem.view(buffer);
+    if (v instanceof Float32Array) return v;
+    const b = this.program.buffers[buffer];
+    const t = this.g.tensors[b.tensor!];
+    let out = this.dequantCache.get(buffer);
+    if (!out) this.dequantCache.set(buffer, (out = new Float32Array(v.length)));
+    const s = t.quant!.scale[0];
+    const zp = t.quant!.zeroPoint[0];
+    for (let i = 0; i < v.length; i++) out[i] = s * (v[i] - zp);
+    return out;
+  }
+
+  /** A constant's values as floats (weights dequantised per channel along the quantised axis). */
+  private constantFloat(id: TensorId): Float32Array {
+    const t = this.g.tensors[id];
+    const raw = typedValues(t);
+    if (raw instanceof Float32Array) return raw;
+    const key = -1 - id;
+    let out = this.dequantCache.get(key);
+    if (out) return out;
+    out = new Float32Array(raw.length);
+    const q = t.quant!;
+    const axisLen = q.scale.length > 1 ? t.shape[q.axis] : 1;
+    const inner = q.scale.length > 1 ? numElements(t.shape.slice(q.axis + 1)) : 1;
+    for (let i = 0; i < raw.length; i++) {
+      const c = axisLen > 1 ? Math.floor(i / inner) % axisLen : 0;
+      out[i] = q.scale[c] * (raw[i] - (q.zeroPoint[c] ?? 0));
+    }
+    this.dequantCache.set(key, out);
+    return out;
+  }
+
+  /** Per output channel scale of an int32 bias: its own, else input scale * weight scale. */
+  private biasScales(p: TrainableParam): Float64Array {
+    const b = this.g.tensors[p.tensor];
+    const n = numElements(b.shape);
+    if (b.quant && (b.quant.scale.length === n || b.quant.scale.length === 1)) return Float64Array.from(b.quant.scale);
+    const node = this.g.nodes[p.layer.node];
+    const sx = this.g.tensors[node.inputs[0]].quant!.scale[0];
+    const sw = this.g.tensors[node.inputs[1]].quant!.scale;
+    return Float64Array.from({ length: n }, (_, c) => sx * sw[sw.length === 1 ? 0 : c]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Binding steps to kernels
+
+  private bind(s: TrainStep, views: ReturnType<SessionMemory['tensorViews']>): Kernel {
+    switch (s.kind) {
+      case 'forward': {
+        const n = this.g.nodes[s.node] as AnyNode;
+        return (OPS[n.op] as OpDef).prepare(n as never, this.g, views);
+      }
+      case 'save-mask': {
+        const from = this.mem.view(s.from) as Int8Array | Float32Array;
+        const to = this.mem.view(s.to) as Uint8Array;
+        return () => saveMask(from, s.lo, s.hi, to);
+      }
+      case 'save-channels': {
+        const from = this.mem.view(s.from) as Int8Array | Float32Array;
+        const to = this.mem.view(s.to) as Int8Array | Float32Array;
+        const t = this.g.tensors[s.tensor];
+        const C = t.shape[t.shape.length - 1];
+        return () => saveChannels(from, C, s.channels, to);
+      }
+      case 'loss': {
+        const grad = this.mem.float(s.to);
+        const { classes, beta } = this.program.head;
+        return () => { this.lastLoss = softmaxCrossEntropy(this.floatOf(s.from), classes, beta, this.labels, grad); };
+      }
+      case 'update': {
+        const u = this.updaters.get(s.param)!;
+        const grad = this.mem.float(s.grad);
+        return () => { for (let r = 0; r < u.layout.rows; r++) u.applyRow(r, grad, r * u.layout.rowLength); };
+      }
+      case 'backward':
+        return bindBackward(this.backwardContext, s);
+    }
+  }
+
+  /** Current value of any activation (raw stored values), for tests and debugging. */
+  activationValues(id: TensorId): Int8Array | Float32Array | Int32Array | Uint8Array {
+    return this.mem.view(this.program.activation.get(id)!);
+  }
+
+  /** The current gradient of a tensor (float32), when the program keeps one. */
+  gradientOf(id: TensorId): Float32Array | null {
+    const b = this.program.gradients.get(id);
+    return b === undefined ? null : this.mem.float(b);
+  }
+}

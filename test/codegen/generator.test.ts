@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findBoard } from '../../src/boards/boards.js';
+import type { Board } from '../../src/boards/boards.js';
+import { DoesNotFitError, UnsupportedOpError } from '../../src/errors.js';
+import { GraphBuilder, perTensor } from '../../src/graph/builder.js';
+import { loadModel } from '../../src/model.js';
+import { planMemory } from '../../src/plan/memory_plan.js';
+import { cFloat, cIdent, cInt } from '../../src/codegen/c_syntax.js';
+import { generateProject, writeProject } from '../../src/codegen/project.js';
+import { UnsupportedTargetError, parseTarget } from '../../src/codegen/target.js';
+import { fastRequantExact } from '../../src/codegen/lower/requant.js';
+import { padLayout } from '../../src/codegen/lower/pad.js';
+import { broadcastStrides } from '../../src/codegen/lower/elementwise.js';
+import { ToolchainError, buildProject } from '../../src/codegen/toolchain.js';
+import { compileCommand } from '../../src/cli/compile.js';
+import { modelPath } from '../helpers/shared.js';
+import { crossToolsMissing, qemuSkip, tempDir } from './harness.js';
+
+test('C literals: floats round-trip exactly as float32, identifiers are valid, INT32_MIN is spelled out', () => {
+  for (const x of [0.00783930719, 1 / 256, 0.584702909, -3.5, 1e-7, 123456.789]) {
+    assert.equal(Math.fround(Number(cFloat(x).slice(0, -1))), Math.fround(x), cFloat(x));
+  }
+  assert.equal(cIdent('model/conv2d;bias:0'), 'model_conv2d_bias_0');
+  assert.equal(cIdent('0abc'), '_0abc');
+  assert.equal(cInt(-2147483648), '(-2147483647 - 1)');
+});
+
+test('the fast requantisation is only chosen where it is exact', () => {
+  const m = [1 << 30, 2147483647, 0];
+  assert.ok(fastRequantExact(m, [-1, -20, -5], [0, 0, 0], 9));
+  assert.ok(fastRequantExact(m, [-25, -30, -1], [1000, -1000, 0], 9), 'small accumulators allow shifts to 30');
+  assert.ok(!fastRequantExact(m, [-25, -1, -1], [1 << 29, 0, 0], 100_000), 'large accumulators need shifts <= 20');
+  assert.ok(!fastRequantExact(m, [0, -1, -1], [0, 0, 0], 9), 'no left/zero shifts');
+  assert.ok(!fastRequantExact([1 << 29], [-3], [0], 9), 'multipliers below 2^30 are not from QuantizeMultiplier');
+});
+
+test('pad layout folds unpadded trailing dimensions into rows; broadcast strides are 0 where broadcast', () => {
+  assert.deepEqual(padLayout([1, 80, 80, 3], [0, 1, 1, 0], [0, 1, 1, 0]), { inDims: [1, 1, 80, 240], outDims: [1, 1, 82, 246], before: [0, 0, 1, 3] });
+  assert.deepEqual(padLayout([2, 3], [0, 1], [0, 2]), { inDims: [1, 1, 2, 3], outDims: [1, 1, 2, 6], before: [0, 0, 0, 1] });
+  assert.deepEqual(broadcastStrides([1, 1, 1, 9]), [0, 0, 0, 1]);
+  assert.deepEqual(broadcastStrides([4, 9]), [0, 0, 9, 1]);
+});
+
+test('unknown targets and targets the board cannot run are refused with the reason', () => {
+  assert.throws(() => parseTarget('riscv'), UnsupportedTargetError);
+  const g = loadModel(modelPath('tflm_hello_world_int8.tflite'));
+  assert.throws(() => generateProject(g, planMemory(g), { board: findBoard('rp2040'), target: 'cortex-m4' }), /cortex-m0\+ core/);
+  assert.throws(() => generateProject(g, planMemory(g), { board: findBoard('stm32f412'), target: 'cortex-m7' }), UnsupportedTargetError);
+  assert.ok(generateProject(g, planMemory(g), { board: findBoard('rp2040'), target: 'generic' }).files.length > 0);
+});
+
+test('float models and ops without a C kernel are refused, naming the node', () => {
+  const g = loadModel(modelPath('tflm_hello_world_float.tflite'));
+  assert.throws(() => generateProject(g, planMemory(g), { board: findBoard('mps2-an386'), target: 'host' }), (e) => e instanceof UnsupportedOpError && /FULLY_CONNECTED at node 0/.test(e.message));
+  const b = new GraphBuilder('tanh');
+  const x = b.tensor('x', [1, 8], 'int8', perTensor(0.1, 0));
+  const y = b.tensor('y', [1, 8], 'int8', perTensor(1 / 128, 0));
+  b.node('TANH', [x], [y], {});
+  const tg = b.input(x).output(y).build();
+  assert.throws(() => generateProject(tg, planMemory(tg), { board: findBoard('mps2-an386'), target: 'host' }), /unsupported op TANH at node 0: no C kernel/);
+});
+
+test('a model too big for the board fails before anything is written', () => {
+  const dir = join(tempDir('nofit'), 'out');
+  const tiny: Board = { ...findBoard('stm32f412'), name: 'tiny', aliases: [], sramBytes: 32 * 1024 };
+  const g = loadModel(modelPath('mlperf_vww_mobilenetv1_int8.tflite'));
+  assert.throws(() => generateProject(g, planMemory(g), { board: tiny, target: 'cortex-m4' }), (e) => e instanceof DoesNotFitError && e.resource === 'SRAM');
+  const smallFlash: Board = { ...findBoard('stm32f412'), name: 'small-flash', aliases: [], flashBytes: 64 * 1024 };
+  assert.throws(() => generateProject(g, planMemory(g), { board: smallFlash, target: 'cortex-m4' }), (e) => e instanceof DoesNotFitError && e.resource === 'Flash');
+  assert.throws(() => compileCommand(modelPath('mcunet_vww1_int8_floatio.tflite'), { board: 'mps2-an386', output: dir, target: 'riscv' }), UnsupportedTargetError);
+  assert.throws(() => compileCommand(modelPath('tflm_person_detect_vela_customop.tflite'), { board: 'mps2-an386', output: dir }), UnsupportedOpError);
+  assert.equal(existsSync(dir), false, 'nothing written');
+});
+
+test('compile writes a self-contained project: API header, schedule at the plan offsets, weights, only the kernels used', () => {
+  const dir = join(tempDir('compile'), 'kws');
+  const log = console.log;
+  console.log = () => {};
+  try {
+    assert.equal(compileCommand(modelPath('mlperf_kws_dscnn_int8.tflite'), { board: 'mps2-an386', output: dir }), 0);
+  } finally {
+    console.log = log;
+  }
+  const g = loadModel(modelPath('mlperf_kws_dscnn_int8.tflite'));
+  const plan = planMemory(g);
+  const h = readFileSync(join(dir, 'model.h'), 'utf8');
+  assert.match(h, new RegExp(`#define MODEL_ARENA_BYTES ${plan.arenaBytes}u`));
+  assert.match(h, /#define MODEL_INPUT0_SHAPE \{1, 49, 10, 1\}/);
+  assert.match(h, /#define MODEL_INPUT0_ZERO_POINT 83/);
+  const c = readFileSync(join(dir, 'model.c'), 'utf8');
+  const first = g.nodes[plan.order[0]];
+  assert.ok(c.includes(`ARENA(${plan.placements.get(first.inputs[0])!.offset}, int8_t)`), 'first layer reads its input at the plan offset');
+  assert.doesNotMatch(c, /malloc|printf|#include <stdio.h>/);
+  assert.ok(existsSync(join(dir, 'kernels', 'tm_depthwise_conv2d.h')));
+  assert.ok(!existsSync(join(dir, 'kernels', 'tm_transpose.h')), 'no unused kernels');
+  for (const f of ['weights.c', 'weights.h', 'Makefile', 'CMakeLists.txt', 'board.ld', 'harness/tm_startup_cortexm.c']) assert.ok(existsSync(join(dir, f)), f);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a build that does not fit the board fails at link time with a clear message', { skip: qemuSkip() }, () => {
+  const missing = crossToolsMissing();
+  assert.equal(missing, null, missing ?? '');
+  const g = loadModel(modelPath('mlperf_kws_dscnn_int8.tflite'));
+  const plan = planMemory(g);
+  // Arena + stack fit exactly, so the generator accepts; the harness's .bss tips it over at link time.
+  const board: Board = { ...findBoard('mps2-an386'), sramBytes: plan.arenaBytes + 8192 };
+  const p = generateProject(g, plan, { board, target: 'cortex-m4' });
+  const dir = tempDir('link');
+  writeProject(dir, p);
+  assert.throws(() => buildProject(dir), (e) => e instanceof ToolchainError && /does not fit the SRAM of mps2-an386/.test(e.message));
+  writeFileSync(join(dir, 'unused'), '');
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -1,0 +1,150 @@
+import type { Graph, QuantParams, TensorId } from '../../src/graph/graph.js';
+import { GraphBuilder, perTensor } from '../../src/graph/builder.js';
+import type { Activation, Padding } from '../../src/graph/options.js';
+import { prng } from '../../src/plan/pack/local_search.js';
+
+/**
+ * Hand-built int8 graphs that reach kernel paths the shared models do not: dilation, depth multipliers,
+ * odd channel counts (the SIMD loops' tails), broadcasting, MUL, MAX_POOL, constant operands, padding of
+ * the innermost dimension, several fully-connected rows, softmax over several rows.
+ */
+
+type Rand = () => number;
+
+function int8s(rand: Rand, n: number): Int8Array {
+  return Int8Array.from({ length: n }, () => Math.floor(rand() * 255) - 127);
+}
+
+function q(scale: number, zp: number): QuantParams {
+  return perTensor(Math.fround(scale), zp);
+}
+
+interface Act { id: TensorId; shape: number[]; scale: number }
+
+class Net {
+  readonly b: GraphBuilder;
+  readonly rand: Rand;
+  private n = 0;
+  constructor(name: string, seed: number) {
+    this.b = new GraphBuilder(name);
+    this.rand = prng(seed);
+  }
+
+  input(shape: number[], scale = 0.05, zp = -3): Act {
+    const id = this.b.tensor(`in${this.n++}`, shape, 'int8', q(scale, zp));
+    this.b.input(id);
+    return { id, shape, scale };
+  }
+
+  private out(shape: number[], scale: number, zp: number): Act {
+    return { id: this.b.tensor(`t${this.n++}`, shape, 'int8', q(scale, zp)), shape, scale };
+  }
+
+  /** Per-channel filter scales, int32 bias at input_scale * filter_scale. */
+  private weights(x: Act, shape: number[], channels: number, axis: number) {
+    const scales = Array.from({ length: channels }, () => Math.fround(0.002 + this.rand() * 0.01));
+    const w = this.b.constant(`w${this.n++}`, shape, 'int8', int8s(this.rand, shape.reduce((a, d) => a * d, 1)), { scale: scales, zeroPoint: scales.map(() => 0), axis });
+    const bias = this.b.constant(`b${this.n++}`, [channels], 'int32', Int32Array.from({ length: channels }, () => Math.floor(this.rand() * 4000) - 2000),
+      { scale: scales.map((s) => Math.fround(x.scale * s)), zeroPoint: scales.map(() => 0), axis: 0 });
+    return { w, bias };
+  }
+
+  conv(x: Act, outC: number, k: [number, number], stride: number, padding: Padding, dil = 1, act: Activation = 'NONE'): Act {
+    const [, h, w, c] = x.shape;
+    const { w: wt, bias } = this.weights(x, [outC, k[0], k[1], c], outC, 0);
+    const out = (n: number, kk: number) => padding === 'SAME' ? Math.ceil(n / stride) : Math.floor((n - ((kk - 1) * dil + 1)) / stride) + 1;
+    const y = this.out([1, out(h, k[0]), out(w, k[1]), outC], 0.08, 5);
+    this.b.node('CONV_2D', [x.id, wt, bias], [y.id], { padding, strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, activation: act });
+    return y;
+  }
+
+  depthwise(x: Act, mult: number, k: number, stride: number, padding: Padding, dil = 1, act: Activation = 'NONE'): Act {
+    const [, h, w, c] = x.shape;
+    const outC = c * mult;
+    const { w: wt, bias } = this.weights(x, [1, k, k, outC], outC, 3);
+    const out = (n: number) => padding === 'SAME' ? Math.ceil(n / stride) : Math.floor((n - ((k - 1) * dil + 1)) / stride) + 1;
+    const y = this.out([1, out(h), out(w), outC], 0.06, -7);
+    this.b.node('DEPTHWISE_CONV_2D', [x.id, wt, bias], [y.id], { padding, strideH: stride, strideW: stride, dilationH: dil, dilationW: dil, activation: act, depthMultiplier: mult });
+    return y;
+  }
+
+  fc(x: Act, rows: number, depth: number, outN: number, act: Activation = 'NONE'): Act {
+    const { w, bias } = this.weights(x, [outN, depth], outN, 0);
+    const y = this.out([rows, outN], 0.1, 2);
+    this.b.node('FULLY_CONNECTED', [x.id, w, bias], [y.id], { activation: act, keepNumDims: false });
+    return y;
+  }
+
+  pool(op: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D', x: Act, f: number, stride: number, padding: Padding, act: Activation = 'NONE'): Act {
+    const [, h, w, c] = x.shape;
+    const out = (n: number) => padding === 'SAME' ? Math.ceil(n / stride) : Math.floor((n - f) / stride) + 1;
+    const y = { id: this.b.tensor(`t${this.n++}`, [1, out(h), out(w), c], 'int8', q(x.scale, 5)), shape: [1, out(h), out(w), c], scale: x.scale };
+    this.b.node(op, [x.id], [y.id], { padding, strideH: stride, strideW: stride, filterH: f, filterW: f, activation: act });
+    return y;
+  }
+
+  binary(op: 'ADD' | 'MUL', a: Act, bId: TensorId, outShape: number[], act: Activation = 'NONE'): Act {
+    const y = this.out(outShape, op === 'MUL' ? 0.02 : 0.07, -1);
+    this.b.node(op, [a.id, bId], [y.id], { activation: act });
+    return y;
+  }
+
+  constInt8(shape: number[], scale: number, zp: number): TensorId {
+    return this.b.constant(`k${this.n++}`, shape, 'int8', int8s(this.rand, shape.reduce((a, d) => a * d, 1)), q(scale, zp));
+  }
+
+  constInt32(values: number[]): TensorId {
+    return this.b.constant(`c${this.n++}`, [values.length], 'int32', Int32Array.from(values));
+  }
+
+  build(...outputs: Act[]): Graph {
+    for (const o of outputs) this.b.output(o.id);
+    return this.b.build();
+  }
+}
+
+/** Convolutions: strided SAME 3x3, dilated VALID 3x3, 1x1 with stride 2, odd channel counts, depth multipliers. */
+export function convGraph(seed = 11): Graph {
+  const n = new Net('cg_conv', seed);
+  const x = n.input([1, 13, 11, 6]);
+  const a = n.conv(x, 10, [3, 3], 2, 'SAME', 1, 'RELU6');
+  const d = n.depthwise(a, 2, 5, 1, 'SAME');
+  const e = n.depthwise(d, 1, 3, 2, 'SAME', 1, 'RELU');
+  const f = n.conv(e, 7, [1, 1], 2, 'VALID');
+  const g = n.conv(x, 5, [3, 2], 1, 'VALID', 2);
+  const h = n.depthwise(g, 1, 3, 1, 'VALID', 2);
+  return n.build(f, h);
+}
+
+/** Pools, broadcast ADD and MUL, a constant operand, several fully-connected rows. */
+export function elementwiseGraph(seed = 12): Graph {
+  const n = new Net('cg_elementwise', seed);
+  const x = n.input([1, 6, 7, 9]);
+  const y = n.input([1, 1, 1, 9], 0.03, 4);
+  const m = n.pool('MAX_POOL_2D', x, 3, 2, 'SAME');
+  const s = n.binary('ADD', m, y.id, m.shape, 'RELU');
+  const p = n.binary('MUL', s, m.id, m.shape);
+  const k = n.binary('ADD', p, n.constInt8([1, 1, 4, 9], 0.04, 3), p.shape);
+  const v = n.pool('AVERAGE_POOL_2D', k, 2, 1, 'VALID', 'RELU6');
+  const f = n.fc(v, 3, 18, 5, 'RELU');
+  return n.build(f, s);
+}
+
+/** Data movement and reductions: PAD of every dimension, TRANSPOSE, MEAN, SOFTMAX over rows. */
+export function movementGraph(seed = 13): Graph {
+  const n = new Net('cg_movement', seed);
+  const x = n.input([1, 5, 4, 7]);
+  const padded = { id: n.b.tensor('padded', [1, 8, 5, 9], 'int8', q(0.05, -3)), shape: [1, 8, 5, 9], scale: 0.05 };
+  n.b.node('PAD', [x.id, n.b.constant('pads', [4, 2], 'int32', Int32Array.from([0, 0, 1, 2, 0, 1, 1, 1]))], [padded.id], {});
+  const tr = { id: n.b.tensor('transposed', [1, 9, 5, 8], 'int8', q(0.05, -3)), shape: [1, 9, 5, 8], scale: 0.05 };
+  n.b.node('TRANSPOSE', [padded.id, n.constInt32([0, 3, 2, 1])], [tr.id], {});
+  const mean = { id: n.b.tensor('mean', [1, 9, 1, 1], 'int8', q(0.03, 2)), shape: [1, 9, 1, 1], scale: 0.03 };
+  n.b.node('MEAN', [tr.id, n.constInt32([2, 3])], [mean.id], { keepDims: true });
+  const logits = { id: n.b.tensor('logits', [1, 9, 5, 8], 'int8', q(0.1, 0)), shape: [1, 9, 5, 8], scale: 0.1 };
+  n.b.node('ADD', [tr.id, tr.id], [logits.id], { activation: 'NONE' });
+  const sm = { id: n.b.tensor('softmax', [1, 9, 5, 8], 'int8', q(1 / 256, -128)), shape: [1, 9, 5, 8], scale: 1 / 256 };
+  n.b.node('SOFTMAX', [logits.id], [sm.id], { beta: 1 });
+  return n.build(mean, sm);
+}
+
+export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph];

@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Board } from '../../src/boards/boards.js';
+import { findBoard } from '../../src/boards/boards.js';
+import type { Graph } from '../../src/graph/graph.js';
+import type { MemoryPlan } from '../../src/plan/memory_plan.js';
+import type { GeneratedProject, GenerateOptions } from '../../src/codegen/project.js';
+import { generateProject, writeProject } from '../../src/codegen/project.js';
+import type { Target } from '../../src/codegen/target.js';
+import type { RunResult } from '../../src/codegen/toolchain.js';
+import { buildProject, runProject } from '../../src/codegen/toolchain.js';
+import type { Manifest } from '../helpers/shared.js';
+import { readBin } from '../helpers/shared.js';
+
+/** Sanitizers for the host build; -O1 keeps the (large, specialised) model.c quick to compile. */
+export const HOST_SANITIZE = { extraCflags: '-fsanitize=address,undefined -fno-sanitize-recover=all', opt: '-O1' };
+
+/** The QEMU board of each Cortex-M target. */
+export const QEMU_BOARDS: readonly { target: Target; board: string }[] = [
+  { target: 'cortex-m4', board: 'mps2-an386' },
+  { target: 'cortex-m7', board: 'mps2-an500' },
+];
+
+function have(cmd: string, arg = '--version'): boolean {
+  return spawnSync(cmd, [arg], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * Why the Cortex-M tests cannot run here, or null. Missing tools fail the tests (they must not pass
+ * vacuously) unless TINYML_SKIP_QEMU=1 asks to skip them explicitly.
+ */
+export function crossToolsMissing(): string | null {
+  const missing = ['arm-none-eabi-gcc', 'qemu-system-arm'].filter((c) => !have(c));
+  return missing.length ? `${missing.join(', ')} not installed (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)` : null;
+}
+
+export function qemuSkip(): string | false {
+  return process.env.TINYML_SKIP_QEMU === '1' ? 'TINYML_SKIP_QEMU=1' : false;
+}
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `tinyml-codegen-${tag}-`));
+}
+
+export interface BuiltProject {
+  dir: string;
+  project: GeneratedProject;
+  run(cases: readonly (readonly Uint8Array[])[], outputBytes: readonly number[]): RunResult;
+  cleanup(): void;
+}
+
+/** Generate, write and build a project in a fresh temporary directory. */
+export function buildFor(g: Graph, plan: MemoryPlan, target: Target, board: Board | string, extra: Partial<GenerateOptions> = {}): BuiltProject {
+  const b = typeof board === 'string' ? findBoard(board) : board;
+  const project = generateProject(g, plan, { board: b, target, ...extra });
+  const dir = tempDir(`${g.name}-${target}`);
+  writeProject(dir, project);
+  buildProject(dir, target === 'host' ? HOST_SANITIZE : {});
+  return {
+    dir,
+    project,
+    run: (cases, outputBytes) => runProject(dir, project, cases, outputBytes),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function manifestCases(m: Manifest): Uint8Array[][] {
+  return m.cases.map((c) => c.inputs.map((f) => readBin(m, f)));
+}
+
+/** Byte-for-byte equality; the first difference as a message. */
+export function firstDifference(got: Uint8Array, want: Uint8Array): string | null {
+  if (got.byteLength !== want.byteLength) return `size ${got.byteLength} != ${want.byteLength}`;
+  for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) return `byte ${i}: got ${got[i]}, want ${want[i]}`;
+  return null;
+}
