@@ -41,8 +41,8 @@ export function padInPlace(node: Node<'PAD'> | Node<'PADV2'>, g: Graph): InPlace
 }
 
 /**
- * The op table as it will be once the kernels offer these variants: for projections (bench, `tinyml
- * plan --assume-variants`) only — the interpreter refuses plans whose in-place nodes its kernels cannot run.
+ * The op table with every in-place variant the kernels run: OPS declares them on DEPTHWISE_CONV_2D and
+ * PAD; this adds PADV2 (which runs PAD's kernel). Kept for the bench and `--assume-variants` callers.
  */
 export function withInPlaceVariants(ops: OpTable): OpTable {
   return {

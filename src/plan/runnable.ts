@@ -1,25 +1,48 @@
-import type { Graph } from '../graph/graph.js';
+import type { AnyNode, Graph } from '../graph/graph.js';
+import type { OpName } from '../graph/options.js';
 import { UnsupportedOpError } from '../errors.js';
 import { OPS } from '../ops/registry.js';
 import type { MemoryPlan } from './memory_plan.js';
-import type { OpTable } from './options.js';
+import type { InPlaceVariant, OpTable } from './options.js';
 import { opDefOf } from './options.js';
+import { depthwiseInPlace, padInPlace } from './inplace_rules.js';
+import { scratchId } from './lifetimes.js';
 
 /**
- * Refuse a plan the kernels cannot run: one that puts a node in place through a variant its kernel does
- * not offer (a plan made for projections with `withInPlaceVariants`), or a patch-based plan given the
- * original graph instead of its rewritten one. Elementwise in-place needs nothing
- * from the kernel beyond `OpDef.inPlace`, and aliases nothing at all.
+ * The rule each in-place kind must satisfy for the kernel to run it. PADV2 runs PAD's kernel (preparePad),
+ * which detects the in-place placement whether or not its OpDef declares the variant.
+ */
+const KERNEL_RULES: Partial<Record<OpName, (node: AnyNode, g: Graph) => InPlaceVariant | null>> = {
+  DEPTHWISE_CONV_2D: (node, g) => depthwiseInPlace(node as never, g),
+  PAD: (node, g) => padInPlace(node as never, g),
+  PADV2: (node, g) => padInPlace(node as never, g),
+};
+
+/**
+ * Refuse a plan the kernels cannot run: one that puts a node in place (depthwise, PAD) where the kernel
+ * in `ops` has no in-place mode, where the node breaks the rule the kernel relies on (a plan made from a
+ * fake op table), or without the scratch the mode needs; or a patch-based plan given the original graph
+ * instead of its rewritten one. Elementwise in-place needs nothing from the kernel beyond `OpDef.inPlace`,
+ * and aliases nothing at all.
  */
 export function assertRunnable(g: Graph, plan: MemoryPlan, ops: OpTable = OPS): void {
   if (plan.patch && plan.patch.graph !== g) {
     throw new Error('a patch-based plan runs on its own graph: new Interpreter(plan.patch.graph, { plan })');
   }
+  const stepOf = new Map(plan.order.map((nodeIndex, step) => [nodeIndex, step]));
   for (const [nodeIndex, d] of plan.inPlaceNodes ?? new Map()) {
     if (d.kind !== 'depthwise' && d.kind !== 'pad') continue;
-    const node = g.nodes[nodeIndex];
-    if (!opDefOf(ops, node).inPlaceVariant) {
+    const node = g.nodes[nodeIndex] as AnyNode;
+    const rule = KERNEL_RULES[node.op];
+    const offered = opDefOf(ops, node).inPlaceVariant !== undefined || node.op === 'PADV2';
+    if (!rule || !offered) {
       throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but its kernel has no in-place variant`);
+    }
+    const variant = rule(node, g);
+    if (!variant) throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but the node does not meet the in-place kernel's conditions`);
+    const scratch = plan.placements.get(scratchId(stepOf.get(nodeIndex) ?? -1));
+    if (variant.scratchBytes > 0 && (!scratch || scratch.bytes < variant.scratchBytes)) {
+      throw new UnsupportedOpError(node.op, nodeIndex, `runs in place but the plan gives it ${scratch?.bytes ?? 0} bytes of scratch, not ${variant.scratchBytes}`);
     }
   }
 }
