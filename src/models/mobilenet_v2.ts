@@ -1,6 +1,7 @@
 import { GraphBuilder } from '../graph/builder.js';
 import type { Graph, TensorId } from '../graph/graph.js';
 import type { Activation } from '../graph/options.js';
+import { seededRandom } from '../util/random.js';
 
 /** A MobileNetV2-style float32 network with deterministic weights (He-initialised from a seed). */
 export interface MobileNetV2Config {
@@ -33,17 +34,7 @@ export const TINY_MOBILENET_V2: MobileNetV2Config = {
   seed: 2024,
 };
 
-/** Mulberry32: small, fast, deterministic across platforms. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Standard normal by Box-Muller on the seeded generator. */
 function gaussian(rand: () => number): () => number {

@@ -4,18 +4,10 @@ import { ConflictGraph } from './decode.js';
 import { greedyBreadthOrder } from './greedy_breadth.js';
 import type { PackContext, PackResult, PackingStrategy } from './strategy.js';
 import { toPlacements } from './strategy.js';
+import { seededRandom } from '../../util/random.js';
 
-/** Small, seedable PRNG (mulberry32): plans must be reproducible run to run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Plans must be reproducible run to run, so the search draws from a seeded generator. */
+export const prng = seededRandom;
 
 /** Placement orders the greedy planners would use: the search starts from the best of them. */
 function seedOrders(requests: readonly BufferRequest[]): number[][] {
