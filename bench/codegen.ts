@@ -5,8 +5,12 @@ import { findBoard } from '../src/boards/boards.js';
 import { tensorBytes } from '../src/graph/graph.js';
 import { loadModel } from '../src/model.js';
 import { OPS } from '../src/ops/registry.js';
+import type { MemoryPlan } from '../src/plan/memory_plan.js';
 import { planMemory } from '../src/plan/memory_plan.js';
 import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
+import type { Graph } from '../src/graph/graph.js';
+import type { CompilePlan } from '../src/codegen/compile_plan.js';
+import { planForCompile } from '../src/codegen/compile_plan.js';
 import { randomTensorBytes } from '../src/runtime/tensor_io.js';
 import { generateProject, writeProject } from '../src/codegen/project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
@@ -29,7 +33,7 @@ export const TFLM_M4_INSTRUCTIONS: Record<string, { cmsisNn: number; reference: 
 /** TinyEngine's published mcunet-vww1 figures (STM32H743; ../shared/README.md), as published. */
 export const TINYENGINE_MCUNET_VWW1 = { sram: '92 kB', flash: '521 kB', latency: '51 ms' };
 
-export type CodegenPlanKind = 'layer-wise' | 'layer-wise, in-place kernels';
+export type CodegenPlanKind = 'layer-wise' | 'layer-wise, in-place kernels' | 'patch-based';
 
 export interface CodegenRow {
   model: string;
@@ -43,6 +47,29 @@ export interface CodegenRow {
   tflmArenaBytes: number;
   tflmCmsisNn: number | null;
   tflmReference: number | null;
+  /** Patch-based rows: n x n patches over original nodes first..last, and the MACs recomputed in halos. */
+  patch?: { n: number; firstNode: number; lastNode: number; extraMacs: number };
+}
+
+const autoPatchPlans = new Map<string, CompilePlan>();
+
+/** The plan `tinyml compile --patch auto` uses (searched once per model). */
+function autoPatchPlan(m: BenchManifest, g: Graph): CompilePlan {
+  if (!autoPatchPlans.has(m.id)) autoPatchPlans.set(m.id, planForCompile(g, { patch: 'auto' }));
+  return autoPatchPlans.get(m.id)!;
+}
+
+/** Whether the planner finds a patch-based plan smaller than layer-by-layer for the model. */
+export function hasPatchPlan(m: BenchManifest): boolean {
+  return autoPatchPlan(m, loadModel(join(SHARED, m.model))).kind === 'patch-based';
+}
+
+function planFor(m: BenchManifest, g: Graph, kind: CodegenPlanKind): { graph: Graph; plan: MemoryPlan } {
+  if (kind === 'layer-wise') return { graph: g, plan: planMemory(g) };
+  if (kind === 'layer-wise, in-place kernels') return { graph: g, plan: planMemory(g, { ops: withInPlaceVariants(OPS) }) };
+  const c = autoPatchPlan(m, g);
+  if (c.kind !== 'patch-based') throw new Error(`no patch-based plan: ${c.note}`);
+  return c;
 }
 
 /** Models the C generator covers: the int8 ones (float edges allowed). */
@@ -53,8 +80,8 @@ export function codegenManifests(all: BenchManifest[]): BenchManifest[] {
 /** Generate, build for mps2-an386 and run one case under QEMU: the figures of one row. */
 export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'layer-wise'): CodegenRow {
   const g = loadModel(join(SHARED, m.model));
-  const memoryPlan = plan === 'layer-wise' ? planMemory(g) : planMemory(g, { ops: withInPlaceVariants(OPS) });
-  const project = generateProject(g, memoryPlan, { board: findBoard('mps2-an386'), target: 'cortex-m4' });
+  const { graph, plan: memoryPlan } = planFor(m, g, plan);
+  const project = generateProject(graph, memoryPlan, { board: findBoard('mps2-an386'), target: 'cortex-m4', modelName: g.name });
   const dir = mkdtempSync(join(tmpdir(), `tinyml-bench-${m.id}-`));
   try {
     writeProject(dir, project);
@@ -67,17 +94,26 @@ export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'lay
     return {
       model: m.id, plan, instructions: r.counts[0], flashBytes: size.flash, sramBytes: size.sram, arenaBytes: project.arenaBytes,
       tflmArenaBytes: m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNn ?? null, tflmReference: tflm?.reference ?? null,
+      ...(memoryPlan.patch ? { patch: { n: memoryPlan.patch.n, firstNode: memoryPlan.patch.firstNode, lastNode: memoryPlan.patch.lastNode, extraMacs: memoryPlan.patch.extraMacs } } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Every int8 model layer-wise, plus mcunet-vww1 with the in-place kernels (TinyEngine's memory trick). */
+/**
+ * Every int8 model layer-wise and, where the planner finds one smaller, patch-based (`--patch auto`);
+ * mcunet-vww1 also with the in-place kernels (TinyEngine's memory trick).
+ */
 export function benchCodegen(all: BenchManifest[], log: (line: string) => void = () => {}): CodegenRow[] {
   const rows: CodegenRow[] = [];
   for (const m of codegenManifests(all)) {
     const plans: CodegenPlanKind[] = m.id === 'mcunet_vww1_int8_floatio' ? ['layer-wise', 'layer-wise, in-place kernels'] : ['layer-wise'];
+    try {
+      if (hasPatchPlan(m)) plans.push('patch-based');
+    } catch (e) {
+      log(`${m.id} (patch search): FAILED — ${(e as Error).message.split('\n')[0]}`);
+    }
     for (const plan of plans) {
       try {
         const row = benchCodegenModel(m, plan);
@@ -106,7 +142,30 @@ export function codegenTable(rows: readonly CodegenRow[]): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.model} | ${r.plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
+    const plan = r.patch ? `${r.plan} (${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode})` : r.plan;
+    lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
+  }
+  const beside = patchComparison(rows);
+  return beside ? `${lines.join('\n')}\n\n${beside}` : lines.join('\n');
+}
+
+function delta(after: number, before: number): string {
+  const pct = ((after - before) / before) * 100;
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`;
+}
+
+/** Per model with a patch-based build: its M4 instructions, Flash and SRAM beside the layer-wise build's. */
+export function patchComparison(rows: readonly CodegenRow[]): string {
+  const pairs = rows.filter((r) => r.plan === 'patch-based').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.plan === 'layer-wise') }))
+    .filter((x): x is { p: CodegenRow; l: CodegenRow } => !!x.l);
+  if (!pairs.length) return '';
+  const lines = [
+    '| model | patches | extra MACs | M4 instructions, layer-wise → patch-based | Flash (bytes) | SRAM (bytes) |',
+    '|---|---|--:|--:|--:|--:|',
+  ];
+  for (const { p, l } of pairs) {
+    const split = p.patch ? `${p.patch.n}x${p.patch.n}, nodes ${p.patch.firstNode}..${p.patch.lastNode}` : '–';
+    lines.push(`| ${p.model} | ${split} | ${p.patch ? fmt(Math.round(p.patch.extraMacs)) : '–'} | ${fmt(l.instructions)} → ${fmt(p.instructions)} (${delta(p.instructions, l.instructions)}) | ${fmt(l.flashBytes)} → ${fmt(p.flashBytes)} (${delta(p.flashBytes, l.flashBytes)}) | ${fmt(l.sramBytes)} → ${fmt(p.sramBytes)} (${delta(p.sramBytes, l.sramBytes)}) |`);
   }
   return lines.join('\n');
 }

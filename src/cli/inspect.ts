@@ -13,7 +13,7 @@ export interface InspectOptions {
 export function inspectCommand(modelFile: string, opts: InspectOptions): number {
   const board = opts.board ? findBoard(opts.board) : undefined;
   const g = loadModel(modelFile);
-  const plan = planMemory(g);
+  const plan = planMemory(g, {}); // the plan the interpreter runs in by default
   const report = modelReport(g, plan);
   const fit = board ? fitReport(board, report.peakSramBytes, report.weightBytes) : undefined;
   if (opts.json) {

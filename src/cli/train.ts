@@ -205,7 +205,7 @@ function trainFromScratch(req: TrainRequest, view: ProgressSink): Trained {
   view.stop();
   const floatAccuracy = evaluateClassifier(result.graph, data.test, { dtype: 'float32', range: UNIT_RANGE }).accuracy;
   const model = quantizeTrained(result.graph, train, 500, req.seed);
-  const arena = planMemory(model).arenaBytes;
+  const arena = planMemory(model, {}).arenaBytes;
   const notes = [`trained in float32 on the host (device training memory does not apply); int8 inference arena ${kb(arena)}`];
   if (arena > req.budgetBytes) throw new InputError(`the int8 model needs ${int(arena)} bytes of SRAM for inference, over the --budget of ${int(req.budgetBytes)}`);
   const encoding = inputEncodingFor(model.tensors[model.inputs[0]], UNIT_RANGE);

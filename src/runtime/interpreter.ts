@@ -27,7 +27,8 @@ export class Interpreter {
 
   constructor(readonly graph: Graph, opts: InterpreterOptions = {}) {
     checkSupported(graph);
-    this.plan = opts.plan ?? planMemory(graph, opts.preserveAll ? 'no-reuse' : 'greedy');
+    // Default: the best layer-wise plan with every reuse trick (the figure `inspect` and `plan` print).
+    this.plan = opts.plan ?? (opts.preserveAll ? planMemory(graph, 'no-reuse') : planMemory(graph, {}));
     assertRunnable(graph, this.plan);
     this.arena = new ArrayBuffer(Math.max(this.plan.arenaBytes, 16));
     this.views = new ArenaViews(graph, this.plan, this.arena);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBoard } from '../../src/boards/boards.js';
 import type { Board } from '../../src/boards/boards.js';
-import { DoesNotFitError, UnsupportedOpError } from '../../src/errors.js';
+import { DoesNotFitError, InputError, UnsupportedOpError } from '../../src/errors.js';
 import { GraphBuilder, perTensor } from '../../src/graph/builder.js';
 import { loadModel } from '../../src/model.js';
 import { planMemory } from '../../src/plan/memory_plan.js';
@@ -16,6 +16,7 @@ import { padLayout } from '../../src/codegen/lower/pad.js';
 import { broadcastStrides } from '../../src/codegen/lower/elementwise.js';
 import { ToolchainError, buildProject } from '../../src/codegen/toolchain.js';
 import { compileCommand } from '../../src/cli/compile.js';
+import { planForCompile } from '../../src/codegen/compile_plan.js';
 import { modelPath } from '../helpers/shared.js';
 import { crossToolsMissing, qemuSkip, tempDir } from './harness.js';
 
@@ -112,5 +113,28 @@ test('a build that does not fit the board fails at link time with a clear messag
   writeProject(dir, p);
   assert.throws(() => buildProject(dir), (e) => e instanceof ToolchainError && /does not fit the SRAM of mps2-an386/.test(e.message));
   writeFileSync(join(dir, 'unused'), '');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('compile --patch: the patch plan tinyml plan would choose, its arena as MODEL_ARENA_BYTES; bad specs fail before writing', () => {
+  const model = modelPath('mlperf_vww_mobilenetv1_int8.tflite');
+  const dir = join(tempDir('compile-patch'), 'vww');
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (s: string) => { lines.push(s); };
+  try {
+    assert.throws(() => compileCommand(model, { board: 'mps2-an386', output: dir, patch: '3x4@2' }), InputError);
+    assert.throws(() => compileCommand(model, { board: 'mps2-an386', output: dir, patch: '4x4@9999' }), InputError);
+    assert.throws(() => compileCommand(model, { board: 'mps2-an386', output: dir, maxOverhead: '-5' }), InputError);
+    assert.equal(existsSync(dir), false, 'nothing written');
+    assert.equal(compileCommand(model, { board: 'mps2-an386', output: dir, patch: 'auto', maxOverhead: '20' }), 0);
+  } finally {
+    console.log = log;
+  }
+  const chosen = planForCompile(loadModel(model), { patch: 'auto', maxOverhead: 0.2 });
+  assert.equal(chosen.kind, 'patch-based');
+  assert.match(readFileSync(join(dir, 'model.h'), 'utf8'), new RegExp(`#define MODEL_ARENA_BYTES ${chosen.plan.arenaBytes}u`));
+  assert.ok(lines.some((l) => l.startsWith('patch ') && l.includes(`${chosen.plan.patch!.n}x${chosen.plan.patch!.n} patches`)), lines.join('\n'));
+  assert.ok(existsSync(join(dir, 'kernels', 'tm_strided_slice.h')) && existsSync(join(dir, 'kernels', 'tm_concatenation.h')));
   rmSync(dir, { recursive: true, force: true });
 });

@@ -147,4 +147,31 @@ export function movementGraph(seed = 13): Graph {
   return n.build(mean, sm);
 }
 
-export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph];
+/**
+ * The ops of patch-based plans in their general forms: STRIDED_SLICE as a patch crop, with negative and
+ * non-unit strides and masks, with a shrunk axis; CONCATENATION along height (in place), and along
+ * channels with inputs in other quantisations (requantised) and a constant input.
+ */
+export function sliceConcatGraph(seed = 14): Graph {
+  const n = new Net('cg_slice_concat', seed);
+  const x = n.input([1, 6, 7, 5]);
+  const y = n.input([1, 4, 4, 3], 0.03, 4);
+  const none = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false };
+  const slice = (name: string, shape: number[], begin: number[], end: number[], strides: number[], masks: Partial<typeof none> = {}): Act => {
+    const id = n.b.tensor(name, shape, 'int8', q(0.05, -3));
+    n.b.node('STRIDED_SLICE', [x.id, n.constInt32(begin), n.constInt32(end), n.constInt32(strides)], [id], { ...none, ...masks });
+    return { id, shape, scale: 0.05 };
+  };
+  const crop = slice('crop', [1, 4, 4, 5], [0, 1, 2, 0], [1, 5, 6, 5], [1, 1, 1, 1]);
+  const strided = slice('strided', [1, 3, 3, 2], [0, -1, 0, 1], [1, 0, 7, 5], [1, -2, 3, 2], { endMask: 0b0010 });
+  const shrunk = slice('shrunk', [1, 7, 5], [0, 2, 0, 0], [1, 3, 7, 5], [1, 1, 1, 1], { shrinkAxisMask: 0b0010 });
+  const top = slice('top', [1, 2, 7, 5], [0, 0, 0, 0], [1, 2, 7, 5], [1, 1, 1, 1]);
+  const bottom = slice('bottom', [1, 3, 7, 5], [0, 3, 0, 0], [1, 6, 7, 5], [1, 1, 1, 1]);
+  const rows = { id: n.b.tensor('rows', [1, 5, 7, 5], 'int8', q(0.05, -3)), shape: [1, 5, 7, 5], scale: 0.05 };
+  n.b.node('CONCATENATION', [top.id, bottom.id], [rows.id], { axis: 1, activation: 'NONE' });
+  const channels = { id: n.b.tensor('channels', [1, 4, 4, 10], 'int8', q(0.05, -3)), shape: [1, 4, 4, 10], scale: 0.05 };
+  n.b.node('CONCATENATION', [crop.id, y.id, n.constInt8([1, 4, 4, 2], 0.08, 10)], [channels.id], { axis: -1, activation: 'NONE' });
+  return n.build(strided, shrunk, rows, channels);
+}
+
+export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph];

@@ -17,6 +17,9 @@ import { readBin } from '../helpers/shared.js';
 /** Sanitizers for the host build; -O1 keeps the (large, specialised) model.c quick to compile. */
 export const HOST_SANITIZE = { extraCflags: '-fsanitize=address,undefined -fno-sanitize-recover=all', opt: '-O1' };
 
+/** Bytes the Cortex-M harness adds to .bss beside the arena: the semihosting command line and the SysTick wrap count. */
+export const HARNESS_BSS_BYTES = 516;
+
 /** The QEMU board of each Cortex-M target. */
 export const QEMU_BOARDS: readonly { target: Target; board: string }[] = [
   { target: 'cortex-m4', board: 'mps2-an386' },

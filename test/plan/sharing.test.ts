@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph } from '../../src/graph/graph.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
-import { UnsupportedOpError } from '../../src/errors.js';
 import { OPS } from '../../src/ops/registry.js';
 import type { MemoryPlan, PlanOptions } from '../../src/plan/memory_plan.js';
 import { planMemory } from '../../src/plan/memory_plan.js';
@@ -68,7 +67,7 @@ test('sharing: QUANTIZE of the float input writes over it; the group shrinks onc
   assert.equal(planMemory(g, { edgeQuantize: false }).liveBytes[0], 1024 + 256);
 });
 
-test('sharing: in-place depthwise (planned against the proposed kernel variant): N + one plane', () => {
+test('sharing: in-place depthwise: N + one plane', () => {
   for (const stride of [1, 2]) {
     const g = depthwiseGraph(9, stride);
     const ops = withInPlaceVariants(OPS);
@@ -81,10 +80,8 @@ test('sharing: in-place depthwise (planned against the proposed kernel variant):
     assert.equal(plan.placements.get(scratchId(0))!.bytes, 64);
     assert.equal(plan.arenaBytes, 1024 + 64, 'N + 1 plane instead of 2N');
     assert.equal(planMemory(g, { ops, inPlaceDepthwise: false }).arenaBytes, 1024 + (stride === 1 ? 1024 : 256));
-    // Until the kernel offers the variant, the interpreter refuses such a plan rather than run it wrong.
-    assert.throws(() => new Interpreter(g, { plan }), UnsupportedOpError);
-    // Without the variant the planner does not put it in place, and the outputs hold.
-    assert.equal(assertSameOutputs(g, {}).inPlaceNodes.size, 0);
+    // The kernel offers the variant: the default plan puts the node in place too, and the outputs hold.
+    assert.equal(assertSameOutputs(g, {}).inPlaceNodes.get(0)?.kind, 'depthwise');
   }
 });
 

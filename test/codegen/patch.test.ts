@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../../src/model.js';
+import { planForCompile } from '../../src/codegen/compile_plan.js';
+import type { CompilePlan } from '../../src/codegen/compile_plan.js';
+import { elfSize } from '../../src/codegen/toolchain.js';
+import type { Target } from '../../src/codegen/target.js';
+import type { Manifest } from '../helpers/shared.js';
+import { manifests, modelPath, readBin } from '../helpers/shared.js';
+import { HARNESS_BSS_BYTES, buildFor, crossToolsMissing, firstDifference, manifestCases, qemuSkip } from './harness.js';
+
+/** The models whose first stage the planner splits into patches (MCUNetV2) with a smaller arena. */
+const PATCH_MODELS = ['mcunet_vww1_int8_floatio', 'mlperf_vww_mobilenetv1_int8', 'tflm_person_detect_int8'];
+
+const plans = new Map<string, CompilePlan>();
+
+/** The auto patch plan of a model, searched once for both targets. */
+function autoPlan(m: Manifest): CompilePlan {
+  if (!plans.has(m.id)) plans.set(m.id, planForCompile(loadModel(modelPath(m)), { patch: 'auto' }));
+  return plans.get(m.id)!;
+}
+
+function buildAndCompare(m: Manifest, target: Target): void {
+  const c = autoPlan(m);
+  assert.equal(c.kind, 'patch-based', `${m.id}: ${c.note}`);
+  const p = c.plan.patch!;
+  const built = buildFor(c.graph, c.plan, target, 'mps2-an386', { modelName: m.id });
+  try {
+    const kernels = new Set(built.project.layers.flatMap((l) => l.kernels));
+    assert.ok(kernels.has('tm_strided_slice') && kernels.has('tm_concat_copy'), [...kernels].join(' '));
+    const h = readFileSync(join(built.dir, 'model.h'), 'utf8');
+    assert.match(h, new RegExp(`#define MODEL_ARENA_BYTES ${c.plan.arenaBytes}u`));
+    assert.match(readFileSync(join(built.dir, 'model.c'), 'utf8'), /already sits at its place in/, 'rows of patches are produced in place');
+    const r = built.run(manifestCases(m), m.outputs.map((o) => o.bytes));
+    m.cases.forEach((cs, i) => cs.outputs.forEach((f, j) => {
+      const diff = firstDifference(r.outputs[i][j], readBin(m, f));
+      assert.equal(diff, null, `${m.id}/${cs.name} output ${j}, ${p.n}x${p.n} patches (${target}): ${diff}`);
+    }));
+    if (target !== 'host') {
+      assert.ok(r.counts.every((n) => n > 0), `instruction counts ${r.counts.join(',')}`);
+      const size = elfSize(join(built.dir, 'model.elf'));
+      assert.equal(size.sram, c.plan.arenaBytes + HARNESS_BSS_BYTES, `SRAM ${size.sram} vs patch arena ${c.plan.arenaBytes}`);
+    }
+  } finally {
+    built.cleanup();
+  }
+}
+
+/**
+ * The auto patch-based plan of each model, generated from `plan.patch.graph`: byte-identical to TFLite
+ * Micro's vectors on the host (ASan/UBSan) and on the Cortex-M4 under QEMU, with SRAM = the patch plan's
+ * arena + the harness's fixed bytes, and an arena below the layer-wise plan's.
+ */
+for (const id of PATCH_MODELS) {
+  const m = manifests().find((x) => x.id === id)!;
+  test(`codegen patch-based: ${id} on the host, byte-identical under ASan/UBSan`, () => {
+    const c = autoPlan(m);
+    const layerwise = planForCompile(loadModel(modelPath(m)), { patch: 'off' });
+    assert.ok(c.plan.arenaBytes < layerwise.plan.arenaBytes, `patch arena ${c.plan.arenaBytes} vs layer-wise ${layerwise.plan.arenaBytes}`);
+    buildAndCompare(m, 'host');
+  });
+  test(`codegen patch-based: ${id} on Cortex-M4 (QEMU), byte-identical, SRAM = patch arena + ${HARNESS_BSS_BYTES}`, { skip: qemuSkip() }, () => {
+    const missing = crossToolsMissing();
+    assert.equal(missing, null, missing ?? '');
+    buildAndCompare(m, 'cortex-m4');
+  });
+}
