@@ -64,6 +64,8 @@ program.command('compile')
   .option('--target <target>', "host | cortex-m4 | cortex-m7 | generic (default: the board's core)")
   .option('--no-specialize', 'one shared copy of each kernel instead of one per layer (less code, slower)')
   .option('--inplace-kernels', "plan with the C library's in-place depthwise and pad kernels (smaller arena)")
+  .option('--patch <mode>', 'patch-based plan: auto, off (default) or NxN@LAYER, as tinyml plan')
+  .option('--max-overhead <pct>', 'cap on extra MACs of patch-based plans, percent', '20')
   .option('--json', 'machine-readable summary')
   .action((model: string, opts) => guarded(() => compileCommand(model, opts)));
 
