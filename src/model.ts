@@ -39,8 +39,7 @@ function readWholeFile(path: string): Uint8Array {
 
 /**
  * Each node's declared output shapes must be what its op's shape rule derives from the inputs: kernels
- * size their loops from the inputs and write into memory sized from the outputs. (An op still on the
- * `notYet` placeholder echoes the declared shapes, so it always agrees.)
+ * size their loops from the inputs and write into memory sized from the outputs.
  */
 export function checkShapes(g: Graph): void {
   for (const n of g.nodes) {
