@@ -23,6 +23,16 @@ export class UnsupportedOpError extends TinymlError {
   }
 }
 
+/**
+ * A CONV_2D / DEPTHWISE_CONV_2D carrying explicit padding (a PAD fused in by src/plan/fuse_pad.ts): an
+ * internal form TFLite cannot express, so it is never written to a .tflite file.
+ */
+export class ExplicitPaddingNotWritableError extends UnsupportedOpError {
+  constructor(op: string, nodeIndex: number) {
+    super(op, nodeIndex, 'explicit padding (a fused PAD) is internal and has no TFLite form; write the unfused graph');
+  }
+}
+
 /** The model needs more SRAM or Flash than the board has. */
 export class DoesNotFitError extends TinymlError {
   constructor(readonly resource: 'SRAM' | 'Flash', readonly needBytes: number, readonly haveBytes: number, detail = '') {

@@ -6,7 +6,7 @@ import { planForCompile } from '../codegen/compile_plan.js';
 import { generateProject, writeProject } from '../codegen/project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
 import { int, kb } from './format.js';
-import { parseOverhead, parsePatch } from './plan.js';
+import { parseFusePad, parseOverhead, parsePatch } from './plan.js';
 
 export interface CompileOptions {
   board?: string;
@@ -21,6 +21,8 @@ export interface CompileOptions {
   patch?: string;
   /** Cap on extra MACs of patch-based plans, percent of the model's MACs (default 20), as `tinyml plan`. */
   maxOverhead?: string;
+  /** 'on' (default): fold each PAD into the convolution that reads it before planning, as `tinyml plan`; 'off': generate the model as stored. */
+  fusePad?: string;
   json?: boolean;
 }
 
@@ -42,7 +44,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   const patch = patchChoice(opts.patch);
   const maxOverhead = parseOverhead(opts.maxOverhead);
   const g = loadModel(modelFile);
-  const chosen = planForCompile(g, { patch, maxOverhead, inPlaceKernels: opts.inplaceKernels });
+  const chosen = planForCompile(g, { patch, maxOverhead, inPlaceKernels: opts.inplaceKernels, fusePads: parseFusePad(opts.fusePad) });
   const { plan } = chosen;
   const project = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name });
   writeProject(opts.output, project);
@@ -53,7 +55,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   if (opts.json) {
     console.log(JSON.stringify({
       model: project.modelName, target, board: board.name, dir: opts.output, arenaBytes: project.arenaBytes, planArenaBytes: plan.arenaBytes,
-      weightBytes: project.weightBytes, stackBytes: project.stackBytes, plan: plan.strategy, kind: chosen.kind, patch: patchSummary,
+      weightBytes: project.weightBytes, stackBytes: project.stackBytes, plan: plan.strategy, kind: chosen.kind, patch: patchSummary, fusedPads: chosen.fusedPads,
       note: chosen.note || undefined, files: project.files.map((f) => f.path), layers: project.layers,
     }, null, 2));
     return 0;
@@ -65,6 +67,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   } else if (chosen.note) {
     console.log(`patch       none: ${chosen.note}`);
   }
+  if (chosen.fusedPads) console.log(`fused       ${chosen.fusedPads} PAD(s) into the convolution reading them (explicit padding; --fuse-pad off keeps them)`);
   console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)`);
   if (project.stackBytes) console.log(`stack       ${int(project.stackBytes)} bytes reserved above .bss by board.ld`);
   console.log(`kernels     ${kernels.join(' ')}`);

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { loadModel } from '../model.js';
 import { planMemory } from '../plan/memory_plan.js';
+import { fusePads } from '../plan/fuse_pad.js';
 import { modelReport } from '../report/layers.js';
 import { findBoard, fitReport } from '../boards/boards.js';
 import { int, kb, shapes } from './format.js';
@@ -12,12 +13,13 @@ export interface InspectOptions {
 
 export function inspectCommand(modelFile: string, opts: InspectOptions): number {
   const board = opts.board ? findBoard(opts.board) : undefined;
-  const g = loadModel(modelFile);
-  const plan = planMemory(g, {}); // the plan the interpreter runs in by default
+  // The graph and plan the interpreter runs by default: PADs folded into convolutions, every reuse trick.
+  const { graph: g, fused } = fusePads(loadModel(modelFile));
+  const plan = planMemory(g, {});
   const report = modelReport(g, plan);
   const fit = board ? fitReport(board, report.peakSramBytes, report.weightBytes) : undefined;
   if (opts.json) {
-    console.log(JSON.stringify({ ...report, board: fit }, null, 2));
+    console.log(JSON.stringify({ ...report, fusedPads: fused, board: fit }, null, 2));
     return fit && !fit.fits ? 3 : 0;
   }
   const table = new Table({
@@ -32,7 +34,7 @@ export function inspectCommand(modelFile: string, opts: InspectOptions): number 
       int(l.activationBytes), l.step === report.peakStep ? `${int(l.liveBytes)} *` : int(l.liveBytes),
     ]);
   }
-  console.log(`${g.name}: ${g.nodes.length} ops, ${g.tensors.length} tensors`);
+  console.log(`${g.name}: ${g.nodes.length} ops, ${g.tensors.length} tensors${fused ? ` (${fused} PAD op(s) folded into the convolutions that read them)` : ''}`);
   console.log(table.toString());
   console.log(`MACs        ${int(report.totalMacs)}`);
   console.log(`Flash       ${int(report.weightBytes)} bytes of weights (${kb(report.weightBytes)})`);

@@ -10,6 +10,7 @@ import { withInPlaceVariants } from '../plan/inplace_rules.js';
 import type { PlanSummary } from '../plan/summary.js';
 import { summarise } from '../plan/summary.js';
 import { searchPatchPlan } from '../plan/patch/search.js';
+import { fusePads } from '../plan/fuse_pad.js';
 import { planHtml } from '../report/plan_html.js';
 import { int, kb } from './format.js';
 import { memoryChart } from './plan_chart.js';
@@ -24,6 +25,14 @@ export interface PlanCommandOptions {
   html?: string;
   /** Plan as if DEPTHWISE_CONV_2D and PAD had in-place kernel variants (a projection, not runnable). */
   assumeKernelVariants?: boolean;
+  /** 'on' (default): fold each PAD into the convolution that reads it before planning; 'off': plan the model as stored. */
+  fusePad?: string;
+}
+
+export function parseFusePad(spec: string | undefined): boolean {
+  if (spec === undefined || spec === 'on') return true;
+  if (spec === 'off') return false;
+  throw new InputError(`--fuse-pad takes on or off, got "${spec}"`);
 }
 
 export interface PatchRequest {
@@ -73,9 +82,11 @@ export function tflmArenaFor(modelFile: string): number | null {
 export function planModel(modelFile: string, opts: PlanCommandOptions = {}): PlanSummary {
   const patch = parsePatch(opts.patch);
   const maxOverhead = parseOverhead(opts.maxOverhead);
-  const g = loadModel(modelFile);
+  const model = loadModel(modelFile);
+  const { graph: g, fused } = parseFusePad(opts.fusePad) ? fusePads(model) : { graph: model, fused: 0 };
   const ops = opts.assumeKernelVariants ? withInPlaceVariants(OPS) : OPS;
-  if (patch.mode === 'off') return summarise(g, planMemory(g, { ops }), null, tflmArenaFor(modelFile), 'patch-based search off');
+  const tflm = tflmArenaFor(modelFile);
+  if (patch.mode === 'off') return { ...summarise(g, planMemory(g, { ops }), null, tflm, 'patch-based search off', model), fusedPads: fused };
   if (patch.mode === 'fixed' && !g.nodes[patch.splitNode!]) {
     throw new InputError(`--patch ${opts.patch}: the model has nodes 0..${g.nodes.length - 1}`);
   }
@@ -84,7 +95,7 @@ export function planModel(modelFile: string, opts: PlanCommandOptions = {}): Pla
   });
   let note = '';
   if (patch.mode === 'fixed' && !search.best) note = `--patch ${opts.patch}: no stage of the model can end at node ${patch.splitNode} with ${patch.n}x${patch.n} patches`;
-  return summarise(g, search.layerwise, search, tflmArenaFor(modelFile), note);
+  return { ...summarise(g, search.layerwise, search, tflm, note, model), fusedPads: fused };
 }
 
 function ratio(a: number, b: number | null): string {
@@ -115,7 +126,7 @@ function printText(s: PlanSummary): void {
   } else {
     console.log(`patch       none: ${s.patchNote}`);
   }
-  console.log(`reuse       ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es); live peak at step ${s.peakStep} (node ${peak?.node} ${peak?.op}), ${int(peak?.liveBytes ?? 0)} bytes`);
+  console.log(`reuse       ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es), ${s.fusedPads ?? 0} PAD(s) fused into convolutions; live peak at step ${s.peakStep} (node ${peak?.node} ${peak?.op}), ${int(peak?.liveBytes ?? 0)} bytes`);
   console.log('');
   console.log('memory over execution steps (live bytes; dashes: the arena)');
   for (const line of memoryChart(s.steps.map((r) => r.liveBytes), s.peakBytes)) console.log(line);

@@ -9,6 +9,19 @@ export interface Conv2DOptions {
   dilationW: number;
   dilationH: number;
   activation: Activation;
+  /**
+   * Internal form (never read from or written to a TFLite file): explicit zero padding in pixels, set when a
+   * PAD was fused into the convolution (src/plan/fuse_pad.ts). When present it replaces `padding`: the
+   * output extent is floor((in + before + after - effectiveFilter) / stride) + 1 and the window starts
+   * `top`/`left` pixels before the input.
+   */
+  explicitPadding?: ExplicitPadding;
+}
+export interface ExplicitPadding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
 }
 export interface DepthwiseConv2DOptions extends Conv2DOptions {
   depthMultiplier: number;

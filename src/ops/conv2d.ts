@@ -13,7 +13,7 @@ import type { Window2D } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
-  activationBounds, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
+  activationBounds, convWindowParams, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
   requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 
@@ -40,7 +40,7 @@ function geometry(node: Node<'CONV_2D'>, g: Graph): ConvGeometry {
   const groups = inC / cinPerGroup;
   if (cout % groups !== 0) throw new ModelFormatError(where(node), `${cout} filters do not split into ${groups} groups`);
   const o = node.options;
-  const win = nodeWindow2d(node, input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = nodeWindow2d(node, input.shape, kH, kW, convWindowParams(o));
   return { win, cout, cinPerGroup, groups, K: kH * kW * cinPerGroup };
 }
 

@@ -4,7 +4,7 @@
  * (PopulateConvolutionQuantizationParams) and the input-offset fold. The matrix products live in gemm.ts.
  */
 import type { Node, Tensor } from '../graph/graph.js';
-import type { Activation, Padding } from '../graph/options.js';
+import type { Activation, Conv2DOptions, ExplicitPadding, Padding } from '../graph/options.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { quantizeMultiplier } from '../quant/fixedpoint.js';
 import { floatActivationRange, outputActivationRange } from '../quant/activation.js';
@@ -49,6 +49,23 @@ export interface WindowParams {
   strideW: number;
   dilationH?: number;
   dilationW?: number;
+  /** Explicit (top, bottom, left, right) padding; replaces `padding` when present (a fused PAD). */
+  explicitPadding?: ExplicitPadding;
+}
+
+/** The window parameters of a CONV_2D / DEPTHWISE_CONV_2D node's options (explicit padding included). */
+export function convWindowParams(o: Conv2DOptions): WindowParams {
+  const p: WindowParams = { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW };
+  if (o.explicitPadding) p.explicitPadding = o.explicitPadding;
+  return p;
+}
+
+/** Output extent of one dimension with explicit padding: floor((in + before + after - effective) / stride) + 1. */
+export function explicitOutSize(imageSize: number, before: number, after: number, filterSize: number, stride: number, dilation = 1): number {
+  const effective = (filterSize - 1) * dilation + 1;
+  if (stride <= 0) return 0;
+  const span = imageSize + before + after - effective;
+  return span < 0 ? 0 : Math.floor(span / stride) + 1;
 }
 
 /** TFLite ComputePaddingHeightWidth over an NHWC input and a kH x kW window. */
@@ -56,6 +73,15 @@ export function window2d(inShape: readonly number[], kH: number, kW: number, p: 
   const [batches, inH, inW, inC] = inShape;
   const dilH = p.dilationH ?? 1;
   const dilW = p.dilationW ?? 1;
+  const e = p.explicitPadding;
+  if (e) {
+    return {
+      batches, inH, inW, inC, kH, kW, strideH: p.strideH, strideW: p.strideW, dilH, dilW,
+      outH: explicitOutSize(inH, e.top, e.bottom, kH, p.strideH, dilH),
+      outW: explicitOutSize(inW, e.left, e.right, kW, p.strideW, dilW),
+      padTop: e.top, padLeft: e.left,
+    };
+  }
   const outH = computeOutSize(p.padding, inH, kH, p.strideH, dilH);
   const outW = computeOutSize(p.padding, inW, kW, p.strideW, dilW);
   return {

@@ -13,7 +13,7 @@ import { inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
 import { depthwiseInPlace } from '../plan/inplace_rules.js';
 import type { Window2D } from './conv_util.js';
 import {
-  activationBounds, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, nodeWindow2d,
+  activationBounds, convWindowParams, biasInt32, channelMultipliers, expectRank, interiorRange, kernelKind, nodeWindow2d,
   requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 import type { Requant } from './gemm.js';
@@ -38,7 +38,7 @@ function geometry(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): DwGeometry {
     throw new ModelFormatError(where(node), `${cout} output channels are not a multiple of ${inC} input channels`);
   }
   const o = node.options;
-  const win = nodeWindow2d(node, input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = nodeWindow2d(node, input.shape, kH, kW, convWindowParams(o));
   return { win, cout, depthMultiplier: cout / inC };
 }
 

@@ -79,6 +79,8 @@ export interface PlanSummary {
   totalMacs: number;
   aliases: number;
   inPlaceNodes: number;
+  /** PAD/PADV2 nodes folded into the next convolution before planning (`tinyml plan --fuse-pad`); absent: not asked. */
+  fusedPads?: number;
   buffers: { id: number; label: string; offset: number; bytes: number; first: number; last: number; profile?: number[] }[];
 }
 
@@ -143,8 +145,12 @@ function steps(g: Graph, plan: MemoryPlan): StepRow[] {
  * What `tinyml plan` reports: every layer-wise strategy, the patch-based plan if one was found, and the
  * chosen plan (the smallest arena; a patch plan only when it beats layer-by-layer) step by step.
  */
-export function summarise(model: Graph, layerwise: MemoryPlan, search: PatchSearchResult | null, tflmArenaBytes: number | null, patchNote = ''): PlanSummary {
-  const baseline = planMemory(model, { ...NO_TRICKS, strategies: ['greedy-size'], ops: layerwise.options.ops });
+/**
+ * `model` is the graph the plans were made for; `unfused` (default `model`) the model as stored, which the
+ * no-tricks baseline is planned over (PAD fusion is a reuse trick too).
+ */
+export function summarise(model: Graph, layerwise: MemoryPlan, search: PatchSearchResult | null, tflmArenaBytes: number | null, patchNote = '', unfused: Graph = model): PlanSummary {
+  const baseline = planMemory(unfused, { ...NO_TRICKS, strategies: ['greedy-size'], ops: layerwise.options.ops });
   const rows = strategyRows(layerwise);
   const best = search?.best ?? null;
   let chosen: MemoryPlan = layerwise;

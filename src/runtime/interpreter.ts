@@ -6,6 +6,7 @@ import { OPS, checkSupported } from '../ops/registry.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
 import { planMemory } from '../plan/memory_plan.js';
 import { assertRunnable } from '../plan/runnable.js';
+import { fusePads } from '../plan/fuse_pad.js';
 import { ArenaViews } from './views.js';
 
 export interface InterpreterOptions {
@@ -13,6 +14,12 @@ export interface InterpreterOptions {
   plan?: MemoryPlan;
   /** Give every tensor its own memory so all intermediates can be read after invoke (debugging). */
   preserveAll?: boolean;
+  /**
+   * Fold each PAD into the convolution that reads it (src/plan/fuse_pad.ts) before planning. Default: on when
+   * the interpreter plans for itself (no `plan`, no `preserveAll`); then `graph` is the rewritten graph (same
+   * tensor ids, inputs and outputs; fused PAD outputs are never computed). Ignored when a `plan` is given.
+   */
+  fusePads?: boolean;
 }
 
 /**
@@ -25,9 +32,18 @@ export class Interpreter {
   readonly views: ArenaViews;
   private readonly kernels: Kernel[];
 
-  constructor(readonly graph: Graph, opts: InterpreterOptions = {}) {
-    checkSupported(graph);
-    // Default: the best layer-wise plan with every reuse trick (the figure `inspect` and `plan` print).
+  /** The graph run: the one given, or its PAD-fused rewrite (see `InterpreterOptions.fusePads`). */
+  readonly graph: Graph;
+  /** PAD nodes folded into convolutions for this run (0 when fusion is off or found nothing). */
+  readonly fusedPads: number;
+
+  constructor(model: Graph, opts: InterpreterOptions = {}) {
+    checkSupported(model);
+    const fuse = !opts.plan && !opts.preserveAll && opts.fusePads !== false;
+    const { graph, fused } = fuse ? fusePads(model) : { graph: model, fused: 0 };
+    this.graph = graph;
+    this.fusedPads = fused;
+    // Default: the best layer-wise plan with every reuse trick, PAD fusion included (the figure `plan` prints).
     this.plan = opts.plan ?? (opts.preserveAll ? planMemory(graph, 'no-reuse') : planMemory(graph, {}));
     assertRunnable(graph, this.plan);
     this.arena = new ArrayBuffer(Math.max(this.plan.arenaBytes, 16));

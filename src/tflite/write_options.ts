@@ -2,6 +2,7 @@ import type { Builder } from 'flatbuffers';
 import type { AnyNode } from '../graph/graph.js';
 import type { Activation, Conv2DOptions, Padding, Pool2DOptions } from '../graph/options.js';
 import * as S from './schema.js';
+import { ExplicitPaddingNotWritableError } from '../errors.js';
 
 const T = S.BuiltinOptionsType;
 
@@ -48,8 +49,16 @@ function table(b: Builder, type: number, fields: number, fill: () => void): Writ
   return { type, offset: b.endObject() };
 }
 
+/** Refuse options TFLite has no form for (explicit padding of a fused PAD). */
+export function assertWritableOptions(n: AnyNode): void {
+  if ((n.op === 'CONV_2D' || n.op === 'DEPTHWISE_CONV_2D') && n.options.explicitPadding) {
+    throw new ExplicitPaddingNotWritableError(n.op, n.index);
+  }
+}
+
 /** The builtin options table of one node, as the TFLite converter writes it. */
 export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
+  assertWritableOptions(n);
   switch (n.op) {
     case 'CONV_2D': return table(b, T.Conv2DOptions, 7, () => conv(b, n.options, S.Conv2DOptions));
     case 'DEPTHWISE_CONV_2D':

@@ -2,7 +2,7 @@ import { Builder } from 'flatbuffers';
 import type { Graph, QuantParams, Tensor } from '../graph/graph.js';
 import { shapeStr, tensorBytes } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
-import { writeOptions } from './write_options.js';
+import { assertWritableOptions, writeOptions } from './write_options.js';
 import * as S from './schema.js';
 
 /** Buffer.data is declared force_align: 16 so constants can be mapped straight into SIMD-width loads. */
@@ -159,6 +159,7 @@ export interface WriteOptions {
  * aligned. Reading the result back gives an equal Graph.
  */
 export function writeTflite(g: Graph, opts: WriteOptions = {}): Uint8Array {
+  for (const n of g.nodes) assertWritableOptions(n);
   const consts = distinctConstants(g);
   if (!opts.externalData) return build(g, consts, null);
   // The flatbuffer's layout does not depend on the offset values (ulong fields, always present), so a

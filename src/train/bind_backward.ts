@@ -6,7 +6,7 @@
 import type { AnyNode, Graph, Node, Tensor, TensorId } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import type { Kernel } from '../ops/op.js';
-import { window2d } from '../ops/conv_util.js';
+import { convWindowParams, window2d } from '../ops/conv_util.js';
 import type { Window2D } from '../ops/conv_util.js';
 import { InputError } from '../errors.js';
 import type { BackwardOp } from './gradients.js';
@@ -160,7 +160,7 @@ function convWindow(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'>, g: Graph)
   const w = g.tensors[node.inputs[1]];
   const o = node.options;
   const [kH, kW] = [w.shape[1], w.shape[2]];
-  const win = window2d(x.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = window2d(x.shape, kH, kW, convWindowParams(o));
   const cout = node.op === 'CONV_2D' ? w.shape[0] : w.shape[3];
   if (node.op === 'CONV_2D' && w.shape[3] !== x.shape[3]) {
     throw new InputError(`node ${node.index} (CONV_2D) is a grouped convolution: training supports groups = 1`);

@@ -1,5 +1,5 @@
 import type { Node } from '../../graph/graph.js';
-import { window2d, zeroPointOf } from '../../ops/conv_util.js';
+import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { cCall, cConstStruct } from '../c_syntax.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
@@ -20,7 +20,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const [cout, kH, kW, cinFilter] = filter.shape;
   if (cinFilter !== input.shape[3]) throw ctx.unsupported(`grouped convolution (${input.shape[3]} input channels, filters of ${cinFilter})`);
   const o = node.options;
-  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = window2d(input.shape, kH, kW, convWindowParams(o));
   const depth = kH * kW * cinFilter;
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);

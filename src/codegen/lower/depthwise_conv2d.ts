@@ -1,5 +1,5 @@
 import type { Node } from '../../graph/graph.js';
-import { window2d, zeroPointOf } from '../../ops/conv_util.js';
+import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { cCall, cConstStruct } from '../c_syntax.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
@@ -16,7 +16,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   const cin = input.shape[3];
   if (cout % cin !== 0) throw ctx.unsupported(`${cout} output channels are not a multiple of ${cin}`);
   const o = node.options;
-  const win = window2d(input.shape, kH, kW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+  const win = window2d(input.shape, kH, kW, convWindowParams(o));
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout), kH * kW);
 

@@ -1,5 +1,5 @@
 import type { AnyNode, Graph, TensorId } from '../../graph/graph.js';
-import { window2d } from '../../ops/conv_util.js';
+import { convWindowParams, window2d } from '../../ops/conv_util.js';
 
 /** Rows or columns [lo, hi) of a tensor; may reach outside [0, size) where padding is read. */
 export interface Span {
@@ -82,7 +82,7 @@ export function windowOf(node: AnyNode, g: Graph): Window | null {
     case 'DEPTHWISE_CONV_2D': {
       const f = g.tensors[node.inputs[1]].shape;
       const o = node.options;
-      const w = window2d(x.shape, f[1], f[2], { padding: o.padding, strideH: o.strideH, strideW: o.strideW, dilationH: o.dilationH, dilationW: o.dilationW });
+      const w = window2d(x.shape, f[1], f[2], convWindowParams(o));
       return { kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilH: w.dilH, dilW: w.dilW, padTop: w.padTop, padLeft: w.padLeft };
     }
     case 'AVERAGE_POOL_2D':
