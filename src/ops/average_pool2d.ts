@@ -8,14 +8,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, nodeWindow2d } from './conv_util.js';
-
-function geometry(node: Node<'AVERAGE_POOL_2D'>, g: Graph): Window2D {
-  const input = inputTensor(node, g, 0);
-  expectRank(node, input, 4, 'input');
-  const o = node.options;
-  return nodeWindow2d(node, input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
-}
+import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolOutputShapes, poolTaps } from './conv_util.js';
 
 function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews, win: Window2D, int8: boolean): Kernel {
   const input = inputTensor(node, g, 0);
@@ -56,13 +49,10 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
   // v1 float, v2 int8; v3 (int16) is refused.
   maxVersion: 2,
 
-  inferShapes(node, g) {
-    const w = geometry(node, g);
-    return [[w.batches, w.outH, w.outW, w.inC]];
-  },
+  inferShapes: poolOutputShapes,
 
   prepare(node, g, views) {
-    const win = geometry(node, g);
+    const win = poolGeometry(node, g);
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkPoolOutput(node, output, win);
@@ -70,8 +60,5 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
     return prepareAvg(node, g, views, win, kind === 'int8');
   },
 
-  macs(node, g) {
-    const w = geometry(node, g);
-    return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
-  },
+  macs: poolTaps,
 };

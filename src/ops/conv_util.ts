@@ -3,10 +3,11 @@
  * (ComputeOutSize / ComputePaddingHeightWidth), dtype and quantisation checks, per-channel multipliers
  * (PopulateConvolutionQuantizationParams) and the input-offset fold. The matrix products live in gemm.ts.
  */
-import type { Node, Tensor } from '../graph/graph.js';
+import type { Graph, Node, Tensor } from '../graph/graph.js';
 import type { Activation, Conv2DOptions, ExplicitPadding, Padding } from '../graph/options.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { quantizeMultiplier } from '../quant/fixedpoint.js';
+import { inputTensor } from './op.js';
 import { floatActivationRange, outputActivationRange } from '../quant/activation.js';
 
 /** Output extent of one spatial dimension (TFLite ComputeOutSize; C integer division). */
@@ -259,4 +260,25 @@ export function forEachWindow(win: Window2D, each: (o: number, rowBase: number, 
       }
     }
   }
+}
+
+type PoolNode = Node<'AVERAGE_POOL_2D'> | Node<'MAX_POOL_2D'>;
+
+/** The window of a pooling node: both pools read a 4-D input through the same geometry. */
+export function poolGeometry(node: PoolNode, g: Graph): Window2D {
+  const input = inputTensor(node, g, 0);
+  expectRank(node, input, 4, 'input');
+  const o = node.options;
+  return nodeWindow2d(node, input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+}
+
+export function poolOutputShapes(node: PoolNode, g: Graph): number[][] {
+  const w = poolGeometry(node, g);
+  return [[w.batches, w.outH, w.outW, w.inC]];
+}
+
+/** Window taps visited (compare-or-add operations), the pools' counterpart of MACs. */
+export function poolTaps(node: PoolNode, g: Graph): number {
+  const w = poolGeometry(node, g);
+  return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
 }

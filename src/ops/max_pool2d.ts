@@ -6,27 +6,17 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, expectRank, forEachWindow, kernelKind, nodeWindow2d } from './conv_util.js';
-
-function geometry(node: Node<'MAX_POOL_2D'>, g: Graph): Window2D {
-  const input = inputTensor(node, g, 0);
-  expectRank(node, input, 4, 'input');
-  const o = node.options;
-  return nodeWindow2d(node, input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
-}
+import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolOutputShapes, poolTaps } from './conv_util.js';
 
 export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
   name: 'MAX_POOL_2D',
   // v1 float, v2 int8; v3 (int16) is refused.
   maxVersion: 2,
 
-  inferShapes(node, g) {
-    const w = geometry(node, g);
-    return [[w.batches, w.outH, w.outW, w.inC]];
-  },
+  inferShapes: poolOutputShapes,
 
   prepare(node, g, views) {
-    const win = geometry(node, g);
+    const win = poolGeometry(node, g);
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkPoolOutput(node, output, win);
@@ -53,8 +43,5 @@ export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
     return () => forEachWindow(win, each);
   },
 
-  macs(node, g) {
-    const w = geometry(node, g);
-    return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
-  },
+  macs: poolTaps,
 };
