@@ -16,6 +16,7 @@ import { generateProject, writeProject } from '../src/codegen/project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, readCaseInput } from './shared.js';
+import { int as fmt } from '../src/report/format.js';
 
 /**
  * TFLite Micro on the same emulated Cortex-M4 (QEMU mps2-an386, instructions per Invoke, arm-none-eabi-gcc
@@ -125,10 +126,6 @@ export function benchCodegen(all: BenchManifest[], log: (line: string) => void =
     }
   }
   return rows;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 function speedup(ref: number | null, ours: number): string {

@@ -8,6 +8,7 @@ import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
 import { searchPatchPlan } from '../src/plan/patch/search.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, benchManifests } from './shared.js';
+import { int as n } from '../src/report/format.js';
 
 /** One model's memory plans, from TFLite Micro's figure down to the lower bound. */
 export interface PlanBenchRow {
@@ -65,10 +66,6 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
 
 export function benchPlans(): PlanBenchRow[] {
   return benchManifests().map(benchPlan);
-}
-
-function n(x: number): string {
-  return x.toLocaleString('en-US');
 }
 
 function r(a: number, b: number): string {

@@ -1,18 +1,15 @@
+/**
+ * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
+ * writes them into README.md, so the README's numbers always come from this script.
+ * Sections: inference, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
+ */
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { benchInference } from './inference.js';
 import type { InferenceRow } from './inference.js';
 import { benchPlans, planTable } from './plan.js';
 import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
 import { benchScratch, benchTransfer, scratchTable, transferTable } from './train.js';
-
-/**
- * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
- * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
- */
-function fmtInt(n: number): string {
-  return n.toLocaleString('en-US');
-}
+import { int as fmtInt } from '../src/report/format.js';
 
 function inferenceTable(rows: InferenceRow[]): string {
   const lines = [

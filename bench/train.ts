@@ -9,6 +9,7 @@ import { planMemory } from '../src/plan/memory_plan.js';
 import { exportTflite, layersOf, replaceClassifier } from '../src/train/index.js';
 import { loadModel } from '../src/model.js';
 import { SHARED, writeReadmeSection } from './shared.js';
+import { int } from '../src/report/format.js';
 
 /**
  * On-device training benchmarks (issue 5), run through the same code as `tinyml train`:
@@ -32,7 +33,6 @@ function requireData(): void {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 const kb = (b: number) => `${(b / KB).toFixed(1)} KB`;
-const int = (n: number) => n.toLocaleString('en-US');
 
 /** Progress on stderr, one line per epoch. */
 const epochLog = (what: string) => ({

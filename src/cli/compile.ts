@@ -5,7 +5,7 @@ import type { PatchChoice } from '../codegen/compile_plan.js';
 import { planForCompile } from '../codegen/compile_plan.js';
 import { generateProject, writeProject } from '../codegen/project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
-import { int, kb } from './format.js';
+import { int, kb } from '../report/format.js';
 import { parseFusePad, parseOverhead, parsePatch } from './plan.js';
 
 export interface CompileOptions {

@@ -4,7 +4,7 @@ import { planMemory } from '../plan/memory_plan.js';
 import { fusePads } from '../plan/fuse_pad.js';
 import { modelReport } from '../report/layers.js';
 import { findBoard, fitReport } from '../boards/boards.js';
-import { int, kb, shapes } from './format.js';
+import { int, kb, shapes } from '../report/format.js';
 
 export interface InspectOptions {
   board?: string;

@@ -12,7 +12,7 @@ import { summarise } from '../plan/summary.js';
 import { searchPatchPlan } from '../plan/patch/search.js';
 import { fusePads } from '../plan/fuse_pad.js';
 import { planHtml } from '../report/plan_html.js';
-import { int, kb } from './format.js';
+import { int, kb } from '../report/format.js';
 import { memoryChart } from './plan_chart.js';
 
 export interface PlanCommandOptions {

@@ -10,7 +10,7 @@ import type { DatasetSplit, Evaluation, ImageShape, InputEncoding } from '../dat
 import { evaluateClassifier, inputEncodingFor, loadDatasetFolder, trainingView, UNIT_RANGE } from '../data/index.js';
 import type { Progress, TrainOptions, TrainResult, UpdateRequest } from '../train/index.js';
 import { DivergenceError, exportTflite, formatBreakdown, formatUpdate, isInt8, layersOf, parseUpdate, planTraining, quantizeTrained, replaceClassifier, trainFloat, trainInt8 } from '../train/index.js';
-import { int, kb } from './format.js';
+import { int, kb } from '../report/format.js';
 
 /** `tinyml train` options as commander hands them over (strings until parsed here). */
 export interface TrainCliOptions {

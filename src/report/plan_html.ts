@@ -1,4 +1,5 @@
 import type { PlanSummary } from '../plan/summary.js';
+import { int as fmt, kb } from './format.js';
 
 /**
  * `tinyml plan --html`: one self-contained page (inline SVG and CSS, no script, nothing fetched) with the
@@ -11,14 +12,6 @@ const PAD = { left: 64, right: 16, top: 16, bottom: 36 };
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function kb(n: number): string {
-  return `${(n / 1024).toFixed(1)} KB`;
 }
 
 interface Scale {

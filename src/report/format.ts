@@ -1,4 +1,4 @@
-/** Number formatting shared by the CLI's tables. */
+/** Number formatting shared by the CLI, the reports and the benchmarks. */
 export function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
 }
