@@ -7,10 +7,9 @@ import { loadModel } from '../src/model.js';
 import { OPS } from '../src/ops/registry.js';
 import type { MemoryPlan } from '../src/plan/memory_plan.js';
 import { planMemory } from '../src/plan/memory_plan.js';
-import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
 import type { Graph } from '../src/graph/graph.js';
-import type { CompilePlan } from '../src/codegen/compile_plan.js';
-import { planForCompile } from '../src/codegen/compile_plan.js';
+import type { CompiledModel } from '../src/compiler/compile_model.js';
+import { compileModel } from '../src/compiler/compile_model.js';
 import { randomTensorBytes } from '../src/runtime/tensor_io.js';
 import { generateProject, writeProject } from '../src/codegen/project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
@@ -52,11 +51,11 @@ export interface CodegenRow {
   patch?: { n: number; firstNode: number; lastNode: number; extraMacs: number };
 }
 
-const autoPatchPlans = new Map<string, CompilePlan>();
+const autoPatchPlans = new Map<string, CompiledModel>();
 
 /** The plan `tinyml compile --patch auto` uses (searched once per model). */
-function autoPatchPlan(m: BenchManifest, g: Graph): CompilePlan {
-  if (!autoPatchPlans.has(m.id)) autoPatchPlans.set(m.id, planForCompile(g, { patch: 'auto' }));
+function autoPatchPlan(m: BenchManifest, g: Graph): CompiledModel {
+  if (!autoPatchPlans.has(m.id)) autoPatchPlans.set(m.id, compileModel(g, { patch: 'auto' }));
   return autoPatchPlans.get(m.id)!;
 }
 
@@ -67,9 +66,9 @@ export function hasPatchPlan(m: BenchManifest): boolean {
 
 function planFor(m: BenchManifest, g: Graph, kind: CodegenPlanKind): { graph: Graph; plan: MemoryPlan } {
   if (kind === 'layer-wise') return { graph: g, plan: planMemory(g) };
-  if (kind === 'layer-wise, in-place kernels') return { graph: g, plan: planMemory(g, { ops: withInPlaceVariants(OPS) }) };
+  if (kind === 'layer-wise, in-place kernels') return { graph: g, plan: planMemory(g, { ops: OPS }) };
   const c = autoPatchPlan(m, g);
-  if (c.kind !== 'patch-based') throw new Error(`no patch-based plan: ${c.note}`);
+  if (c.kind !== 'patch-based') throw new Error(`no patch-based plan: ${c.patchNote}`);
   return c;
 }
 

@@ -4,7 +4,6 @@ import { loadModel } from '../src/model.js';
 import { OPS } from '../src/ops/registry.js';
 import { planMemory } from '../src/plan/memory_plan.js';
 import { NO_TRICKS } from '../src/plan/options.js';
-import { withInPlaceVariants } from '../src/plan/inplace_rules.js';
 import { searchPatchPlan } from '../src/plan/patch/search.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, benchManifests } from './shared.js';
@@ -40,9 +39,9 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
   const greedy = planMemory(g, 'greedy');
   const layerwise = planMemory(g, { ...NO_TRICKS });
   const inPlace = planMemory(g, {});
-  const projected = planMemory(g, { ops: withInPlaceVariants(OPS) });
+  const projected = planMemory(g, { ops: OPS });
   const search = searchPatchPlan(g, {});
-  const searchProjected = searchPatchPlan(g, { ops: withInPlaceVariants(OPS) });
+  const searchProjected = searchPatchPlan(g, { ops: OPS });
   const p = search.best?.patch;
   return {
     model: m.id,

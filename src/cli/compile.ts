@@ -1,35 +1,19 @@
 import { InputError } from '../errors.js';
-import { findBoard } from '../boards/boards.js';
 import { loadModel } from '../model.js';
-import type { PatchChoice } from '../codegen/compile_plan.js';
-import { planForCompile } from '../codegen/compile_plan.js';
+import { compileModel } from '../compiler/compile_model.js';
 import { generateProject, writeProject } from '../codegen/project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
 import { int, kb } from '../report/format.js';
-import { parseFusePad, parseOverhead, parsePatch } from './plan.js';
+import type { CompileFlags } from './compile_flags.js';
+import { compileOptionsFrom } from './compile_flags.js';
 
-export interface CompileOptions {
-  board?: string;
+export interface CompileOptions extends CompileFlags {
   /** Output directory (-o). */
   output?: string;
   target?: string;
   /** Inline kernels per layer (default); `--no-specialize` shares one copy of each. */
   specialize?: boolean;
-  /** Plan with the C library's in-place DEPTHWISE_CONV_2D and PAD (smaller arena; not runnable by the interpreter). */
-  inplaceKernels?: boolean;
-  /** 'auto' (the planner's search), 'off' (layer-wise, the default) or 'NxN@LAYER', as `tinyml plan --patch`. */
-  patch?: string;
-  /** Cap on extra MACs of patch-based plans, percent of the model's MACs (default 20), as `tinyml plan`. */
-  maxOverhead?: string;
-  /** 'on' (default): fold each PAD into the convolution that reads it before planning, as `tinyml plan`; 'off': generate the model as stored. */
-  fusePad?: string;
   json?: boolean;
-}
-
-function patchChoice(spec: string | undefined): PatchChoice {
-  if (spec === undefined) return 'off';
-  const r = parsePatch(spec);
-  return r.mode === 'fixed' ? { n: r.n!, lastNode: r.splitNode! } : r.mode;
 }
 
 /**
@@ -37,26 +21,25 @@ function patchChoice(spec: string | undefined): PatchChoice {
  * the model. Every check (patch spec, target, ops, fit) runs before the first file is written.
  */
 export function compileCommand(modelFile: string, opts: CompileOptions): number {
-  if (!opts.board) throw new InputError('compile needs --board NAME (the board decides SRAM, Flash and the default target)');
+  if (opts.board === undefined) throw new InputError('compile needs --board NAME (the board decides SRAM, Flash and the default target)');
   if (!opts.output) throw new InputError('compile needs -o DIR (where the C project is written)');
-  const board = findBoard(opts.board);
+  const options = compileOptionsFrom(opts);
+  const board = options.board!;
   const target = opts.target ? parseTarget(opts.target) : defaultTarget(board);
-  const patch = patchChoice(opts.patch);
-  const maxOverhead = parseOverhead(opts.maxOverhead);
   const g = loadModel(modelFile);
-  const chosen = planForCompile(g, { patch, maxOverhead, inPlaceKernels: opts.inplaceKernels, fusePads: parseFusePad(opts.fusePad) });
+  const chosen = compileModel(g, options);
   const { plan } = chosen;
   const project = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name });
   writeProject(opts.output, project);
 
   const p = plan.patch;
-  const patchSummary = p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, splitTensor: g.tensors[p.splitTensor].name, extraMacs: p.extraMacs } : null;
+  const patchSummary = p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, splitTensor: chosen.prepared.tensors[p.splitTensor].name, extraMacs: p.extraMacs } : null;
   const kernels = project.files.filter((f) => f.path.startsWith('kernels/')).map((f) => f.path.slice('kernels/'.length));
   if (opts.json) {
     console.log(JSON.stringify({
       model: project.modelName, target, board: board.name, dir: opts.output, arenaBytes: project.arenaBytes, planArenaBytes: plan.arenaBytes,
-      weightBytes: project.weightBytes, stackBytes: project.stackBytes, plan: plan.strategy, kind: chosen.kind, patch: patchSummary, fusedPads: chosen.fusedPads,
-      note: chosen.note || undefined, files: project.files.map((f) => f.path), layers: project.layers,
+      weightBytes: project.weightBytes, stackBytes: project.stackBytes, plan: plan.strategy, kind: chosen.kind, objective: chosen.objective, patch: patchSummary, fusedPads: chosen.fusedPads,
+      note: chosen.patchNote || undefined, kernels: chosen.kernels, files: project.files.map((f) => f.path), layers: project.layers,
     }, null, 2));
     return 0;
   }
@@ -64,9 +47,11 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   console.log(`arena       ${int(project.arenaBytes)} bytes (${kb(project.arenaBytes)}) = MODEL_ARENA_BYTES, from the ${chosen.kind} ${plan.strategy} memory plan`);
   if (patchSummary) {
     console.log(`patch       ${patchSummary.n}x${patchSummary.n} patches of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} patch by patch, ${int(patchSummary.extraMacs)} extra MACs`);
-  } else if (chosen.note) {
-    console.log(`patch       none: ${chosen.note}`);
+  } else if (chosen.patchNote) {
+    console.log(`patch       none: ${chosen.patchNote}`);
   }
+  const slow = chosen.kernels.filter((k) => k.variant === 'in-place depthwise');
+  if (slow.length) console.log(`in place    ${slow.length} depthwise layer(s) with the in-place kernel, each because it lowers the peak (inspect lists why per layer)`);
   if (chosen.fusedPads) console.log(`fused       ${chosen.fusedPads} PAD(s) into the convolution reading them (explicit padding; --fuse-pad off keeps them)`);
   console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)`);
   if (project.stackBytes) console.log(`stack       ${int(project.stackBytes)} bytes reserved above .bss by board.ld`);

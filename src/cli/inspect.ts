@@ -1,44 +1,49 @@
 import Table from 'cli-table3';
 import { loadModel } from '../model.js';
-import { planMemory } from '../plan/memory_plan.js';
-import { fusePads } from '../plan/fuse_pad.js';
+import { compileModel } from '../compiler/compile_model.js';
 import { modelReport } from '../report/layers.js';
-import { findBoard, fitReport } from '../boards/boards.js';
+import { fitReport } from '../boards/boards.js';
 import { int, kb, shapes } from '../report/format.js';
+import type { CompileFlags } from './compile_flags.js';
+import { compileOptionsFrom } from './compile_flags.js';
 
-export interface InspectOptions {
-  board?: string;
+export interface InspectOptions extends CompileFlags {
   json?: boolean;
 }
 
 export function inspectCommand(modelFile: string, opts: InspectOptions): number {
-  const board = opts.board ? findBoard(opts.board) : undefined;
-  // The graph and plan the interpreter runs by default: PADs folded into convolutions, every reuse trick.
-  const { graph: g, fused } = fusePads(loadModel(modelFile));
-  const plan = planMemory(g, {});
-  const report = modelReport(g, plan);
+  const options = compileOptionsFrom(opts);
+  const board = options.board;
+  // The compiled model every command runs: the same graph, plan and kernels as run, plan and compile.
+  const c = compileModel(loadModel(modelFile), options);
+  const g = c.graph;
+  const fused = c.fusedPads;
+  const report = modelReport(g, c.plan);
   const fit = board ? fitReport(board, report.peakSramBytes, report.weightBytes) : undefined;
   if (opts.json) {
-    console.log(JSON.stringify({ ...report, fusedPads: fused, board: fit }, null, 2));
+    console.log(JSON.stringify({ ...report, kind: c.kind, objective: c.objective, fusedPads: fused, kernels: c.kernels, board: fit }, null, 2));
     return fit && !fit.fits ? 3 : 0;
   }
   const table = new Table({
-    head: ['#', 'op', 'input', 'output', 'MACs', 'weights', 'activations', 'live'],
-    colAligns: ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
+    head: ['#', 'op', 'input', 'output', 'MACs', 'weights', 'activations', 'live', 'kernel'],
+    colAligns: ['right', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const l of report.layers) {
+  report.layers.forEach((l, step) => {
+    const k = c.kernels[step];
     table.push([
       l.node, l.op, shapes(l.inputShapes), shapes(l.outputShapes), int(l.macs), int(l.weightBytes),
       int(l.activationBytes), l.step === report.peakStep ? `${int(l.liveBytes)} *` : int(l.liveBytes),
+      k && k.variant !== 'standard' ? k.variant : k?.why ? `standard (${k.why})` : '',
     ]);
-  }
+  });
   console.log(`${g.name}: ${g.nodes.length} ops, ${g.tensors.length} tensors${fused ? ` (${fused} PAD op(s) folded into the convolutions that read them)` : ''}`);
   console.log(table.toString());
   console.log(`MACs        ${int(report.totalMacs)}`);
   console.log(`Flash       ${int(report.weightBytes)} bytes of weights (${kb(report.weightBytes)})`);
-  console.log(`peak SRAM   ${int(report.peakSramBytes)} bytes arena (${kb(report.peakSramBytes)}), ${report.strategy} plan; live peak at node ${report.layers[report.peakStep]?.node ?? 0} (*), lower bound ${int(report.lowerBound)}`);
+  const patch = c.patch ? `, ${c.patch.n}x${c.patch.n} patches up to node ${c.patch.lastNode}` : '';
+  console.log(`peak SRAM   ${int(report.peakSramBytes)} bytes arena (${kb(report.peakSramBytes)}), ${c.kind}${patch} ${report.strategy} plan; live peak at node ${report.layers[report.peakStep]?.node ?? 0} (*), lower bound ${int(report.lowerBound)}`);
   if (fit) {
     const peakNode = report.layers[report.peakStep]?.node ?? 0;
     if (fit.fits) {

@@ -3,11 +3,13 @@ import { performance } from 'node:perf_hooks';
 import { loadModel } from '../model.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { InputError } from '../errors.js';
+import type { CompileFlags } from './compile_flags.js';
+import { compileOptionsFrom } from './compile_flags.js';
 import type { Tensor } from '../graph/graph.js';
 import { numElements, tensorBytes } from '../graph/graph.js';
 import { decodeTensor, dequantize, randomTensorBytes } from '../runtime/tensor_io.js';
 
-export interface RunOptions {
+export interface RunOptions extends CompileFlags {
   input: string[];
   random?: string;
   output: string[];
@@ -45,7 +47,7 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
   if (!Number.isInteger(seed)) throw new InputError(`--random takes an integer seed, got "${opts.random}"`);
   const repeat = opts.repeat !== undefined ? Number(opts.repeat) : 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new InputError(`--repeat takes a positive integer, got "${opts.repeat}"`);
-  const interp = new Interpreter(g);
+  const interp = new Interpreter(g, compileOptionsFrom(opts));
   g.inputs.forEach((id, i) => {
     const t = g.tensors[id];
     interp.setInput(i, opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i));

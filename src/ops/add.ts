@@ -142,5 +142,5 @@ export const add: OpDef<'ADD'> = {
   macs: outputElements,
   // Output element i reads input 0 element i unless input 0 itself is broadcast (the planner must only
   // alias when input 0 and the output have the same size).
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -8,7 +8,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolOutputShapes, poolTaps } from './conv_util.js';
+import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolSpatialWindow, poolOutputShapes, poolTaps } from './conv_util.js';
 
 function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews, win: Window2D, int8: boolean): Kernel {
   const input = inputTensor(node, g, 0);
@@ -48,6 +48,8 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
   name: 'AVERAGE_POOL_2D',
   // v1 float, v2 int8; v3 (int16) is refused.
   maxVersion: 2,
+  role: 'other',
+  window: poolSpatialWindow,
 
   inferShapes: poolOutputShapes,
 

@@ -188,6 +188,7 @@ export const concatenation: OpDef<'CONCATENATION'> = {
   name: 'CONCATENATION',
   // v2 int8, v3 int16; v4 only adds uint32, a type we do not have.
   maxVersion: 3,
+  role: 'concat',
   inferShapes: (node, g) => [concatShape(node, g)],
   prepare: prepareConcat,
   macs: (node, g) => numElements(outputTensor(node, g).shape),

@@ -8,12 +8,12 @@
 import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
-import { inputTensor, optionalInput, outputTensor } from './op.js';
+import { firstInputOnly, inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
-  activationBounds, convWindowParams, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
+  activationBounds, convSpatialWindow, convWindowParams, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
   requireSymmetricWeights, where, zeroPointOf,
 } from './conv_util.js';
 
@@ -197,6 +197,9 @@ export const conv2d: OpDef<'CONV_2D'> = {
   name: 'CONV_2D',
   // v1 float, v3 int8, v6 grouped; v2/v5 (hybrid) and v4 (int16) are refused by dtype at prepare.
   maxVersion: 6,
+  role: 'layer',
+  window: convSpatialWindow,
+  differentiableInputs: firstInputOnly,
 
   inferShapes(node, g) {
     const { win, cout } = geometry(node, g);

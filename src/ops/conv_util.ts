@@ -7,6 +7,7 @@ import type { Graph, Node, Tensor } from '../graph/graph.js';
 import type { Activation, Conv2DOptions, ExplicitPadding, Padding } from '../graph/options.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { quantizeMultiplier } from '../quant/fixedpoint.js';
+import type { SpatialWindow } from './op.js';
 import { inputTensor } from './op.js';
 import { floatActivationRange, outputActivationRange } from '../quant/activation.js';
 
@@ -281,4 +282,27 @@ export function poolOutputShapes(node: PoolNode, g: Graph): number[][] {
 export function poolTaps(node: PoolNode, g: Graph): number {
   const w = poolGeometry(node, g);
   return w.batches * w.outH * w.outW * w.inC * w.kH * w.kW;
+}
+
+/** The window a CONV_2D / DEPTHWISE_CONV_2D reads input 0 through: zero-point padding adds nothing, so any padding crosses patches. */
+export function convSpatialWindow(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'>, g: Graph): SpatialWindow | null {
+  const x = g.tensors[node.inputs[0]];
+  if (!x || x.shape.length !== 4 || x.shape[0] !== 1) return null;
+  const f = g.tensors[node.inputs[1]].shape;
+  const w = window2d(x.shape, f[1], f[2], convWindowParams(node.options));
+  return { kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilH: w.dilH, dilW: w.dilW, padTop: w.padTop, padLeft: w.padLeft };
+}
+
+/**
+ * The window of a pool. Pools count only the real pixels under a window, so a padded window would change
+ * an average's divisor or a max on a patch edge: only unpadded pools whose windows stay inside cross patches.
+ */
+export function poolSpatialWindow(node: Node<'AVERAGE_POOL_2D'> | Node<'MAX_POOL_2D'>, g: Graph): SpatialWindow | null {
+  const x = g.tensors[node.inputs[0]];
+  if (!x || x.shape.length !== 4 || x.shape[0] !== 1) return null;
+  const o = node.options;
+  const w = window2d(x.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
+  const y = g.tensors[node.outputs[0]].shape;
+  const fits = (y[1] - 1) * w.strideH + w.kH <= x.shape[1] && (y[2] - 1) * w.strideW + w.kW <= x.shape[2] && w.padTop === 0 && w.padLeft === 0;
+  return fits ? { kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 } : null;
 }

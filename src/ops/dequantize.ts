@@ -42,5 +42,5 @@ export const dequantize: OpDef<'DEQUANTIZE'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -7,7 +7,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
-import { inputTensor, optionalInput, outputTensor } from './op.js';
+import { firstInputOnly, inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Int8Requant } from './gemm.js';
 import { gemmFloat, prepareInt8Gemm, runInt8Gemm } from './gemm.js';
 import {
@@ -79,6 +79,8 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED'> = {
   // v1 float, v4 int8, v5 keep_num_dims, v6 no bias; v3 (hybrid) is refused by dtype. v2 (shuffled
   // weights) cannot be told apart here and is not implemented by TFLite Micro either.
   maxVersion: 6,
+  role: 'layer',
+  differentiableInputs: firstInputOnly,
 
   inferShapes(node, g) {
     return [geometry(node, g).outShape];

@@ -134,5 +134,5 @@ export const hardSwish: OpDef<'HARD_SWISH'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -90,6 +90,7 @@ export const logSoftmax: OpDef<'LOG_SOFTMAX'> = {
   name: 'LOG_SOFTMAX',
   // v1 float, v2 int8.
   maxVersion: 2,
+  role: 'other',
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);

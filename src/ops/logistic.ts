@@ -83,5 +83,5 @@ export const logistic: OpDef<'LOGISTIC'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -6,12 +6,14 @@ import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
-import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolOutputShapes, poolTaps } from './conv_util.js';
+import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolSpatialWindow, poolOutputShapes, poolTaps } from './conv_util.js';
 
 export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
   name: 'MAX_POOL_2D',
   // v1 float, v2 int8; v3 (int16) is refused.
   maxVersion: 2,
+  role: 'other',
+  window: poolSpatialWindow,
 
   inferShapes: poolOutputShapes,
 

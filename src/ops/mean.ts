@@ -14,7 +14,7 @@ import { numElements } from '../graph/graph.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
 import type { OpDef } from './op.js';
-import { inputTensor, outputTensor } from './op.js';
+import { firstInputOnly, inputTensor, outputTensor } from './op.js';
 import { kernelKind, scaleOf, where, zeroPointOf } from './conv_util.js';
 
 interface MeanPlan {
@@ -99,6 +99,8 @@ export const mean: OpDef<'MEAN'> = {
   name: 'MEAN',
   // v1 float, v2 int8; v3 (int16) is refused.
   maxVersion: 2,
+  role: 'other',
+  differentiableInputs: firstInputOnly,
 
   inferShapes(node, g) {
     return [plan(node, g).outShape];

@@ -78,5 +78,5 @@ export const mul: OpDef<'MUL'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

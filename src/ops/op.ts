@@ -21,10 +21,50 @@ export interface TensorViews {
   scratch?(nodeIndex: number): Uint8Array;
 }
 
-/** What a kernel offers beyond `inPlace`: to run with its output over input 0 given this much scratch. */
+/**
+ * How an op relates its output to its inputs, as the planner, the patch analysis and the training
+ * compiler see it:
+ * - `layer`: weighted (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED): trainable, gradient flows to input 0;
+ * - `alias`: a pure relabelling (RESHAPE, SQUEEZE): the output is the input's bytes;
+ * - `elementwise`: output element i depends on element i of each input (same shapes), so the output may
+ *   take the memory of an input that dies at the node (forward loop; output no wider than the input);
+ * - `concat`: copies each input into a block of the output;
+ * - `other`: everything else.
+ */
+export type OpRole = 'layer' | 'alias' | 'elementwise' | 'concat' | 'other';
+
+/** The planner switch that governs an in-place kernel variant (each can be turned off). */
+export type InPlaceTrick = 'inPlaceDepthwise' | 'inPlacePad';
+
+/**
+ * What a kernel offers beyond its role: to run with its output over input 0 (same offset) given
+ * `scratchBytes` of plan scratch. Both the TypeScript kernel and the C kernel honour exactly this rule,
+ * limits included, so a node the planner puts in place always runs and always compiles.
+ */
 export interface InPlaceVariant {
   scratchBytes: number;
+  trick: InPlaceTrick;
+  /**
+   * Relative run time of the in-place kernel to the standard one (1: as fast). A variant that is slower is
+   * used only where it lowers the peak or the board needs it (src/compiler).
+   */
+  slowdown: number;
 }
+
+/** The window through which an op reads its input 0 (rows and columns), for receptive-field analysis. */
+export interface SpatialWindow {
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilH: number;
+  dilW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** A 1x1, stride-1 window: elementwise ops read the pixel they write. */
+export const IDENTITY_WINDOW: SpatialWindow = { kH: 1, kW: 1, strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0 };
 
 /** A prepared kernel: all parameters resolved, bound to its tensors' memory. */
 export type Kernel = () => void;
@@ -46,17 +86,25 @@ export interface OpDef<K extends OpName = OpName> {
   macs(node: Node<K>, graph: Graph): number;
   /** Bytes of temporary memory the kernel needs during its run (planned into the arena). */
   scratchBytes?(node: Node<K>, graph: Graph): number;
-  /**
-   * True when the output may share memory with input 0 (element i of the output depends only on
-   * element i of the input, or the op is a pure relabelling such as RESHAPE).
-   */
-  inPlace?: boolean;
+  /** How the output relates to the inputs (see OpRole): decides aliasing, in-place and patch crossing. */
+  role: OpRole;
   /**
    * The kernel can also run with its output placed over input 0 at the same offset (it sees the two views
-   * start at the same byte) given `scratchBytes` of plan scratch; null when not for this node. The planner
-   * decides per node (src/plan/inplace_rules.ts holds the rules shared with the C kernels).
+   * start at the same byte); null when not for this node. The planner decides per node.
    */
   inPlaceVariant?(node: Node<K>, graph: Graph): InPlaceVariant | null;
+  /**
+   * The spatial window through which the op reads input 0, when running it on a patch of its input
+   * gives that patch of its output (patch-based inference); null or absent when it cannot.
+   */
+  window?(node: Node<K>, graph: Graph): SpatialWindow | null;
+  /** Which inputs carry gradients (activations, not weights, biases, shapes or axes). Default: all. */
+  differentiableInputs?(node: Node<K>): boolean[];
+}
+
+/** True for input 0 only: layers and reshapes take gradients through their data input alone. */
+export function firstInputOnly(node: Node): boolean[] {
+  return node.inputs.map((_, i) => i === 0);
 }
 
 /** True when two views start at the same byte of the same memory: the plan runs the node in place. */

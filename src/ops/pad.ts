@@ -3,9 +3,8 @@ import { DTYPE_BYTES, dtypeRange } from '../graph/dtype.js';
 import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { numElements, shapeStr } from '../graph/graph.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
-import type { Kernel, OpDef, TensorViews } from './op.js';
-import { inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
-import { padInPlace } from '../plan/inplace_rules.js';
+import type { InPlaceVariant, Kernel, OpDef, SpatialWindow, TensorViews } from './op.js';
+import { IDENTITY_WINDOW, inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
 import {
   MOVABLE, asWords, constInts, fillPattern, planCopy, requireDtype, requireOutputShape, requireSameDtype, runCopy, stridesOf,
   wordViews,
@@ -198,12 +197,53 @@ export function padValueSource(node: PadNode, g: Graph, views: TensorViews): Uin
   return () => view;
 }
 
+/**
+ * PAD over its own input: output element e is the input element that lands there or the pad value, and
+ * its index never precedes that input element's (paddings are non-negative), so a kernel that writes the
+ * output from the last element to the first never overwrites an input element before reading it. The
+ * backward copy costs what the forward one does.
+ */
+export function padInPlace(node: Node<'PAD'> | Node<'PADV2'>, g: Graph): InPlaceVariant | null {
+  const input = g.tensors[node.inputs[0]];
+  const output = g.tensors[node.outputs[0]];
+  if (!input || !output || input.data || input.dtype !== output.dtype) return null;
+  if (numElements(output.shape) < numElements(input.shape)) return null;
+  return { scratchBytes: 0, trick: 'inPlacePad', slowdown: 1 };
+}
+
+/** A constant int32 tensor's values (PAD's paddings), or null when it is not constant int32. */
+export function constInt32(g: Graph, id: number): number[] | null {
+  const t = g.tensors[id];
+  if (!t?.data || t.dtype !== 'int32') return null;
+  const dv = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  return Array.from({ length: t.data.byteLength / 4 }, (_, i) => dv.getInt32(4 * i, true));
+}
+
+/** PAD's (before, after) rows and columns, or null when it pads batch or channels (not a spatial pad). */
+export function spatialPads(node: Node<'PAD'> | Node<'PADV2'>, g: Graph): { top: number; bottom: number; left: number; right: number } | null {
+  const p = constInt32(g, node.inputs[1]);
+  if (!p || p.length !== 8 || p[0] !== 0 || p[1] !== 0 || p[6] !== 0 || p[7] !== 0) return null;
+  return { top: p[2], bottom: p[3], left: p[4], right: p[5] };
+}
+
+/** A spatial pad with a constant value crosses patches: a patch reads the pad where its window leaves the tensor. */
+export function padSpatialWindow(node: Node<'PAD'> | Node<'PADV2'>, g: Graph): SpatialWindow | null {
+  const x = g.tensors[node.inputs[0]];
+  if (!x || x.shape.length !== 4 || x.shape[0] !== 1) return null;
+  const p = spatialPads(node, g);
+  const value = node.inputs[2];
+  if (!p || (value !== undefined && value >= 0 && !g.tensors[value].data)) return null;
+  return { ...IDENTITY_WINDOW, padTop: p.top, padLeft: p.left };
+}
+
 export const pad: OpDef<'PAD'> = {
   name: 'PAD',
   // v4 adds inputs of more than 4 dimensions; our copy handles any rank.
   maxVersion: 4,
+  role: 'other',
   inferShapes: (node, g) => [paddedShape(node, g)],
   prepare: (node, g, views) => preparePad(node, g, views, padValueSource(node, g, views)),
   macs: (node, g) => numElements(outputTensor(node, g).shape),
   inPlaceVariant: padInPlace,
+  window: padSpatialWindow,
 };

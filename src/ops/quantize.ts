@@ -86,5 +86,5 @@ export const quantize: OpDef<'QUANTIZE'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -46,5 +46,5 @@ export const relu: OpDef<'RELU'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -43,5 +43,5 @@ export const relu6: OpDef<'RELU6'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

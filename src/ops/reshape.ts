@@ -2,7 +2,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import { numElements, shapeStr } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
 import type { OpDef } from './op.js';
-import { inputTensor, outputTensor } from './op.js';
+import { firstInputOnly, inputTensor, outputTensor } from './op.js';
 import { MOVABLE, constInts, requireDtype, requireSameDtype, sameMemory } from './data_move.js';
 
 /**
@@ -49,7 +49,8 @@ export function resolveStretch(shape: readonly number[], count: number, whereAt:
 export const reshape: OpDef<'RESHAPE'> = {
   name: 'RESHAPE',
   maxVersion: 1,
-  inPlace: true,
+  role: 'alias',
+  differentiableInputs: firstInputOnly,
 
   inferShapes(node, g) {
     const count = numElements(inputTensor(node, g, 0).shape);

@@ -43,6 +43,7 @@ export const resizeNearestNeighbor: OpDef<'RESIZE_NEAREST_NEIGHBOR'> = {
   name: 'RESIZE_NEAREST_NEIGHBOR',
   // v3 align_corners / half_pixel_centers, v4 int16.
   maxVersion: 4,
+  role: 'other',
   inferShapes: (node, g) => [resizedShape(node, g)],
 
   prepare(node, g, views) {

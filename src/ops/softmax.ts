@@ -128,6 +128,7 @@ export const softmax: OpDef<'SOFTMAX'> = {
   name: 'SOFTMAX',
   // v1 float, v2 int8 (to int8 or int16); v3 is int16 input.
   maxVersion: 2,
+  role: 'other',
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);

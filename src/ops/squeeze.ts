@@ -31,7 +31,7 @@ function squeezedShape(node: Node<'SQUEEZE'>, g: Graph): number[] {
 export const squeeze: OpDef<'SQUEEZE'> = {
   name: 'SQUEEZE',
   maxVersion: 1,
-  inPlace: true,
+  role: 'alias',
 
   inferShapes: (node, g) => [squeezedShape(node, g)],
 

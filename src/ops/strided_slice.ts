@@ -183,6 +183,7 @@ export const stridedSlice: OpDef<'STRIDED_SLICE'> = {
   name: 'STRIDED_SLICE',
   // v8 offset, v6 ellipsis/new-axis masks, v4 5-D; v7 (uint32) and v5 (string) are refused by dtype.
   maxVersion: 8,
+  role: 'other',
   inferShapes: (node, g) => [slicedShape(node, g)],
 
   prepare(node, g, views) {

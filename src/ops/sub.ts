@@ -14,5 +14,5 @@ export const sub: OpDef<'SUB'> = {
   inferShapes: binaryInferShapes,
   prepare: (node, g, views) => prepareAddSub(node, g, views, true),
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -49,5 +49,5 @@ export const tanh: OpDef<'TANH'> = {
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,
-  inPlace: true,
+  role: 'elementwise',
 };

@@ -33,6 +33,7 @@ export const transpose: OpDef<'TRANSPOSE'> = {
   name: 'TRANSPOSE',
   // v6: more than 5 dimensions (v5 int16, v4 5-D, v3 bool, v2 int8); the copy is rank- and dtype-agnostic.
   maxVersion: 6,
+  role: 'other',
   inferShapes: (node, g) => [transposedShape(node, g)],
 
   prepare(node, g, views) {

@@ -64,15 +64,14 @@ export interface MemoryPlan {
   candidates: StrategyResult[];
   options: ResolvedPlanOptions;
   /**
-   * Set for a patch-based plan: its order and placements refer to `patch.graph`, the model with its first
-   * stage rewritten into per-patch ops (run it with `new Interpreter(plan.patch.graph, { plan })`).
+   * Set for a patch-based plan: its order and placements refer to the graph it was made for, the model
+   * with its first stage rewritten into per-patch ops (a CompiledModel holds the two together).
    */
   patch?: PatchInfo;
 }
 
 /** How a patch-based plan splits the model (MCUNetV2). */
 export interface PatchInfo {
-  graph: Graph;
   /** n x n patches of the split tensor. */
   n: number;
   /** Original node indices of the first and last node run patch by patch. */

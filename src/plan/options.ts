@@ -7,16 +7,13 @@ import { DEFAULT_STRATEGIES } from './pack/registry.js';
 
 export type OpTable = { readonly [K in OpName]: OpDef<K> };
 
-/** What a kernel offers beyond `OpDef.inPlace` (declared on OpDef; re-exported for the planner's rules). */
 export type { InPlaceVariant } from '../ops/op.js';
-/** Kept for callers that named the capability before OpDef declared it. */
-export type InPlaceVariantCapable<K extends OpName = OpName> = Pick<OpDef<K>, 'inPlaceVariant'>;
 
 /** Which reuse tricks the planner may use. Each can be switched off; none may change any output. */
 export interface ReuseOptions {
   /** RESHAPE/SQUEEZE outputs share their input's memory (no copy). */
   aliasReshape: boolean;
-  /** Elementwise ops (`OpDef.inPlace`) write over an input that dies at that node. */
+  /** Elementwise ops (`OpDef.role`) write over an input that dies at that node. */
   inPlaceElementwise: boolean;
   /** DEPTHWISE_CONV_2D writes over its input with one channel's scratch (N+1 instead of 2N), when the kernel offers it. */
   inPlaceDepthwise: boolean;
@@ -24,7 +21,7 @@ export interface ReuseOptions {
   inPlacePad: boolean;
   /** CONCATENATION inputs are produced where the output holds them (outer dimensions 1): no copy, no second buffer. */
   inPlaceConcat: boolean;
-  /** A QUANTIZE of a float graph input writes its int8 output over the float input. */
+  /** An elementwise op over a graph input (the QUANTIZE of a float model's input) writes over that input. */
   edgeQuantize: boolean;
   /** Try other topological orders (branches of residual blocks) and keep the one with the smaller arena. */
   reorder: boolean;
@@ -45,6 +42,11 @@ export interface PlanOptions extends Partial<ReuseOptions> {
    * The caller proves it from the geometry; `verifyPlan` checks it byte by byte.
    */
   overlays?: readonly Overlay[];
+  /**
+   * Nodes that run their standard kernel even where an in-place variant would fit: the compile pipeline
+   * keeps slower variants off wherever they do not lower the peak (src/compiler).
+   */
+  standardKernels?: ReadonlySet<number>;
 }
 
 export interface Overlay {
@@ -54,6 +56,7 @@ export interface Overlay {
 
 export interface ResolvedPlanOptions extends ReuseOptions {
   overlays: readonly Overlay[];
+  standardKernels: ReadonlySet<number>;
   strategies: readonly StrategyName[];
   searchBudget: number;
   seed: number;
@@ -75,6 +78,7 @@ export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions 
   return {
     ...tricks,
     overlays: opts.overlays ?? [],
+    standardKernels: opts.standardKernels ?? new Set(),
     strategies: opts.strategies ?? DEFAULT_STRATEGIES,
     searchBudget: opts.searchBudget ?? 4000,
     seed: opts.seed ?? 1,

@@ -1,22 +1,10 @@
 import type { AnyNode, Graph } from '../graph/graph.js';
-import type { OpName } from '../graph/options.js';
 import { UnsupportedOpError } from '../errors.js';
 import { OPS } from '../ops/registry.js';
 import type { MemoryPlan } from './memory_plan.js';
-import type { InPlaceVariant, OpTable } from './options.js';
+import type { OpTable } from './options.js';
 import { opDefOf } from './options.js';
-import { depthwiseInPlace, padInPlace } from './inplace_rules.js';
 import { scratchId } from './lifetimes.js';
-
-/**
- * The rule each in-place kind must satisfy for the kernel to run it. PADV2 runs PAD's kernel (preparePad),
- * which detects the in-place placement whether or not its OpDef declares the variant.
- */
-const KERNEL_RULES: Partial<Record<OpName, (node: AnyNode, g: Graph) => InPlaceVariant | null>> = {
-  DEPTHWISE_CONV_2D: (node, g) => depthwiseInPlace(node as never, g),
-  PAD: (node, g) => padInPlace(node as never, g),
-  PADV2: (node, g) => padInPlace(node as never, g),
-};
 
 /**
  * Refuse a plan the kernels cannot run: one that puts a node in place (depthwise, PAD) where the kernel
@@ -26,19 +14,16 @@ const KERNEL_RULES: Partial<Record<OpName, (node: AnyNode, g: Graph) => InPlaceV
  * and aliases nothing at all.
  */
 export function assertRunnable(g: Graph, plan: MemoryPlan, ops: OpTable = OPS): void {
-  if (plan.patch && plan.patch.graph !== g) {
-    throw new Error('a patch-based plan runs on its own graph: new Interpreter(plan.patch.graph, { plan })');
+  if (plan.patch && plan.patch.origin.length !== g.nodes.length) {
+    throw new Error('a patch-based plan runs on its own graph (the rewritten one, CompiledModel.graph), not on the model');
   }
   const stepOf = new Map(plan.order.map((nodeIndex, step) => [nodeIndex, step]));
   for (const [nodeIndex, d] of plan.inPlaceNodes ?? new Map()) {
     if (d.kind !== 'depthwise' && d.kind !== 'pad') continue;
     const node = g.nodes[nodeIndex] as AnyNode;
-    const rule = KERNEL_RULES[node.op];
-    const offered = opDefOf(ops, node).inPlaceVariant !== undefined || node.op === 'PADV2';
-    if (!rule || !offered) {
-      throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but its kernel has no in-place variant`);
-    }
-    const variant = rule(node, g);
+    const rule = opDefOf(ops, node).inPlaceVariant;
+    if (!rule) throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but its kernel has no in-place variant`);
+    const variant = rule(node as never, g);
     if (!variant) throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but the node does not meet the in-place kernel's conditions`);
     const scratch = plan.placements.get(scratchId(stepOf.get(nodeIndex) ?? -1));
     if (variant.scratchBytes > 0 && (!scratch || scratch.bytes < variant.scratchBytes)) {

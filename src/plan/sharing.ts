@@ -1,10 +1,10 @@
-import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
+import type { AnyNode, Graph, Node, TensorId } from '../graph/graph.js';
 import { activationIds, numElements, tensorBytes } from '../graph/graph.js';
 import { DTYPE_BYTES } from '../graph/dtype.js';
 import { ARENA_ALIGN } from './align.js';
 import type { BufferRequest } from './lifetimes.js';
 import { scratchId, tensorLifetimes } from './lifetimes.js';
-import type { Overlay, ReuseOptions, OpTable } from './options.js';
+import type { ResolvedPlanOptions, ReuseOptions, OpTable } from './options.js';
 import { opDefOf, scratchBytesOf } from './options.js';
 
 /** How a node writes its output over its input. */
@@ -34,15 +34,13 @@ export interface Sharing {
   memberOffset: Map<TensorId, number>;
 }
 
-const ALIAS_OPS = new Set(['RESHAPE', 'SQUEEZE']);
-
 /**
  * Concatenation in place: when every dimension before the axis is 1, each input is one contiguous block
  * of the output, so the inputs can be produced right where the output will hold them and the copy moves
  * nothing. Inputs must be plain copies (same dtype and quantisation, no activation) and share with nothing.
  */
-function concatSlots(node: AnyNode, g: Graph, isActivation: (id: TensorId) => boolean, inputs: Set<TensorId>): number[] | null {
-  if (node.op !== 'CONCATENATION' || node.options.activation !== 'NONE') return null;
+function concatSlots(node: Node<'CONCATENATION'>, g: Graph, isActivation: (id: TensorId) => boolean, inputs: Set<TensorId>): number[] | null {
+  if (node.options.activation !== 'NONE') return null;
   const out = g.tensors[node.outputs[0]];
   const rank = out.shape.length;
   const axis = node.options.axis < 0 ? node.options.axis + rank : node.options.axis;
@@ -66,8 +64,6 @@ function concatSlots(node: AnyNode, g: Graph, isActivation: (id: TensorId) => bo
   }
   return offset === tensorBytes(out) ? slots : null;
 }
-/** Binary elementwise ops: the output may take either input's memory when shapes match (no broadcast). */
-const BINARY_ELEMENTWISE = new Set(['ADD', 'SUB', 'MUL']);
 
 class Groups {
   readonly parent = new Map<TensorId, TensorId>();
@@ -99,7 +95,7 @@ class Groups {
  * only when nothing reads that memory afterwards: the input's whole group (its aliases and earlier
  * in-place outputs) has its last use at this node and holds no graph output.
  */
-export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions & { overlays?: readonly Overlay[] }, ops: OpTable): Sharing {
+export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions & Pick<ResolvedPlanOptions, 'overlays' | 'standardKernels'>, ops: OpTable): Sharing {
   const ids = activationIds(g);
   const life = new Map(tensorLifetimes(g, order).map((r) => [r.id, r]));
   const groups = new Groups(ids);
@@ -119,7 +115,8 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
     const out = outs[0];
     const outT = g.tensors[out];
     const in0 = node.inputs[0];
-    if (ALIAS_OPS.has(node.op)) {
+    const def = opDefOf(ops, node);
+    if (def.role === 'alias') {
       if (opts.aliasReshape && isActivation(in0) && tensorBytes(g.tensors[in0]) === tensorBytes(outT)) {
         groups.join(in0, out);
         aliases.set(out, in0);
@@ -127,8 +124,8 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
       }
       return;
     }
-    if (node.op === 'CONCATENATION') {
-      const slots = opts.inPlaceConcat ? concatSlots(node, g, isActivation, graphInputs) : null;
+    if (def.role === 'concat') {
+      const slots = opts.inPlaceConcat ? concatSlots(node as Node<'CONCATENATION'>, g, isActivation, graphInputs) : null;
       if (slots && node.inputs.every((id) => groups.members.get(groups.root(id))!.length === 1)) {
         node.inputs.forEach((id, k) => {
           groups.join(out, id);
@@ -138,36 +135,29 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
       }
       return;
     }
-    const def = opDefOf(ops, node);
     const take = (input: TensorId, kind: InPlaceDecision['kind'], scratchBytes: number): void => {
       groups.join(input, out);
       memberOffset.set(out, memberOffset.get(input) ?? 0);
       inPlaceNodes.set(nodeIndex, { kind, input, output: out, scratchBytes });
     };
     // Elementwise: output element i depends on input element i only; a narrower output type is still safe
-    // when the kernel reads element i before writing it (forward loop).
+    // when the kernel reads element i before writing it (forward loop). Any activation input of the same
+    // size may give its memory (ADD's second input as well as its first).
     const elementwiseFits = (id: TensorId): boolean => {
       const t = g.tensors[id];
       return numElements(t.shape) === numElements(outT.shape) && DTYPE_BYTES[outT.dtype] <= DTYPE_BYTES[t.dtype] && diesAt(id, step);
     };
-    if (node.op === 'QUANTIZE') {
-      if (opts.edgeQuantize && isActivation(in0) && g.inputs.includes(in0) && g.tensors[in0].dtype === 'float32' && elementwiseFits(in0)) {
-        take(in0, 'edge-quantize', 0);
-      }
+    if (def.role === 'elementwise') {
+      // Narrowing a float graph input (a float model's input QUANTIZE) is the edge-quantize trick; the rest is elementwise.
+      const edge = (id: TensorId): boolean => graphInputs.has(id) && g.tensors[id].dtype === 'float32' && outT.dtype !== 'float32';
+      const allowed = (id: TensorId): boolean => (edge(id) ? opts.edgeQuantize : opts.inPlaceElementwise);
+      const chosen = node.inputs.find((id) => isActivation(id) && allowed(id) && elementwiseFits(id));
+      if (chosen !== undefined) take(chosen, edge(chosen) ? 'edge-quantize' : 'elementwise', scratchBytesOf(ops, g, node));
       return;
     }
-    if (def.inPlace) {
-      if (!opts.inPlaceElementwise) return;
-      const candidates = BINARY_ELEMENTWISE.has(node.op) ? [node.inputs[0], node.inputs[1]] : [in0];
-      const chosen = candidates.find((id) => isActivation(id) && elementwiseFits(id));
-      if (chosen !== undefined) take(chosen, 'elementwise', scratchBytesOf(ops, g, node));
-      return;
-    }
-    const wanted = node.op === 'DEPTHWISE_CONV_2D' ? opts.inPlaceDepthwise : node.op === 'PAD' || node.op === 'PADV2' ? opts.inPlacePad : false;
-    if (wanted && def.inPlaceVariant && isActivation(in0) && diesAt(in0, step)) {
-      const variant = def.inPlaceVariant(node as never, g);
-      if (variant) take(in0, node.op === 'DEPTHWISE_CONV_2D' ? 'depthwise' : 'pad', variant.scratchBytes);
-    }
+    if (!def.inPlaceVariant || opts.standardKernels?.has(nodeIndex) || !isActivation(in0) || !diesAt(in0, step)) return;
+    const variant = def.inPlaceVariant(node as never, g);
+    if (variant && opts[variant.trick]) take(in0, variant.trick === 'inPlaceDepthwise' ? 'depthwise' : 'pad', variant.scratchBytes);
   });
 
   for (const o of opts.overlays ?? []) {

@@ -1,6 +1,6 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
 import { activationIds, tensorBytes } from '../graph/graph.js';
-import { constInt32 } from './patch/region.js';
+import { constInt32 } from '../ops/pad.js';
 import { ARENA_ALIGN } from './align.js';
 import { scratchId } from './lifetimes.js';
 import type { MemoryPlan } from './memory_plan.js';

@@ -1,4 +1,4 @@
-import type { PlanSummary } from '../plan/summary.js';
+import type { PlanSummary } from './plan_summary.js';
 import { int as fmt, kb } from './format.js';
 
 /**
@@ -101,8 +101,8 @@ function layerBars(s: PlanSummary): string {
 
 function strategiesTable(s: PlanSummary): string {
   const rows = s.rows.map((r) => `<tr class="${r.chosen ? 'chosen' : ''}"><td>${r.chosen ? '★ ' : ''}${esc(r.name)}</td><td>${fmt(r.arenaBytes)}</td><td>${fmt(r.lowerBound)}</td>`
-    + `<td>${s.tflmArenaBytes ? `${(r.arenaBytes / s.tflmArenaBytes).toFixed(2)}×` : '–'}</td><td>${fmt(r.extraMacs)}</td><td>${r.provenOptimal ? 'optimal' : esc(r.note)}</td></tr>`);
-  return `<table id="strategies"><thead><tr><th>strategy</th><th>peak SRAM (B)</th><th>lower bound (B)</th><th>vs TFLM</th><th>extra MACs</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    + `<td>${s.referenceArenaBytes ? `${(r.arenaBytes / s.referenceArenaBytes).toFixed(2)}×` : '–'}</td><td>${fmt(r.extraMacs)}</td><td>${r.provenOptimal ? 'optimal' : esc(r.note)}</td></tr>`);
+  return `<table id="strategies"><thead><tr><th>strategy</th><th>peak SRAM (B)</th><th>lower bound (B)</th><th>vs reference</th><th>extra MACs</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 const CSS = `
@@ -121,7 +121,7 @@ svg { width: 100%; height: auto; display: block; }
 `;
 
 export function planHtml(s: PlanSummary): string {
-  const tflm = s.tflmArenaBytes ? `, ${(s.peakBytes / s.tflmArenaBytes).toFixed(2)}× TFLite Micro's ${fmt(s.tflmArenaBytes)} bytes` : '';
+  const tflm = s.referenceArenaBytes ? `, ${(s.peakBytes / s.referenceArenaBytes).toFixed(2)}× the reference arena of ${fmt(s.referenceArenaBytes)} bytes` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tinyml plan: ${esc(s.model)}</title><style>${CSS}</style></head>
 <body>

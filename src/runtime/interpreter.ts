@@ -4,27 +4,27 @@ import { InputError } from '../errors.js';
 import type { Kernel, OpDef } from '../ops/op.js';
 import { OPS, checkSupported } from '../ops/registry.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
-import { planMemory } from '../plan/memory_plan.js';
 import { assertRunnable } from '../plan/runnable.js';
-import { fusePads } from '../plan/fuse_pad.js';
+import type { CompiledModel } from '../compiler/compile_model.js';
+import { compileModel } from '../compiler/compile_model.js';
+import type { CompileOptions } from '../compiler/options.js';
 import { ArenaViews } from './views.js';
 
-export interface InterpreterOptions {
-  /** A plan from the planner; by default greedy-by-size. */
-  plan?: MemoryPlan;
-  /** Give every tensor its own memory so all intermediates can be read after invoke (debugging). */
-  preserveAll?: boolean;
+export interface InterpreterOptions extends CompileOptions {
   /**
-   * Fold each PAD into the convolution that reads it (src/plan/fuse_pad.ts) before planning. Default: on when
-   * the interpreter plans for itself (no `plan`, no `preserveAll`); then `graph` is the rewritten graph (same
-   * tensor ids, inputs and outputs; fused PAD outputs are never computed). Ignored when a `plan` is given.
+   * Run the graph exactly as given under this plan (tests and tools that plan for themselves); otherwise
+   * the interpreter compiles the model with the options, as every command does.
    */
-  fusePads?: boolean;
+  plan?: MemoryPlan;
+}
+
+function isCompiled(m: Graph | CompiledModel): m is CompiledModel {
+  return 'plan' in m && 'kernels' in m;
 }
 
 /**
- * Runs a graph in one preallocated ArrayBuffer laid out by a MemoryPlan. All kernels are prepared
- * (validated, requantisation precomputed, bound to their memory) at construction.
+ * Runs a compiled model in one preallocated ArrayBuffer laid out by its MemoryPlan. All kernels are
+ * prepared (validated, requantisation precomputed, bound to their memory) at construction.
  */
 export class Interpreter {
   readonly plan: MemoryPlan;
@@ -32,28 +32,33 @@ export class Interpreter {
   readonly views: ArenaViews;
   private readonly kernels: Kernel[];
 
-  /** The graph run: the one given, or its PAD-fused rewrite (see `InterpreterOptions.fusePads`). */
+  /** The graph run: the compiled model's (PADs fused, patch stage rewritten) or the one given with a plan. */
   readonly graph: Graph;
-  /** PAD nodes folded into convolutions for this run (0 when fusion is off or found nothing). */
-  readonly fusedPads: number;
+  /** How the model was compiled (null when run under a caller's plan). */
+  readonly compiled: CompiledModel | null;
 
-  constructor(model: Graph, opts: InterpreterOptions = {}) {
-    checkSupported(model);
-    const fuse = !opts.plan && !opts.preserveAll && opts.fusePads !== false;
-    const { graph, fused } = fuse ? fusePads(model) : { graph: model, fused: 0 };
+  constructor(model: Graph | CompiledModel, opts: InterpreterOptions = {}) {
+    if (isCompiled(model)) this.compiled = model;
+    else if (opts.plan) {
+      checkSupported(model);
+      this.compiled = null;
+    } else this.compiled = compileModel(model, opts);
+    const graph = this.compiled ? this.compiled.graph : (model as Graph);
+    const plan = this.compiled ? this.compiled.plan : opts.plan!;
     this.graph = graph;
-    this.fusedPads = fused;
-    // Default: the best layer-wise plan with every reuse trick, PAD fusion included (the figure `plan` prints).
-    this.plan = opts.plan ?? (opts.preserveAll ? planMemory(graph, 'no-reuse') : planMemory(graph, {}));
-    assertRunnable(graph, this.plan);
-    this.arena = new ArrayBuffer(Math.max(this.plan.arenaBytes, 16));
-    this.views = new ArenaViews(graph, this.plan, this.arena);
-    this.kernels = this.plan.order.map((i) => {
+    this.plan = plan;
+    assertRunnable(graph, plan);
+    this.arena = new ArrayBuffer(Math.max(plan.arenaBytes, 16));
+    this.views = new ArenaViews(graph, plan, this.arena);
+    this.kernels = plan.order.map((i) => {
       const node = graph.nodes[i] as AnyNode;
       const def = OPS[node.op] as OpDef;
       return def.prepare(node as never, graph, this.views);
     });
   }
+
+  /** PAD nodes folded into convolutions for this run. */
+  get fusedPads(): number { return this.compiled?.fusedPads ?? 0; }
 
   get inputCount(): number { return this.graph.inputs.length; }
   get outputCount(): number { return this.graph.outputs.length; }

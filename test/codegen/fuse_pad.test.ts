@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../src/model.js';
-import { planForCompile } from '../../src/codegen/compile_plan.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
 import { manifests, modelPath, readBin } from '../helpers/shared.js';
 import { buildFor, firstDifference, manifestCases } from './harness.js';
 
@@ -15,7 +15,7 @@ for (const patch of ['off', 'auto'] as const) {
   test(`codegen with fused PADs: ${ID}, patch ${patch}, host, byte-identical under ASan/UBSan`, () => {
     const m = manifests().find((x) => x.id === ID)!;
     const g = loadModel(modelPath(m));
-    const c = planForCompile(g, { patch, fusePads: true });
+    const c = compileModel(g, { patch, fusePads: true });
     assert.ok(c.graph.nodes.filter((n) => n.op === 'PAD').length < g.nodes.filter((n) => n.op === 'PAD').length || c.kind === 'patch-based');
     const built = buildFor(c.graph, c.plan, 'host', 'mps2-an386', { modelName: m.id });
     try {

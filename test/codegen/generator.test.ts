@@ -16,7 +16,7 @@ import { padLayout } from '../../src/codegen/lower/pad.js';
 import { broadcastStrides } from '../../src/codegen/lower/elementwise.js';
 import { ToolchainError, buildProject } from '../../src/codegen/toolchain.js';
 import { compileCommand } from '../../src/cli/compile.js';
-import { planForCompile } from '../../src/codegen/compile_plan.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
 import { modelPath } from '../helpers/shared.js';
 import { crossToolsMissing, qemuSkip, tempDir } from './harness.js';
 
@@ -131,7 +131,7 @@ test('compile --patch: the patch plan tinyml plan would choose, its arena as MOD
   } finally {
     console.log = log;
   }
-  const chosen = planForCompile(loadModel(model), { patch: 'auto', maxOverhead: 0.2 });
+  const chosen = compileModel(loadModel(model), { patch: 'auto', maxOverhead: 0.2 });
   assert.equal(chosen.kind, 'patch-based');
   assert.match(readFileSync(join(dir, 'model.h'), 'utf8'), new RegExp(`#define MODEL_ARENA_BYTES ${chosen.plan.arenaBytes}u`));
   assert.ok(lines.some((l) => l.startsWith('patch ') && l.includes(`${chosen.plan.patch!.n}x${chosen.plan.patch!.n} patches`)), lines.join('\n'));

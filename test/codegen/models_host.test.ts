@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../../src/model.js';
 import { planMemory } from '../../src/plan/memory_plan.js';
-import { withInPlaceVariants } from '../../src/plan/inplace_rules.js';
 import { OPS } from '../../src/ops/registry.js';
 import type { Manifest } from '../helpers/shared.js';
 import { manifests, modelPath, readBin } from '../helpers/shared.js';
@@ -38,7 +37,7 @@ test('codegen host: mcunet-vww1 with in-place depthwise and pad kernels (TinyEng
   const m = int8Manifests().find((x) => x.id === 'mcunet_vww1_int8_floatio')!;
   const g = loadModel(modelPath(m));
   const plain = planMemory(g);
-  const plan = planMemory(g, { ops: withInPlaceVariants(OPS) });
+  const plan = planMemory(g, { ops: OPS });
   assert.ok(plan.arenaBytes < plain.arenaBytes * 0.7, `in-place arena ${plan.arenaBytes} vs ${plain.arenaBytes}`);
   const built = buildFor(g, plan, 'host', 'mps2-an386');
   try {

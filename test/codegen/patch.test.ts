@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model.js';
-import { planForCompile } from '../../src/codegen/compile_plan.js';
-import type { CompilePlan } from '../../src/codegen/compile_plan.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
+import type { CompiledModel } from '../../src/compiler/compile_model.js';
 import { elfSize } from '../../src/codegen/toolchain.js';
 import type { Target } from '../../src/codegen/target.js';
 import type { Manifest } from '../helpers/shared.js';
@@ -14,17 +14,17 @@ import { HARNESS_BSS_BYTES, buildFor, crossToolsMissing, firstDifference, manife
 /** The models whose first stage the planner splits into patches (MCUNetV2) with a smaller arena. */
 const PATCH_MODELS = ['mcunet_vww1_int8_floatio', 'mlperf_vww_mobilenetv1_int8', 'tflm_person_detect_int8'];
 
-const plans = new Map<string, CompilePlan>();
+const plans = new Map<string, CompiledModel>();
 
 /** The auto patch plan of a model, searched once for both targets. */
-function autoPlan(m: Manifest): CompilePlan {
-  if (!plans.has(m.id)) plans.set(m.id, planForCompile(loadModel(modelPath(m)), { patch: 'auto' }));
+function autoPlan(m: Manifest): CompiledModel {
+  if (!plans.has(m.id)) plans.set(m.id, compileModel(loadModel(modelPath(m)), { patch: 'auto' }));
   return plans.get(m.id)!;
 }
 
 function buildAndCompare(m: Manifest, target: Target): void {
   const c = autoPlan(m);
-  assert.equal(c.kind, 'patch-based', `${m.id}: ${c.note}`);
+  assert.equal(c.kind, 'patch-based', `${m.id}: ${c.patchNote}`);
   const p = c.plan.patch!;
   const built = buildFor(c.graph, c.plan, target, 'mps2-an386', { modelName: m.id });
   try {
@@ -57,7 +57,7 @@ for (const id of PATCH_MODELS) {
   const m = manifests().find((x) => x.id === id)!;
   test(`codegen patch-based: ${id} on the host, byte-identical under ASan/UBSan`, () => {
     const c = autoPlan(m);
-    const layerwise = planForCompile(loadModel(modelPath(m)), { patch: 'off' });
+    const layerwise = compileModel(loadModel(modelPath(m)), { patch: 'off' });
     assert.ok(c.plan.arenaBytes < layerwise.plan.arenaBytes, `patch arena ${c.plan.arenaBytes} vs layer-wise ${layerwise.plan.arenaBytes}`);
     buildAndCompare(m, 'host');
   });

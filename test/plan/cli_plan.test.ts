@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { planCommand, parsePatch } from '../../src/cli/plan.js';
+import { planCommand } from '../../src/cli/plan.js';
+import { parsePatch } from '../../src/cli/compile_flags.js';
 import { InputError } from '../../src/errors.js';
 import { modelPath } from '../helpers/shared.js';
 
@@ -22,11 +23,12 @@ function capture(model: string, opts: Parameters<typeof planCommand>[1]): { code
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-test('plan: text output lists every strategy with lower bound and TFLM figure, and a memory chart', () => {
-  const r = capture(modelPath('tflm_person_detect_int8.tflite'), {});
+test('plan: text output lists every strategy with lower bound and a given reference arena, and a memory chart', () => {
+  const r = capture(modelPath('tflm_person_detect_int8.tflite'), { referenceArena: '85024' });
   assert.equal(r.code, 0);
   for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact', 'patch \\d+x\\d+']) assert.match(r.out, new RegExp(s));
-  assert.match(r.out, /85,024/, "TFLM's arena from the manifest");
+  assert.match(r.out, /0\.\d\dx the reference 85,024/, 'the reference arena given');
+  assert.match(r.out, /live peak at step \d+ of \d+/);
   assert.match(r.out, /patch\s+\d+x\d+ patches of .* extra MACs/);
   assert.match(r.out, /peak SRAM\s+[\d,]+ bytes/);
   assert.match(r.out, /memory over execution steps/);
@@ -40,7 +42,7 @@ test('plan --json: top-level peakBytes is the chosen arena, never above any stra
   assert.equal(j.peakBytes, Math.min(...j.rows.map((x: { arenaBytes: number }) => x.arenaBytes)));
   assert.ok(j.peakBytes >= j.lowerBound);
   assert.ok(j.peakBytes <= j.baselineBytes);
-  assert.equal(j.tflmArenaBytes, 103392);
+  assert.equal(j.referenceArenaBytes, null, 'no reference unless given: the product reads no test data');
   assert.ok(j.patch && j.peakBytes === j.patch.arenaBytes && j.peakBytes < j.layerwiseBytes, 'the patch plan wins on an image model');
   const off = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), { json: true, patch: 'off' }).out);
   assert.equal(off.patch, null);
@@ -68,7 +70,9 @@ test('plan --board: a model that cannot fit names the peak step and the bytes mi
 test('plan: bad --patch and --max-overhead values are refused with a clear message', () => {
   assert.throws(() => parsePatch('4x5@3'), InputError);
   assert.throws(() => parsePatch('banana'), InputError);
-  assert.deepEqual(parsePatch('4x4@7'), { mode: 'fixed', n: 4, splitNode: 7 });
+  assert.deepEqual(parsePatch('4x4@7'), { n: 4, lastNode: 7 });
+  assert.deepEqual(parsePatch('4x4@conv1_out'), { n: 4, lastNode: 'conv1_out' });
+  assert.equal(parsePatch(undefined), 'auto');
   assert.throws(() => capture(modelPath('mlperf_kws_dscnn_int8.tflite'), { maxOverhead: 'lots' }), InputError);
 });
 

@@ -17,7 +17,7 @@ import { searchPatchPlan } from '../../src/plan/patch/search.js';
 import { prng } from '../../src/plan/pack/local_search.js';
 import { writeTflite } from '../../src/tflite/writer.js';
 import { planModel } from '../../src/cli/plan.js';
-import { planForCompile } from '../../src/codegen/compile_plan.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
 import { manifests, modelPath, readBin } from '../helpers/shared.js';
 import { compareOutput } from '../helpers/compare.js';
 
@@ -49,7 +49,7 @@ test(`fuse PAD: ${MCUNET} fuses its PADs, keeps every vector case bit-exact and 
   assert.deepEqual(fused.outputs, g.outputs);
 
   const off = runAll(new Interpreter(g, { fusePads: false }), m);
-  const onInterp = new Interpreter(g); // default: fusion on
+  const onInterp = new Interpreter(g, { patch: 'off' }); // default: fusion on
   assert.equal(onInterp.fusedPads, count, 'the interpreter fuses by default');
   const on = runAll(onInterp, m);
   // The fused graph under other plans: no tricks (no in-place depthwise) and no reuse at all.
@@ -82,13 +82,13 @@ test(`fuse PAD: patch-based plans over the fused ${MCUNET} keep outputs`, (t) =>
     t.skip('no patch plan chosen for the fused graph');
     return;
   }
-  const pg = search.best.patch.graph;
+  const pg = search.graph!;
   const p = search.best.patch;
   const patched = pg.nodes.filter((_n, i) => p.origin[i] >= p.firstNode && p.origin[i] <= p.lastNode);
   for (const n of patched) {
     if (n.op === 'CONV_2D' || n.op === 'DEPTHWISE_CONV_2D') assert.equal(n.options.explicitPadding, undefined, 'per-patch convolutions get their padding from crops and PADs');
   }
-  const want = runAll(new Interpreter(g, { fusePads: false }), m);
+  const want = runAll(new Interpreter(g, { fusePads: false, patch: 'off' }), m);
   const got = runAll(new Interpreter(pg, { plan: search.best }), m);
   m.cases.forEach((c, k) => c.outputs.forEach((_, i) => assert.deepEqual(got[k][i], want[k][i], `${c.name} output ${i}: patch plan over fused graph`)));
   t.diagnostic(`patch ${search.best.patch.n}x${search.best.patch.n} over the fused graph: ${search.best.arenaBytes} bytes`);
@@ -105,7 +105,7 @@ test('fuse PAD: tinyml plan --fuse-pad on|off and compile planning', () => {
   assert.equal(on.baselineBytes, off.baselineBytes, 'the no-tricks baseline is planned over the model as stored');
   assert.throws(() => planModel(file, { patch: 'off', fusePad: 'maybe' }), /--fuse-pad takes on or off/);
   const g = loadModel(file);
-  const c = planForCompile(g, { fusePads: true });
+  const c = compileModel(g, { fusePads: true, patch: 'off' });
   assert.ok(c.graph.nodes.length < g.nodes.length);
   assert.equal(c.plan.arenaBytes, on.peakBytes);
 });

@@ -11,7 +11,6 @@ import { UnsupportedOpError } from '../../src/errors.js';
 import { OPS } from '../../src/ops/registry.js';
 import type { MemoryPlan, PlanOptions } from '../../src/plan/memory_plan.js';
 import { planMemory } from '../../src/plan/memory_plan.js';
-import { withInPlaceVariants } from '../../src/plan/inplace_rules.js';
 import { assertRunnable } from '../../src/plan/runnable.js';
 import type { OpTable } from '../../src/plan/options.js';
 import { scratchId } from '../../src/plan/lifetimes.js';
@@ -140,7 +139,7 @@ function padGraph(shape: number[], pads: [number, number][], dtype: DType, v2: b
 test('PAD / PADV2 in place: random ranks 1-4, paddings and dtypes equal the normal kernel byte for byte', () => {
   const rand = prng(7);
   const dtypes: DType[] = ['int8', 'int16', 'float32'];
-  const ops = withInPlaceVariants(OPS);
+  const ops = OPS;
   for (let i = 0; i < 80; i++) {
     const rank = 1 + Math.floor(rand() * 4);
     const shape = Array.from({ length: rank }, () => 1 + Math.floor(rand() * 5));
@@ -189,7 +188,7 @@ for (const m of manifests()) {
     const g = loadModel(modelPath(m));
     const configs: [string, PlanOptions][] = [
       ['all tricks (default)', {}],
-      ['all tricks, every variant (PADV2 too)', { ops: withInPlaceVariants(OPS) }],
+      ['all tricks, every variant (PADV2 too)', { ops: OPS }],
       ['in-place depthwise/PAD off', NO_INPLACE_KERNELS],
     ];
     const arenas: string[] = [];
@@ -231,5 +230,5 @@ test('mcunet-vww1: in-place depthwise/PAD shrink the arena (projected 89,600 vs 
   assert.ok(dw > 0, 'some depthwise convolutions run in place');
   assert.ok(withTricks.arenaBytes < off.arenaBytes, `${withTricks.arenaBytes} < ${off.arenaBytes}`);
   assert.ok(withTricks.arenaBytes <= 89_600, `arena ${withTricks.arenaBytes} B within the projection of 89,600`);
-  assert.equal(withTricks.arenaBytes, planMemory(g, { ops: withInPlaceVariants(OPS) }).arenaBytes, 'the default is the projection');
+  assert.equal(withTricks.arenaBytes, planMemory(g, { ops: OPS }).arenaBytes, 'the default is the projection');
 });

@@ -15,7 +15,7 @@ import type { Manifest } from '../helpers/shared.js';
 import { compareOutput } from '../helpers/compare.js';
 
 function outputs(g: Graph, plan: MemoryPlan, m: Manifest): Uint8Array[][] {
-  const interp = new Interpreter(plan.patch?.graph ?? g, { plan });
+  const interp = new Interpreter(g, { plan });
   return m.cases.map((c) => {
     c.inputs.forEach((f, i) => interp.setInput(i, readBin(m, f)));
     interp.invoke();
@@ -43,10 +43,10 @@ for (const m of manifests().filter((x) => IMAGE_MODELS.includes(x.id))) {
     const best = r.best!;
     assert.ok(best.arenaBytes < r.layerwise.arenaBytes);
     assert.ok(best.patch.extraMacs <= 0.2 * r.totalMacs, 'under the default 20 % MACs cap');
-    assert.deepEqual(verifyPlan(best.patch.graph, best), []);
+    assert.deepEqual(verifyPlan(r.graph!, best), []);
     assert.throws(() => new Interpreter(g, { plan: best }), /its own graph/);
     const want = outputs(g, planMemory(g, 'no-reuse'), m);
-    const got = outputs(g, best, m);
+    const got = outputs(r.graph!, best, m);
     assert.deepEqual(got, want);
     m.cases.forEach((c, k) => c.outputs.forEach((f, i) => assert.equal(compareOutput(m, m.outputs[i], got[k][i], readBin(m, f)), null)));
     t.diagnostic(`${best.patch.n}x${best.patch.n} patches, nodes ${best.patch.firstNode}..${best.patch.lastNode}: ${best.arenaBytes} bytes (layer-wise ${r.layerwise.arenaBytes}), extra MACs ${(100 * best.patch.extraMacs / r.totalMacs).toFixed(1)} %`);
@@ -69,8 +69,8 @@ for (const m of manifests().filter((x) => x.id in FIXED)) {
       const r = searchPatchPlan(g, { fixed: { n, lastNode }, strategies: ['greedy-size'] });
       if (!r.best) continue;
       ran++;
-      assert.deepEqual(verifyPlan(r.best.patch.graph, r.best), [], `${n}x${n}@${lastNode}`);
-      assert.deepEqual(outputs(g, r.best, m), want, `${n}x${n}@${lastNode}`);
+      assert.deepEqual(verifyPlan(r.graph!, r.best), [], `${n}x${n}@${lastNode}`);
+      assert.deepEqual(outputs(r.graph!, r.best, m), want, `${n}x${n}@${lastNode}`);
     }
     assert.ok(ran > 0);
   });
@@ -99,7 +99,7 @@ test('patch: the split tensor goes over the stage input only where the geometry 
     assert.equal(errors.length === 0, pg.overlayOnInput, `${n}x${n}@${last}: ${errors[0] ?? 'sound'}`);
     if (pg.overlayOnInput) {
       safe++;
-      assert.deepEqual(outputs(g, { ...plan, patch: { graph: pg.graph, n, firstNode: 0, lastNode: last, splitTensor: stage.output, extraMacs: pg.extraMacs, origin: pg.origin } }, m),
+      assert.deepEqual(outputs(pg.graph, { ...plan, patch: { n, firstNode: 0, lastNode: last, splitTensor: stage.output, extraMacs: pg.extraMacs, origin: pg.origin } }, m),
         outputs(g, planMemory(g, 'no-reuse'), m));
     } else {
       unsafe++;

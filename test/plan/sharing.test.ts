@@ -6,7 +6,6 @@ import { OPS } from '../../src/ops/registry.js';
 import type { MemoryPlan, PlanOptions } from '../../src/plan/memory_plan.js';
 import { planMemory } from '../../src/plan/memory_plan.js';
 import { NO_TRICKS } from '../../src/plan/options.js';
-import { withInPlaceVariants } from '../../src/plan/inplace_rules.js';
 import { minPeakOrder, orderPeak } from '../../src/plan/order.js';
 import { verifyPlan } from '../../src/plan/verify.js';
 import { scratchId } from '../../src/plan/lifetimes.js';
@@ -70,7 +69,7 @@ test('sharing: QUANTIZE of the float input writes over it; the group shrinks onc
 test('sharing: in-place depthwise: N + one plane', () => {
   for (const stride of [1, 2]) {
     const g = depthwiseGraph(9, stride);
-    const ops = withInPlaceVariants(OPS);
+    const ops = OPS;
     const plan = planMemory(g, { ops });
     assert.deepEqual(verifyPlan(g, plan), []);
     const d = plan.inPlaceNodes.get(0);

@@ -35,6 +35,8 @@ export interface PatchSearchOptions extends PlanOptions {
 export interface PatchSearchResult {
   /** The best patch-based plan found, or null when none beats layer-by-layer. */
   best: PatchPlan | null;
+  /** The graph `best` runs: the model with its first stage rewritten into per-patch ops. */
+  graph: Graph | null;
   layerwise: MemoryPlan;
   candidates: PatchCandidate[];
   totalMacs: number;
@@ -110,15 +112,16 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
     const plan = planMemory(c.pg.graph, { ...opts, reorder: false, overlays: overlaysOf(c.pg, c.stage, opts) });
     if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
   }
-  if (!best) return { best: null, layerwise, candidates, totalMacs: macs };
+  if (!best) return { best: null, graph: null, layerwise, candidates, totalMacs: macs };
   const { c, plan } = best;
   const chosen: PatchPlan = {
     ...plan,
     patch: {
-      graph: c.pg.graph, n: c.pg.n, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
+      n: c.pg.n, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
       splitTensor: c.stage.output, extraMacs: c.pg.extraMacs, origin: c.pg.origin,
     },
   };
   const beats = plan.arenaBytes < layerwise.arenaBytes;
-  return { best: beats || opts.fixed ? chosen : null, layerwise, candidates, totalMacs: macs };
+  const keep = beats || opts.fixed;
+  return { best: keep ? chosen : null, graph: keep ? c.pg.graph : null, layerwise, candidates, totalMacs: macs };
 }

@@ -2,10 +2,12 @@ import type { AnyNode, Graph } from '../graph/graph.js';
 import { tensorBytes } from '../graph/graph.js';
 import type { OpDef } from '../ops/op.js';
 import { OPS } from '../ops/registry.js';
-import type { MemoryPlan } from './memory_plan.js';
-import { planMemory } from './memory_plan.js';
-import { NO_TRICKS } from './options.js';
-import type { PatchSearchResult } from './patch/search.js';
+import type { MemoryPlan } from '../plan/memory_plan.js';
+import { planMemory } from '../plan/memory_plan.js';
+import { NO_TRICKS } from '../plan/options.js';
+import type { CompiledModel } from '../compiler/compile_model.js';
+import { modelMacs } from '../compiler/compile_model.js';
+import type { KernelChoice } from '../compiler/kernels.js';
 
 /** One way of running the model, as `tinyml plan` lists them. */
 export interface PlanRow {
@@ -60,8 +62,10 @@ export interface PlanSummary {
   /** Lower bound of the chosen plan's buffers. */
   lowerBound: number;
   strategy: string;
-  /** TFLite Micro's arena for this model where a reference manifest knows it. */
-  tflmArenaBytes: number | null;
+  /** An arena to compare with (e.g. TFLite Micro's for this model), given by the user; null when none. */
+  referenceArenaBytes: number | null;
+  /** What chose among the plans: memory, speed, or the fastest that fits the board. */
+  objective: CompiledModel['objective'];
   /** Greedy by size with no reuse tricks: what TFLite Micro's planner would do with our lifetimes. */
   baselineBytes: number;
   /** The best layer-by-layer plan. */
@@ -79,8 +83,10 @@ export interface PlanSummary {
   totalMacs: number;
   aliases: number;
   inPlaceNodes: number;
-  /** PAD/PADV2 nodes folded into the next convolution before planning (`tinyml plan --fuse-pad`); absent: not asked. */
-  fusedPads?: number;
+  /** PAD/PADV2 nodes folded into the next convolution before planning (`--fuse-pad`). */
+  fusedPads: number;
+  /** The kernel variant of every step, and why. */
+  kernels: KernelChoice[];
   buffers: { id: number; label: string; offset: number; bytes: number; first: number; last: number; profile?: number[] }[];
 }
 
@@ -107,6 +113,7 @@ export function strategyRows(plan: MemoryPlan): PlanRow[] {
  * compute (slices and pads go with the op after them, joins with the op before).
  */
 function layers(model: Graph, plan: MemoryPlan, st: StepRow[]): LayerMemoryRow[] {
+  // `model`: the graph patch origins refer to (PADs fused, before the patch rewrite).
   const origin = plan.patch?.origin;
   const live = new Map<number, number>();
   const patched = new Set<number>();
@@ -142,57 +149,47 @@ function steps(g: Graph, plan: MemoryPlan): StepRow[] {
 }
 
 /**
- * What `tinyml plan` reports: every layer-wise strategy, the patch-based plan if one was found, and the
- * chosen plan (the smallest arena; a patch plan only when it beats layer-by-layer) step by step.
+ * What `tinyml plan` reports for a compiled model: every layer-wise packing strategy, the plans the
+ * pipeline weighed (fastest, least peak, patch-based) and the chosen one step by step.
  */
-/**
- * `model` is the graph the plans were made for; `unfused` (default `model`) the model as stored, which the
- * no-tricks baseline is planned over (PAD fusion is a reuse trick too).
- */
-export function summarise(model: Graph, layerwise: MemoryPlan, search: PatchSearchResult | null, tflmArenaBytes: number | null, patchNote = '', unfused: Graph = model): PlanSummary {
-  const baseline = planMemory(unfused, { ...NO_TRICKS, strategies: ['greedy-size'], ops: layerwise.options.ops });
-  const rows = strategyRows(layerwise);
-  const best = search?.best ?? null;
-  let chosen: MemoryPlan = layerwise;
-  let note = patchNote;
-  if (best) {
-    const p = best.patch;
-    const wins = best.arenaBytes < layerwise.arenaBytes;
+export function summarise(c: CompiledModel, referenceArenaBytes: number | null = null): PlanSummary {
+  const baseline = planMemory(c.model, { ...NO_TRICKS, strategies: ['greedy-size'], ops: c.layerwise.options.ops });
+  const rows = strategyRows(c.layerwise);
+  const macs = modelMacs(c.model);
+  for (const cand of c.candidates) {
     rows.push({
-      name: `patch ${p.n}x${p.n}, nodes ${p.firstNode}..${p.lastNode} (${best.strategy})`,
-      arenaBytes: best.arenaBytes, lowerBound: best.lowerBound, extraMacs: p.extraMacs, provenOptimal: false,
-      note: wins ? '' : 'not below layer-wise: not chosen', chosen: false,
+      name: cand.name, arenaBytes: cand.arenaBytes, lowerBound: cand.kind === 'layer-wise' ? c.layerwise.lowerBound : 0,
+      extraMacs: cand.kind === 'patch-based' ? c.patchSearch?.best?.patch.extraMacs ?? 0 : 0, provenOptimal: false,
+      note: `est. time ${(cand.cost / Math.max(1, macs)).toFixed(2)}x MACs`, chosen: cand.chosen,
     });
-    if (wins) chosen = best;
-  } else if (search && !note) {
-    note = search.candidates.some((c) => c.arenaBytes !== null) ? 'no patch plan beats layer-by-layer' : 'no split under the MACs cap';
   }
-  const chosenRow = chosen === layerwise
-    ? rows.findIndex((r) => r.arenaBytes === layerwise.arenaBytes && r.extraMacs === 0)
-    : rows.length - 1;
-  rows[chosenRow].chosen = true;
-  const g = chosen.patch?.graph ?? model;
-  const st = steps(g, chosen);
+  const best = c.patchSearch?.best ?? null;
+  const chosen = c.plan;
+  const st = steps(c.graph, chosen);
   return {
-    model: model.name,
+    model: c.model.name,
     peakBytes: chosen.arenaBytes,
     lowerBound: chosen.lowerBound,
     strategy: chosen.patch ? `patch ${chosen.patch.n}x${chosen.patch.n} + ${chosen.strategy}` : chosen.strategy,
-    tflmArenaBytes,
+    objective: c.objective,
+    referenceArenaBytes,
     baselineBytes: baseline.arenaBytes,
-    layerwiseBytes: layerwise.arenaBytes,
+    layerwiseBytes: c.layerwise.arenaBytes,
     patch: best ? {
       n: best.patch.n, firstNode: best.patch.firstNode, lastNode: best.patch.lastNode,
-      splitTensor: model.tensors[best.patch.splitTensor].name, extraMacs: best.patch.extraMacs, arenaBytes: best.arenaBytes,
+      splitTensor: c.prepared.tensors[best.patch.splitTensor]?.name ?? String(best.patch.splitTensor), extraMacs: best.patch.extraMacs,
+      arenaBytes: c.candidates.find((x) => x.kind === 'patch-based')?.arenaBytes ?? best.arenaBytes,
     } : null,
-    patchNote: note,
+    patchNote: c.patchNote,
     rows,
     steps: st,
-    layers: layers(model, chosen, st),
+    layers: layers(c.prepared, chosen, st),
     peakStep: chosen.peakStep,
-    totalMacs: model.nodes.reduce((s, n) => s + macsOf(model, n.index), 0),
+    totalMacs: macs,
     aliases: chosen.aliases.size,
     inPlaceNodes: chosen.inPlaceNodes.size,
+    fusedPads: c.fusedPads,
+    kernels: c.kernels,
     buffers: chosen.buffers.map((b) => ({ id: b.id, label: b.label, offset: b.offset, bytes: b.bytes, first: b.first, last: b.last, ...(b.profile ? { profile: b.profile } : {}) })),
   };
 }

@@ -1,0 +1,42 @@
+import type { Board } from '../boards/boards.js';
+import type { ReuseOptions, StrategyName } from '../plan/memory_plan.js';
+
+/**
+ * What a compile optimises when several plans are possible: `memory` takes the smallest peak (the fastest
+ * among equal peaks), `speed` the fastest plan (standard kernels, layer by layer).
+ */
+export type Objective = 'memory' | 'speed';
+
+/**
+ * Patch-based inference: the planner's search, none, or one fixed split: n x n patches up to a node,
+ * given by its index or by the name of the tensor it writes (as `tinyml plan` prints them).
+ */
+export type PatchChoice = 'auto' | 'off' | { n: number; lastNode: number | string };
+
+/** Everything that decides how a model is run; every command takes these and nothing else. */
+export interface CompileOptions {
+  /** Fold each PAD into the convolution that reads it (explicit padding; no padded tensor). */
+  fusePads?: boolean;
+  patch?: PatchChoice;
+  /** Cap on a patch plan's extra MACs, a fraction of the model's (0.2 = 20 %). */
+  maxOverhead?: number;
+  /**
+   * Without a board the default is `memory`. With a board and no objective: the fastest plan that fits
+   * the board (the smallest when none fits).
+   */
+  objective?: Objective;
+  board?: Board;
+  /** Reuse tricks to switch off (all on by default); none changes an output. */
+  tricks?: Partial<ReuseOptions>;
+  /** Packing strategies to try (default: all of the planner's). */
+  strategies?: readonly StrategyName[];
+  /** Give every tensor its own memory so every intermediate can be read after a run (debugging). */
+  preserveAll?: boolean;
+}
+
+/** The defaults of every command, in one place. */
+export const DEFAULT_COMPILE_OPTIONS = {
+  fusePads: true,
+  patch: 'auto',
+  maxOverhead: 0.2,
+} as const satisfies CompileOptions;
