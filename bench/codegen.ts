@@ -4,9 +4,6 @@ import { join } from 'node:path';
 import { findBoard } from '../src/boards/boards.js';
 import { tensorBytes } from '../src/graph/graph.js';
 import { loadModel } from '../src/model.js';
-import { OPS } from '../src/ops/registry.js';
-import type { MemoryPlan } from '../src/plan/memory_plan.js';
-import { planMemory } from '../src/plan/memory_plan.js';
 import type { Graph } from '../src/graph/graph.js';
 import type { CompiledModel } from '../src/compiler/compile_model.js';
 import { compileModel } from '../src/compiler/compile_model.js';
@@ -15,29 +12,21 @@ import { generateProject, writeProject } from '../src/codegen/project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, readCaseInput } from './shared.js';
+import { tflmM4Figures } from './references.js';
 import { int as fmt } from '../src/report/format.js';
-
-/**
- * TFLite Micro on the same emulated Cortex-M4 (QEMU mps2-an386, instructions per Invoke, arm-none-eabi-gcc
- * 12.2): the table "Measured here" in ../shared/README.md.
- */
-export const TFLM_M4_INSTRUCTIONS: Record<string, { cmsisNn: number; reference: number }> = {
-  mlperf_vww_mobilenetv1_int8: { cmsisNn: 24_102_780, reference: 100_176_310 },
-  mlperf_kws_dscnn_int8: { cmsisNn: 7_697_735, reference: 43_023_801 },
-  mlperf_ic_resnet8_int8: { cmsisNn: 29_864_959, reference: 107_403_933 },
-  tflm_person_detect_int8: { cmsisNn: 22_929_262, reference: 95_592_359 },
-  mcunet_vww1_int8_floatio: { cmsisNn: 48_596_468, reference: 188_666_366 },
-  mlperf_ad_autoencoder_int8: { cmsisNn: 583_245, reference: 1_952_477 },
-};
 
 /** TinyEngine's published mcunet-vww1 figures (STM32H743; ../shared/README.md), as published. */
 export const TINYENGINE_MCUNET_VWW1 = { sram: '92 kB', flash: '521 kB', latency: '51 ms' };
 
-export type CodegenPlanKind = 'layer-wise' | 'layer-wise, in-place kernels' | 'patch-based';
+/** How the bench compiles: as `tinyml compile --board mps2-an386` does by default, or with `--objective memory`. */
+export type CodegenPlanKind = 'default' | 'objective memory';
 
 export interface CodegenRow {
   model: string;
   plan: CodegenPlanKind;
+  /** layer-wise or patch-based, and how many layers use the slower in-place depthwise kernel. */
+  kind: string;
+  slowInPlace: number;
   /** Instructions of one model_invoke() on the Cortex-M4 (QEMU -icount shift=0, SysTick; +-40). */
   instructions: number;
   /** arm-none-eabi-size: Flash = text + data, SRAM = data + bss. */
@@ -51,25 +40,10 @@ export interface CodegenRow {
   patch?: { n: number; firstNode: number; lastNode: number; extraMacs: number };
 }
 
-const autoPatchPlans = new Map<string, CompiledModel>();
-
-/** The plan `tinyml compile --patch auto` uses (searched once per model). */
-function autoPatchPlan(m: BenchManifest, g: Graph): CompiledModel {
-  if (!autoPatchPlans.has(m.id)) autoPatchPlans.set(m.id, compileModel(g, { patch: 'auto' }));
-  return autoPatchPlans.get(m.id)!;
-}
-
-/** Whether the planner finds a patch-based plan smaller than layer-by-layer for the model. */
-export function hasPatchPlan(m: BenchManifest): boolean {
-  return autoPatchPlan(m, loadModel(join(SHARED, m.model))).kind === 'patch-based';
-}
-
-function planFor(m: BenchManifest, g: Graph, kind: CodegenPlanKind): { graph: Graph; plan: MemoryPlan } {
-  if (kind === 'layer-wise') return { graph: g, plan: planMemory(g) };
-  if (kind === 'layer-wise, in-place kernels') return { graph: g, plan: planMemory(g, { ops: OPS }) };
-  const c = autoPatchPlan(m, g);
-  if (c.kind !== 'patch-based') throw new Error(`no patch-based plan: ${c.patchNote}`);
-  return c;
+/** The compiled model `tinyml compile MODEL --board mps2-an386 [--objective memory]` generates. */
+function compiledFor(g: Graph, kind: CodegenPlanKind): CompiledModel {
+  const board = findBoard('mps2-an386');
+  return compileModel(g, kind === 'default' ? { board } : { board, objective: 'memory' });
 }
 
 /** Models the C generator covers: the int8 ones (float edges allowed). */
@@ -78,9 +52,10 @@ export function codegenManifests(all: BenchManifest[]): BenchManifest[] {
 }
 
 /** Generate, build for mps2-an386 and run one case under QEMU: the figures of one row. */
-export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'layer-wise'): CodegenRow {
+export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
   const g = loadModel(join(SHARED, m.model));
-  const { graph, plan: memoryPlan } = planFor(m, g, plan);
+  const compiled = compiledFor(g, plan);
+  const { graph, plan: memoryPlan } = compiled;
   const project = generateProject(graph, memoryPlan, { board: findBoard('mps2-an386'), target: 'cortex-m4', modelName: g.name });
   const dir = mkdtempSync(join(tmpdir(), `tinyml-bench-${m.id}-`));
   try {
@@ -90,10 +65,11 @@ export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'lay
     const inputs = g.inputs.map((id, i) => (c ? readCaseInput(m, c.inputs[i]) : randomTensorBytes(g.tensors[id], i)));
     const r = runProject(dir, project, [inputs], g.outputs.map((id) => tensorBytes(g.tensors[id])));
     const size = elfSize(join(dir, 'model.elf'));
-    const tflm = TFLM_M4_INSTRUCTIONS[m.id];
+    const tflm = tflmM4Figures().get(m.id);
     return {
-      model: m.id, plan, instructions: r.counts[0], flashBytes: size.flash, sramBytes: size.sram, arenaBytes: project.arenaBytes,
-      tflmArenaBytes: m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNn ?? null, tflmReference: tflm?.reference ?? null,
+      model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
+      instructions: r.counts[0], flashBytes: size.flash, sramBytes: size.sram, arenaBytes: project.arenaBytes,
+      tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
       ...(memoryPlan.patch ? { patch: { n: memoryPlan.patch.n, firstNode: memoryPlan.patch.firstNode, lastNode: memoryPlan.patch.lastNode, extraMacs: memoryPlan.patch.extraMacs } } : {}),
     };
   } finally {
@@ -102,18 +78,15 @@ export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'lay
 }
 
 /**
- * Every int8 model layer-wise and, where the planner finds one smaller, patch-based (`--patch auto`);
- * mcunet-vww1 also with the in-place kernels (TinyEngine's memory trick).
+ * Every int8 model as `tinyml compile --board mps2-an386` builds it by default (the fastest plan that fits
+ * the board) and, where its arena differs, with `--objective memory` (the smallest peak).
  */
 export function benchCodegen(all: BenchManifest[], log: (line: string) => void = () => {}): CodegenRow[] {
   const rows: CodegenRow[] = [];
   for (const m of codegenManifests(all)) {
-    const plans: CodegenPlanKind[] = m.id === 'mcunet_vww1_int8_floatio' ? ['layer-wise', 'layer-wise, in-place kernels'] : ['layer-wise'];
-    try {
-      if (hasPatchPlan(m)) plans.push('patch-based');
-    } catch (e) {
-      log(`${m.id} (patch search): FAILED — ${(e as Error).message.split('\n')[0]}`);
-    }
+    const g = loadModel(join(SHARED, m.model));
+    const plans: CodegenPlanKind[] = ['default'];
+    if (compiledFor(g, 'objective memory').plan.arenaBytes !== compiledFor(g, 'default').plan.arenaBytes) plans.push('objective memory');
     for (const plan of plans) {
       try {
         const row = benchCodegenModel(m, plan);
@@ -138,7 +111,8 @@ export function codegenTable(rows: readonly CodegenRow[]): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
-    const plan = r.patch ? `${r.plan} (${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode})` : r.plan;
+    const how = r.patch ? `${r.kind} ${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode}` : r.kind;
+    const plan = `${r.plan === 'default' ? 'default' : '`--objective memory`'}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
     lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
   }
   const beside = patchComparison(rows);
@@ -152,7 +126,7 @@ function delta(after: number, before: number): string {
 
 /** Per model with a patch-based build: its M4 instructions, Flash and SRAM beside the layer-wise build's. */
 export function patchComparison(rows: readonly CodegenRow[]): string {
-  const pairs = rows.filter((r) => r.plan === 'patch-based').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.plan === 'layer-wise') }))
+  const pairs = rows.filter((r) => r.kind === 'patch-based').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.kind === 'layer-wise') }))
     .filter((x): x is { p: CodegenRow; l: CodegenRow } => !!x.l);
   if (!pairs.length) return '';
   const lines = [
@@ -174,11 +148,11 @@ export function mcunetComparison(rows: readonly CodegenRow[]): string {
     '| mcunet-vww1 | SRAM | Flash | speed |',
     '|---|--:|--:|--:|',
     `| TinyEngine (published, STM32H743) | ${TINYENGINE_MCUNET_VWW1.sram} (peak) | ${TINYENGINE_MCUNET_VWW1.flash} | ${TINYENGINE_MCUNET_VWW1.latency} |`,
-    `| TFLite Micro + CMSIS-NN (QEMU M4) | ${fmt(mine[0].tflmArenaBytes)} (arena) | – | ${fmt(TFLM_M4_INSTRUCTIONS.mcunet_vww1_int8_floatio.cmsisNn)} instructions |`,
+    `| TFLite Micro + CMSIS-NN (QEMU M4) | ${fmt(mine[0].tflmArenaBytes)} (arena) | – | ${mine[0].tflmCmsisNn ? fmt(mine[0].tflmCmsisNn) : '–'} instructions |`,
   ];
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   for (const r of mine) {
-    lines.push(`| tinyml-ts C, ${r.plan} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
+    lines.push(`| tinyml-ts C, ${r.plan}: ${r.kind} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
   }
   return lines.join('\n');
 }

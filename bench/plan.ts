@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src/model.js';
-import { OPS } from '../src/ops/registry.js';
+import { compileModel } from '../src/compiler/compile_model.js';
 import { planMemory } from '../src/plan/memory_plan.js';
 import { NO_TRICKS } from '../src/plan/options.js';
-import { searchPatchPlan } from '../src/plan/patch/search.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, benchManifests } from './shared.js';
+import { tflmM4Figures } from './references.js';
 import { int as n } from '../src/report/format.js';
 
-/** One model's memory plans, from TFLite Micro's figure down to the lower bound. */
+/** One model's memory plans, from TFLite Micro's figure down to what `tinyml plan` chooses by default. */
 export interface PlanBenchRow {
   model: string;
   tflmArenaBytes: number;
@@ -18,18 +18,17 @@ export interface PlanBenchRow {
   /** Best packing of the strategies, layer by layer, no reuse tricks. */
   layerwiseBytes: number;
   layerwiseStrategy: string;
-  /** Best packing with every trick the kernels support today (aliases, in-place elementwise, edge quantize, reorder). */
-  inPlaceBytes: number;
-  inPlaceStrategy: string;
-  /** Lower bound (max live bytes) of the in-place plan's buffers. */
+  /** `--objective speed`: layer by layer with every trick that costs no speed. */
+  speedBytes: number;
+  /** Least layer-wise peak: every trick, slower in-place kernels only where they lower the peak. */
+  leastLayerwiseBytes: number;
+  slowInPlace: number;
+  /** Lower bound (max live bytes) of the least layer-wise plan's buffers. */
   lowerBound: number;
-  /** With in-place DEPTHWISE_CONV_2D and PAD as well: a projection until those kernel variants land. */
-  projectedBytes: number;
-  projectedLowerBound: number;
-  /** Patch-based (MCUNetV2) under a 20 % extra-MACs cap, with today's kernels; null when it does not beat layer-wise. */
-  patch: { arenaBytes: number; n: number; firstNode: number; lastNode: number; extraMacs: number; extraMacsPercent: number } | null;
-  /** The same search with the projected in-place DEPTHWISE_CONV_2D and PAD. */
-  patchProjectedBytes: number | null;
+  /** What `tinyml plan` / `inspect` / `compile` without a board choose: the smallest peak. */
+  defaultBytes: number;
+  defaultKind: string;
+  patch: { n: number; firstNode: number; lastNode: number; extraMacsPercent: number } | null;
   milliseconds: number;
 }
 
@@ -38,27 +37,23 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
   const t0 = performance.now();
   const greedy = planMemory(g, 'greedy');
   const layerwise = planMemory(g, { ...NO_TRICKS });
-  const inPlace = planMemory(g, {});
-  const projected = planMemory(g, { ops: OPS });
-  const search = searchPatchPlan(g, {});
-  const searchProjected = searchPatchPlan(g, { ops: OPS });
-  const p = search.best?.patch;
+  const byDefault = compileModel(g);
+  const speed = compileModel(g, { objective: 'speed' });
+  const least = compileModel(g, { patch: 'off' });
+  const p = byDefault.patch;
   return {
     model: m.id,
-    tflmArenaBytes: m.tflm_reference.arena_used_bytes,
+    tflmArenaBytes: tflmM4Figures().get(m.id)?.arenaBytes ?? m.tflm_reference.arena_used_bytes,
     greedyBytes: greedy.arenaBytes,
     layerwiseBytes: layerwise.arenaBytes,
     layerwiseStrategy: layerwise.strategy,
-    inPlaceBytes: inPlace.arenaBytes,
-    inPlaceStrategy: inPlace.strategy,
-    lowerBound: inPlace.lowerBound,
-    projectedBytes: projected.arenaBytes,
-    projectedLowerBound: projected.lowerBound,
-    patch: p && search.best ? {
-      arenaBytes: search.best.arenaBytes, n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacs: p.extraMacs,
-      extraMacsPercent: (100 * p.extraMacs) / search.totalMacs,
-    } : null,
-    patchProjectedBytes: searchProjected.best?.arenaBytes ?? null,
+    speedBytes: speed.plan.arenaBytes,
+    leastLayerwiseBytes: least.plan.arenaBytes,
+    slowInPlace: least.kernels.filter((k) => k.variant === 'in-place depthwise').length,
+    lowerBound: least.plan.lowerBound,
+    defaultBytes: byDefault.plan.arenaBytes,
+    defaultKind: byDefault.kind,
+    patch: p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacsPercent: (100 * p.extraMacs) / Math.max(1, byDefault.patchSearch?.totalMacs ?? 1) } : null,
     milliseconds: performance.now() - t0,
   };
 }
@@ -74,15 +69,14 @@ function r(a: number, b: number): string {
 /** The Markdown table for the README. */
 export function planTable(rows: readonly PlanBenchRow[]): string {
   const lines = [
-    '| model | TFLM arena | greedy by size | best layer-wise (strategy) | + in-place, aliases | lower bound | patch-based (n, nodes, extra MACs) | best / TFLM | projected: + in-place DW/PAD, layer-wise / patch |',
+    '| model | TFLM arena | greedy by size, no tricks | best packing, no tricks (strategy) | `--objective speed` | least layer-wise (slow in-place DW layers) | lower bound | **default** (`tinyml plan`) | default / TFLM |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of rows) {
-    const patch = x.patch ? `${n(x.patch.arenaBytes)} (${x.patch.n}x${x.patch.n}, ${x.patch.firstNode}..${x.patch.lastNode}, +${x.patch.extraMacsPercent.toFixed(1)} %)` : '–';
-    const best = Math.min(x.inPlaceBytes, x.patch?.arenaBytes ?? Infinity);
-    const proj = `${n(x.projectedBytes)} / ${x.patchProjectedBytes !== null ? n(x.patchProjectedBytes) : '–'}`;
-    lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.inPlaceBytes)} | ${n(x.lowerBound)} | ${patch} | ${r(best, x.tflmArenaBytes)} | ${proj} |`);
+    const def = x.patch ? `**${n(x.defaultBytes)}** (patches ${x.patch.n}x${x.patch.n}, nodes ${x.patch.firstNode}..${x.patch.lastNode}, +${x.patch.extraMacsPercent.toFixed(1)} % MACs)` : `**${n(x.defaultBytes)}** (layer-wise)`;
+    lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.speedBytes)} | ${n(x.leastLayerwiseBytes)} (${x.slowInPlace}) | ${n(x.lowerBound)} | ${def} | ${r(x.defaultBytes, x.tflmArenaBytes)} |`);
   }
+  lines.push('', 'TFLM arena: ../shared/README.md ("Measured here", 32-bit arena_used_bytes) where listed, else the vector manifest.');
   return lines.join('\n');
 }
 
