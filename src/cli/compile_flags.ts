@@ -3,6 +3,7 @@ import type { Board } from '../boards/boards.js';
 import type { CompileOptions, Objective, PatchChoice } from '../compiler/options.js';
 import { DEFAULT_COMPILE_OPTIONS } from '../compiler/options.js';
 import { InputError } from '../errors.js';
+import { reservedSramBytes } from '../codegen/target.js';
 
 /** The flags every command that compiles a model shares (inspect, run, plan, compile). */
 export interface CompileFlags {
@@ -61,6 +62,6 @@ export function compileOptionsFrom(flags: CompileFlags): CompileOptions {
     patch: parsePatch(flags.patch),
     maxOverhead: parseOverhead(flags.maxOverhead),
     ...(objective ? { objective } : {}),
-    ...(board ? { board } : {}),
+    ...(board ? { board, reservedSramBytes: reservedSramBytes(board) } : {}),
   };
 }

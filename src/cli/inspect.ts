@@ -2,7 +2,6 @@ import Table from 'cli-table3';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
 import { modelReport } from '../report/layers.js';
-import { fitReport } from '../boards/boards.js';
 import { int, kb, shapes } from '../report/format.js';
 import type { CompileFlags } from './compile_flags.js';
 import { compileOptionsFrom } from './compile_flags.js';
@@ -19,7 +18,8 @@ export function inspectCommand(modelFile: string, opts: InspectOptions): number 
   const g = c.graph;
   const fused = c.fusedPads;
   const report = modelReport(g, c.plan);
-  const fit = board ? fitReport(board, report.peakSramBytes, report.weightBytes) : undefined;
+  const fit = c.fit ?? undefined;
+  const reserved = options.reservedSramBytes ?? 0;
   if (opts.json) {
     console.log(JSON.stringify({ ...report, kind: c.kind, objective: c.objective, fusedPads: fused, kernels: c.kernels, board: fit }, null, 2));
     return fit && !fit.fits ? 3 : 0;
@@ -50,7 +50,7 @@ export function inspectCommand(modelFile: string, opts: InspectOptions): number 
       console.log(`board       ${fit.board}: fits (SRAM headroom ${int(-fit.sram.shortBytes)} bytes, Flash headroom ${int(-fit.flash.shortBytes)} bytes)`);
     } else {
       const misses = [];
-      if (!fit.sram.fits) misses.push(`SRAM by ${int(fit.sram.shortBytes)} bytes (needs ${int(fit.sram.needBytes)}, has ${int(fit.sram.haveBytes)}; peak at node ${peakNode})`);
+      if (!fit.sram.fits) misses.push(`SRAM by ${int(fit.sram.shortBytes)} bytes (needs ${int(fit.sram.needBytes)}${reserved ? ` = arena + ${int(reserved)} stack` : ''}, has ${int(fit.sram.haveBytes)}; peak at node ${peakNode})`);
       if (!fit.flash.fits) misses.push(`Flash by ${int(fit.flash.shortBytes)} bytes (needs ${int(fit.flash.needBytes)}, has ${int(fit.flash.haveBytes)})`);
       console.log(`board       ${fit.board}: DOES NOT FIT — misses ${misses.join(' and ')}`);
       return 3;

@@ -70,11 +70,11 @@ function printText(s: PlanSummary): void {
 
 export function planCommand(modelFile: string, opts: PlanCommandOptions = {}): number {
   const s = planModel(modelFile, opts);
-  const board = compileOptionsFrom(opts).board;
-  const short = board ? s.peakBytes - board.sramBytes : 0;
+  const { board, reservedSramBytes: reserved = 0 } = compileOptionsFrom(opts);
+  const short = board ? s.peakBytes + reserved - board.sramBytes : 0;
   if (opts.html) writeFileSync(opts.html, planHtml(s));
   if (opts.json) {
-    const fit = board ? { board: board.name, sramBytes: board.sramBytes, fits: short <= 0, shortBytes: short, peakStep: s.peakStep, peakNode: s.steps[s.peakStep]?.node } : undefined;
+    const fit = board ? { board: board.name, sramBytes: board.sramBytes, reservedBytes: reserved, fits: short <= 0, shortBytes: short, peakStep: s.peakStep, peakNode: s.steps[s.peakStep]?.node } : undefined;
     console.log(JSON.stringify({ ...s, board: fit }, null, 2));
   } else {
     printText(s);
@@ -82,7 +82,7 @@ export function planCommand(modelFile: string, opts: PlanCommandOptions = {}): n
     if (board) {
       const peak = s.steps[s.peakStep];
       if (short <= 0) console.log(`board       ${board.name}: fits (${int(-short)} bytes of SRAM to spare)`);
-      else console.log(`board       ${board.name}: DOES NOT FIT — SRAM short by ${int(short)} bytes (needs ${int(s.peakBytes)}, has ${int(board.sramBytes)}); the peak is step ${s.peakStep}, node ${peak?.node} ${peak?.op}`);
+      else console.log(`board       ${board.name}: DOES NOT FIT — SRAM short by ${int(short)} bytes (needs ${int(s.peakBytes + reserved)}${reserved ? ` = arena + ${int(reserved)} stack` : ''}, has ${int(board.sramBytes)}); the peak is step ${s.peakStep}, node ${peak?.node} ${peak?.op}`);
     }
   }
   return short > 0 ? 3 : 0;

@@ -11,7 +11,7 @@ import type { LayerCode } from './lower/layer.js';
 import { LayerContext } from './lower/layer.js';
 import { LOWERINGS } from './lower/registry.js';
 import type { Target } from './target.js';
-import { checkTargetForBoard, isCortexM } from './target.js';
+import { DEFAULT_STACK_BYTES, checkTargetForBoard, isCortexM } from './target.js';
 import type { BuildSpec } from './emit/build_files.js';
 import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_files.js';
 import { modelInputs, modelOutputs } from './emit/io.js';
@@ -60,7 +60,7 @@ export interface GeneratedProject {
   layers: GeneratedLayer[];
 }
 
-export const DEFAULT_STACK_BYTES = 8192;
+export { DEFAULT_STACK_BYTES } from './target.js';
 
 const HARNESS: Readonly<Record<Target, readonly string[]>> = {
   host: ['tm_runner.c', 'tm_platform_host.c'],

@@ -32,6 +32,14 @@ const RUNS_ON: Readonly<Record<'cortex-m4' | 'cortex-m7', readonly Core[]>> = {
 };
 
 /** The target a board gets when none is given: its own core if we build for it, else portable C. */
+/** Stack the Cortex-M linker script reserves above .bss (kernels keep small per-call state there). */
+export const DEFAULT_STACK_BYTES = 8192;
+
+/** SRAM beside the arena that a generated project takes on a board by default: its stack. */
+export function reservedSramBytes(board: Board): number {
+  return isCortexM(defaultTarget(board)) ? DEFAULT_STACK_BYTES : 0;
+}
+
 export function defaultTarget(board: Board): Target {
   return board.core === 'cortex-m4' || board.core === 'cortex-m7' ? board.core : 'generic';
 }

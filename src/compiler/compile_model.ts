@@ -98,12 +98,12 @@ function fastest(graph: Graph, smallest: MemoryPlan): Candidate {
   return { name: 'layer-wise, standard kernels', kind: 'layer-wise', graph, plan, cost: estimatedCost(graph, plan), needed: new Map(), dropped: new Set(slow) };
 }
 
-function choose(cands: Candidate[], objective: CompiledModel['objective'], board: Board | null): Candidate {
+function choose(cands: Candidate[], objective: CompiledModel['objective'], board: Board | null, reserved: number): Candidate {
   const byMemory = (a: Candidate, b: Candidate): number => a.plan.arenaBytes - b.plan.arenaBytes || a.cost - b.cost;
   const bySpeed = (a: Candidate, b: Candidate): number => a.cost - b.cost || a.plan.arenaBytes - b.plan.arenaBytes;
   if (objective === 'speed') return [...cands].sort(bySpeed)[0];
   if (objective === 'fit-board' && board) {
-    const fitting = cands.filter((c) => c.plan.arenaBytes <= board.sramBytes).sort(bySpeed);
+    const fitting = cands.filter((c) => c.plan.arenaBytes + reserved <= board.sramBytes).sort(bySpeed);
     if (fitting.length) return fitting[0];
   }
   return [...cands].sort(byMemory)[0];
@@ -146,7 +146,7 @@ export function compileModel(model: Graph, options: CompileOptions = {}): Compil
     if (fixed) cands.splice(0, cands.length, patched);
     else cands.push(patched);
   }
-  const chosen = choose(cands, objective, board);
+  const chosen = choose(cands, objective, board, o.reservedSramBytes ?? 0);
   const reasons = new Map<number, StandardReason>();
   const why: StandardReason = objective === 'speed' ? 'objective-speed' : objective === 'fit-board' && chosen.plan.arenaBytes > lean.plan.arenaBytes ? 'fits-board' : 'no-gain';
   for (const i of chosen.dropped) reasons.set(i, why);
@@ -169,7 +169,7 @@ function finish(
     model, prepared, graph, plan: chosen.plan, kind: chosen.kind, patch: chosen.plan.patch ?? null, fusedPads, kernels,
     candidates: cands.map((c) => ({ name: c.name, kind: c.kind, arenaBytes: c.plan.arenaBytes, cost: c.cost, chosen: c === chosen })),
     patchSearch: search, layerwise, objective, board,
-    fit: board ? fitReport(board, chosen.plan.arenaBytes, weightBytes(model)) : null,
+    fit: board ? fitReport(board, chosen.plan.arenaBytes + (options.reservedSramBytes ?? 0), weightBytes(model)) : null,
     patchNote, options,
   };
 }

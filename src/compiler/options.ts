@@ -26,6 +26,8 @@ export interface CompileOptions {
    */
   objective?: Objective;
   board?: Board;
+  /** SRAM the application needs beside the arena on `board` (the C project's stack): counted when fitting. */
+  reservedSramBytes?: number;
   /** Reuse tricks to switch off (all on by default); none changes an output. */
   tricks?: Partial<ReuseOptions>;
   /** Packing strategies to try (default: all of the planner's). */

@@ -64,7 +64,8 @@ test('plan --board: a model that cannot fit names the peak step and the bytes mi
   assert.match(r.out, /DOES NOT FIT — SRAM short by [\d,]+ bytes .*the peak is step \d+, node \d+ \w+/);
   const j = JSON.parse(capture(modelPath('mlperf_vww_mobilenetv1_float.tflite'), { board: 'nrf52832', json: true, patch: 'off' }).out);
   assert.equal(j.board.fits, false);
-  assert.equal(j.board.shortBytes, j.peakBytes - j.board.sramBytes);
+  assert.equal(j.board.shortBytes, j.peakBytes + j.board.reservedBytes - j.board.sramBytes);
+  assert.equal(j.board.reservedBytes, 8192, 'the Cortex-M project stack counts');
 });
 
 test('plan: bad --patch and --max-overhead values are refused with a clear message', () => {
