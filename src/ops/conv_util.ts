@@ -27,22 +27,14 @@ export function computePadding(stride: number, dilation: number, inSize: number,
   return total > 0 ? Math.trunc(total / 2) : 0;
 }
 
-/** Everything a 2-D window op needs about where its windows sit. */
-export interface Window2D {
+/** Everything a 2-D window op needs about where its windows sit: the window and the extents around it. */
+export interface Window2D extends SpatialWindow {
   batches: number;
   inH: number;
   inW: number;
   inC: number;
   outH: number;
   outW: number;
-  kH: number;
-  kW: number;
-  strideH: number;
-  strideW: number;
-  dilH: number;
-  dilW: number;
-  padTop: number;
-  padLeft: number;
 }
 
 export interface WindowParams {
@@ -289,8 +281,7 @@ export function convSpatialWindow(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2
   const x = g.tensors[node.inputs[0]];
   if (!x || x.shape.length !== 4 || x.shape[0] !== 1) return null;
   const f = g.tensors[node.inputs[1]].shape;
-  const w = window2d(x.shape, f[1], f[2], convWindowParams(node.options));
-  return { kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilH: w.dilH, dilW: w.dilW, padTop: w.padTop, padLeft: w.padLeft };
+  return window2d(x.shape, f[1], f[2], convWindowParams(node.options));
 }
 
 /**

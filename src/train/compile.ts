@@ -23,6 +23,8 @@ import type { ResolvedUpdate, TrainableParam, UpdateSpec } from './update.js';
 import { resolveUpdate } from './update.js';
 import { DEFAULT_OPTIMIZER, stateSlots } from './optimizer_spec.js';
 import { TrainingConfigError } from './errors.js';
+import type { OpDef } from '../ops/op.js';
+import { OPS } from '../ops/registry.js';
 
 export function resolveCompileOptions(o: CompileOptions = {}): ResolvedCompileOptions {
   return {
@@ -325,7 +327,7 @@ function deferredTouch(steps: TrainStep[], end: number, buffer: number): void {
 }
 
 function isLayer(n: AnyNode): boolean {
-  return n.op === 'CONV_2D' || n.op === 'DEPTHWISE_CONV_2D' || n.op === 'FULLY_CONNECTED';
+  return (OPS[n.op] as OpDef).role === 'layer';
 }
 
 /** Elements of one output channel's weight gradient row (over the kept input channels). */

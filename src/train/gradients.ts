@@ -15,6 +15,8 @@ import type { AnyNode, Graph, Node, TensorId } from '../graph/graph.js';
 import type { Activation, OpName } from '../graph/options.js';
 import { UnsupportedOpError } from '../errors.js';
 import { floatActivationRange, quantizedActivationRange } from '../quant/activation.js';
+import type { OpDef } from '../ops/op.js';
+import { OPS } from '../ops/registry.js';
 
 /** A forward value read by a backward op. */
 export type ValueUse =
@@ -198,13 +200,8 @@ export const GRADIENT_RULES: Partial<Record<OpName, GradientRule>> = {
 
 /** Which inputs of a node are differentiable activations (not weights, biases, shapes or axes). */
 export function differentiableInputs(node: AnyNode): boolean[] {
-  switch (node.op) {
-    case 'CONV_2D': case 'DEPTHWISE_CONV_2D': case 'FULLY_CONNECTED':
-    case 'RESHAPE': case 'MEAN':
-      return node.inputs.map((_, i) => i === 0);
-    default:
-      return node.inputs.map(() => true);
-  }
+  const def = OPS[node.op] as OpDef;
+  return def.differentiableInputs ? def.differentiableInputs(node as never) : node.inputs.map(() => true);
 }
 
 export function ruleFor(node: AnyNode): GradientRule {

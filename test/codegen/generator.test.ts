@@ -116,7 +116,7 @@ test('a build that does not fit the board fails at link time with a clear messag
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('compile --patch: the patch plan tinyml plan would choose, its arena as MODEL_ARENA_BYTES; bad specs fail before writing', () => {
+test('compile --patch: with --objective memory the patch plan tinyml plan chooses, its arena as MODEL_ARENA_BYTES; bad specs fail before writing', () => {
   const model = modelPath('mlperf_vww_mobilenetv1_int8.tflite');
   const dir = join(tempDir('compile-patch'), 'vww');
   const log = console.log;
@@ -127,7 +127,7 @@ test('compile --patch: the patch plan tinyml plan would choose, its arena as MOD
     assert.throws(() => compileCommand(model, { board: 'mps2-an386', output: dir, patch: '4x4@9999' }), InputError);
     assert.throws(() => compileCommand(model, { board: 'mps2-an386', output: dir, maxOverhead: '-5' }), InputError);
     assert.equal(existsSync(dir), false, 'nothing written');
-    assert.equal(compileCommand(model, { board: 'mps2-an386', output: dir, patch: 'auto', maxOverhead: '20' }), 0);
+    assert.equal(compileCommand(model, { board: 'mps2-an386', output: dir, patch: 'auto', maxOverhead: '20', objective: 'memory' }), 0);
   } finally {
     console.log = log;
   }

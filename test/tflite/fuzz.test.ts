@@ -76,7 +76,8 @@ function runMutant(sources: ReturnType<typeof loadSources>, index: number): Outc
     const macs = macsOf(g);
     if (activationBytes(g) > MAX_ACTIVATION_BYTES || macs > INVOKE_MACS_MAX) return { ...base, result: 'loaded', invoked: false };
     stage = 'prepare';
-    const it = new Interpreter(g);
+    // Every 20th mutant goes through the whole default pipeline (patch search included); the rest plan layer by layer.
+    const it = new Interpreter(g, { patch: index % 20 === 0 ? 'auto' : 'off' });
     const invoke = macs <= INVOKE_MACS_SMALL || index % 5 === 0;
     if (invoke) {
       stage = 'invoke';

@@ -6,6 +6,7 @@ import { OPS } from '../../ops/registry.js';
 import type { Region } from './region.js';
 import { area, clip, inputRegion, sameRegion, splitSpan, union } from './region.js';
 import type { Stage } from './stage.js';
+import { isElementwise } from './stage.js';
 
 /**
  * The model rewritten to run its first stage patch by patch (MCUNetV2): for each of n x n patches of the
@@ -108,7 +109,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
     const y = g.tensors[out];
     const computed = clip(want, y.shape[1], y.shape[2]);
     const w = stage.windows.get(i)!;
-    const xs = node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL' ? node.inputs : [node.inputs[0]];
+    const xs = isElementwise(node) ? node.inputs : [node.inputs[0]];
     for (const x of xs) {
       const reads = inputRegion(w, computed);
       edge.set(`${i}:${x}`, reads);
@@ -126,7 +127,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
     if (!want) continue;
     const y = g.tensors[out];
     const computed = clip(want, y.shape[1], y.shape[2]);
-    const xs = node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL' ? node.inputs : [node.inputs[0]];
+    const xs = isElementwise(node) ? node.inputs : [node.inputs[0]];
     const ins: TensorId[] = [];
     let padded = false;
     for (const x of xs) {
@@ -164,7 +165,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
       const { explicitPadding: _fused, ...options } = node.options as typeof node.options & { explicitPadding?: unknown };
       b.node(node.op, [ins[0], ...node.inputs.slice(1)], [yId], { ...options, padding: 'VALID' } as never, i, node.version);
     } else {
-      b.node(node.op, node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL' ? ins : [ins[0], ...node.inputs.slice(1)], [yId], node.options as never, i, node.version);
+      b.node(node.op, isElementwise(node) ? ins : [ins[0], ...node.inputs.slice(1)], [yId], node.options as never, i, node.version);
     }
     pieces.set(out, { id: yId, region: computed });
   }
@@ -233,7 +234,7 @@ export function estimateExtraMacs(g: Graph, stage: Stage, n: number): number {
         const y = g.tensors[node.outputs[0]];
         const computed = clip(want, y.shape[1], y.shape[2]);
         pixels.set(i, (pixels.get(i) ?? 0) + area(computed));
-        const xs = node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL' ? node.inputs : [node.inputs[0]];
+        const xs = isElementwise(node) ? node.inputs : [node.inputs[0]];
         for (const x of xs) needs.set(x, union(needs.get(x), inputRegion(stage.windows.get(i)!, computed)));
       }
     }

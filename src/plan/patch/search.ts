@@ -54,8 +54,8 @@ function overlaysOf(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): Pla
 function stageStarts(g: Graph, order: readonly number[]): number[] {
   const starts = [0];
   for (let k = 0; k < Math.min(order.length - 1, 3); k++) {
-    const op = (g.nodes[order[k]] as AnyNode).op;
-    if (op !== 'QUANTIZE' && op !== 'DEQUANTIZE') break;
+    const node = g.nodes[order[k]] as AnyNode;
+    if ((OPS[node.op] as OpDef).role !== 'elementwise' || node.inputs.length !== 1) break;
     starts.push(k + 1);
   }
   return starts;

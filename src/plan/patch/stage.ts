@@ -1,3 +1,5 @@
+import type { OpDef } from '../../ops/op.js';
+import { OPS } from '../../ops/registry.js';
 import type { AnyNode, Graph, TensorId } from '../../graph/graph.js';
 import type { Window } from './region.js';
 import { windowOf } from './region.js';
@@ -19,14 +21,19 @@ export interface Stage {
   windows: Map<number, Window>;
 }
 
+/** Elementwise ops may read several activations at the same positions (ADD of a residual). */
+export function isElementwise(node: AnyNode): boolean {
+  return (OPS[node.op] as OpDef).role === 'elementwise';
+}
+
 function activationInputs(g: Graph, node: AnyNode): TensorId[] {
-  if (node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL') return node.inputs.filter((i) => i >= 0 && !g.tensors[i].data);
+  if (isElementwise(node)) return node.inputs.filter((i) => i >= 0 && !g.tensors[i].data);
   return node.inputs.length > 0 && node.inputs[0] >= 0 && !g.tensors[node.inputs[0]].data ? [node.inputs[0]] : [];
 }
 
 /** Every node's activation inputs besides input 0 must be constants (weights, bias, paddings). */
 function onlyInput0Varies(g: Graph, node: AnyNode): boolean {
-  if (node.op === 'ADD' || node.op === 'SUB' || node.op === 'MUL') return true;
+  if (isElementwise(node)) return true;
   return node.inputs.slice(1).every((i) => i < 0 || g.tensors[i].data !== null);
 }
 
