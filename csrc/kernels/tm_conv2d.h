@@ -2,12 +2,13 @@
  * CONV_2D, int8, NHWC with batch 1, filters [out_c][k_h][k_w][in_c] (TFLite's layout), per-channel
  * requantisation. Same integer result as TFLite Micro's reference_integer_ops::ConvPerChannel.
  *
- * Three paths, chosen by the generator from the layer's shape:
+ * Two paths, chosen by the generator from the layer's shape; both work in `scratch`, a buffer of the
+ * layer's own size in the arena (the memory plan places it; src/ops/conv2d.ts sizes it), never the stack:
  *   tm_conv2d_1x1_s8   pointwise, no padding: each output pixel is one input pixel's channel vector, so the
- *                      convolution is a matrix multiply straight off the input (no copy).
- *   tm_conv2d_s8       any kernel: two im2col columns at a time on the stack (padded taps hold the input
- *                      zero point, which the folded bias cancels), then the same matrix-multiply core.
- *   tm_conv2d_direct_s8 the fallback for columns too long for the stack buffer.
+ *                      convolution is a matrix multiply straight off the input (no copy); scratch holds the
+ *                      two widened columns of the DSP path.
+ *   tm_conv2d_s8       any kernel: im2col columns (padded taps hold the input zero point, which the folded
+ *                      bias cancels), two at a time through the same matrix-multiply core.
  */
 #ifndef TM_CONV2D_H
 #define TM_CONV2D_H
@@ -25,12 +26,8 @@ typedef struct {
   int32_t in_zp;
 } tm_conv_shape;
 
-/* Longest im2col column (k_h * k_w * in_c) the buffered path takes; longer ones run tm_conv2d_direct_s8. */
-#ifndef TM_IM2COL_MAX
-#define TM_IM2COL_MAX 1024
-#endif
-
-TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
+  int32_t *wide = (int32_t *)(void *)scratch;
   const int depth = s->in_c, n_out = s->out_c;
   const int8_t *pending = 0;
   int8_t *pending_out = 0;
@@ -40,7 +37,7 @@ TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params 
       const int8_t *col = row + ox * s->stride_w * depth;
       int8_t *dst = out + (oy * s->out_w + ox) * n_out;
       if (pending) {
-        tm_gemm_cols(pending, col, w, depth, n_out, q, pending_out, dst);
+        tm_gemm_cols(pending, col, w, depth, n_out, q, pending_out, dst, wide);
         pending = 0;
       } else {
         pending = col;
@@ -48,7 +45,7 @@ TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params 
       }
     }
   }
-  if (pending) tm_gemm_cols(pending, 0, w, depth, n_out, q, pending_out, 0);
+  if (pending) tm_gemm_cols(pending, 0, w, depth, n_out, q, pending_out, 0, wide);
 }
 
 /* Gather one output pixel's receptive field into `col` (k_h * k_w * in_c bytes), zero point where padded. */
@@ -69,12 +66,14 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
   }
 }
 
-TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+/* Scratch of tm_conv2d_s8: DSP, one column (rounded up to a word) then two widened slots; portable, two columns. */
+TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
 #if TM_DSP
   /* One int8 column at a time, widened into one of two slots; pairs go through the widened core. */
-  int8_t col[TM_IM2COL_MAX] TM_ALIGN(4);
-  int32_t wide[2][TM_WIDE_WORDS(TM_IM2COL_MAX)];
+  int8_t *col = scratch;
+  int32_t *wide_base = (int32_t *)(void *)(scratch + ((depth + 3) & ~3));
+  int32_t *wide[2] = {wide_base, wide_base + TM_WIDE_WORDS(depth)};
   int pending = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {
@@ -93,7 +92,7 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   }
   if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
 #else
-  int8_t cols[2][TM_IM2COL_MAX];
+  int8_t *cols[2] = {scratch, scratch + depth};
   int pending = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {
@@ -111,34 +110,6 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   }
   if (pending) tm_gemm_s8_1col(cols[0], w, depth, n_out, q, pending_out);
 #endif
-}
-
-/* Straight loops, no buffer: padded taps contribute zero point * weight, which the folded bias cancels. */
-TM_KERNEL void tm_conv2d_direct_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
-  const int c_in = s->in_c;
-  for (int oy = 0; oy < s->out_h; oy++) {
-    const int y0 = oy * s->stride_h - s->pad_top;
-    for (int ox = 0; ox < s->out_w; ox++) {
-      const int x0 = ox * s->stride_w - s->pad_left;
-      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
-      for (int oc = 0; oc < s->out_c; oc++) {
-        const int8_t *wr = w + oc * s->k_h * s->k_w * c_in;
-        int32_t acc = q->bias[oc];
-        for (int ky = 0; ky < s->k_h; ky++) {
-          const int iy = y0 + ky * s->dil_h;
-          for (int kx = 0; kx < s->k_w; kx++, wr += c_in) {
-            const int ix = x0 + kx * s->dil_w;
-            if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) {
-              acc = tm_dot_s8(in + (iy * s->in_w + ix) * c_in, wr, c_in, acc);
-            } else {
-              for (int k = 0; k < c_in; k++) acc += s->in_zp * wr[k];
-            }
-          }
-        }
-        dst[oc] = tm_requant_ch(q, acc, oc);
-      }
-    }
-  }
 }
 
 #endif /* TM_CONV2D_H */

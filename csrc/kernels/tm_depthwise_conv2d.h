@@ -6,10 +6,15 @@
  *   tm_depthwise_conv2d_s8          out-of-place, pixel by pixel: interior windows (depth_mult 1) read their
  *                                   taps at fixed offsets, border windows through tap pointers that send padded
  *                                   taps to a zero-point row; four channels at a time with SMLABB/SMLATT on
- *                                   the DSP path, the window unrolled once specialised.
+ *                                   the DSP path, the window unrolled once specialised. The zero-point row and
+ *                                   the tap pointers live in the layer's plan scratch (any window, any depth).
  *   tm_depthwise_conv2d_inplace_s8  TinyEngine's in-place depthwise: the output overwrites the input (same
  *                                   arena offset), one channel at a time; the channel's input plane is first
- *                                   copied to `plane` (in_h * in_w bytes of the plan's scratch).
+ *                                   copied to the plan's scratch, followed by the channel's taps as int32.
+ *
+ * Scratch sizes (src/ops/depthwise_conv2d.ts computes the same): out-of-place, in_c rounded up to 8 bytes
+ * then 8 bytes per tap pointer (room for 64-bit hosts); in place, in_h * in_w rounded up to 4, then 4 bytes
+ * per tap.
  */
 #ifndef TM_DEPTHWISE_CONV2D_H
 #define TM_DEPTHWISE_CONV2D_H
@@ -27,34 +32,6 @@ typedef struct {
   int16_t pad_top, pad_left;
   int32_t in_zp;
 } tm_dw_shape;
-
-/* Largest window and channel count of the tap-pointer path (7x7 windows, a 1 KiB zero-point row). */
-#ifndef TM_DW_MAX_TAPS
-#define TM_DW_MAX_TAPS 49
-#endif
-#ifndef TM_DW_MAX_CHANNELS
-#define TM_DW_MAX_CHANNELS 1024
-#endif
-
-/* One output pixel, any position, bounds checked per tap: the fallback for windows or depths too large. */
-TM_HELPER void tm_dw_pixel_checked_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int y0, int x0, int8_t *dst) {
-  const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult;
-  for (int ic = 0; ic < c_in; ic++) {
-    for (int m = 0; m < mult; m++) {
-      const int oc = ic * mult + m;
-      int32_t acc = q->bias[oc];
-      for (int ky = 0; ky < s->k_h; ky++) {
-        const int iy = y0 + ky * s->dil_h;
-        for (int kx = 0; kx < s->k_w; kx++) {
-          const int ix = x0 + kx * s->dil_w;
-          const int32_t xv = (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) ? in[(iy * s->in_w + ix) * c_in + ic] : s->in_zp;
-          acc += xv * w[(ky * s->k_w + kx) * c_out + oc];
-        }
-      }
-      dst[oc] = tm_requant_ch(q, acc, oc);
-    }
-  }
-}
 
 /* The window's taps as pointers to channel 0 of each input pixel; taps outside point at a zero-point row. */
 TM_HELPER void tm_dw_taps(const tm_dw_shape *s, const int8_t *in, int y0, int x0, const int8_t *zp_row, const int8_t **taps) {
@@ -203,12 +180,11 @@ TM_HELPER int8_t tm_dw_requant(const tm_requant_params *q, const tm_dw_channel_q
  * sum only their valid taps against the unfolded bias. This is TinyEngine's per-channel order, which the
  * in-place kernel needs; for out-of-place layers the four-channel SIMD order above is faster.
  */
-TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q, int ch, const int8_t *src, int src_stride, int8_t *dst, int dst_stride, const int8_t *w) {
+TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q, int ch, const int8_t *src, int src_stride, int8_t *dst, int dst_stride, const int8_t *w, int32_t *taps) {
   const int c = s->in_c, h = s->in_h, wd = s->in_w, kh = s->k_h, kw = s->k_w;
   int y_lo, y_hi, x_lo, x_hi;
   tm_interior_range(s->out_h, h, kh, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
   tm_interior_range(s->out_w, wd, kw, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
-  int32_t taps[TM_DW_MAX_TAPS];
   int32_t tap_sum = 0;
   TM_UNROLL(64)
   for (int t = 0; t < kh * kw; t++) tap_sum += taps[t] = w[t * c + ch];
@@ -256,12 +232,11 @@ TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q
   }
 }
 
-TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
-  const int use_taps = s->k_h * s->k_w <= TM_DW_MAX_TAPS && s->in_c <= TM_DW_MAX_CHANNELS;
-  int8_t zp_row[TM_DW_MAX_CHANNELS] TM_ALIGN(4);
-  const int8_t *taps[TM_DW_MAX_TAPS];
-  if (use_taps) memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
+  int8_t *zp_row = scratch;
+  const int8_t **taps = (const int8_t **)(void *)(scratch + ((s->in_c + 7) & ~7));
+  memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;
     const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
@@ -270,12 +245,10 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
       int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
       if (s->depth_mult == 1 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
         tm_dw_pixel_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
-      } else if (use_taps) {
+      } else {
         tm_dw_taps(s, in, y0, x0, zp_row, taps);
         if (s->depth_mult == 1) tm_dw_pixel_taps_s8(s, q, taps, w, dst);
         else tm_dw_pixel_mult_s8(s, q, taps, w, dst);
-      } else {
-        tm_dw_pixel_checked_s8(s, q, in, w, y0, x0, dst);
       }
     }
   }
@@ -284,14 +257,15 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
 /*
  * In place (depth_mult 1): writing channel c of every output pixel only touches bytes that hold channel c
  * of some input pixel (same channel count, so the same residue mod c), and channel c's input is safe in
- * `plane` (in_h * in_w bytes of the plan's scratch) by then; channels not yet processed are untouched.
+ * `plane` (the first in_h * in_w bytes of the plan's scratch) by then; channels not yet processed are untouched.
  */
 TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *plane) {
   const int c = s->in_c, n = s->in_h * s->in_w;
+  int32_t *taps = (int32_t *)(void *)(plane + ((n + 3) & ~3));
   for (int ch = 0; ch < c; ch++) {
     const int8_t *src = buf + ch;
     for (int i = 0; i < n; i++, src += c) plane[i] = *src;
-    tm_dw_channel_s8(s, q, ch, plane, 1, buf + ch, c, w);
+    tm_dw_channel_s8(s, q, ch, plane, 1, buf + ch, c, w, taps);
   }
 }
 

@@ -17,10 +17,6 @@
 
 #include "tm_common.h"
 
-/* Deepest column the widened DSP path takes (its two columns live on the stack: depth * 4 bytes). */
-#ifndef TM_WIDE_MAX_DEPTH
-#define TM_WIDE_MAX_DEPTH 1024
-#endif
 /* Words of a widened column of `depth` values: two per group of four, one per leftover value. */
 #define TM_WIDE_WORDS(depth) (((depth) >> 1) + ((depth) & 3))
 
@@ -174,24 +170,23 @@ TM_HELPER void tm_gemm_wide_2col(const int32_t *xa, const int32_t *xb, const int
 #endif
 
 /*
- * Two int8 columns through all rows: widened on the DSP path when they fit the stack buffer.
- * col1 may be NULL (an odd last pixel).
+ * Two int8 columns through all rows, widened on the DSP path into `wide` (2 * TM_WIDE_WORDS(depth) words
+ * of the layer's plan scratch; unused by the portable path). col1 may be NULL (an odd last pixel).
  */
-TM_HELPER void tm_gemm_cols(const int8_t *col0, const int8_t *col1, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
+TM_HELPER void tm_gemm_cols(const int8_t *col0, const int8_t *col1, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1, int32_t *wide) {
   if (!col1) {
     tm_gemm_s8_1col(col0, w, depth, n_out, q, out0);
     return;
   }
 #if TM_DSP
-  if (depth <= TM_WIDE_MAX_DEPTH) {
-    int32_t wide[2][TM_WIDE_WORDS(TM_WIDE_MAX_DEPTH)];
-    tm_widen_s8(col0, depth, wide[0]);
-    tm_widen_s8(col1, depth, wide[1]);
-    tm_gemm_wide_2col(wide[0], wide[1], w, depth, n_out, q, out0, out1);
-    return;
-  }
-#endif
+  int32_t *wide1 = wide + TM_WIDE_WORDS(depth);
+  tm_widen_s8(col0, depth, wide);
+  tm_widen_s8(col1, depth, wide1);
+  tm_gemm_wide_2col(wide, wide1, w, depth, n_out, q, out0, out1);
+#else
+  (void)wide;
   tm_gemm_s8_2col(col0, col1, w, depth, n_out, q, out0, out1);
+#endif
 }
 
 #endif /* TM_GEMM_H */

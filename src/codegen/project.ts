@@ -30,7 +30,7 @@ export interface GenerateOptions {
    * shapes (TinyEngine's model-adaptive code). Off: one shared copy of each kernel (smaller code).
    */
   specialize?: boolean;
-  /** Stack reserved by the Cortex-M linker script (default 8 KiB: kernels keep im2col columns there). */
+  /** Stack reserved by the Cortex-M linker script (default 8 KiB; kernel buffers live in the arena, not here). */
   stackBytes?: number;
 }
 

@@ -32,7 +32,7 @@ const RUNS_ON: Readonly<Record<'cortex-m4' | 'cortex-m7', readonly Core[]>> = {
 };
 
 /** The target a board gets when none is given: its own core if we build for it, else portable C. */
-/** Stack the Cortex-M linker script reserves above .bss (kernels keep small per-call state there). */
+/** Stack the Cortex-M linker script reserves above .bss: call frames only (every kernel buffer is plan scratch in the arena). */
 export const DEFAULT_STACK_BYTES = 8192;
 
 /** SRAM beside the arena that a generated project takes on a board by default: its stack. */

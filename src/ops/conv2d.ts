@@ -193,6 +193,26 @@ function prepareFloat(node: Node<'CONV_2D'>, g: Graph, views: TensorViews, geo: 
   };
 }
 
+/** Words of a column widened into int16 pairs for SMLAD (TM_WIDE_WORDS in tm_gemm.h). */
+export function wideWords(depth: number): number {
+  return (depth >> 1) + (depth & 3);
+}
+
+/** The C kernel's pointwise path (any stride, no padding) multiplies straight off its input (tm_conv2d_1x1_s8). */
+export function isCPointwise(win: Window2D): boolean {
+  return win.kH === 1 && win.kW === 1 && win.padTop === 0 && win.padLeft === 0;
+}
+
+/**
+ * The C kernels' working memory for one int8 layer, planned into the arena rather than the stack so a
+ * wide layer can never overrun it (csrc/kernels/tm_conv2d.h): two widened columns, plus the im2col column
+ * (rounded up to a word) unless pointwise. The DSP path's need covers the portable path's two columns.
+ */
+export function int8ConvScratchBytes(win: Window2D, depth: number): number {
+  const wide = 2 * 4 * wideWords(depth);
+  return isCPointwise(win) ? wide : ((depth + 3) & ~3) + wide;
+}
+
 export const conv2d: OpDef<'CONV_2D'> = {
   name: 'CONV_2D',
   // v1 float, v3 int8, v6 grouped; v2/v5 (hybrid) and v4 (int16) are refused by dtype at prepare.
@@ -218,5 +238,10 @@ export const conv2d: OpDef<'CONV_2D'> = {
   macs(node, g) {
     const { win, cout, K } = geometry(node, g);
     return win.batches * win.outH * win.outW * cout * K;
+  },
+
+  scratchBytes(node, g) {
+    const { win, K, groups } = geometry(node, g);
+    return inputTensor(node, g, 0).dtype === 'int8' && groups === 1 ? int8ConvScratchBytes(win, K) : 0;
   },
 };

@@ -401,7 +401,21 @@ function depthwiseInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): InPlaceVar
   const [on, outH, outW, outC] = output.shape;
   if (n !== 1 || on !== 1 || outC !== inC || outH > inH || outW > inW) return null;
   if (DTYPE_BYTES[output.dtype] !== DTYPE_BYTES[input.dtype]) return null;
-  return { scratchBytes: inH * inW * DTYPE_BYTES[input.dtype], trick: 'inPlaceDepthwise', slowdown: DEPTHWISE_IN_PLACE_SLOWDOWN };
+  const [, kH, kW] = g.tensors[node.inputs[1]].shape;
+  // One channel's plane, then (for the C kernel) the channel's taps as int32.
+  const plane = (inH * inW * DTYPE_BYTES[input.dtype] + 3) & ~3;
+  return { scratchBytes: plane + 4 * kH * kW, trick: 'inPlaceDepthwise', slowdown: DEPTHWISE_IN_PLACE_SLOWDOWN };
+}
+
+/**
+ * The C kernel's working memory out of place (tm_depthwise_conv2d.h): a zero-point row of one pixel's
+ * channels (rounded up to 8 bytes) and one tap pointer per window tap (8 bytes: room for 64-bit hosts).
+ */
+function int8Scratch(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): number {
+  const input = g.tensors[node.inputs[0]];
+  if (input.dtype !== 'int8' || input.shape.length !== 4) return 0;
+  const [, kH, kW] = g.tensors[node.inputs[1]].shape;
+  return ((input.shape[3] + 7) & ~7) + 8 * kH * kW;
 }
 
 /** Measured on the MLPerf KWS model under QEMU (Cortex-M4): 6.95 M instructions in place against 5.61 M. */
@@ -433,6 +447,7 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
     return inPlace ? prepareFloatInPlace(node, g, views, geo) : prepareFloat(node, g, views, geo);
   },
 
+  scratchBytes: int8Scratch,
   inPlaceVariant: depthwiseInPlace,
   window: convSpatialWindow,
   differentiableInputs: firstInputOnly,

@@ -116,6 +116,27 @@ export function convGraph(seed = 11): Graph {
   return n.build(f, h);
 }
 
+/**
+ * Wide layers whose working buffers outgrow any fixed stack array: 3x3 over 256 input channels (im2col
+ * columns of 2,304 bytes), 3x3 over 128 (1,152), 5x5 over 128 (3,200), stride 1 and 2, SAME and VALID; a 1x1 over 256; and
+ * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2.
+ */
+export function wideGraph(seed = 15): Graph {
+  const n = new Net('cg_wide', seed);
+  const x = n.input([1, 7, 7, 256]);
+  const a = n.conv(x, 8, [3, 3], 1, 'SAME', 1, 'RELU');
+  const b = n.conv(x, 6, [3, 3], 2, 'VALID');
+  const c = n.conv(x, 128, [1, 1], 1, 'VALID');
+  const d = n.conv(c, 5, [5, 5], 1, 'SAME');
+  const e = n.conv(c, 7, [5, 5], 2, 'VALID');
+  const m = n.conv(c, 9, [3, 3], 1, 'SAME', 1, 'RELU6');
+  const y = n.input([1, 12, 12, 16], 0.04, 6);
+  const f = n.depthwise(y, 1, 9, 1, 'SAME');
+  const h = n.depthwise(f, 1, 9, 2, 'SAME', 1, 'RELU6');
+  const k = n.depthwise(h, 2, 9, 1, 'SAME');
+  return n.build(a, b, d, e, m, k);
+}
+
 /** Pools, broadcast ADD and MUL, a constant operand, several fully-connected rows. */
 export function elementwiseGraph(seed = 12): Graph {
   const n = new Net('cg_elementwise', seed);
@@ -174,4 +195,4 @@ export function sliceConcatGraph(seed = 14): Graph {
   return n.build(strided, shrunk, rows, channels);
 }
 
-export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph];
+export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph, wideGraph];

@@ -37,7 +37,7 @@ MEMORY
   RAM   (rwx) : ORIGIN = ${hexAddr(o.sram)}, LENGTH = ${b.sramBytes}
 }
 
-/* Reserved for the stack, above .bss (kernels keep im2col columns on it). */
+/* Reserved for the stack, above .bss (call frames of the runner and kernels; kernel buffers live in the arena). */
 TM_STACK_BYTES = ${s.stackBytes};
 
 ENTRY(tm_reset_handler)

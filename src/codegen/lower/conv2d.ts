@@ -3,15 +3,13 @@ import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js'
 import { cCall, cConstStruct } from '../c_syntax.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
+import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
 
-/** Longest im2col column the stack-buffer path takes (TM_IM2COL_MAX in tm_conv2d.h). */
-export const IM2COL_MAX = 2048;
-
-export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8' | 'tm_conv2d_direct_s8';
+export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8';
 
 /**
- * CONV_2D -> one of three C paths: pointwise convolutions are a matrix multiply straight off the input,
- * other kernels go through im2col columns on the stack, very long columns through plain loops.
+ * CONV_2D -> one of two C paths: pointwise convolutions are a matrix multiply straight off the input,
+ * other kernels go through im2col columns; both work in the layer's plan scratch (never the stack).
  */
 export function lowerConv2d(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'CONV_2D'>;
@@ -26,9 +24,10 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'CONV_2D');
 
-  const path: ConvPath = kH === 1 && kW === 1 && win.padTop === 0 && win.padLeft === 0
-    ? 'tm_conv2d_1x1_s8'
-    : depth <= IM2COL_MAX ? 'tm_conv2d_s8' : 'tm_conv2d_direct_s8';
+  const path: ConvPath = isCPointwise(win) ? 'tm_conv2d_1x1_s8' : 'tm_conv2d_s8';
+  const need = int8ConvScratchBytes(win, depth);
+  const scratch = ctx.scratch();
+  if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
   const shape = ctx.name('shape');
   const filterName = ctx.name('filter');
   return {
@@ -42,6 +41,6 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
       }),
     ],
     weights: [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights],
-    statements: [cCall(path, [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output)])],
+    statements: [cCall(path, [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output), scratch.ptr])],
   };
 }

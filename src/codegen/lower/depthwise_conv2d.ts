@@ -3,6 +3,7 @@ import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js'
 import { cCall, cConstStruct } from '../c_syntax.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
+import { OPS } from '../../ops/registry.js';
 
 /**
  * DEPTHWISE_CONV_2D -> tm_depthwise_conv2d_s8, or its in-place variant when the memory plan puts the
@@ -32,12 +33,17 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   ];
   const weights = [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights];
   const layout = ctx.overlap(input, output);
-  if (layout === 'disjoint') {
-    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [cCall('tm_depthwise_conv2d_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output)])] };
-  }
   const scratch = ctx.scratch();
-  if (layout === 'partial' || cout !== cin || kH * kW > 49 || !scratch || scratch.bytes < win.inH * win.inW) {
-    throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${win.inH * win.inW} bytes)`);
+  const def = OPS.DEPTHWISE_CONV_2D;
+  if (layout === 'disjoint') {
+    const need = def.scratchBytes!(node, ctx.graph);
+    if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
+    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [cCall('tm_depthwise_conv2d_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output), scratch.ptr])] };
+  }
+  // The op's in-place rule is the C kernel's: a node it accepts always compiles.
+  const need = def.inPlaceVariant!(node, ctx.graph)?.scratchBytes;
+  if (layout === 'partial' || need === undefined || !scratch || scratch.bytes < need) {
+    throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${need ?? '?'} bytes)`);
   }
   return {
     headers: ['tm_depthwise_conv2d.h'], definitions, weights,
