@@ -42,3 +42,6 @@ export class DoesNotFitError extends TinymlError {
 
 /** Bad user input other than the model (input files, options). */
 export class InputError extends TinymlError {}
+
+/** An output (a file, a report, a project folder) cannot be written where the user asked. Nothing was changed. */
+export class OutputError extends TinymlError {}

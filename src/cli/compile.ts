@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
-import { generateProject, writeProject } from '../codegen/project.js';
+import { checkProjectDir, generateProject, writeProject } from '../codegen/project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
 import { int, kb } from '../report/format.js';
 import type { CompileFlags } from './compile_flags.js';
@@ -23,6 +23,7 @@ export interface CompileOptions extends CompileFlags {
 export function compileCommand(modelFile: string, opts: CompileOptions): number {
   if (opts.board === undefined) throw new InputError('compile needs --board NAME (the board decides SRAM, Flash and the default target)');
   if (!opts.output) throw new InputError('compile needs -o DIR (where the C project is written)');
+  checkProjectDir(opts.output);
   const options = compileOptionsFrom(opts);
   const board = options.board!;
   const target = opts.target ? parseTarget(opts.target) : defaultTarget(board);

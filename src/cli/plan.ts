@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { loadModel } from '../model.js';
 import { InputError } from '../errors.js';
+import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { compileModel } from '../compiler/compile_model.js';
 import type { PlanSummary } from '../report/plan_summary.js';
 import { summarise } from '../report/plan_summary.js';
@@ -69,10 +69,11 @@ function printText(s: PlanSummary): void {
 }
 
 export function planCommand(modelFile: string, opts: PlanCommandOptions = {}): number {
+  if (opts.html !== undefined) checkFileOutput(opts.html);
   const s = planModel(modelFile, opts);
   const { board, reservedSramBytes: reserved = 0 } = compileOptionsFrom(opts);
   const short = board ? s.peakBytes + reserved - board.sramBytes : 0;
-  if (opts.html) writeFileSync(opts.html, planHtml(s));
+  if (opts.html) writeFileAtomic(opts.html, planHtml(s));
   if (opts.json) {
     const fit = board ? { board: board.name, sramBytes: board.sramBytes, reservedBytes: reserved, fits: short <= 0, shortBytes: short, peakStep: s.peakStep, peakNode: s.steps[s.peakStep]?.node } : undefined;
     console.log(JSON.stringify({ ...s, board: fit }, null, 2));

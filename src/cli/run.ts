@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadModel } from '../model.js';
 import { Interpreter } from '../runtime/interpreter.js';
 import { InputError } from '../errors.js';
+import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import type { CompileFlags } from './compile_flags.js';
 import { compileOptionsFrom } from './compile_flags.js';
 import type { Tensor } from '../graph/graph.js';
@@ -19,7 +20,12 @@ export interface RunOptions extends CompileFlags {
 
 export interface RunResult {
   outputs: { name: string; dtype: string; shape: number[]; values: number[]; dequantized: number[] | null; topClass: number | null }[];
+  /** Median time of one run (inputs written, then invoked). */
   milliseconds: number;
+  runs: number;
+  warmUpRuns: number;
+  kind: string;
+  arenaBytes: number;
 }
 
 function readInput(file: string, t: Tensor, i: number): Uint8Array {
@@ -35,34 +41,48 @@ function readInput(file: string, t: Tensor, i: number): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** Untimed runs before the timed ones, so the JIT has compiled the kernels (a cold run is not a steady figure). */
+const WARM_UP_RUNS = 3;
+
+function parseSeed(spec: string): number {
+  const seed = Number(spec);
+  if (spec.trim() === '' || !Number.isInteger(seed)) throw new InputError(`--random takes an integer seed, got "${spec}"`);
+  return seed;
+}
+
 export function runModel(modelFile: string, opts: RunOptions): RunResult {
   const g = loadModel(modelFile);
+  if (opts.input.length > 0 && opts.random !== undefined) throw new InputError('give either --input files or --random SEED, not both');
+  if (opts.input.length === 0 && opts.random === undefined) throw new InputError('run needs the model\'s inputs: --input FILE (one per model input) or --random SEED');
+  const seed = opts.random !== undefined ? parseSeed(opts.random) : 0;
+  const repeat = opts.repeat !== undefined ? Number(opts.repeat) : 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new InputError(`--repeat takes a positive integer, got "${opts.repeat}"`);
+  for (const f of opts.output) checkFileOutput(f);
+  const options = compileOptionsFrom(opts);
   if (opts.input.length > 0 && opts.input.length !== g.inputs.length) {
     throw new InputError(`the model has ${g.inputs.length} input(s); got ${opts.input.length} --input file(s)`);
   }
   if (opts.output.length > 0 && opts.output.length !== g.outputs.length) {
     throw new InputError(`the model has ${g.outputs.length} output(s); got ${opts.output.length} --output file(s)`);
   }
-  const seed = opts.random !== undefined ? Number(opts.random) : 0;
-  if (!Number.isInteger(seed)) throw new InputError(`--random takes an integer seed, got "${opts.random}"`);
-  const repeat = opts.repeat !== undefined ? Number(opts.repeat) : 1;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new InputError(`--repeat takes a positive integer, got "${opts.repeat}"`);
-  const interp = new Interpreter(g, compileOptionsFrom(opts));
-  g.inputs.forEach((id, i) => {
+  const inputs = g.inputs.map((id, i) => {
     const t = g.tensors[id];
-    interp.setInput(i, opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i));
+    return opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i);
   });
-  const times: number[] = [];
-  for (let r = 0; r < repeat; r++) {
+  const interp = new Interpreter(g, options);
+  // Later layers may reuse the inputs' memory, so every run starts by writing them again.
+  const runOnce = (): number => {
     const t0 = performance.now();
+    inputs.forEach((bytes, i) => interp.setInput(i, bytes));
     interp.invoke();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
+    return performance.now() - t0;
+  };
+  if (repeat > 1) for (let r = 0; r < WARM_UP_RUNS; r++) runOnce();
+  const times = Array.from({ length: repeat }, runOnce).sort((a, b) => a - b);
   const outputs = g.outputs.map((id, i) => {
     const t = g.tensors[id];
     const bytes = interp.output(i);
-    if (opts.output[i]) writeFileSync(opts.output[i], bytes);
+    if (opts.output[i]) writeFileAtomic(opts.output[i], bytes);
     const values = decodeTensor(t, bytes);
     const deq = dequantize(t, values);
     const scores = deq ?? values;
@@ -74,7 +94,7 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
     }
     return { name: t.name, dtype: t.dtype, shape: t.shape, values, dequantized: deq, topClass: top };
   });
-  return { outputs, milliseconds: times[Math.floor(times.length / 2)] };
+  return { outputs, milliseconds: times[Math.floor(times.length / 2)], runs: repeat, warmUpRuns: repeat > 1 ? WARM_UP_RUNS : 0, kind: interp.compiled?.kind ?? 'layer-wise', arenaBytes: interp.plan.arenaBytes };
 }
 
 function preview(values: number[], digits?: number): string {
@@ -95,6 +115,6 @@ export function runCommand(modelFile: string, opts: RunOptions): number {
     if (o.topClass !== null) console.log(`  top class    ${o.topClass}`);
     if (opts.output[i]) console.log(`  written to   ${opts.output[i]}`);
   });
-  console.log(`time ${res.milliseconds.toFixed(3)} ms ${opts.repeat ? `(median of ${opts.repeat})` : '(one cold run, includes JIT warm-up; --repeat N for a steady figure)'}`);
+  console.log(`time ${res.milliseconds.toFixed(3)} ms ${res.runs > 1 ? `(median of ${res.runs} runs after ${res.warmUpRuns} warm-up runs)` : '(one cold run, includes JIT warm-up; --repeat N for a steady figure)'}; ${res.kind} plan, arena ${res.arenaBytes.toLocaleString('en-US')} bytes`);
   return 0;
 }
