@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TinymlError } from '../errors.js';
 import { inspectCommand } from './inspect.js';
@@ -25,8 +26,19 @@ function guarded(fn: () => number): void {
   }
 }
 
+/** The installed package's version: package.json sits two levels above dist/src/cli. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const program = new Command();
-program.name('tinyml').description('Neural networks on microcontrollers: inspect, run, plan, compile and train int8 TFLite models.');
+program.name('tinyml').version(packageVersion(), '-V, --version', 'print the tinyml-ts version')
+  .description('Neural networks on microcontrollers: inspect, run, plan, compile and train int8 TFLite models.');
 
 program.command('inspect')
   .description('per-layer table: shapes, MACs, weight and activation bytes, live memory; totals and board fit')
