@@ -9,7 +9,8 @@ import { OPS } from '../../src/ops/registry.js';
 import type { MemoryPlan } from '../../src/plan/memory_plan.js';
 import type { Target } from '../../src/codegen/target.js';
 import { HAND_BUILT } from './graphs.js';
-import { buildFor, crossToolsMissing, firstDifference, qemuSkip } from './harness.js';
+import { buildFor, firstDifference } from './harness.js';
+import { requireTools, skipWithout } from '../helpers/tools.js';
 
 const CASES = 4;
 
@@ -51,9 +52,8 @@ function agree(makeGraph: () => Graph, target: Target, board: string, inPlaceKer
 for (const make of HAND_BUILT) {
   const name = make().name;
   test(`codegen vs interpreter: ${name} on the host (portable kernels, ASan/UBSan)`, () => agree(make, 'host', 'mps2-an386'));
-  test(`codegen vs interpreter: ${name} on Cortex-M4 under QEMU (DSP kernels)`, { skip: qemuSkip() }, () => {
-    const missing = crossToolsMissing();
-    assert.equal(missing, null, missing ?? '');
+  test(`codegen vs interpreter: ${name} on Cortex-M4 under QEMU (DSP kernels)`, { skip: skipWithout('arm', 'qemu') }, () => {
+    requireTools('arm', 'qemu');
     agree(make, 'cortex-m4', 'mps2-an386');
   });
 }
@@ -61,10 +61,9 @@ for (const make of HAND_BUILT) {
 for (const make of HAND_BUILT.slice(0)) {
   const name = make().name;
   if (name === 'cg_elementwise' || name === 'cg_slice_concat') continue; // no depthwise or pad to put in place
-  test(`codegen vs interpreter: ${name} with in-place depthwise/pad kernels, host and Cortex-M4`, { skip: qemuSkip() }, () => {
+  test(`codegen vs interpreter: ${name} with in-place depthwise/pad kernels, host and Cortex-M4`, { skip: skipWithout('arm', 'qemu') }, () => {
     agree(make, 'host', 'mps2-an386', true);
-    const missing = crossToolsMissing();
-    assert.equal(missing, null, missing ?? '');
+    requireTools('arm', 'qemu');
     agree(make, 'cortex-m4', 'mps2-an386', true);
   });
 }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,23 +24,6 @@ export const QEMU_BOARDS: readonly { target: Target; board: string }[] = [
   { target: 'cortex-m4', board: 'mps2-an386' },
   { target: 'cortex-m7', board: 'mps2-an500' },
 ];
-
-function have(cmd: string, arg = '--version'): boolean {
-  return spawnSync(cmd, [arg], { encoding: 'utf8' }).status === 0;
-}
-
-/**
- * Why the Cortex-M tests cannot run here, or null. Missing tools fail the tests (they must not pass
- * vacuously) unless TINYML_SKIP_QEMU=1 asks to skip them explicitly.
- */
-export function crossToolsMissing(): string | null {
-  const missing = ['arm-none-eabi-gcc', 'qemu-system-arm'].filter((c) => !have(c));
-  return missing.length ? `${missing.join(', ')} not installed (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)` : null;
-}
-
-export function qemuSkip(): string | false {
-  return process.env.TINYML_SKIP_QEMU === '1' ? 'TINYML_SKIP_QEMU=1' : false;
-}
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `tinyml-codegen-${tag}-`));

@@ -5,7 +5,8 @@ import { planMemory } from '../../src/plan/memory_plan.js';
 import { elfSize } from '../../src/codegen/toolchain.js';
 import { join } from 'node:path';
 import { manifests, modelPath, readBin } from '../helpers/shared.js';
-import { HARNESS_BSS_BYTES, QEMU_BOARDS, buildFor, crossToolsMissing, firstDifference, manifestCases, qemuSkip } from './harness.js';
+import { HARNESS_BSS_BYTES, QEMU_BOARDS, buildFor, firstDifference, manifestCases } from './harness.js';
+import { requireTools, skipWithout } from '../helpers/tools.js';
 
 export { HARNESS_BSS_BYTES };
 
@@ -18,9 +19,8 @@ const models = manifests().filter((m) => !m.id.endsWith('_float'));
  */
 for (const { target, board } of QEMU_BOARDS) {
   for (const m of models) {
-    test(`codegen ${target} (${board}, QEMU): ${m.id} byte-identical, SRAM = arena + ${HARNESS_BSS_BYTES}`, { skip: qemuSkip() }, () => {
-      const missing = crossToolsMissing();
-      assert.equal(missing, null, missing ?? '');
+    test(`codegen ${target} (${board}, QEMU): ${m.id} byte-identical, SRAM = arena + ${HARNESS_BSS_BYTES}`, { skip: skipWithout('arm', 'qemu') }, () => {
+      requireTools('arm', 'qemu');
       const g = loadModel(modelPath(m));
       const plan = planMemory(g);
       const built = buildFor(g, plan, target, board);
@@ -42,9 +42,8 @@ for (const { target, board } of QEMU_BOARDS) {
   }
 }
 
-test('kernel specialisation can be switched off: same outputs, more instructions (Cortex-M4)', { skip: qemuSkip() }, () => {
-  const missing = crossToolsMissing();
-  assert.equal(missing, null, missing ?? '');
+test('kernel specialisation can be switched off: same outputs, more instructions (Cortex-M4)', { skip: skipWithout('arm', 'qemu') }, () => {
+  requireTools('arm', 'qemu');
   const m = models.find((x) => x.id === 'mlperf_kws_dscnn_int8')!;
   const g = loadModel(modelPath(m));
   const plan = planMemory(g);

@@ -9,7 +9,8 @@ import { elfSize } from '../../src/codegen/toolchain.js';
 import type { Target } from '../../src/codegen/target.js';
 import type { Manifest } from '../helpers/shared.js';
 import { manifests, modelPath, readBin } from '../helpers/shared.js';
-import { HARNESS_BSS_BYTES, buildFor, crossToolsMissing, firstDifference, manifestCases, qemuSkip } from './harness.js';
+import { HARNESS_BSS_BYTES, buildFor, firstDifference, manifestCases } from './harness.js';
+import { requireTools, skipWithout } from '../helpers/tools.js';
 
 /** The models whose first stage the planner splits into patches (MCUNetV2) with a smaller arena. */
 const PATCH_MODELS = ['mcunet_vww1_int8_floatio', 'mlperf_vww_mobilenetv1_int8', 'tflm_person_detect_int8'];
@@ -61,9 +62,8 @@ for (const id of PATCH_MODELS) {
     assert.ok(c.plan.arenaBytes < layerwise.plan.arenaBytes, `patch arena ${c.plan.arenaBytes} vs layer-wise ${layerwise.plan.arenaBytes}`);
     buildAndCompare(m, 'host');
   });
-  test(`codegen patch-based: ${id} on Cortex-M4 (QEMU), byte-identical, SRAM = patch arena + ${HARNESS_BSS_BYTES}`, { skip: qemuSkip() }, () => {
-    const missing = crossToolsMissing();
-    assert.equal(missing, null, missing ?? '');
+  test(`codegen patch-based: ${id} on Cortex-M4 (QEMU), byte-identical, SRAM = patch arena + ${HARNESS_BSS_BYTES}`, { skip: skipWithout('arm', 'qemu') }, () => {
+    requireTools('arm', 'qemu');
     buildAndCompare(m, 'cortex-m4');
   });
 }

@@ -8,6 +8,7 @@ import { planCommand } from '../../src/cli/plan.js';
 import { parsePatch } from '../../src/cli/compile_flags.js';
 import { InputError } from '../../src/errors.js';
 import { modelPath } from '../helpers/shared.js';
+import { requireTools, skipWithout } from '../helpers/tools.js';
 
 /** Run planCommand, capturing what it prints. */
 function capture(model: string, opts: Parameters<typeof planCommand>[1]): { code: number; out: string } {
@@ -77,7 +78,8 @@ test('plan: bad --patch and --max-overhead values are refused with a clear messa
   assert.throws(() => capture(modelPath('mlperf_kws_dscnn_int8.tflite'), { maxOverhead: 'lots' }), InputError);
 });
 
-test('plan --html: the page renders in headless Chromium without console errors and has the charts', async () => {
+test('plan --html: the page renders in headless Chromium without console errors and has the charts', { skip: skipWithout('chromium') }, async () => {
+  requireTools('chromium');
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-plan-'));
   const file = join(dir, 'plan.html');
   const j = JSON.parse(capture(modelPath('mcunet_vww1_int8_floatio.tflite'), { html: file, json: true }).out);
