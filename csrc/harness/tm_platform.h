@@ -21,6 +21,7 @@ void tm_print(const char *text);
 /* A monotonic count (instructions under QEMU; 0 where there is nothing to count) and its unit. */
 void tm_counter_start(void);
 uint32_t tm_counter_read(void);
+/* Unit of tm_counter_read ("instructions" under QEMU), or NULL where the platform has no counter. */
 const char *tm_counter_unit(void);
 
 /* Run the model over every case in `inputs` (the cases' input tensors back to back), append the outputs. */

@@ -104,10 +104,14 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
     char line[96];
     char *p = append_text(line, "tinyml: case ");
     p = append_uint(p, c);
-    p = append_text(p, " ");
-    p = append_text(p, tm_counter_unit());
-    p = append_text(p, " ");
-    append_uint(p, t1 - t0);
+    if (tm_counter_unit()) {
+      p = append_text(p, " ");
+      p = append_text(p, tm_counter_unit());
+      p = append_text(p, " ");
+      append_uint(p, t1 - t0);
+    } else {
+      append_text(p, " done");
+    }
     tm_print(line);
   }
   tm_file_close(in);

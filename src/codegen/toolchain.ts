@@ -65,7 +65,7 @@ function splitOutputs(bytes: Uint8Array, nCases: number, outputBytes: readonly n
 }
 
 function parseCounts(log: string): number[] {
-  return [...log.matchAll(/^tinyml: case (\d+) \w+ (\d+)$/gm)].map((m) => Number(m[2]));
+  return [...log.matchAll(/^tinyml: case (\d+)(?: \w+ (\d+)| done)$/gm)].map((m) => Number(m[2] ?? 0));
 }
 
 /**

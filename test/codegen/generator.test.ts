@@ -18,7 +18,7 @@ import { ToolchainError, buildProject } from '../../src/codegen/toolchain.js';
 import { compileCommand } from '../../src/cli/compile.js';
 import { compileModel } from '../../src/compiler/compile_model.js';
 import { modelPath } from '../helpers/shared.js';
-import { tempDir } from './harness.js';
+import { buildFor, tempDir } from './harness.js';
 import { requireTools, skipWithout } from '../helpers/tools.js';
 
 test('C literals: floats round-trip exactly as float32, identifiers are valid, INT32_MIN is spelled out', () => {
@@ -137,4 +137,22 @@ test('compile --patch: with --objective memory the patch plan tinyml plan choose
   assert.ok(lines.some((l) => l.startsWith('patch ') && l.includes(`${chosen.plan.patch!.n}x${chosen.plan.patch!.n} patches`)), lines.join('\n'));
   assert.ok(existsSync(join(dir, 'kernels', 'tm_strided_slice.h')) && existsSync(join(dir, 'kernels', 'tm_concatenation.h')));
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('model.h writes a negative zero point as (q + 128), and the host runner reports each case without a fake count', () => {
+  const g = loadModel(modelPath('tflm_person_detect_int8.tflite'));
+  const c = compileModel(g, { board: findBoard('mps2-an386') });
+  const built = buildFor(c.graph, c.plan, 'host', 'mps2-an386', { modelName: 'person_detect' });
+  try {
+    const header = readFileSync(join(built.dir, 'model.h'), 'utf8');
+    assert.match(header, /real = [\d.e-]+ \* \(q \+ 128\)/);
+    assert.doesNotMatch(header, /- -/);
+    const input = new Uint8Array(96 * 96);
+    const r = built.run([[input], [input]], [2]);
+    assert.match(r.log, /^tinyml: case 0 done$/m);
+    assert.match(r.log, /^tinyml: case 1 done$/m);
+    assert.doesNotMatch(r.log, /host 0/);
+  } finally {
+    built.cleanup();
+  }
 });

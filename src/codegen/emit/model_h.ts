@@ -13,7 +13,8 @@ function ioMacros(kind: 'INPUT' | 'OUTPUT', io: IoTensor): string[] {
   const t = io.tensor;
   const p = `MODEL_${kind}${io.index}`;
   const q = t.quant && t.quant.scale.length === 1 ? t.quant : null;
-  const quant = q ? `real = ${q.scale[0]} * (q - ${q.zeroPoint[0]})` : 'not quantised';
+  const zp = q?.zeroPoint[0] ?? 0;
+  const quant = q ? `real = ${q.scale[0]} * ${zp === 0 ? 'q' : `(q ${zp < 0 ? '+' : '-'} ${Math.abs(zp)})`}` : 'not quantised';
   const lines = [
     cComment(`${kind.toLowerCase()} ${io.index}: "${t.name}" ${t.dtype}[${t.shape.join(',')}], ${quant}`),
     `#define ${p}_TYPE ${io.cType}`,
