@@ -1,11 +1,12 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseTrainOptions, runTraining } from '../src/cli/train.js';
-import type { TrainingOutcome } from '../src/cli/train.js';
+import { parseTrainOptions } from '../src/cli/train.js';
+import { runTraining } from '../src/train/workflow.js';
+import type { TrainingOutcome } from '../src/train/workflow.js';
 import type { DatasetSplit } from '../src/data/index.js';
 import { loadDatasetFolder } from '../src/data/index.js';
-import { planMemory } from '../src/plan/memory_plan.js';
+import { compileModel } from '../src/compiler/compile_model.js';
 import { exportTflite, layersOf, replaceClassifier } from '../src/train/index.js';
 import { loadModel } from '../src/model.js';
 import { SHARED, writeReadmeSection } from './shared.js';
@@ -56,7 +57,7 @@ export function benchScratch(epochs = 3, out?: string): ScratchResult {
   const outcome = runTraining(req, epochLog('fashion-cnn'));
   const bytes = exportTflite(outcome.model);
   if (out) writeFileSync(out, bytes);
-  return { outcome, epochs, modelBytes: bytes.byteLength, arenaBytes: planMemory(outcome.model).arenaBytes, command };
+  return { outcome, epochs, modelBytes: bytes.byteLength, arenaBytes: compileModel(outcome.model).plan.arenaBytes, command };
 }
 
 export function scratchTable(r: ScratchResult): string {

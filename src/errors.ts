@@ -35,8 +35,9 @@ export class ExplicitPaddingNotWritableError extends UnsupportedOpError {
 
 /** The model needs more SRAM or Flash than the board has. */
 export class DoesNotFitError extends TinymlError {
-  constructor(readonly resource: 'SRAM' | 'Flash', readonly needBytes: number, readonly haveBytes: number, detail = '') {
-    super(`${resource} does not fit: needs ${needBytes} bytes, board has ${haveBytes} (short by ${needBytes - haveBytes} bytes)${detail ? `; ${detail}` : ''}`);
+  /** `limit` names what sets the limit: the board, or a budget the user gave. */
+  constructor(readonly resource: 'SRAM' | 'Flash', readonly needBytes: number, readonly haveBytes: number, detail = '', limit = 'board has') {
+    super(`${resource} does not fit: needs ${needBytes} bytes, ${limit} ${haveBytes} (short by ${needBytes - haveBytes} bytes)${detail ? `; ${detail}` : ''}`);
   }
 }
 

@@ -17,6 +17,10 @@
 
 #if defined(__GNUC__)
 #define TM_ALIGN(n) __attribute__((aligned(n)))
+/* Kernel buffers now live in the arena beside the tensors: say they never alias, as stack arrays did not. */
+#define TM_RESTRICT __restrict__
+/* Every arena buffer starts on a 16-byte boundary (the planner's ARENA_ALIGN): let the compiler know. */
+#define TM_ARENA_PTR(p) __builtin_assume_aligned((p), 16)
 #define TM_HELPER static inline __attribute__((always_inline))
 #if defined(TM_NO_SPECIALIZE)
 #define TM_KERNEL static __attribute__((noinline, unused))
@@ -25,6 +29,8 @@
 #endif
 #else
 #define TM_ALIGN(n)
+#define TM_RESTRICT
+#define TM_ARENA_PTR(p) (p)
 #define TM_HELPER static inline
 #define TM_KERNEL static inline
 #endif

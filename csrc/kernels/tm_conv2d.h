@@ -27,7 +27,7 @@ typedef struct {
 } tm_conv_shape;
 
 TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
-  int32_t *wide = (int32_t *)(void *)scratch;
+  int32_t *wide = (int32_t *)TM_ARENA_PTR(scratch);
   const int depth = s->in_c, n_out = s->out_c;
   const int8_t *pending = 0;
   int8_t *pending_out = 0;
@@ -54,6 +54,12 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
   const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
   for (int ky = 0; ky < s->k_h; ky++) {
     const int iy = y0 + ky * s->dil_h;
+    /* A window row inside the input is one run of k_w * in_c bytes (NHWC): one copy, not one per tap. */
+    if (s->dil_w == 1 && iy >= 0 && iy < s->in_h && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      memcpy(col, in + (iy * s->in_w + x0) * c, (size_t)(s->k_w * c));
+      col += s->k_w * c;
+      continue;
+    }
     for (int kx = 0; kx < s->k_w; kx++) {
       const int ix = x0 + kx * s->dil_w;
       if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) {
@@ -71,9 +77,9 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
 #if TM_DSP
   /* One int8 column at a time, widened into one of two slots; pairs go through the widened core. */
-  int8_t *col = scratch;
-  int32_t *wide_base = (int32_t *)(void *)(scratch + ((depth + 3) & ~3));
-  int32_t *wide[2] = {wide_base, wide_base + TM_WIDE_WORDS(depth)};
+  int8_t *TM_RESTRICT col = (int8_t *)TM_ARENA_PTR(scratch);
+  int32_t *wide_base = (int32_t *)(void *)(col + ((depth + 3) & ~3));
+  int32_t *TM_RESTRICT wide[2] = {wide_base, wide_base + TM_WIDE_WORDS(depth)};
   int pending = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {
@@ -92,7 +98,7 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   }
   if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
 #else
-  int8_t *cols[2] = {scratch, scratch + depth};
+  int8_t *cols[2] = {(int8_t *)TM_ARENA_PTR(scratch), scratch + depth};
   int pending = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {

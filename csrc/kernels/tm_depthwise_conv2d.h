@@ -69,7 +69,7 @@ TM_HELPER void tm_dw_taps(const tm_dw_shape *s, const int8_t *in, int y0, int x0
 #endif
 
 /* One output pixel (depth_mult 1) from tap pointers: border pixels. */
-TM_HELPER void tm_dw_pixel_taps_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *taps, const int8_t *w, int8_t *dst) {
+TM_HELPER void tm_dw_pixel_taps_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *TM_RESTRICT taps, const int8_t *w, int8_t *TM_RESTRICT dst) {
   const int c = s->in_c, n_taps = s->k_h * s->k_w;
   int ch = 0;
 #if TM_DSP
@@ -129,7 +129,7 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
 }
 
 /* One output pixel with depth_mult > 1 from tap pointers: each input value feeds depth_mult outputs. */
-TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *taps, const int8_t *w, int8_t *dst) {
+TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *TM_RESTRICT taps, const int8_t *w, int8_t *TM_RESTRICT dst) {
   const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult, n_taps = s->k_h * s->k_w;
   for (int ic = 0; ic < c_in; ic++) {
     for (int m = 0; m < mult; m++) {
@@ -234,8 +234,8 @@ TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q
 
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
-  int8_t *zp_row = scratch;
-  const int8_t **taps = (const int8_t **)(void *)(scratch + ((s->in_c + 7) & ~7));
+  int8_t *zp_row = (int8_t *)TM_ARENA_PTR(scratch);
+  const int8_t **TM_RESTRICT taps = (const int8_t **)(void *)(zp_row + ((s->in_c + 7) & ~7));
   memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;

@@ -28,7 +28,7 @@ TM_HELPER int32_t tm_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t acc
 
 #if TM_DSP
 /* Widen n int8 values into SXTB16 pair order: per four values the words [x0 x2] and [x1 x3]; then the tail. */
-TM_HELPER void tm_widen_s8(const int8_t *src, int n, int32_t *dst) {
+TM_HELPER void tm_widen_s8(const int8_t *TM_RESTRICT src, int n, int32_t *TM_RESTRICT dst) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     const int32_t v = tm_load32(src + k);
@@ -149,7 +149,7 @@ TM_HELPER void tm_gemm_s8_2col(const int8_t *col0, const int8_t *col1, const int
 
 #if TM_DSP
 /* Two widened columns through all weight rows, two rows at a time. */
-TM_HELPER void tm_gemm_wide_2col(const int32_t *xa, const int32_t *xb, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
+TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT xa, const int32_t *TM_RESTRICT xb, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *TM_RESTRICT out0, int8_t *TM_RESTRICT out1) {
   int c = 0;
   const int8_t *wr = w;
   for (; c + 2 <= n_out; c += 2, wr += 2 * depth) {

@@ -7,7 +7,7 @@ import { DoesNotFitError, TinymlError } from '../errors.js';
  */
 export class TrainingBudgetError extends DoesNotFitError {
   constructor(readonly budgetBytes: number, readonly smallestBytes: number, readonly smallestConfig: string, what: string) {
-    super('SRAM', smallestBytes, budgetBytes, `${what}; the smallest budget that fits is ${smallestBytes} bytes (${(smallestBytes / 1024).toFixed(1)} KB, ${smallestConfig})`);
+    super('SRAM', smallestBytes, budgetBytes, `${what}; the smallest budget that fits is ${smallestBytes} bytes (${(smallestBytes / 1024).toFixed(1)} KB, ${smallestConfig})`, 'the budget is');
   }
 }
 

@@ -52,14 +52,5 @@ export { replaceClassifier } from './head.js';
 
 export { TrainingBudgetError, DivergenceError, TrainingConfigError } from './errors.js';
 
-import type { Graph } from '../graph/graph.js';
-import type { CompileOptions } from './program.js';
-import type { UpdateSpec } from './update.js';
-import { compileTraining } from './compile.js';
-import type { MemoryOptions, TrainingMemoryReport } from './memory.js';
-import { planTrainingMemory } from './memory.js';
-
-/** The memory one training step of `graph` needs on a device (batch 1 unless told) when updating `update`. */
-export function planTraining(graph: Graph, update: UpdateSpec, opts: CompileOptions & MemoryOptions = {}): TrainingMemoryReport {
-  return planTrainingMemory(compileTraining(graph, update, { batch: 1, ...opts }), opts);
-}
+export type { TrainRequest, TrainingOutcome, ProgressSink } from './workflow.js';
+export { runTraining, planTraining, FASHION_CNN_KEYWORD } from './workflow.js';

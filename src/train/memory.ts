@@ -8,7 +8,8 @@ import { tensorBytes } from '../graph/graph.js';
 import type { BufferRequest } from '../plan/lifetimes.js';
 import { liveBytesPerStep, scratchId } from '../plan/lifetimes.js';
 import type { Placement } from '../plan/memory_plan.js';
-import { packGreedyBySize, packNoReuse, planMemory } from '../plan/memory_plan.js';
+import { packGreedyBySize, packNoReuse } from '../plan/memory_plan.js';
+import { compileModel } from '../compiler/compile_model.js';
 import { alignUp } from '../plan/align.js';
 import type { BufferCategory, TrainingProgram } from './program.js';
 
@@ -33,6 +34,8 @@ export interface TrainingMemoryReport {
   keptForBackwardBytes: number;
   /** The inference arena of the same graph (activations only, same batch), for comparison. */
   inferenceBytes: number;
+  /** Whether that graph runs in float32 or int8 (a float training graph's arena is not its int8 model's). */
+  inferenceDtype: 'int8' | 'float32';
   /** The model's constants (in Flash; trained slices are also copied to SRAM: the `parameter` category). */
   flashBytes: number;
   trainedParamElements: number;
@@ -108,17 +111,25 @@ export function planTrainingMemory(p: TrainingProgram, opts: MemoryOptions = {})
   }
   return {
     peakBytes, lowerBound: Math.max(0, ...live), peakStep, peakStepLabel: p.steps[peakStep]?.label ?? '', atPeak, totals,
-    keptForBackwardBytes: kept, inferenceBytes: inferenceArena(p.graph), flashBytes: flashBytes(p), trainedParamElements: p.update.params.reduce((s, q) => s + q.elements, 0),
+    keptForBackwardBytes: kept, inferenceBytes: inferenceArena(p.graph), inferenceDtype: p.graph.tensors[p.graph.inputs[0]]?.dtype === 'float32' ? 'float32' : 'int8', flashBytes: flashBytes(p), trainedParamElements: p.update.params.reduce((s, q) => s + q.elements, 0),
     batch: p.batch, steps: p.steps.length, placements, requests, strategy,
   };
 }
 
+const arenas = new WeakMap<Graph, number>();
+
+/** The arena every command reports for this graph (the compile pipeline's defaults), once per graph. */
 function inferenceArena(g: Graph): number {
-  try {
-    return planMemory(g).arenaBytes;
-  } catch {
-    return 0;
+  if (!arenas.has(g)) {
+    let bytes = 0;
+    try {
+      bytes = compileModel(g).plan.arenaBytes;
+    } catch {
+      // A training graph the inference pipeline cannot take (an op it does not run) reports none.
+    }
+    arenas.set(g, bytes);
   }
+  return arenas.get(g)!;
 }
 
 function flashBytes(p: TrainingProgram): number {
@@ -138,6 +149,6 @@ export function formatBreakdown(r: TrainingMemoryReport): string {
     if (r.totals[c] === 0) continue;
     lines.push(`  ${c.padEnd(10)} ${kb(r.atPeak[c]).padStart(10)} at peak, ${kb(r.totals[c]).padStart(10)} in all`);
   }
-  lines.push(`  kept for backward ${kb(r.keptForBackwardBytes)}; inference arena ${kb(r.inferenceBytes)}`);
+  lines.push(`  kept for backward ${kb(r.keptForBackwardBytes)}; inference arena of this ${r.inferenceDtype} graph ${kb(r.inferenceBytes)}`);
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { trainCommand } from '../../src/cli/train.js';
 import type { TrainCliOptions } from '../../src/cli/train.js';
 import { DatasetError } from '../../src/data/index.js';
-import { InputError, TinymlError, UnsupportedOpError } from '../../src/errors.js';
+import { InputError, OutputError, TinymlError, UnsupportedOpError } from '../../src/errors.js';
 import { loadModel } from '../../src/model.js';
 import { DivergenceError, TrainingBudgetError } from '../../src/train/index.js';
 import { REPO_ROOT, modelPath } from '../helpers/shared.js';
@@ -69,14 +69,14 @@ test('bad options are InputErrors naming the option', () => {
     ['fashion-cnn', { data, update: 'some' }, /--update: .*not one of full, bias/],
     ['fashion-cnn', { data, qas: 'maybe' }, /--qas takes on or off/],
     ['fashion-cnn', { data, epochs: '0' }, /--epochs takes a positive integer/],
-    ['fashion-cnn', { data, out: join(tempDir(), 'missing', 'x.tflite') }, /--out: folder .* does not exist/],
+    ['fashion-cnn', { data, out: join(tempDir(), 'missing', 'x.tflite') }, /cannot write .*x\.tflite: the directory .*missing does not exist/],
     ['resnet', { data }, /neither a \.tflite file nor the keyword fashion-cnn/],
     ['fashion-cnn', { data, update: 'bias' }, /trained from scratch updates every layer/],
     [join(tempDir(), 'none.tflite'), { data }, /model file not found/],
   ];
   for (const [model, opts, message] of cases) {
     assert.throws(() => silently(() => trainCommand(model, quiet(opts))), (e: unknown) => {
-      assert.ok(e instanceof InputError, `${message}: ${e}`);
+      assert.ok(e instanceof InputError || e instanceof OutputError, `${message}: ${e}`);
       assert.match((e as Error).message, message);
       return true;
     });
@@ -135,4 +135,35 @@ test('`tinyml train` errors are one line with exit code 1', () => {
   const r = spawnSync(process.execPath, [CLI, 'train', 'fashion-cnn', '--data', join(tempDir(), 'nowhere')], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^error: dataset .*nowhere: folder not found\n$/);
+});
+
+test('train: --budget below the int8 model\'s arena fails before any training step, saying budget', () => {
+  const data = toyFolder(['a', 'b'], 4, 28);
+  const dir = tempDir();
+  const r = spawnSync(process.execPath, [CLI, 'train', 'fashion-cnn', '--data', data, '--budget', '2KB', '--epochs', '50', '--out', join(dir, 'x.tflite')], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^error: the int8 model needs [\d,]+ bytes of SRAM for inference, over the --budget of 2,048 by [\d,]+; nothing was trained\n$/);
+  assert.doesNotMatch(r.stderr, /epoch/, 'no training step ran');
+  assert.deepEqual(readdirSync(dir), []);
+  const pd = spawnSync(process.execPath, [CLI, 'train', modelPath('tflm_person_detect_int8.tflite'), '--data', data, '--update', 'full', '--budget', '64KB', '--no-progress'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(pd.status, 1, pd.stderr);
+  assert.match(pd.stderr, /budget is [\d,]+/);
+  assert.doesNotMatch(pd.stderr, /board has/);
+});
+
+test('train: without --out nothing is written, and the report says how to write it; --no-progress prints no progress', () => {
+  const data = toyFolder(['a', 'b'], 4, 28);
+  const cwd = tempDir();
+  const r = spawnSync(process.execPath, [CLI, 'train', 'fashion-cnn', '--data', data, '--epochs', '1', '--batch', '4', '--no-progress'], { encoding: 'utf8', timeout: 120000, cwd });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(cwd), [], 'nothing written in the current folder');
+  assert.match(r.stdout, /not written .* give --out FILE\.tflite to write it/);
+  assert.equal(r.stderr, '', 'no progress lines with --no-progress');
+  // Each inference-arena figure names its graph: the int8 model's and the float32 training graph's.
+  const arenas = [...r.stdout.matchAll(/inference arena (?:of the int8 model|of this (?:int8|float32) graph) ([\d.]+ KB)/g)].map((m) => m[0]);
+  assert.equal([...r.stdout.matchAll(/inference arena/g)].length, arenas.length, 'no unlabelled arena figure');
+  assert.ok(arenas.some((a) => a.includes('int8 model')));
+  const bad = spawnSync(process.execPath, [CLI, 'train', 'fashion-cnn', '--data', data, '--out', '/nonexistent/m.tflite'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /cannot write \/nonexistent\/m\.tflite/);
 });
