@@ -1,7 +1,8 @@
 import type { QuantParams, Tensor } from '../graph/graph.js';
 import type { Dataset } from './dataset.js';
 import { sampleSize } from './dataset.js';
-import { shuffledIndices } from './random.js';
+import { shuffledIndices } from '../util/random.js';
+import { affineQuantizeValue } from '../ops/quantize.js';
 
 /**
  * How pixel bytes become model input values. Pixels 0..255 map linearly onto the real interval `range`;
@@ -32,7 +33,8 @@ function table(enc: InputEncoding): Float32Array | Int8Array {
   const [lo, hi] = enc.range;
   if (enc.dtype === 'float32') return Float32Array.from({ length: 256 }, (_, p) => lo + (p * (hi - lo)) / 255);
   const { scale, zeroPoint } = enc.quant;
-  return Int8Array.from({ length: 256 }, (_, p) => Math.max(-128, Math.min(127, Math.round((lo + (p * (hi - lo)) / 255) / scale) + zeroPoint)));
+  // The real value goes through float32 first, as trainingView hands it over: one quantiser, one result.
+  return Int8Array.from({ length: 256 }, (_, p) => affineQuantizeValue(Math.fround(lo + (p * (hi - lo)) / 255), scale, zeroPoint, -128, 127));
 }
 
 const tables = new WeakMap<InputEncoding, Float32Array | Int8Array>();

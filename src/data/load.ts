@@ -6,7 +6,7 @@ import { DatasetError } from './errors.js';
 import { isIdxFolder, loadIdxFolder } from './idx.js';
 import type { ImageShape } from './image_folder.js';
 import { loadImageFolder } from './image_folder.js';
-import { shuffledIndices } from './random.js';
+import { shuffledIndices } from '../util/random.js';
 import { fitDataset } from './transform.js';
 
 export interface LoadOptions {

@@ -1,4 +1,4 @@
-import type { Dataset as TrainingData } from '../train/data.js';
+import type { Samples } from './samples.js';
 import type { Dataset } from './dataset.js';
 import { sampleSize } from './dataset.js';
 import type { InputEncoding } from './encode.js';
@@ -8,7 +8,7 @@ import type { InputEncoding } from './encode.js';
  * encoding's real range; the trainer quantises them itself for int8 models, so with an int8 input's
  * default range (its whole representable span) the model sees exactly q = pixel - 128, as at inference.
  */
-export function trainingView(ds: Dataset, enc: Pick<InputEncoding, 'range'>): TrainingData {
+export function trainingView(ds: Dataset, enc: Pick<InputEncoding, 'range'>): Samples {
   const [lo, hi] = enc.range;
   const lut = Float32Array.from({ length: 256 }, (_, p) => lo + (p * (hi - lo)) / 255);
   const size = sampleSize(ds);

@@ -1,6 +1,6 @@
 import { GraphBuilder } from '../graph/builder.js';
 import type { Graph, TensorId } from '../graph/graph.js';
-import { seededRandom } from './mobilenet_v2.js';
+import { seededRandom } from '../util/random.js';
 
 /**
  * A small CNN for 28×28×1 Fashion-MNIST, sized for training from scratch in pure TypeScript on two cores

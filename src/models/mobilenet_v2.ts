@@ -34,7 +34,6 @@ export const TINY_MOBILENET_V2: MobileNetV2Config = {
   seed: 2024,
 };
 
-export { seededRandom };
 
 /** Standard normal by Box-Muller on the seeded generator. */
 function gaussian(rand: () => number): () => number {

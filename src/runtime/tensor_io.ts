@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.js';
 import type { Tensor } from '../graph/graph.js';
 import { numElements, tensorBytes } from '../graph/graph.js';
 
@@ -25,19 +26,13 @@ export function dequantize(t: Tensor, values: number[]): number[] | null {
 
 /** Seeded random input: integers over the dtype's range, floats uniform in [-1, 1]. */
 export function randomTensorBytes(t: Tensor, seed: number): Uint8Array {
-  let s = (seed * 2654435761 + 12345) >>> 0;
-  const next = () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
+  const rand = seededRandom(seed);
   const out = new Uint8Array(tensorBytes(t));
   if (t.dtype === 'float32') {
     const f = new Float32Array(out.buffer);
-    for (let i = 0; i < f.length; i++) f[i] = (next() / 4294967296) * 2 - 1;
+    for (let i = 0; i < f.length; i++) f[i] = rand() * 2 - 1;
   } else {
-    for (let i = 0; i < out.length; i++) out[i] = next() & 0xff;
+    for (let i = 0; i < out.length; i++) out[i] = Math.floor(rand() * 256);
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * seeds found by bisection (the most bias layers that fit, the deepest last-k that fits).
  */
 import type { Graph } from '../graph/graph.js';
-import type { Dataset } from './data.js';
+import type { Samples } from '../data/samples.js';
 import type { CompileOptions } from './program.js';
 import { compileTraining } from './compile.js';
 import { planTrainingMemory } from './memory.js';
@@ -16,7 +16,7 @@ import { formatUpdate } from './update.js';
 import type { LayerContribution } from './contribution.js';
 import { contributions, weightContribution } from './contribution.js';
 import { layersOf } from './graph_prep.js';
-import { seededRandom } from '../models/mobilenet_v2.js';
+import { seededRandom } from '../util/random.js';
 import { TrainingBudgetError } from './errors.js';
 
 export interface AutoOptions {
@@ -61,7 +61,7 @@ interface Genome {
   ratios: number[];
 }
 
-export function chooseUpdate(graph: Graph, data: Dataset, opts: AutoOptions): AutoResult {
+export function chooseUpdate(graph: Graph, data: Samples, opts: AutoOptions): AutoResult {
   const contrib = opts.contributions ?? contributions(graph, data, { samples: opts.probeSamples, seed: opts.seed });
   const search = new Search(graph, contrib, opts);
   return search.run();

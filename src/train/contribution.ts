@@ -6,8 +6,8 @@
  * groups, as the paper's contribution model is, and needs one backward pass over a probe batch.
  */
 import type { AnyNode, Graph } from '../graph/graph.js';
-import type { Dataset } from './data.js';
-import { shuffled } from './data.js';
+import type { Samples } from '../data/samples.js';
+import { shuffledIndices } from '../util/random.js';
 import { compileTraining } from './compile.js';
 import { GRADIENT_RULES } from './gradients.js';
 import type { Layer } from './graph_prep.js';
@@ -33,7 +33,7 @@ export function trainableLayers(g: Graph): Layer[] {
   return layersOf(g).filter((l) => l.node > barrier);
 }
 
-export function contributions(g: Graph, data: Dataset, opts: { samples?: number; batch?: number; seed?: number } = {}): LayerContribution[] {
+export function contributions(g: Graph, data: Samples, opts: { samples?: number; batch?: number; seed?: number } = {}): LayerContribution[] {
   const layers = trainableLayers(g);
   const all = layersOf(g);
   const firstK = all.length - all.indexOf(layers[0]);
@@ -44,7 +44,7 @@ export function contributions(g: Graph, data: Dataset, opts: { samples?: number;
   const session = new TrainingSession(program, { qas: true, layout: 'separate' });
   const sums = new Map<number, Float64Array>();
   for (const p of program.update.params) sums.set(p.tensor, new Float64Array(p.elements));
-  const order = shuffled(data.size, opts.seed ?? 3);
+  const order = shuffledIndices(data.size, opts.seed ?? 3);
   const x = new Float32Array(batch * data.sampleSize);
   const labels = new Int32Array(batch);
   for (let s = 0; s < steps; s++) {

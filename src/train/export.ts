@@ -2,13 +2,13 @@
 import type { Graph } from '../graph/graph.js';
 import { calibrate, quantizeGraph } from '../quant/ptq.js';
 import { writeTflite } from '../tflite/writer.js';
-import type { Dataset } from './data.js';
-import { shuffled } from './data.js';
+import type { Samples } from '../data/samples.js';
+import { shuffledIndices } from '../util/random.js';
 
 /** Calibrate activation ranges on `samples` samples of `data` (a seeded random subset) and quantise to int8. */
-export function quantizeTrained(g: Graph, data: Dataset, samples = 200, seed = 1): Graph {
+export function quantizeTrained(g: Graph, data: Samples, samples = 200, seed = 1): Graph {
   const n = Math.min(samples, data.size);
-  const order = shuffled(data.size, seed);
+  const order = shuffledIndices(data.size, seed);
   function* inputs(): Generator<Float32Array[]> {
     for (let i = 0; i < n; i++) {
       const x = new Float32Array(data.sampleSize);

@@ -6,7 +6,7 @@
  */
 import type { AnyNode, Graph, Tensor, TensorId } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
-import { seededRandom } from '../models/mobilenet_v2.js';
+import { seededRandom } from '../util/random.js';
 import { roundHalfAway } from '../quant/fixedpoint.js';
 import { asymmetricInt8 } from '../quant/ptq.js';
 import { cloneGraph, layersOf, lossHead } from './graph_prep.js';

@@ -8,8 +8,9 @@
  *   const t = trainInt8(int8, data, { update: { kind: 'auto' }, budgetBytes: 256 * 1024 });
  *   const mem = planTraining(graph, parseUpdate('sparse:12:-1@1,-4@0.25'));
  */
-export type { Dataset } from './data.js';
-export { arrayDataset, subset, shuffled } from './data.js';
+export type { Samples } from '../data/samples.js';
+export { arraySamples, subsetSamples } from '../data/samples.js';
+export { shuffledIndices } from '../util/random.js';
 
 export type { UpdateSpec, UpdateRequest, WeightUpdate, TrainableParam, ResolvedUpdate, ParamRole } from './update.js';
 export { parseUpdate, parseUpdateSpec, formatUpdate, resolveUpdate, selectChannels } from './update.js';
@@ -37,8 +38,8 @@ export { TrainingSession } from './session.js';
 export type { TrainOptions, TrainResult, Progress, EpochStats } from './trainer.js';
 export { trainFloat, trainInt8, isInt8 } from './trainer.js';
 
-export type { Evaluation } from './evaluate.js';
-export { evaluate } from './evaluate.js';
+export type { Evaluation } from '../data/evaluate.js';
+export { evaluate } from './validation.js';
 
 export { quantizeTrained, exportTflite } from './export.js';
 

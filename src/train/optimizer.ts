@@ -25,17 +25,6 @@ export interface OptimizerClock {
   step: number;
 }
 
-/** xorshift32: the stochastic-rounding noise, reproducible from the session seed. */
-export function xorshift(seed: number): () => number {
-  let s = (seed * 2654435761 + 0x9e3779b9) >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 /** Where each trained element lives: compact element e -> flat index into the tensor, and its output channel. */
 export interface ParamLayout {
   rows: number;

@@ -7,14 +7,15 @@ import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import type { Kernel, OpDef } from '../ops/op.js';
 import { OPS } from '../ops/registry.js';
-import { roundHalfAway } from '../quant/fixedpoint.js';
+import { affineQuantizeValue } from '../ops/quantize.js';
+import { seededRandom } from '../util/random.js';
 import { InputError } from '../errors.js';
 import type { TrainStep, TrainingProgram } from './program.js';
 import type { TrainingMemoryReport } from './memory.js';
 import { planTrainingMemory } from './memory.js';
 import type { OptimizerSpec } from './optimizer_spec.js';
 import type { OptimizerClock } from './optimizer.js';
-import { ParamUpdater, typedValues, xorshift } from './optimizer.js';
+import { ParamUpdater, typedValues } from './optimizer.js';
 import type { TrainableParam } from './update.js';
 import { SessionMemory } from './views.js';
 import { DivergenceError } from './errors.js';
@@ -67,7 +68,8 @@ export class TrainingSession {
     this.memory = planTrainingMemory(program, { strategy: opts.layout === 'separate' ? 'no-reuse' : 'greedy-size' });
     this.mem = new SessionMemory(program, this.memory.placements);
     this.labels = new Int32Array(program.batch);
-    const random = xorshift(opts.seed ?? 1);
+    // The stochastic-rounding noise: the project's one seeded PRNG, reproducible from the session seed.
+    const random = seededRandom(opts.seed ?? 1);
     const rule = { spec, rounding: program.options.rounding, qas: opts.qas ?? true };
     for (const p of program.update.params) {
       this.updaters.set(p.tensor, new ParamUpdater(this.g, p, rule, this.clock, random, (q) => this.biasScales(q)));
@@ -98,7 +100,8 @@ export class TrainingSession {
     } else if (buf instanceof Int8Array) {
       const s = t.quant!.scale[0];
       const zp = t.quant!.zeroPoint[0];
-      for (let i = 0; i < x.length; i++) buf[i] = Math.max(-128, Math.min(127, roundHalfAway(x[i] / s) + zp));
+      // TFLite's AffineQuantize, as the deployed model's caller quantises: training sees what inference sees.
+      for (let i = 0; i < x.length; i++) buf[i] = affineQuantizeValue(x[i], s, zp, -128, 127);
     } else {
       throw new InputError(`model input ${t.name} is ${t.dtype}: training takes float32 or int8 inputs`);
     }

@@ -6,8 +6,9 @@
 import type { Graph } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import { InputError } from '../errors.js';
-import type { Dataset } from './data.js';
-import { checkDataset, shuffled } from './data.js';
+import type { Samples } from '../data/samples.js';
+import { checkSamples } from '../data/samples.js';
+import { shuffledIndices } from '../util/random.js';
 import type { CompileOptions } from './program.js';
 import { compileTraining } from './compile.js';
 import type { TrainingMemoryReport } from './memory.js';
@@ -19,7 +20,7 @@ import { formatUpdate } from './update.js';
 import { TrainingBudgetError, TrainingConfigError } from './errors.js';
 import type { AutoOptions, AutoResult } from './auto.js';
 import { chooseUpdate } from './auto.js';
-import { evaluate } from './evaluate.js';
+import { evaluate } from './validation.js';
 import { lossHead } from './graph_prep.js';
 
 export interface Progress {
@@ -62,7 +63,7 @@ export interface TrainOptions {
   budgetBytes?: number;
   /** Stop after this many steps in all (a quick run). */
   maxSteps?: number;
-  validation?: Dataset;
+  validation?: Samples;
   /** Validate on at most this many samples. */
   validationLimit?: number;
   /** Progress is reported every this many steps (and at each epoch's end). Default 10. */
@@ -88,13 +89,13 @@ export interface TrainResult {
 }
 
 /** Train a float32 model (from scratch or fine-tuning). */
-export function trainFloat(graph: Graph, data: Dataset, opts: TrainOptions = {}): TrainResult {
+export function trainFloat(graph: Graph, data: Samples, opts: TrainOptions = {}): TrainResult {
   if (isInt8(graph)) throw new TrainingConfigError(`${graph.name} is an int8 model: use trainInt8`);
   return train(graph, data, opts);
 }
 
 /** Train an int8 model in place of its int8 weights: int8 forward, float backward, QAS. */
-export function trainInt8(graph: Graph, data: Dataset, opts: TrainOptions = {}): TrainResult {
+export function trainInt8(graph: Graph, data: Samples, opts: TrainOptions = {}): TrainResult {
   if (!isInt8(graph)) throw new TrainingConfigError(`${graph.name} is not an int8 model: use trainFloat`);
   return train(graph, data, opts);
 }
@@ -112,11 +113,11 @@ function defaults(graph: Graph, opts: TrainOptions): { optimizer: OptimizerSpec;
   };
 }
 
-function train(graph: Graph, data: Dataset, opts: TrainOptions): TrainResult {
+function train(graph: Graph, data: Samples, opts: TrainOptions): TrainResult {
   const d = defaults(graph, opts);
   const inputElements = numElements(graph.tensors[graph.inputs[0]].shape);
-  checkDataset(data, inputElements, lossHead(graph).classes);
-  if (opts.validation) checkDataset(opts.validation, inputElements, lossHead(graph).classes, 'validation set');
+  checkSamples(data, inputElements, lossHead(graph).classes);
+  if (opts.validation) checkSamples(opts.validation, inputElements, lossHead(graph).classes, 'validation set');
   const common = { optimizer: d.optimizer, rounding: opts.rounding ?? 'stochastic', ...opts.compile };
   let spec: UpdateSpec;
   let auto: AutoResult | undefined;
@@ -140,7 +141,7 @@ function train(graph: Graph, data: Dataset, opts: TrainOptions): TrainResult {
   return { graph: program.base, update: device.update, memory, history: history.epochs, steps: history.steps, auto };
 }
 
-function runEpochs(session: TrainingSession, data: Dataset, batch: number, lr0: number, opts: TrainOptions): { epochs: EpochStats[]; steps: number } {
+function runEpochs(session: TrainingSession, data: Samples, batch: number, lr0: number, opts: TrainOptions): { epochs: EpochStats[]; steps: number } {
   const epochs = opts.epochs ?? 1;
   const stepsPerEpoch = Math.floor(data.size / batch);
   if (stepsPerEpoch === 0) throw new InputError(`the dataset has ${data.size} samples, fewer than one batch of ${batch}`);
@@ -151,7 +152,7 @@ function runEpochs(session: TrainingSession, data: Dataset, batch: number, lr0: 
   const history: EpochStats[] = [];
   let done = 0;
   for (let epoch = 1; epoch <= epochs && done < total; epoch++) {
-    const order = shuffled(data.size, (opts.seed ?? 1) * 7919 + epoch);
+    const order = shuffledIndices(data.size, (opts.seed ?? 1) * 7919 + epoch);
     const t0 = performance.now();
     let lossSum = 0;
     let correct = 0;
@@ -176,7 +177,7 @@ function runEpochs(session: TrainingSession, data: Dataset, batch: number, lr0: 
     if (opts.validation) {
       const v = evaluate(session.program.base, opts.validation, { limit: opts.validationLimit });
       stats.validationAccuracy = v.accuracy;
-      stats.validationLoss = v.loss;
+      stats.validationLoss = v.loss ?? undefined;
     }
     history.push(stats);
     opts.onEpoch?.(stats);

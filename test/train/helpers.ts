@@ -3,7 +3,7 @@ import { numElements } from '../../src/graph/graph.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import type { Activation, Padding } from '../../src/graph/options.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
-import { seededRandom } from '../../src/models/mobilenet_v2.js';
+import { seededRandom } from '../../src/util/random.js';
 import { cloneGraph, lossHead } from '../../src/train/graph_prep.js';
 
 export type Rand = () => number;

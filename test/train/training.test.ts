@@ -6,8 +6,8 @@ import { UnsupportedOpError } from '../../src/errors.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { roundHalfAway } from '../../src/quant/fixedpoint.js';
 import { loadModelBytes } from '../../src/model.js';
-import { arrayDataset } from '../../src/train/data.js';
-import { evaluate } from '../../src/train/evaluate.js';
+import { arraySamples } from '../../src/data/samples.js';
+import { evaluate } from '../../src/train/validation.js';
 import { exportTflite, quantizeTrained } from '../../src/train/export.js';
 import { trainFloat, trainInt8 } from '../../src/train/trainer.js';
 import type { Progress } from '../../src/train/trainer.js';
@@ -25,7 +25,7 @@ const CLASSES = 3;
 
 function dataset(seed: number, count: number) {
   const d = patternData(seed, count, H, W, CLASSES);
-  return arrayDataset(d.values, d.labels, CLASSES);
+  return arraySamples(d.values, d.labels, CLASSES);
 }
 
 let cached: { float: Graph; int8: Graph } | null = null;

@@ -1,11 +1,12 @@
 /**
- * What the trainer reads: labelled samples in the float domain the model's input expects. Int8 models
- * get their inputs quantised with the input tensor's parameters, so one dataset serves both kinds.
+ * Samples: a Dataset as models read it, one labelled sample at a time in the real domain the model's
+ * input expects (int8 inputs are quantised from these with TFLite's rule). Not a second kind of dataset:
+ * `trainingView` gives it over a Dataset; `arraySamples` over values already in memory (tests).
  */
 import { InputError } from '../errors.js';
-import { seededRandom } from '../models/mobilenet_v2.js';
+import { shuffledIndices } from '../util/random.js';
 
-export interface Dataset {
+export interface Samples {
   /** Number of samples. */
   readonly size: number;
   /** Number of classes; labels are 0..classes-1. */
@@ -16,8 +17,8 @@ export interface Dataset {
   read(i: number, out: Float32Array, offset: number): number;
 }
 
-/** A dataset over samples held in memory (one Float32Array of size * sampleSize values). */
-export function arrayDataset(values: Float32Array, labels: ArrayLike<number>, classes: number): Dataset {
+/** Samples held in memory (one Float32Array of size * sampleSize values). */
+export function arraySamples(values: Float32Array, labels: ArrayLike<number>, classes: number): Samples {
   const size = labels.length;
   if (size === 0) throw new InputError('the dataset is empty');
   if (values.length % size !== 0) throw new InputError(`${values.length} values do not split into ${size} samples`);
@@ -36,28 +37,16 @@ export function arrayDataset(values: Float32Array, labels: ArrayLike<number>, cl
 }
 
 /** The first `n` samples (or a seeded random subset of n when `seed` is given). */
-export function subset(data: Dataset, n: number, seed?: number): Dataset {
+export function subsetSamples(data: Samples, n: number, seed?: number): Samples {
   const count = Math.min(n, data.size);
-  const index = seed === undefined ? null : shuffled(data.size, seed).subarray(0, count);
+  const index = seed === undefined ? null : shuffledIndices(data.size, seed).subarray(0, count);
   return {
     size: count, classes: data.classes, sampleSize: data.sampleSize,
     read: (i, out, offset) => data.read(index ? index[i] : i, out, offset),
   };
 }
 
-/** 0..n-1 in a seeded random order (Fisher-Yates). */
-export function shuffled(n: number, seed: number): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const rand = seededRandom(seed);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = order[i]; order[i] = order[j]; order[j] = t;
-  }
-  return order;
-}
-
-export function checkDataset(data: Dataset, sampleSize: number, classes: number, what = 'dataset'): void {
+export function checkSamples(data: Samples, sampleSize: number, classes: number, what = 'dataset'): void {
   if (data.size === 0) throw new InputError(`the ${what} is empty`);
   if (data.sampleSize !== sampleSize) {
     throw new InputError(`the ${what}'s samples have ${data.sampleSize} values, the model's input takes ${sampleSize}`);
