@@ -3,7 +3,7 @@ import { loadModel } from '../model.js';
 import { InputError } from '../errors.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { compileModel } from '../compiler/compile_model.js';
-import type { PlanSummary } from '../report/plan_summary.js';
+import type { PlanSummary, StepRow } from '../report/plan_summary.js';
 import { summarise } from '../report/plan_summary.js';
 import { planHtml } from '../report/plan_html.js';
 import { int, kb } from '../report/format.js';
@@ -30,6 +30,16 @@ export function planModel(modelFile: string, opts: PlanCommandOptions = {}): Pla
   const options = compileOptionsFrom(opts);
   const reference = parseReference(opts.referenceArena);
   return summarise(compileModel(loadModel(modelFile), options), reference);
+}
+
+/** A step as the user knows the model: its layer, and whether that layer runs patch by patch. */
+function describeStep(s: PlanSummary, step: StepRow | undefined): string {
+  if (!step) return '';
+  const patched = s.strategy.startsWith('patch') && s.patch;
+  if (!patched) return `node ${step.node} ${step.op}`;
+  if (step.layer === null) return `${step.op} slicing or joining patches`;
+  const inStage = step.layer >= s.patch!.firstNode && step.layer <= s.patch!.lastNode;
+  return `model layer ${step.layer} ${step.op}${inStage ? ', run patch by patch' : ''}`;
 }
 
 function ratio(a: number, b: number | null): string {
@@ -62,7 +72,7 @@ function printText(s: PlanSummary): void {
   }
   const slow = s.kernels.filter((k) => k.variant === 'in-place depthwise').length;
   console.log(`reuse       ${s.inPlaceNodes} node(s) in place (${slow} with the slower in-place depthwise kernel), ${s.aliases} alias(es), ${s.fusedPads} PAD(s) fused into convolutions`);
-  console.log(`            live peak at step ${s.peakStep} of ${s.steps.length} (node ${peak?.node} ${peak?.op}), ${int(peak?.liveBytes ?? 0)} bytes`);
+  console.log(`            live peak at step ${s.peakStep} of ${s.steps.length} (${describeStep(s, peak)}), ${int(peak?.liveBytes ?? 0)} bytes`);
   console.log('');
   console.log('memory over execution steps (live bytes; dashes: the arena)');
   for (const line of memoryChart(s.steps.map((r) => r.liveBytes), s.peakBytes)) console.log(line);
@@ -83,7 +93,7 @@ export function planCommand(modelFile: string, opts: PlanCommandOptions = {}): n
     if (board) {
       const peak = s.steps[s.peakStep];
       if (short <= 0) console.log(`board       ${board.name}: fits (${int(-short)} bytes of SRAM to spare)`);
-      else console.log(`board       ${board.name}: DOES NOT FIT — SRAM short by ${int(short)} bytes (needs ${int(s.peakBytes + reserved)}${reserved ? ` = arena + ${int(reserved)} stack` : ''}, has ${int(board.sramBytes)}); the peak is step ${s.peakStep}, node ${peak?.node} ${peak?.op}`);
+      else console.log(`board       ${board.name}: DOES NOT FIT — SRAM short by ${int(short)} bytes (needs ${int(s.peakBytes + reserved)}${reserved ? ` = arena + ${int(reserved)} stack` : ''}, has ${int(board.sramBytes)}); the peak is step ${s.peakStep}, ${describeStep(s, peak)}`);
     }
   }
   return short > 0 ? 3 : 0;

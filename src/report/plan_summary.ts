@@ -33,6 +33,8 @@ export interface StepRow {
   macs: number;
   /** How the node shares memory ('alias', 'elementwise', 'depthwise', …), or null. */
   inPlace: string | null;
+  /** The model layer (node of the prepared graph) this step computes; null for a patch plan's slicing and joining. */
+  layer: number | null;
 }
 
 /** One layer of the model: in a patch-based plan, the largest live bytes over all its patches' steps. */
@@ -144,6 +146,7 @@ function steps(g: Graph, plan: MemoryPlan): StepRow[] {
     return {
       step, node: nodeIndex, op: n.op, liveBytes: plan.liveBytes[step] ?? 0, outputBytes, macs: macsOf(g, nodeIndex),
       inPlace: plan.inPlaceNodes.get(nodeIndex)?.kind ?? (n.outputs.some((o) => plan.aliases.has(o)) ? 'alias' : null),
+      layer: plan.patch ? (plan.patch.origin[nodeIndex] >= 0 ? plan.patch.origin[nodeIndex] : null) : nodeIndex,
     };
   });
 }

@@ -29,7 +29,9 @@ test('plan: text output lists every strategy with lower bound and a given refere
   assert.equal(r.code, 0);
   for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact', 'patch \\d+x\\d+']) assert.match(r.out, new RegExp(s));
   assert.match(r.out, /0\.\d\dx the reference 85,024/, 'the reference arena given');
-  assert.match(r.out, /live peak at step \d+ of \d+/);
+  // A patch plan's peak names the model layer (person_detect has 31), not a node of the rewritten graph.
+  const peak = /live peak at step \d+ of \d+ \(model layer (\d+) \w+/.exec(r.out);
+  assert.ok(peak && Number(peak[1]) < 31, r.out);
   assert.match(r.out, /patch\s+\d+x\d+ patches of .* extra MACs/);
   assert.match(r.out, /peak SRAM\s+[\d,]+ bytes/);
   assert.match(r.out, /memory over execution steps/);
