@@ -9,6 +9,7 @@ import { NO_TRICKS } from '../../src/plan/options.js';
 import { minPeakOrder, orderPeak } from '../../src/plan/order.js';
 import { verifyPlan } from '../../src/plan/verify.js';
 import { scratchId } from '../../src/plan/lifetimes.js';
+import { alignUp } from '../../src/plan/align.js';
 import { branchyGraph, chainGraph, depthwiseGraph, floatEdgesGraph, keepInputGraph, randomInputs } from './graphs.js';
 
 function run(g: Graph, plan: MemoryPlan, inputs: Uint8Array[]): Uint8Array[] {
@@ -74,11 +75,12 @@ test('sharing: in-place depthwise: N + one plane', () => {
     assert.deepEqual(verifyPlan(g, plan), []);
     const d = plan.inPlaceNodes.get(0);
     assert.equal(d?.kind, 'depthwise');
-    assert.equal(d?.scratchBytes, 8 * 8, 'one 8x8 int8 channel plane');
+    assert.equal(d?.scratchBytes, 8 * 8 + 4 * 9, 'one 8x8 int8 channel plane, then its 9 taps as int32');
     assert.equal(plan.placements.get(g.outputs[0])!.offset, plan.placements.get(g.inputs[0])!.offset);
-    assert.equal(plan.placements.get(scratchId(0))!.bytes, 64);
-    assert.equal(plan.arenaBytes, 1024 + 64, 'N + 1 plane instead of 2N');
-    assert.equal(planMemory(g, { ops, inPlaceDepthwise: false }).arenaBytes, 1024 + (stride === 1 ? 1024 : 256));
+    assert.equal(plan.placements.get(scratchId(0))!.bytes, 64 + 36);
+    assert.equal(plan.arenaBytes, 1024 + alignUp(64 + 36, 16), 'N + 1 plane instead of 2N');
+    // Out of place: the zero-point row (16 channels) and 9 tap pointers are the kernel's scratch.
+    assert.equal(planMemory(g, { ops, inPlaceDepthwise: false }).arenaBytes, 1024 + (stride === 1 ? 1024 : 256) + alignUp(16 + 8 * 9, 16));
     // The kernel offers the variant: the default plan puts the node in place too, and the outputs hold.
     assert.equal(assertSameOutputs(g, {}).inPlaceNodes.get(0)?.kind, 'depthwise');
   }
