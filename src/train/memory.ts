@@ -111,7 +111,10 @@ export function planTrainingMemory(p: TrainingProgram, opts: MemoryOptions = {})
   }
   return {
     peakBytes, lowerBound: Math.max(0, ...live), peakStep, peakStepLabel: p.steps[peakStep]?.label ?? '', atPeak, totals,
-    keptForBackwardBytes: kept, inferenceBytes: inferenceArena(p.graph), inferenceDtype: p.graph.tensors[p.graph.inputs[0]]?.dtype === 'float32' ? 'float32' : 'int8', flashBytes: flashBytes(p), trainedParamElements: p.update.params.reduce((s, q) => s + q.elements, 0),
+    keptForBackwardBytes: kept,
+    // Computed when read: the automatic search plans hundreds of configurations and never asks.
+    get inferenceBytes() { return inferenceArena(p.graph); },
+    inferenceDtype: p.graph.tensors[p.graph.inputs[0]]?.dtype === 'float32' ? 'float32' : 'int8', flashBytes: flashBytes(p), trainedParamElements: p.update.params.reduce((s, q) => s + q.elements, 0),
     batch: p.batch, steps: p.steps.length, placements, requests, strategy,
   };
 }
