@@ -6,11 +6,12 @@ import { decodeTensor } from '../src/runtime/tensor_io.js';
 import { manifests, modelPath, readBin } from './helpers/shared.js';
 import { argmax, compareOutput, expectedClass } from './helpers/compare.js';
 
-/** Every case of every manifest in ../shared/vectors, against TFLite Micro's reference outputs. */
-for (const m of manifests()) {
-  test(`vectors: ${m.id} (${m.cases.length} cases, ${m.compare})`, () => {
+/** Every case of every manifest in ../shared/vectors, against TFLite Micro's reference outputs, on both backends. */
+for (const m of manifests()) for (const backend of ['wasm', 'js'] as const) {
+  test(`vectors (${backend}): ${m.id} (${m.cases.length} cases, ${m.compare})`, () => {
     const g = loadModel(modelPath(m));
-    const interp = new Interpreter(g);
+    const interp = new Interpreter(g, { backend });
+    assert.equal(interp.backend, backend);
     for (const c of m.cases) {
       c.inputs.forEach((f, i) => interp.setInput(i, readBin(m, f)));
       interp.invoke();

@@ -22,7 +22,10 @@
 /* Every arena buffer starts on a 16-byte boundary (the planner's ARENA_ALIGN): let the compiler know. */
 #define TM_ARENA_PTR(p) __builtin_assume_aligned((p), 16)
 #define TM_HELPER static inline __attribute__((always_inline))
-#if defined(TM_NO_SPECIALIZE)
+#if defined(TM_WASM_EXPORT)
+/* The WebAssembly build (csrc/wasm): every kernel once, exported by name for the interpreter to call. */
+#define TM_KERNEL __attribute__((visibility("default"), noinline, used))
+#elif defined(TM_NO_SPECIALIZE)
 #define TM_KERNEL static __attribute__((noinline, unused))
 #else
 #define TM_KERNEL static inline __attribute__((always_inline))
@@ -49,6 +52,14 @@
 #define TM_UNROLL(n) TM_PRAGMA(GCC unroll n)
 #else
 #define TM_UNROLL(n)
+#endif
+
+/* WebAssembly SIMD128 (the interpreter's backend, csrc/wasm): 128-bit integer lanes through clang's intrinsics. */
+#if defined(__wasm_simd128__) && !defined(TM_PORTABLE)
+#define TM_WASM_SIMD 1
+#include <wasm_simd128.h>
+#else
+#define TM_WASM_SIMD 0
 #endif
 
 #define TM_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -169,6 +180,47 @@ TM_HELPER int8_t tm_requant_fast_pre(int32_t acc, int32_t m, int e, int32_t roun
 /* The same with the per-channel right shift e = -shift and rounding term 2^(e-1) worked out here. */
 TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
   return tm_requant_fast_pre(acc, m, -shift, (int32_t)1 << (-shift - 1), out_zp, act_min, act_max);
+}
+#endif
+
+#if TM_WASM_SIMD
+/*
+ * tm_requant for four channels c..c+3 at once, exactly. TFLite's two roundings in 64-bit lanes:
+ * SaturatingRoundingDoublingHighMul as (x * m + 2^30) >> 31 (m > 0, so it cannot saturate), then
+ * RoundingDivideByPOT by a per-lane e as ((h + 2^(e-1) - [h < 0 and e > 0]) * 2^(31 - e)) >> 31, which
+ * needs no per-lane shift (SIMD128 has none) and stays below 2^63. The powers of two come from float
+ * exponents. Returns 0 (do it in scalar) when a channel shifts left, which per-channel layers rarely do.
+ */
+TM_HELPER int tm_wasm_requant4(const tm_requant_params *q, int c, v128_t x, v128_t *out) {
+  const int8_t *sh = q->shift + c;
+  if (sh[0] > 0 || sh[1] > 0 || sh[2] > 0 || sh[3] > 0) return 0;
+  const v128_t m = wasm_v128_load(q->mult + c);
+  const v128_t e = wasm_i32x4_neg(wasm_i32x4_make(sh[0], sh[1], sh[2], sh[3]));
+  /* 2^(31-e) (unsigned: 2^31 when e = 0) and 2^(e-1) (0 when e = 0) through float exponent bits. */
+  const v128_t f = wasm_u32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_sub(wasm_i32x4_splat(158), e), 23));
+  const v128_t r = wasm_i32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_add(e, wasm_i32x4_splat(126)), 23));
+  const v128_t pos = wasm_i32x4_gt(e, wasm_i32x4_splat(0));
+  const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30);
+  v128_t h0 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, m), nudge), 31);
+  v128_t h1 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, m), nudge), 31);
+  /* The all-ones mask of a negative h (with e > 0) is the -1 of the rounding term. */
+  const v128_t zero = wasm_i64x2_splat(0);
+  const v128_t n0 = wasm_v128_and(wasm_i64x2_lt(h0, zero), wasm_i64x2_extend_low_i32x4(pos));
+  const v128_t n1 = wasm_v128_and(wasm_i64x2_lt(h1, zero), wasm_i64x2_extend_high_i32x4(pos));
+  h0 = wasm_i64x2_add(wasm_i64x2_add(h0, wasm_i64x2_extend_low_i32x4(r)), n0);
+  h1 = wasm_i64x2_add(wasm_i64x2_add(h1, wasm_i64x2_extend_high_i32x4(r)), n1);
+  h0 = wasm_i64x2_shr(wasm_i64x2_mul(h0, wasm_u64x2_extend_low_u32x4(f)), 31);
+  h1 = wasm_i64x2_shr(wasm_i64x2_mul(h1, wasm_u64x2_extend_high_u32x4(f)), 31);
+  v128_t y = wasm_i32x4_add(wasm_i32x4_shuffle(h0, h1, 0, 2, 4, 6), wasm_i32x4_splat(q->out_zp));
+  y = wasm_i32x4_max(y, wasm_i32x4_splat(q->act_min));
+  *out = wasm_i32x4_min(y, wasm_i32x4_splat(q->act_max));
+  return 1;
+}
+
+/* Four requantised int32 lanes (already within int8) stored as four bytes. */
+TM_HELPER void tm_wasm_store4_s8(int8_t *dst, v128_t v) {
+  const v128_t b = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v, v), v);
+  wasm_v128_store32_lane(dst, b, 0);
 }
 #endif
 

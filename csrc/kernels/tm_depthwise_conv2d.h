@@ -46,6 +46,21 @@ TM_HELPER void tm_dw_taps(const tm_dw_shape *s, const int8_t *in, int y0, int x0
   }
 }
 
+#if TM_WASM_SIMD
+/* Requantise eight channels' accumulators (two i32x4) into dst[0..7]. */
+TM_HELPER void tm_wasm_requant8(const tm_requant_params *q, int ch, v128_t lo, v128_t hi, int8_t *dst) {
+  v128_t rl, rh;
+  if (tm_wasm_requant4(q, ch, lo, &rl) && tm_wasm_requant4(q, ch + 4, hi, &rh)) {
+    wasm_v128_store64_lane(dst, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
+    return;
+  }
+  int32_t a[8];
+  wasm_v128_store(a, lo);
+  wasm_v128_store(a + 4, hi);
+  for (int j = 0; j < 8; j++) dst[j] = tm_requant_ch(q, a[j], ch + j);
+}
+#endif
+
 /*
  * Four channels' accumulators += one tap (depth_mult 1): SMLABB/SMLATT on SXTB16-split words. One asm
  * block per tap keeps the split values from being hoisted across the unrolled taps (GCC otherwise
@@ -85,6 +100,17 @@ TM_HELPER void tm_dw_pixel_taps_s8(const tm_dw_shape *s, const tm_requant_params
     dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
   }
 #endif
+#if TM_WASM_SIMD
+  for (; ch + 8 <= c; ch += 8) {
+    v128_t lo = wasm_v128_load(q->bias + ch), hi = wasm_v128_load(q->bias + ch + 4);
+    for (int t = 0; t < n_taps; t++) {
+      const v128_t xv = wasm_i16x8_load8x8(taps[t] + ch), wv = wasm_i16x8_load8x8(w + t * c + ch);
+      lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
+      hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
+    }
+    tm_wasm_requant8(q, ch, lo, hi, dst + ch);
+  }
+#endif
   for (; ch < c; ch++) {
     int32_t acc = q->bias[ch];
     for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
@@ -115,6 +141,21 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
     dst[ch + 1] = tm_requant_ch(q, a1, ch + 1);
     dst[ch + 2] = tm_requant_ch(q, a2, ch + 2);
     dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
+  }
+#endif
+#if TM_WASM_SIMD
+  for (; ch + 8 <= c; ch += 8) {
+    v128_t lo = wasm_v128_load(q->bias + ch), hi = wasm_v128_load(q->bias + ch + 4);
+    for (int ky = 0; ky < s->k_h; ky++) {
+      const int8_t *xr = src + ky * tap_dy + ch;
+      const int8_t *wr = w + ky * s->k_w * c + ch;
+      for (int kx = 0; kx < s->k_w; kx++) {
+        const v128_t xv = wasm_i16x8_load8x8(xr + kx * tap_dx), wv = wasm_i16x8_load8x8(wr + kx * c);
+        lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
+        hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
+      }
+    }
+    tm_wasm_requant8(q, ch, lo, hi, dst + ch);
   }
 #endif
   for (; ch < c; ch++) {

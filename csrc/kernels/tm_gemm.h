@@ -111,8 +111,96 @@ TM_HELPER int32_t tm_dot_1x1_s8(const int8_t *x, const int8_t *w, int depth, int
 }
 #endif /* TM_DSP */
 
+#if TM_WASM_SIMD
+/*
+ * WebAssembly SIMD: eight int8 values load widened to int16 (v128.load8x8_s) and i32x4.dot_i16x8_s does
+ * eight multiply-accumulates into four int32 lanes, exactly (|product pair| < 2^15). Two columns share each
+ * weight load and four weight rows share each column load; the lane sums are reduced once per output.
+ */
+TM_HELPER v128_t tm_wasm_hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+  const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+  const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/* Columns x0, x1 times rows w..w+3: out{0,1}[j] = sum_k x[k] * w_j[k] over the first depth & ~7 values. */
+TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int depth, v128_t *s0, v128_t *s1) {
+  const int8_t *w1 = w + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+  v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  for (int k = 0; k + 8 <= depth; k += 8) {
+    const v128_t xa = wasm_i16x8_load8x8(x0 + k), xb = wasm_i16x8_load8x8(x1 + k);
+    v128_t wv = wasm_i16x8_load8x8(w + k);
+    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+    b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_i16x8_load8x8(w1 + k);
+    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+    b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_i16x8_load8x8(w2 + k);
+    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+    b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_i16x8_load8x8(w3 + k);
+    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+    b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+  }
+  *s0 = tm_wasm_hsum4(a0, a1, a2, a3);
+  *s1 = tm_wasm_hsum4(b0, b1, b2, b3);
+}
+
+/* One column times one row over the first depth & ~7 values. */
+TM_HELPER int32_t tm_wasm_dot_1x1(const int8_t *x, const int8_t *w, int depth) {
+  v128_t a = wasm_i32x4_splat(0);
+  for (int k = 0; k + 8 <= depth; k += 8) a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(x + k), wasm_i16x8_load8x8(w + k)));
+  return wasm_i32x4_extract_lane(a, 0) + wasm_i32x4_extract_lane(a, 1) + wasm_i32x4_extract_lane(a, 2) + wasm_i32x4_extract_lane(a, 3);
+}
+
+/* Two columns through all rows; col1 may be NULL (then only out0 is written). */
+TM_HELPER void tm_wasm_gemm_2col(const int8_t *col0, const int8_t *col1, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
+  const int8_t *x1 = col1 ? col1 : col0;
+  const int body = depth & ~7;
+  int c = 0;
+  const int8_t *wr = w;
+  for (; c + 4 <= n_out; c += 4, wr += 4 * depth) {
+    v128_t s0, s1;
+    tm_wasm_dot_2x4(col0, x1, wr, depth, &s0, &s1);
+    const v128_t bias = wasm_v128_load(q->bias + c);
+    s0 = wasm_i32x4_add(s0, bias);
+    s1 = wasm_i32x4_add(s1, bias);
+    if (body < depth) {
+      int32_t t0[4], t1[4];
+      for (int j = 0; j < 4; j++) {
+        t0[j] = tm_dot_s8(col0 + body, wr + j * depth + body, depth - body, 0);
+        t1[j] = tm_dot_s8(x1 + body, wr + j * depth + body, depth - body, 0);
+      }
+      s0 = wasm_i32x4_add(s0, wasm_v128_load(t0));
+      s1 = wasm_i32x4_add(s1, wasm_v128_load(t1));
+    }
+    v128_t r0, r1;
+    if (tm_wasm_requant4(q, c, s0, &r0) && tm_wasm_requant4(q, c, s1, &r1)) {
+      tm_wasm_store4_s8(out0 + c, r0);
+      if (col1) tm_wasm_store4_s8(out1 + c, r1);
+      continue;
+    }
+    int32_t a0[4], a1[4];
+    wasm_v128_store(a0, s0);
+    wasm_v128_store(a1, s1);
+    for (int j = 0; j < 4; j++) {
+      out0[c + j] = tm_requant_ch(q, a0[j], c + j);
+      if (col1) out1[c + j] = tm_requant_ch(q, a1[j], c + j);
+    }
+  }
+  for (; c < n_out; c++, wr += depth) {
+    out0[c] = tm_requant_ch(q, tm_dot_s8(col0 + body, wr + body, depth - body, q->bias[c] + tm_wasm_dot_1x1(col0, wr, depth)), c);
+    if (col1) out1[c] = tm_requant_ch(q, tm_dot_s8(col1 + body, wr + body, depth - body, q->bias[c] + tm_wasm_dot_1x1(col1, wr, depth)), c);
+  }
+}
+#endif /* TM_WASM_SIMD */
+
 /* One column (one output pixel, or one fully-connected row) through all n_out weight rows. */
 TM_HELPER void tm_gemm_s8_1col(const int8_t *col, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out) {
+#if TM_WASM_SIMD
+  tm_wasm_gemm_2col(col, 0, w, depth, n_out, q, out, 0);
+  return;
+#endif
   int c = 0;
   const int8_t *wr = w; /* row c (a pointer walk keeps c * depth from looking like an overflow to GCC) */
 #if TM_DSP
@@ -129,6 +217,10 @@ TM_HELPER void tm_gemm_s8_1col(const int8_t *col, const int8_t *w, int depth, in
 
 /* Two int8 columns (two output pixels) through all weight rows, without widening (portable, or too deep). */
 TM_HELPER void tm_gemm_s8_2col(const int8_t *col0, const int8_t *col1, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
+#if TM_WASM_SIMD
+  tm_wasm_gemm_2col(col0, col1, w, depth, n_out, q, out0, out1);
+  return;
+#endif
   const int8_t *wr = w;
   for (int c = 0; c < n_out; c++, wr += depth) {
 #if TM_DSP

@@ -63,7 +63,7 @@ program.command('run')
   .option('--max-overhead <pct>', 'cap on extra MACs of patch-based plans, percent (default 20)')
   .option('--fuse-pad <on|off>', 'fold each PAD into the convolution that reads it (default on)')
   .option('--objective <memory|speed>', 'memory: smallest peak (default without --board); speed: fastest kernels. With --board: the fastest plan that fits')
-
+  .option('--backend <wasm|js>', 'wasm: the C kernel library in WebAssembly SIMD (default where available); js: the TypeScript kernels. Same bytes either way')
   .option('--json', 'machine-readable output')
   .action((model: string, opts) => guarded(() => runCommand(model, opts)));
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadModel } from '../model.js';
-import { Interpreter } from '../runtime/interpreter.js';
+import type { Backend } from '../runtime/interpreter.js';
+import { Interpreter, defaultBackend } from '../runtime/interpreter.js';
 import { InputError } from '../errors.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import type { CompileFlags } from './compile_flags.js';
@@ -16,6 +17,7 @@ export interface RunOptions extends CompileFlags {
   output: string[];
   json?: boolean;
   repeat?: string;
+  backend?: string;
 }
 
 export interface RunResult {
@@ -26,6 +28,15 @@ export interface RunResult {
   warmUpRuns: number;
   kind: string;
   arenaBytes: number;
+  backend: Backend;
+  /** Nodes the wasm backend ran on TypeScript kernels (the C library lacks them), as "OP (node N)". */
+  jsNodes: string[];
+}
+
+function parseBackend(spec: string | undefined): Backend {
+  if (spec === undefined) return defaultBackend();
+  if (spec !== 'wasm' && spec !== 'js') throw new InputError(`--backend takes wasm or js, got "${spec}"`);
+  return spec;
 }
 
 function readInput(file: string, t: Tensor, i: number): Uint8Array {
@@ -59,6 +70,7 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
   if (!Number.isInteger(repeat) || repeat < 1) throw new InputError(`--repeat takes a positive integer, got "${opts.repeat}"`);
   for (const f of opts.output) checkFileOutput(f);
   const options = compileOptionsFrom(opts);
+  const backend = parseBackend(opts.backend);
   if (opts.input.length > 0 && opts.input.length !== g.inputs.length) {
     throw new InputError(`the model has ${g.inputs.length} input(s); got ${opts.input.length} --input file(s)`);
   }
@@ -69,7 +81,7 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
     const t = g.tensors[id];
     return opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i);
   });
-  const interp = new Interpreter(g, options);
+  const interp = new Interpreter(g, { ...options, backend });
   // Later layers may reuse the inputs' memory, so every run starts by writing them again.
   const runOnce = (): number => {
     const t0 = performance.now();
@@ -94,7 +106,9 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
     }
     return { name: t.name, dtype: t.dtype, shape: t.shape, values, dequantized: deq, topClass: top };
   });
-  return { outputs, milliseconds: times[Math.floor(times.length / 2)], runs: repeat, warmUpRuns: repeat > 1 ? WARM_UP_RUNS : 0, kind: interp.compiled?.kind ?? 'layer-wise', arenaBytes: interp.plan.arenaBytes };
+  return { outputs, milliseconds: times[Math.floor(times.length / 2)], runs: repeat, warmUpRuns: repeat > 1 ? WARM_UP_RUNS : 0, kind: interp.compiled?.kind ?? 'layer-wise', arenaBytes: interp.plan.arenaBytes,
+    backend, jsNodes: interp.jsFallbacks.map((f) => `${f.op} (node ${f.node})`),
+  };
 }
 
 function preview(values: number[], digits?: number): string {
@@ -115,6 +129,8 @@ export function runCommand(modelFile: string, opts: RunOptions): number {
     if (o.topClass !== null) console.log(`  top class    ${o.topClass}`);
     if (opts.output[i]) console.log(`  written to   ${opts.output[i]}`);
   });
+  const fallback = res.jsNodes.length ? `, ${res.jsNodes.length} node(s) on TypeScript kernels: ${res.jsNodes.slice(0, 4).join(', ')}${res.jsNodes.length > 4 ? ', …' : ''}` : '';
+  console.log(`backend ${res.backend}${fallback}`);
   console.log(`time ${res.milliseconds.toFixed(3)} ms ${res.runs > 1 ? `(median of ${res.runs} runs after ${res.warmUpRuns} warm-up runs)` : '(one cold run, includes JIT warm-up; --repeat N for a steady figure)'}; ${res.kind} plan, arena ${res.arenaBytes.toLocaleString('en-US')} bytes`);
   return 0;
 }

@@ -25,6 +25,9 @@ const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
   'tm_concatenation.h': ['tm_common.h'],
 };
 
+/** Every header of the library. */
+export const KERNEL_HEADERS = Object.keys(DEPENDS) as KernelHeader[];
+
 /** The headers and everything they include, in a stable order (dependencies first). */
 export function withDependencies(headers: Iterable<KernelHeader>): KernelHeader[] {
   const out: KernelHeader[] = [];

@@ -11,6 +11,7 @@ import { readCsrc, withDependencies } from './kernels.js';
 import type { LayerCode } from './lower/layer.js';
 import { LayerContext } from './lower/layer.js';
 import { LOWERINGS } from './lower/registry.js';
+import { calledKernels } from './lower/kernel_call.js';
 import type { Target } from './target.js';
 import { DEFAULT_STACK_BYTES, checkTargetForBoard, isCortexM } from './target.js';
 import type { BuildSpec } from './emit/build_files.js';
@@ -92,10 +93,6 @@ export function lowerGraph(g: Graph, plan: MemoryPlan): { step: number; node: An
   });
 }
 
-function kernelNames(statements: readonly string[]): string[] {
-  return statements.map((s) => /^(\w+)\(/.exec(s)?.[1]).filter((x): x is string => !!x);
-}
-
 function checkFit(p: { board: Board; modelName: string; sramNeed: number; arenaBytes: number; stackBytes: number; weightBytes: number }): void {
   if (p.sramNeed > p.board.sramBytes) {
     throw new DoesNotFitError('SRAM', p.sramNeed, p.board.sramBytes,
@@ -144,7 +141,7 @@ export function generateProject(g: Graph, plan: MemoryPlan, opts: GenerateOption
   if (isCortexM(target)) files.push({ path: 'board.ld', contents: emitLinkerScript(build) });
   return {
     modelName, target, board, files, arenaBytes, weightBytes, stackBytes,
-    layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: kernelNames(l.code.statements) })),
+    layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: calledKernels(l.code.statements) })),
   };
 }
 

@@ -9,6 +9,20 @@ import type { CompiledModel } from '../compiler/compile_model.js';
 import { compileModel } from '../compiler/compile_model.js';
 import type { CompileOptions } from '../compiler/options.js';
 import { ArenaViews } from './views.js';
+import { instantiateKernels, kernelModule, kernelModuleProblem } from './wasm/kernel_module.js';
+import type { JsFallback } from './wasm/wasm_program.js';
+import { buildWasmProgram } from './wasm/wasm_program.js';
+
+/**
+ * Which kernels run the model: `wasm`, the C kernel library (the code `compile` emits) built to WebAssembly
+ * SIMD, with the TypeScript kernel for any node it does not take; `js`, the TypeScript kernels alone.
+ */
+export type Backend = 'wasm' | 'js';
+
+/** The default: WebAssembly where this engine runs WebAssembly SIMD, TypeScript otherwise. */
+export function defaultBackend(): Backend {
+  return kernelModule() ? 'wasm' : 'js';
+}
 
 export interface InterpreterOptions extends CompileOptions {
   /**
@@ -16,6 +30,8 @@ export interface InterpreterOptions extends CompileOptions {
    * the interpreter compiles the model with the options, as every command does.
    */
   plan?: MemoryPlan;
+  /** Default: defaultBackend(). Both give the same bytes. */
+  backend?: Backend;
 }
 
 function isCompiled(m: Graph | CompiledModel): m is CompiledModel {
@@ -28,8 +44,10 @@ function isCompiled(m: Graph | CompiledModel): m is CompiledModel {
  */
 export class Interpreter {
   readonly plan: MemoryPlan;
-  readonly arena: ArrayBuffer;
   readonly views: ArenaViews;
+  readonly backend: Backend;
+  /** Nodes the WebAssembly backend leaves to the TypeScript kernels, and why (empty on the js backend). */
+  readonly jsFallbacks: readonly JsFallback[];
   private readonly kernels: Kernel[];
 
   /** The graph run: the compiled model's (PADs fused, patch stage rewritten) or the one given with a plan. */
@@ -48,12 +66,25 @@ export class Interpreter {
     this.graph = graph;
     this.plan = plan;
     assertRunnable(graph, plan);
-    this.arena = new ArrayBuffer(Math.max(plan.arenaBytes, 16));
-    this.views = new ArenaViews(graph, plan, this.arena);
-    this.kernels = plan.order.map((i) => {
+    this.backend = opts.backend ?? defaultBackend();
+    let wasmSteps: (Kernel | null)[] = [];
+    if (this.backend === 'wasm') {
+      const module = kernelModule();
+      if (!module) throw new InputError(`the wasm backend needs WebAssembly SIMD, which this JavaScript engine lacks (${kernelModuleProblem()}); use the js backend`);
+      const program = buildWasmProgram(graph, plan, instantiateKernels(module));
+      this.views = new ArenaViews(graph, plan, program.buffer, program.arenaBase);
+      this.jsFallbacks = program.fallbacks;
+      wasmSteps = program.steps;
+    } else {
+      this.views = new ArenaViews(graph, plan, new ArrayBuffer(Math.max(plan.arenaBytes, 16)));
+      this.jsFallbacks = [];
+    }
+    // Every node is prepared by its op, which validates it the same way on both backends; where the C
+    // library runs the node, its call replaces the TypeScript kernel.
+    this.kernels = plan.order.map((i, step) => {
       const node = graph.nodes[i] as AnyNode;
-      const def = OPS[node.op] as OpDef;
-      return def.prepare(node as never, graph, this.views);
+      const js = (OPS[node.op] as OpDef).prepare(node as never, graph, this.views);
+      return wasmSteps[step] ?? js;
     });
   }
 

@@ -22,7 +22,8 @@ export class ArenaViews implements TensorViews {
   /** Bytes of constants that had to be copied because of misalignment (reported, normally 0). */
   copiedConstantBytes = 0;
 
-  constructor(private readonly g: Graph, private readonly plan: MemoryPlan, readonly arena: ArrayBuffer) {}
+  /** `base`: byte address of arena offset 0 in `arena` (non-zero when the arena lives in a WebAssembly memory). */
+  constructor(private readonly g: Graph, private readonly plan: MemoryPlan, readonly arena: ArrayBuffer, readonly base = 0) {}
 
   private view<T extends ArrayBufferView>(id: TensorId, Ctor: ViewCtor, kind: string): T {
     const key = `${kind}:${id}`;
@@ -50,8 +51,8 @@ export class ArenaViews implements TensorViews {
     } else {
       const p = this.plan.placements.get(id);
       if (!p) throw new Error(`tensor ${id} (${t.name}) has no place in the memory plan`);
-      if (p.offset + byteLen > this.arena.byteLength) throw new Error(`tensor ${id} (${t.name}) lies outside the arena: planner bug`);
-      v = new Ctor(this.arena, p.offset, byteLen / bpe);
+      if (this.base + p.offset + byteLen > this.arena.byteLength) throw new Error(`tensor ${id} (${t.name}) lies outside the arena: planner bug`);
+      v = new Ctor(this.arena, this.base + p.offset, byteLen / bpe);
     }
     this.cache.set(key, v);
     return v as T;
@@ -71,7 +72,7 @@ export class ArenaViews implements TensorViews {
     const p = this.plan.placements.get(scratchId(step));
     const node = this.g.nodes[nodeIndex];
     if (!p) throw new Error(`node ${nodeIndex} (${node?.op}) needs scratch but the memory plan gives it none (step ${step})`);
-    if (p.offset + p.bytes > this.arena.byteLength) throw new Error(`scratch of node ${nodeIndex} lies outside the arena: planner bug`);
-    return new Uint8Array(this.arena, p.offset, p.bytes);
+    if (this.base + p.offset + p.bytes > this.arena.byteLength) throw new Error(`scratch of node ${nodeIndex} lies outside the arena: planner bug`);
+    return new Uint8Array(this.arena, this.base + p.offset, p.bytes);
   }
 }

@@ -5,7 +5,8 @@ import { DTYPE_BYTES, dtypeRange } from '../../graph/dtype.js';
 import { outputActivationRange } from '../../quant/activation.js';
 import { requantizer } from '../../ops/concatenation.js';
 import type { CArray } from '../c_syntax.js';
-import { cCall, cComment } from '../c_syntax.js';
+import type { CArg, Statement } from './kernel_call.js';
+import { call, comment, constArg, intArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /** Per input: a byte table mapping its int8/uint8 values to the output's (requantise, clamp), or null to copy. */
@@ -52,27 +53,29 @@ export function lowerConcatenation(ctx: LayerContext): LayerCode {
   const rowBytes = out.shape[axis] * inner;
   const tables = requantTables(ctx, ins, out, node.options.activation);
   const weights: CArray[] = [];
-  const statements: string[] = [];
+  const statements: Statement[] = [];
   let slot = 0;
   ins.forEach((t, i) => {
-    const block = t.shape[axis] * inner;
+    // Its bytes per outer index (a scalar input stacked along a new axis has no extent there).
+    const block = tensorBytes(t) / outer;
     const at = slot;
     slot += block;
     if (tensorBytes(t) === 0) return;
-    const src = t.data ? (() => { const a = ctx.constantArray(t, `input${i}`); weights.push(a); return a.name; })() : ctx.ptr(t);
-    const dst = `ARENA(${ctx.offset(out) + at}, int8_t)`;
+    const table = tables[i];
+    const src: CArg = t.data ? (() => { const a = ctx.constantArray(t, `input${i}`); weights.push(a); return constArg(a, table ? '(const int8_t *)' : undefined); })() : ctx.ptr(t);
+    const dst: CArg = { kind: 'arena', offset: ctx.offset(out) + at, type: 'int8_t' };
     if (!t.data && !tables[i] && outer === 1 && ctx.offset(t) === ctx.offset(out) + at) {
-      statements.push(cComment(`${t.name} already sits at its place in ${out.name}`));
+      statements.push(comment(`${t.name} already sits at its place in ${out.name}`));
       return;
     }
     if (ctx.overlap(t, out) !== 'disjoint') throw ctx.unsupported(`the memory plan overlays ${out.name} on ${t.name} away from its slot`);
-    const table = tables[i];
     if (table) {
-      const name = ctx.name(`requant${i}`);
-      weights.push({ name, type: 'uint8_t', values: table, align: 4, linkage: 'extern', comment: `${t.name} requantised to ${out.name}` });
-      statements.push(cCall('tm_concat_requant_s8', [String(outer), String(block), String(rowBytes), name, `(const int8_t *)${src}`, dst]));
+      const map: CArray = { name: ctx.name(`requant${i}`), type: 'uint8_t', values: table, align: 4, linkage: 'extern', comment: `${t.name} requantised to ${out.name}` };
+      weights.push(map);
+      const from: CArg = src.kind === 'arena' ? { ...src, type: 'int8_t' } : src;
+      statements.push(call('tm_concat_requant_s8', intArg(outer), intArg(block), intArg(rowBytes), constArg(map), from, dst));
     } else {
-      statements.push(cCall('tm_concat_copy', [String(outer), String(block), String(rowBytes), src, dst]));
+      statements.push(call('tm_concat_copy', intArg(outer), intArg(block), intArg(rowBytes), src, dst));
     }
   });
   return { headers: ['tm_concatenation.h'], definitions: [], weights, statements };

@@ -1,6 +1,6 @@
 import type { Node } from '../../graph/graph.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
@@ -28,19 +28,16 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const need = int8ConvScratchBytes(win, depth);
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
-  const shape = ctx.name('shape');
-  const filterName = ctx.name('filter');
+  const filterArray = ctx.constantArray(filter, 'filter');
+  const shape = ctx.struct('tm_conv_shape', 'shape', {
+      in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
+    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+    pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
+  });
   return {
     headers: ['tm_conv2d.h'],
-    definitions: [
-      ...rq.definitions,
-      cConstStruct('tm_conv_shape', shape, {
-        in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
-        k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
-        pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
-      }),
-    ],
-    weights: [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights],
-    statements: [cCall(path, [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output), scratch.ptr])],
+    definitions: [...rq.definitions, structDef(shape)],
+    weights: [filterArray, ...rq.weights],
+    statements: [call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)],
   };
 }

@@ -1,6 +1,6 @@
 import type { Node } from '../../graph/graph.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { OPS } from '../../ops/registry.js';
@@ -21,24 +21,21 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout), kH * kW);
 
-  const shape = ctx.name('shape');
-  const filterName = ctx.name('filter');
-  const definitions = [
-    ...rq.definitions,
-    cConstStruct('tm_dw_shape', shape, {
-      in_h: win.inH, in_w: win.inW, in_c: cin, out_h: win.outH, out_w: win.outW, out_c: cout, depth_mult: cout / cin,
-      k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
-      pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
-    }),
-  ];
-  const weights = [{ ...ctx.constantArray(filter, 'filter'), name: filterName }, ...rq.weights];
+  const shape = ctx.struct('tm_dw_shape', 'shape', {
+    in_h: win.inH, in_w: win.inW, in_c: cin, out_h: win.outH, out_w: win.outW, out_c: cout, depth_mult: cout / cin,
+    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+    pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
+  });
+  const filterArray = ctx.constantArray(filter, 'filter');
+  const definitions = [...rq.definitions, structDef(shape)];
+  const weights = [filterArray, ...rq.weights];
   const layout = ctx.overlap(input, output);
   const scratch = ctx.scratch();
   const def = OPS.DEPTHWISE_CONV_2D;
   if (layout === 'disjoint') {
     const need = def.scratchBytes!(node, ctx.graph);
     if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
-    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [cCall('tm_depthwise_conv2d_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, ctx.ptr(output), scratch.ptr])] };
+    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [call('tm_depthwise_conv2d_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)] };
   }
   // The op's in-place rule is the C kernel's: a node it accepts always compiles.
   const need = def.inPlaceVariant!(node, ctx.graph)?.scratchBytes;
@@ -47,6 +44,6 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   }
   return {
     headers: ['tm_depthwise_conv2d.h'], definitions, weights,
-    statements: [cCall('tm_depthwise_conv2d_inplace_s8', [`&${shape}`, `&${rq.params}`, ctx.ptr(input), filterName, scratch.ptr])],
+    statements: [call('tm_depthwise_conv2d_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr)],
   };
 }

@@ -4,7 +4,8 @@ import { outputActivationRange } from '../../quant/activation.js';
 import { quantizeMultiplier } from '../../quant/fixedpoint.js';
 import { broadcastShape } from '../../ops/broadcast.js';
 import type { CArray } from '../c_syntax.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import type { CArg } from './kernel_call.js';
+import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 const ADD_LEFT_SHIFT_INT8 = 20;
@@ -70,17 +71,17 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
     const mo = quantizeMultiplier((qa.scale * qb.scale) / qo.scale);
     fields = { in1_mult: 0, in1_shift: 0, in2_mult: 0, in2_shift: 0, out_mult: mo.multiplier, out_shift: mo.shift, left_shift: 0 };
   }
-  const params = ctx.name('params');
-  const definitions = [cConstStruct('tm_binary_params', params, {
+  const params = ctx.struct('tm_binary_params', 'params', {
     in1_offset: -qa.zp, in2_offset: -qb.zp, ...fields, out_zp: qo.zp, act_min: actMin, act_max: actMax,
     fast: fastBinaryExact(node.op, fields) ? 1 : 0,
-  })];
+  });
+  const definitions = [structDef(params)];
   const weights: CArray[] = [];
-  const operand = (t: Tensor, what: string): string => {
+  const operand = (t: Tensor, what: string): CArg => {
     if (!t.data) return ctx.ptr(t);
     const arr = ctx.constantArray(t, what);
     weights.push(arr);
-    return arr.name;
+    return constArg(arr);
   };
   // Element i is read before it is written, so the output may sit exactly on a same-shaped input.
   for (const t of [a, b]) {
@@ -94,10 +95,10 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   const outShape = broadcastShape(a.shape, b.shape, `node ${node.index}`);
   if (outShape.length > 4) throw ctx.unsupported(`broadcast over ${outShape.length} dimensions (the C kernels take up to 4)`);
   if (a.shape.join() === b.shape.join()) {
-    return { headers: ['tm_elementwise.h'], definitions, weights, statements: [cCall(`${kernel}_s8`, [`&${params}`, String(numElements(out.shape)), pa, pb, ctx.ptr(out)])] };
+    return { headers: ['tm_elementwise.h'], definitions, weights, statements: [call(`${kernel}_s8`, structArg(params), intArg(numElements(out.shape)), pa, pb, ctx.ptr(out))] };
   }
   const out4 = [...new Array(4 - outShape.length).fill(1), ...outShape];
-  const bc = ctx.name('broadcast');
-  definitions.push(cConstStruct('tm_broadcast4d', bc, { dims: out4, stride1: broadcastStrides(a.shape), stride2: broadcastStrides(b.shape) }));
-  return { headers: ['tm_elementwise.h'], definitions, weights, statements: [cCall(`${kernel}_broadcast_s8`, [`&${params}`, `&${bc}`, pa, pb, ctx.ptr(out)])] };
+  const bc = ctx.struct('tm_broadcast4d', 'broadcast', { dims: out4, stride1: broadcastStrides(a.shape), stride2: broadcastStrides(b.shape) });
+  definitions.push(structDef(bc));
+  return { headers: ['tm_elementwise.h'], definitions, weights, statements: [call(`${kernel}_broadcast_s8`, structArg(params), structArg(bc), pa, pb, ctx.ptr(out))] };
 }

@@ -1,6 +1,6 @@
 import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
-import { cCall } from '../c_syntax.js';
+import { call, constArg, intArg, structArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 
@@ -15,11 +15,11 @@ export function lowerFullyConnected(ctx: LayerContext): LayerCode {
   const rq = layerRequant(ctx, input, weightsT, biasT, output, nOut, node.options.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'FULLY_CONNECTED');
-  const w = ctx.name('weights');
+  const w = ctx.constantArray(weightsT, 'weights');
   return {
     headers: ['tm_fully_connected.h'],
     definitions: rq.definitions,
-    weights: [{ ...ctx.constantArray(weightsT, 'weights'), name: w }, ...rq.weights],
-    statements: [cCall('tm_fully_connected_s8', [String(rows), String(depth), String(nOut), `&${rq.params}`, ctx.ptr(input), w, ctx.ptr(output)])],
+    weights: [w, ...rq.weights],
+    statements: [call('tm_fully_connected_s8', intArg(rows), intArg(depth), intArg(nOut), structArg(rq.params), ctx.ptr(input), constArg(w), ctx.ptr(output))],
   };
 }

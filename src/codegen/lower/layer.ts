@@ -6,17 +6,18 @@ import { scratchId } from '../../plan/lifetimes.js';
 import type { CArray, CScalarType } from '../c_syntax.js';
 import { cIdent } from '../c_syntax.js';
 import type { KernelHeader } from '../kernels.js';
+import type { CArg, CStruct, CStructField, Definition, Statement } from './kernel_call.js';
 
-/** What one node contributes to the generated project. */
+/** What one node contributes to the generated project (and to the WebAssembly backend's schedule). */
 export interface LayerCode {
   /** Kernel headers it calls (their dependencies are added by the project). */
   headers: KernelHeader[];
   /** Constant parameter structs and requantisation arrays, placed in model.c before the schedule. */
-  definitions: string[];
+  definitions: Definition[];
   /** Weight-sized constant arrays, placed in weights.c (Flash). */
   weights: CArray[];
   /** Statements of model_invoke for this node. */
-  statements: string[];
+  statements: Statement[];
 }
 
 /** The C element type of a tensor's dtype, for pointers into the arena. */
@@ -84,16 +85,21 @@ export class LayerContext {
     return p.offset;
   }
 
-  /** `ARENA(offset, T)`: the pointer to an activation tensor in the arena. */
-  ptr(t: Tensor): string {
+  /** The pointer to an activation tensor in the arena (`ARENA(offset, T)` in C). */
+  ptr(t: Tensor): CArg {
     if (t.data) throw new Error(`ptr() on constant ${t.name}`);
-    return `ARENA(${this.offset(t)}, ${cElementType(t)})`;
+    return { kind: 'arena', offset: this.offset(t), type: cElementType(t) };
   }
 
-  /** The node's scratch buffer, if the plan gave it one: [pointer expression, bytes]. */
-  scratch(): { ptr: string; bytes: number } | null {
+  /** The node's scratch buffer, if the plan gave it one. */
+  scratch(): { ptr: CArg; bytes: number } | null {
     const p = this.plan.placements.get(scratchId(this.step));
-    return p ? { ptr: `ARENA(${p.offset}, int8_t)`, bytes: p.bytes } : null;
+    return p ? { ptr: { kind: 'arena', offset: p.offset, type: 'int8_t' }, bytes: p.bytes } : null;
+  }
+
+  /** One of this layer's constant structs, named L<step>_<what>. */
+  struct(type: string, what: string, fields: Readonly<Record<string, CStructField>>): CStruct {
+    return { type, name: this.name(what), fields };
   }
 
   /** How the plan lays out an output over an input: apart, at the same offset, or partially overlapping. */

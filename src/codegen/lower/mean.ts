@@ -2,7 +2,7 @@ import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
 import { quantizeMultiplier } from '../../quant/fixedpoint.js';
 import { meanMultiplier } from '../../ops/mean.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { constantValues } from './layer.js';
 
@@ -22,13 +22,13 @@ export function lowerMean(ctx: LayerContext): LayerCode {
   const base = quantizeMultiplier(input.quant.scale[0] / output.quant.scale[0]);
   const m = meanMultiplier(base.multiplier, base.shift, Math.max(count, 1));
   ctx.requireDisjoint(input, output, 'MEAN');
-  const params = ctx.name('params');
+  const params = ctx.struct('tm_mean_params', 'params', {
+    in_dims: dims, reduced, count, in_zp: input.quant.zeroPoint[0], out_zp: output.quant.zeroPoint[0], mult: m.multiplier, shift: m.shift,
+  });
   return {
     headers: ['tm_mean.h'],
-    definitions: [cConstStruct('tm_mean_params', params, {
-      in_dims: dims, reduced, count, in_zp: input.quant.zeroPoint[0], out_zp: output.quant.zeroPoint[0], mult: m.multiplier, shift: m.shift,
-    })],
+    definitions: [structDef(params)],
     weights: [],
-    statements: [cCall('tm_mean_s8', [`&${params}`, ctx.ptr(input), ctx.ptr(output)])],
+    statements: [call('tm_mean_s8', structArg(params), ctx.ptr(input), ctx.ptr(output))],
   };
 }

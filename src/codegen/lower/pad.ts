@@ -2,7 +2,8 @@ import type { Node } from '../../graph/graph.js';
 import { DTYPE_BYTES } from '../../graph/dtype.js';
 import { implicitPadValue, padAmounts } from '../../ops/pad.js';
 import type { CArray } from '../c_syntax.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import type { CArg } from './kernel_call.js';
+import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 interface PadLayout {
@@ -47,25 +48,26 @@ export function lowerPad(ctx: LayerContext): LayerCode {
     throw ctx.unsupported(`padding over more than 4 dimensions`);
   }
   const weights: CArray[] = [];
-  let value: string;
+  let value: CArg;
   if (node.op === 'PADV2' && ctx.optionalInput(2)) {
     const v = ctx.input(2);
     if (!v.data) throw ctx.unsupported('non-constant pad value');
     const arr = ctx.constantArray(v, 'pad_value');
     weights.push(arr);
-    value = arr.name;
+    value = constArg(arr);
   } else {
-    value = ctx.name('pad_value');
-    weights.push({ name: value, type: 'uint8_t', values: implicitPadValue(node, output), linkage: 'extern', align: 4, comment: `pad value of ${output.name}` });
+    const arr: CArray = { name: ctx.name('pad_value'), type: 'uint8_t', values: implicitPadValue(node, output), linkage: 'extern', align: 4, comment: `pad value of ${output.name}` };
+    weights.push(arr);
+    value = constArg(arr);
   }
-  const params = ctx.name('params');
-  const definitions = [cConstStruct('tm_pad_params', params, {
+  const params = ctx.struct('tm_pad_params', 'params', {
     in_dims: layout.inDims, out_dims: layout.outDims, before: layout.before, elem_bytes: DTYPE_BYTES[input.dtype],
-  })];
+  });
+  const definitions = [structDef(params)];
   const overlap = ctx.overlap(input, output);
   if (overlap === 'partial') throw ctx.unsupported('the memory plan overlays the padded output on its input at a different offset');
   const statements = overlap === 'same'
-    ? [cCall('tm_pad_inplace', [`&${params}`, value, ctx.ptr(input)])]
-    : [cCall('tm_pad', [`&${params}`, value, ctx.ptr(input), ctx.ptr(output)])];
+    ? [call('tm_pad_inplace', structArg(params), value, ctx.ptr(input))]
+    : [call('tm_pad', structArg(params), value, ctx.ptr(input), ctx.ptr(output))];
   return { headers: ['tm_pad.h'], definitions, weights, statements };
 }

@@ -1,6 +1,6 @@
 import type { Node } from '../../graph/graph.js';
 import { activationBounds, window2d } from '../../ops/conv_util.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /** AVERAGE_POOL_2D and MAX_POOL_2D (int8) -> tm_avg_pool2d_s8 / tm_max_pool2d_s8. */
@@ -13,15 +13,15 @@ export function lowerPool2d(ctx: LayerContext): LayerCode {
   const win = window2d(input.shape, o.filterH, o.filterW, { padding: o.padding, strideH: o.strideH, strideW: o.strideW });
   const [actMin, actMax] = activationBounds(node, o.activation, output);
   ctx.requireDisjoint(input, output, node.op);
-  const shape = ctx.name('shape');
+  const shape = ctx.struct('tm_pool_shape', 'shape', {
+    in_h: win.inH, in_w: win.inW, c: win.inC, out_h: win.outH, out_w: win.outW, f_h: o.filterH, f_w: o.filterW,
+    stride_h: win.strideH, stride_w: win.strideW, pad_top: win.padTop, pad_left: win.padLeft, act_min: actMin, act_max: actMax,
+  });
   const kernel = node.op === 'AVERAGE_POOL_2D' ? 'tm_avg_pool2d_s8' : 'tm_max_pool2d_s8';
   return {
     headers: ['tm_pool2d.h'],
-    definitions: [cConstStruct('tm_pool_shape', shape, {
-      in_h: win.inH, in_w: win.inW, c: win.inC, out_h: win.outH, out_w: win.outW, f_h: o.filterH, f_w: o.filterW,
-      stride_h: win.strideH, stride_w: win.strideW, pad_top: win.padTop, pad_left: win.padLeft, act_min: actMin, act_max: actMax,
-    })],
+    definitions: [structDef(shape)],
     weights: [],
-    statements: [cCall(kernel, [`&${shape}`, ctx.ptr(input), ctx.ptr(output)])],
+    statements: [call(kernel, structArg(shape), ctx.ptr(input), ctx.ptr(output))],
   };
 }

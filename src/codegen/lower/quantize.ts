@@ -1,5 +1,5 @@
 import { numElements } from '../../graph/graph.js';
-import { cCall, cFloat, cInt } from '../c_syntax.js';
+import { call, floatArg, intArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /**
@@ -14,12 +14,11 @@ export function lowerQuantize(ctx: LayerContext): LayerCode {
   const q = (quantize ? output : input).quant;
   if (!q || q.scale.length !== 1) throw ctx.unsupported('per-tensor quantisation required');
   if (ctx.overlap(input, output) === 'partial') throw ctx.unsupported('the memory plan overlays output and input at different offsets');
-  const n = String(numElements(input.shape));
-  const args = [n, cFloat(q.scale[0]), cInt(q.zeroPoint[0]), ctx.ptr(input), ctx.ptr(output)];
+  const args = [intArg(numElements(input.shape)), floatArg(q.scale[0]), intArg(q.zeroPoint[0]), ctx.ptr(input), ctx.ptr(output)];
   return {
     headers: ['tm_quantize.h'],
     definitions: [],
     weights: [],
-    statements: [cCall(quantize ? 'tm_quantize_f32_s8' : 'tm_dequantize_s8_f32', args)],
+    statements: [call(quantize ? 'tm_quantize_f32_s8' : 'tm_dequantize_s8_f32', ...args)],
   };
 }

@@ -4,7 +4,8 @@ import {
   activationBounds, biasInt32, channelMultipliers, kernelKind, requireSymmetricWeights, zeroPointOf,
 } from '../../ops/conv_util.js';
 import type { CArray } from '../c_syntax.js';
-import { cArrayDefinition, cConstStruct } from '../c_syntax.js';
+import type { CStruct, Definition } from './kernel_call.js';
+import { arrayDef, structDef } from './kernel_call.js';
 import type { LayerContext } from './layer.js';
 import { constantValues } from './layer.js';
 
@@ -14,10 +15,10 @@ import { constantValues } from './layer.js';
  * and shifts (model.c), and the bias with the input offset folded in (weights.c).
  */
 export interface LayerRequant {
-  definitions: string[];
+  definitions: Definition[];
   weights: CArray[];
-  /** Name of the tm_requant_params struct. */
-  params: string;
+  /** The tm_requant_params struct. */
+  params: CStruct;
 }
 
 /** int8 activations with int8 symmetric weights; anything else is refused with the reason. */
@@ -77,17 +78,12 @@ export function layerRequant(
   if (biasT && !biasT.data) throw ctx.unsupported(`bias ${biasT.name} is not constant`);
   const bias = biasInt32(node, biasT, biasView, channels);
   const folded = fold(bias, constantValues(weights) as Int8Array, zeroPointOf(input));
-  const names = { bias: ctx.name('bias'), mult: ctx.name('mult'), shift: ctx.name('shift'), params: ctx.name('q') };
-  const arrays: CArray[] = [
-    { name: names.mult, type: 'int32_t', values: multiplier, linkage: 'static' },
-    { name: names.shift, type: 'int8_t', values: shift, linkage: 'static' },
-  ];
-  const weightsOut: CArray[] = [
-    { name: names.bias, type: 'int32_t', values: folded, align: 4, linkage: 'extern', comment: `bias of ${output.name}, input offset folded in` },
-  ];
-  const struct = cConstStruct('tm_requant_params', names.params, {
-    bias: names.bias, mult: names.mult, shift: names.shift,
+  const mult: CArray = { name: ctx.name('mult'), type: 'int32_t', values: multiplier, linkage: 'static' };
+  const shifts: CArray = { name: ctx.name('shift'), type: 'int8_t', values: shift, linkage: 'static' };
+  const biasArray: CArray = { name: ctx.name('bias'), type: 'int32_t', values: folded, align: 4, linkage: 'extern', comment: `bias of ${output.name}, input offset folded in` };
+  const params = ctx.struct('tm_requant_params', 'q', {
+    bias: biasArray, mult, shift: shifts,
     out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax, fast: fastRequantExact(multiplier, shift, folded, tapsPerOutput) ? 1 : 0,
   });
-  return { definitions: [...arrays.map(cArrayDefinition), struct], weights: weightsOut, params: names.params };
+  return { definitions: [arrayDef(mult), arrayDef(shifts), structDef(params)], weights: [biasArray], params };
 }

@@ -1,5 +1,5 @@
 import { tensorBytes } from '../../graph/graph.js';
-import { cCall, cComment } from '../c_syntax.js';
+import { call, comment, intArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /** RESHAPE / SQUEEZE: the bytes do not change; a memmove when the plan gave the output its own place. */
@@ -12,7 +12,7 @@ export function lowerReshape(ctx: LayerContext): LayerCode {
     definitions: [],
     weights: [],
     statements: [same
-      ? cComment(`${output.name} aliases ${input.name}: nothing to move`)
-      : cCall('memmove', [ctx.ptr(output), ctx.ptr(input), String(tensorBytes(input))])],
+      ? comment(`${output.name} aliases ${input.name}: nothing to move`)
+      : call('memmove', ctx.ptr(output), ctx.ptr(input), intArg(tensorBytes(input)))],
   };
 }

@@ -1,7 +1,7 @@
 import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
 import { softmaxScaling } from '../../ops/softmax.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /** SOFTMAX int8 -> int8 over the last dimension -> tm_softmax_s8 (gemmlowp fixed point). */
@@ -13,13 +13,13 @@ export function lowerSoftmax(ctx: LayerContext): LayerCode {
   const s = softmaxScaling(node, Math.fround(node.options.beta), input.quant.scale[0]);
   const depth = input.shape[input.shape.length - 1];
   ctx.requireDisjoint(input, output, 'SOFTMAX');
-  const params = ctx.name('params');
+  const params = ctx.struct('tm_softmax_params', 'params', {
+    rows: numElements(input.shape) / depth, depth, input_mult: s.inputMultiplier, input_left_shift: s.inputLeftShift, diff_min: s.diffMin,
+  });
   return {
     headers: ['tm_softmax.h'],
-    definitions: [cConstStruct('tm_softmax_params', params, {
-      rows: numElements(input.shape) / depth, depth, input_mult: s.inputMultiplier, input_left_shift: s.inputLeftShift, diff_min: s.diffMin,
-    })],
+    definitions: [structDef(params)],
     weights: [],
-    statements: [cCall('tm_softmax_s8', [`&${params}`, ctx.ptr(input), ctx.ptr(output)])],
+    statements: [call('tm_softmax_s8', structArg(params), ctx.ptr(input), ctx.ptr(output))],
   };
 }

@@ -3,7 +3,7 @@ import { numElements } from '../../graph/graph.js';
 import { DTYPE_BYTES } from '../../graph/dtype.js';
 import { constInts, stridesOf } from '../../ops/data_move.js';
 import { endForAxis, startForAxis } from '../../ops/strided_slice.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 
 /** One axis of the byte walk: visits, and bytes between them in the input. */
@@ -80,13 +80,13 @@ export function lowerStridedSlice(ctx: LayerContext): LayerCode {
   const pad = 4 - walk.axes.length;
   const four = [...new Array<SliceAxis>(pad).fill({ count: 1, stride: 0 }), ...walk.axes];
   ctx.requireDisjoint(input, output, 'STRIDED_SLICE');
-  const params = ctx.name('params');
+  const params = ctx.struct('tm_strided_slice_params', 'params', {
+    counts: four.map((a) => a.count), strides: four.map((a) => a.stride), base: walk.base, run_bytes: walk.runBytes,
+  });
   return {
     headers: ['tm_strided_slice.h'],
-    definitions: [cConstStruct('tm_strided_slice_params', params, {
-      counts: four.map((a) => a.count), strides: four.map((a) => a.stride), base: walk.base, run_bytes: walk.runBytes,
-    })],
+    definitions: [structDef(params)],
     weights: [],
-    statements: [cCall('tm_strided_slice', [`&${params}`, ctx.ptr(input), ctx.ptr(output)])],
+    statements: [call('tm_strided_slice', structArg(params), ctx.ptr(input), ctx.ptr(output))],
   };
 }

@@ -1,5 +1,5 @@
 import { DTYPE_BYTES } from '../../graph/dtype.js';
-import { cCall, cConstStruct } from '../c_syntax.js';
+import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { constantValues } from './layer.js';
 
@@ -16,13 +16,13 @@ export function lowerTranspose(ctx: LayerContext): LayerCode {
   const inStrides = [0, 0, 0, 0];
   for (let i = 3, s = 1; i >= 0; i--) { inStrides[i] = s; s *= dims[i]; }
   ctx.requireDisjoint(input, output, 'TRANSPOSE');
-  const params = ctx.name('params');
+  const params = ctx.struct('tm_transpose_params', 'params', {
+    out_dims: perm4.map((p) => dims[p]), in_strides: perm4.map((p) => inStrides[p]), elem_bytes: DTYPE_BYTES[input.dtype],
+  });
   return {
     headers: ['tm_transpose.h'],
-    definitions: [cConstStruct('tm_transpose_params', params, {
-      out_dims: perm4.map((p) => dims[p]), in_strides: perm4.map((p) => inStrides[p]), elem_bytes: DTYPE_BYTES[input.dtype],
-    })],
+    definitions: [structDef(params)],
     weights: [],
-    statements: [cCall('tm_transpose', [`&${params}`, ctx.ptr(input), ctx.ptr(output)])],
+    statements: [call('tm_transpose', structArg(params), ctx.ptr(input), ctx.ptr(output))],
   };
 }

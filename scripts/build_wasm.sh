@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Rebuilds csrc/wasm/tm_kernels.wasm from the C kernel library (Debian: clang, lld). The result is committed,
+# so installing the package needs no C toolchain; a test checks the committed file equals a fresh build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-csrc/wasm/tm_kernels.wasm}"
+CLANG="${CLANG:-clang}"
+"$CLANG" --target=wasm32 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext -O3 -std=c99 \
+  -nostdlib -fvisibility=hidden -ffp-contract=off -fno-math-errno \
+  -Icsrc/wasm/include -Icsrc/kernels \
+  -Wall -Wextra -Werror -Wno-unused-function \
+  -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--stack-first -Wl,-z,stack-size=65536 \
+  -Wl,--strip-all \
+  -o "$out" csrc/wasm/tm_wasm.c

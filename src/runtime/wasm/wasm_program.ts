@@ -1,0 +1,170 @@
+import type { AnyNode, Graph } from '../../graph/graph.js';
+import type { MemoryPlan } from '../../plan/memory_plan.js';
+import type { CArray } from '../../codegen/c_syntax.js';
+import type { LayerCode } from '../../codegen/lower/layer.js';
+import { LayerContext } from '../../codegen/lower/layer.js';
+import type { CArg, CStruct, Statement } from '../../codegen/lower/kernel_call.js';
+import { isCArray } from '../../codegen/lower/kernel_call.js';
+import { LOWERINGS } from '../../codegen/lower/registry.js';
+import type { Kernel } from '../../ops/op.js';
+import { structLayout } from './c_layout.js';
+import type { KernelInstance } from './kernel_module.js';
+
+/** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
+export interface JsFallback {
+  step: number;
+  node: number;
+  op: string;
+  reason: string;
+}
+
+/** A model laid out in one WebAssembly instance's memory: constants, then the arena at the plan's offsets. */
+export interface WasmProgram {
+  /** The instance's memory (sized once here and never grown, so views onto it stay valid). */
+  buffer: ArrayBuffer;
+  /** Byte address of arena offset 0. */
+  arenaBase: number;
+  /** Per step of the plan: the calls into the kernel library, or null where the TypeScript kernel runs. */
+  steps: (Kernel | null)[];
+  fallbacks: JsFallback[];
+  /** Bytes of constants (weights, folded biases, parameter structs) copied into the instance. */
+  constantBytes: number;
+}
+
+const PAGE = 65536;
+/** Arena and constants start on a cache line; the kernels assume 16-byte aligned arena buffers (TM_ARENA_PTR). */
+const ALIGN = 64;
+const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uint8_t: 1, int16_t: 2, int32_t: 4, uint32_t: 4, float: 4 };
+
+/** The same lowering `tinyml compile` uses, per step; null (with the reason) where the C library refuses the node. */
+function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[]): (LayerCode | null)[] {
+  return plan.order.map((nodeIndex, step) => {
+    const node = g.nodes[nodeIndex] as AnyNode;
+    const lower = LOWERINGS[node.op];
+    const refuse = (reason: string) => { fallbacks.push({ step, node: nodeIndex, op: node.op, reason }); return null; };
+    if (!lower) return refuse('no C kernel for this op');
+    try {
+      return lower(new LayerContext(g, plan, step, node));
+    } catch (e) {
+      return refuse((e as Error).message);
+    }
+  });
+}
+
+/** Places every constant array and struct the schedule refers to, each once, from `start`. */
+class ConstantLayout {
+  readonly address = new Map<CArray | CStruct, number>();
+  top: number;
+
+  constructor(start: number) { this.top = start; }
+
+  private place(obj: CArray | CStruct, bytes: number, align: number): void {
+    if (this.address.has(obj)) return;
+    this.top = alignUp(this.top, Math.max(align, 16));
+    this.address.set(obj, this.top);
+    this.top += Math.max(bytes, 1);
+  }
+
+  array(a: CArray): void {
+    this.place(a, a.values.length * ELEMENT_BYTES[a.type], Math.max(a.align ?? 4, ELEMENT_BYTES[a.type]));
+  }
+
+  struct(s: CStruct): void {
+    const layout = structLayout(s.type);
+    this.place(s, layout.size, layout.align);
+    for (const v of Object.values(s.fields)) if (isCArray(v)) this.array(v);
+  }
+
+  statements(code: LayerCode): void {
+    for (const d of code.definitions) d.kind === 'array' ? this.array(d.array) : this.struct(d.struct);
+    for (const w of code.weights) this.array(w);
+    for (const s of code.statements) {
+      if (s.kind !== 'call') continue;
+      for (const a of s.args) {
+        if (a.kind === 'const') this.array(a.array);
+        else if (a.kind === 'struct') this.struct(a.struct);
+      }
+    }
+  }
+}
+
+function writeArray(mem: ArrayBuffer, at: number, a: CArray): void {
+  const n = a.values.length;
+  switch (a.type) {
+    case 'int8_t': new Int8Array(mem, at, n).set(a.values); break;
+    case 'uint8_t': new Uint8Array(mem, at, n).set(a.values); break;
+    case 'int16_t': new Int16Array(mem, at, n).set(a.values); break;
+    case 'int32_t': new Int32Array(mem, at, n).set(a.values); break;
+    case 'uint32_t': new Uint32Array(mem, at, n).set(a.values); break;
+    case 'float': new Float32Array(mem, at, n).set(a.values); break;
+  }
+}
+
+function writeStruct(view: DataView, at: number, s: CStruct, address: ReadonlyMap<CArray | CStruct, number>): void {
+  const layout = structLayout(s.type);
+  for (const [name, value] of Object.entries(s.fields)) {
+    const f = layout.fields.get(name);
+    if (!f) throw new Error(`struct ${s.type} has no field ${name}`);
+    const values = isCArray(value) ? [address.get(value)!] : typeof value === 'number' ? [value] : [...value];
+    if (values.length > f.count) throw new Error(`${s.type}.${name} holds ${f.count} values, given ${values.length}`);
+    values.forEach((v, i) => {
+      const p = at + f.offset + i * (f.type === 'int8_t' || f.type === 'uint8_t' ? 1 : f.type === 'int16_t' ? 2 : 4);
+      switch (f.type) {
+        case 'int8_t': view.setInt8(p, v); break;
+        case 'uint8_t': view.setUint8(p, v); break;
+        case 'int16_t': view.setInt16(p, v, true); break;
+        case 'int32_t': view.setInt32(p, v, true); break;
+        case 'uint32_t': case 'ptr': view.setUint32(p, v, true); break;
+        case 'float': view.setFloat32(p, v, true); break;
+      }
+    });
+  }
+}
+
+function argValue(a: CArg, arenaBase: number, address: ReadonlyMap<CArray | CStruct, number>): number {
+  switch (a.kind) {
+    case 'arena': return arenaBase + a.offset;
+    case 'const': return address.get(a.array)!;
+    case 'struct': return address.get(a.struct)!;
+    case 'int': case 'float': return a.value;
+  }
+}
+
+/** One step's calls as a closure with every argument resolved to a number. */
+function stepKernel(statements: readonly Statement[], kernels: KernelInstance, arenaBase: number, address: ReadonlyMap<CArray | CStruct, number>): Kernel {
+  const calls = statements.flatMap((s) => {
+    if (s.kind !== 'call') return [];
+    const fn = kernels.kernel(s.fn === 'memmove' ? 'tm_memmove' : s.fn);
+    const args = s.args.map((a) => argValue(a, arenaBase, address));
+    return [() => { fn(...args); }];
+  });
+  if (calls.length === 1) return calls[0];
+  return () => { for (const c of calls) c(); };
+}
+
+/**
+ * Lowers the graph as `tinyml compile` does, lays its constants and arena out in the instance's memory and
+ * binds each step to its kernel calls. Nodes the C library refuses are left for the TypeScript kernels
+ * (they read and write the same arena).
+ */
+export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInstance): WasmProgram {
+  const fallbacks: JsFallback[] = [];
+  const lowered = lowerSteps(g, plan, fallbacks);
+  const start = alignUp(kernels.heapBase, ALIGN);
+  const layout = new ConstantLayout(start);
+  for (const code of lowered) if (code) layout.statements(code);
+  const arenaBase = alignUp(layout.top, ALIGN);
+  const end = arenaBase + Math.max(plan.arenaBytes, 16);
+  const have = kernels.memory.buffer.byteLength;
+  if (end > have) kernels.memory.grow(Math.ceil((end - have) / PAGE));
+  const buffer = kernels.memory.buffer;
+  const view = new DataView(buffer);
+  for (const [obj, at] of layout.address) {
+    if ('values' in obj) writeArray(buffer, at, obj);
+    else writeStruct(view, at, obj, layout.address);
+  }
+  const steps = lowered.map((code) => (code ? stepKernel(code.statements, kernels, arenaBase, layout.address) : null));
+  return { buffer, arenaBase, steps, fallbacks, constantBytes: layout.top - start };
+}

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../../src/model.js';
+import { Interpreter, defaultBackend } from '../../src/runtime/interpreter.js';
+import { randomTensorBytes } from '../../src/runtime/tensor_io.js';
+import { kernelModulePath } from '../../src/runtime/wasm/kernel_module.js';
+import { parseStructs, structLayout } from '../../src/runtime/wasm/c_layout.js';
+import { REPO_ROOT, SHARED, requireShared } from '../helpers/shared.js';
+import { skipWithout } from '../helpers/tools.js';
+
+test('the committed WebAssembly kernel library equals a fresh build of csrc/ (npm run build:wasm)', { skip: skipWithout('clang') }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-wasm-'));
+  try {
+    const fresh = join(dir, 'tm_kernels.wasm');
+    const r = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'build_wasm.sh'), fresh], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(fresh).equals(readFileSync(kernelModulePath())), 'csrc/wasm/tm_kernels.wasm is stale: run npm run build:wasm and commit it');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('struct layouts are read from the C headers with wasm32 alignment', () => {
+  const [s] = parseStructs('typedef struct { int16_t a, b; /* c */ int32_t c; const int8_t *p; int8_t d; int32_t e[3]; } t_x;');
+  assert.deepEqual([...s.fields.values()].map((f) => [f.name, f.offset, f.count]), [['a', 0, 1], ['b', 2, 1], ['c', 4, 1], ['p', 8, 1], ['d', 12, 1], ['e', 16, 3]]);
+  assert.equal(s.size, 28);
+  const conv = structLayout('tm_conv_shape');
+  assert.equal(conv.fields.get('in_zp')!.offset, 28);
+  assert.equal(conv.size, 32);
+  assert.equal(structLayout('tm_requant_params').fields.get('fast')!.offset, 24);
+});
+
+test('WebAssembly SIMD is here, so wasm is the default backend', () => {
+  assert.equal(defaultBackend(), 'wasm');
+});
+
+test('the wasm backend gives the js backend\'s bytes on random inputs, and names the nodes it leaves to TypeScript', () => {
+  requireShared();
+  for (const name of ['mcunet_vww1_int8_floatio', 'mlperf_ic_resnet8_int8', 'tflm_magic_wand_float']) {
+    const g = loadModel(join(SHARED, 'models', `${name}.tflite`));
+    const wasm = new Interpreter(g, { backend: 'wasm' });
+    const js = new Interpreter(g, { backend: 'js' });
+    for (let seed = 1; seed <= 3; seed++) {
+      g.inputs.forEach((id, i) => {
+        const bytes = randomTensorBytes(g.tensors[id], seed * 10 + i);
+        wasm.setInput(i, bytes);
+        js.setInput(i, bytes);
+      });
+      wasm.invoke();
+      js.invoke();
+      g.outputs.forEach((_, i) => assert.deepEqual(wasm.output(i), js.output(i), `${name} seed ${seed} output ${i}`));
+    }
+    if (name === 'tflm_magic_wand_float') {
+      assert.ok(wasm.jsFallbacks.length > 0, 'float layers have no C kernel yet');
+      assert.ok(wasm.jsFallbacks.every((f) => f.reason.length > 0 && wasm.graph.nodes[f.node].op === f.op));
+    } else {
+      assert.deepEqual(wasm.jsFallbacks, [], `${name}: every int8 node runs in WebAssembly`);
+    }
+  }
+});
