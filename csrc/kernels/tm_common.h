@@ -185,35 +185,67 @@ TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t 
 
 #if TM_WASM_SIMD
 /*
- * tm_requant for four channels c..c+3 at once, exactly. TFLite's two roundings in 64-bit lanes:
+ * tm_requant for four lanes at once, exactly (multipliers m, right shifts e >= 0). TFLite's two roundings in 64-bit lanes:
  * SaturatingRoundingDoublingHighMul as (x * m + 2^30) >> 31 (m > 0, so it cannot saturate), then
  * RoundingDivideByPOT by a per-lane e as ((h + 2^(e-1) - [h < 0 and e > 0]) * 2^(31 - e)) >> 31, which
  * needs no per-lane shift (SIMD128 has none) and stays below 2^63. The powers of two come from float
  * exponents. Returns 0 (do it in scalar) when a channel shifts left, which per-channel layers rarely do.
  */
-TM_HELPER int tm_wasm_requant4(const tm_requant_params *q, int c, v128_t x, v128_t *out) {
-  const int8_t *sh = q->shift + c;
-  if (sh[0] > 0 || sh[1] > 0 || sh[2] > 0 || sh[3] > 0) return 0;
-  const v128_t m = wasm_v128_load(q->mult + c);
-  const v128_t e = wasm_i32x4_neg(wasm_i32x4_make(sh[0], sh[1], sh[2], sh[3]));
+/* The per-lane constants of tm_wasm_rq4_apply, worked out once per group of channels. */
+typedef struct {
+  v128_t m, f0, f1, r0, r1, p0, p1, zp, lo, hi;
+} tm_wasm_rq4;
+
+TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v128_t e) {
+  tm_wasm_rq4 k;
   /* 2^(31-e) (unsigned: 2^31 when e = 0) and 2^(e-1) (0 when e = 0) through float exponent bits. */
   const v128_t f = wasm_u32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_sub(wasm_i32x4_splat(158), e), 23));
   const v128_t r = wasm_i32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_add(e, wasm_i32x4_splat(126)), 23));
   const v128_t pos = wasm_i32x4_gt(e, wasm_i32x4_splat(0));
-  const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30);
-  v128_t h0 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, m), nudge), 31);
-  v128_t h1 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, m), nudge), 31);
+  k.m = m;
+  k.f0 = wasm_u64x2_extend_low_u32x4(f);
+  k.f1 = wasm_u64x2_extend_high_u32x4(f);
+  k.r0 = wasm_i64x2_extend_low_i32x4(r);
+  k.r1 = wasm_i64x2_extend_high_i32x4(r);
+  k.p0 = wasm_i64x2_extend_low_i32x4(pos);
+  k.p1 = wasm_i64x2_extend_high_i32x4(pos);
+  k.zp = wasm_i32x4_splat(q->out_zp);
+  k.lo = wasm_i32x4_splat(q->act_min);
+  k.hi = wasm_i32x4_splat(q->act_max);
+  return k;
+}
+
+TM_HELPER v128_t tm_wasm_rq4_apply(const tm_wasm_rq4 *k, v128_t x) {
+  const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30), zero = wasm_i64x2_splat(0);
+  v128_t h0 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, k->m), nudge), 31);
+  v128_t h1 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, k->m), nudge), 31);
   /* The all-ones mask of a negative h (with e > 0) is the -1 of the rounding term. */
-  const v128_t zero = wasm_i64x2_splat(0);
-  const v128_t n0 = wasm_v128_and(wasm_i64x2_lt(h0, zero), wasm_i64x2_extend_low_i32x4(pos));
-  const v128_t n1 = wasm_v128_and(wasm_i64x2_lt(h1, zero), wasm_i64x2_extend_high_i32x4(pos));
-  h0 = wasm_i64x2_add(wasm_i64x2_add(h0, wasm_i64x2_extend_low_i32x4(r)), n0);
-  h1 = wasm_i64x2_add(wasm_i64x2_add(h1, wasm_i64x2_extend_high_i32x4(r)), n1);
-  h0 = wasm_i64x2_shr(wasm_i64x2_mul(h0, wasm_u64x2_extend_low_u32x4(f)), 31);
-  h1 = wasm_i64x2_shr(wasm_i64x2_mul(h1, wasm_u64x2_extend_high_u32x4(f)), 31);
-  v128_t y = wasm_i32x4_add(wasm_i32x4_shuffle(h0, h1, 0, 2, 4, 6), wasm_i32x4_splat(q->out_zp));
-  y = wasm_i32x4_max(y, wasm_i32x4_splat(q->act_min));
-  *out = wasm_i32x4_min(y, wasm_i32x4_splat(q->act_max));
+  h0 = wasm_i64x2_add(wasm_i64x2_add(h0, k->r0), wasm_v128_and(wasm_i64x2_lt(h0, zero), k->p0));
+  h1 = wasm_i64x2_add(wasm_i64x2_add(h1, k->r1), wasm_v128_and(wasm_i64x2_lt(h1, zero), k->p1));
+  h0 = wasm_i64x2_shr(wasm_i64x2_mul(h0, k->f0), 31);
+  h1 = wasm_i64x2_shr(wasm_i64x2_mul(h1, k->f1), 31);
+  const v128_t y = wasm_i32x4_add(wasm_i32x4_shuffle(h0, h1, 0, 2, 4, 6), k->zp);
+  return wasm_i32x4_min(wasm_i32x4_max(y, k->lo), k->hi);
+}
+
+TM_HELPER v128_t tm_wasm_requant_lanes(const tm_requant_params *q, v128_t x, v128_t m, v128_t e) {
+  const tm_wasm_rq4 k = tm_wasm_rq4_make(q, m, e);
+  return tm_wasm_rq4_apply(&k, x);
+}
+
+/* Right shifts e_i = -shift_i of channels c..c+3, or 0 when one of them shifts left (do those in scalar). */
+TM_HELPER int tm_wasm_shifts4(const tm_requant_params *q, int c, v128_t *e) {
+  const int8_t *sh = q->shift + c;
+  if (sh[0] > 0 || sh[1] > 0 || sh[2] > 0 || sh[3] > 0) return 0;
+  *e = wasm_i32x4_neg(wasm_i32x4_make(sh[0], sh[1], sh[2], sh[3]));
+  return 1;
+}
+
+/* Channels c..c+3 (multiplier m_i, right shift e_i = -shift_i); 0 when one shifts left (do it in scalar). */
+TM_HELPER int tm_wasm_requant4(const tm_requant_params *q, int c, v128_t x, v128_t *out) {
+  v128_t e;
+  if (!tm_wasm_shifts4(q, c, &e)) return 0;
+  *out = tm_wasm_requant_lanes(q, x, wasm_v128_load(q->mult + c), e);
   return 1;
 }
 

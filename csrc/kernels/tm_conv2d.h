@@ -26,7 +26,64 @@ typedef struct {
   int32_t in_zp;
 } tm_conv_shape;
 
+#if TM_WASM_SIMD
+/* Input pixel of output pixel p of a pointwise convolution. */
+TM_HELPER const int8_t *tm_pw_pixel(const tm_conv_shape *s, const int8_t *in, int p) {
+  const int oy = p / s->out_w, ox = p - oy * s->out_w;
+  return in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
+}
+
+/*
+ * Pointwise convolution, WebAssembly SIMD: four output channels at a time over every pixel (two per step),
+ * so the four weight rows stay in cache and the requantisation constants are worked out once per group.
+ * Returns 0, having written nothing, when some channel shifts left (the pixel-pair path handles it).
+ */
+TM_HELPER int tm_wasm_pointwise_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w, body = depth & ~7;
+  for (int c = 0; c < n_out; c++) if (q->shift[c] > 0) return 0;
+  int c = 0;
+  for (; c + 4 <= n_out; c += 4) {
+    const int8_t *wr = w + c * depth;
+    v128_t e;
+    tm_wasm_shifts4(q, c, &e);
+    const tm_wasm_rq4 k = tm_wasm_rq4_make(q, wasm_v128_load(q->mult + c), e);
+    const v128_t bias = wasm_v128_load(q->bias + c);
+    for (int p = 0; p < n_px; p += 2) {
+      const int pair = p + 1 < n_px;
+      const int8_t *x0 = tm_pw_pixel(s, in, p), *x1 = pair ? tm_pw_pixel(s, in, p + 1) : x0;
+      v128_t s0, s1;
+      tm_wasm_dot_2x4(x0, x1, wr, depth, &s0, &s1);
+      s0 = wasm_i32x4_add(s0, bias);
+      s1 = wasm_i32x4_add(s1, bias);
+      if (body < depth) {
+        int32_t t0[4], t1[4];
+        for (int j = 0; j < 4; j++) {
+          t0[j] = tm_dot_s8(x0 + body, wr + j * depth + body, depth - body, 0);
+          t1[j] = tm_dot_s8(x1 + body, wr + j * depth + body, depth - body, 0);
+        }
+        s0 = wasm_i32x4_add(s0, wasm_v128_load(t0));
+        s1 = wasm_i32x4_add(s1, wasm_v128_load(t1));
+      }
+      tm_wasm_store4_s8(out + p * n_out + c, tm_wasm_rq4_apply(&k, s0));
+      if (pair) tm_wasm_store4_s8(out + (p + 1) * n_out + c, tm_wasm_rq4_apply(&k, s1));
+    }
+  }
+  for (; c < n_out; c++) {
+    const int8_t *wr = w + c * depth;
+    for (int p = 0; p < n_px; p++) {
+      const int8_t *x = tm_pw_pixel(s, in, p);
+      const int32_t acc = tm_dot_s8(x + body, wr + body, depth - body, q->bias[c] + tm_wasm_dot_1x1(x, wr, depth));
+      out[p * n_out + c] = tm_requant_ch(q, acc, c);
+    }
+  }
+  return 1;
+}
+#endif
+
 TM_KERNEL void tm_conv2d_1x1_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
+#if TM_WASM_SIMD
+  if (tm_wasm_pointwise_s8(s, q, in, w, out)) return;
+#endif
   int32_t *wide = (int32_t *)TM_ARENA_PTR(scratch);
   const int depth = s->in_c, n_out = s->out_c;
   const int8_t *pending = 0;

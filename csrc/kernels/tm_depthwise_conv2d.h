@@ -172,6 +172,24 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
 /* One output pixel with depth_mult > 1 from tap pointers: each input value feeds depth_mult outputs. */
 TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *TM_RESTRICT taps, const int8_t *w, int8_t *TM_RESTRICT dst) {
   const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult, n_taps = s->k_h * s->k_w;
+#if TM_WASM_SIMD
+  /* Eight outputs of one input channel at a time: the input value splat against eight weights. */
+  if ((mult & 7) == 0) {
+    for (int ic = 0; ic < c_in; ic++) {
+      for (int m = 0; m < mult; m += 8) {
+        const int oc = ic * mult + m;
+        v128_t lo = wasm_v128_load(q->bias + oc), hi = wasm_v128_load(q->bias + oc + 4);
+        for (int t = 0; t < n_taps; t++) {
+          const v128_t xv = wasm_i16x8_splat(taps[t][ic]), wv = wasm_i16x8_load8x8(w + t * c_out + oc);
+          lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
+          hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
+        }
+        tm_wasm_requant8(q, oc, lo, hi, dst + oc);
+      }
+    }
+    return;
+  }
+#endif
   for (int ic = 0; ic < c_in; ic++) {
     for (int m = 0; m < mult; m++) {
       const int oc = ic * mult + m;
@@ -214,6 +232,32 @@ TM_HELPER int8_t tm_dw_requant(const tm_requant_params *q, const tm_dw_channel_q
   return tm_requant(acc, cq->mult, cq->shift, q->out_zp, q->act_min, q->act_max);
 }
 
+#if TM_WASM_SIMD
+/*
+ * Eight consecutive interior output pixels of one channel read from a plane (src_stride 1), stride 1 or 2:
+ * the pixels are the lanes, each tap a splat. `p` is pixel 0's window origin. With stride 2 the loads read
+ * one byte past pixel 7's window, so the caller keeps a ninth interior pixel after these eight.
+ */
+TM_HELPER void tm_wasm_dw_plane8(const tm_requant_params *q, const tm_dw_channel_q *cq, const int8_t *p, int stride_w, int dy, int dx, int kh, int kw, const int32_t *taps, int32_t bias, int8_t *out, int dst_stride) {
+  v128_t lo = wasm_i32x4_splat(bias), hi = lo;
+  for (int ky = 0; ky < kh; ky++) {
+    for (int kx = 0; kx < kw; kx++) {
+      const int8_t *x = p + ky * dy + kx * dx;
+      const v128_t xv = stride_w == 1 ? wasm_i16x8_load8x8(x)
+        : wasm_i16x8_extend_low_i8x16(wasm_i8x16_shuffle(wasm_v128_load(x), wasm_v128_load(x), 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14));
+      const v128_t tv = wasm_i16x8_splat((int16_t)taps[ky * kw + kx]);
+      lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, tv));
+      hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, tv));
+    }
+  }
+  const v128_t m = wasm_i32x4_splat(cq->mult), e = wasm_i32x4_splat(-cq->shift);
+  const v128_t rl = tm_wasm_requant_lanes(q, lo, m, e), rh = tm_wasm_requant_lanes(q, hi, m, e);
+  int8_t b[16];
+  wasm_v128_store(b, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl));
+  for (int i = 0; i < 8; i++) out[i * dst_stride] = b[i];
+}
+#endif
+
 /*
  * One channel of a depthwise convolution (depth_mult 1), reading the channel at src[i * src_stride] and
  * writing dst[i * dst_stride] for pixel i: the channel's taps and requantisation are worked out once for
@@ -239,6 +283,14 @@ TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q
     int8_t *out = dst + oy * s->out_w * dst_stride;
     for (int ox = 0; ox < s->out_w; ox++, out += dst_stride) {
       const int x0 = ox * s->stride_w - s->pad_left;
+#if TM_WASM_SIMD
+      if (row_in && src_stride == 1 && cq.shift <= 0 && ox >= x_lo && (s->stride_w == 1 || s->stride_w == 2) && ox + 8 + (s->stride_w - 1) <= x_hi) {
+        tm_wasm_dw_plane8(q, &cq, src + y0 * wd + x0, s->stride_w, dy, dx, kh, kw, taps, bias, out, dst_stride);
+        ox += 7;
+        out += 7 * dst_stride;
+        continue;
+      }
+#endif
       int32_t acc;
       if (row_in && ox >= x_lo && ox < x_hi) {
         const int8_t *p = src + (y0 * wd + x0) * src_stride;

@@ -25,7 +25,9 @@ test('the committed WebAssembly kernel library equals a fresh build of csrc/ (np
 });
 
 test('struct layouts are read from the C headers with wasm32 alignment', () => {
-  const [s] = parseStructs('typedef struct { int16_t a, b; /* c */ int32_t c; const int8_t *p; int8_t d; int32_t e[3]; } t_x;');
+  const [s, v] = parseStructs('typedef struct { int16_t a, b; /* c */ int32_t c; const int8_t *p; int8_t d; int32_t e[3]; } t_x; typedef struct { v128_t a; } t_v;');
+  assert.ok('problem' in v && /v128_t/.test(v.problem));
+  assert.ok('fields' in s);
   assert.deepEqual([...s.fields.values()].map((f) => [f.name, f.offset, f.count]), [['a', 0, 1], ['b', 2, 1], ['c', 4, 1], ['p', 8, 1], ['d', 12, 1], ['e', 16, 3]]);
   assert.equal(s.size, 28);
   const conv = structLayout('tm_conv_shape');
