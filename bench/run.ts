@@ -16,16 +16,24 @@ function ms(v: number | null): string {
   return v < 1 ? v.toFixed(3) : v.toFixed(2);
 }
 
+function ratio(a: number, b: number): string {
+  return a <= b ? `**${(a / b).toFixed(2)}**` : (a / b).toFixed(2);
+}
+
 function inferenceTable(rows: InferenceRow[]): string {
   const lines = [
-    '| model | default plan | tinyml-ts, default (ms) | tinyml-ts, `--objective speed` (ms) | LiteRT.js (ms) | TFLM ref. native (ms) | default / LiteRT.js | our arena, default / speed (bytes) | TFLM arena (bytes) | arena ratio |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| model | default plan | wasm, default (ms) | wasm, `--objective speed` (ms) | js, default (ms) | LiteRT.js, this run (ms) | wasm default / LiteRT.js | wasm speed / LiteRT.js | LiteRT.js error (steps) | TFLM ref. native (ms) | our arena, default / speed (bytes) | TFLM arena (bytes) |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
+  const refusals: string[] = [];
   for (const r of rows) {
-    const vsLitert = r.litertMs ? `${(r.medianMs / r.litertMs).toFixed(1)}x slower` : '–';
-    lines.push(`| ${r.model} | ${r.kind} | ${ms(r.medianMs)} | ${ms(r.speedMedianMs)} | ${ms(r.litertMs)} | ${ms(r.nativeMs)} | ${vsLitert} | ${fmtInt(r.arenaBytes)} / ${fmtInt(r.speedArenaBytes)} | ${fmtInt(r.tflmArenaBytes)} | ${(r.arenaBytes / r.tflmArenaBytes).toFixed(2)} |`);
+    const lt = 'ms' in r.litert ? r.litert.ms : null;
+    if (!('ms' in r.litert)) refusals.push(`${r.model}: ${r.litert.refused}`);
+    const fallback = r.jsNodes ? ` (${r.jsNodes} nodes on js)` : '';
+    lines.push(`| ${r.model} | ${r.kind} | ${ms(r.wasm.ms)}${fallback} | ${ms(r.wasmSpeed.ms)} | ${ms(r.js.ms)} | ${lt === null ? 'refused' : ms(lt)} | ${lt ? ratio(r.wasm.ms, lt) : '–'} | ${lt ? ratio(r.wasmSpeed.ms, lt) : '–'} | ${r.litertMaxSteps ?? '–'} | ${ms(r.nativeMs)} | ${fmtInt(r.arenaBytes)} / ${fmtInt(r.speedArenaBytes)} | ${fmtInt(r.tflmArenaBytes)} |`);
   }
-  lines.push('', 'LiteRT.js and TFLite Micro native figures: ../shared/README.md ("Measured here"), same kind of machine; ours: median of up to 200 runs after 3 warm-up runs, one thread.');
+  lines.push('', 'All figures from one process: median of 200 runs after 5 warm-up runs, one thread, inputs = the first vector case. Ours are byte-identical to TFLite Micro on every vector case on both backends (`npm test`); "LiteRT.js error" is the largest difference of its output from TFLite Micro\'s reference on that case, in quantisation steps (int outputs). LiteRT.js is `@litertjs/core` (XNNPACK, WebAssembly SIMD) given int8 tensors at run time (bench/litert.ts). TFLite Micro native figures: ../shared/README.md.');
+  if (refusals.length) lines.push('', `LiteRT.js refuses: ${refusals.join('; ')}.`);
   return lines.join('\n');
 }
 
@@ -44,9 +52,9 @@ if (wants('inference')) {
   const rows: InferenceRow[] = [];
   for (const m of benchManifests()) {
     try {
-      const r = benchInference(m);
+      const r = await benchInference(m);
       rows.push(r);
-      console.error(`${m.id}: ${r.medianMs.toFixed(2)} ms (${r.runs} runs)`);
+      console.error(`${m.id}: wasm ${r.wasm.ms.toFixed(3)} ms, js ${r.js.ms.toFixed(3)} ms, LiteRT.js ${'ms' in r.litert ? r.litert.ms.toFixed(3) : r.litert.refused}`);
     } catch (e) {
       console.error(`${m.id}: FAILED — ${(e as Error).message}`);
     }

@@ -185,47 +185,71 @@ TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t 
 
 #if TM_WASM_SIMD
 /*
- * tm_requant for four lanes at once, exactly (multipliers m, right shifts e >= 0). TFLite's two roundings in 64-bit lanes:
- * SaturatingRoundingDoublingHighMul as (x * m + 2^30) >> 31 (m > 0, so it cannot saturate), then
- * RoundingDivideByPOT by a per-lane e as ((h + 2^(e-1) - [h < 0 and e > 0]) * 2^(31 - e)) >> 31, which
- * needs no per-lane shift (SIMD128 has none) and stays below 2^63. The powers of two come from float
- * exponents. Returns 0 (do it in scalar) when a channel shifts left, which per-channel layers rarely do.
+ * TFLite's requantisation for four int32 lanes at once, exactly, in the operations SIMD128 makes cheap on
+ * x86 and Arm (32-bit lanes and 32x32->64 multiplies; 64-bit shifts and multiplies are emulated there):
+ *  - SaturatingRoundingDoublingHighMul is (x * m + 2^30) >> 31 (m > 0 cannot saturate); the shift by 31
+ *    of the 64-bit sum is assembled from its two halves (tm_wasm_hi31);
+ *  - RoundingDivideByPOT by e is TFLite's own form, (h >> e) + [(h & mask) > mask / 2 + (h < 0)], with a
+ *    per-lane h >> e as (h * 2^(31-e)) >> 31 when the lanes' shifts differ.
+ * Only right shifts (e >= 0): callers use the scalar tm_requant when a channel shifts left.
  */
+TM_HELPER v128_t tm_wasm_hi31(v128_t q0, v128_t q1) {
+  const v128_t hi = wasm_i32x4_shuffle(q0, q1, 1, 3, 5, 7), lo = wasm_i32x4_shuffle(q0, q1, 0, 2, 4, 6);
+  return wasm_v128_or(wasm_i32x4_shl(hi, 1), wasm_u32x4_shr(lo, 31));
+}
+
+TM_HELPER v128_t tm_wasm_srdhm4(v128_t x, v128_t m) {
+  const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30);
+  return tm_wasm_hi31(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, m), nudge), wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, m), nudge));
+}
+
+/* RoundingDivideByPOT's correction: +1 where the remainder passes the threshold (masks are all-ones). */
+TM_HELPER v128_t tm_wasm_round_up(v128_t h, v128_t shifted, v128_t mask, v128_t half) {
+  const v128_t threshold = wasm_i32x4_sub(half, wasm_i32x4_lt(h, wasm_i32x4_splat(0)));
+  return wasm_i32x4_sub(shifted, wasm_i32x4_gt(wasm_v128_and(h, mask), threshold));
+}
+
 /* The per-lane constants of tm_wasm_rq4_apply, worked out once per group of channels. */
 typedef struct {
-  v128_t m, f0, f1, r0, r1, p0, p1, zp, lo, hi;
+  v128_t m, f, e0, mask, half, zp, lo, hi;
 } tm_wasm_rq4;
 
-TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v128_t e) {
+TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_raw(v128_t m, v128_t e, int32_t out_zp, int32_t act_min, int32_t act_max) {
   tm_wasm_rq4 k;
-  /* 2^(31-e) (unsigned: 2^31 when e = 0) and 2^(e-1) (0 when e = 0) through float exponent bits. */
-  const v128_t f = wasm_u32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_sub(wasm_i32x4_splat(158), e), 23));
-  const v128_t r = wasm_i32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_add(e, wasm_i32x4_splat(126)), 23));
-  const v128_t pos = wasm_i32x4_gt(e, wasm_i32x4_splat(0));
   k.m = m;
-  k.f0 = wasm_u64x2_extend_low_u32x4(f);
-  k.f1 = wasm_u64x2_extend_high_u32x4(f);
-  k.r0 = wasm_i64x2_extend_low_i32x4(r);
-  k.r1 = wasm_i64x2_extend_high_i32x4(r);
-  k.p0 = wasm_i64x2_extend_low_i32x4(pos);
-  k.p1 = wasm_i64x2_extend_high_i32x4(pos);
-  k.zp = wasm_i32x4_splat(q->out_zp);
-  k.lo = wasm_i32x4_splat(q->act_min);
-  k.hi = wasm_i32x4_splat(q->act_max);
+  /* 2^(31-e) and 2^e through float exponent bits (e = 0 lanes take h itself, see e0). */
+  k.f = wasm_i32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_sub(wasm_i32x4_splat(158), e), 23));
+  k.mask = wasm_i32x4_sub(wasm_u32x4_trunc_sat_f32x4(wasm_i32x4_shl(wasm_i32x4_add(e, wasm_i32x4_splat(127)), 23)), wasm_i32x4_splat(1));
+  k.half = wasm_u32x4_shr(k.mask, 1);
+  k.e0 = wasm_i32x4_eq(e, wasm_i32x4_splat(0));
+  k.zp = wasm_i32x4_splat(out_zp);
+  k.lo = wasm_i32x4_splat(act_min);
+  k.hi = wasm_i32x4_splat(act_max);
   return k;
 }
 
+TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v128_t e) {
+  return tm_wasm_rq4_make_raw(m, e, q->out_zp, q->act_min, q->act_max);
+}
+
+/* MultiplyByQuantizedMultiplier of four lanes with their own multipliers and right shifts. */
+TM_HELPER v128_t tm_wasm_mbqm4(const tm_wasm_rq4 *k, v128_t x) {
+  const v128_t h = tm_wasm_srdhm4(x, k->m);
+  v128_t shifted = tm_wasm_hi31(wasm_i64x2_extmul_low_i32x4(h, k->f), wasm_i64x2_extmul_high_i32x4(h, k->f));
+  shifted = wasm_v128_bitselect(h, shifted, k->e0);
+  return tm_wasm_round_up(h, shifted, k->mask, k->half);
+}
+
+/* The same with one multiplier m and one right shift e (>= 0) for all lanes (ADD, MUL, one depthwise channel). */
+TM_HELPER v128_t tm_wasm_mbqm4_uniform(v128_t x, v128_t m, int e) {
+  const v128_t h = tm_wasm_srdhm4(x, m);
+  if (e == 0) return h;
+  const int32_t mask = (int32_t)((UINT32_C(1) << e) - 1u);
+  return tm_wasm_round_up(h, wasm_i32x4_shr(h, e), wasm_i32x4_splat(mask), wasm_i32x4_splat(mask >> 1));
+}
+
 TM_HELPER v128_t tm_wasm_rq4_apply(const tm_wasm_rq4 *k, v128_t x) {
-  const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30), zero = wasm_i64x2_splat(0);
-  v128_t h0 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, k->m), nudge), 31);
-  v128_t h1 = wasm_i64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, k->m), nudge), 31);
-  /* The all-ones mask of a negative h (with e > 0) is the -1 of the rounding term. */
-  h0 = wasm_i64x2_add(wasm_i64x2_add(h0, k->r0), wasm_v128_and(wasm_i64x2_lt(h0, zero), k->p0));
-  h1 = wasm_i64x2_add(wasm_i64x2_add(h1, k->r1), wasm_v128_and(wasm_i64x2_lt(h1, zero), k->p1));
-  h0 = wasm_i64x2_shr(wasm_i64x2_mul(h0, k->f0), 31);
-  h1 = wasm_i64x2_shr(wasm_i64x2_mul(h1, k->f1), 31);
-  const v128_t y = wasm_i32x4_add(wasm_i32x4_shuffle(h0, h1, 0, 2, 4, 6), k->zp);
-  return wasm_i32x4_min(wasm_i32x4_max(y, k->lo), k->hi);
+  return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4(k, x), k->zp), k->lo), k->hi);
 }
 
 TM_HELPER v128_t tm_wasm_requant_lanes(const tm_requant_params *q, v128_t x, v128_t m, v128_t e) {

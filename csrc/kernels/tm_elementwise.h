@@ -53,12 +53,66 @@ TM_HELPER int8_t tm_mul_one_s8(const tm_binary_params *p, int8_t a, int8_t b) {
   return (int8_t)tm_clamp(raw, p->act_min, p->act_max);
 }
 
+#if TM_WASM_SIMD
+/* Sixteen int8 values as four i32x4, in order. */
+TM_HELPER void tm_wasm_widen16(const int8_t *src, v128_t v[4]) {
+  const v128_t x = wasm_v128_load(src);
+  const v128_t lo = wasm_i16x8_extend_low_i8x16(x), hi = wasm_i16x8_extend_high_i8x16(x);
+  v[0] = wasm_i32x4_extend_low_i16x8(lo);
+  v[1] = wasm_i32x4_extend_high_i16x8(lo);
+  v[2] = wasm_i32x4_extend_low_i16x8(hi);
+  v[3] = wasm_i32x4_extend_high_i16x8(hi);
+}
+
+/* Four i32x4 already within int8, stored as sixteen bytes. */
+TM_HELPER void tm_wasm_narrow16(int8_t *dst, const v128_t v[4]) {
+  wasm_v128_store(dst, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v[0], v[1]), wasm_i16x8_narrow_i32x4(v[2], v[3])));
+}
+
+/* Elements [0, n & ~15) of an ADD (op 0) or MUL (op 1) of two int8 arrays, 16 at a time; returns how many it did. */
+TM_HELPER int tm_wasm_binary_s8(const tm_binary_params *p, int op, int n, const int8_t *a, const int8_t *b, int8_t *out) {
+  /* Right shifts only (TFLite's ADD multipliers are all below one; a MUL's may not be). */
+  if (p->out_shift > 0 || (op == 0 && (p->in1_shift > 0 || p->in2_shift > 0))) return 0;
+  const v128_t m1 = wasm_i32x4_splat(p->in1_mult), m2 = wasm_i32x4_splat(p->in2_mult), mo = wasm_i32x4_splat(p->out_mult);
+  const v128_t off1 = wasm_i32x4_splat(p->in1_offset), off2 = wasm_i32x4_splat(p->in2_offset);
+  const v128_t zp = wasm_i32x4_splat(p->out_zp), lo = wasm_i32x4_splat(p->act_min), hi = wasm_i32x4_splat(p->act_max);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t va[4], vb[4];
+    tm_wasm_widen16(a + i, va);
+    tm_wasm_widen16(b + i, vb);
+    for (int j = 0; j < 4; j++) {
+      const v128_t x1 = wasm_i32x4_add(va[j], off1), x2 = wasm_i32x4_add(vb[j], off2);
+      v128_t raw;
+      if (op == 0) {
+        const v128_t s1 = tm_wasm_mbqm4_uniform(wasm_i32x4_shl(x1, p->left_shift), m1, -p->in1_shift);
+        const v128_t s2 = tm_wasm_mbqm4_uniform(wasm_i32x4_shl(x2, p->left_shift), m2, -p->in2_shift);
+        raw = tm_wasm_mbqm4_uniform(wasm_i32x4_add(s1, s2), mo, -p->out_shift);
+      } else {
+        raw = tm_wasm_mbqm4_uniform(wasm_i32x4_mul(x1, x2), mo, -p->out_shift);
+      }
+      va[j] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(raw, zp), lo), hi);
+    }
+    tm_wasm_narrow16(out + i, va);
+  }
+  return i;
+}
+#endif
+
 TM_KERNEL void tm_add_s8(const tm_binary_params *p, int n, const int8_t *a, const int8_t *b, int8_t *out) {
-  for (int i = 0; i < n; i++) out[i] = tm_add_one_s8(p, a[i], b[i]);
+  int i = 0;
+#if TM_WASM_SIMD
+  i = tm_wasm_binary_s8(p, 0, n, a, b, out);
+#endif
+  for (; i < n; i++) out[i] = tm_add_one_s8(p, a[i], b[i]);
 }
 
 TM_KERNEL void tm_mul_s8(const tm_binary_params *p, int n, const int8_t *a, const int8_t *b, int8_t *out) {
-  for (int i = 0; i < n; i++) out[i] = tm_mul_one_s8(p, a[i], b[i]);
+  int i = 0;
+#if TM_WASM_SIMD
+  i = tm_wasm_binary_s8(p, 1, n, a, b, out);
+#endif
+  for (; i < n; i++) out[i] = tm_mul_one_s8(p, a[i], b[i]);
 }
 
 TM_KERNEL void tm_add_broadcast_s8(const tm_binary_params *p, const tm_broadcast4d *bc, const int8_t *a, const int8_t *b, int8_t *out) {
