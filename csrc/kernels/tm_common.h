@@ -288,4 +288,22 @@ TM_HELPER int8_t tm_requant_ch(const tm_requant_params *q, int32_t acc, int c) {
   return tm_requant(acc, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
 }
 
+/*
+ * float32 layers: the same floats as TFLite Micro's reference kernels, each output accumulated in the
+ * reference's order (SIMD lanes are outputs, never partial sums of one). Build with -ffp-contract=off so no
+ * compiler fuses a multiply and an add. The activation bounds of NONE are +-FLT_MAX, as TFLite's.
+ */
+typedef struct {
+  float act_min, act_max;
+} tm_float_act;
+
+typedef struct {
+  const float *bias;
+  float act_min, act_max;
+} tm_float_params;
+
+TM_HELPER float tm_clamp_f32(float v, float lo, float hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
 #endif /* TM_COMMON_H */

@@ -40,13 +40,12 @@ TM_HELPER const int8_t *tm_pw_pixel(const tm_conv_shape *s, const int8_t *in, in
  */
 TM_HELPER int tm_wasm_pointwise_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
   const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w, body = depth & ~7;
-  for (int c = 0; c < n_out; c++) if (q->shift[c] > 0) return 0;
+  if (!tm_wasm_right_shifts(q, n_out)) return 0;
   int c = 0;
   for (; c + 4 <= n_out; c += 4) {
     const int8_t *wr = w + c * depth;
-    v128_t e;
-    tm_wasm_shifts4(q, c, &e);
-    const tm_wasm_rq4 k = tm_wasm_rq4_make(q, wasm_v128_load(q->mult + c), e);
+    tm_wasm_rq4 k;
+    tm_wasm_rq_table(q, c, 1, &k);
     const v128_t bias = wasm_v128_load(q->bias + c);
     for (int p = 0; p < n_px; p += 2) {
       const int pair = p + 1 < n_px;
@@ -129,6 +128,46 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
   }
 }
 
+#if TM_WASM_SIMD
+/*
+ * Any-kernel convolution, WebAssembly SIMD: channels in chunks whose requantisation constants are worked out
+ * once, pixels in pairs within a chunk (im2col per pair and chunk: cheap beside the chunk's multiplies).
+ * The columns are zero-padded to a multiple of 8 so the dot products need no scalar tail; that fits the
+ * layer's scratch (sized for the DSP path) except for the narrowest columns, which return 0 (pair path).
+ */
+TM_HELPER int tm_wasm_conv_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * s->k_w * s->in_c, len = (depth + 7) & ~7, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (2 * len > ((depth + 3) & ~3) + 8 * TM_WIDE_WORDS(depth) || !tm_wasm_right_shifts(q, n_out)) return 0;
+  int8_t *col0 = (int8_t *)TM_ARENA_PTR(scratch), *col1 = scratch + len;
+  memset(scratch, 0, (size_t)(2 * len));
+  tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
+  for (int c0 = 0; c0 < n_out; c0 += TM_WASM_CHUNK) {
+    const int c1 = TM_MIN(n_out, c0 + TM_WASM_CHUNK), groups = (c1 - c0) >> 2;
+    tm_wasm_rq_table(q, c0, groups, k);
+    for (int p = 0; p < n_px; p += 2) {
+      const int pair = p + 1 < n_px;
+      tm_im2col_s8(s, in, p / s->out_w, p % s->out_w, col0);
+      if (pair) tm_im2col_s8(s, in, (p + 1) / s->out_w, (p + 1) % s->out_w, col1);
+      const int8_t *x1 = pair ? col1 : col0;
+      int8_t *o0 = out + p * n_out, *o1 = o0 + n_out;
+      for (int g = 0; g < groups; g++) {
+        const int c = c0 + 4 * g;
+        v128_t s0, s1;
+        tm_wasm_dot_2x4_len(col0, x1, w + c * depth, depth, len, &s0, &s1);
+        const v128_t bias = wasm_v128_load(q->bias + c);
+        tm_wasm_store4_s8(o0 + c, tm_wasm_rq4_apply(&k[g], wasm_i32x4_add(s0, bias)));
+        if (pair) tm_wasm_store4_s8(o1 + c, tm_wasm_rq4_apply(&k[g], wasm_i32x4_add(s1, bias)));
+      }
+      for (int c = c0 + 4 * groups; c < c1; c++) {
+        o0[c] = tm_requant_ch(q, tm_dot_s8(col0, w + c * depth, depth, q->bias[c]), c);
+        if (pair) o1[c] = tm_requant_ch(q, tm_dot_s8(col1, w + c * depth, depth, q->bias[c]), c);
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 /* Scratch of tm_conv2d_s8: DSP, one column (rounded up to a word) then two widened slots; portable, two columns. */
 TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
@@ -155,6 +194,9 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   }
   if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
 #else
+#if TM_WASM_SIMD
+  if (tm_wasm_conv_s8(s, q, in, w, out, scratch)) return;
+#endif
   int8_t *cols[2] = {(int8_t *)TM_ARENA_PTR(scratch), scratch + depth};
   int pending = 0;
   int8_t *pending_out = 0;
@@ -173,6 +215,64 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   }
   if (pending) tm_gemm_s8_1col(cols[0], w, depth, n_out, q, pending_out);
 #endif
+}
+
+/*
+ * CONV_2D float32, the same floats as TFLite Micro's reference_ops::Conv: each output sums its in-bounds
+ * taps in the reference's order (filter row, column, input channel) and then adds the bias. The weights
+ * come transposed by the generator, [k_h][k_w][in_c][out_c], so output channels are the SIMD lanes: each
+ * lane keeps the reference's order, and the result is bit-identical to it.
+ */
+TM_KERNEL void tm_conv2d_f32(const tm_conv_shape *s, const tm_float_params *p, const float *in, const float *wt, float *out) {
+  const int cin = s->in_c, cout = s->out_c;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      float *dst = out + (oy * s->out_w + ox) * cout;
+      int oc = 0;
+#if TM_WASM_SIMD
+      const v128_t lo = wasm_f32x4_splat(p->act_min), hi = wasm_f32x4_splat(p->act_max);
+      for (; oc + 8 <= cout; oc += 8) {
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          if (iy < 0 || iy >= s->in_h) continue;
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            if (ix < 0 || ix >= s->in_w) continue;
+            const float *x = in + (iy * s->in_w + ix) * cin;
+            const float *w = wt + ((ky * s->k_w + kx) * cin) * cout + oc;
+            for (int ic = 0; ic < cin; ic++, w += cout) {
+              const v128_t xv = wasm_f32x4_splat(x[ic]);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(w)));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(w + 4)));
+            }
+          }
+        }
+        a0 = wasm_f32x4_add(a0, wasm_v128_load(p->bias + oc));
+        a1 = wasm_f32x4_add(a1, wasm_v128_load(p->bias + oc + 4));
+        wasm_v128_store(dst + oc, wasm_f32x4_pmin(wasm_f32x4_pmax(a0, lo), hi));
+        wasm_v128_store(dst + oc + 4, wasm_f32x4_pmin(wasm_f32x4_pmax(a1, lo), hi));
+      }
+#endif
+      for (; oc < cout; oc++) {
+        float acc = 0.0f;
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          if (iy < 0 || iy >= s->in_h) continue;
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            if (ix < 0 || ix >= s->in_w) continue;
+            const float *x = in + (iy * s->in_w + ix) * cin;
+            const float *w = wt + ((ky * s->k_w + kx) * cin) * cout + oc;
+            for (int ic = 0; ic < cin; ic++) acc += x[ic] * w[ic * cout];
+          }
+        }
+        dst[oc] = tm_clamp_f32(acc + p->bias[oc], p->act_min, p->act_max);
+      }
+    }
+  }
 }
 
 #endif /* TM_CONV2D_H */

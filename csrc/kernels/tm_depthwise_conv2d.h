@@ -327,11 +327,66 @@ TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q
   }
 }
 
+#if TM_WASM_SIMD
+/* Eight channels c..c+7 of one output pixel from its taps (`taps[t] + c`), requantised with k[0], k[1]. */
+TM_HELPER void tm_wasm_dw8(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *const *taps, int n_taps, const int8_t *w, int c_stride, int c, int8_t *dst) {
+  v128_t lo = wasm_v128_load(q->bias + c), hi = wasm_v128_load(q->bias + c + 4);
+  for (int t = 0; t < n_taps; t++) {
+    const v128_t xv = wasm_i16x8_load8x8(taps[t] + c), wv = wasm_i16x8_load8x8(w + t * c_stride + c);
+    lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
+    hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
+  }
+  const v128_t rl = tm_wasm_rq4_apply(&k[0], lo), rh = tm_wasm_rq4_apply(&k[1], hi);
+  wasm_v128_store64_lane(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
+}
+
+/*
+ * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants are worked out
+ * once, every pixel within a chunk, eight channels per step (interior windows at fixed offsets, border
+ * windows through tap pointers). Returns 0 when a channel shifts left (the general path handles it).
+ */
+TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row, const int8_t **taps) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w;
+  const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
+  if (s->depth_mult != 1 || !tm_wasm_right_shifts(q, c)) return 0;
+  tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
+  for (int c0 = 0; c0 < c; c0 += TM_WASM_CHUNK) {
+    const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
+    tm_wasm_rq_table(q, c0, 2 * groups8, k);
+    for (int oy = 0; oy < s->out_h; oy++) {
+      const int y0 = oy * s->stride_h - s->pad_top;
+      const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
+      for (int ox = 0; ox < s->out_w; ox++) {
+        const int x0 = ox * s->stride_w - s->pad_left;
+        int8_t *dst = out + (oy * s->out_w + ox) * c;
+        if (rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
+          const int8_t *origin = in + (y0 * s->in_w + x0) * c;
+          for (int ky = 0, t = 0; ky < s->k_h; ky++)
+            for (int kx = 0; kx < s->k_w; kx++, t++) taps[t] = origin + (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
+        } else {
+          tm_dw_taps(s, in, y0, x0, zp_row, taps);
+        }
+        for (int g = 0; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, n_taps, w, c, c0 + 8 * g, dst);
+        for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
+          int32_t acc = q->bias[ch];
+          for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
+          dst[ch] = tm_requant_ch(q, acc, ch);
+        }
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
   int8_t *zp_row = (int8_t *)TM_ARENA_PTR(scratch);
   const int8_t **TM_RESTRICT taps = (const int8_t **)(void *)(zp_row + ((s->in_c + 7) & ~7));
   memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
+#if TM_WASM_SIMD
+  if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row, taps)) return;
+#endif
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;
     const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
@@ -361,6 +416,55 @@ TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_req
     const int8_t *src = buf + ch;
     for (int i = 0; i < n; i++, src += c) plane[i] = *src;
     tm_dw_channel_s8(s, q, ch, plane, 1, buf + ch, c, w, taps);
+  }
+}
+
+/*
+ * DEPTHWISE_CONV_2D float32 (reference_ops::DepthwiseConv): each output channel sums its taps in order,
+ * skipping taps outside the input; with SIMD, four channels per lane group (each lane keeps the
+ * reference's order, so the result is the scalar one).
+ */
+TM_KERNEL void tm_depthwise_conv2d_f32(const tm_dw_shape *s, const tm_float_params *p, const float *in, const float *w, float *out) {
+  const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      float *dst = out + (oy * s->out_w + ox) * c_out;
+      int oc = 0;
+#if TM_WASM_SIMD
+      if (mult == 1) {
+        const v128_t lo = wasm_f32x4_splat(p->act_min), hi = wasm_f32x4_splat(p->act_max);
+        for (; oc + 4 <= c_out; oc += 4) {
+          v128_t acc = wasm_f32x4_splat(0.0f);
+          for (int ky = 0; ky < s->k_h; ky++) {
+            const int iy = y0 + ky * s->dil_h;
+            if (iy < 0 || iy >= s->in_h) continue;
+            for (int kx = 0; kx < s->k_w; kx++) {
+              const int ix = x0 + kx * s->dil_w;
+              if (ix < 0 || ix >= s->in_w) continue;
+              acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(in + (iy * s->in_w + ix) * c_in + oc), wasm_v128_load(w + (ky * s->k_w + kx) * c_out + oc)));
+            }
+          }
+          acc = wasm_f32x4_add(acc, wasm_v128_load(p->bias + oc));
+          wasm_v128_store(dst + oc, wasm_f32x4_pmin(wasm_f32x4_pmax(acc, lo), hi));
+        }
+      }
+#endif
+      for (; oc < c_out; oc++) {
+        const int ic = oc / mult;
+        float acc = 0.0f;
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          if (iy < 0 || iy >= s->in_h) continue;
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            if (ix >= 0 && ix < s->in_w) acc += in[(iy * s->in_w + ix) * c_in + ic] * w[(ky * s->k_w + kx) * c_out + oc];
+          }
+        }
+        dst[oc] = tm_clamp_f32(acc + p->bias[oc], p->act_min, p->act_max);
+      }
+    }
   }
 }
 

@@ -137,4 +137,13 @@ TM_KERNEL void tm_mul_broadcast_s8(const tm_binary_params *p, const tm_broadcast
         }
 }
 
+/* ADD / MUL float32, same shapes (reference_ops): the operation, then the activation clamp. */
+TM_KERNEL void tm_add_f32(const tm_float_act *p, int n, const float *a, const float *b, float *out) {
+  for (int i = 0; i < n; i++) out[i] = tm_clamp_f32(a[i] + b[i], p->act_min, p->act_max);
+}
+
+TM_KERNEL void tm_mul_f32(const tm_float_act *p, int n, const float *a, const float *b, float *out) {
+  for (int i = 0; i < n; i++) out[i] = tm_clamp_f32(a[i] * b[i], p->act_min, p->act_max);
+}
+
 #endif /* TM_ELEMENTWISE_H */

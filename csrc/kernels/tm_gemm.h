@@ -123,9 +123,13 @@ TM_HELPER v128_t tm_wasm_hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
 }
 
-/* Columns x0, x1 times rows w..w+3: out{0,1}[j] = sum_k x[k] * w_j[k] over the first depth & ~7 values. */
-TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int depth, v128_t *s0, v128_t *s1) {
-  const int8_t *w1 = w + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+/*
+ * Columns x0, x1 times four rows of `stride` bytes from w: s{0,1}[j] = sum_k x[k] * w_j[k] over the first
+ * len & ~7 values. (The im2col path passes len rounded up to 8 over zero-padded columns: the few weights
+ * read past a row then meet zeros, and past the last row they stay within the module's memory.)
+ */
+TM_HELPER void tm_wasm_dot_2x4_len(const int8_t *x0, const int8_t *x1, const int8_t *w, int stride, int depth, v128_t *s0, v128_t *s1) {
+  const int8_t *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
   v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   for (int k = 0; k + 8 <= depth; k += 8) {
     const v128_t xa = wasm_i16x8_load8x8(x0 + k), xb = wasm_i16x8_load8x8(x1 + k);
@@ -144,6 +148,28 @@ TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t 
   }
   *s0 = tm_wasm_hsum4(a0, a1, a2, a3);
   *s1 = tm_wasm_hsum4(b0, b1, b2, b3);
+}
+
+TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int depth, v128_t *s0, v128_t *s1) {
+  tm_wasm_dot_2x4_len(x0, x1, w, depth, depth, s0, s1);
+}
+
+/* Channels whose requantisation constants a kernel keeps at hand at once (on the module's stack). */
+#define TM_WASM_CHUNK 64
+
+/* Requantisation constants of channels c0 .. c0 + 4 * groups - 1 (the kernels check first that none shifts left). */
+TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, tm_wasm_rq4 *k) {
+  for (int g = 0; g < groups; g++) {
+    v128_t e;
+    tm_wasm_shifts4(q, c0 + 4 * g, &e);
+    k[g] = tm_wasm_rq4_make(q, wasm_v128_load(q->mult + c0 + 4 * g), e);
+  }
+}
+
+/* Whether every channel's requantisation shifts right only (the SIMD form's domain). */
+TM_HELPER int tm_wasm_right_shifts(const tm_requant_params *q, int n) {
+  for (int c = 0; c < n; c++) if (q->shift[c] > 0) return 0;
+  return 1;
 }
 
 /* One column times one row over the first depth & ~7 values. */

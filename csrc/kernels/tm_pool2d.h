@@ -59,4 +59,37 @@ TM_KERNEL void tm_max_pool2d_s8(const tm_pool_shape *s, const int8_t *in, int8_t
   }
 }
 
+/* AVERAGE_POOL_2D / MAX_POOL_2D float32 (reference_ops): the window clipped to the input, the average over the taps inside. */
+TM_HELPER void tm_pool2d_f32(const tm_pool_shape *s, const tm_float_act *p, const float *in, float *out, int average) {
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int fy0 = TM_MAX(0, -y0), fy1 = TM_MIN(s->f_h, s->in_h - y0);
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      const int fx0 = TM_MAX(0, -x0), fx1 = TM_MIN(s->f_w, s->in_w - x0);
+      const float count = (float)((fy1 - fy0) * (fx1 - fx0));
+      float *dst = out + (oy * s->out_w + ox) * s->c;
+      for (int ch = 0; ch < s->c; ch++) {
+        float acc = average ? 0.0f : -3.40282347e+38f;
+        for (int fy = fy0; fy < fy1; fy++) {
+          const float *row = in + ((y0 + fy) * s->in_w + x0) * s->c + ch;
+          for (int fx = fx0; fx < fx1; fx++) {
+            const float v = row[fx * s->c];
+            acc = average ? acc + v : (v > acc ? v : acc);
+          }
+        }
+        dst[ch] = tm_clamp_f32(average ? acc / count : acc, p->act_min, p->act_max);
+      }
+    }
+  }
+}
+
+TM_KERNEL void tm_avg_pool2d_f32(const tm_pool_shape *s, const tm_float_act *p, const float *in, float *out) {
+  tm_pool2d_f32(s, p, in, out, 1);
+}
+
+TM_KERNEL void tm_max_pool2d_f32(const tm_pool_shape *s, const tm_float_act *p, const float *in, float *out) {
+  tm_pool2d_f32(s, p, in, out, 0);
+}
+
 #endif /* TM_POOL2D_H */

@@ -107,4 +107,31 @@ TM_KERNEL void tm_softmax_s8(const tm_softmax_params *p, const int8_t *in, int8_
   }
 }
 
+/*
+ * SOFTMAX float32 (reference_ops::Softmax): exp((x - max) * beta) in float, summed in order, each divided by
+ * the sum. exp is the C library's expf; the WebAssembly build has no C library and asks its host for exp
+ * (JavaScript's Math.exp, rounded to float, as the TypeScript kernel computes it).
+ */
+#if defined(__wasm__)
+__attribute__((import_module("env"), import_name("exp"))) double tm_host_exp(double x);
+#define TM_EXPF(x) ((float)tm_host_exp((double)(x)))
+#else
+#include <math.h>
+#define TM_EXPF(x) expf(x)
+#endif
+
+TM_KERNEL void tm_softmax_f32(int32_t rows, int32_t depth, float beta, const float *in, float *out) {
+  for (int32_t r = 0; r < rows; r++, in += depth, out += depth) {
+    float max = -3.40282347e+38f;
+    for (int32_t c = 0; c < depth; c++) max = in[c] > max ? in[c] : max;
+    float sum = 0.0f;
+    for (int32_t c = 0; c < depth; c++) {
+      const float e = TM_EXPF((in[c] - max) * beta);
+      out[c] = e;
+      sum += e;
+    }
+    for (int32_t c = 0; c < depth; c++) out[c] = out[c] / sum;
+  }
+}
+
 #endif /* TM_SOFTMAX_H */

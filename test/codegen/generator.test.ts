@@ -54,9 +54,14 @@ test('unknown targets and targets the board cannot run are refused with the reas
   assert.ok(generateProject(g, planMemory(g), { board: findBoard('rp2040'), target: 'generic' }).files.length > 0);
 });
 
-test('float models and ops without a C kernel are refused, naming the node', () => {
-  const g = loadModel(modelPath('tflm_hello_world_float.tflite'));
-  assert.throws(() => generateProject(g, planMemory(g), { board: findBoard('mps2-an386'), target: 'host' }), (e) => e instanceof UnsupportedOpError && /FULLY_CONNECTED at node 0/.test(e.message));
+test('ops and dtypes without a C kernel are refused, naming the node', () => {
+  const bf = new GraphBuilder('float-broadcast');
+  const p = bf.tensor('p', [2, 3], 'float32');
+  const q = bf.tensor('q', [3], 'float32');
+  const r = bf.tensor('r', [2, 3], 'float32');
+  bf.node('ADD', [p, q], [r], { activation: 'NONE' });
+  const fg = bf.input(p).input(q).output(r).build();
+  assert.throws(() => generateProject(fg, planMemory(fg), { board: findBoard('mps2-an386'), target: 'host' }), (e) => e instanceof UnsupportedOpError && /ADD at node 0: float broadcast/.test(e.message));
   const b = new GraphBuilder('tanh');
   const x = b.tensor('x', [1, 8], 'int8', perTensor(0.1, 0));
   const y = b.tensor('y', [1, 8], 'int8', perTensor(1 / 128, 0));

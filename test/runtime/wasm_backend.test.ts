@@ -11,6 +11,7 @@ import { kernelModulePath } from '../../src/runtime/wasm/kernel_module.js';
 import { parseStructs, structLayout } from '../../src/runtime/wasm/c_layout.js';
 import { REPO_ROOT, SHARED, requireShared } from '../helpers/shared.js';
 import { skipWithout } from '../helpers/tools.js';
+import { oneNodeGraph } from '../ops/harness.js';
 
 test('the committed WebAssembly kernel library equals a fresh build of csrc/ (npm run build:wasm)', { skip: skipWithout('clang') }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-wasm-'));
@@ -56,11 +57,22 @@ test('the wasm backend gives the js backend\'s bytes on random inputs, and names
       js.invoke();
       g.outputs.forEach((_, i) => assert.deepEqual(wasm.output(i), js.output(i), `${name} seed ${seed} output ${i}`));
     }
-    if (name === 'tflm_magic_wand_float') {
-      assert.ok(wasm.jsFallbacks.length > 0, 'float layers have no C kernel yet');
-      assert.ok(wasm.jsFallbacks.every((f) => f.reason.length > 0 && wasm.graph.nodes[f.node].op === f.op));
-    } else {
-      assert.deepEqual(wasm.jsFallbacks, [], `${name}: every int8 node runs in WebAssembly`);
-    }
+    assert.deepEqual(wasm.jsFallbacks, [], `${name}: every node runs in WebAssembly`);
   }
+});
+
+test('a node the C library lacks runs on its TypeScript kernel inside the wasm arena, named with the reason', () => {
+  const g = oneNodeGraph('LOGISTIC', {}, [{ shape: [1, 37], dtype: 'int8', scale: 0.05, zeroPoint: 3 }], { shape: [1, 37], dtype: 'int8', scale: 1 / 256, zeroPoint: -128 });
+  g.inputs = [0];
+  g.outputs = [1];
+  const wasm = new Interpreter(g, { backend: 'wasm' });
+  const js = new Interpreter(g, { backend: 'js' });
+  assert.deepEqual(wasm.jsFallbacks.map((f) => [f.op, f.node]), [['LOGISTIC', 0]]);
+  assert.match(wasm.jsFallbacks[0].reason, /no C kernel/);
+  const x = Uint8Array.from({ length: 37 }, (_, i) => (i * 29) & 0xff);
+  wasm.setInput(0, x);
+  js.setInput(0, x);
+  wasm.invoke();
+  js.invoke();
+  assert.deepEqual(wasm.output(0), js.output(0));
 });

@@ -110,10 +110,11 @@ SIZE = arm-none-eabi-size
 CPU = ${cpuFlags(s.target)}
 CFLAGS = ${COMMON_CFLAGS} $(OPT) $(CPU) -ffunction-sections -fdata-sections ${INCLUDES} -DTM_CPU_HZ=${cpuHz(s.board)}u $(EXTRA_CFLAGS)
 LDFLAGS = $(CPU) -T board.ld -nostartfiles --specs=nano.specs -Wl,--gc-sections -Wl,-Map=model.map $(EXTRA_LDFLAGS)
+LDLIBS = -lm
 OBJS = ${objects(sources)}
 
 model.elf: $(OBJS) board.ld
-\t$(CC) $(OBJS) $(LDFLAGS) -o $@
+\t$(CC) $(OBJS) $(LDFLAGS) $(LDLIBS) -o $@
 \t$(SIZE) $@
 
 %.o: %.c ${deps}
@@ -131,7 +132,7 @@ CFLAGS = ${COMMON_CFLAGS} $(OPT) ${INCLUDES} $(EXTRA_CFLAGS)
 OBJS = ${objects(sources)}
 
 model_runner: $(OBJS)
-\t$(CC) $(CFLAGS) $(OBJS) $(EXTRA_LDFLAGS) -o $@
+\t$(CC) $(CFLAGS) $(OBJS) $(EXTRA_LDFLAGS) -lm -o $@
 
 %.o: %.c ${deps}
 \t$(CC) $(CFLAGS) -c $< -o $@
@@ -186,6 +187,7 @@ target_include_directories(model.elf PRIVATE . kernels harness)
 target_compile_definitions(model.elf PRIVATE TM_CPU_HZ=${cpuHz(s.board)}u)
 target_compile_options(model.elf PRIVATE \${TM_CPU} \${TM_FLAGS} -O2 -ffunction-sections -fdata-sections)
 target_link_options(model.elf PRIVATE \${TM_CPU} -T\${CMAKE_CURRENT_SOURCE_DIR}/board.ld -nostartfiles --specs=nano.specs -Wl,--gc-sections)
+target_link_libraries(model.elf PRIVATE m)
 `;
   }
   const runner = s.target === 'host'
@@ -203,5 +205,7 @@ ${flags}
 add_library(model STATIC model.c weights.c)
 target_include_directories(model PUBLIC . kernels)
 target_compile_options(model PRIVATE \${TM_FLAGS})
+# The float softmax calls expf.
+target_link_libraries(model PUBLIC m)
 ${runner}`;
 }

@@ -1,9 +1,11 @@
 import type { Node } from '../../graph/graph.js';
+import type { Window2D } from '../../ops/conv_util.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
+import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } from './float_layer.js';
 
 export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8';
 
@@ -14,11 +16,25 @@ export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8';
 export function lowerConv2d(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'CONV_2D'>;
   const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
-  requireInt8Layer(ctx, input, output, filter);
+  const float = isFloatLayer(ctx, input, output, filter);
+  if (float) requireFloatLayer(ctx, input, filter);
+  else requireInt8Layer(ctx, input, output, filter);
   const [cout, kH, kW, cinFilter] = filter.shape;
   if (cinFilter !== input.shape[3]) throw ctx.unsupported(`grouped convolution (${input.shape[3]} input channels, filters of ${cinFilter})`);
   const o = node.options;
   const win = window2d(input.shape, kH, kW, convWindowParams(o));
+  if (float) {
+    ctx.requireDisjoint(input, output, 'CONV_2D');
+    const fp = floatLayerParams(ctx, biasT, cout, o.activation, output);
+    const filterArray = transposedWeights(ctx, filter, cout);
+    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, 0));
+    return {
+      headers: ['tm_conv2d.h'],
+      definitions: [...fp.definitions, structDef(shape)],
+      weights: [filterArray, ...fp.weights],
+      statements: [call('tm_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))],
+    };
+  }
   const depth = kH * kW * cinFilter;
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
@@ -29,15 +45,20 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
   const filterArray = ctx.constantArray(filter, 'filter');
-  const shape = ctx.struct('tm_conv_shape', 'shape', {
-      in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
-    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
-    pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
-  });
+  const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
   return {
     headers: ['tm_conv2d.h'],
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
     statements: [call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)],
+  };
+}
+
+/** tm_conv_shape's fields (the float kernels ignore the zero point). */
+function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, inZp: number): Record<string, number> {
+  return {
+    in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
+    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+    pad_top: win.padTop, pad_left: win.padLeft, in_zp: inZp,
   };
 }

@@ -4,6 +4,7 @@ import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { OPS } from '../../ops/registry.js';
+import { floatLayerParams, isFloatLayer, requireFloatLayer } from './float_layer.js';
 
 /**
  * DEPTHWISE_CONV_2D -> tm_depthwise_conv2d_s8, or its in-place variant when the memory plan puts the
@@ -12,20 +13,33 @@ import { OPS } from '../../ops/registry.js';
 export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'DEPTHWISE_CONV_2D'>;
   const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
-  requireInt8Layer(ctx, input, output, filter);
+  const float = isFloatLayer(ctx, input, output, filter);
+  if (float) requireFloatLayer(ctx, input, filter);
+  else requireInt8Layer(ctx, input, output, filter);
   const [, kH, kW, cout] = filter.shape;
   const cin = input.shape[3];
   if (cout % cin !== 0) throw ctx.unsupported(`${cout} output channels are not a multiple of ${cin}`);
   const o = node.options;
   const win = window2d(input.shape, kH, kW, convWindowParams(o));
+  const shapeFields = {
+    in_h: win.inH, in_w: win.inW, in_c: cin, out_h: win.outH, out_w: win.outW, out_c: cout, depth_mult: cout / cin,
+    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
+    pad_top: win.padTop, pad_left: win.padLeft, in_zp: float ? 0 : zeroPointOf(input),
+  };
+  if (float) {
+    ctx.requireDisjoint(input, output, 'DEPTHWISE_CONV_2D (float)');
+    const fp = floatLayerParams(ctx, biasT, cout, o.activation, output);
+    const filterArray = ctx.constantArray(filter, 'filter');
+    const shape = ctx.struct('tm_dw_shape', 'shape', shapeFields);
+    return {
+      headers: ['tm_depthwise_conv2d.h'], definitions: [...fp.definitions, structDef(shape)], weights: [filterArray, ...fp.weights],
+      statements: [call('tm_depthwise_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))],
+    };
+  }
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, kH * kW, 1, cout), kH * kW);
 
-  const shape = ctx.struct('tm_dw_shape', 'shape', {
-    in_h: win.inH, in_w: win.inW, in_c: cin, out_h: win.outH, out_w: win.outW, out_c: cout, depth_mult: cout / cin,
-    k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
-    pad_top: win.padTop, pad_left: win.padLeft, in_zp: zeroPointOf(input),
-  });
+  const shape = ctx.struct('tm_dw_shape', 'shape', shapeFields);
   const filterArray = ctx.constantArray(filter, 'filter');
   const definitions = [...rq.definitions, structDef(shape)];
   const weights = [filterArray, ...rq.weights];

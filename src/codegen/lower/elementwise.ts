@@ -7,6 +7,7 @@ import type { CArray } from '../c_syntax.js';
 import type { CArg } from './kernel_call.js';
 import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { floatAct } from './float_layer.js';
 
 const ADD_LEFT_SHIFT_INT8 = 20;
 
@@ -53,6 +54,7 @@ export function broadcastStrides(shape: readonly number[]): number[] {
 export function lowerBinary(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
   const a = ctx.input(0), b = ctx.input(1), out = ctx.output();
+  if ([a, b, out].every((t) => t.dtype === 'float32')) return lowerBinaryFloat(ctx, a, b, out);
   const qa = quant(ctx, a), qb = quant(ctx, b), qo = quant(ctx, out);
   const act = node.options.activation;
   if (act !== 'NONE' && act !== 'RELU' && act !== 'RELU6' && act !== 'RELU_N1_TO_1') throw ctx.unsupported(`fused activation ${act}`);
@@ -101,4 +103,26 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   const bc = ctx.struct('tm_broadcast4d', 'broadcast', { dims: out4, stride1: broadcastStrides(a.shape), stride2: broadcastStrides(b.shape) });
   definitions.push(structDef(bc));
   return { headers: ['tm_elementwise.h'], definitions, weights, statements: [call(`${kernel}_broadcast_s8`, structArg(params), structArg(bc), pa, pb, ctx.ptr(out))] };
+}
+
+/** Float ADD / MUL of same-shaped operands -> tm_add_f32 / tm_mul_f32 (broadcasts run on the TypeScript kernel). */
+function lowerBinaryFloat(ctx: LayerContext, a: Tensor, b: Tensor, out: Tensor): LayerCode {
+  const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
+  if (a.shape.join() !== b.shape.join()) throw ctx.unsupported('float broadcast is not generated');
+  for (const t of [a, b]) {
+    if (ctx.overlap(t, out) === 'partial') throw ctx.unsupported(`the memory plan overlays ${out.name} on ${t.name} in a way ${node.op} cannot compute in place`);
+  }
+  const weights: CArray[] = [];
+  const operand = (t: Tensor, what: string): CArg => {
+    if (!t.data) return ctx.ptr(t);
+    const arr = ctx.constantArray(t, what);
+    weights.push(arr);
+    return constArg(arr);
+  };
+  const act = floatAct(ctx, node.options.activation, out);
+  const kernel = node.op === 'ADD' ? 'tm_add_f32' : 'tm_mul_f32';
+  return {
+    headers: ['tm_elementwise.h'], definitions: [structDef(act)], weights,
+    statements: [call(kernel, structArg(act), intArg(numElements(out.shape)), operand(a, 'operand0'), operand(b, 'operand1'), ctx.ptr(out))],
+  };
 }

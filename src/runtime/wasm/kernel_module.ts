@@ -7,6 +7,11 @@ export function kernelModulePath(): string {
   return join(csrcDir(), 'wasm', 'tm_kernels.wasm');
 }
 
+/** The module the interpreter loads: the committed one, or TINYML_KERNELS_WASM (to compare kernel builds). */
+function modulePathInUse(): string {
+  return process.env.TINYML_KERNELS_WASM || kernelModulePath();
+}
+
 let compiled: WebAssembly.Module | null | undefined;
 let failure = '';
 
@@ -17,7 +22,7 @@ let failure = '';
 export function kernelModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(readFileSync(kernelModulePath()));
+      compiled = new WebAssembly.Module(readFileSync(modulePathInUse()));
     } catch (e) {
       failure = (e as Error).message;
       compiled = null;
@@ -40,7 +45,8 @@ export interface KernelInstance {
 }
 
 export function instantiateKernels(module: WebAssembly.Module): KernelInstance {
-  const instance = new WebAssembly.Instance(module, {});
+  // The one import: exp for the float softmax, JavaScript's, as the TypeScript kernel uses it.
+  const instance = new WebAssembly.Instance(module, { env: { exp: Math.exp } });
   const ex = instance.exports as Record<string, unknown>;
   const memory = ex.memory as WebAssembly.Memory;
   const heapBase = (ex.__heap_base as WebAssembly.Global).value as number;
