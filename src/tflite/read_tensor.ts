@@ -41,12 +41,20 @@ export function readBuffers(buf: CheckedBuffer, model: Table): (Uint8Array | nul
   return out;
 }
 
+/**
+ * A valid tensor feature tinyml-ts does not implement (a known type such as packed INT4, a variable
+ * tensor, sparsity). Not a format error: the reader turns it into an UnsupportedOpError naming the op and
+ * node that use the tensor, once the whole file has validated.
+ */
+export class UnsupportedTensorFeature extends Error {}
+
 function readDType(t: Table): DType {
   const code = t.i8(S.Tensor.type, 0);
   const dtype = S.TENSOR_TYPE_TO_DTYPE.get(code);
   if (dtype) return dtype;
   const name = S.TENSOR_TYPES[code];
-  t.fail(name ? `tensor type ${name} (${code}) is not supported by tinyml-ts` : `unknown tensor type code ${code}`);
+  if (!name) t.fail(`unknown tensor type code ${code}`);
+  throw new UnsupportedTensorFeature(`tensor type ${name}${name === 'INT4' ? ' (packed 4-bit weights)' : ''}`);
 }
 
 function readShape(t: Table, dtype: DType): number[] {
@@ -104,8 +112,8 @@ export function readTensor(table: Table, id: number, buffers: readonly (Uint8Arr
   const t = table.named(`${table.where} (${JSON.stringify(name)})`);
   const dtype = readDType(t);
   const shape = readShape(t, dtype);
-  if (t.has(S.Tensor.sparsity)) t.fail('sparse tensors are not supported');
-  if (t.bool(S.Tensor.isVariable, false)) t.fail('variable (stateful) tensors are not supported');
+  if (t.has(S.Tensor.sparsity)) throw new UnsupportedTensorFeature('a sparse tensor');
+  if (t.bool(S.Tensor.isVariable, false)) throw new UnsupportedTensorFeature('a variable (stateful) tensor');
   const quant = readQuant(t, shape, dtype);
   const bufferIndex = t.u32(S.Tensor.buffer, 0);
   if (bufferIndex >= buffers.length) t.fail(`buffer index ${bufferIndex} is out of range (the model has ${buffers.length} buffers)`);

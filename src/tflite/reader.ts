@@ -6,7 +6,7 @@ import { arityProblem } from './arity.js';
 import { CheckedBuffer, Table } from './checked_buffer.js';
 import type { OptionsContext } from './read_options.js';
 import { readOptions } from './read_options.js';
-import { readBuffers, readTensor, tensorWhere } from './read_tensor.js';
+import { UnsupportedTensorFeature, readBuffers, readTensor, tensorWhere } from './read_tensor.js';
 import * as S from './schema.js';
 
 /** One OperatorCode entry: the builtin name (or CUSTOM) and the op version. */
@@ -34,12 +34,24 @@ export function readTflite(bytes: Uint8Array, name?: string): Graph {
 
   const tensorVec = sg.tables(S.SubGraph.tensors, 'tensors');
   const tensors: Tensor[] = [];
+  /** Tensors that are valid but use a feature we lack: the node using one is refused, naming it. */
+  const lacking = new Map<number, string>();
   for (let i = 0; tensorVec && i < tensorVec.length; i++) {
-    tensors.push(readTensor(tensorVec.get(i, tensorWhere(0, i)), i, buffers));
+    const table = tensorVec.get(i, tensorWhere(0, i));
+    try {
+      tensors.push(readTensor(table, i, buffers));
+    } catch (e) {
+      if (!(e instanceof UnsupportedTensorFeature)) throw e;
+      const tname = table.string(S.Tensor.name, 'name') ?? '';
+      lacking.set(i, `tensor ${i} (${JSON.stringify(tname)}) is ${e.message}, which tinyml-ts does not implement`);
+      tensors.push({ id: i, name: tname, shape: [], dtype: 'int8', quant: null, data: null });
+    }
   }
   const inputs = tensorList(sg, S.SubGraph.inputs, 'inputs', tensors.length);
   const outputs = tensorList(sg, S.SubGraph.outputs, 'outputs', tensors.length);
-  const { nodes, unsupported } = readOperators(sg, opcodes, tensors);
+  const { nodes, unsupported } = readOperators(sg, opcodes, tensors, lacking);
+  const orphan = [...lacking].find(([id]) => !unsupported.some((u) => u.tensors.includes(id)));
+  if (orphan) throw new ModelFormatError('subgraph 0', `${orphan[1]} and no operator uses it`);
   // Refused before the dataflow check: an op we do not know may use tensors in ways we cannot judge
   // (Vela's CUSTOM op reads scratch tensors nothing writes).
   if (unsupported.length > 0) throw unsupportedError(unsupported);
@@ -106,9 +118,10 @@ interface Unsupported {
   op: string;
   nodeIndex: number;
   detail: string;
+  tensors: number[];
 }
 
-function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[]): { nodes: AnyNode[]; unsupported: Unsupported[] } {
+function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[], lacking: ReadonlyMap<number, string>): { nodes: AnyNode[]; unsupported: Unsupported[] } {
   const vec = sg.tables(S.SubGraph.operators, 'operators');
   const nodes: AnyNode[] = [];
   const unsupported: Unsupported[] = [];
@@ -120,8 +133,10 @@ function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[]): { nodes
     op = op.named(`${op.where} (${code.name})`);
     const inputs = tensorList(op, S.Operator.inputs, 'inputs', tensors.length, true);
     const outputs = tensorList(op, S.Operator.outputs, 'outputs', tensors.length);
-    if (!isOpName(code.name)) {
-      unsupported.push({ op: code.name, nodeIndex: i, detail: customDetail(code) });
+    const used = [...inputs, ...outputs].filter((id) => lacking.has(id));
+    if (!isOpName(code.name) || used.length > 0) {
+      const detail = used.length > 0 ? `version ${code.version}: ${lacking.get(used[0])}` : customDetail(code);
+      unsupported.push({ op: code.name, nodeIndex: i, detail, tensors: used });
       continue;
     }
     const arity = arityProblem(code.name, inputs, outputs);
@@ -140,7 +155,7 @@ function makeNode<K extends OpName>(
 }
 
 function customDetail(code: OpCode): string {
-  if (code.name !== 'CUSTOM') return `not one of the ${OP_NAMES.length} ops tinyml-ts implements`;
+  if (code.name !== 'CUSTOM') return `version ${code.version}: not one of the ${OP_NAMES.length} ops tinyml-ts implements`;
   const cc = code.customCode ?? '';
   const hint = cc === 'ethos-u'
     ? ' (an Arm Ethos-U NPU command stream made by the Vela compiler; give tinyml-ts the .tflite from before Vela)'

@@ -53,6 +53,16 @@ export function manifests(): Manifest[] {
     .map((d) => ({ ...JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')), dir: join(root, d), id: d }));
 }
 
+/** The op zoo: one single-operator model per variant, ../shared/ops/vectors/<variant>/manifest.json. */
+export function opManifests(): Manifest[] {
+  const root = join(requireShared(), 'ops', 'vectors');
+  if (!existsSync(root)) throw new Error(`../shared/ops/vectors not found at ${root}: the op zoo lives there`);
+  return readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'manifest.json')))
+    .sort()
+    .map((d) => ({ ...JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')), dir: join(root, d), id: d }));
+}
+
 export function modelPath(m: Manifest | string): string {
   return join(requireShared(), typeof m === 'string' ? join('models', m) : m.model);
 }
