@@ -101,6 +101,31 @@ export interface OpOptionsMap {
   CONCATENATION: ConcatenationOptions;
   RESIZE_NEAREST_NEIGHBOR: ResizeNearestNeighborOptions;
   STRIDED_SLICE: StridedSliceOptions;
+  EQUAL: NoOptions;
+  NOT_EQUAL: NoOptions;
+  GREATER: NoOptions;
+  GREATER_EQUAL: NoOptions;
+  LESS: NoOptions;
+  LESS_EQUAL: NoOptions;
+  MAXIMUM: NoOptions;
+  MINIMUM: NoOptions;
+  LOGICAL_AND: NoOptions;
+  LOGICAL_OR: NoOptions;
+  LOGICAL_NOT: NoOptions;
+  ABS: NoOptions;
+  NEG: NoOptions;
+  FLOOR: NoOptions;
+  CEIL: NoOptions;
+  ROUND: NoOptions;
+  SQUARE: NoOptions;
+  SQRT: NoOptions;
+  RSQRT: NoOptions;
+  EXP: NoOptions;
+  LOG: NoOptions;
+  SIN: NoOptions;
+  COS: NoOptions;
+  CAST: NoOptions;
+  ZEROS_LIKE: NoOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -110,6 +135,7 @@ export const OP_NAMES: readonly OpName[] = [
   'MEAN', 'RESHAPE', 'SQUEEZE', 'SOFTMAX', 'LOG_SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'HARD_SWISH',
   'QUANTIZE', 'DEQUANTIZE', 'PAD', 'PADV2', 'TRANSPOSE', 'CONCATENATION', 'RESIZE_NEAREST_NEIGHBOR',
   'STRIDED_SLICE',
+  'EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL', 'MAXIMUM', 'MINIMUM', 'LOGICAL_AND', 'LOGICAL_OR', 'LOGICAL_NOT', 'ABS', 'NEG', 'FLOOR', 'CEIL', 'ROUND', 'SQUARE', 'SQRT', 'RSQRT', 'EXP', 'LOG', 'SIN', 'COS', 'CAST', 'ZEROS_LIKE',
 ];
 
 export function isOpName(name: string): name is OpName {

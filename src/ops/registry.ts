@@ -29,6 +29,11 @@ import { stridedSlice } from './strided_slice.js';
 import { sub } from './sub.js';
 import { tanh } from './tanh.js';
 import { transpose } from './transpose.js';
+import { equal, greater, greaterEqual, less, lessEqual, notEqual } from './comparisons.js';
+import { maximum, minimum } from './maximum_minimum.js';
+import { logicalAnd, logicalNot, logicalOr } from './logical.js';
+import { abs, ceil, cos, exp, floor, log, neg, round, rsqrt, sin, sqrt, square } from './unary_math.js';
+import { cast, zerosLike } from './cast.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
 export const OPS: { [K in OpName]: OpDef<K> } = {
@@ -58,6 +63,31 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   SUB: sub,
   TANH: tanh,
   TRANSPOSE: transpose,
+  EQUAL: equal,
+  NOT_EQUAL: notEqual,
+  GREATER: greater,
+  GREATER_EQUAL: greaterEqual,
+  LESS: less,
+  LESS_EQUAL: lessEqual,
+  MAXIMUM: maximum,
+  MINIMUM: minimum,
+  LOGICAL_AND: logicalAnd,
+  LOGICAL_OR: logicalOr,
+  LOGICAL_NOT: logicalNot,
+  ABS: abs,
+  NEG: neg,
+  FLOOR: floor,
+  CEIL: ceil,
+  ROUND: round,
+  SQUARE: square,
+  SQRT: sqrt,
+  RSQRT: rsqrt,
+  EXP: exp,
+  LOG: log,
+  SIN: sin,
+  COS: cos,
+  CAST: cast,
+  ZEROS_LIKE: zerosLike,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

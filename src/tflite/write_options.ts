@@ -111,5 +111,32 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'DEQUANTIZE': return table(b, T.DequantizeOptions, 0, () => {});
     case 'HARD_SWISH': return table(b, T.HardSwishOptions, 0, () => {});
     case 'LOGISTIC': case 'TANH': case 'RELU': case 'RELU6': return { type: T.NONE, offset: 0 };
+    // Options tables with no fields (or fields TFLite reads from the tensors): written absent.
+    case 'EQUAL':
+    case 'NOT_EQUAL':
+    case 'GREATER':
+    case 'GREATER_EQUAL':
+    case 'LESS':
+    case 'LESS_EQUAL':
+    case 'MAXIMUM':
+    case 'MINIMUM':
+    case 'LOGICAL_AND':
+    case 'LOGICAL_OR':
+    case 'LOGICAL_NOT':
+    case 'ABS':
+    case 'NEG':
+    case 'FLOOR':
+    case 'CEIL':
+    case 'ROUND':
+    case 'SQUARE':
+    case 'SQRT':
+    case 'RSQRT':
+    case 'EXP':
+    case 'LOG':
+    case 'SIN':
+    case 'COS':
+    case 'CAST':
+    case 'ZEROS_LIKE':
+      return { type: T.NONE, offset: 0 };
   }
 }

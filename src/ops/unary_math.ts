@@ -1,0 +1,67 @@
+/**
+ * The float32 unary math ops of TFLite Micro's elementwise.cc, floor.cc, ceil.cc, round.cc, neg.cc and
+ * exp.cc: ABS, NEG, FLOOR, CEIL, ROUND (half to even, as TFLite's RoundToNearest), SQUARE, SQRT, RSQRT,
+ * EXP, LOG, SIN, COS. Each result is rounded to float; the transcendental ones are within an ulp of the
+ * C library's (the manifests compare floats with a tolerance). NEG and ABS also take int32.
+ */
+import type { OpName } from '../graph/options.js';
+import type { OpDef } from './op.js';
+import { inputTensor, outputTensor } from './op.js';
+import { checkOutputShape, outputElements, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
+
+type UnaryMath = 'ABS' | 'NEG' | 'FLOOR' | 'CEIL' | 'ROUND' | 'SQUARE' | 'SQRT' | 'RSQRT' | 'EXP' | 'LOG' | 'SIN' | 'COS';
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const diff = x - f;
+  return diff < 0.5 || (diff === 0.5 && f % 2 === 0) ? f : f + 1;
+}
+
+const FLOAT: Record<UnaryMath, (x: number) => number> = {
+  ABS: Math.abs, NEG: (x) => -x, FLOOR: Math.floor, CEIL: Math.ceil, ROUND: roundHalfEven,
+  SQUARE: (x) => x * x, SQRT: Math.sqrt, RSQRT: (x) => 1 / Math.sqrt(x), EXP: Math.exp, LOG: Math.log,
+  SIN: Math.sin, COS: Math.cos,
+};
+
+const INT32: Partial<Record<UnaryMath, (x: number) => number>> = {
+  ABS: (x) => Math.abs(x) | 0, NEG: (x) => -x | 0,
+};
+
+function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
+  const f = FLOAT[name];
+  const fi = INT32[name];
+  return {
+    name,
+    // v1 float (int8/int16 variants of ABS, RSQRT, NEG are later versions with requantisation).
+    maxVersion: 1,
+    inferShapes: sameShapeAsInput,
+    prepare(node, g, views) {
+      const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+      checkOutputShape(node, g, input.shape);
+      if (input.dtype === 'float32' && output.dtype === 'float32') {
+        const x = views.float32(input.id), y = views.float32(output.id);
+        return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
+      }
+      if (fi && input.dtype === 'int32' && output.dtype === 'int32') {
+        const x = views.int32(input.id), y = views.int32(output.id);
+        return () => { for (let i = 0; i < y.length; i++) y[i] = fi(x[i]); };
+      }
+      throw unsupportedTypes(node, g);
+    },
+    macs: outputElements,
+    role: 'elementwise',
+  };
+}
+
+export const abs = unaryMath('ABS');
+export const neg = unaryMath('NEG');
+export const floor = unaryMath('FLOOR');
+export const ceil = unaryMath('CEIL');
+export const round = unaryMath('ROUND');
+export const square = unaryMath('SQUARE');
+export const sqrt = unaryMath('SQRT');
+export const rsqrt = unaryMath('RSQRT');
+export const exp = unaryMath('EXP');
+export const log = unaryMath('LOG');
+export const sin = unaryMath('SIN');
+export const cos = unaryMath('COS');
