@@ -71,6 +71,16 @@ export interface ResizeNearestNeighborOptions {
   alignCorners: boolean;
   halfPixelCenters: boolean;
 }
+export interface PackOptions {
+  axis: number;
+}
+/** SPACE_TO_DEPTH, DEPTH_TO_SPACE. */
+export interface BlockSizeOptions {
+  blockSize: number;
+}
+export interface MirrorPadOptions {
+  mode: 'REFLECT' | 'SYMMETRIC';
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -126,6 +136,15 @@ export interface OpOptionsMap {
   COS: NoOptions;
   CAST: NoOptions;
   ZEROS_LIKE: NoOptions;
+  PACK: PackOptions;
+  REVERSE_V2: NoOptions;
+  SLICE: NoOptions;
+  SPACE_TO_DEPTH: BlockSizeOptions;
+  DEPTH_TO_SPACE: BlockSizeOptions;
+  SPACE_TO_BATCH_ND: NoOptions;
+  BATCH_TO_SPACE_ND: NoOptions;
+  BROADCAST_TO: NoOptions;
+  MIRROR_PAD: MirrorPadOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -136,6 +155,7 @@ export const OP_NAMES: readonly OpName[] = [
   'QUANTIZE', 'DEQUANTIZE', 'PAD', 'PADV2', 'TRANSPOSE', 'CONCATENATION', 'RESIZE_NEAREST_NEIGHBOR',
   'STRIDED_SLICE',
   'EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL', 'MAXIMUM', 'MINIMUM', 'LOGICAL_AND', 'LOGICAL_OR', 'LOGICAL_NOT', 'ABS', 'NEG', 'FLOOR', 'CEIL', 'ROUND', 'SQUARE', 'SQRT', 'RSQRT', 'EXP', 'LOG', 'SIN', 'COS', 'CAST', 'ZEROS_LIKE',
+  'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
 ];
 
 export function isOpName(name: string): name is OpName {

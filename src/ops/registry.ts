@@ -34,6 +34,7 @@ import { maximum, minimum } from './maximum_minimum.js';
 import { logicalAnd, logicalNot, logicalOr } from './logical.js';
 import { abs, ceil, cos, exp, floor, log, neg, round, rsqrt, sin, sqrt, square } from './unary_math.js';
 import { cast, zerosLike } from './cast.js';
+import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
 export const OPS: { [K in OpName]: OpDef<K> } = {
@@ -88,6 +89,15 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   COS: cos,
   CAST: cast,
   ZEROS_LIKE: zerosLike,
+  PACK: pack,
+  REVERSE_V2: reverseV2,
+  SLICE: slice,
+  SPACE_TO_DEPTH: spaceToDepth,
+  DEPTH_TO_SPACE: depthToSpace,
+  SPACE_TO_BATCH_ND: spaceToBatchNd,
+  BATCH_TO_SPACE_ND: batchToSpaceNd,
+  BROADCAST_TO: broadcastTo,
+  MIRROR_PAD: mirrorPad,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

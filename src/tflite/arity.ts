@@ -64,6 +64,15 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   COS: fixed(1),
   CAST: fixed(1),
   ZEROS_LIKE: fixed(1),
+  PACK: { min: 1, max: Infinity },
+  REVERSE_V2: fixed(2),
+  SLICE: fixed(3),
+  SPACE_TO_DEPTH: fixed(1),
+  DEPTH_TO_SPACE: fixed(1),
+  SPACE_TO_BATCH_ND: fixed(3),
+  BATCH_TO_SPACE_ND: fixed(3),
+  BROADCAST_TO: fixed(2),
+  MIRROR_PAD: fixed(2),
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

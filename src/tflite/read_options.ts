@@ -27,6 +27,10 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   CONCATENATION: T.ConcatenationOptions,
   RESIZE_NEAREST_NEIGHBOR: T.ResizeNearestNeighborOptions,
   STRIDED_SLICE: T.StridedSliceOptions,
+  PACK: T.PackOptions,
+  SPACE_TO_DEPTH: T.SpaceToDepthOptions,
+  DEPTH_TO_SPACE: T.DepthToSpaceOptions,
+  MIRROR_PAD: T.MirrorPadOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -180,6 +184,15 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   COS: none,
   CAST: none,
   ZEROS_LIKE: none,
+  PACK: (o) => ({ axis: o ? o.i32(S.PackOptions.axis, 0) : 0 }),
+  SPACE_TO_DEPTH: (o) => ({ blockSize: positive(o, S.BlockSizeOptions.blockSize, 0, 'block_size') }),
+  DEPTH_TO_SPACE: (o) => ({ blockSize: positive(o, S.BlockSizeOptions.blockSize, 0, 'block_size') }),
+  MIRROR_PAD: (o) => {
+    const mode = o ? o.i8(S.MirrorPadOptions.mode, 0) : 0;
+    if (mode !== 0 && mode !== 1) o?.fail(`mirror pad mode ${mode} (0 REFLECT or 1 SYMMETRIC)`);
+    return { mode: mode === 1 ? 'SYMMETRIC' : 'REFLECT' };
+  },
+  REVERSE_V2: none, SLICE: none, SPACE_TO_BATCH_ND: none, BATCH_TO_SPACE_ND: none, BROADCAST_TO: none,
 };
 
 /** The typed options of one operator, with the schema's defaults when its options table is absent. */

@@ -103,6 +103,10 @@ export const BuiltinOptionsType = {
   ResizeNearestNeighborOptions: 74,
   QuantizeOptions: 89,
   HardSwishOptions: 91,
+  SpaceToDepthOptions: 19,
+  PackOptions: 59,
+  MirrorPadOptions: 77,
+  DepthToSpaceOptions: 94,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -151,6 +155,11 @@ export const ReshapeOptions = { newShape: 0 } as const;
 export const SqueezeOptions = { squeezeDims: 0 } as const;
 export const SoftmaxOptions = { beta: 0 } as const;
 export const ReducerOptions = { keepDims: 0 } as const;
+export const PackOptions = { valuesCount: 0, axis: 1 } as const;
+/** SpaceToDepthOptions and DepthToSpaceOptions. */
+export const BlockSizeOptions = { blockSize: 0 } as const;
+/** mode: REFLECT = 0, SYMMETRIC = 1. */
+export const MirrorPadOptions = { mode: 0 } as const;
 export const StridedSliceOptions = {
   beginMask: 0, endMask: 1, ellipsisMask: 2, newAxisMask: 3, shrinkAxisMask: 4, offset: 5,
 } as const;

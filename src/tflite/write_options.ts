@@ -137,6 +137,14 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'COS':
     case 'CAST':
     case 'ZEROS_LIKE':
+    case 'REVERSE_V2': case 'SLICE': case 'SPACE_TO_BATCH_ND': case 'BATCH_TO_SPACE_ND': case 'BROADCAST_TO':
       return { type: T.NONE, offset: 0 };
+    case 'PACK': return table(b, T.PackOptions, 2, () => {
+      b.addFieldInt32(S.PackOptions.valuesCount, n.inputs.length, 0);
+      b.addFieldInt32(S.PackOptions.axis, n.options.axis, 0);
+    });
+    case 'SPACE_TO_DEPTH': return table(b, T.SpaceToDepthOptions, 1, () => b.addFieldInt32(S.BlockSizeOptions.blockSize, n.options.blockSize, 0));
+    case 'DEPTH_TO_SPACE': return table(b, T.DepthToSpaceOptions, 1, () => b.addFieldInt32(S.BlockSizeOptions.blockSize, n.options.blockSize, 0));
+    case 'MIRROR_PAD': return table(b, T.MirrorPadOptions, 1, () => b.addFieldInt8(S.MirrorPadOptions.mode, n.options.mode === 'SYMMETRIC' ? 1 : 0, 0));
   }
 }
