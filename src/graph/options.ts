@@ -81,6 +81,13 @@ export interface BlockSizeOptions {
 export interface MirrorPadOptions {
   mode: 'REFLECT' | 'SYMMETRIC';
 }
+export interface GatherOptions {
+  axis: number;
+  batchDims: number;
+}
+export interface LeakyReluOptions {
+  alpha: number;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -145,6 +152,27 @@ export interface OpOptionsMap {
   BATCH_TO_SPACE_ND: NoOptions;
   BROADCAST_TO: NoOptions;
   MIRROR_PAD: MirrorPadOptions;
+  EXPAND_DIMS: NoOptions;
+  SHAPE: NoOptions;
+  FILL: NoOptions;
+  DIV: ElementwiseOptions;
+  FLOOR_DIV: NoOptions;
+  FLOOR_MOD: NoOptions;
+  SQUARED_DIFFERENCE: NoOptions;
+  SUM: ReducerOptions;
+  REDUCE_MAX: ReducerOptions;
+  REDUCE_MIN: ReducerOptions;
+  REDUCE_ALL: ReducerOptions;
+  ARG_MAX: NoOptions;
+  ARG_MIN: NoOptions;
+  GATHER: GatherOptions;
+  GATHER_ND: NoOptions;
+  EMBEDDING_LOOKUP: NoOptions;
+  SELECT_V2: NoOptions;
+  LEAKY_RELU: LeakyReluOptions;
+  PRELU: NoOptions;
+  ELU: NoOptions;
+  ADD_N: NoOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -156,6 +184,7 @@ export const OP_NAMES: readonly OpName[] = [
   'STRIDED_SLICE',
   'EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL', 'MAXIMUM', 'MINIMUM', 'LOGICAL_AND', 'LOGICAL_OR', 'LOGICAL_NOT', 'ABS', 'NEG', 'FLOOR', 'CEIL', 'ROUND', 'SQUARE', 'SQRT', 'RSQRT', 'EXP', 'LOG', 'SIN', 'COS', 'CAST', 'ZEROS_LIKE',
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
+  'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
 ];
 
 export function isOpName(name: string): name is OpName {

@@ -34,6 +34,12 @@ import { maximum, minimum } from './maximum_minimum.js';
 import { logicalAnd, logicalNot, logicalOr } from './logical.js';
 import { abs, ceil, cos, exp, floor, log, neg, round, rsqrt, sin, sqrt, square } from './unary_math.js';
 import { cast, zerosLike } from './cast.js';
+import { expandDims, fill, shape } from './shape_ops.js';
+import { div, floorDiv, floorMod, squaredDifference } from './binary_math.js';
+import { argMax, argMin, reduceAll, reduceMax, reduceMin, sum } from './reduce.js';
+import { embeddingLookup, gather, gatherNd } from './gather.js';
+import { selectV2 } from './select_v2.js';
+import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
@@ -98,6 +104,27 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   BATCH_TO_SPACE_ND: batchToSpaceNd,
   BROADCAST_TO: broadcastTo,
   MIRROR_PAD: mirrorPad,
+  EXPAND_DIMS: expandDims,
+  SHAPE: shape,
+  FILL: fill,
+  DIV: div,
+  FLOOR_DIV: floorDiv,
+  FLOOR_MOD: floorMod,
+  SQUARED_DIFFERENCE: squaredDifference,
+  SUM: sum,
+  REDUCE_MAX: reduceMax,
+  REDUCE_MIN: reduceMin,
+  REDUCE_ALL: reduceAll,
+  ARG_MAX: argMax,
+  ARG_MIN: argMin,
+  GATHER: gather,
+  GATHER_ND: gatherNd,
+  EMBEDDING_LOOKUP: embeddingLookup,
+  SELECT_V2: selectV2,
+  LEAKY_RELU: leakyRelu,
+  PRELU: prelu,
+  ELU: elu,
+  ADD_N: addN,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

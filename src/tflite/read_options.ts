@@ -31,6 +31,13 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   SPACE_TO_DEPTH: T.SpaceToDepthOptions,
   DEPTH_TO_SPACE: T.DepthToSpaceOptions,
   MIRROR_PAD: T.MirrorPadOptions,
+  DIV: T.DivOptions,
+  SUM: T.ReducerOptions,
+  REDUCE_MAX: T.ReducerOptions,
+  REDUCE_MIN: T.ReducerOptions,
+  REDUCE_ALL: T.ReducerOptions,
+  GATHER: T.GatherOptions,
+  LEAKY_RELU: T.LeakyReluOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -193,6 +200,27 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
     return { mode: mode === 1 ? 'SYMMETRIC' : 'REFLECT' };
   },
   REVERSE_V2: none, SLICE: none, SPACE_TO_BATCH_ND: none, BATCH_TO_SPACE_ND: none, BROADCAST_TO: none,
+  EXPAND_DIMS: none,
+  SHAPE: none,
+  FILL: none,
+  DIV: (o) => ({ activation: activation(o, S.AddOptions.fusedActivation) }),
+  FLOOR_DIV: none,
+  FLOOR_MOD: none,
+  SQUARED_DIFFERENCE: none,
+  SUM: (o) => ({ keepDims: o ? o.bool(S.ReducerOptions.keepDims, false) : false }),
+  REDUCE_MAX: (o) => ({ keepDims: o ? o.bool(S.ReducerOptions.keepDims, false) : false }),
+  REDUCE_MIN: (o) => ({ keepDims: o ? o.bool(S.ReducerOptions.keepDims, false) : false }),
+  REDUCE_ALL: (o) => ({ keepDims: o ? o.bool(S.ReducerOptions.keepDims, false) : false }),
+  ARG_MAX: none,
+  ARG_MIN: none,
+  GATHER: (o) => ({ axis: o ? o.i32(S.GatherOptions.axis, 0) : 0, batchDims: o ? o.i32(S.GatherOptions.batchDims, 0) : 0 }),
+  GATHER_ND: none,
+  EMBEDDING_LOOKUP: none,
+  SELECT_V2: none,
+  LEAKY_RELU: (o) => ({ alpha: o ? o.f32(S.LeakyReluOptions.alpha, 0) : 0 }),
+  PRELU: none,
+  ELU: none,
+  ADD_N: none,
 };
 
 /** The typed options of one operator, with the schema's defaults when its options table is absent. */

@@ -107,6 +107,9 @@ export const BuiltinOptionsType = {
   PackOptions: 59,
   MirrorPadOptions: 77,
   DepthToSpaceOptions: 94,
+  GatherOptions: 23,
+  DivOptions: 29,
+  LeakyReluOptions: 75,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -156,6 +159,8 @@ export const SqueezeOptions = { squeezeDims: 0 } as const;
 export const SoftmaxOptions = { beta: 0 } as const;
 export const ReducerOptions = { keepDims: 0 } as const;
 export const PackOptions = { valuesCount: 0, axis: 1 } as const;
+export const GatherOptions = { axis: 0, batchDims: 1 } as const;
+export const LeakyReluOptions = { alpha: 0 } as const;
 /** SpaceToDepthOptions and DepthToSpaceOptions. */
 export const BlockSizeOptions = { blockSize: 0 } as const;
 /** mode: REFLECT = 0, SYMMETRIC = 1. */

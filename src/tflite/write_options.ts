@@ -138,7 +138,29 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'CAST':
     case 'ZEROS_LIKE':
     case 'REVERSE_V2': case 'SLICE': case 'SPACE_TO_BATCH_ND': case 'BATCH_TO_SPACE_ND': case 'BROADCAST_TO':
+    case 'EXPAND_DIMS':
+    case 'SHAPE':
+    case 'FILL':
+    case 'FLOOR_DIV':
+    case 'FLOOR_MOD':
+    case 'SQUARED_DIFFERENCE':
+    case 'ARG_MAX':
+    case 'ARG_MIN':
+    case 'GATHER_ND':
+    case 'EMBEDDING_LOOKUP':
+    case 'SELECT_V2':
+    case 'PRELU':
+    case 'ELU':
+    case 'ADD_N':
       return { type: T.NONE, offset: 0 };
+    case 'DIV': return table(b, T.DivOptions, 1, () => b.addFieldInt8(S.AddOptions.fusedActivation, activation(n.options.activation), 0));
+    case 'SUM': case 'REDUCE_MAX': case 'REDUCE_MIN': case 'REDUCE_ALL':
+      return table(b, T.ReducerOptions, 1, () => b.addFieldInt8(S.ReducerOptions.keepDims, n.options.keepDims ? 1 : 0, 0));
+    case 'GATHER': return table(b, T.GatherOptions, 2, () => {
+      b.addFieldInt32(S.GatherOptions.axis, n.options.axis, 0);
+      b.addFieldInt32(S.GatherOptions.batchDims, n.options.batchDims, 0);
+    });
+    case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {
       b.addFieldInt32(S.PackOptions.valuesCount, n.inputs.length, 0);
       b.addFieldInt32(S.PackOptions.axis, n.options.axis, 0);
