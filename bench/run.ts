@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
+ * Sections: inference, coverage, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
  */
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { benchInference } from './inference.js';
@@ -10,6 +10,7 @@ import { benchPlans, planTable } from './plan.js';
 import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
 import { benchScratch, benchTransfer, scratchTable, transferTable } from './train.js';
 import { int as fmtInt } from '../src/report/format.js';
+import { coverageTable } from './coverage.js';
 
 function ms(v: number | null): string {
   if (v === null) return '–';
@@ -61,6 +62,7 @@ if (wants('inference')) {
   }
   section('bench-inference', 'Inference (interpreter)', inferenceTable(rows));
 }
+if (wants('coverage')) section('bench-coverage', 'Operator coverage', coverageTable());
 if (wants('plan')) section('bench-plan', 'Memory plans', planTable(benchPlans()));
 if (wants('codegen')) {
   const rows = benchCodegen(benchManifests(), (l) => console.error(l));

@@ -88,6 +88,14 @@ export interface GatherOptions {
 export interface LeakyReluOptions {
   alpha: number;
 }
+/** SPLIT and SPLIT_V. */
+export interface SplitOptions {
+  numSplits: number;
+}
+export interface UnpackOptions {
+  num: number;
+  axis: number;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -173,6 +181,9 @@ export interface OpOptionsMap {
   PRELU: NoOptions;
   ELU: NoOptions;
   ADD_N: NoOptions;
+  SPLIT: SplitOptions;
+  SPLIT_V: SplitOptions;
+  UNPACK: UnpackOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -185,6 +196,7 @@ export const OP_NAMES: readonly OpName[] = [
   'EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL', 'MAXIMUM', 'MINIMUM', 'LOGICAL_AND', 'LOGICAL_OR', 'LOGICAL_NOT', 'ABS', 'NEG', 'FLOOR', 'CEIL', 'ROUND', 'SQUARE', 'SQRT', 'RSQRT', 'EXP', 'LOG', 'SIN', 'COS', 'CAST', 'ZEROS_LIKE',
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
+  'SPLIT', 'SPLIT_V', 'UNPACK',
 ];
 
 export function isOpName(name: string): name is OpName {

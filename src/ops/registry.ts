@@ -39,6 +39,7 @@ import { div, floorDiv, floorMod, squaredDifference } from './binary_math.js';
 import { argMax, argMin, reduceAll, reduceMax, reduceMin, sum } from './reduce.js';
 import { embeddingLookup, gather, gatherNd } from './gather.js';
 import { selectV2 } from './select_v2.js';
+import { split, splitV, unpack } from './split.js';
 import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
@@ -125,6 +126,9 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   PRELU: prelu,
   ELU: elu,
   ADD_N: addN,
+  SPLIT: split,
+  SPLIT_V: splitV,
+  UNPACK: unpack,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

@@ -3,11 +3,13 @@ import type { OpName } from '../graph/options.js';
 /**
  * How many inputs each op takes, as TFLite's kernels check in Prepare (NumInputs): the first `min` are
  * required (never -1), up to `max` may be given, the ones past `min` may be -1 (omitted). Every op here has
- * exactly one output. Checked at read time so kernels can index their inputs without guarding.
+ * exactly one output unless it says otherwise. Checked at read time so kernels can index their inputs without guarding.
  */
 export interface Arity {
   min: number;
   max: number;
+  /** Ops with several outputs (SPLIT, SPLIT_V, UNPACK): how many they may have; others have exactly 1. */
+  outputs?: { min: number; max: number };
 }
 
 const fixed = (n: number): Arity => ({ min: n, max: n });
@@ -94,16 +96,21 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   PRELU: fixed(2),
   ELU: fixed(1),
   ADD_N: { min: 1, max: Infinity },
+  SPLIT: { min: 2, max: 2, outputs: { min: 1, max: Infinity } },
+  SPLIT_V: { min: 3, max: 3, outputs: { min: 1, max: Infinity } },
+  UNPACK: { min: 1, max: 1, outputs: { min: 1, max: Infinity } },
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */
 export function arityProblem(op: OpName, inputs: readonly number[], outputs: readonly number[]): string | null {
-  const { min, max } = ARITY[op];
+  const { min, max, outputs: outs = { min: 1, max: 1 } } = ARITY[op];
   if (inputs.length < min || inputs.length > max) {
     return `has ${inputs.length} inputs; ${op} takes ${min === max ? min : max === Infinity ? `at least ${min}` : `${min} to ${max}`}`;
   }
   const omitted = inputs.findIndex((id, k) => k < min && id < 0);
   if (omitted >= 0) return `required input ${omitted} is omitted (-1)`;
-  if (outputs.length !== 1) return `has ${outputs.length} outputs; ${op} has 1`;
+  if (outputs.length < outs.min || outputs.length > outs.max) {
+    return `has ${outputs.length} outputs; ${op} has ${outs.min === outs.max ? outs.min : `${outs.min} or more`}`;
+  }
   return null;
 }

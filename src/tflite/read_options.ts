@@ -31,6 +31,9 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   SPACE_TO_DEPTH: T.SpaceToDepthOptions,
   DEPTH_TO_SPACE: T.DepthToSpaceOptions,
   MIRROR_PAD: T.MirrorPadOptions,
+  SPLIT: T.SplitOptions,
+  SPLIT_V: T.SplitVOptions,
+  UNPACK: T.UnpackOptions,
   DIV: T.DivOptions,
   SUM: T.ReducerOptions,
   REDUCE_MAX: T.ReducerOptions,
@@ -47,6 +50,8 @@ export interface OptionsContext {
   nodeIndex: number;
   /** Shape of input i, or null when the input is omitted. */
   inputShape(i: number): number[] | null;
+  /** How many outputs the node has (the default piece count of SPLIT / UNPACK). */
+  outputCount: number;
 }
 
 type Parser<K extends OpName> = (o: Table | null, ctx: OptionsContext) => OpOptionsMap[K];
@@ -221,6 +226,9 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   PRELU: none,
   ELU: none,
   ADD_N: none,
+  SPLIT: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
+  SPLIT_V: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
+  UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 
 /** The typed options of one operator, with the schema's defaults when its options table is absent. */

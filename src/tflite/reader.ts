@@ -142,7 +142,7 @@ function readOperators(sg: Table, opcodes: OpCode[], tensors: Tensor[], lacking:
     const arity = arityProblem(code.name, inputs, outputs);
     if (arity) op.fail(arity);
     const inputShape = (k: number): number[] | null => (inputs[k] >= 0 ? tensors[inputs[k]].shape : null);
-    nodes.push(makeNode(code.name, { index: i, version: code.version, inputs, outputs }, { operator: op, nodeIndex: i, inputShape }));
+    nodes.push(makeNode(code.name, { index: i, version: code.version, inputs, outputs }, { operator: op, nodeIndex: i, inputShape, outputCount: outputs.length }));
   }
   return { nodes, unsupported };
 }

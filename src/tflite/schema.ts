@@ -110,6 +110,9 @@ export const BuiltinOptionsType = {
   GatherOptions: 23,
   DivOptions: 29,
   LeakyReluOptions: 75,
+  SplitOptions: 35,
+  UnpackOptions: 64,
+  SplitVOptions: 79,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -161,6 +164,9 @@ export const ReducerOptions = { keepDims: 0 } as const;
 export const PackOptions = { valuesCount: 0, axis: 1 } as const;
 export const GatherOptions = { axis: 0, batchDims: 1 } as const;
 export const LeakyReluOptions = { alpha: 0 } as const;
+/** SplitOptions and SplitVOptions. */
+export const SplitOptions = { numSplits: 0 } as const;
+export const UnpackOptions = { num: 0, axis: 1 } as const;
 /** SpaceToDepthOptions and DepthToSpaceOptions. */
 export const BlockSizeOptions = { blockSize: 0 } as const;
 /** mode: REFLECT = 0, SYMMETRIC = 1. */

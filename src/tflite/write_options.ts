@@ -160,6 +160,11 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt32(S.GatherOptions.axis, n.options.axis, 0);
       b.addFieldInt32(S.GatherOptions.batchDims, n.options.batchDims, 0);
     });
+    case 'SPLIT': case 'SPLIT_V': return table(b, n.op === 'SPLIT' ? T.SplitOptions : T.SplitVOptions, 1, () => b.addFieldInt32(S.SplitOptions.numSplits, n.options.numSplits, 0));
+    case 'UNPACK': return table(b, T.UnpackOptions, 2, () => {
+      b.addFieldInt32(S.UnpackOptions.num, n.options.num, 0);
+      b.addFieldInt32(S.UnpackOptions.axis, n.options.axis, 0);
+    });
     case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {
       b.addFieldInt32(S.PackOptions.valuesCount, n.inputs.length, 0);
