@@ -184,6 +184,8 @@ export interface OpOptionsMap {
   SPLIT: SplitOptions;
   SPLIT_V: SplitOptions;
   UNPACK: UnpackOptions;
+  DYNAMIC_UPDATE_SLICE: NoOptions;
+  BROADCAST_ARGS: NoOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -196,7 +198,7 @@ export const OP_NAMES: readonly OpName[] = [
   'EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL', 'MAXIMUM', 'MINIMUM', 'LOGICAL_AND', 'LOGICAL_OR', 'LOGICAL_NOT', 'ABS', 'NEG', 'FLOOR', 'CEIL', 'ROUND', 'SQUARE', 'SQRT', 'RSQRT', 'EXP', 'LOG', 'SIN', 'COS', 'CAST', 'ZEROS_LIKE',
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
-  'SPLIT', 'SPLIT_V', 'UNPACK',
+  'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
 ];
 
 export function isOpName(name: string): name is OpName {

@@ -8,6 +8,7 @@
  * The per-input step depends on one int8 value only, so it is tabulated once in prepare (256 entries).
  */
 import type { Graph, Node } from '../graph/graph.js';
+import type { Activation } from '../graph/options.js';
 import { UnsupportedOpError } from '../errors.js';
 import { floatActivationRange, outputActivationRange } from '../quant/activation.js';
 import {
@@ -17,6 +18,7 @@ import {
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { broadcastShape, forEachRun, planBroadcast } from './broadcast.js';
+import { broadcastKernel } from './binary_broadcast.js';
 import {
   checkOutputShape, outputElements, quantOf, requireClampActivation, unsupportedTypes,
 } from './elementwise_common.js';
@@ -122,6 +124,14 @@ function floatAddSubKernel(node: AddSubNode, g: Graph, views: TensorViews, isSub
   return () => forEachRun(plan, run);
 }
 
+/** int32 ADD / SUB / MUL: the wrapped result clamped to the fused activation's range. */
+export function int32Kernel(node: Node, g: Graph, views: TensorViews, act: Activation, f: (a: number, b: number) => number): Kernel {
+  requireClampActivation(node, act);
+  const [flo, fhi] = floatActivationRange(act);
+  const lo = Math.max(flo, -2147483648), hi = Math.min(fhi, 2147483647);
+  return broadcastKernel(node, g, views, (a, b) => { const v = f(a as number, b as number); return v < lo ? lo : v > hi ? hi : v; });
+}
+
 /** Shared by ADD and SUB: the two differ only in the sign of input 1 and in float vs double set-up. */
 export function prepareAddSub(node: AddSubNode, g: Graph, views: TensorViews, isSub: boolean): Kernel {
   const t0 = inputTensor(node, g, 0);
@@ -130,6 +140,9 @@ export function prepareAddSub(node: AddSubNode, g: Graph, views: TensorViews, is
   checkOutputShape(node, g, binaryInferShapes(node, g)[0]);
   if (t0.dtype === 'int8' && t1.dtype === 'int8' && out.dtype === 'int8') return int8AddSubKernel(node, g, views, isSub);
   if (t0.dtype === 'float32' && t1.dtype === 'float32' && out.dtype === 'float32') return floatAddSubKernel(node, g, views, isSub);
+  if (t0.dtype === 'int32' && t1.dtype === 'int32' && out.dtype === 'int32') {
+    return int32Kernel(node, g, views, node.options.activation, isSub ? (a, b) => (a - b) | 0 : (a, b) => (a + b) | 0);
+  }
   throw unsupportedTypes(node, g);
 }
 

@@ -12,8 +12,8 @@ import {
 
 export const dequantize: OpDef<'DEQUANTIZE'> = {
   name: 'DEQUANTIZE',
-  // v1 uint8, v2 int8, v3 int16 (and float16, which we refuse); v5 per-channel, v6 int4.
-  maxVersion: 3,
+  // v1 uint8, v2 int8, v3 float16 (refused by dtype), v4 int16; v5 per-channel, v6 int4.
+  maxVersion: 4,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);

@@ -11,7 +11,7 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixe
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { forEachRun, planBroadcast } from './broadcast.js';
-import { binaryInferShapes } from './add.js';
+import { binaryInferShapes, int32Kernel } from './add.js';
 import {
   checkOutputShape, outputElements, quantOf, requireClampActivation, unsupportedTypes,
 } from './elementwise_common.js';
@@ -75,6 +75,7 @@ export const mul: OpDef<'MUL'> = {
     checkOutputShape(node, g, binaryInferShapes(node, g)[0]);
     if (t0.dtype === 'int8' && t1.dtype === 'int8' && out.dtype === 'int8') return int8MulKernel(node, g, views);
     if (t0.dtype === 'float32' && t1.dtype === 'float32' && out.dtype === 'float32') return floatMulKernel(node, g, views);
+    if (t0.dtype === 'int32' && t1.dtype === 'int32' && out.dtype === 'int32') return int32Kernel(node, g, views, node.options.activation, Math.imul);
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,

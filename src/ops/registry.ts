@@ -40,6 +40,7 @@ import { argMax, argMin, reduceAll, reduceMax, reduceMin, sum } from './reduce.j
 import { embeddingLookup, gather, gatherNd } from './gather.js';
 import { selectV2 } from './select_v2.js';
 import { split, splitV, unpack } from './split.js';
+import { broadcastArgs, dynamicUpdateSlice } from './update_slice.js';
 import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
@@ -129,6 +130,8 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   SPLIT: split,
   SPLIT_V: splitV,
   UNPACK: unpack,
+  DYNAMIC_UPDATE_SLICE: dynamicUpdateSlice,
+  BROADCAST_ARGS: broadcastArgs,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

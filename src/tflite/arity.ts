@@ -99,6 +99,8 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   SPLIT: { min: 2, max: 2, outputs: { min: 1, max: Infinity } },
   SPLIT_V: { min: 3, max: 3, outputs: { min: 1, max: Infinity } },
   UNPACK: { min: 1, max: 1, outputs: { min: 1, max: Infinity } },
+  DYNAMIC_UPDATE_SLICE: fixed(3),
+  BROADCAST_ARGS: fixed(2),
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

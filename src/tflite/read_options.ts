@@ -228,6 +228,8 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   ADD_N: none,
   SPLIT: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
   SPLIT_V: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
+  DYNAMIC_UPDATE_SLICE: none,
+  BROADCAST_ARGS: none,
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 

@@ -138,6 +138,7 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'CAST':
     case 'ZEROS_LIKE':
     case 'REVERSE_V2': case 'SLICE': case 'SPACE_TO_BATCH_ND': case 'BATCH_TO_SPACE_ND': case 'BROADCAST_TO':
+    case 'DYNAMIC_UPDATE_SLICE': case 'BROADCAST_ARGS':
     case 'EXPAND_DIMS':
     case 'SHAPE':
     case 'FILL':
