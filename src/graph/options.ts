@@ -96,6 +96,16 @@ export interface UnpackOptions {
   num: number;
   axis: number;
 }
+export interface BatchMatmulOptions {
+  adjX: boolean;
+  adjY: boolean;
+}
+export interface TransposeConvOptions {
+  padding: Padding;
+  strideW: number;
+  strideH: number;
+  activation: Activation;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -186,6 +196,8 @@ export interface OpOptionsMap {
   UNPACK: UnpackOptions;
   DYNAMIC_UPDATE_SLICE: NoOptions;
   BROADCAST_ARGS: NoOptions;
+  BATCH_MATMUL: BatchMatmulOptions;
+  TRANSPOSE_CONV: TransposeConvOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -199,6 +211,7 @@ export const OP_NAMES: readonly OpName[] = [
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
+  'BATCH_MATMUL', 'TRANSPOSE_CONV',
 ];
 
 export function isOpName(name: string): name is OpName {

@@ -41,6 +41,8 @@ import { embeddingLookup, gather, gatherNd } from './gather.js';
 import { selectV2 } from './select_v2.js';
 import { split, splitV, unpack } from './split.js';
 import { broadcastArgs, dynamicUpdateSlice } from './update_slice.js';
+import { batchMatmul } from './batch_matmul.js';
+import { transposeConv } from './transpose_conv.js';
 import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
@@ -132,6 +134,8 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   UNPACK: unpack,
   DYNAMIC_UPDATE_SLICE: dynamicUpdateSlice,
   BROADCAST_ARGS: broadcastArgs,
+  BATCH_MATMUL: batchMatmul,
+  TRANSPOSE_CONV: transposeConv,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

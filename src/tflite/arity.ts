@@ -101,6 +101,8 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   UNPACK: { min: 1, max: 1, outputs: { min: 1, max: Infinity } },
   DYNAMIC_UPDATE_SLICE: fixed(3),
   BROADCAST_ARGS: fixed(2),
+  BATCH_MATMUL: fixed(2),
+  TRANSPOSE_CONV: { min: 3, max: 4 },
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

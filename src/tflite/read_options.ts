@@ -34,6 +34,8 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   SPLIT: T.SplitOptions,
   SPLIT_V: T.SplitVOptions,
   UNPACK: T.UnpackOptions,
+  BATCH_MATMUL: T.BatchMatMulOptions,
+  TRANSPOSE_CONV: T.TransposeConvOptions,
   DIV: T.DivOptions,
   SUM: T.ReducerOptions,
   REDUCE_MAX: T.ReducerOptions,
@@ -229,6 +231,13 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   SPLIT: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
   SPLIT_V: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
   DYNAMIC_UPDATE_SLICE: none,
+  BATCH_MATMUL: (o) => ({ adjX: o ? o.bool(S.BatchMatMulOptions.adjX, false) : false, adjY: o ? o.bool(S.BatchMatMulOptions.adjY, false) : false }),
+  TRANSPOSE_CONV: (o) => ({
+    padding: padding(o, S.TransposeConvOptions.padding),
+    strideW: positive(o, S.TransposeConvOptions.strideW, 0, 'stride_w'),
+    strideH: positive(o, S.TransposeConvOptions.strideH, 0, 'stride_h'),
+    activation: activation(o, S.TransposeConvOptions.fusedActivation),
+  }),
   BROADCAST_ARGS: none,
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };

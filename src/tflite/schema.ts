@@ -113,6 +113,8 @@ export const BuiltinOptionsType = {
   SplitOptions: 35,
   UnpackOptions: 64,
   SplitVOptions: 79,
+  TransposeConvOptions: 49,
+  BatchMatMulOptions: 101,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -167,6 +169,8 @@ export const LeakyReluOptions = { alpha: 0 } as const;
 /** SplitOptions and SplitVOptions. */
 export const SplitOptions = { numSplits: 0 } as const;
 export const UnpackOptions = { num: 0, axis: 1 } as const;
+export const BatchMatMulOptions = { adjX: 0, adjY: 1 } as const;
+export const TransposeConvOptions = { padding: 0, strideW: 1, strideH: 2, fusedActivation: 3 } as const;
 /** SpaceToDepthOptions and DepthToSpaceOptions. */
 export const BlockSizeOptions = { blockSize: 0 } as const;
 /** mode: REFLECT = 0, SYMMETRIC = 1. */

@@ -166,6 +166,16 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt32(S.UnpackOptions.num, n.options.num, 0);
       b.addFieldInt32(S.UnpackOptions.axis, n.options.axis, 0);
     });
+    case 'BATCH_MATMUL': return table(b, T.BatchMatMulOptions, 2, () => {
+      b.addFieldInt8(S.BatchMatMulOptions.adjX, n.options.adjX ? 1 : 0, 0);
+      b.addFieldInt8(S.BatchMatMulOptions.adjY, n.options.adjY ? 1 : 0, 0);
+    });
+    case 'TRANSPOSE_CONV': return table(b, T.TransposeConvOptions, 4, () => {
+      b.addFieldInt8(S.TransposeConvOptions.padding, n.options.padding === 'SAME' ? 0 : 1, 0);
+      b.addFieldInt32(S.TransposeConvOptions.strideW, n.options.strideW, 0);
+      b.addFieldInt32(S.TransposeConvOptions.strideH, n.options.strideH, 0);
+      b.addFieldInt8(S.TransposeConvOptions.fusedActivation, activation(n.options.activation), 0);
+    });
     case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {
       b.addFieldInt32(S.PackOptions.valuesCount, n.inputs.length, 0);
