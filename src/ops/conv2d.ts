@@ -6,11 +6,12 @@
  * is folded into the bias, so interior and border pixels share one loop.
  */
 import type { Graph, Node, Tensor } from '../graph/graph.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { firstInputOnly, inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
+import { conv16x8 } from './int16x8.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
   activationBounds, convSpatialWindow, convWindowParams, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
@@ -215,7 +216,7 @@ export function int8ConvScratchBytes(win: Window2D, depth: number): number {
 
 export const conv2d: OpDef<'CONV_2D'> = {
   name: 'CONV_2D',
-  // v1 float, v3 int8, v6 grouped; v2/v5 (hybrid) and v4 (int16) are refused by dtype at prepare.
+  // v1 float, v3 int8, v4 16x8, v6 grouped; v2/v5 (hybrid) are refused by dtype; v7+ (int4) by tensor type.
   maxVersion: 6,
   role: 'layer',
   window: convSpatialWindow,
@@ -231,7 +232,11 @@ export const conv2d: OpDef<'CONV_2D'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutput(node, output, [geo.win.batches, geo.win.outH, geo.win.outW, geo.cout]);
-    const kind = kernelKind(node, input, output, inputTensor(node, g, 1));
+    const kind = kernelKind(node, input, output, inputTensor(node, g, 1), true);
+    if (kind === 'int16x8') {
+      if (geo.groups !== 1) throw new UnsupportedOpError(node.op, node.index, 'grouped 16x8 convolution');
+      return conv16x8(node, g, views, geo.win, geo.cout);
+    }
     return kind === 'int8' ? prepareInt8(node, g, views, geo) : prepareFloat(node, g, views, geo);
   },
 

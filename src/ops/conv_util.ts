@@ -123,11 +123,18 @@ export function expectRank(node: Node, t: Tensor, rank: number, what: string): v
 // Quantisation checks and parameters
 
 /** The dtype pairing a kernel runs in: int8 activations with int8 weights, or float32 throughout. */
-export type KernelKind = 'int8' | 'float32';
+export type KernelKind = 'int8' | 'float32' | 'int16x8';
 
-/** Decide int8 vs float32 from the activation and weight dtypes; refuse anything else (int16, hybrid). */
-export function kernelKind(node: Node, input: Tensor, output: Tensor, weights: Tensor | null = null): KernelKind {
+/**
+ * Decide int8 vs float32 from the activation and weight dtypes; with `allow16x8`, also TFLite's 16x8 scheme
+ * (int16 activations, int8 weights: the layers' int16 kernels); refuse anything else (hybrid).
+ */
+export function kernelKind(node: Node, input: Tensor, output: Tensor, weights: Tensor | null = null, allow16x8 = false): KernelKind {
   const w = weights?.dtype ?? input.dtype;
+  if (allow16x8 && input.dtype === 'int16' && output.dtype === 'int16' && w === 'int8') {
+    if (!input.quant || !output.quant || !weights?.quant) throw new UnsupportedOpError(node.op, node.index, 'int16 tensors without quantisation parameters');
+    return 'int16x8';
+  }
   if (input.dtype === 'int8' && output.dtype === 'int8' && w === 'int8') {
     if (!input.quant || !output.quant || (weights && !weights.quant)) {
       throw new UnsupportedOpError(node.op, node.index, 'int8 tensors without quantisation parameters');

@@ -9,6 +9,7 @@
 import type { Graph, Node } from '../graph/graph.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { InPlaceVariant, Kernel, OpDef, TensorViews } from './op.js';
+import { depthwise16x8 } from './int16x8.js';
 import { firstInputOnly, inputTensor, optionalInput, outputTensor, sameStart } from './op.js';
 import { DTYPE_BYTES } from '../graph/dtype.js';
 import type { Window2D } from './conv_util.js';
@@ -401,6 +402,8 @@ function depthwiseInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): InPlaceVar
   const [on, outH, outW, outC] = output.shape;
   if (n !== 1 || on !== 1 || outC !== inC || outH > inH || outW > inW) return null;
   if (DTYPE_BYTES[output.dtype] !== DTYPE_BYTES[input.dtype]) return null;
+  // The in-place kernels are int8 and float32 (the 16x8 kernel reads its whole window while writing).
+  if (input.dtype !== 'int8' && input.dtype !== 'float32') return null;
   const [, kH, kW] = g.tensors[node.inputs[1]].shape;
   // One channel's plane, then (for the C kernel) the channel's taps as int32.
   const plane = (inH * inW * DTYPE_BYTES[input.dtype] + 3) & ~3;
@@ -423,8 +426,8 @@ const DEPTHWISE_IN_PLACE_SLOWDOWN = 1.24;
 
 export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
   name: 'DEPTHWISE_CONV_2D',
-  // v1 float, v2 dilation, v3 int8; v4/v6 (hybrid), v5 (int16) and v7 (int4) are refused by dtype.
-  maxVersion: 3,
+  // v1 float, v2 dilation, v3 int8, v5 16x8; v4/v6 (hybrid) are refused by dtype, v7 (int4) by tensor type.
+  maxVersion: 5,
   role: 'layer',
 
   inferShapes(node, g) {
@@ -440,7 +443,8 @@ export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
     if (output.shape.length !== 4 || output.shape.some((d, i) => d !== expect[i])) {
       throw new ModelFormatError(where(node), `output shape [${output.shape.join(',')}], expected [${expect.join(',')}]`);
     }
-    const kind = kernelKind(node, input, output, inputTensor(node, g, 1));
+    const kind = kernelKind(node, input, output, inputTensor(node, g, 1), true);
+    if (kind === 'int16x8') return depthwise16x8(node, g, views, geo.win, geo.cout);
     // The plan runs the node in place when it puts the output at the input's first byte.
     const inPlace = sameStart(views.bytes(input.id), views.bytes(output.id));
     if (kind === 'int8') return inPlace ? prepareInt8InPlace(node, g, views, geo) : prepareInt8(node, g, views, geo);

@@ -6,6 +6,7 @@
 import type { Graph, Node } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
+import { fullyConnected16x8 } from './int16x8.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { firstInputOnly, inputTensor, optionalInput, outputTensor } from './op.js';
 import type { Int8Requant } from './gemm.js';
@@ -76,9 +77,10 @@ function prepareFloat(node: Node<'FULLY_CONNECTED'>, g: Graph, views: TensorView
 
 export const fullyConnected: OpDef<'FULLY_CONNECTED'> = {
   name: 'FULLY_CONNECTED',
-  // v1 float, v4 int8, v5 keep_num_dims, v6 no bias; v3 (hybrid) is refused by dtype. v2 (shuffled
-  // weights) cannot be told apart here and is not implemented by TFLite Micro either.
-  maxVersion: 6,
+  // v1 float, v4 int8, v5 keep_num_dims, v6 no bias, v7 16x8, v11/v12 per-channel (int8, 16x8); v3/v8
+  // (hybrid) are refused by dtype and v10 (int4) by tensor type. v2 (shuffled weights) cannot be told
+  // apart here and is not implemented by TFLite Micro either.
+  maxVersion: 12,
   role: 'layer',
   differentiableInputs: firstInputOnly,
 
@@ -93,7 +95,8 @@ export const fullyConnected: OpDef<'FULLY_CONNECTED'> = {
     if (numElements(output.shape) !== geo.batches * geo.units || output.shape[output.shape.length - 1] !== geo.units) {
       throw new ModelFormatError(where(node), `output shape [${output.shape.join(',')}], expected ${geo.batches} rows of ${geo.units}`);
     }
-    const kind = kernelKind(node, input, output, inputTensor(node, g, 1));
+    const kind = kernelKind(node, input, output, inputTensor(node, g, 1), true);
+    if (kind === 'int16x8') return fullyConnected16x8(node, g, views, geo.batches, geo.units, geo.K);
     return kind === 'int8' ? prepareInt8(node, g, views, geo) : prepareFloat(node, g, views, geo);
   },
 
