@@ -96,6 +96,10 @@ export interface UnpackOptions {
   num: number;
   axis: number;
 }
+export interface ResizeBilinearOptions {
+  alignCorners: boolean;
+  halfPixelCenters: boolean;
+}
 export interface BatchMatmulOptions {
   adjX: boolean;
   adjY: boolean;
@@ -198,6 +202,9 @@ export interface OpOptionsMap {
   BROADCAST_ARGS: NoOptions;
   BATCH_MATMUL: BatchMatmulOptions;
   TRANSPOSE_CONV: TransposeConvOptions;
+  L2_POOL_2D: Pool2DOptions;
+  L2_NORMALIZATION: NoOptions;
+  RESIZE_BILINEAR: ResizeBilinearOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -211,7 +218,7 @@ export const OP_NAMES: readonly OpName[] = [
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
-  'BATCH_MATMUL', 'TRANSPOSE_CONV',
+  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR',
 ];
 
 export function isOpName(name: string): name is OpName {

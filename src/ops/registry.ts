@@ -43,6 +43,8 @@ import { split, splitV, unpack } from './split.js';
 import { broadcastArgs, dynamicUpdateSlice } from './update_slice.js';
 import { batchMatmul } from './batch_matmul.js';
 import { transposeConv } from './transpose_conv.js';
+import { l2Normalization, l2Pool2d } from './l2.js';
+import { resizeBilinear } from './resize_bilinear.js';
 import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
@@ -136,6 +138,9 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   BROADCAST_ARGS: broadcastArgs,
   BATCH_MATMUL: batchMatmul,
   TRANSPOSE_CONV: transposeConv,
+  L2_POOL_2D: l2Pool2d,
+  L2_NORMALIZATION: l2Normalization,
+  RESIZE_BILINEAR: resizeBilinear,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

@@ -103,6 +103,9 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   BROADCAST_ARGS: fixed(2),
   BATCH_MATMUL: fixed(2),
   TRANSPOSE_CONV: { min: 3, max: 4 },
+  L2_POOL_2D: fixed(1),
+  L2_NORMALIZATION: fixed(1),
+  RESIZE_BILINEAR: fixed(2),
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

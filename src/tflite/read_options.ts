@@ -36,6 +36,8 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   UNPACK: T.UnpackOptions,
   BATCH_MATMUL: T.BatchMatMulOptions,
   TRANSPOSE_CONV: T.TransposeConvOptions,
+  L2_POOL_2D: T.Pool2DOptions,
+  RESIZE_BILINEAR: T.ResizeBilinearOptions,
   DIV: T.DivOptions,
   SUM: T.ReducerOptions,
   REDUCE_MAX: T.ReducerOptions,
@@ -231,6 +233,12 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   SPLIT: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
   SPLIT_V: (o, ctx) => ({ numSplits: o ? o.i32(S.SplitOptions.numSplits, 0) : ctx.outputCount }),
   DYNAMIC_UPDATE_SLICE: none,
+  L2_POOL_2D: pool,
+  L2_NORMALIZATION: none,
+  RESIZE_BILINEAR: (o) => ({
+    alignCorners: o ? o.bool(S.ResizeBilinearOptions.alignCorners, false) : false,
+    halfPixelCenters: o ? o.bool(S.ResizeBilinearOptions.halfPixelCenters, false) : false,
+  }),
   BATCH_MATMUL: (o) => ({ adjX: o ? o.bool(S.BatchMatMulOptions.adjX, false) : false, adjY: o ? o.bool(S.BatchMatMulOptions.adjY, false) : false }),
   TRANSPOSE_CONV: (o) => ({
     padding: padding(o, S.TransposeConvOptions.padding),

@@ -115,6 +115,7 @@ export const BuiltinOptionsType = {
   SplitVOptions: 79,
   TransposeConvOptions: 49,
   BatchMatMulOptions: 101,
+  ResizeBilinearOptions: 15,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -170,6 +171,8 @@ export const LeakyReluOptions = { alpha: 0 } as const;
 export const SplitOptions = { numSplits: 0 } as const;
 export const UnpackOptions = { num: 0, axis: 1 } as const;
 export const BatchMatMulOptions = { adjX: 0, adjY: 1 } as const;
+/** Slots 0 and 1 (new_height, new_width) are deprecated: the size comes from input 1. */
+export const ResizeBilinearOptions = { alignCorners: 2, halfPixelCenters: 3 } as const;
 export const TransposeConvOptions = { padding: 0, strideW: 1, strideH: 2, fusedActivation: 3 } as const;
 /** SpaceToDepthOptions and DepthToSpaceOptions. */
 export const BlockSizeOptions = { blockSize: 0 } as const;

@@ -71,7 +71,7 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       const type = n.op === 'ADD' ? T.AddOptions : n.op === 'SUB' ? T.SubOptions : T.MulOptions;
       return table(b, type, 2, () => b.addFieldInt8(S.AddOptions.fusedActivation, activation(n.options.activation), 0));
     }
-    case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': return table(b, T.Pool2DOptions, 6, () => pool(b, n.options));
+    case 'AVERAGE_POOL_2D': case 'MAX_POOL_2D': case 'L2_POOL_2D': return table(b, T.Pool2DOptions, 6, () => pool(b, n.options));
     case 'MEAN': return table(b, T.ReducerOptions, 1, () => b.addFieldInt8(S.ReducerOptions.keepDims, n.options.keepDims ? 1 : 0, 0));
     case 'RESHAPE': {
       // A null newShape is written as no table at all: the reader maps both to null.
@@ -138,7 +138,7 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'CAST':
     case 'ZEROS_LIKE':
     case 'REVERSE_V2': case 'SLICE': case 'SPACE_TO_BATCH_ND': case 'BATCH_TO_SPACE_ND': case 'BROADCAST_TO':
-    case 'DYNAMIC_UPDATE_SLICE': case 'BROADCAST_ARGS':
+    case 'DYNAMIC_UPDATE_SLICE': case 'BROADCAST_ARGS': case 'L2_NORMALIZATION':
     case 'EXPAND_DIMS':
     case 'SHAPE':
     case 'FILL':
@@ -175,6 +175,10 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt32(S.TransposeConvOptions.strideW, n.options.strideW, 0);
       b.addFieldInt32(S.TransposeConvOptions.strideH, n.options.strideH, 0);
       b.addFieldInt8(S.TransposeConvOptions.fusedActivation, activation(n.options.activation), 0);
+    });
+    case 'RESIZE_BILINEAR': return table(b, T.ResizeBilinearOptions, 4, () => {
+      b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
+      b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);
     });
     case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {

@@ -92,9 +92,9 @@ test('QUANTIZE (float -> int8) and DEQUANTIZE (int8 -> float) also run in place 
   assert.deepEqual(runGraph(g, [qs], new Map([[1, 0]])), runGraph(g, [qs]));
 });
 
-test('QUANTIZE refuses int16 and per-channel outputs; DEQUANTIZE refuses non-float outputs', () => {
-  const i16 = oneNodeGraph('QUANTIZE', {}, [{ shape: [2], dtype: 'float32' }], { shape: [2], dtype: 'int16', scale: 0.1, zeroPoint: 0 }, 1);
-  assert.throws(() => runGraph(i16, [[0, 0]]), UnsupportedOpError);
+test('QUANTIZE refuses bool and per-channel outputs; DEQUANTIZE refuses non-float outputs', () => {
+  const bool = oneNodeGraph('QUANTIZE', {}, [{ shape: [2], dtype: 'float32' }], { shape: [2], dtype: 'bool' }, 1);
+  assert.throws(() => runGraph(bool, [[0, 0]]), UnsupportedOpError);
   const pc = oneNodeGraph('QUANTIZE', {}, [{ shape: [1, 2], dtype: 'float32' }], { shape: [1, 2], dtype: 'int8', scale: [0.1, 0.2], zeroPoint: [0, 0] });
   assert.throws(() => runGraph(pc, [[0, 0]]), /per-channel/);
   const dq = oneNodeGraph('DEQUANTIZE', {}, [{ shape: [2], dtype: 'int8', scale: 0.1, zeroPoint: 0 }], { shape: [2], dtype: 'int8', scale: 0.1, zeroPoint: 0 });

@@ -79,12 +79,7 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   });
   const definitions = [structDef(params)];
   const weights: CArray[] = [];
-  const operand = (t: Tensor, what: string): CArg => {
-    if (!t.data) return ctx.ptr(t);
-    const arr = ctx.constantArray(t, what);
-    weights.push(arr);
-    return constArg(arr);
-  };
+  const operand = operandOf(ctx, weights);
   // Element i is read before it is written, so the output may sit exactly on a same-shaped input.
   for (const t of [a, b]) {
     const layout = ctx.overlap(t, out);
@@ -105,6 +100,16 @@ export function lowerBinary(ctx: LayerContext): LayerCode {
   return { headers: ['tm_elementwise.h'], definitions, weights, statements: [call(`${kernel}_broadcast_s8`, structArg(params), structArg(bc), pa, pb, ctx.ptr(out))] };
 }
 
+/** An operand's argument: its arena pointer, or (a constant) an array added to `weights`. */
+function operandOf(ctx: LayerContext, weights: CArray[]): (t: Tensor, what: string) => CArg {
+  return (t, what) => {
+    if (!t.data) return ctx.ptr(t);
+    const arr = ctx.constantArray(t, what);
+    weights.push(arr);
+    return constArg(arr);
+  };
+}
+
 /** Float ADD / MUL of same-shaped operands -> tm_add_f32 / tm_mul_f32 (broadcasts run on the TypeScript kernel). */
 function lowerBinaryFloat(ctx: LayerContext, a: Tensor, b: Tensor, out: Tensor): LayerCode {
   const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
@@ -113,12 +118,7 @@ function lowerBinaryFloat(ctx: LayerContext, a: Tensor, b: Tensor, out: Tensor):
     if (ctx.overlap(t, out) === 'partial') throw ctx.unsupported(`the memory plan overlays ${out.name} on ${t.name} in a way ${node.op} cannot compute in place`);
   }
   const weights: CArray[] = [];
-  const operand = (t: Tensor, what: string): CArg => {
-    if (!t.data) return ctx.ptr(t);
-    const arr = ctx.constantArray(t, what);
-    weights.push(arr);
-    return constArg(arr);
-  };
+  const operand = operandOf(ctx, weights);
   const act = floatAct(ctx, node.options.activation, out);
   const kernel = node.op === 'ADD' ? 'tm_add_f32' : 'tm_mul_f32';
   return {
