@@ -6,7 +6,8 @@
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { UnsupportedOpError } from '../errors.js';
-import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAway } from '../quant/fixedpoint.js';
+import { dtypeRange } from '../graph/dtype.js';
 import { broadcastInferShapes, broadcastKernel } from './binary_broadcast.js';
 import type { Element } from './element_access.js';
 import {
@@ -15,7 +16,7 @@ import {
 
 export const leakyRelu: OpDef<'LEAKY_RELU'> = {
   name: 'LEAKY_RELU',
-  // v1 float, v2 int8; int16 is refused by dtype.
+  // v1 float, v2 int8 and int16.
   maxVersion: 2,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
@@ -26,16 +27,20 @@ export const leakyRelu: OpDef<'LEAKY_RELU'> = {
       const x = views.float32(input.id), y = views.float32(output.id);
       return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v > 0 ? v : Math.fround(v * alpha); } };
     }
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
+    if ((input.dtype === 'int8' || input.dtype === 'int16') && output.dtype === input.dtype) {
       const qi = quantOf(node, input), qo = quantOf(node, output);
       const id = quantizeMultiplier(qi.scale / qo.scale);
       const al = quantizeMultiplier((alpha * qi.scale) / qo.scale);
-      return int8TableKernel(views, input.id, output.id, int8Table((q) => {
+      const [lo, hi] = dtypeRange(output.dtype);
+      const f = (q: number): number => {
         const d = q - qi.zeroPoint;
         const m = d >= 0 ? id : al;
         const v = qo.zeroPoint + multiplyByQuantizedMultiplier(d, m.multiplier, m.shift);
-        return v < -128 ? -128 : v > 127 ? 127 : v;
-      }));
+        return v < lo ? lo : v > hi ? hi : v;
+      };
+      if (input.dtype === 'int8') return int8TableKernel(views, input.id, output.id, int8Table(f));
+      const x = views.int16(input.id), y = views.int16(output.id);
+      return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
     }
     throw unsupportedTypes(node, g);
   },
@@ -48,9 +53,23 @@ export const prelu: OpDef<'PRELU'> = {
   maxVersion: 1,
   inferShapes: broadcastInferShapes,
   prepare(node, g, views) {
-    const [x, a] = [inputTensor(node, g, 0), inputTensor(node, g, 1)];
-    if (x.dtype !== 'float32' || a.dtype !== 'float32' || outputTensor(node, g).dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 only');
-    return broadcastKernel(node, g, views, (v: Element, al: Element) => ((v as number) >= 0 ? v : Math.fround((v as number) * (al as number))));
+    const [x, a, out] = [inputTensor(node, g, 0), inputTensor(node, g, 1), outputTensor(node, g)];
+    if (x.dtype === 'float32' && a.dtype === 'float32' && out.dtype === 'float32') {
+      return broadcastKernel(node, g, views, (v: Element, al: Element) => ((v as number) >= 0 ? v : Math.fround((v as number) * (al as number))));
+    }
+    if (x.dtype === 'int8' && a.dtype === 'int8' && out.dtype === 'int8') {
+      // prelu.cc: x >= 0 rescaled by in/out scale; x < 0 times (alpha - alpha zero point), by in*alpha/out.
+      const qx = quantOf(node, x), qa = quantOf(node, a), qo = quantOf(node, out);
+      const m1 = quantizeMultiplier(qx.scale / qo.scale), m2 = quantizeMultiplier((qx.scale * qa.scale) / qo.scale);
+      return broadcastKernel(node, g, views, (v: Element, al: Element) => {
+        const d = (v as number) - qx.zeroPoint;
+        const r = qo.zeroPoint + (d >= 0
+          ? multiplyByQuantizedMultiplier(d, m1.multiplier, m1.shift)
+          : multiplyByQuantizedMultiplier(d * ((al as number) - qa.zeroPoint), m2.multiplier, m2.shift));
+        return r < -128 ? -128 : r > 127 ? 127 : r;
+      });
+    }
+    throw unsupportedTypes(node, g, 'float32 and int8');
   },
   macs: outputElements,
   role: 'other',
@@ -63,7 +82,18 @@ export const elu: OpDef<'ELU'> = {
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 only');
+    if (input.dtype === 'int8' && output.dtype === 'int8') {
+      // elu.cc PopulateLookupTable: dequantise in float, exp(x) - 1 below zero, requantise with TfLiteRound.
+      const qi = quantOf(node, input), qo = quantOf(node, output);
+      const inverse = Math.fround(1 / qo.scale);
+      return int8TableKernel(views, input.id, output.id, int8Table((q) => {
+        const d = Math.fround(qi.scale * (q - qi.zeroPoint));
+        const t = d < 0 ? Math.fround(Math.fround(Math.exp(d)) - 1) : d;
+        const v = roundHalfAway(Math.fround(t * inverse)) + qo.zeroPoint;
+        return v < -128 ? -128 : v > 127 ? 127 : v;
+      }));
+    }
+    if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 and int8');
     const x = views.float32(input.id), y = views.float32(output.id);
     return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v < 0 ? Math.fround(Math.expm1(v)) : v; } };
   },

@@ -50,11 +50,11 @@ interface AddSubParams {
   actMax: number;
 }
 
-function addSubParams(node: AddSubNode, g: Graph, isSub: boolean): AddSubParams {
+/** The three rescalings of an ADD / SUB with `leftShift` bits of headroom (20 for int8, 15 for int16). */
+function addSubMultipliers(node: AddSubNode, g: Graph, isSub: boolean, leftShift: number) {
   const in0 = quantOf(node, inputTensor(node, g, 0));
   const in1 = quantOf(node, inputTensor(node, g, 1));
-  const outT = outputTensor(node, g);
-  const out = quantOf(node, outT);
+  const out = quantOf(node, outputTensor(node, g));
   let real0: number;
   let real1: number;
   let realOut: number;
@@ -63,16 +63,24 @@ function addSubParams(node: AddSubNode, g: Graph, isSub: boolean): AddSubParams 
     const twiceMax = Math.fround(2 * Math.max(in0.scale, in1.scale));
     real0 = Math.fround(in0.scale / twiceMax);
     real1 = Math.fround(in1.scale / twiceMax);
-    realOut = Math.fround(twiceMax / Math.fround((1 << LEFT_SHIFT_INT8) * out.scale));
+    realOut = Math.fround(twiceMax / Math.fround((1 << leftShift) * out.scale));
   } else {
     const twiceMax = 2 * Math.max(in0.scale, in1.scale);
     real0 = in0.scale / twiceMax;
     real1 = in1.scale / twiceMax;
-    realOut = twiceMax / ((1 << LEFT_SHIFT_INT8) * out.scale);
+    realOut = twiceMax / ((1 << leftShift) * out.scale);
   }
-  const m0 = multiplierBelowOne(node, real0, 'input 0');
-  const m1 = multiplierBelowOne(node, real1, 'input 1');
-  const mOut = multiplierBelowOne(node, realOut, 'output');
+  return {
+    in0, in1, out,
+    m0: multiplierBelowOne(node, real0, 'input 0'),
+    m1: multiplierBelowOne(node, real1, 'input 1'),
+    mOut: multiplierBelowOne(node, realOut, 'output'),
+  };
+}
+
+function addSubParams(node: AddSubNode, g: Graph, isSub: boolean): AddSubParams {
+  const outT = outputTensor(node, g);
+  const { in0, in1, out, m0, m1, mOut } = addSubMultipliers(node, g, isSub, LEFT_SHIFT_INT8);
   const table0 = new Int32Array(256);
   const table1 = new Int32Array(256);
   for (let q = -128; q < 128; q++) {
@@ -124,6 +132,19 @@ function floatAddSubKernel(node: AddSubNode, g: Graph, views: TensorViews, isSub
   return () => forEachRun(plan, run);
 }
 
+/** int16 ADD / SUB (16x8 scheme): ADD's arithmetic with 15 bits of headroom, element by element. */
+function int16AddSubKernel(node: AddSubNode, g: Graph, views: TensorViews, isSub: boolean): Kernel {
+  const { in0, in1, out, m0, m1, mOut } = addSubMultipliers(node, g, isSub, 15);
+  requireClampActivation(node, node.options.activation);
+  const [lo, hi] = outputActivationRange(node.options.activation, outputTensor(node, g));
+  const scale = (q: number, zp: number, m: { multiplier: number; shift: number }) => multiplyByQuantizedMultiplierSmallerThanOne((q - zp) * (1 << 15), m.multiplier, m.shift);
+  return broadcastKernel(node, g, views, (a, b) => {
+    const s1 = scale(a as number, in0.zeroPoint, m0), s2 = scale(b as number, in1.zeroPoint, m1);
+    const v = multiplyByQuantizedMultiplierSmallerThanOne(isSub ? s1 - s2 : s1 + s2, mOut.multiplier, mOut.shift) + out.zeroPoint;
+    return v < lo ? lo : v > hi ? hi : v;
+  });
+}
+
 /** int32 ADD / SUB / MUL: the wrapped result clamped to the fused activation's range. */
 export function int32Kernel(node: Node, g: Graph, views: TensorViews, act: Activation, f: (a: number, b: number) => number): Kernel {
   requireClampActivation(node, act);
@@ -143,13 +164,14 @@ export function prepareAddSub(node: AddSubNode, g: Graph, views: TensorViews, is
   if (t0.dtype === 'int32' && t1.dtype === 'int32' && out.dtype === 'int32') {
     return int32Kernel(node, g, views, node.options.activation, isSub ? (a, b) => (a - b) | 0 : (a, b) => (a + b) | 0);
   }
+  if (t0.dtype === 'int16' && t1.dtype === 'int16' && out.dtype === 'int16') return int16AddSubKernel(node, g, views, isSub);
   throw unsupportedTypes(node, g);
 }
 
 export const add: OpDef<'ADD'> = {
   name: 'ADD',
-  // v1 float, v2 int8; v3+ are int16 / int64 variants.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16; v4+ (int64, pot-scale int16) are refused.
+  maxVersion: 3,
   inferShapes: binaryInferShapes,
   prepare: (node, g, views) => prepareAddSub(node, g, views, false),
   macs: outputElements,

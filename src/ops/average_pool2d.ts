@@ -10,13 +10,15 @@ import { inputTensor, outputTensor } from './op.js';
 import type { Window2D } from './conv_util.js';
 import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeometry, poolSpatialWindow, poolOutputShapes, poolTaps } from './conv_util.js';
 
+/** `int8`: the integer path (int8, or int16 when the tensors are int16: the same rounding division). */
 function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews, win: Window2D, int8: boolean): Kernel {
   const input = inputTensor(node, g, 0);
   const output = outputTensor(node, g);
   const [actMin, actMax] = activationBounds(node, node.options.activation, output);
   const { inW, inC: C } = win;
-  const x = int8 ? views.int8(input.id) : views.float32(input.id);
-  const y = int8 ? views.int8(output.id) : views.float32(output.id);
+  const i16 = input.dtype === 'int16';
+  const x = i16 ? views.int16(input.id) : int8 ? views.int8(input.id) : views.float32(input.id);
+  const y = i16 ? views.int16(output.id) : int8 ? views.int8(output.id) : views.float32(output.id);
   // int8 sums are exact integers; a Float32Array rounds each float partial sum to float32 as C++ does.
   const acc = int8 ? new Float64Array(C) : new Float32Array(C);
   const each = (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number): void => {
@@ -46,8 +48,8 @@ function prepareAvg(node: Node<'AVERAGE_POOL_2D'>, g: Graph, views: TensorViews,
 
 export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
   name: 'AVERAGE_POOL_2D',
-  // v1 float, v2 int8; v3 (int16) is refused.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   role: 'other',
   window: poolSpatialWindow,
 
@@ -58,6 +60,7 @@ export const averagePool2d: OpDef<'AVERAGE_POOL_2D'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkPoolOutput(node, output, win);
+    if (input.dtype === 'int16' && output.dtype === 'int16') return prepareAvg(node, g, views, win, true);
     const kind = kernelKind(node, input, output);
     return prepareAvg(node, g, views, win, kind === 'int8');
   },

@@ -10,8 +10,8 @@ import { activationBounds, checkPoolOutput, forEachWindow, kernelKind, poolGeome
 
 export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
   name: 'MAX_POOL_2D',
-  // v1 float, v2 int8; v3 (int16) is refused.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   role: 'other',
   window: poolSpatialWindow,
 
@@ -22,13 +22,14 @@ export const maxPool2d: OpDef<'MAX_POOL_2D'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkPoolOutput(node, output, win);
-    const int8 = kernelKind(node, input, output) === 'int8';
+    const i16 = input.dtype === 'int16' && output.dtype === 'int16';
+    const int8 = !i16 && kernelKind(node, input, output) === 'int8';
     const [actMin, actMax] = activationBounds(node, node.options.activation, output);
     const { inW, inC: C } = win;
-    const x = int8 ? views.int8(input.id) : views.float32(input.id);
-    const y = int8 ? views.int8(output.id) : views.float32(output.id);
+    const x = i16 ? views.int16(input.id) : int8 ? views.int8(input.id) : views.float32(input.id);
+    const y = i16 ? views.int16(output.id) : int8 ? views.int8(output.id) : views.float32(output.id);
     const best = new Float64Array(C);
-    const lowest = int8 ? -128 : -Infinity;
+    const lowest = i16 ? -32768 : int8 ? -128 : -Infinity;
     const each = (o: number, rowBase: number, y0: number, y1: number, x0: number, x1: number): void => {
       best.fill(lowest);
       for (let iy = y0; iy < y1; iy++) {

@@ -12,6 +12,7 @@ import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { forEachRun, planBroadcast } from './broadcast.js';
 import { binaryInferShapes, int32Kernel } from './add.js';
+import { broadcastKernel } from './binary_broadcast.js';
 import {
   checkOutputShape, outputElements, quantOf, requireClampActivation, unsupportedTypes,
 } from './elementwise_common.js';
@@ -76,6 +77,17 @@ export const mul: OpDef<'MUL'> = {
     if (t0.dtype === 'int8' && t1.dtype === 'int8' && out.dtype === 'int8') return int8MulKernel(node, g, views);
     if (t0.dtype === 'float32' && t1.dtype === 'float32' && out.dtype === 'float32') return floatMulKernel(node, g, views);
     if (t0.dtype === 'int32' && t1.dtype === 'int32' && out.dtype === 'int32') return int32Kernel(node, g, views, node.options.activation, Math.imul);
+    if (t0.dtype === 'int16' && t1.dtype === 'int16' && out.dtype === 'int16') {
+      // The int8 formula on int16 values (reference_integer_ops::Mul): one rescale of the offset product.
+      const q0 = quantOf(node, t0), q1 = quantOf(node, t1), qo = quantOf(node, out);
+      const { multiplier, shift } = quantizeMultiplier((q0.scale * q1.scale) / qo.scale);
+      requireClampActivation(node, node.options.activation);
+      const [lo, hi] = outputActivationRange(node.options.activation, out);
+      return broadcastKernel(node, g, views, (a, b) => {
+        const v = qo.zeroPoint + multiplyByQuantizedMultiplier(((a as number) - q0.zeroPoint) * ((b as number) - q1.zeroPoint), multiplier, shift);
+        return v < lo ? lo : v > hi ? hi : v;
+      });
+    }
     throw unsupportedTypes(node, g);
   },
   macs: outputElements,

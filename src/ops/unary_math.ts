@@ -7,7 +7,12 @@
 import type { OpName } from '../graph/options.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
-import { checkOutputShape, outputElements, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
+import type { Graph, Node } from '../graph/graph.js';
+import type { Kernel, TensorViews } from './op.js';
+import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
+import {
+  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+} from './elementwise_common.js';
 
 type UnaryMath = 'ABS' | 'NEG' | 'FLOOR' | 'CEIL' | 'ROUND' | 'SQUARE' | 'SQRT' | 'RSQRT' | 'EXP' | 'LOG' | 'SIN' | 'COS';
 
@@ -27,13 +32,25 @@ const INT32: Partial<Record<UnaryMath, (x: number) => number>> = {
   ABS: (x) => Math.abs(x) | 0, NEG: (x) => -x | 0,
 };
 
+/** int8 ABS (elementwise.cc): |q - input zero point|, rescaled by input/output scale when they differ. */
+function absInt8(node: Node, g: Graph, views: TensorViews): Kernel {
+  const qi = quantOf(node, inputTensor(node, g, 0)), qo = quantOf(node, outputTensor(node, g));
+  const rescale = qi.scale !== qo.scale;
+  const { multiplier, shift } = quantizeMultiplier(qi.scale / qo.scale);
+  return int8TableKernel(views, node.inputs[0], node.outputs[0], int8Table((q) => {
+    const v = Math.abs(q - qi.zeroPoint);
+    const r = (rescale ? multiplyByQuantizedMultiplier(v, multiplier, shift) : v) + qo.zeroPoint;
+    return r < -128 ? -128 : r > 127 ? 127 : r;
+  }));
+}
+
 function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
   const f = FLOAT[name];
   const fi = INT32[name];
   return {
     name,
-    // v1 float (int8/int16 variants of ABS, RSQRT, NEG are later versions with requantisation).
-    maxVersion: 1,
+    // v1 float (and int32 ABS/NEG); v2 int8 ABS; int8/int16 RSQRT and int16 ABS are refused by dtype.
+    maxVersion: name === 'ABS' ? 2 : 1,
     inferShapes: sameShapeAsInput,
     prepare(node, g, views) {
       const input = inputTensor(node, g, 0), output = outputTensor(node, g);
@@ -42,6 +59,7 @@ function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
         const x = views.float32(input.id), y = views.float32(output.id);
         return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
       }
+      if (name === 'ABS' && input.dtype === 'int8' && output.dtype === 'int8') return absInt8(node, g, views);
       if (fi && input.dtype === 'int32' && output.dtype === 'int32') {
         const x = views.int32(input.id), y = views.int32(output.id);
         return () => { for (let i = 0; i < y.length; i++) y[i] = fi(x[i]); };
