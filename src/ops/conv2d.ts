@@ -216,8 +216,9 @@ export function int8ConvScratchBytes(win: Window2D, depth: number): number {
 
 export const conv2d: OpDef<'CONV_2D'> = {
   name: 'CONV_2D',
-  // v1 float, v3 int8, v4 16x8, v6 grouped; v2/v5 (hybrid) are refused by dtype; v7+ (int4) by tensor type.
-  maxVersion: 6,
+  // v1 float, v3 int8, v4 16x8, v6 grouped, v7 int4 weights (unpacked to int8 at load); v2/v5 (hybrid)
+  // are refused by dtype.
+  maxVersion: 7,
   role: 'layer',
   window: convSpatialWindow,
   differentiableInputs: firstInputOnly,

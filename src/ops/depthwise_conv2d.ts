@@ -426,8 +426,9 @@ const DEPTHWISE_IN_PLACE_SLOWDOWN = 1.24;
 
 export const depthwiseConv2d: OpDef<'DEPTHWISE_CONV_2D'> = {
   name: 'DEPTHWISE_CONV_2D',
-  // v1 float, v2 dilation, v3 int8, v5 16x8; v4/v6 (hybrid) are refused by dtype, v7 (int4) by tensor type.
-  maxVersion: 5,
+  // v1 float, v2 dilation, v3 int8, v5 16x8, v7 int4 weights (unpacked to int8 at load); v4/v6 (hybrid)
+  // are refused by dtype.
+  maxVersion: 7,
   role: 'layer',
 
   inferShapes(node, g) {

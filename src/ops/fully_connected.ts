@@ -78,7 +78,7 @@ function prepareFloat(node: Node<'FULLY_CONNECTED'>, g: Graph, views: TensorView
 export const fullyConnected: OpDef<'FULLY_CONNECTED'> = {
   name: 'FULLY_CONNECTED',
   // v1 float, v4 int8, v5 keep_num_dims, v6 no bias, v7 16x8, v11/v12 per-channel (int8, 16x8); v3/v8
-  // (hybrid) are refused by dtype and v10 (int4) by tensor type. v2 (shuffled weights) cannot be told
+  // (hybrid) are refused by dtype; v10 int4 weights are unpacked to int8 at load. v2 (shuffled weights) cannot be told
   // apart here and is not implemented by TFLite Micro either.
   maxVersion: 12,
   role: 'layer',

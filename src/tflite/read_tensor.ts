@@ -106,10 +106,34 @@ function quantAxis(t: Table, axis: number, shape: number[], channels: number): n
   return axis;
 }
 
+const INT4 = S.TENSOR_TYPES.indexOf('INT4');
+
+/**
+ * A constant INT4 tensor (two signed 4-bit values a byte, low nibble first, as TFLite packs int4 weights)
+ * as the int8 tensor it stands for: kernels then run it as int8 weights, unchanged. Only constants can be
+ * unpacked ahead of time; an INT4 activation stays unsupported.
+ */
+function unpackInt4(table: Table, id: number, name: string, buffers: readonly (Uint8Array | null)[]): Tensor {
+  const t = table.named(`${table.where} (${JSON.stringify(name)})`);
+  const shape = readShape(t, 'int8');
+  const bufferIndex = t.u32(S.Tensor.buffer, 0);
+  const packed = bufferIndex > 0 && bufferIndex < buffers.length ? buffers[bufferIndex] : null;
+  if (!packed) throw new UnsupportedTensorFeature('an INT4 (packed 4-bit) tensor that is not a constant');
+  const n = shape.reduce((a, d) => a * d, 1);
+  if (packed.byteLength !== Math.ceil(n / 2)) t.fail(`INT4 buffer holds ${packed.byteLength} bytes, ${n} values need ${Math.ceil(n / 2)}`);
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const nibble = (packed[i >> 1] >> ((i & 1) * 4)) & 0xf;
+    data[i] = nibble >= 8 ? nibble - 16 + 256 : nibble;
+  }
+  return { id, name, shape, dtype: 'int8', quant: readQuant(t, shape, 'int8'), data };
+}
+
 /** One Tensor table -> Tensor, validated against the model's buffers. */
 export function readTensor(table: Table, id: number, buffers: readonly (Uint8Array | null)[]): Tensor {
   const name = table.string(S.Tensor.name, 'name') ?? '';
   const t = table.named(`${table.where} (${JSON.stringify(name)})`);
+  if (t.i8(S.Tensor.type, 0) === INT4) return unpackInt4(table, id, name, buffers);
   const dtype = readDType(t);
   const shape = readShape(t, dtype);
   if (t.has(S.Tensor.sparsity)) throw new UnsupportedTensorFeature('a sparse tensor');
