@@ -23,8 +23,8 @@ export function reluInt8Table(inScale: number, inZeroPoint: number, outScale: nu
 
 export const relu: OpDef<'RELU'> = {
   name: 'RELU',
-  // v1 float, v2 int8/uint8; v3 is int16.
-  maxVersion: 2,
+  // v1 float, v2 int8/uint8, v3 int16.
+  maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);
@@ -34,6 +34,19 @@ export const relu: OpDef<'RELU'> = {
       const qi = quantOf(node, input);
       const qo = quantOf(node, output);
       return int8TableKernel(views, input.id, output.id, reluInt8Table(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint));
+    }
+    if (input.dtype === 'int16' && output.dtype === 'int16') {
+      // ReluQuantized on int16: the same rescale, clamped to int16 (too many values to tabulate).
+      const qi = quantOf(node, input), qo = quantOf(node, output);
+      const { multiplier, shift } = quantizeMultiplier(qi.scale / qo.scale);
+      const lo = Math.max(-32768, qo.zeroPoint + roundHalfAway(Math.fround(0 / qo.scale)));
+      const x = views.int16(input.id), y = views.int16(output.id);
+      return () => {
+        for (let i = 0; i < y.length; i++) {
+          const v = qo.zeroPoint + multiplyByQuantizedMultiplier(x[i] - qi.zeroPoint, multiplier, shift);
+          y[i] = v < lo ? lo : v > 32767 ? 32767 : v;
+        }
+      };
     }
     if (input.dtype === 'float32' && output.dtype === 'float32') {
       const x = views.float32(input.id);

@@ -10,16 +10,16 @@ import {
   checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
 } from './elementwise_common.js';
 
-/** FloatToQuantizedType<int8_t>(6.0f, scale, zero_point): float division, round, clamp to int8. */
-function quantizedSix(scale: number, zeroPoint: number): number {
+/** FloatToQuantizedType<T>(6.0f, scale, zero_point): float division, round, clamp to T (int8 or int16). */
+function quantizedSix(scale: number, zeroPoint: number, hiT = 127, loT = -128): number {
   const v = roundHalfAway(Math.fround(6 / scale)) + zeroPoint;
-  return Math.min(127, Math.max(-128, v));
+  return Math.min(hiT, Math.max(loT, v));
 }
 
 export const relu6: OpDef<'RELU6'> = {
   name: 'RELU6',
-  // v1 float, v2 int8; v3 is int16.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);
@@ -31,6 +31,12 @@ export const relu6: OpDef<'RELU6'> = {
       const hi = quantizedSix(qi.scale, qi.zeroPoint);
       const lut = int8Table((q) => (q > hi ? hi : q < lo ? lo : q));
       return int8TableKernel(views, input.id, output.id, lut);
+    }
+    if (input.dtype === 'int16' && output.dtype === 'int16') {
+      const qi = quantOf(node, input);
+      const lo = qi.zeroPoint, hi = quantizedSix(qi.scale, qi.zeroPoint, 32767, -32768);
+      const x = views.int16(input.id), y = views.int16(output.id);
+      return () => { for (let i = 0; i < y.length; i++) { const q = x[i]; y[i] = q > hi ? hi : q < lo ? lo : q; } };
     }
     if (input.dtype === 'float32' && output.dtype === 'float32') {
       const x = views.float32(input.id);
