@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { OPS } from '../src/ops/registry.js';
 import type { OpName } from '../src/graph/options.js';
 import { OP_NAMES } from '../src/graph/options.js';
-import { LOWERINGS } from '../src/codegen/lower/registry.js';
+import { loweringFor } from '../src/codegen/lower/registry.js';
 import { GRADIENT_RULES } from '../src/train/gradients.js';
 import { loadModel } from '../src/model.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
@@ -66,7 +66,7 @@ export function coverageTable(): string {
     const z = zoo.get(op);
     exact += z?.exact ?? 0;
     total += z?.total ?? 0;
-    const lowered = ours && LOWERINGS[op as OpName] ? 'yes' : '–';
+    const lowered = ours && loweringFor(op as OpName) ? 'yes' : '–';
     const grad = ours && GRADIENT_RULES[op as OpName] ? 'yes' : '–';
     lines.push(`| ${op} | ${ours ? 'yes' : '–'} | ${lowered} | ${grad} | ${z ? `${z.exact} / ${z.total}` : '–'} | ${z ? [...z.dtypes].sort().join(', ') : ''} |`);
   }

@@ -10,7 +10,7 @@ import type { KernelHeader } from './kernels.js';
 import { readCsrc, withDependencies } from './kernels.js';
 import type { LayerCode } from './lower/layer.js';
 import { LayerContext } from './lower/layer.js';
-import { LOWERINGS } from './lower/registry.js';
+import { loweringFor } from './lower/registry.js';
 import { calledKernels } from './lower/kernel_call.js';
 import type { Target } from './target.js';
 import { DEFAULT_STACK_BYTES, checkTargetForBoard, isCortexM } from './target.js';
@@ -87,7 +87,7 @@ function layerTitle(g: Graph, node: AnyNode): string {
 export function lowerGraph(g: Graph, plan: MemoryPlan): { step: number; node: AnyNode; code: LayerCode }[] {
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex];
-    const lower = LOWERINGS[node.op];
+    const lower = loweringFor(node.op);
     if (!lower) throw new UnsupportedOpError(node.op, node.index, 'no C kernel for this op');
     return { step, node, code: lower(new LayerContext(g, plan, step, node)) };
   });

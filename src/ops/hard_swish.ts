@@ -108,15 +108,8 @@ export const hardSwish: OpDef<'HARD_SWISH'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      const qi = quantOf(node, input);
-      const qo = quantOf(node, output);
-      const p = hardSwishParams(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint);
-      if (p.outputExponent > 0) {
-        throw new UnsupportedOpError('HARD_SWISH', node.index, 'input scale / output scale >= 256 (TFLite requires a right shift)');
-      }
-      return int8TableKernel(views, input.id, output.id, int8Table((q) => hardSwishInt8(q, p)));
-    }
+    const table = hardSwish.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype === 'float32' && output.dtype === 'float32') {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
@@ -132,6 +125,16 @@ export const hardSwish: OpDef<'HARD_SWISH'> = {
       };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    const qi = quantOf(node, input), qo = quantOf(node, output);
+    const p = hardSwishParams(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint);
+    if (p.outputExponent > 0) {
+      throw new UnsupportedOpError('HARD_SWISH', node.index, 'input scale / output scale >= 256 (TFLite requires a right shift)');
+    }
+    return int8Table((q) => hardSwishInt8(q, p));
   },
   macs: outputElements,
   role: 'elementwise',

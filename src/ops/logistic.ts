@@ -56,14 +56,8 @@ export const logistic: OpDef<'LOGISTIC'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      const qi = quantOf(node, input);
-      const qo = quantOf(node, output);
-      if (qo.zeroPoint !== -128) {
-        throw new UnsupportedOpError('LOGISTIC', node.index, `int8 output zero point must be -128, got ${qo.zeroPoint}`);
-      }
-      return int8TableKernel(views, input.id, output.id, logisticInt8Table(qi.scale, qi.zeroPoint));
-    }
+    const table = logistic.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype === 'float32' && output.dtype === 'float32') {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
@@ -81,6 +75,15 @@ export const logistic: OpDef<'LOGISTIC'> = {
       };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    const qi = quantOf(node, input), qo = quantOf(node, output);
+    if (qo.zeroPoint !== -128) {
+      throw new UnsupportedOpError('LOGISTIC', node.index, `int8 output zero point must be -128, got ${qo.zeroPoint}`);
+    }
+    return logisticInt8Table(qi.scale, qi.zeroPoint);
   },
   macs: outputElements,
   role: 'elementwise',

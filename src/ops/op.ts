@@ -98,6 +98,12 @@ export interface OpDef<K extends OpName = OpName> {
    * gives that patch of its output (patch-based inference); null or absent when it cannot.
    */
   window?(node: Node<K>, graph: Graph): SpatialWindow | null;
+  /**
+   * When the op's int8 kernel is a function of one int8 value: its 256-entry table (entry q + 128), else
+   * null. The C library then runs it as one lookup kernel (tm_lut_s8), on the MCU and in WebAssembly.
+   * Throws UnsupportedOpError for int8 nodes the op refuses, as prepare does.
+   */
+  int8Table?(node: Node<K>, graph: Graph): Int8Array | null;
   /** Which inputs carry gradients (activations, not weights, biases, shapes or axes). Default: all. */
   differentiableInputs?(node: Node<K>): boolean[];
 }

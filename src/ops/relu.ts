@@ -30,11 +30,8 @@ export const relu: OpDef<'RELU'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      const qi = quantOf(node, input);
-      const qo = quantOf(node, output);
-      return int8TableKernel(views, input.id, output.id, reluInt8Table(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint));
-    }
+    const table = relu.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype === 'int16' && output.dtype === 'int16') {
       // ReluQuantized on int16: the same rescale, clamped to int16 (too many values to tabulate).
       const qi = quantOf(node, input), qo = quantOf(node, output);
@@ -57,6 +54,12 @@ export const relu: OpDef<'RELU'> = {
       };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    const qi = quantOf(node, input), qo = quantOf(node, output);
+    return reluInt8Table(qi.scale, qi.zeroPoint, qo.scale, qo.zeroPoint);
   },
   macs: outputElements,
   role: 'elementwise',

@@ -25,13 +25,8 @@ export const relu6: OpDef<'RELU6'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      const qi = quantOf(node, input);
-      const lo = qi.zeroPoint;
-      const hi = quantizedSix(qi.scale, qi.zeroPoint);
-      const lut = int8Table((q) => (q > hi ? hi : q < lo ? lo : q));
-      return int8TableKernel(views, input.id, output.id, lut);
-    }
+    const table = relu6.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype === 'int16' && output.dtype === 'int16') {
       const qi = quantOf(node, input);
       const lo = qi.zeroPoint, hi = quantizedSix(qi.scale, qi.zeroPoint, 32767, -32768);
@@ -47,6 +42,13 @@ export const relu6: OpDef<'RELU6'> = {
       };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    const qi = quantOf(node, input);
+    const lo = qi.zeroPoint, hi = quantizedSix(qi.scale, qi.zeroPoint);
+    return int8Table((q) => (q > hi ? hi : q < lo ? lo : q));
   },
   macs: outputElements,
   role: 'elementwise',

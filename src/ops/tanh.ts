@@ -34,10 +34,8 @@ export const tanh: OpDef<'TANH'> = {
     const input = inputTensor(node, g, 0);
     const output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      const qi = quantOf(node, input);
-      return int8TableKernel(views, input.id, output.id, tanhInt8Table(qi.scale, qi.zeroPoint));
-    }
+    const table = tanh.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype === 'float32' && output.dtype === 'float32') {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
@@ -47,6 +45,12 @@ export const tanh: OpDef<'TANH'> = {
       };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    const qi = quantOf(node, input);
+    return tanhInt8Table(qi.scale, qi.zeroPoint);
   },
   macs: outputElements,
   role: 'elementwise',

@@ -62,17 +62,35 @@ test('the wasm backend gives the js backend\'s bytes on random inputs, and names
 });
 
 test('a node the C library lacks runs on its TypeScript kernel inside the wasm arena, named with the reason', () => {
-  const g = oneNodeGraph('LOGISTIC', {}, [{ shape: [1, 37], dtype: 'int8', scale: 0.05, zeroPoint: 3 }], { shape: [1, 37], dtype: 'int8', scale: 1 / 256, zeroPoint: -128 });
+  const g = oneNodeGraph('SQUARE', {}, [{ shape: [1, 37], dtype: 'float32' }], { shape: [1, 37], dtype: 'float32' });
   g.inputs = [0];
   g.outputs = [1];
   const wasm = new Interpreter(g, { backend: 'wasm' });
   const js = new Interpreter(g, { backend: 'js' });
-  assert.deepEqual(wasm.jsFallbacks.map((f) => [f.op, f.node]), [['LOGISTIC', 0]]);
+  assert.deepEqual(wasm.jsFallbacks.map((f) => [f.op, f.node]), [['SQUARE', 0]]);
   assert.match(wasm.jsFallbacks[0].reason, /no C kernel/);
-  const x = Uint8Array.from({ length: 37 }, (_, i) => (i * 29) & 0xff);
+  const x = new Uint8Array(Float32Array.from({ length: 37 }, (_, i) => i / 7 - 2).buffer);
   wasm.setInput(0, x);
   js.setInput(0, x);
   wasm.invoke();
   js.invoke();
   assert.deepEqual(wasm.output(0), js.output(0));
+});
+
+test('int8 activations whose kernel is a table (RELU, RELU6, LOGISTIC, TANH, HARD_SWISH) run in WebAssembly through one lookup kernel, byte-identical', () => {
+  const ops = [['RELU', -128, 0.06], ['RELU6', 3, 0.05], ['LOGISTIC', -128, 1 / 256], ['TANH', 0, 1 / 128], ['HARD_SWISH', -20, 0.04]] as const;
+  for (const [op, zp, scale] of ops) {
+    const g = oneNodeGraph(op, {}, [{ shape: [3, 50], dtype: 'int8', scale: 0.05, zeroPoint: 3 }], { shape: [3, 50], dtype: 'int8', scale, zeroPoint: op === 'RELU6' ? 3 : zp });
+    g.inputs = [0];
+    g.outputs = [1];
+    const wasm = new Interpreter(g, { backend: 'wasm' });
+    const js = new Interpreter(g, { backend: 'js' });
+    assert.deepEqual(wasm.jsFallbacks, [], op);
+    const x = Uint8Array.from({ length: 150 }, (_, i) => (i * 37 + 11) & 0xff);
+    wasm.setInput(0, x);
+    js.setInput(0, x);
+    wasm.invoke();
+    js.invoke();
+    assert.deepEqual(wasm.output(0), js.output(0), op);
+  }
 });

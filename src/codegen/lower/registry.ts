@@ -13,6 +13,9 @@ import { lowerTranspose } from './transpose.js';
 import { lowerReshape } from './reshape.js';
 import { lowerStridedSlice } from './strided_slice.js';
 import { lowerConcatenation } from './concatenation.js';
+import { lowerLut } from './lut.js';
+import type { OpDef } from '../../ops/op.js';
+import { OPS } from '../../ops/registry.js';
 
 export type Lowering = (ctx: LayerContext) => LayerCode;
 
@@ -37,3 +40,8 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   STRIDED_SLICE: lowerStridedSlice,
   CONCATENATION: lowerConcatenation,
 };
+
+/** How a node of `op` becomes C: its own lowering, or the lookup kernel when the op's int8 kernel is a table. */
+export function loweringFor(op: OpName): Lowering | undefined {
+  return LOWERINGS[op] ?? ((OPS[op] as OpDef).int8Table ? lowerLut : undefined);
+}

@@ -5,7 +5,7 @@ import type { LayerCode } from '../../codegen/lower/layer.js';
 import { LayerContext } from '../../codegen/lower/layer.js';
 import type { CArg, CStruct, Statement } from '../../codegen/lower/kernel_call.js';
 import { isCArray } from '../../codegen/lower/kernel_call.js';
-import { LOWERINGS } from '../../codegen/lower/registry.js';
+import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
@@ -42,7 +42,7 @@ const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uin
 function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[]): (LayerCode | null)[] {
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
-    const lower = LOWERINGS[node.op];
+    const lower = loweringFor(node.op);
     const refuse = (reason: string) => { fallbacks.push({ step, node: nodeIndex, op: node.op, reason }); return null; };
     if (!lower) return refuse('no C kernel for this op');
     try {
