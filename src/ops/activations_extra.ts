@@ -3,6 +3,7 @@
  * reference kernels. int8 LEAKY_RELU requantises the input with one multiplier (in/out scale) for x >= 0
  * and another (alpha * in/out scale) for x < 0, each QuantizeMultiplier'd in double.
  */
+import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { UnsupportedOpError } from '../errors.js';
@@ -13,6 +14,21 @@ import type { Element } from './element_access.js';
 import {
   checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
 } from './elementwise_common.js';
+
+/** Quantised LEAKY_RELU of one value (int8 or int16), clamped to the output type. */
+function leakyQuantized(node: Node<'LEAKY_RELU'>, g: Graph): (q: number) => number {
+  const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+  const qi = quantOf(node, input), qo = quantOf(node, output);
+  const alpha = Math.fround(node.options.alpha);
+  const id = quantizeMultiplier(qi.scale / qo.scale), al = quantizeMultiplier((alpha * qi.scale) / qo.scale);
+  const [lo, hi] = dtypeRange(output.dtype);
+  return (q) => {
+    const d = q - qi.zeroPoint;
+    const m = d >= 0 ? id : al;
+    const v = qo.zeroPoint + multiplyByQuantizedMultiplier(d, m.multiplier, m.shift);
+    return v < lo ? lo : v > hi ? hi : v;
+  };
+}
 
 export const leakyRelu: OpDef<'LEAKY_RELU'> = {
   name: 'LEAKY_RELU',
@@ -27,22 +43,17 @@ export const leakyRelu: OpDef<'LEAKY_RELU'> = {
       const x = views.float32(input.id), y = views.float32(output.id);
       return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v > 0 ? v : Math.fround(v * alpha); } };
     }
-    if ((input.dtype === 'int8' || input.dtype === 'int16') && output.dtype === input.dtype) {
-      const qi = quantOf(node, input), qo = quantOf(node, output);
-      const id = quantizeMultiplier(qi.scale / qo.scale);
-      const al = quantizeMultiplier((alpha * qi.scale) / qo.scale);
-      const [lo, hi] = dtypeRange(output.dtype);
-      const f = (q: number): number => {
-        const d = q - qi.zeroPoint;
-        const m = d >= 0 ? id : al;
-        const v = qo.zeroPoint + multiplyByQuantizedMultiplier(d, m.multiplier, m.shift);
-        return v < lo ? lo : v > hi ? hi : v;
-      };
-      if (input.dtype === 'int8') return int8TableKernel(views, input.id, output.id, int8Table(f));
+    if (input.dtype === 'int8' && output.dtype === 'int8') return int8TableKernel(views, input.id, output.id, leakyRelu.int8Table!(node, g)!);
+    if (input.dtype === 'int16' && output.dtype === 'int16') {
+      const f = leakyQuantized(node, g);
       const x = views.int16(input.id), y = views.int16(output.id);
       return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
     }
     throw unsupportedTypes(node, g);
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    return input.dtype === 'int8' && output.dtype === 'int8' ? int8Table(leakyQuantized(node, g)) : null;
   },
   macs: outputElements,
   role: 'elementwise',
@@ -82,20 +93,24 @@ export const elu: OpDef<'ELU'> = {
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype === 'int8' && output.dtype === 'int8') {
-      // elu.cc PopulateLookupTable: dequantise in float, exp(x) - 1 below zero, requantise with TfLiteRound.
-      const qi = quantOf(node, input), qo = quantOf(node, output);
-      const inverse = Math.fround(1 / qo.scale);
-      return int8TableKernel(views, input.id, output.id, int8Table((q) => {
-        const d = Math.fround(qi.scale * (q - qi.zeroPoint));
-        const t = d < 0 ? Math.fround(Math.fround(Math.exp(d)) - 1) : d;
-        const v = roundHalfAway(Math.fround(t * inverse)) + qo.zeroPoint;
-        return v < -128 ? -128 : v > 127 ? 127 : v;
-      }));
-    }
+    const table = elu.int8Table!(node, g);
+    if (table) return int8TableKernel(views, input.id, output.id, table);
     if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 and int8');
     const x = views.float32(input.id), y = views.float32(output.id);
     return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v < 0 ? Math.fround(Math.expm1(v)) : v; } };
+  },
+  int8Table(node, g) {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+    // elu.cc PopulateLookupTable: dequantise in float, exp(x) - 1 below zero, requantise with TfLiteRound.
+    const qi = quantOf(node, input), qo = quantOf(node, output);
+    const inverse = Math.fround(1 / qo.scale);
+    return int8Table((q) => {
+      const d = Math.fround(qi.scale * (q - qi.zeroPoint));
+      const t = d < 0 ? Math.fround(Math.fround(Math.exp(d)) - 1) : d;
+      const v = roundHalfAway(Math.fround(t * inverse)) + qo.zeroPoint;
+      return v < -128 ? -128 : v > 127 ? 127 : v;
+    });
   },
   macs: outputElements,
   role: 'elementwise',

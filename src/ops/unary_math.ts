@@ -8,7 +8,6 @@ import type { OpName } from '../graph/options.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import type { Graph, Node } from '../graph/graph.js';
-import type { Kernel, TensorViews } from './op.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
 import {
   checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
@@ -33,15 +32,17 @@ const INT32: Partial<Record<UnaryMath, (x: number) => number>> = {
 };
 
 /** int8 ABS (elementwise.cc): |q - input zero point|, rescaled by input/output scale when they differ. */
-function absInt8(node: Node, g: Graph, views: TensorViews): Kernel {
-  const qi = quantOf(node, inputTensor(node, g, 0)), qo = quantOf(node, outputTensor(node, g));
+function absTable(node: Node, g: Graph): Int8Array | null {
+  const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+  if (input.dtype !== 'int8' || output.dtype !== 'int8') return null;
+  const qi = quantOf(node, input), qo = quantOf(node, output);
   const rescale = qi.scale !== qo.scale;
   const { multiplier, shift } = quantizeMultiplier(qi.scale / qo.scale);
-  return int8TableKernel(views, node.inputs[0], node.outputs[0], int8Table((q) => {
+  return int8Table((q) => {
     const v = Math.abs(q - qi.zeroPoint);
     const r = (rescale ? multiplyByQuantizedMultiplier(v, multiplier, shift) : v) + qo.zeroPoint;
     return r < -128 ? -128 : r > 127 ? 127 : r;
-  }));
+  });
 }
 
 function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
@@ -59,13 +60,15 @@ function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
         const x = views.float32(input.id), y = views.float32(output.id);
         return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
       }
-      if (name === 'ABS' && input.dtype === 'int8' && output.dtype === 'int8') return absInt8(node, g, views);
+      const table = name === 'ABS' ? absTable(node, g) : null;
+      if (table) return int8TableKernel(views, input.id, output.id, table);
       if (fi && input.dtype === 'int32' && output.dtype === 'int32') {
         const x = views.int32(input.id), y = views.int32(output.id);
         return () => { for (let i = 0; i < y.length; i++) y[i] = fi(x[i]); };
       }
       throw unsupportedTypes(node, g);
     },
+    int8Table: name === 'ABS' ? absTable : undefined,
     macs: outputElements,
     role: 'elementwise',
   };
