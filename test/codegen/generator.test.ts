@@ -62,12 +62,19 @@ test('ops and dtypes without a C kernel are refused, naming the node', () => {
   bf.node('ADD', [p, q], [r], { activation: 'NONE' });
   const fg = bf.input(p).input(q).output(r).build();
   assert.throws(() => generateProject(fg, planMemory(fg), { board: findBoard('mps2-an386'), target: 'host' }), (e) => e instanceof UnsupportedOpError && /ADD at node 0: float broadcast/.test(e.message));
-  const b = new GraphBuilder('tanh');
-  const x = b.tensor('x', [1, 8], 'int8', perTensor(0.1, 0));
-  const y = b.tensor('y', [1, 8], 'int8', perTensor(1 / 128, 0));
-  b.node('TANH', [x], [y], {});
+  const b = new GraphBuilder('square');
+  const x = b.tensor('x', [1, 8], 'float32');
+  const y = b.tensor('y', [1, 8], 'float32');
+  b.node('SQUARE', [x], [y], {});
   const tg = b.input(x).output(y).build();
-  assert.throws(() => generateProject(tg, planMemory(tg), { board: findBoard('mps2-an386'), target: 'host' }), /unsupported op TANH at node 0: no C kernel/);
+  assert.throws(() => generateProject(tg, planMemory(tg), { board: findBoard('mps2-an386'), target: 'host' }), /unsupported op SQUARE at node 0: no C kernel/);
+  // A table op compiles only where its int8 kernel is a table: int16 TANH is refused, naming it.
+  const t16 = new GraphBuilder('tanh16');
+  const x16 = t16.tensor('x', [1, 8], 'int16', perTensor(1 / 4096, 0));
+  const y16 = t16.tensor('y', [1, 8], 'int16', perTensor(1 / 32768, 0));
+  t16.node('TANH', [x16], [y16], {});
+  const tg16 = t16.input(x16).output(y16).build();
+  assert.throws(() => generateProject(tg16, planMemory(tg16), { board: findBoard('mps2-an386'), target: 'host' }), /unsupported op TANH at node 0/);
 });
 
 test('a model too big for the board fails before anything is written', () => {

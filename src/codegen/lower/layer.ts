@@ -24,7 +24,7 @@ export interface LayerCode {
 export function cElementType(t: Tensor): CScalarType {
   switch (t.dtype) {
     case 'int8': return 'int8_t';
-    case 'uint8': return 'uint8_t';
+    case 'uint8': case 'bool': return 'uint8_t'; // bool: one byte a value, as TFLite stores it
     case 'int16': return 'int16_t';
     case 'int32': return 'int32_t';
     case 'float32': return 'float';
@@ -88,7 +88,7 @@ export class LayerContext {
   /** The pointer to an activation tensor in the arena (`ARENA(offset, T)` in C). */
   ptr(t: Tensor): CArg {
     if (t.data) throw new Error(`ptr() on constant ${t.name}`);
-    return { kind: 'arena', offset: this.offset(t), type: cElementType(t) };
+    return { kind: 'arena', offset: this.offset(t), type: this.elementType(t) };
   }
 
   /** The node's scratch buffer, if the plan gave it one. */
@@ -125,7 +125,13 @@ export class LayerContext {
 
   /** A weights.c array for a constant tensor used as data (e.g. a constant operand of ADD). */
   constantArray(t: Tensor, what: string): CArray {
-    return { name: this.name(what), type: cElementType(t), values: constantValues(t), align: 4, linkage: 'extern', comment: `${t.name} ${t.dtype}[${t.shape.join(',')}]` };
+    return { name: this.name(what), type: this.elementType(t), values: constantValues(t), align: 4, linkage: 'extern', comment: `${t.name} ${t.dtype}[${t.shape.join(',')}]` };
+  }
+
+  /** The C type of a tensor's elements, or the node refused (int64 has no kernels). */
+  elementType(t: Tensor): CScalarType {
+    if (t.dtype === 'int64') throw this.unsupported(`${t.name} is int64 (not generated)`);
+    return cElementType(t);
   }
 
   unsupported(detail: string): UnsupportedOpError {
