@@ -13,7 +13,7 @@ import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
-import type { OpDef } from './op.js';
+import type { Kernel, OpDef, TensorViews } from './op.js';
 import { firstInputOnly, inputTensor, outputTensor } from './op.js';
 import { kernelKind, scaleOf, where, zeroPointOf } from './conv_util.js';
 
@@ -28,7 +28,7 @@ interface MeanPlan {
 }
 
 /** The constant axis tensor, resolved as TFLite's ResolveAxis does: negatives wrapped, duplicates dropped. */
-function resolveAxes(node: Node<'MEAN'>, g: Graph, rank: number): number[] {
+function resolveAxes(node: Node<'MEAN'> | Node<'SUM'>, g: Graph, rank: number): number[] {
   const axisT: Tensor = inputTensor(node, g, 1);
   if (!axisT.data) throw new UnsupportedOpError('MEAN', node.index, 'axes given by a non-constant tensor');
   if (axisT.dtype !== 'int32') throw new ModelFormatError(where(node), `axis tensor is ${axisT.dtype}, expected int32`);
@@ -43,7 +43,7 @@ function resolveAxes(node: Node<'MEAN'>, g: Graph, rank: number): number[] {
   return axes;
 }
 
-function plan(node: Node<'MEAN'>, g: Graph): MeanPlan {
+function plan(node: Node<'MEAN'> | Node<'SUM'>, g: Graph): MeanPlan {
   const inShape = inputTensor(node, g, 0).shape;
   const rank = inShape.length;
   const axes = resolveAxes(node, g, rank);
@@ -65,7 +65,7 @@ function plan(node: Node<'MEAN'>, g: Graph): MeanPlan {
 }
 
 /** acc[out(i)] += x[i] over the input in row-major order (the order TFLite's Reduce visits it). */
-function reduceSum(x: Int8Array | Float32Array, p: MeanPlan, idx: Int32Array, acc: Int32Array | Float32Array): void {
+function reduceSum(x: Int8Array | Int16Array | Float32Array, p: MeanPlan, idx: Int32Array, acc: Int32Array | Float32Array): void {
   const { inShape, outStrides } = p;
   const rank = inShape.length;
   const n = x.length;
@@ -95,10 +95,40 @@ export function meanMultiplier(multiplier: number, shift: number, count: number)
   return { multiplier: Number(BigInt.asIntN(32, m)), shift: shift - s };
 }
 
+/**
+ * QuantizedMeanOrSum (int8, int16): the raw sum per output less the input zero point's share, rescaled by
+ * input/output scale, with 1/count folded into the multiplier for MEAN.
+ */
+export function quantizedMeanOrSum(node: Node<'MEAN'> | Node<'SUM'>, g: Graph, views: TensorViews, sum: boolean): Kernel {
+  const p = plan(node as Node<'MEAN'>, g);
+  const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+  const i16 = input.dtype === 'int16';
+  if (!(input.dtype === output.dtype && (i16 || input.dtype === 'int8'))) {
+    throw new UnsupportedOpError(node.op, node.index, `${input.dtype} -> ${output.dtype} (we implement int8, int16 and float32)`);
+  }
+  const x = i16 ? views.int16(input.id) : views.int8(input.id);
+  const y = i16 ? views.int16(output.id) : views.int8(output.id);
+  const [lo, hi] = i16 ? [-32768, 32767] : [-128, 127];
+  const idx = new Int32Array(p.inShape.length);
+  const count = p.reduceCount;
+  const acc = new Int32Array(p.outCount);
+  const inZp = zeroPointOf(input), outZp = zeroPointOf(output);
+  const base = quantizeMultiplier(scaleOf(input) / scaleOf(output));
+  const { multiplier, shift } = sum ? base : meanMultiplier(base.multiplier, base.shift, Math.max(count, 1));
+  return () => {
+    reduceSum(x, p, idx, acc);
+    if (count === 0) { y.fill(0); return; }
+    for (let i = 0; i < acc.length; i++) {
+      const v = multiplyByQuantizedMultiplier((acc[i] - inZp * count) | 0, multiplier, shift) + outZp;
+      y[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+  };
+}
+
 export const mean: OpDef<'MEAN'> = {
   name: 'MEAN',
-  // v1 float, v2 int8; v3 (int16) is refused.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   role: 'other',
   differentiableInputs: firstInputOnly,
 
@@ -115,7 +145,8 @@ export const mean: OpDef<'MEAN'> = {
     }
     const idx = new Int32Array(p.inShape.length);
     const count = p.reduceCount;
-    if (kernelKind(node, input, output) === 'float32') {
+    const int16 = input.dtype === 'int16' && output.dtype === 'int16' && !!input.quant && !!output.quant;
+    if (!int16 && kernelKind(node, input, output) === 'float32') {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
       // A Float32Array accumulator rounds every partial sum to float32, as the C++ float sum does.
@@ -126,21 +157,7 @@ export const mean: OpDef<'MEAN'> = {
         for (let i = 0; i < acc.length; i++) y[i] = acc[i] / count;
       };
     }
-    const x = views.int8(input.id);
-    const y = views.int8(output.id);
-    const acc = new Int32Array(p.outCount);
-    const inZp = zeroPointOf(input);
-    const outZp = zeroPointOf(output);
-    const base = quantizeMultiplier(scaleOf(input) / scaleOf(output));
-    const { multiplier, shift } = meanMultiplier(base.multiplier, base.shift, Math.max(count, 1));
-    return () => {
-      reduceSum(x, p, idx, acc);
-      if (count === 0) { y.fill(0); return; }
-      for (let i = 0; i < acc.length; i++) {
-        const v = multiplyByQuantizedMultiplier((acc[i] - inZp * count) | 0, multiplier, shift) + outZp;
-        y[i] = v < -128 ? -128 : v > 127 ? 127 : v;
-      }
-    };
+    return quantizedMeanOrSum(node, g, views, false);
   },
 
   macs(node, g) {
@@ -149,6 +166,7 @@ export const mean: OpDef<'MEAN'> = {
 
   // TFLite Micro's int8 MEAN keeps one int32 partial sum per output in an arena scratch buffer.
   scratchBytes(node, g) {
-    return inputTensor(node, g, 0).dtype === 'int8' ? plan(node, g).outCount * 4 : 0;
+    const dt = inputTensor(node, g, 0).dtype;
+    return dt === 'int8' || dt === 'int16' ? plan(node, g).outCount * 4 : 0;
   },
 };

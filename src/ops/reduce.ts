@@ -2,7 +2,7 @@
  * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL and ARG_MAX / ARG_MIN over constant axes: TFLite Micro's
  * reduce.cc and arg_min_max.cc. Input elements are visited in row-major order, each folded into its output
  * element, which is the reference's order (so float sums round the same way). int8 MAX/MIN compare raw
- * values (input and output share the quantisation); int8 SUM, which requantises, is refused.
+ * values (input and output share the quantisation); int8/int16 SUM requantises as MEAN does (mean.ts).
  */
 import type { Graph, Node } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
@@ -14,6 +14,7 @@ import { constInts, requireOutputShape } from './data_move.js';
 import type { Element } from './element_access.js';
 import { reader, writer } from './element_access.js';
 import { coordsOf } from './index_map.js';
+import { quantizedMeanOrSum } from './mean.js';
 
 function reducedAxes(node: Node, g: Graph, rank: number): Set<number> {
   const axes = constInts(node, g, 1, 'axis', ['int32', 'int64']).map((a) => (a < 0 ? a + rank : a));
@@ -58,6 +59,7 @@ function reduceOp<K extends Reducer & OpName>(name: K): OpDef<K> {
       requireOutputShape(node, output, reducedShape(input.shape, axes, (node.options as { keepDims: boolean }).keepDims));
       const dt = input.dtype;
       if (dt !== output.dtype) throw new UnsupportedOpError(node.op, node.index, `${dt} -> ${output.dtype}`);
+      if (name === 'SUM' && (dt === 'int8' || dt === 'int16')) return quantizedMeanOrSum(node as Node<'SUM'>, g, views, true);
       const ok = name === 'REDUCE_ALL' ? dt === 'bool' : name === 'SUM' ? dt === 'float32' || dt === 'int32' : ['float32', 'int32', 'int8', 'int16'].includes(dt);
       if (!ok) throw new UnsupportedOpError(node.op, node.index, `${dt} ${name} is not implemented`);
       if ((dt === 'int8' || dt === 'int16') && input.quant && output.quant && (input.quant.scale[0] !== output.quant.scale[0] || input.quant.zeroPoint[0] !== output.quant.zeroPoint[0])) {
