@@ -12,6 +12,7 @@ import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixe
 import { broadcastShape } from './broadcast.js';
 import { requireOutputShape } from './data_move.js';
 import { quantOf } from './elementwise_common.js';
+import { mbqm64 } from './int16x8.js';
 import { coordsOf, flatIndex } from './index_map.js';
 
 function geometry(node: Node<'BATCH_MATMUL'>, g: Graph) {
@@ -34,8 +35,8 @@ function batchIndex(c: readonly number[], shape: readonly number[]): number {
 
 export const batchMatmul: OpDef<'BATCH_MATMUL'> = {
   name: 'BATCH_MATMUL',
-  // v1 float, v2 int8; v3 int16 and hybrid variants are refused by dtype.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16; hybrid variants are refused by dtype.
+  maxVersion: 3,
   role: 'other',
   inferShapes: (node, g) => [geometry(node, g).shape],
   prepare(node, g, views) {
@@ -75,7 +76,23 @@ export const batchMatmul: OpDef<'BATCH_MATMUL'> = {
         });
       };
     }
-    throw new UnsupportedOpError(node.op, node.index, `${lt.dtype} x ${rt.dtype} -> ${out.dtype} (we implement float32 and int8)`);
+    if (lt.dtype === 'int16' && rt.dtype === 'int16' && out.dtype === 'int16') {
+      // 16x8-style: 64-bit sums (exact here) and the reduced 64-bit requantisation.
+      const ql = quantOf(node, lt), qr = quantOf(node, rt), qo = quantOf(node, out);
+      const { multiplier, shift } = quantizeMultiplier((ql.scale * qr.scale) / qo.scale);
+      const x = views.int16(lt.id), y = views.int16(rt.id), z = views.int16(out.id);
+      return () => {
+        pairs.forEach(([lo, ro], b) => {
+          for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += (x[lo + li(m, k)] - ql.zeroPoint) * (y[ro + ri(k, n)] - qr.zeroPoint);
+            const v = mbqm64(s, multiplier, shift) + qo.zeroPoint;
+            z[(b * M + m) * N + n] = v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+          }
+        });
+      };
+    }
+    throw new UnsupportedOpError(node.op, node.index, `${lt.dtype} x ${rt.dtype} -> ${out.dtype} (we implement float32, int8 and int16)`);
   },
   macs(node, g) {
     const { M, K, N, batch } = geometry(node, g);
