@@ -100,17 +100,6 @@ TM_HELPER void tm_dw_pixel_taps_s8(const tm_dw_shape *s, const tm_requant_params
     dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
   }
 #endif
-#if TM_WASM_SIMD
-  for (; ch + 8 <= c; ch += 8) {
-    v128_t lo = wasm_v128_load(q->bias + ch), hi = wasm_v128_load(q->bias + ch + 4);
-    for (int t = 0; t < n_taps; t++) {
-      const v128_t xv = wasm_i16x8_load8x8(taps[t] + ch), wv = wasm_i16x8_load8x8(w + t * c + ch);
-      lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
-      hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
-    }
-    tm_wasm_requant8(q, ch, lo, hi, dst + ch);
-  }
-#endif
   for (; ch < c; ch++) {
     int32_t acc = q->bias[ch];
     for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
@@ -141,21 +130,6 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
     dst[ch + 1] = tm_requant_ch(q, a1, ch + 1);
     dst[ch + 2] = tm_requant_ch(q, a2, ch + 2);
     dst[ch + 3] = tm_requant_ch(q, a3, ch + 3);
-  }
-#endif
-#if TM_WASM_SIMD
-  for (; ch + 8 <= c; ch += 8) {
-    v128_t lo = wasm_v128_load(q->bias + ch), hi = wasm_v128_load(q->bias + ch + 4);
-    for (int ky = 0; ky < s->k_h; ky++) {
-      const int8_t *xr = src + ky * tap_dy + ch;
-      const int8_t *wr = w + ky * s->k_w * c + ch;
-      for (int kx = 0; kx < s->k_w; kx++) {
-        const v128_t xv = wasm_i16x8_load8x8(xr + kx * tap_dx), wv = wasm_i16x8_load8x8(wr + kx * c);
-        lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
-        hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
-      }
-    }
-    tm_wasm_requant8(q, ch, lo, hi, dst + ch);
   }
 #endif
   for (; ch < c; ch++) {

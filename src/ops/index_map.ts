@@ -9,7 +9,7 @@ import { DTYPE_BYTES } from '../graph/dtype.js';
 import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
 import type { Kernel, TensorViews } from './op.js';
-import { inputTensor, outputTensor } from './op.js';
+import { outputTensor } from './op.js';
 import { MOVABLE, requireDtype, requireOutputShape, requireSameDtype } from './data_move.js';
 
 /** Output element i comes from element `index[i]` of input `source[i]` (or is `fill` where index is -1). */
@@ -72,13 +72,4 @@ export function indexMapKernel(node: Node, g: Graph, views: TensorViews, m: Inde
       for (let b = 0, s = k * eb; b < eb; b++) dst[o + b] = src[s + b];
     }
   };
-}
-
-/** Shape rule from a map builder: inferShapes and prepare share it. */
-export function shapeFromMap(build: (node: Node, g: Graph) => IndexMap): (node: Node, g: Graph) => number[][] {
-  return (node, g) => [build(node, g).shape];
-}
-
-export function firstInput(node: Node, g: Graph): Tensor {
-  return inputTensor(node, g, 0);
 }
