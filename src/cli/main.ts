@@ -7,6 +7,7 @@ import { runCommand } from './run.js';
 import { planCommand } from './plan.js';
 import { compileCommand } from './compile.js';
 import { trainCommand } from './train.js';
+import { searchCommand } from './search.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -24,6 +25,11 @@ function guarded(fn: () => number): void {
       process.exitCode = 2;
     }
   }
+}
+
+/** guarded for async commands (the search runs worker threads). */
+function guardedAsync(fn: () => Promise<number>): Promise<void> {
+  return fn().then((code) => { process.exitCode = code; }, (e) => guarded(() => { throw e; }));
 }
 
 /** The installed package's version: package.json sits two levels above dist/src/cli. */
@@ -110,5 +116,24 @@ program.command('train')
   .option('--test-limit <n>', 'evaluate on a balanced subset of at most n test images')
   .option('--no-progress', 'no progress bar')
   .action((model: string, opts) => guarded(() => trainCommand(model, opts)));
+
+program.command('search')
+  .description('TinyNAS: find the most accurate int8 model that fits a board (stage 1: search-space optimisation)')
+  .option('--board <name>', 'the board whose SRAM and Flash bound the search')
+  .option('--sram <size>', 'SRAM budget instead of a board (e.g. 256KB)')
+  .option('--flash <size>', 'Flash budget instead of a board (e.g. 1MB)')
+  .option('--max-macs <n>', 'cap on MACs per inference (e.g. 15M)')
+  .option('--space <name>', 'search space: mbv2-cifar (default, 32x32 data) or mbv2-imagenet')
+  .option('--space-samples <n>', 'subnets sampled per (width, resolution) cell', '1000')
+  .option('--widths <list>', 'width multipliers to try (comma list; default: all of the space)')
+  .option('--resolutions <list>', 'input resolutions to try (comma list; default: all of the space)')
+  .option('--workers <n>', 'worker threads (default: one per core)')
+  .option('--seed <n>', 'seed of the sampling', '1')
+  .option('--space-only', 'run stage 1 only: choose the (width, resolution) space')
+  .option('--data <dir>', 'training data for the one-shot stage')
+  .option('--report <file>', 'write a self-contained HTML report')
+  .option('--json', 'machine-readable output')
+  .option('--no-progress', 'no progress bar')
+  .action((opts) => guardedAsync(() => searchCommand(opts)));
 
 program.parse();

@@ -64,7 +64,9 @@ export function asymmetricInt8(r: Range): QuantParams {
 
 function floatData(t: Tensor): Float32Array {
   if (!t.data) throw new Error(`${t.name} is not constant`);
-  return new Float32Array(t.data.slice().buffer);
+  // A view when aligned (read only here); a copy otherwise (a model file's bytes need not be 4-aligned).
+  const d = t.data;
+  return d.byteOffset % 4 === 0 ? new Float32Array(d.buffer, d.byteOffset, d.byteLength >> 2) : new Float32Array(d.slice().buffer);
 }
 
 /** Symmetric int8 weights, one scale per slice along `axis` (or one scale when axis < 0). */
@@ -72,12 +74,22 @@ function quantizeWeights(t: Tensor, axis: number): { data: Int8Array; quant: Qua
   const w = floatData(t);
   const channels = axis < 0 ? 1 : t.shape[axis];
   const inner = axis < 0 ? w.length : t.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-  const channelOf = (i: number) => (axis < 0 ? 0 : Math.floor(i / inner) % channels);
+  // Element i belongs to channel floor(i / inner) % channels: walk runs of `inner` elements.
   const maxAbs = new Float64Array(channels);
-  for (let i = 0; i < w.length; i++) maxAbs[channelOf(i)] = Math.max(maxAbs[channelOf(i)], Math.abs(w[i]));
+  for (let run = 0, i = 0; i < w.length; run++) {
+    const ch = run % channels;
+    let m = maxAbs[ch];
+    for (const end = i + inner; i < end; i++) m = Math.max(m, Math.abs(w[i]));
+    maxAbs[ch] = m;
+  }
   const scales = Array.from(maxAbs, (m) => Math.fround(m > 0 ? m / 127 : 1e-8));
   const data = new Int8Array(w.length);
-  for (let i = 0; i < w.length; i++) data[i] = Math.max(-127, Math.min(127, roundHalfAway(w[i] / scales[channelOf(i)])));
+  // All-zero weights (a placeholder network sized for memory accounting) quantise to zeros.
+  if (maxAbs.every((m) => m === 0)) return { data, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: Math.max(axis, 0) } };
+  for (let run = 0, i = 0; i < w.length; run++) {
+    const s = scales[run % channels];
+    for (const end = i + inner; i < end; i++) data[i] = Math.max(-127, Math.min(127, roundHalfAway(w[i] / s)));
+  }
   return { data, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: Math.max(axis, 0) } };
 }
 

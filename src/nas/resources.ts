@@ -1,0 +1,101 @@
+/**
+ * What a subnet costs on a board: MACs, parameters, peak SRAM from our planner, Flash from its int8
+ * constants plus code. Two fidelities: `screen` (the layer-wise plan of one greedy packing: an upper bound
+ * of the pipeline's peak, ~20 ms) for sampling thousands of subnets, and `full` (the compile pipeline
+ * itself, patch-based plans included) for the candidates a search keeps.
+ */
+import type { Board } from '../boards/boards.js';
+import { reservedSramBytes } from '../codegen/target.js';
+import { compileModel, modelMacs } from '../compiler/compile_model.js';
+import type { Graph } from '../graph/graph.js';
+import { InputError } from '../errors.js';
+import { planMemory } from '../plan/memory_plan.js';
+import type { Arch, SpaceConfig } from './space.js';
+import { archKey } from './space.js';
+import { deployGraph } from './subnet_graph.js';
+
+/** What a subnet must fit. */
+export interface Limits {
+  /** Board or budget name, for messages. */
+  name: string;
+  sramBytes: number;
+  flashBytes: number;
+  /** SRAM the application takes beside the arena (the generated project's stack on Cortex-M). */
+  reservedSramBytes: number;
+  maxMacs?: number;
+}
+
+export function boardLimits(board: Board, maxMacs?: number): Limits {
+  return { name: board.name, sramBytes: board.sramBytes, flashBytes: board.flashBytes, reservedSramBytes: reservedSramBytes(board), maxMacs };
+}
+
+export function budgetLimits(sramBytes: number, flashBytes: number, maxMacs?: number): Limits {
+  if (!(sramBytes > 0) || !(flashBytes > 0)) throw new InputError('--sram and --flash must both be positive byte counts');
+  return { name: `${sramBytes} B SRAM / ${flashBytes} B Flash`, sramBytes, flashBytes, reservedSramBytes: 0, maxMacs };
+}
+
+/**
+ * Code and per-layer tables of a generated project per graph node: the most any shared model's build
+ * needs (1.0–1.65 KB a node by arm-none-eabi-size, `npm run bench -- codegen`), rounded up, so a subnet
+ * the search accepts is not refused by `compile` for Flash.
+ */
+export const CODE_BYTES_PER_NODE = 1700;
+
+export interface SubnetCost {
+  key: string;
+  macs: number;
+  /** Parameters (weights and biases). */
+  params: number;
+  /** int8 weights and int32 biases, as the generated C stores them. */
+  constantBytes: number;
+  /** constantBytes + code (estimated per node). */
+  flashBytes: number;
+  /** Arena of the plan the fidelity weighs (the least peak it finds). */
+  arenaBytes: number;
+  /** Arena plus the reserved SRAM: what must fit. */
+  sramBytes: number;
+  plan: 'layer-wise' | 'patch-based';
+  fidelity: 'screen' | 'full';
+  fits: boolean;
+  /** Each limit missed, with by how much. */
+  misses: string[];
+}
+
+function constantBytes(g: Graph): number {
+  return g.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
+}
+
+/** Weights and biases: the constant operands of the layers (not shape tensors). */
+function paramCount(g: Graph): number {
+  const params = new Set<number>();
+  for (const n of g.nodes) {
+    if (n.op === 'CONV_2D' || n.op === 'DEPTHWISE_CONV_2D' || n.op === 'FULLY_CONNECTED') for (const i of n.inputs.slice(1)) if (i >= 0) params.add(i);
+  }
+  return [...params].reduce((s, i) => s + g.tensors[i].shape.reduce((a, d) => a * d, 1), 0);
+}
+
+/** `model`: the subnet's graph; `run`: the graph as the plan runs it (a patch stage's copies included). */
+function judge(key: string, model: Graph, run: Graph, arenaBytes: number, plan: SubnetCost['plan'], fidelity: SubnetCost['fidelity'], limits: Limits): SubnetCost {
+  const macs = modelMacs(model);
+  const consts = constantBytes(run);
+  const flashBytes = consts + CODE_BYTES_PER_NODE * run.nodes.length;
+  const sramBytes = arenaBytes + limits.reservedSramBytes;
+  const misses: string[] = [];
+  if (sramBytes > limits.sramBytes) misses.push(`SRAM short by ${sramBytes - limits.sramBytes} B`);
+  if (flashBytes > limits.flashBytes) misses.push(`Flash short by ${flashBytes - limits.flashBytes} B`);
+  if (limits.maxMacs !== undefined && macs > limits.maxMacs) misses.push(`${macs - limits.maxMacs} MACs over the cap`);
+  return { key, macs, params: paramCount(model), constantBytes: consts, flashBytes, arenaBytes, sramBytes, plan, fidelity, fits: misses.length === 0, misses };
+}
+
+/** The fast estimate: one layer-wise plan (greedy by size, model order). Never below the pipeline's peak. */
+export function screenSubnet(space: SpaceConfig, arch: Arch, limits: Limits): SubnetCost {
+  const g = deployGraph(space, arch);
+  const plan = planMemory(g, { strategies: ['greedy-size'], reorder: false });
+  return judge(archKey(space, arch), g, g, plan.arenaBytes, 'layer-wise', 'screen', limits);
+}
+
+/** The compile pipeline's own answer: the least peak over layer-wise and patch-based plans. */
+export function measureSubnet(space: SpaceConfig, arch: Arch, limits: Limits, graph: Graph = deployGraph(space, arch)): SubnetCost {
+  const cm = compileModel(graph, { objective: 'memory', patch: 'auto' });
+  return judge(archKey(space, arch), cm.model, cm.graph, cm.plan.arenaBytes, cm.kind, 'full', limits);
+}

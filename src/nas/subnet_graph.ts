@@ -1,0 +1,118 @@
+/**
+ * A subnet becomes our Graph: the same IR the planner, the code generator and the training engine use,
+ * so its peak SRAM and Flash come from the real pipeline, and training it is training any model.
+ * Parameters are named by their place in the network (`s2b1/dw/weights`), the names the supernet
+ * slices its shared weights by.
+ */
+import { GraphBuilder } from '../graph/builder.js';
+import type { Graph, TensorId } from '../graph/graph.js';
+import type { Activation } from '../graph/options.js';
+import { quantizeGraph } from '../quant/ptq.js';
+import type { Range } from '../quant/ptq.js';
+import { seededRandom } from '../util/random.js';
+import type { Arch, SpaceConfig, SubnetShape } from './space.js';
+import { archKey, stridedSize, subnetShape } from './space.js';
+
+/** A layer's parameter, by name and shape (OHWI for convolutions, [1,H,W,C] depthwise, [out,in] FC). */
+export interface ParamRequest {
+  name: string;
+  shape: number[];
+  /** Inputs per output (He initialisation's fan-in). */
+  fanIn: number;
+  kind: 'weights' | 'bias';
+}
+
+export type ParamSource = (p: ParamRequest) => Float32Array;
+
+/** Seeded He-normal weights and zero biases: a fresh network. */
+export function heInit(seed: number): ParamSource {
+  const rand = seededRandom(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  return (p) => {
+    const n = p.shape.reduce((a, d) => a * d, 1);
+    const v = new Float32Array(n);
+    if (p.kind === 'bias') return v;
+    const std = Math.sqrt(2 / p.fanIn);
+    for (let i = 0; i < n; i++) v[i] = normal() * std;
+    return v;
+  };
+}
+
+/** All zeros: enough for memory and Flash accounting, where only shapes and byte counts matter. */
+export const zeroParams: ParamSource = (p) => new Float32Array(p.shape.reduce((a, d) => a * d, 1));
+
+/** The float32 network of one genome (batch 1, NHWC, SAME padding, ReLU6, softmax output). */
+export function buildSubnet(space: SpaceConfig, arch: Arch, params: ParamSource = heInit(1), shape: SubnetShape = subnetShape(space, arch)): Graph {
+  const b = new GraphBuilder(`tinynas-${space.name}`, `TinyNAS subnet ${archKey(space, arch)}`);
+  let size = arch.resolution;
+  let c = space.inputChannels;
+  const constant = (name: string, dims: number[], fanIn: number, kind: ParamRequest['kind']): TensorId => {
+    const v = params({ name, shape: dims, fanIn, kind });
+    const n = dims.reduce((a, d) => a * d, 1);
+    if (v.length !== n) throw new Error(`parameter ${name}: source gave ${v.length} values for shape [${dims.join(',')}]`);
+    return b.constant(name, dims, 'float32', v);
+  };
+  const conv = (name: string, x: TensorId, outC: number, k: number, stride: number, act: Activation): TensorId => {
+    const w = constant(`${name}/weights`, [outC, k, k, c], k * k * c, 'weights');
+    const bias = constant(`${name}/bias`, [outC], 1, 'bias');
+    size = stridedSize(size, stride);
+    c = outC;
+    const y = b.tensor(name, [1, size, size, c], 'float32');
+    b.node('CONV_2D', [x, w, bias], [y], { padding: 'SAME', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: act });
+    return y;
+  };
+  const depthwise = (name: string, x: TensorId, k: number, stride: number): TensorId => {
+    const w = constant(`${name}/weights`, [1, k, k, c], k * k, 'weights');
+    const bias = constant(`${name}/bias`, [c], 1, 'bias');
+    size = stridedSize(size, stride);
+    const y = b.tensor(name, [1, size, size, c], 'float32');
+    b.node('DEPTHWISE_CONV_2D', [x, w, bias], [y], {
+      padding: 'SAME', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'RELU6', depthMultiplier: 1,
+    });
+    return y;
+  };
+
+  const input = b.tensor('input', [1, size, size, c], 'float32');
+  b.input(input);
+  let x = conv('stem', input, shape.stemChannels, 3, shape.stemStride, 'RELU6');
+  x = depthwise('first/dw', x, 3, 1);
+  x = conv('first/project', x, shape.firstChannels, 1, 1, 'NONE');
+  for (const blk of shape.blocks) {
+    const name = `s${blk.stage}b${blk.index}`;
+    const blockIn = x;
+    let y = blk.midChannels !== blk.inChannels || blk.expand !== 1 ? conv(`${name}/expand`, x, blk.midChannels, 1, 1, 'RELU6') : x;
+    y = depthwise(`${name}/dw`, y, blk.kernel, blk.stride);
+    y = conv(`${name}/project`, y, blk.outChannels, 1, 1, 'NONE');
+    if (blk.residual) {
+      const sum = b.tensor(`${name}/add`, [1, size, size, c], 'float32');
+      b.node('ADD', [blockIn, y], [sum], { activation: 'NONE' });
+      y = sum;
+    }
+    x = y;
+  }
+  if (shape.headChannels > 0) x = conv('head', x, shape.headChannels, 1, 1, 'RELU6');
+
+  const pooled = b.tensor('pool', [1, 1, 1, c], 'float32');
+  b.node('AVERAGE_POOL_2D', [x], [pooled], { padding: 'VALID', strideH: 1, strideW: 1, filterH: size, filterW: size, activation: 'NONE' });
+  const flat = b.tensor('flatten', [1, c], 'float32');
+  b.node('RESHAPE', [pooled, b.constant('flatten/shape', [2], 'int32', Int32Array.of(1, c))], [flat], { newShape: [1, c] });
+  const fcW = constant('classifier/weights', [space.classes, c], c, 'weights');
+  const fcB = constant('classifier/bias', [space.classes], 1, 'bias');
+  const logits = b.tensor('logits', [1, space.classes], 'float32');
+  b.node('FULLY_CONNECTED', [flat, fcW, fcB], [logits], { activation: 'NONE', keepNumDims: false });
+  const probs = b.tensor('probabilities', [1, space.classes], 'float32');
+  b.node('SOFTMAX', [logits], [probs], { beta: 1 });
+  b.output(probs);
+  return b.build();
+}
+
+/**
+ * The int8 model the subnet deploys as (post-training quantised with placeholder ranges): the graph whose
+ * plan and constants decide SRAM and Flash. Ranges change scales, never shapes or bytes.
+ */
+export function deployGraph(space: SpaceConfig, arch: Arch, params: ParamSource = zeroParams): Graph {
+  const g = buildSubnet(space, arch, params);
+  const ranges = new Map<TensorId, Range>();
+  for (const t of g.tensors) if (!t.data && t.dtype === 'float32') ranges.set(t.id, { min: -6, max: 6 });
+  return quantizeGraph(g, ranges);
+}

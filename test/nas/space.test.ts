@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findBoard } from '../../src/boards/boards.js';
+import { compileModel, modelMacs } from '../../src/compiler/compile_model.js';
+import { lowerGraph } from '../../src/codegen/project.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { seededRandom } from '../../src/util/random.js';
+import type { Arch, SpaceConfig } from '../../src/nas/space.js';
+import {
+  MBV2_CIFAR, MBV2_IMAGENET, archKey, checkArch, crossoverArch, extremeArch, mutateArch, parseArchKey, sampleArch, subnetShape,
+} from '../../src/nas/space.js';
+import { buildSubnet, deployGraph, heInit } from '../../src/nas/subnet_graph.js';
+import { boardLimits, budgetLimits, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
+import { CostPool } from '../../src/nas/pool.js';
+import { optimiseSpace } from '../../src/nas/space_opt.js';
+import { REPO_ROOT } from '../helpers/shared.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+/** MACs of a genome counted from its shape alone, independently of the graph builder (ADD, pooling and softmax count an operation an element, as `inspect` does). */
+function expectedMacs(space: SpaceConfig, a: Arch): number {
+  const s = subnetShape(space, a);
+  const stemOut = Math.ceil(a.resolution / space.stem.stride);
+  let macs = stemOut ** 2 * s.stemChannels * 9 * space.inputChannels + stemOut ** 2 * s.stemChannels * 9 + stemOut ** 2 * s.stemChannels * s.firstChannels;
+  for (const b of s.blocks) {
+    const out = Math.ceil(b.inSize / b.stride);
+    macs += b.inSize ** 2 * b.inChannels * b.midChannels + out ** 2 * b.midChannels * b.kernel ** 2 + out ** 2 * b.midChannels * b.outChannels;
+    if (b.residual) macs += out ** 2 * b.outChannels;
+  }
+  if (s.headChannels) macs += s.finalSize ** 2 * s.features * s.headChannels;
+  return macs + s.finalSize ** 2 * s.features + s.features * space.classes + space.classes;
+}
+
+test('a genome builds the network it describes: MACs from the shape equal the graph\'s, residuals where stride 1 and channels match', () => {
+  const rand = seededRandom(7);
+  for (const space of [MBV2_CIFAR, MBV2_IMAGENET]) {
+    for (let i = 0; i < 6; i++) {
+      const a = sampleArch(space, rand);
+      const g = buildSubnet(space, a, heInit(i));
+      assert.equal(modelMacs(g), expectedMacs(space, a), archKey(space, a));
+      const shape = subnetShape(space, a);
+      assert.equal(g.nodes.filter((n) => n.op === 'ADD').length, shape.blocks.filter((b) => b.residual).length);
+      assert.equal(g.nodes.filter((n) => n.op === 'DEPTHWISE_CONV_2D').length, shape.blocks.length + 1);
+      assert.deepEqual(g.tensors[g.outputs[0]].shape, [1, space.classes]);
+      for (const b of shape.blocks) assert.equal(b.midChannels % space.divisor, 0);
+    }
+  }
+});
+
+test('genomes: keys round-trip, mutation and crossover stay in the space, the extremes bound every sample', () => {
+  const rand = seededRandom(3);
+  const space = MBV2_CIFAR;
+  const big = extremeArch(space, 'largest', 0.5, 48);
+  const small = extremeArch(space, 'smallest', 0.5, 48);
+  for (let i = 0; i < 30; i++) {
+    const a = sampleArch(space, rand, { width: 0.5, resolution: 48 });
+    assert.deepEqual(parseArchKey(space, archKey(space, a)).depths, a.depths);
+    assert.equal(archKey(space, parseArchKey(space, archKey(space, a))), archKey(space, a));
+    const m = mutateArch(space, a, rand, 0.3);
+    checkArch(space, m);
+    assert.equal(m.width, 0.5);
+    checkArch(space, crossoverArch(a, m, rand));
+    const macs = expectedMacs(space, a);
+    assert.ok(expectedMacs(space, small) <= macs && macs <= expectedMacs(space, big));
+  }
+  assert.throws(() => parseArchKey(space, 'w0.5-r48-k9e4'), /not in space|expected|kernel/);
+  assert.throws(() => checkArch(space, { ...big, width: 0.33 }), /width 0.33/);
+});
+
+test('a subnet deploys as an int8 model our interpreter runs, and its screened SRAM bounds the compile pipeline\'s from above', () => {
+  const rand = seededRandom(11);
+  const limits = boardLimits(findBoard('stm32f412'));
+  for (let i = 0; i < 4; i++) {
+    const a = sampleArch(MBV2_CIFAR, rand, { width: 0.35, resolution: 32 });
+    const g = deployGraph(MBV2_CIFAR, a);
+    assert.ok(g.tensors.filter((t) => t.data && t.dtype === 'int8').length > 10);
+    const it = new Interpreter(g, { backend: 'js' });
+    it.setInput(0, new Uint8Array(32 * 32 * 3));
+    it.invoke();
+    assert.equal(it.output(0).length, 10);
+    const screen = screenSubnet(MBV2_CIFAR, a, limits);
+    const full = measureSubnet(MBV2_CIFAR, a, limits);
+    assert.ok(full.arenaBytes <= screen.arenaBytes, `${full.arenaBytes} > ${screen.arenaBytes}`);
+    assert.equal(full.macs, screen.macs);
+    assert.equal(screen.macs, expectedMacs(MBV2_CIFAR, a));
+    // Flash counts the constants exactly as the generated C stores them, plus code.
+    const cm = compileModel(g, { patch: 'off' });
+    const lowered = lowerGraph(cm.graph, cm.plan).flatMap((l) => l.code.weights).reduce((n, w) => n + w.values.length * (w.type.includes('int8') ? 1 : 4), 0);
+    assert.ok(screen.flashBytes > lowered && screen.constantBytes >= lowered * 0.99, `${screen.constantBytes} vs ${lowered}`);
+    assert.equal(screen.sramBytes, screen.arenaBytes + 8192);
+  }
+});
+
+test('stage 1 picks the (width, resolution) cell whose fitting subnets have the most MACs; workers give the same answer as one thread', async () => {
+  const limits = budgetLimits(160 * 1024, 1024 * 1024, 40e6);
+  const o = { samples: 24, seed: 5, widths: [0.25, 0.5, 0.75], resolutions: [32, 48] };
+  const one = await optimiseSpace(MBV2_CIFAR, limits, o);
+  const pool = new CostPool(2);
+  try {
+    const two = await optimiseSpace(MBV2_CIFAR, limits, { ...o, evaluate: (s, a, l) => pool.costs('screen', s, a, l) });
+    assert.deepEqual(two.cells, one.cells);
+  } finally {
+    await pool.close();
+  }
+  assert.equal(one.cells.length, 6);
+  assert.ok(one.best);
+  for (const c of one.cells) {
+    assert.ok(c.macs.every((m) => m <= 40e6));
+    if (c.fitting >= 0.05 * c.sampled) assert.ok(c.meanMacs <= one.best.meanMacs);
+  }
+  // Bigger networks need more memory: at the same width, a higher resolution never fits more often.
+  for (const w of o.widths) {
+    const [lo, hi] = [32, 48].map((r) => one.cells.find((c) => c.width === w && c.resolution === r)!);
+    assert.ok(hi.minSramBytes >= lo.minSramBytes);
+  }
+});
+
+function tinyml(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('tinyml search --space-only: grid, chosen space, CDF chart, JSON and HTML report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyml-search-'));
+  const html = join(dir, 'search.html');
+  const r = tinyml('search', '--board', 'stm32f412', '--space-only', '--space-samples', '20', '--widths', '0.25,0.5', '--resolutions', '32,40', '--report', html, '--workers', '2');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /chosen space: width (0\.25|0\.5), resolution (32|40)/);
+  assert.match(r.out, /CDF of MACs/);
+  assert.match(r.out, /STM32F412: SRAM 262,144 B/);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<svg class="cdf"/);
+  assert.match(page, /Stage 1: search-space optimisation/);
+  const j = tinyml('search', '--sram', '64KB', '--flash', '1MB', '--space-only', '--space-samples', '10', '--widths', '0.25', '--resolutions', '32,40', '--json');
+  assert.equal(j.code, 0, j.err);
+  const out = JSON.parse(j.out);
+  assert.equal(out.cells.length, 2);
+  assert.equal(out.limits.sramBytes, 65536);
+});
+
+test('tinyml search refuses bad limits and unbuilt stages clearly, and exits 3 when nothing fits', () => {
+  let r = tinyml('search', '--board', 'stm32f412', '--sram', '1KB', '--flash', '1MB', '--space-only');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /either --board or --sram/);
+  r = tinyml('search', '--space-only');
+  assert.match(r.err, /--board NAME, or --sram/);
+  r = tinyml('search', '--board', 'stm32f412', '--widths', '0.33', '--space-only');
+  assert.match(r.err, /--widths: 0.33 not among/);
+  r = tinyml('search', '--board', 'stm32f412');
+  assert.match(r.err, /--space-only/);
+  r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
+});
