@@ -8,6 +8,7 @@ import { planCommand } from './plan.js';
 import { compileCommand } from './compile.js';
 import { trainCommand } from './train.js';
 import { searchCommand } from './search.js';
+import { evaluateCommand } from './evaluate.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -116,6 +117,14 @@ program.command('train')
   .option('--test-limit <n>', 'evaluate on a balanced subset of at most n test images')
   .option('--no-progress', 'no progress bar')
   .action((model: string, opts) => guarded(() => trainCommand(model, opts)));
+
+program.command('evaluate')
+  .description('test accuracy of an image classifier, its input prepared as the model records (or by its input tensor\'s defaults)')
+  .argument('<model>', '.tflite file')
+  .requiredOption('--data <dir>', 'CIFAR-10 binary batches, MNIST-style IDX files, or image folders (train/ and test/)')
+  .option('--limit <n>', 'a balanced subset of at most n test images')
+  .option('--json', 'machine-readable output')
+  .action((model: string, opts) => guarded(() => evaluateCommand(model, opts)));
 
 program.command('search')
   .description('TinyNAS: find the most accurate int8 model that fits a board (stage 1: search-space optimisation)')

@@ -6,6 +6,7 @@ import type { ProgressSink, TrainingOutcome, TrainRequest } from '../train/workf
 import { FASHION_CNN_KEYWORD, runTraining } from '../train/workflow.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { int, kb } from '../report/format.js';
+import { withPreprocessing } from '../data/preprocessing.js';
 
 export { FASHION_CNN_KEYWORD } from '../train/workflow.js';
 export type { TrainRequest } from '../train/workflow.js';
@@ -153,7 +154,8 @@ export function trainCommand(model: string, opts: TrainCliOptions): number {
   const view = new ProgressView(opts.progress !== false);
   try {
     const o = runTraining(req, view);
-    const bytes = exportTflite(o.model);
+    // The model records how its images were prepared, so `tinyml evaluate` (or anyone) feeds it alike.
+    const bytes = exportTflite(withPreprocessing(o.model, o.encoding.range));
     if (req.out) writeFileAtomic(req.out, bytes);
     report(req, o, bytes.byteLength);
     return 0;

@@ -3,6 +3,7 @@ export { balancedSubset, classCounts, makeDataset, sampleSize, subset } from './
 export { DatasetError } from './errors.js';
 export { FASHION_MNIST_CLASSES, MNIST_CLASSES, isIdxFolder, loadIdxFolder, loadIdxPair, parseIdx, readIdxFile } from './idx.js';
 export type { IdxArray } from './idx.js';
+export { CIFAR10_CLASSES, isCifarFolder, loadCifarFolder } from './cifar.js';
 export type { Image } from './image.js';
 export { convertChannels, fitImage, resizeBilinear } from './image.js';
 export type { ImageShape } from './image_folder.js';

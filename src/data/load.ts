@@ -4,6 +4,7 @@ import type { Dataset, DatasetSplit } from './dataset.js';
 import { balancedSubset, subset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { isIdxFolder, loadIdxFolder } from './idx.js';
+import { isCifarFolder, loadCifarFolder } from './cifar.js';
 import type { ImageShape } from './image_folder.js';
 import { loadImageFolder } from './image_folder.js';
 import { shuffledIndices } from '../util/random.js';
@@ -18,10 +19,12 @@ export interface LoadOptions {
   /** Keep a balanced subset of at most this many training (test) samples, taken before resizing. */
   trainLimit?: number;
   testLimit?: number;
+  /** Only the test half is wanted (evaluation): the training half is returned as read, not resized. */
+  testOnly?: boolean;
 }
 
 /**
- * A dataset folder in any layout we read: MNIST-style IDX files (train-/t10k-), an image folder with
+ * A dataset folder in any layout we read: MNIST-style IDX files (train-/t10k-), CIFAR-10 binary batches, an image folder with
  * `train/` and `test/` halves, or a single image folder from which a seeded, per-class test split is held out.
  */
 export function loadDatasetFolder(dir: string, opts: LoadOptions = {}): DatasetSplit {
@@ -30,9 +33,10 @@ export function loadDatasetFolder(dir: string, opts: LoadOptions = {}): DatasetS
   const limit = (d: Dataset, n: number | undefined) => (n !== undefined && n < d.count ? balancedSubset(d, Math.ceil(n / d.classNames.length), n) : d);
   const finish = (s: DatasetSplit): DatasetSplit => {
     const fit = (d: Dataset) => (opts.shape ? fitDataset(d, opts.shape) : d);
-    return { train: fit(limit(s.train, opts.trainLimit)), test: fit(limit(s.test, opts.testLimit)) };
+    return { train: opts.testOnly ? s.train : fit(limit(s.train, opts.trainLimit)), test: fit(limit(s.test, opts.testLimit)) };
   };
   if (isIdxFolder(dir)) return finish(loadIdxFolder(dir));
+  if (isCifarFolder(dir)) return finish(loadCifarFolder(dir));
   const trainDir = join(dir, 'train');
   const testDir = join(dir, 'test');
   if (existsSync(trainDir) && existsSync(testDir)) {

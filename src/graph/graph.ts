@@ -48,6 +48,8 @@ export interface Graph {
   outputs: TensorId[];
   /** Free text the model carries (TFLite `description`). */
   description: string;
+  /** Named metadata buffers (TFLite `Model.metadata`), e.g. `tinyml.preprocessing`; absent when there are none. */
+  metadata?: Readonly<Record<string, Uint8Array>>;
 }
 
 export function numElements(shape: readonly number[]): number {

@@ -9,6 +9,21 @@ import { readOptions } from './read_options.js';
 import { UnsupportedTensorFeature, readBuffers, readTensor, tensorWhere } from './read_tensor.js';
 import * as S from './schema.js';
 
+/** Model.metadata: name -> the bytes of the buffer it points at (empty for the sentinel buffer). */
+function readMetadata(model: Table, buffers: (Uint8Array | null)[]): Record<string, Uint8Array> | null {
+  const vec = model.tables(S.Model.metadata, 'metadata');
+  if (!vec || vec.length === 0) return null;
+  const out: Record<string, Uint8Array> = {};
+  for (let i = 0; i < vec.length; i++) {
+    const m = vec.get(i, `metadata ${i}`);
+    const name = m.string(S.Metadata.name, 'name') ?? '';
+    const index = m.u32(S.Metadata.buffer, 0);
+    if (index >= buffers.length) m.fail(`points at buffer ${index}; the model has ${buffers.length}`);
+    out[name] = buffers[index] ?? new Uint8Array(0);
+  }
+  return out;
+}
+
 /** One OperatorCode entry: the builtin name (or CUSTOM) and the op version. */
 interface OpCode {
   name: string;
@@ -58,7 +73,8 @@ export function readTflite(bytes: Uint8Array, name?: string): Graph {
   checkDataflow(tensors, nodes, inputs, outputs);
 
   const subgraphName = sg.string(S.SubGraph.name, 'name') ?? '';
-  return { name: name ?? subgraphName, tensors, nodes, inputs, outputs, description };
+  const metadata = readMetadata(model, buffers);
+  return { name: name ?? subgraphName, tensors, nodes, inputs, outputs, description, ...(metadata ? { metadata } : {}) };
 }
 
 function readRoot(buf: CheckedBuffer): Table {

@@ -126,6 +126,7 @@ export const Model = {
   version: 0, operatorCodes: 1, subgraphs: 2, description: 3, buffers: 4, metadataBuffer: 5, metadata: 6,
   signatureDefs: 7,
 } as const;
+export const Metadata = { name: 0, buffer: 1 } as const;
 export const SubGraph = { tensors: 0, inputs: 1, outputs: 2, operators: 3, name: 4 } as const;
 export const Tensor = {
   shape: 0, type: 1, buffer: 2, name: 3, quantization: 4, isVariable: 5, sparsity: 6, shapeSignature: 7,

@@ -184,6 +184,21 @@ function build(g: Graph, consts: Constants, external: number[] | null): Uint8Arr
   const inlineBytes = external ? 0 : consts.data.reduce((n, d) => n + d.byteLength + BUFFER_ALIGN, 0);
   const b = new Builder(1024 + 64 * g.tensors.length + inlineBytes);
   const bufferOffsets = writeBuffers(b, consts, external);
+  // Metadata buffers follow the constants, always inline (they are small).
+  const metaEntries = Object.entries(g.metadata ?? {});
+  for (const [, bytes] of metaEntries) {
+    const inline = alignedBytes(b, bytes, BUFFER_ALIGN);
+    b.startObject(3);
+    b.addFieldOffset(S.Buffer.data, inline, 0);
+    bufferOffsets.push(b.endObject());
+  }
+  const metadata = metaEntries.length === 0 ? 0 : tableVector(b, metaEntries.map(([name], k) => {
+    const nameOffset = b.createString(name);
+    b.startObject(2);
+    b.addFieldOffset(S.Metadata.name, nameOffset, 0);
+    b.addFieldInt32(S.Metadata.buffer, consts.data.length + 1 + k, 0);
+    return b.endObject();
+  }));
   const tensors = tableVector(b, g.tensors.map((t) => writeTensor(b, t, consts.indexOf.get(t) ?? 0)));
   const codes = writeOpCodes(b, g);
   const operators = writeOperators(b, g, codes.indexOfNode);
@@ -209,6 +224,7 @@ function build(g: Graph, consts: Constants, external: number[] | null): Uint8Arr
   b.addFieldOffset(m.subgraphs, subgraphs, 0);
   b.addFieldOffset(m.description, description, 0);
   b.addFieldOffset(m.buffers, buffers, 0);
+  if (metadata) b.addFieldOffset(m.metadata, metadata, 0);
   b.finish(b.endObject(), S.FILE_IDENTIFIER);
   // The builder fills its buffer from the end; copy so the file starts at offset 0 of its own
   // ArrayBuffer and the 16-byte alignment of constants holds for typed views too.
