@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, coverage, plan, codegen, train (default: all; train takes ~20 minutes on 2 cores).
+ * Sections: inference, coverage, plan, codegen, train, nas-space (default: all; train takes ~20 minutes on
+ * 2 cores), and nas-search (only when named: a 40-minute search, TINYML_NAS_BUDGET seconds).
  */
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { benchInference } from './inference.js';
@@ -11,6 +12,7 @@ import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
 import { benchScratch, benchTransfer, scratchTable, transferTable } from './train.js';
 import { int as fmtInt } from '../src/report/format.js';
 import { coverageTable } from './coverage.js';
+import { nasSearchTable, nasSpaceTable } from './nas.js';
 
 function ms(v: number | null): string {
   if (v === null) return '–';
@@ -72,3 +74,5 @@ if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
   section('bench-train-transfer', 'On-device transfer learning (person_detect → Fashion-MNIST 96×96)', transferTable(benchTransfer()));
 }
+if (wants('nas-space')) section('bench-nas-space', 'TinyNAS stage 1: search-space optimisation', await nasSpaceTable((l) => console.error(l)));
+if (chosen.includes('nas-search')) section('bench-nas-search', 'TinyNAS on CIFAR-10 against ResNet-8', await nasSearchTable((l) => console.error(l)));

@@ -9,6 +9,11 @@ import type { SpaceResult } from '../nas/space_opt.js';
 import { optimiseSpace } from '../nas/space_opt.js';
 import { cdfChart, spaceHtml, spaceSummary } from '../nas/space_report.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
+import { loadDatasetFolder } from '../data/load.js';
+import type { SearchConfig, SearchOutcome } from '../nas/search.js';
+import { runSearch } from '../nas/search.js';
+import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
+import { writeTflite } from '../tflite/writer.js';
 import { parseBoard } from './compile_flags.js';
 import { parseBytes } from './train.js';
 
@@ -29,9 +34,25 @@ export interface SearchCliOptions {
   report?: string;
   json?: boolean;
   progress?: boolean;
+  width?: string;
+  resolution?: string;
+  timeBudget?: string;
+  out?: string;
+  resume?: string;
+  supernetSteps?: string;
+  population?: string;
+  generations?: string;
+  validation?: string;
+  finetuneSteps?: string;
+  trainLimit?: string;
+  testLimit?: string;
+  batch?: string;
 }
 
 export interface SearchRequest {
+  spaceOnly: boolean;
+  /** The one-shot stage's settings (when not spaceOnly). */
+  full?: Omit<SearchConfig, 'space' | 'limits' | 'spaceOptions'> & { data: string; out?: string; trainLimit?: number; testLimit?: number };
   space: SpaceConfig;
   limits: Limits;
   samples: number;
@@ -77,19 +98,46 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
     limits = budgetLimits(parseBytes(o.sram), parseBytes(o.flash), maxMacs);
   }
   const space = findSpace(o.space ?? 'mbv2-cifar');
-  if (!o.spaceOnly) {
-    throw new InputError('only stage 1 (search-space optimisation) is built so far: add --space-only. The one-shot stage (supernet training on --data, evolutionary search) is issue 13\'s next step');
-  }
   if (o.report !== undefined) checkFileOutput(o.report);
+  if (o.out !== undefined) checkFileOutput(o.out);
+  const seed = count(o.seed, '--seed', 1);
+  let full: SearchRequest['full'];
+  if (!o.spaceOnly) {
+    if (!o.data) throw new InputError('--data DIR is required to train the supernet (or run --space-only)');
+    if ((o.width === undefined) !== (o.resolution === undefined)) throw new InputError('give --width and --resolution together (they fix the space and skip stage 1)');
+    const cell = o.width !== undefined ? { width: subset(o.width, '--width', space.widths)[0], resolution: subset(o.resolution, '--resolution', space.resolutions)[0] } : undefined;
+    full = {
+      data: o.data, out: o.out, cell, seed,
+      supernetSteps: count(o.supernetSteps, '--supernet-steps', 600),
+      batch: count(o.batch, '--batch', 32),
+      evolution: { population: count(o.population, '--population', 16), generations: count(o.generations, '--generations', 8) },
+      validation: count(o.validation, '--validation', 500),
+      finetuneSteps: count(o.finetuneSteps, '--finetune-steps', 300),
+      timeBudget: o.timeBudget !== undefined ? parseDuration(o.timeBudget) : undefined,
+      checkpointDir: o.resume,
+      trainLimit: o.trainLimit !== undefined ? count(o.trainLimit, '--train-limit', 1) : undefined,
+      testLimit: o.testLimit !== undefined ? count(o.testLimit, '--test-limit', 1) : undefined,
+    };
+  }
   return {
+    spaceOnly: o.spaceOnly === true, full,
     space, limits,
     samples: count(o.spaceSamples, '--space-samples', 1000),
     widths: subset(o.widths, '--widths', space.widths),
     resolutions: subset(o.resolutions, '--resolutions', space.resolutions),
     workers: count(o.workers, '--workers', defaultWorkers()),
-    seed: count(o.seed, '--seed', 1),
+    seed,
     report: o.report,
   };
+}
+
+/** "2h", "90m", "45s", "1h30m", "3600": seconds. */
+export function parseDuration(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)\s*(h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t.replace(/\s+/g, '')) throw new InputError(`--time-budget "${text}" is not a duration (e.g. 2h, 90m, 1h30m, 3600)`);
+  return parts.reduce((s, p) => s + Number(p[1]) * { h: 3600, m: 60, s: 1 }[p[2] as 'h' | 'm' | 's'], 0);
 }
 
 export function searchHtml(r: SpaceResult): string {
@@ -101,6 +149,7 @@ td.best{outline:3px solid #d62728}</style></head><body><h1>TinyNAS search: ${r.s
 
 export async function searchCommand(o: SearchCliOptions): Promise<number> {
   const req = parseSearchOptions(o);
+  if (!req.spaceOnly) return fullSearch(req, o);
   const showProgress = o.progress !== false && !o.json && process.stderr.isTTY;
   const cells = req.widths.length * req.resolutions.length;
   const bar = showProgress ? new cliProgress.SingleBar({ format: 'space {bar} {value}/{total} cells | {cell} | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -126,4 +175,74 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
     if (req.report) console.log(`\nreport: ${req.report}`);
   }
   return result.best ? 0 : 3;
+}
+
+/** Stages 1 and 2: the space, the supernet, evolution, the fine-tuned int8 winner. */
+async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<number> {
+  const f = req.full!;
+  const data = loadDatasetFolder(f.data, { trainLimit: f.trainLimit, testLimit: f.testLimit, seed: req.seed });
+  if (data.train.classNames.length !== req.space.classes) {
+    throw new InputError(`the data has ${data.train.classNames.length} classes; space ${req.space.name} is built for ${req.space.classes}`);
+  }
+  if (data.train.channels !== req.space.inputChannels) throw new InputError(`the data has ${data.train.channels}-channel images; space ${req.space.name} takes ${req.space.inputChannels}`);
+  const tty = o.progress !== false && !o.json && process.stderr.isTTY;
+  const bars = tty ? new cliProgress.MultiBar({ stream: process.stderr, format: '{phase} {bar} {value}/{total} | {info}' }, cliProgress.Presets.shades_classic) : null;
+  // One bar per phase; a holder, as the callbacks replace it.
+  const cur: { bar: cliProgress.SingleBar | null; name: string } = { bar: null, name: '' };
+  const phase = (name: string, total: number) => {
+    if (cur.name === name) return;
+    cur.bar?.stop();
+    cur.bar = bars ? bars.create(total, 0, { phase: name.padEnd(10), info: '' }) : null;
+    cur.name = name;
+  };
+  const log = (line: string) => (bars ? bars.log(`${line}\n`) : o.json ? undefined : console.error(line));
+  const pool = new CostPool(req.workers);
+  let outcome: SearchOutcome;
+  try {
+    if (!f.cell) phase('space', req.widths.length * req.resolutions.length);
+    outcome = await runSearch({
+      ...f, space: req.space, limits: req.limits,
+      spaceOptions: { samples: req.samples, widths: req.widths, resolutions: req.resolutions },
+    }, data, {
+      costs: (space, archs, limits) => pool.costs('screen', space, archs, limits),
+      scoring: { attach: (net, v) => pool.attachScoring(net, v), scores: (archs) => pool.scores(archs) },
+      training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
+      onCell: (done, _t, c) => cur.bar?.update(done, { info: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
+      onSupernetStep: (r, total) => {
+        phase('supernet', total);
+        cur.bar?.update(r.step + 1, { info: `largest loss ${r.largest.loss.toFixed(3)} acc ${(100 * r.largest.accuracy).toFixed(0)}%, smallest ${r.smallest.loss.toFixed(3)}, ${r.seconds.toFixed(1)} s/step` });
+        if (!bars && !o.json && (r.step + 1) % 50 === 0) console.error(`supernet step ${r.step + 1}/${total}: largest loss ${r.largest.loss.toFixed(3)}, smallest ${r.smallest.loss.toFixed(3)}`);
+      },
+      onGeneration: (g, score, key, total) => {
+        phase('evolution', total);
+        cur.bar?.update(g, { info: `best ${(100 * score).toFixed(1)} % ${key.slice(0, 60)}` });
+        if (!bars && !o.json) console.error(`generation ${g}/${total}: best validation ${(100 * score).toFixed(1)} %`);
+      },
+      onFinetune: (step, total, loss) => {
+        phase('fine-tune', total);
+        cur.bar?.update(step, { info: `loss ${loss.toFixed(3)}` });
+      },
+      log,
+    });
+  } finally {
+    cur.bar?.stop();
+    bars?.stop();
+    await pool.close();
+  }
+  if (f.out) writeFileAtomic(f.out, writeTflite(outcome.model));
+  if (req.report) writeFileAtomic(req.report, searchHtmlReport(outcome, `tinyml search: ${req.space.name} for ${req.limits.name}`));
+  if (o.json) {
+    const w = outcome.winner;
+    console.log(JSON.stringify({
+      cell: outcome.cell, supernetSteps: outcome.supernetSteps, supernetSeconds: outcome.supernetSeconds, generations: outcome.evolution.generations,
+      scored: outcome.evolution.history.map((c) => ({ key: c.key, score: c.score, macs: c.cost.macs, sramBytes: c.cost.sramBytes, flashBytes: c.cost.flashBytes })),
+      winner: { key: w.key, inheritedAccuracy: w.inheritedAccuracy, floatAccuracy: w.floatAccuracy, int8Accuracy: w.int8Accuracy.accuracy, cost: w.cost },
+      out: f.out ?? null, resumed: outcome.resumed,
+    }, null, 2));
+  } else {
+    console.log(searchSummary(outcome).join('\n'));
+    if (f.out) console.log(`\nmodel: ${f.out} (int8, preprocessing recorded; check it with: tinyml evaluate ${f.out} --data ${f.data})`);
+    if (req.report) console.log(`report: ${req.report}`);
+  }
+  return outcome.winner.cost.fits ? 0 : 3;
 }

@@ -124,9 +124,17 @@ export class ParamUpdater {
     return 4 * this.param.elements * (this.state.length + (this.shadow ? 1 : 0));
   }
 
+  /** When set, gradients are summed here (in the tensor's element order) and the parameter stays put. */
+  sink: Float32Array | null = null;
+
   /** Apply the update of row `row` from its gradient (real units) grad[off .. off + rowLength). */
   applyRow(row: number, grad: Float32Array, off: number): void {
     const { rowLength, index } = this.layout;
+    if (this.sink) {
+      const sink = this.sink;
+      for (let k = 0, e = row * rowLength; k < rowLength; k++, e++) sink[index[e]] += grad[off + k];
+      return;
+    }
     const spec = this.rule.spec;
     const lr = this.clock.lr;
     const wd = spec.weightDecay ?? 0;

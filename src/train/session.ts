@@ -22,6 +22,7 @@ import { DivergenceError } from './errors.js';
 import type { BackwardContext } from './bind_backward.js';
 import { bindBackward } from './bind_backward.js';
 import { saveChannels, saveMask } from './kernels/elementwise.js';
+import type { SoftTargets } from './kernels/loss.js';
 import { softmaxCrossEntropy } from './kernels/loss.js';
 
 export interface SessionOptions {
@@ -35,6 +36,11 @@ export interface SessionOptions {
   layout?: 'planned' | 'separate';
   /** Loss above which a step counts as diverged (besides NaN/Infinity). Default 1e4. */
   maxLoss?: number;
+  /**
+   * Keep each trained parameter's gradient (summed over steps until `zeroGradients`) instead of updating
+   * it: for a caller that owns the parameters, such as a weight-shared supernet. Float models only.
+   */
+  collectGradients?: boolean;
 }
 
 export interface StepResult {
@@ -59,6 +65,9 @@ export class TrainingSession {
   private readonly backwardContext: BackwardContext;
   private lastLoss = { loss: 0, correct: 0 };
   private steps = 0;
+  private soft: SoftTargets | undefined;
+  /** Collected gradients by parameter tensor (collectGradients), in the tensor's own element order. */
+  private readonly collected = new Map<TensorId, Float32Array>();
 
   constructor(readonly program: TrainingProgram, opts: SessionOptions = {}) {
     this.g = program.graph;
@@ -73,6 +82,16 @@ export class TrainingSession {
     const rule = { spec, rounding: program.options.rounding, qas: opts.qas ?? true };
     for (const p of program.update.params) {
       this.updaters.set(p.tensor, new ParamUpdater(this.g, p, rule, this.clock, random, (q) => this.biasScales(q)));
+    }
+    if (opts.collectGradients) {
+      if (program.update.params.some((p) => this.g.tensors[p.tensor].dtype !== 'float32')) {
+        throw new InputError('collecting gradients is for float32 models (int8 parameters train in place)');
+      }
+      for (const p of program.update.params) {
+        const sink = new Float32Array(numElements(this.g.tensors[p.tensor].shape));
+        this.collected.set(p.tensor, sink);
+        this.updaters.get(p.tensor)!.sink = sink;
+      }
     }
     this.backwardContext = {
       g: this.g, memory: this.mem, updaters: this.updaters,
@@ -107,9 +126,13 @@ export class TrainingSession {
     }
   }
 
-  /** One training step on a batch: forward, loss, backward with in-place updates. */
-  step(x: Float32Array, labels: ArrayLike<number>): StepResult {
+  /**
+   * One training step on a batch: forward, loss, backward with in-place updates (or gradients collected).
+   * `soft`: distillation targets mixed into the labels, and where to put this network's probabilities.
+   */
+  step(x: Float32Array, labels: ArrayLike<number>, soft?: SoftTargets): StepResult {
     this.setInput(x);
+    this.soft = soft;
     for (let b = 0; b < this.batch; b++) this.labels[b] = labels[b];
     this.steps++;
     this.clock.step++;
@@ -216,7 +239,7 @@ export class TrainingSession {
       case 'loss': {
         const grad = this.mem.float(s.to);
         const { classes, beta } = this.program.head;
-        return () => { this.lastLoss = softmaxCrossEntropy(this.floatOf(s.from), classes, beta, this.labels, grad); };
+        return () => { this.lastLoss = softmaxCrossEntropy(this.floatOf(s.from), classes, beta, this.labels, grad, this.soft); };
       }
       case 'update': {
         const u = this.updaters.get(s.param)!;
@@ -226,6 +249,32 @@ export class TrainingSession {
       case 'backward':
         return bindBackward(this.backwardContext, s);
     }
+  }
+
+  /** The collected gradient of a trained parameter (collectGradients), or null. */
+  collectedGradient(id: TensorId): Float32Array | null {
+    return this.collected.get(id) ?? null;
+  }
+
+  zeroGradients(): void {
+    for (const g of this.collected.values()) g.fill(0);
+  }
+
+  /** The trained parameters' tensors, by name (the caller writes new values with `writeParameter`). */
+  trainedParameters(): Map<string, TensorId> {
+    return new Map(this.program.update.params.map((p) => [this.g.tensors[p.tensor].name, p.tensor]));
+  }
+
+  /** Overwrite a trained parameter's values (float32); kernels that folded it in are prepared again. */
+  writeParameter(id: TensorId, values: Float32Array): void {
+    const v = typedValues(this.g.tensors[id]);
+    if (!(v instanceof Float32Array) || v.length !== values.length) throw new InputError(`parameter ${this.g.tensors[id].name}: ${values.length} values for ${v.length} float32 elements`);
+    v.set(values);
+  }
+
+  /** After `writeParameter` calls: re-prepare the forward kernels that read trained parameters. */
+  parametersChanged(): void {
+    this.refreshTrainedKernels();
   }
 
   /** Current value of any activation (raw stored values), for tests and debugging. */

@@ -17,7 +17,7 @@ import { buildSubnet, deployGraph, heInit } from '../../src/nas/subnet_graph.js'
 import { boardLimits, budgetLimits, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
 import { CostPool } from '../../src/nas/pool.js';
 import { optimiseSpace } from '../../src/nas/space_opt.js';
-import { REPO_ROOT } from '../helpers/shared.js';
+import { REPO_ROOT, SHARED } from '../helpers/shared.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -120,7 +120,7 @@ test('stage 1 picks the (width, resolution) cell whose fitting subnets have the 
 });
 
 function tinyml(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -142,7 +142,7 @@ test('tinyml search --space-only: grid, chosen space, CDF chart, JSON and HTML r
   assert.equal(out.limits.sramBytes, 65536);
 });
 
-test('tinyml search refuses bad limits and unbuilt stages clearly, and exits 3 when nothing fits', () => {
+test('tinyml search refuses bad limits and options clearly, and exits 3 when nothing fits', () => {
   let r = tinyml('search', '--board', 'stm32f412', '--sram', '1KB', '--flash', '1MB', '--space-only');
   assert.equal(r.code, 1);
   assert.match(r.err, /either --board or --sram/);
@@ -151,8 +151,40 @@ test('tinyml search refuses bad limits and unbuilt stages clearly, and exits 3 w
   r = tinyml('search', '--board', 'stm32f412', '--widths', '0.33', '--space-only');
   assert.match(r.err, /--widths: 0.33 not among/);
   r = tinyml('search', '--board', 'stm32f412');
-  assert.match(r.err, /--space-only/);
+  assert.match(r.err, /--data DIR is required to train the supernet \(or run --space-only\)/);
+  r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--width', '0.25');
+  assert.match(r.err, /--width and --resolution together/);
+  r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--time-budget', '2 hours');
+  assert.match(r.err, /--time-budget "2 hours" is not a duration/);
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
+});
+
+test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that fits, evaluates with its metadata and compiles; a second run resumes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyml-nas-'));
+  const cifar = join(SHARED, 'datasets', 'cifar10');
+  const args = ['search', '--board', 'stm32f412', '--data', cifar, '--width', '0.25', '--resolution', '32', '--train-limit', '200', '--test-limit', '100',
+    '--population', '4', '--validation', '40', '--finetune-steps', '2', '--batch', '8', '--workers', '2', '--resume', join(dir, 'ckpt')];
+  const r = tinyml(...args, '--supernet-steps', '2', '--generations', '1', '--out', join(dir, 'best.tflite'), '--report', join(dir, 'search.html'), '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.supernetSteps, 2);
+  assert.ok(j.winner.cost.fits);
+  assert.ok(j.winner.cost.sramBytes <= 256 * 1024 && j.winner.cost.flashBytes <= 1024 * 1024);
+  assert.ok(j.scored.length >= 4 && j.scored.every((c: { sramBytes: number }) => c.sramBytes <= 256 * 1024));
+  assert.match(readFileSync(join(dir, 'search.html'), 'utf8'), /Pareto front/);
+  const ev = tinyml('evaluate', join(dir, 'best.tflite'), '--data', cifar, '--limit', '100', '--json');
+  assert.equal(ev.code, 0, ev.err);
+  const e = JSON.parse(ev.out);
+  assert.equal(e.preprocessing.source, 'metadata');
+  assert.deepEqual(e.preprocessing.range, [0, 1]);
+  assert.equal(e.correct, Math.round(j.winner.int8Accuracy * 100));
+  const c = tinyml('compile', join(dir, 'best.tflite'), '--board', 'stm32f412', '-o', join(dir, 'c'));
+  assert.equal(c.code, 0, c.err);
+  // More steps on the same checkpoint: training continues from step 2 (the stale population is dropped).
+  const again = tinyml(...args, '--supernet-steps', '3', '--generations', '1');
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.err, /resumed from .*: supernet step 2/);
+  assert.match(again.out, /supernet: 3 sandwich steps/);
 });

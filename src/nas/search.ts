@@ -1,0 +1,248 @@
+/**
+ * The whole TinyNAS run: (1) choose the (width, resolution) space for the limits, (2) train its
+ * weight-shared supernet, (3) evolve subnets that fit, scored on a validation split held out of the
+ * training data with inherited weights, (4) fine-tune the winner, quantise it to int8, and check it with
+ * the compile pipeline. Every phase can stop at a time budget; a checkpoint directory makes a killed run
+ * resume where it stopped.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset, DatasetSplit } from '../data/dataset.js';
+import { evaluateSamples } from '../data/evaluate.js';
+import type { Evaluation } from '../data/evaluate.js';
+import { holdOut } from '../data/load.js';
+import { withPreprocessing } from '../data/preprocessing.js';
+import type { Samples } from '../data/samples.js';
+import { subsetSamples } from '../data/samples.js';
+import { trainingView } from '../data/training_view.js';
+import { fitDataset } from '../data/transform.js';
+import { InputError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import { quantizeTrained } from '../train/export.js';
+import { trainFloat } from '../train/trainer.js';
+import type { EvolutionOptions, EvolutionResult } from './evolution.js';
+import { evolve } from './evolution.js';
+import type { Limits, SubnetCost } from './resources.js';
+import { measureSubnet } from './resources.js';
+import type { Arch, SpaceConfig } from './space.js';
+import { archKey, parseArchKey } from './space.js';
+import type { SpaceOptions, SpaceResult } from './space_opt.js';
+import { optimiseSpace } from './space_opt.js';
+import { buildSubnet } from './subnet_graph.js';
+import { Supernet } from './supernet.js';
+import type { SupernetMeta } from './supernet.js';
+import type { PassExecutor, StepReport, SupernetTrainOptions } from './train_supernet.js';
+import { SupernetTrainer } from './train_supernet.js';
+
+/** Pixels 0..255 map onto [0, 1] for every network the search trains. */
+export const SEARCH_RANGE: [number, number] = [0, 1];
+
+export interface SearchConfig {
+  space: SpaceConfig;
+  limits: Limits;
+  /** The (width, resolution) cell; omitted: chosen by stage 1. */
+  cell?: { width: number; resolution: number };
+  spaceOptions?: Omit<SpaceOptions, 'evaluate' | 'onCell'>;
+  supernetSteps: number;
+  batch?: number;
+  lr?: number;
+  randomPerStep?: number;
+  evolution: EvolutionOptions;
+  /** Validation images held out of the training data (never the test split). */
+  validation: number;
+  /** Fine-tuning steps of the winner (batch `batch`). */
+  finetuneSteps: number;
+  /** Whole-run budget in seconds: supernet training gets 60 %, evolution 25 %, fine-tuning the rest. */
+  timeBudget?: number;
+  seed: number;
+  /** Checkpoints go here; an existing checkpoint of the same search is resumed. */
+  checkpointDir?: string;
+}
+
+export interface SearchHooks {
+  costs(space: SpaceConfig, archs: Arch[], limits: Limits): Promise<SubnetCost[]>;
+  /** Data-parallel supernet training (a worker pool): null runs it in this thread. */
+  training?: { attach(net: Supernet, data: Dataset, range: [number, number], options: SupernetTrainOptions): Promise<PassExecutor | null> };
+  /** Parallel scoring (a worker pool): given the supernet and the validation split once, then batches. */
+  scoring?: { attach(net: Supernet, validation: Samples): Promise<void>; scores(archs: Arch[]): Promise<number[]> };
+  onCell?: SpaceOptions['onCell'];
+  onSupernetStep?(r: StepReport, total: number): void;
+  onGeneration?(generation: number, bestScore: number, bestKey: string, total: number): void;
+  onFinetune?(step: number, total: number, loss: number): void;
+  log?(line: string): void;
+}
+
+export interface SearchOutcome {
+  limits: Limits;
+  spaceResult: SpaceResult | null;
+  cell: { width: number; resolution: number };
+  supernetSteps: number;
+  supernetSeconds: number;
+  evolution: EvolutionResult;
+  winner: {
+    arch: Arch;
+    key: string;
+    /** Validation accuracy with inherited weights (the search's score). */
+    inheritedAccuracy: number;
+    /** After fine-tuning, float32, on the test split. */
+    floatAccuracy: number;
+    /** The int8 model on the test split, through our interpreter. */
+    int8Accuracy: Evaluation;
+    /** The int8 model through the compile pipeline (patch-based plans allowed). */
+    cost: SubnetCost;
+  };
+  /** The int8 model, preprocessing recorded. */
+  model: Graph;
+  resumed: boolean;
+}
+
+interface CheckpointState {
+  version: 1;
+  key: string;
+  cell: { width: number; resolution: number };
+  supernetStep: number;
+  supernetSeconds: number;
+  evolution?: { generation: number; population: { key: string; score: number; cost: SubnetCost }[] };
+}
+
+/** What must match for a checkpoint to be resumed: the search's definition, not its budgets. */
+function searchKey(c: SearchConfig): string {
+  return JSON.stringify({ space: c.space.name, limits: c.limits, seed: c.seed, batch: c.batch ?? 32, validation: c.validation });
+}
+
+class Checkpoint {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  load(key: string): { state: CheckpointState; meta: SupernetMeta; data: Float32Array } | null {
+    const s = join(this.dir, 'state.json');
+    if (!existsSync(s)) return null;
+    const state = JSON.parse(readFileSync(s, 'utf8')) as CheckpointState;
+    if (state.version !== 1 || state.key !== key) {
+      throw new InputError(`--resume ${this.dir} holds a different search (space, limits, seed, batch or validation differ); use another directory`);
+    }
+    const meta = JSON.parse(readFileSync(join(this.dir, 'supernet.json'), 'utf8')) as SupernetMeta;
+    const raw = readFileSync(join(this.dir, 'supernet.bin'));
+    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    return { state, meta, data };
+  }
+
+  /** Written to temporary names, then renamed: a kill mid-write leaves the previous checkpoint. */
+  save(state: CheckpointState, net: Supernet): void {
+    const { meta, data } = net.serialise();
+    const put = (name: string, bytes: string | Uint8Array) => {
+      const tmp = join(this.dir, `.${name}.tmp`);
+      writeFileSync(tmp, bytes);
+      renameSync(tmp, join(this.dir, name));
+    };
+    put('supernet.bin', new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    put('supernet.json', JSON.stringify(meta));
+    put('state.json', JSON.stringify(state));
+  }
+}
+
+function resized(d: Dataset, resolution: number): Dataset {
+  return fitDataset(d, { height: resolution, width: resolution, channels: 3 });
+}
+
+export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks: SearchHooks): Promise<SearchOutcome> {
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const deadline = (fraction: number) => (config.timeBudget === undefined ? Infinity : config.timeBudget * fraction);
+  const log = hooks.log ?? (() => {});
+  const key = searchKey(config);
+  const ckpt = config.checkpointDir ? new Checkpoint(config.checkpointDir) : null;
+  const saved = ckpt?.load(key) ?? null;
+
+  // Stage 1: the space (skipped when the cell is given or the checkpoint knows it).
+  let spaceResult: SpaceResult | null = null;
+  let cell = saved?.state.cell ?? config.cell;
+  if (!cell) {
+    spaceResult = await optimiseSpace(config.space, config.limits, { ...config.spaceOptions, seed: config.seed, evaluate: hooks.costs, onCell: hooks.onCell });
+    if (!spaceResult.best) throw new InputError(`no (width, resolution) cell of ${config.space.name} has enough subnets within the limits (${config.limits.name})`);
+    cell = { width: spaceResult.best.width, resolution: spaceResult.best.resolution };
+  }
+  log(`space: width ${cell.width}, resolution ${cell.resolution}`);
+
+  // Data: training minus a held-out validation split, at the cell's resolution; the test split apart.
+  const fraction = Math.min(0.5, config.validation / data.train.count);
+  const split = holdOut(data.train, fraction, config.seed);
+  const trainImages = resized(split.train, cell.resolution);
+  const train = trainingView(trainImages, { range: SEARCH_RANGE });
+  const validation = subsetSamples(trainingView(resized(split.test, cell.resolution), { range: SEARCH_RANGE }), config.validation, config.seed);
+  const test = trainingView(resized(data.test, cell.resolution), { range: SEARCH_RANGE });
+
+  // Stage 2a: the supernet.
+  const net = new Supernet(config.space, cell.width, cell.resolution, config.seed);
+  const batch = config.batch ?? 32;
+  const trainOptions: SupernetTrainOptions = { batch, lr: config.lr, randomPerStep: config.randomPerStep, totalSteps: config.supernetSteps, seed: config.seed };
+  const trainer = new SupernetTrainer(net, train, trainOptions);
+  let step = 0;
+  let supernetSeconds = 0;
+  if (saved) {
+    net.restore(saved.meta, saved.data);
+    step = saved.state.supernetStep;
+    supernetSeconds = saved.state.supernetSeconds;
+    log(`resumed from ${ckpt!.dir}: supernet step ${step}${saved.state.evolution ? `, evolution generation ${saved.state.evolution.generation}` : ''}`);
+  }
+  const state = (): CheckpointState => ({ version: 1, key, cell: cell!, supernetStep: step, supernetSeconds });
+  const supernetStart = performance.now();
+  let lastSave = performance.now();
+  const executor = step < config.supernetSteps && hooks.training ? await hooks.training.attach(net, trainImages, SEARCH_RANGE, trainOptions) : null;
+  while (step < config.supernetSteps && elapsed() < deadline(0.6)) {
+    const r = await trainer.step(step, executor ?? undefined);
+    step++;
+    hooks.onSupernetStep?.(r, config.supernetSteps);
+    if (ckpt && performance.now() - lastSave > 60_000) {
+      ckpt.save(state(), net);
+      lastSave = performance.now();
+    }
+  }
+  supernetSeconds += (performance.now() - supernetStart) / 1000;
+  if (ckpt && (!saved || step !== saved.state.supernetStep)) ckpt.save(state(), net);
+
+  // Stage 2b: evolution, scored with inherited weights on the validation split.
+  let score: (archs: Arch[]) => Promise<number[]>;
+  if (hooks.scoring) {
+    await hooks.scoring.attach(net, validation);
+    score = (archs) => hooks.scoring!.scores(archs);
+  } else {
+    score = async (archs) => archs.map((a) => evaluateSamples(buildSubnet(config.space, a, net.source()), validation).accuracy);
+  }
+  // A population scored with weights that have trained on since is stale: evolution then starts afresh.
+  const resume = saved?.state.evolution && step === saved.state.supernetStep
+    ? { generation: saved.state.evolution.generation, population: saved.state.evolution.population.map((c) => ({ arch: parseArchKey(config.space, c.key), key: c.key, score: c.score, cost: c.cost })) }
+    : undefined;
+  const evolution = await evolve(config.space, cell, {
+    cost: (archs) => hooks.costs(config.space, archs, config.limits),
+    score,
+    stop: () => elapsed() > deadline(0.85),
+    resume,
+    onGeneration: (gen, best, population) => {
+      hooks.onGeneration?.(gen, best.score, best.key, config.evolution.generations ?? 30);
+      if (ckpt) ckpt.save({ ...state(), evolution: { generation: gen, population: population.map((c) => ({ key: c.key, score: c.score, cost: c.cost })) } }, net);
+    },
+  }, { ...config.evolution, seed: config.seed });
+  const best = evolution.best;
+  log(`winner: ${best.key} (validation ${(100 * best.score).toFixed(1)} % with inherited weights)`);
+
+  // Stage 2c: fine-tune the winner from its inherited weights, quantise, check with the compile pipeline.
+  const floatGraph = buildSubnet(config.space, best.arch, net.source());
+  const finetuneSteps = Math.max(1, config.finetuneSteps);
+  const tuned = trainFloat(floatGraph, train, {
+    epochs: Math.max(1, Math.ceil(finetuneSteps / Math.max(1, Math.floor(train.size / batch)))), maxSteps: finetuneSteps,
+    batchSize: batch, optimizer: { kind: 'adam', lr: (config.lr ?? 2e-3) / 4 }, schedule: 'cosine', seed: config.seed,
+    onProgress: (p) => hooks.onFinetune?.((p.epoch - 1) * p.stepsPerEpoch + p.step, finetuneSteps, p.loss),
+  });
+  const floatAccuracy = evaluateSamples(tuned.graph, test).accuracy;
+  const int8 = withPreprocessing(quantizeTrained(tuned.graph, train, 500, config.seed), SEARCH_RANGE);
+  const int8Accuracy = evaluateSamples(int8, test);
+  const cost = measureSubnet(config.space, best.arch, config.limits, int8);
+  return {
+    limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution,
+    winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },
+    model: int8, resumed: saved !== null,
+  };
+}
+
