@@ -14,6 +14,22 @@ import type { SearchConfig, SearchOutcome } from '../nas/search.js';
 import { runSearch } from '../nas/search.js';
 import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
+import { LatencyTable } from '../nas/latency.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Tools not on PATH. */
+function missingTools(tools: string[]): string[] {
+  return tools.filter((t) => {
+    try {
+      execFileSync(t, ['--version'], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
 import { parseBoard } from './compile_flags.js';
 import { parseBytes } from './train.js';
 
@@ -47,12 +63,14 @@ export interface SearchCliOptions {
   trainLimit?: string;
   testLimit?: string;
   batch?: string;
+  maxLatency?: string;
+  latencyTable?: string;
 }
 
 export interface SearchRequest {
   spaceOnly: boolean;
   /** The one-shot stage's settings (when not spaceOnly). */
-  full?: Omit<SearchConfig, 'space' | 'limits' | 'spaceOptions'> & { data: string; out?: string; trainLimit?: number; testLimit?: number };
+  full?: Omit<SearchConfig, 'space' | 'limits' | 'spaceOptions' | 'latency'> & { data: string; out?: string; trainLimit?: number; testLimit?: number; latencyFile?: string };
   space: SpaceConfig;
   limits: Limits;
   samples: number;
@@ -69,10 +87,10 @@ function count(text: string | undefined, flag: string, fallback: number): number
   return Number(text);
 }
 
-/** "15M", "2.5G", "400k", "12000000": a MAC count. */
-export function parseMacs(text: string): number {
+/** "15M", "2.5G", "400k", "12000000": a count (MACs, instructions). */
+export function parseMacs(text: string, flag = '--max-macs'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg])?\s*$/i.exec(text);
-  if (!m) throw new InputError(`--max-macs "${text}" is not a count (e.g. 15M, 400k, 12000000)`);
+  if (!m) throw new InputError(`${flag} "${text}" is not a count (e.g. 15M, 400k, 12000000)`);
   const scale = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
   return Math.round(Number(m[1]) * scale);
 }
@@ -88,14 +106,16 @@ function subset(text: string | undefined, flag: string, choices: readonly number
 
 export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
   const board = parseBoard(o.board);
-  const maxMacs = o.maxMacs !== undefined ? parseMacs(o.maxMacs) : undefined;
+  const maxMacs = o.maxMacs !== undefined ? parseMacs(o.maxMacs, '--max-macs') : undefined;
+  const maxInstructions = o.maxLatency !== undefined ? parseMacs(o.maxLatency, '--max-latency') : undefined;
+  if (maxInstructions !== undefined && o.spaceOnly) throw new InputError('--max-latency applies to the evolutionary search (stage 1 samples thousands of subnets by SRAM, Flash and MACs); drop --space-only');
   let limits: Limits;
   if (board) {
     if (o.sram !== undefined || o.flash !== undefined) throw new InputError('give either --board or --sram and --flash, not both');
-    limits = boardLimits(board, maxMacs);
+    limits = boardLimits(board, maxMacs, maxInstructions);
   } else {
     if (o.sram === undefined || o.flash === undefined) throw new InputError('the limits are needed: --board NAME, or --sram BYTES and --flash BYTES');
-    limits = budgetLimits(parseBytes(o.sram), parseBytes(o.flash), maxMacs);
+    limits = budgetLimits(parseBytes(o.sram), parseBytes(o.flash), maxMacs, maxInstructions);
   }
   const space = findSpace(o.space ?? 'mbv2-cifar');
   if (o.report !== undefined) checkFileOutput(o.report);
@@ -115,6 +135,7 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
       finetuneSteps: count(o.finetuneSteps, '--finetune-steps', 300),
       timeBudget: o.timeBudget !== undefined ? parseDuration(o.timeBudget) : undefined,
       checkpointDir: o.resume,
+      latencyFile: o.latencyTable ?? (o.resume ? join(o.resume, 'latency-cortex-m4.json') : undefined),
       trainLimit: o.trainLimit !== undefined ? count(o.trainLimit, '--train-limit', 1) : undefined,
       testLimit: o.testLimit !== undefined ? count(o.testLimit, '--test-limit', 1) : undefined,
     };
@@ -180,6 +201,12 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
 /** Stages 1 and 2: the space, the supernet, evolution, the fine-tuned int8 winner. */
 async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<number> {
   const f = req.full!;
+  const latency = req.limits.maxInstructions !== undefined || f.latencyFile !== undefined ? new LatencyTable(f.latencyFile ?? null) : undefined;
+  if (req.limits.maxInstructions !== undefined) {
+    const lacking = missingTools(['arm-none-eabi-gcc', 'qemu-system-arm', 'make']);
+    if (lacking.length) throw new InputError(`--max-latency measures our kernels on a Cortex-M4 under QEMU and needs ${lacking.join(', ')} (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make)`);
+  }
+  if (f.latencyFile) mkdirSync(dirname(f.latencyFile), { recursive: true });
   const data = loadDatasetFolder(f.data, { trainLimit: f.trainLimit, testLimit: f.testLimit, seed: req.seed });
   if (data.train.classNames.length !== req.space.classes) {
     throw new InputError(`the data has ${data.train.classNames.length} classes; space ${req.space.name} is built for ${req.space.classes}`);
@@ -201,7 +228,7 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
   try {
     if (!f.cell) phase('space', req.widths.length * req.resolutions.length);
     outcome = await runSearch({
-      ...f, space: req.space, limits: req.limits,
+      ...f, space: req.space, limits: req.limits, latency,
       spaceOptions: { samples: req.samples, widths: req.widths, resolutions: req.resolutions },
     }, data, {
       costs: (space, archs, limits) => pool.costs('screen', space, archs, limits),

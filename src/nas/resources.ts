@@ -6,6 +6,7 @@
  */
 import type { Board } from '../boards/boards.js';
 import { reservedSramBytes } from '../codegen/target.js';
+import type { CompiledModel } from '../compiler/compile_model.js';
 import { compileModel, modelMacs } from '../compiler/compile_model.js';
 import type { Graph } from '../graph/graph.js';
 import { InputError } from '../errors.js';
@@ -23,15 +24,31 @@ export interface Limits {
   /** SRAM the application takes beside the arena (the generated project's stack on Cortex-M). */
   reservedSramBytes: number;
   maxMacs?: number;
+  /** Cortex-M4 instructions per inference (measured kernels, latency.ts); checked during evolution. */
+  maxInstructions?: number;
+  /** The board, when the limits are one's: its plan choice (the fastest that fits) is what runs. */
+  board?: Board;
 }
 
-export function boardLimits(board: Board, maxMacs?: number): Limits {
-  return { name: board.name, sramBytes: board.sramBytes, flashBytes: board.flashBytes, reservedSramBytes: reservedSramBytes(board), maxMacs };
+export function boardLimits(board: Board, maxMacs?: number, maxInstructions?: number): Limits {
+  return { name: board.name, sramBytes: board.sramBytes, flashBytes: board.flashBytes, reservedSramBytes: reservedSramBytes(board), maxMacs, maxInstructions, board };
 }
 
-export function budgetLimits(sramBytes: number, flashBytes: number, maxMacs?: number): Limits {
+export function budgetLimits(sramBytes: number, flashBytes: number, maxMacs?: number, maxInstructions?: number): Limits {
   if (!(sramBytes > 0) || !(flashBytes > 0)) throw new InputError('--sram and --flash must both be positive byte counts');
-  return { name: `${sramBytes} B SRAM / ${flashBytes} B Flash`, sramBytes, flashBytes, reservedSramBytes: 0, maxMacs };
+  return { name: `${sramBytes} B SRAM / ${flashBytes} B Flash`, sramBytes, flashBytes, reservedSramBytes: 0, maxMacs, maxInstructions };
+}
+
+/** The plan a subnet's int8 model deploys with: `compile`'s default for the board (else the least memory). */
+export function deployedPlan(graph: Graph, limits: Limits): CompiledModel {
+  return compileModel(graph, limits.board ? { board: limits.board, reservedSramBytes: limits.reservedSramBytes } : { objective: 'memory' });
+}
+
+/** Adds the measured latency to a cost, and a miss when it exceeds `maxInstructions`. */
+export function withLatency(cost: SubnetCost, instructions: number, limits: Limits): SubnetCost {
+  const misses = [...cost.misses];
+  if (limits.maxInstructions !== undefined && instructions > limits.maxInstructions) misses.push(`${instructions - limits.maxInstructions} M4 instructions over the cap`);
+  return { ...cost, instructions, misses, fits: misses.length === 0 };
 }
 
 /**
@@ -56,6 +73,8 @@ export interface SubnetCost {
   sramBytes: number;
   plan: 'layer-wise' | 'patch-based';
   fidelity: 'screen' | 'full';
+  /** Cortex-M4 instructions per inference, when measured (latency.ts). */
+  instructions?: number;
   fits: boolean;
   /** Each limit missed, with by how much. */
   misses: string[];

@@ -23,12 +23,13 @@ import { trainFloat } from '../train/trainer.js';
 import type { EvolutionOptions, EvolutionResult } from './evolution.js';
 import { evolve } from './evolution.js';
 import type { Limits, SubnetCost } from './resources.js';
-import { measureSubnet } from './resources.js';
+import { deployedPlan, measureSubnet, withLatency } from './resources.js';
+import type { LatencyTable } from './latency.js';
 import type { Arch, SpaceConfig } from './space.js';
 import { archKey, parseArchKey } from './space.js';
 import type { SpaceOptions, SpaceResult } from './space_opt.js';
 import { optimiseSpace } from './space_opt.js';
-import { buildSubnet } from './subnet_graph.js';
+import { buildSubnet, deployGraph } from './subnet_graph.js';
 import { Supernet } from './supernet.js';
 import type { SupernetMeta } from './supernet.js';
 import type { PassExecutor, StepReport, SupernetTrainOptions } from './train_supernet.js';
@@ -57,6 +58,8 @@ export interface SearchConfig {
   seed: number;
   /** Checkpoints go here; an existing checkpoint of the same search is resumed. */
   checkpointDir?: string;
+  /** Measured Cortex-M4 kernel costs (needed for limits.maxInstructions; reported for the winner when given). */
+  latency?: LatencyTable;
 }
 
 export interface SearchHooks {
@@ -214,8 +217,15 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const resume = saved?.state.evolution && step === saved.state.supernetStep
     ? { generation: saved.state.evolution.generation, population: saved.state.evolution.population.map((c) => ({ arch: parseArchKey(config.space, c.key), key: c.key, score: c.score, cost: c.cost })) }
     : undefined;
+  // With a latency cap, subnets within the other limits are also timed (measured kernels, QEMU when new).
+  const latencyOf = (arch: Arch) => config.latency!.instructions(deployedPlan(deployGraph(config.space, arch), config.limits));
   const evolution = await evolve(config.space, cell, {
-    cost: (archs) => hooks.costs(config.space, archs, config.limits),
+    cost: async (archs) => {
+      const costs = await hooks.costs(config.space, archs, config.limits);
+      if (config.limits.maxInstructions === undefined) return costs;
+      if (!config.latency) throw new InputError('a latency cap needs the latency table');
+      return costs.map((c, i) => (c.fits ? withLatency(c, latencyOf(archs[i]), config.limits) : c));
+    },
     score,
     stop: () => elapsed() > deadline(0.85),
     resume,
@@ -238,7 +248,8 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const floatAccuracy = evaluateSamples(tuned.graph, test).accuracy;
   const int8 = withPreprocessing(quantizeTrained(tuned.graph, train, 500, config.seed), SEARCH_RANGE);
   const int8Accuracy = evaluateSamples(int8, test);
-  const cost = measureSubnet(config.space, best.arch, config.limits, int8);
+  let cost = measureSubnet(config.space, best.arch, config.limits, int8);
+  if (config.latency) cost = withLatency(cost, config.latency.instructions(deployedPlan(int8, config.limits)), config.limits);
   return {
     limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution,
     winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },

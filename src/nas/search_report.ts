@@ -32,6 +32,7 @@ export function searchSummary(o: SearchOutcome): string[] {
     `  validation accuracy, weights inherited from the supernet: ${pct(w.inheritedAccuracy)}`,
     `  test accuracy after fine-tuning: float32 ${pct(w.floatAccuracy)}, int8 ${pct(w.int8Accuracy.accuracy)} (${int(w.int8Accuracy.correct)} / ${int(w.int8Accuracy.count)}, our interpreter)`,
     `  ${int(c.macs)} MACs, ${int(c.params)} parameters; peak SRAM ${int(c.sramBytes)} B (${c.plan} arena ${int(c.arenaBytes)} B${c.sramBytes > c.arenaBytes ? ' + stack' : ''}), Flash ${int(c.flashBytes)} B (weights ${int(c.constantBytes)} B + code estimate)`,
+    ...(c.instructions !== undefined ? [`  ${int(c.instructions)} Cortex-M4 instructions per inference (our kernels, measured under QEMU)`] : []),
     `  ${c.fits ? 'fits' : `DOES NOT FIT: ${c.misses.join(', ')} on`} ${o.limits.name}`,
   ];
 }
