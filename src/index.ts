@@ -28,3 +28,4 @@ export * as data from './data/index.js';
 export { summarise as planSummary } from './report/plan_summary.js';
 export type { PlanSummary } from './report/plan_summary.js';
 export { generateProject, writeProject } from './codegen/project.js';
+export * as nas from './nas/index.js';

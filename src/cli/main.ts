@@ -7,7 +7,7 @@ import { runCommand } from './run.js';
 import { planCommand } from './plan.js';
 import { compileCommand } from './compile.js';
 import { trainCommand } from './train.js';
-import { searchCommand } from './search.js';
+import { searchCommand, searchWorkerCommand } from './search.js';
 import { evaluateCommand } from './evaluate.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -155,9 +155,16 @@ program.command('search')
   .option('--test-limit <n>', 'report test accuracy on a balanced subset of at most n test images')
   .option('--out <file>', 'write the int8 winner as .tflite (preprocessing in its metadata)')
   .option('--resume <dir>', 'checkpoint directory: saved as the search runs, resumed when it holds this search')
+  .option('--queue <url>', 'evaluate candidates on a BullMQ queue in Redis (redis://HOST:PORT), taken by `tinyml search-worker` processes')
   .option('--report <file>', 'write a self-contained HTML report')
   .option('--json', 'machine-readable output')
   .option('--no-progress', 'no progress bar')
   .action((opts) => guardedAsync(() => searchCommand(opts)));
+
+program.command('search-worker')
+  .description('take TinyNAS evaluation jobs from a Redis queue until stopped (Ctrl-C)')
+  .requiredOption('--queue <url>', 'the Redis the search uses, e.g. redis://127.0.0.1:6379')
+  .option('--concurrency <n>', 'jobs at once (default 1; start one worker per core)')
+  .action((opts) => guardedAsync(() => searchWorkerCommand(opts)));
 
 program.parse();

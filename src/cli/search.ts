@@ -15,6 +15,7 @@ import { runSearch } from '../nas/search.js';
 import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
 import { LatencyTable } from '../nas/latency.js';
+import { QueueEvaluator, runQueueWorker } from '../nas/queue.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -65,6 +66,7 @@ export interface SearchCliOptions {
   batch?: string;
   maxLatency?: string;
   latencyTable?: string;
+  queue?: string;
 }
 
 export interface SearchRequest {
@@ -175,17 +177,20 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
   const cells = req.widths.length * req.resolutions.length;
   const bar = showProgress ? new cliProgress.SingleBar({ format: 'space {bar} {value}/{total} cells | {cell} | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(cells, 0, { cell: '' });
-  const pool = new CostPool(req.workers);
+  const queue = o.queue ? await QueueEvaluator.connect(o.queue) : null;
+  const pool = new CostPool(queue ? 0 : req.workers);
+  const evaluator = queue ?? pool;
   let result: SpaceResult;
   try {
     result = await optimiseSpace(req.space, req.limits, {
       samples: req.samples, seed: req.seed, widths: req.widths, resolutions: req.resolutions,
-      evaluate: (space, archs, limits) => pool.costs('screen', space, archs, limits),
+      evaluate: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
       onCell: (done, _total, c) => bar?.update(done, { cell: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
     });
   } finally {
     bar?.stop();
     await pool.close();
+    await queue?.close();
   }
   if (req.report) writeFileAtomic(req.report, searchHtml(result));
   if (o.json) {
@@ -223,7 +228,10 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     cur.name = name;
   };
   const log = (line: string) => (bars ? bars.log(`${line}\n`) : o.json ? undefined : console.error(line));
+  // Training runs here (data-parallel in local worker threads); with --queue, evaluation goes to the queue.
+  const queue = o.queue ? await QueueEvaluator.connect(o.queue) : null;
   const pool = new CostPool(req.workers);
+  const evaluator = queue ?? pool;
   let outcome: SearchOutcome;
   try {
     if (!f.cell) phase('space', req.widths.length * req.resolutions.length);
@@ -231,8 +239,8 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
       ...f, space: req.space, limits: req.limits, latency,
       spaceOptions: { samples: req.samples, widths: req.widths, resolutions: req.resolutions },
     }, data, {
-      costs: (space, archs, limits) => pool.costs('screen', space, archs, limits),
-      scoring: { attach: (net, v) => pool.attachScoring(net, v), scores: (archs) => pool.scores(archs) },
+      costs: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
+      scoring: { attach: (net, v) => evaluator.attachScoring(net, v), scores: (archs) => evaluator.scores(archs) },
       training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
       onCell: (done, _t, c) => cur.bar?.update(done, { info: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
       onSupernetStep: (r, total) => {
@@ -255,6 +263,7 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     cur.bar?.stop();
     bars?.stop();
     await pool.close();
+    await queue?.close();
   }
   if (f.out) writeFileAtomic(f.out, writeTflite(outcome.model));
   if (req.report) writeFileAtomic(req.report, searchHtmlReport(outcome, `tinyml search: ${req.space.name} for ${req.limits.name}`));
@@ -272,4 +281,12 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     if (req.report) console.log(`report: ${req.report}`);
   }
   return outcome.winner.cost.fits ? 0 : 3;
+}
+
+/** `tinyml search-worker --queue URL`: evaluates search jobs until stopped. */
+export async function searchWorkerCommand(o: { queue?: string; concurrency?: string }): Promise<number> {
+  if (!o.queue) throw new InputError('--queue redis://HOST:PORT is required');
+  const concurrency = count(o.concurrency, '--concurrency', 1);
+  await runQueueWorker(o.queue, { concurrency, log: (l) => console.log(l) });
+  return 0;
 }

@@ -82,6 +82,8 @@ export interface SearchOutcome {
   supernetSteps: number;
   supernetSeconds: number;
   evolution: EvolutionResult;
+  /** Fine-tuning steps taken (fewer than asked when the time budget ran out). */
+  finetuneSteps: number;
   winner: {
     arch: Arch;
     key: string;
@@ -243,6 +245,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const tuned = trainFloat(floatGraph, train, {
     epochs: Math.max(1, Math.ceil(finetuneSteps / Math.max(1, Math.floor(train.size / batch)))), maxSteps: finetuneSteps,
     batchSize: batch, optimizer: { kind: 'adam', lr: (config.lr ?? 2e-3) / 4 }, schedule: 'cosine', seed: config.seed,
+    shouldStop: () => elapsed() > deadline(1),
     onProgress: (p) => hooks.onFinetune?.((p.epoch - 1) * p.stepsPerEpoch + p.step, finetuneSteps, p.loss),
   });
   const floatAccuracy = evaluateSamples(tuned.graph, test).accuracy;
@@ -251,7 +254,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   let cost = measureSubnet(config.space, best.arch, config.limits, int8);
   if (config.latency) cost = withLatency(cost, config.latency.instructions(deployedPlan(int8, config.limits)), config.limits);
   return {
-    limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution,
+    limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution, finetuneSteps: tuned.steps,
     winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },
     model: int8, resumed: saved !== null,
   };

@@ -28,6 +28,7 @@ export function searchSummary(o: SearchOutcome): string[] {
     `cell: width ${o.cell.width}, resolution ${o.cell.resolution}${o.spaceResult ? ' (chosen by stage 1)' : ''}${o.resumed ? '; resumed from a checkpoint' : ''}`,
     `supernet: ${int(o.supernetSteps)} sandwich steps, ${(o.supernetSeconds / 60).toFixed(1)} min`,
     `evolution: ${o.evolution.generations} generations, ${o.evolution.history.length} subnets scored`,
+    `fine-tuning: ${int(o.finetuneSteps)} steps`,
     `winner: ${w.key}`,
     `  validation accuracy, weights inherited from the supernet: ${pct(w.inheritedAccuracy)}`,
     `  test accuracy after fine-tuning: float32 ${pct(w.floatAccuracy)}, int8 ${pct(w.int8Accuracy.accuracy)} (${int(w.int8Accuracy.correct)} / ${int(w.int8Accuracy.count)}, our interpreter)`,

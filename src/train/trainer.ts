@@ -63,6 +63,8 @@ export interface TrainOptions {
   budgetBytes?: number;
   /** Stop after this many steps in all (a quick run). */
   maxSteps?: number;
+  /** Checked before each step: true ends training there (a time budget). The schedule still spans maxSteps. */
+  shouldStop?: () => boolean;
   validation?: Samples;
   /** Validate on at most this many samples. */
   validationLimit?: number;
@@ -158,6 +160,7 @@ function runEpochs(session: TrainingSession, data: Samples, batch: number, lr0: 
     let correct = 0;
     let seen = 0;
     for (let s = 0; s < stepsPerEpoch && done < total; s++) {
+      if (opts.shouldStop?.()) break;
       if (opts.schedule === 'cosine') session.clock.lr = 0.5 * lr0 * (1 + Math.cos((Math.PI * done) / total));
       for (let b = 0; b < batch; b++) labels[b] = data.read(order[s * batch + b], x, b * data.sampleSize);
       const r = session.step(x, labels);
@@ -172,6 +175,7 @@ function runEpochs(session: TrainingSession, data: Samples, batch: number, lr0: 
         });
       }
     }
+    if (seen === 0) break;
     const seconds = (performance.now() - t0) / 1000;
     const stats: EpochStats = { epoch, loss: lossSum / seen, accuracy: correct / seen, samplesPerSecond: seen / seconds, seconds };
     if (opts.validation) {
@@ -181,6 +185,7 @@ function runEpochs(session: TrainingSession, data: Samples, batch: number, lr0: 
     }
     history.push(stats);
     opts.onEpoch?.(stats);
+    if (opts.shouldStop?.()) break;
   }
   return { epochs: history, steps: done };
 }

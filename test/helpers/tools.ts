@@ -5,13 +5,14 @@ import { spawnSync } from 'node:child_process';
  * missing, those tests skip with one line naming the packages; under CI=true they run and fail instead,
  * because CI installs them (.ci/run) and a missing tool there must never pass as a skip.
  */
-export type Tool = 'arm' | 'qemu' | 'chromium' | 'clang';
+export type Tool = 'arm' | 'qemu' | 'chromium' | 'clang' | 'redis';
 
 const TOOLS: Record<Tool, { command: string; packages: readonly string[] }> = {
   arm: { command: 'arm-none-eabi-gcc', packages: ['gcc-arm-none-eabi', 'libnewlib-arm-none-eabi'] },
   qemu: { command: 'qemu-system-arm', packages: ['qemu-system-arm'] },
   chromium: { command: '/usr/bin/chromium', packages: ['chromium'] },
   clang: { command: 'wasm-ld', packages: ['clang', 'lld'] },
+  redis: { command: 'redis-server', packages: ['redis-server'] },
 };
 
 const found = new Map<Tool, boolean>();
