@@ -8,7 +8,7 @@
  *   const outcome = await nas.runSearch({ space: nas.MBV2_CIFAR, limits, ... }, data, { costs: ... });
  */
 export type { Arch, BlockShape, SpaceConfig, StageSpace, SubnetShape } from './space.js';
-export { MBV2_CIFAR, MBV2_IMAGENET, SPACES, findSpace, archKey, parseArchKey, sampleArch, mutateArch, crossoverArch, extremeArch, subnetShape } from './space.js';
+export { MBV2_CIFAR, MBV2_SE_CIFAR, MBV2_IMAGENET, SPACES, findSpace, archKey, parseArchKey, sampleArch, mutateArch, crossoverArch, extremeArch, subnetShape } from './space.js';
 export type { ParamRequest, ParamSource } from './subnet_graph.js';
 export { buildSubnet, deployGraph, heInit, zeroParams } from './subnet_graph.js';
 export type { Limits, SubnetCost } from './resources.js';

@@ -35,6 +35,11 @@ export interface SpaceConfig {
   resolutions: readonly number[];
   /** Channel counts are rounded to a multiple of this (int8 SIMD kernels work in groups of 4 and 8). */
   divisor: number;
+  /**
+   * Each block may add squeeze-and-excitation after its depthwise layer (global mean, 1x1 down to a
+   * quarter, ReLU, 1x1 up, sigmoid, channel-wise product): one more gene per block slot.
+   */
+  se?: boolean;
 }
 
 /** One subnet of a space. */
@@ -47,6 +52,8 @@ export interface Arch {
   kernels: number[];
   /** Expand ratio per block slot, laid out as `kernels`. */
   expands: number[];
+  /** Squeeze-and-excitation per block slot (1: on), when the space offers it. */
+  se?: number[];
 }
 
 /**
@@ -100,7 +107,10 @@ export const MBV2_CIFAR: SpaceConfig = {
   divisor: 8,
 };
 
-export const SPACES: Readonly<Record<string, SpaceConfig>> = { [MBV2_IMAGENET.name]: MBV2_IMAGENET, [MBV2_CIFAR.name]: MBV2_CIFAR };
+/** MBV2_CIFAR with the squeeze-and-excitation choice in every block. */
+export const MBV2_SE_CIFAR: SpaceConfig = { ...MBV2_CIFAR, name: 'mbv2se-cifar', se: true };
+
+export const SPACES: Readonly<Record<string, SpaceConfig>> = { [MBV2_IMAGENET.name]: MBV2_IMAGENET, [MBV2_CIFAR.name]: MBV2_CIFAR, [MBV2_SE_CIFAR.name]: MBV2_SE_CIFAR };
 
 export function findSpace(name: string): SpaceConfig {
   const s = SPACES[name];
@@ -137,6 +147,8 @@ export interface BlockShape {
   /** Input size (square). */
   inSize: number;
   residual: boolean;
+  /** Squeeze-and-excitation channels (0: none). */
+  seChannels: number;
 }
 
 export interface SubnetShape {
@@ -177,6 +189,7 @@ export function subnetShape(space: SpaceConfig, arch: Arch): SubnetShape {
         stage: s, index: j, slot, kernel: arch.kernels[slot], expand,
         inChannels: c, midChannels: expandedChannels(space, c, expand), outChannels: outC,
         stride, inSize: size, residual: stride === 1 && c === outC,
+        seChannels: arch.se?.[slot] ? seChannels(space, expandedChannels(space, c, expand)) : 0,
       });
       size = stridedSize(size, stride);
       c = outC;
@@ -191,6 +204,11 @@ export function expandedChannels(space: SpaceConfig, inChannels: number, expand:
   return Math.max(space.divisor, Math.round((inChannels * expand) / space.divisor) * space.divisor);
 }
 
+/** The squeeze width of a block with `mid` hidden channels: a quarter, rounded like every channel count. */
+export function seChannels(space: SpaceConfig, mid: number): number {
+  return Math.max(space.divisor, Math.round(mid / 4 / space.divisor) * space.divisor);
+}
+
 export function checkArch(space: SpaceConfig, a: Arch): void {
   const md = maxDepth(space);
   const bad = (what: string) => { throw new InputError(`architecture is not in space ${space.name}: ${what}`); };
@@ -201,6 +219,11 @@ export function checkArch(space: SpaceConfig, a: Arch): void {
   if (a.kernels.length !== space.stages.length * md || a.expands.length !== a.kernels.length) bad('genome length');
   a.kernels.forEach((k) => { if (!space.kernels.includes(k)) bad(`kernel ${k}`); });
   a.expands.forEach((e) => { if (!space.expands.includes(e)) bad(`expand ratio ${e}`); });
+  if (space.se) {
+    if (!a.se || a.se.length !== a.kernels.length || a.se.some((v) => v !== 0 && v !== 1)) bad('squeeze-and-excitation genes');
+  } else if (a.se && a.se.some((v) => v !== 0)) {
+    bad('squeeze-and-excitation (the space has none)');
+  }
 }
 
 type Rand = () => number;
@@ -218,6 +241,7 @@ export function sampleArch(space: SpaceConfig, rand: Rand, fixed: { width?: numb
     depths: space.stages.map((s) => pick(rand, s.depths)),
     kernels: Array.from({ length: slots }, () => pick(rand, space.kernels)),
     expands: Array.from({ length: slots }, () => pick(rand, space.expands)),
+    ...(space.se ? { se: Array.from({ length: slots }, () => (rand() < 0.5 ? 0 : 1)) } : {}),
   };
 }
 
@@ -230,6 +254,7 @@ export function extremeArch(space: SpaceConfig, which: 'largest' | 'smallest', w
     depths: space.stages.map((s) => f(...s.depths)),
     kernels: new Array<number>(slots).fill(f(...space.kernels)),
     expands: new Array<number>(slots).fill(f(...space.expands)),
+    ...(space.se ? { se: new Array<number>(slots).fill(which === 'largest' ? 1 : 0) } : {}),
   };
 }
 
@@ -240,13 +265,17 @@ export function mutateArch(space: SpaceConfig, a: Arch, rand: Rand, p: number): 
     depths: a.depths.map((d, s) => (rand() < p ? pick(rand, space.stages[s].depths) : d)),
     kernels: a.kernels.map((k) => (rand() < p ? pick(rand, space.kernels) : k)),
     expands: a.expands.map((e) => (rand() < p ? pick(rand, space.expands) : e)),
+    ...(a.se ? { se: a.se.map((v) => (rand() < p ? 1 - v : v)) } : {}),
   };
 }
 
 /** Uniform crossover: each gene from either parent. */
 export function crossoverArch(a: Arch, b: Arch, rand: Rand): Arch {
   const mix = (x: number[], y: number[]) => x.map((v, i) => (rand() < 0.5 ? v : y[i]));
-  return { width: a.width, resolution: a.resolution, depths: mix(a.depths, b.depths), kernels: mix(a.kernels, b.kernels), expands: mix(a.expands, b.expands) };
+  return {
+    width: a.width, resolution: a.resolution, depths: mix(a.depths, b.depths), kernels: mix(a.kernels, b.kernels), expands: mix(a.expands, b.expands),
+    ...(a.se && b.se ? { se: mix(a.se, b.se) } : {}),
+  };
 }
 
 /** A readable, unique name: only the genes in use (unused slots do not change the network). */
@@ -254,7 +283,7 @@ export function archKey(space: SpaceConfig, a: Arch): string {
   const md = maxDepth(space);
   const stages = a.depths.map((d, s) => {
     const blocks: string[] = [];
-    for (let j = 0; j < d; j++) blocks.push(`k${a.kernels[s * md + j]}e${a.expands[s * md + j]}`);
+    for (let j = 0; j < d; j++) blocks.push(`k${a.kernels[s * md + j]}e${a.expands[s * md + j]}${a.se?.[s * md + j] ? 's' : ''}`);
     return blocks.join(',');
   });
   return `w${a.width}-r${a.resolution}-${stages.join('|')}`;
@@ -269,10 +298,12 @@ export function parseArchKey(space: SpaceConfig, key: string): Arch {
   const base = extremeArch(space, 'smallest', Number(m[1]), Number(m[2]));
   const a: Arch = { ...base, depths: stages.map((s) => (s ? s.split(',').length : 0)) };
   stages.forEach((s, i) => s.split(',').forEach((b, j) => {
-    const g = /^k(\d+)e(\d+)$/.exec(b);
-    if (!g) throw new InputError(`architecture "${key}": block "${b}" is not k<kernel>e<expand>`);
+    const g = /^k(\d+)e(\d+)(s?)$/.exec(b);
+    if (!g) throw new InputError(`architecture "${key}": block "${b}" is not k<kernel>e<expand>[s]`);
     a.kernels[i * md + j] = Number(g[1]);
     a.expands[i * md + j] = Number(g[2]);
+    if (g[3] && !a.se) throw new InputError(`architecture "${key}": block "${b}" has squeeze-and-excitation; space ${space.name} has none`);
+    if (a.se) a.se[i * md + j] = g[3] ? 1 : 0;
   }));
   checkArch(space, a);
   return a;

@@ -72,6 +72,22 @@ export function buildSubnet(space: SpaceConfig, arch: Arch, params: ParamSource 
     return y;
   };
 
+  /** x * sigmoid(up(relu(down(mean(x))))): channel weights from the global context. */
+  const squeezeExcite = (name: string, x: TensorId, squeeze: number): TensorId => {
+    const [hw, mid] = [size, c];
+    const pooled = b.tensor(`${name}/se_mean`, [1, 1, 1, mid], 'float32');
+    b.node('MEAN', [x, b.constant(`${name}/se_mean/axes`, [2], 'int32', Int32Array.of(1, 2))], [pooled], { keepDims: true });
+    size = 1;
+    let s = conv(`${name}/se_reduce`, pooled, squeeze, 1, 1, 'RELU');
+    s = conv(`${name}/se_expand`, s, mid, 1, 1, 'NONE');
+    const gate = b.tensor(`${name}/se_gate`, [1, 1, 1, mid], 'float32');
+    b.node('LOGISTIC', [s], [gate], {});
+    size = hw;
+    const y = b.tensor(`${name}/se`, [1, size, size, mid], 'float32');
+    b.node('MUL', [x, gate], [y], { activation: 'NONE' });
+    return y;
+  };
+
   const input = b.tensor('input', [1, size, size, c], 'float32');
   b.input(input);
   let x = conv('stem', input, shape.stemChannels, 3, shape.stemStride, 'RELU6');
@@ -82,6 +98,7 @@ export function buildSubnet(space: SpaceConfig, arch: Arch, params: ParamSource 
     const blockIn = x;
     let y = blk.midChannels !== blk.inChannels || blk.expand !== 1 ? conv(`${name}/expand`, x, blk.midChannels, 1, 1, 'RELU6') : x;
     y = depthwise(`${name}/dw`, y, blk.kernel, blk.stride);
+    if (blk.seChannels) y = squeezeExcite(name, y, blk.seChannels);
     y = conv(`${name}/project`, y, blk.outChannels, 1, 1, 'NONE');
     if (blk.residual) {
       const sum = b.tensor(`${name}/add`, [1, size, size, c], 'float32');

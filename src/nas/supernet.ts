@@ -27,10 +27,10 @@ export interface SharedParam {
 }
 
 /** A block's tensors, parsed from a parameter name (`s2b1/dw/weights`). */
-interface BlockRef { stage: number; index: number; layer: 'expand' | 'dw' | 'project'; kind: 'weights' | 'bias' }
+interface BlockRef { stage: number; index: number; layer: 'expand' | 'dw' | 'project' | 'se_reduce' | 'se_expand'; kind: 'weights' | 'bias' }
 
 function blockRef(name: string): BlockRef | null {
-  const m = /^s(\d+)b(\d+)\/(expand|dw|project)\/(weights|bias)$/.exec(name);
+  const m = /^s(\d+)b(\d+)\/(expand|dw|project|se_reduce|se_expand)\/(weights|bias)$/.exec(name);
   return m ? { stage: Number(m[1]), index: Number(m[2]), layer: m[3] as BlockRef['layer'], kind: m[4] as BlockRef['kind'] } : null;
 }
 
@@ -137,15 +137,13 @@ export class Supernet {
       if (!ref) return Float32Array.from(p.values);
       const prefix = `s${ref.stage}b${ref.index}`;
       if (ref.kind === 'bias') return p.values.slice(0, req.shape[0]);
-      if (ref.layer === 'expand') return p.values.slice(0, req.shape[0] * req.shape[3]);
-      if (ref.layer === 'project') {
-        const [out, , , mid] = req.shape;
-        const M = p.shape[3];
-        const w = new Float32Array(out * mid);
-        for (let o = 0; o < out; o++) w.set(p.values.subarray(o * M, o * M + mid), o * mid);
-        return w;
-      }
-      return this.kernelChain(prefix, req.shape[1], req.shape[3]).kernel;
+      if (ref.layer === 'dw') return this.kernelChain(prefix, req.shape[1], req.shape[3]).kernel;
+      // 1x1 convolutions [out, 1, 1, in]: the first rows and columns of the shared matrix.
+      const [rows, , , cols] = req.shape;
+      const M = p.shape[3];
+      const w = new Float32Array(rows * cols);
+      for (let o = 0; o < rows; o++) w.set(p.values.subarray(o * M, o * M + cols), o * cols);
+      return w;
     };
   }
 
@@ -153,17 +151,17 @@ export class Supernet {
   accumulate(name: string, shape: number[], grad: Float32Array): void {
     const ref = blockRef(name);
     const p = this.param(name);
-    if (!ref || ref.kind === 'bias' || ref.layer === 'expand') {
+    if (!ref || ref.kind === 'bias') {
       for (let i = 0; i < grad.length; i++) p.grad[i] += grad[i];
       return;
     }
-    if (ref.layer === 'project') {
-      const [out, , , mid] = shape;
-      const M = p.shape[3];
-      for (let o = 0; o < out; o++) for (let c = 0; c < mid; c++) p.grad[o * M + c] += grad[o * mid + c];
+    if (ref.layer === 'dw') {
+      this.accumulateKernel(`s${ref.stage}b${ref.index}`, shape[1], shape[3], grad);
       return;
     }
-    this.accumulateKernel(`s${ref.stage}b${ref.index}`, shape[1], shape[3], grad);
+    const [rows, , , cols] = shape;
+    const M = p.shape[3];
+    for (let o = 0; o < rows; o++) for (let c = 0; c < cols; c++) p.grad[o * M + c] += grad[o * cols + c];
   }
 
   /** Back through the crop-and-transform chain: transforms get their gradient, the stored kernel the rest. */
@@ -310,6 +308,42 @@ export class Supernet {
       cols(this.param(`${prefix}/dw/weights`));
       rows(this.param(`${prefix}/dw/bias`), 1);
       cols(proj);
+      if (this.params.has(`${prefix}/se_reduce/weights`)) {
+        cols(this.param(`${prefix}/se_reduce/weights`));
+        const up = this.param(`${prefix}/se_expand/weights`);
+        rows(up, up.shape[3]);
+        rows(this.param(`${prefix}/se_expand/bias`), 1);
+      }
+    }
+    this.sortSqueeze();
+  }
+
+  /** The squeeze channels of each SE block, by importance too (L1 of the up-projection's columns). */
+  private sortSqueeze(): void {
+    for (const b of subnetShape(this.space, this.largest()).blocks) {
+      const prefix = `s${b.stage}b${b.index}`;
+      if (!this.params.has(`${prefix}/se_expand/weights`)) continue;
+      const up = this.param(`${prefix}/se_expand/weights`);
+      const down = this.param(`${prefix}/se_reduce/weights`);
+      const [mid, , , R] = up.shape;
+      const importance = new Float64Array(R);
+      for (let o = 0; o < mid; o++) for (let r = 0; r < R; r++) importance[r] += Math.abs(up.values[o * R + r]);
+      const order = Array.from({ length: R }, (_, r) => r).sort((a, c) => importance[c] - importance[a] || a - c);
+      if (order.every((r, i) => r === i)) continue;
+      const inner = down.shape[3];
+      for (const arr of [down.values, down.m, down.v]) {
+        const copy = arr.slice();
+        order.forEach((src, dst) => arr.set(copy.subarray(src * inner, (src + 1) * inner), dst * inner));
+      }
+      const bias = this.param(`${prefix}/se_reduce/bias`);
+      for (const arr of [bias.values, bias.m, bias.v]) {
+        const copy = arr.slice();
+        order.forEach((src, dst) => { arr[dst] = copy[src]; });
+      }
+      for (const arr of [up.values, up.m, up.v]) {
+        const copy = arr.slice();
+        for (let o = 0; o < mid; o++) order.forEach((src, dst) => { arr[o * R + dst] = copy[o * R + src]; });
+      }
     }
   }
 

@@ -9,7 +9,8 @@ import { roundHalfAway } from './fixedpoint.js';
  * Post-training quantisation of a float32 graph to int8, following the TFLite converter's conventions:
  * activations asymmetric per-tensor from calibrated ranges (always containing 0), conv/depthwise weights
  * symmetric per-channel, fully-connected weights symmetric per-tensor, biases int32 at input*weight scale,
- * pooling/reshape outputs sharing their input's parameters, softmax output fixed at 1/256 with zero point -128.
+ * pooling/reshape outputs sharing their input's parameters, softmax and logistic outputs fixed at 1/256 with
+ * zero point -128, tanh at 1/128 with 0 (what the int8 kernels require).
  */
 
 /** Ops whose int8 output must carry the input's quantisation (TFLite kernels require it). */
@@ -130,8 +131,11 @@ export function quantizeGraph(g: Graph, ranges: Map<TensorId, Range>): Graph {
         tensors[bId] = { ...tensors[bId], dtype: 'int32', quant: b.quant, data: bytesOf(b.data) };
       }
       setActivation(out, asymmetricInt8(ranges.get(out)!));
-    } else if (n.op === 'SOFTMAX') {
+    } else if (n.op === 'SOFTMAX' || n.op === 'LOGISTIC') {
+      // Fixed by the int8 kernels (TFLite's converter writes the same): [0, 1) in 256 steps.
       setActivation(out, { scale: [1 / 256], zeroPoint: [-128], axis: 0 });
+    } else if (n.op === 'TANH') {
+      setActivation(out, { scale: [1 / 128], zeroPoint: [0], axis: 0 });
     } else if (SAME_QUANT_AS_INPUT.has(n.op)) {
       setActivation(out, quantOf(x));
     } else {

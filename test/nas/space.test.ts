@@ -11,7 +11,7 @@ import { Interpreter } from '../../src/runtime/interpreter.js';
 import { seededRandom } from '../../src/util/random.js';
 import type { Arch, SpaceConfig } from '../../src/nas/space.js';
 import {
-  MBV2_CIFAR, MBV2_IMAGENET, archKey, checkArch, crossoverArch, extremeArch, mutateArch, parseArchKey, sampleArch, subnetShape,
+  MBV2_CIFAR, MBV2_IMAGENET, MBV2_SE_CIFAR, archKey, checkArch, crossoverArch, extremeArch, mutateArch, parseArchKey, sampleArch, subnetShape,
 } from '../../src/nas/space.js';
 import { buildSubnet, deployGraph, heInit } from '../../src/nas/subnet_graph.js';
 import { boardLimits, budgetLimits, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
@@ -187,4 +187,23 @@ test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that
   assert.equal(again.code, 0, again.err);
   assert.match(again.err, /resumed from .*: supernet step 2/);
   assert.match(again.out, /supernet: 3 sandwich steps/);
+});
+
+test('squeeze-and-excitation blocks: genes round-trip, the int8 deploy model runs on the wasm backend with no TypeScript fallback and lowers to C', () => {
+  const rand = seededRandom(13);
+  for (let i = 0; i < 3; i++) {
+    const a = sampleArch(MBV2_SE_CIFAR, rand, { width: 0.25, resolution: 32 });
+    const key = archKey(MBV2_SE_CIFAR, a);
+    assert.equal(archKey(MBV2_SE_CIFAR, parseArchKey(MBV2_SE_CIFAR, key)), key);
+    const shape = subnetShape(MBV2_SE_CIFAR, a);
+    const g = deployGraph(MBV2_SE_CIFAR, a);
+    assert.equal(g.nodes.filter((n) => n.op === 'LOGISTIC').length, shape.blocks.filter((b) => b.seChannels > 0).length);
+    const it = new Interpreter(g);
+    it.setInput(0, new Uint8Array(32 * 32 * 3));
+    it.invoke();
+    assert.deepEqual(it.jsFallbacks, []);
+    const cm = compileModel(g, { patch: 'off' });
+    assert.equal(lowerGraph(cm.graph, cm.plan).length, cm.plan.order.length);
+  }
+  assert.throws(() => parseArchKey(MBV2_CIFAR, 'w0.25-r32-k3e3s|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3'), /has squeeze-and-excitation; space mbv2-cifar has none/);
 });

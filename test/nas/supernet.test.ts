@@ -24,6 +24,9 @@ const TINY: SpaceConfig = {
   kernels: [3, 5, 7], expands: [3, 6], head: 0, widths: [1], resolutions: [16], divisor: 8,
 };
 
+/** TINY with the squeeze-and-excitation choice. */
+const TINY_SE: SpaceConfig = { ...TINY, name: 'tiny-se-test', se: true };
+
 function logitsOf(space: SpaceConfig, arch: Arch, net: Supernet, x: Float32Array): Float32Array {
   const it = new Interpreter(buildSubnet(space, arch, net.source()), { backend: 'js' });
   it.setInput(0, new Uint8Array(Float32Array.from(x).buffer));
@@ -32,15 +35,17 @@ function logitsOf(space: SpaceConfig, arch: Arch, net: Supernet, x: Float32Array
 }
 
 test('supernet: a subnet\'s kernels are the transformed centre of the shared 7x7, and gradients flow back through slice and transform', () => {
-  const net = new Supernet(TINY, 1, 16, 3);
+  const net = new Supernet(TINY_SE, 1, 16, 3);
   const rand = seededRandom(5);
   // Non-identity transforms, so the chain is exercised.
   for (const p of net.params.values()) if (p.name.includes('transform')) for (let i = 0; i < p.values.length; i++) p.values[i] += 0.1 * (rand() - 0.5);
-  const arch: Arch = { width: 1, resolution: 16, depths: [2, 2], kernels: [3, 5, 7, 3], expands: [3, 6, 3, 6] };
-  const shape = subnetShape(TINY, arch);
+  const arch: Arch = { width: 1, resolution: 16, depths: [2, 2], kernels: [3, 5, 7, 3], expands: [3, 6, 3, 6], se: [1, 0, 1, 1] };
+  const shape = subnetShape(TINY_SE, arch);
   const src = net.source();
   for (const b of shape.blocks) {
-    for (const [layer, dims] of [['dw', [1, b.kernel, b.kernel, b.midChannels]], ['project', [b.outChannels, 1, 1, b.midChannels]], ['expand', [b.midChannels, 1, 1, b.inChannels]]] as const) {
+    const layers: [string, number[]][] = [['dw', [1, b.kernel, b.kernel, b.midChannels]], ['project', [b.outChannels, 1, 1, b.midChannels]], ['expand', [b.midChannels, 1, 1, b.inChannels]]];
+    if (b.seChannels) layers.push(['se_reduce', [b.seChannels, 1, 1, b.midChannels]], ['se_expand', [b.midChannels, 1, 1, b.seChannels]]);
+    for (const [layer, dims] of layers) {
       const name = `s${b.stage}b${b.index}/${layer}/weights`;
       const shapeOf = [...dims];
       const r = Float32Array.from({ length: shapeOf.reduce((a, d) => a * d, 1) }, () => rand() - 0.5);
@@ -67,21 +72,22 @@ test('supernet: a subnet\'s kernels are the transformed centre of the shared 7x7
   }
 });
 
-test('supernet: sorting hidden channels by importance leaves the largest network\'s function unchanged', () => {
-  const net = new Supernet(TINY, 1, 16, 9);
+test('supernet: sorting hidden (and squeeze) channels by importance leaves the largest network\'s function unchanged', () => {
+  const net = new Supernet(TINY_SE, 1, 16, 9);
   const rand = seededRandom(2);
   for (const p of net.params.values()) if (p.name.endsWith('/weights')) for (let i = 0; i < p.values.length; i++) p.values[i] += 0.05 * (rand() - 0.5);
   const x = Float32Array.from({ length: 16 * 16 * 3 }, () => rand());
-  const before = logitsOf(TINY, net.largest(), net, x);
-  const smallBefore = logitsOf(TINY, net.smallest(), net, x);
+  const before = logitsOf(TINY_SE, net.largest(), net, x);
+  const smallBefore = logitsOf(TINY_SE, net.smallest(), net, x);
   net.sortChannels();
-  const after = logitsOf(TINY, net.largest(), net, x);
+  const after = logitsOf(TINY_SE, net.largest(), net, x);
   before.forEach((v, i) => assert.ok(Math.abs(v - after[i]) < 1e-5, `${v} vs ${after[i]}`));
   // The smaller subnets now take the most important channels: a different network.
-  const smallAfter = logitsOf(TINY, net.smallest(), net, x);
+  const smallAfter = logitsOf(TINY_SE, net.smallest(), net, x);
   assert.ok(smallBefore.some((v, i) => Math.abs(v - smallAfter[i]) > 1e-6));
   // Importance is descending in every block.
-  for (const b of subnetShape(TINY, net.largest()).blocks) {
+  for (const b of subnetShape(TINY_SE, net.largest()).blocks) {
+    assert.ok(b.seChannels > 0);
     const p = net.params.get(`s${b.stage}b${b.index}/project/weights`)!;
     const M = p.shape[3];
     const imp = Array.from({ length: M }, (_, c) => { let s = 0; for (let o = 0; o < p.shape[0]; o++) s += Math.abs(p.values[o * M + c]); return s; });
