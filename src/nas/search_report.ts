@@ -47,8 +47,13 @@ function scatterSvg(history: readonly Candidate[], winner: string, resource: (c:
   if (history.length === 0) return '';
   const pad = { l: 56, r: 12, t: 12, b: 40 };
   const xs = history.map(resource), ys = history.map((c) => c.score);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
-  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  // A flat axis (every candidate alike) gets a margin, so points sit in the middle, not on an edge.
+  const span = (v: number[], pad: number): [number, number] => {
+    const lo = Math.min(...v), hi = Math.max(...v);
+    return hi - lo > 1e-9 ? [lo, hi] : [lo - pad, hi + pad];
+  };
+  const [x0, x1] = span(xs, Math.max(1, Math.abs(xs[0]) * 0.05));
+  const [y0, y1] = span(ys, 0.01);
   const sx = (v: number) => pad.l + ((v - x0) / Math.max(1e-9, x1 - x0)) * (W - pad.l - pad.r);
   const sy = (v: number) => pad.t + (1 - (v - y0) / Math.max(1e-9, y1 - y0)) * (H - pad.t - pad.b);
   const front = paretoFront(history, resource);
@@ -61,8 +66,9 @@ function scatterSvg(history: readonly Candidate[], winner: string, resource: (c:
 }
 
 export function searchHtmlReport(o: SearchOutcome, title: string): string {
+  // Layers as the model has them (the layer-wise plan); the deployed plan may split a stage into patches.
   const c = compileModel(o.model, { objective: 'memory' });
-  const rep = modelReport(c.graph, c.plan);
+  const rep = modelReport(c.prepared, c.layerwise);
   const rows = rep.layers.map((l) => `<tr><td>${l.node}</td><td>${l.op}</td><td>${shapes(l.inputShapes)}</td><td>${shapes(l.outputShapes)}</td><td>${int(l.macs)}</td><td>${int(l.weightBytes)}</td><td>${l.step === rep.peakStep ? '<b>' : ''}${int(l.liveBytes)}${l.step === rep.peakStep ? '</b>' : ''}</td></tr>`);
   const h = o.evolution.history;
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>
@@ -73,7 +79,7 @@ table.grid td,table.grid th{text-align:center}td.best{outline:3px solid #d62728}
 ${o.spaceResult ? spaceHtml(o.spaceResult) : ''}
 <h2>Stage 2: evolutionary search</h2><p>Validation accuracy with inherited weights of every scored subnet; blue: the Pareto front, red: the winner.</p>
 ${scatterSvg(h, o.winner.key, (x) => x.cost.sramBytes, 'peak SRAM')} ${scatterSvg(h, o.winner.key, (x) => x.cost.macs, 'MACs')}
-<h2>The winner, layer by layer (int8, ${c.kind} plan)</h2>
+<h2>The winner, layer by layer (int8; live bytes of the layer-wise plan, ${int(c.layerwise.arenaBytes)} B; least-memory plan: ${c.kind}, ${int(c.plan.arenaBytes)} B)</h2>
 <table><tr><th>node</th><th>op</th><th>input</th><th>output</th><th>MACs</th><th>weights (B)</th><th>live (B)</th></tr>${rows.join('')}</table>
 </body></html>\n`;
 }
