@@ -190,18 +190,33 @@ TM_HELPER int tm_train_is_pointwise(const tm_train_window *w) {
 static void tm_train_im2col(const tm_train_window *w, const float *x, int x_c, const int32_t *pick, int n_pick, int p0, int n, float *col) {
   const int plane = w->out_h * w->out_w;
   const int K = w->k_h * w->k_w * n_pick;
+  /* Taps of one filter row are adjacent input pixels: where all lie inside, their channels are one run. */
+  const int runs = !pick && n_pick == x_c && w->dil_w == 1;
   for (int p = 0; p < n; p++) {
     const int q = p0 + p, b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    const int ix0 = ox * w->stride_w - w->pad_left;
+    const int row_inside = ix0 >= 0 && ix0 + w->k_w <= w->in_w;
     float *row = col + p * K;
     for (int ky = 0; ky < w->k_h; ky++) {
       const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) {
+        tm_train_zero(row, w->k_w * n_pick);
+        row += w->k_w * n_pick;
+        continue;
+      }
+      const float *line = x + (b * w->in_h + iy) * w->in_w * x_c;
+      if (runs && row_inside) {
+        tm_train_copy(row, line + ix0 * x_c, w->k_w * n_pick);
+        row += w->k_w * n_pick;
+        continue;
+      }
       for (int kx = 0; kx < w->k_w; kx++, row += n_pick) {
-        const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
-        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) {
+        const int ix = ix0 + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) {
           tm_train_zero(row, n_pick);
           continue;
         }
-        const float *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
+        const float *src = line + ix * x_c;
         if (pick) {
           for (int j = 0; j < n_pick; j++) row[j] = src[pick[j]];
         } else {
@@ -278,33 +293,42 @@ TM_KERNEL void tm_train_conv2d_f32(const tm_train_window *w, int32_t cout, const
 
 /*
  * dX (+)= the input gradient: dX[pixel under tap t of p] += sum over co of dZ[p][co] * W[co][t][:].
- * wt is the filter transposed to [tap][cout][in_c] (as src/train/kernels/conv.ts takes it).
+ * wt is the filter transposed to [tap][cout][in_c] (as src/train/kernels/conv.ts takes it); it is put back
+ * to [cout][K] so each block's column gradients are one product dZ W with all K columns as lanes.
  */
 TM_KERNEL void tm_train_conv2d_input_grad_f32(const tm_train_window *w, int32_t cout, const float *dz, const float *wt, float *dx, int32_t accumulate, float *scratch) {
   const int C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
+  float *wk = scratch, *dcol = scratch + K * cout;
+  for (int t = 0; t < taps; t++) {
+    for (int co = 0; co < cout; co++) tm_train_copy(wk + co * K + t * C, wt + (t * cout + co) * C, C);
+  }
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
   for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
     const int n = TM_MIN(TM_TRAIN_COLS, pixels - p0);
-    /* Column gradients of the block, one tap at a time (the tap's [cout][in_c] slice is the right operand). */
-    for (int t = 0; t < taps; t++) tm_train_gemm(n, C, cout, dz + p0 * cout, cout, 1, wt + t * cout * C, C, scratch + t * C, K, 0);
-    tm_train_col2im_add(w, scratch, p0, n, dx);
+    tm_train_gemm(n, K, cout, dz + p0 * cout, cout, 1, wk, K, dcol, K, 0);
+    tm_train_col2im_add(w, dcol, p0, n, dx);
   }
 }
 
 /*
  * dW[co][t][j] = sum over pixels of dZ[p][co] * X[pixel under t][pick[j]] (pick NULL: n_pick = x_c, all
- * channels): dZ transposed times the columns, block by block into the result.
+ * channels): dZ transposed times the columns, block by block. When K leaves SIMD remainders and cout does
+ * not (a first layer: K = 9), the transposed product dW^T = columns^T dZ keeps every lane busy instead.
  */
 TM_KERNEL void tm_train_conv2d_weight_grad_f32(const tm_train_window *w, int32_t cout, const float *dz, const float *x, int32_t x_c, const int32_t *pick, int32_t n_pick, float *out, float *scratch) {
   const int K = w->k_h * w->k_w * n_pick, pixels = w->batches * w->out_h * w->out_w;
   const int direct = !pick && n_pick == x_c && tm_train_is_pointwise(w);
+  const int transposed = (K & 3) != 0 && (cout & 3) == 0;
+  float *dwt = scratch, *col = scratch + K * cout;
   if (pixels == 0) memset(out, 0, (size_t)cout * K * sizeof(float));
   for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
     const int n = TM_MIN(TM_TRAIN_COLS, pixels - p0);
-    const float *b = direct ? x + p0 * K : scratch;
-    if (!direct) tm_train_im2col(w, x, x_c, pick, n_pick, p0, n, scratch);
-    tm_train_gemm(cout, K, n, dz + p0 * cout, 1, cout, b, K, out, K, p0 > 0);
+    const float *b = direct ? x + p0 * K : col;
+    if (!direct) tm_train_im2col(w, x, x_c, pick, n_pick, p0, n, col);
+    if (transposed) tm_train_gemm(K, cout, n, b, 1, K, dz + p0 * cout, cout, dwt, cout, p0 > 0);
+    else tm_train_gemm(cout, K, n, dz + p0 * cout, 1, cout, b, K, out, K, p0 > 0);
   }
+  if (transposed && pixels > 0) tm_train_transpose(K, cout, dwt, out);
 }
 
 /* dB[c] = sum of dZ over every row of `channels` values. */
