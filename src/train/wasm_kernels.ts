@@ -66,9 +66,11 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
   private readonly pending: { to: Array32; from: number }[] = [];
   private readonly fn: Record<string, Fn> = {};
 
-  /** `layoutOf` sizes the memory, asking the kernels' scratch sizes of this instance. */
-  constructor(layoutOf: (sizes: WasmScratchSizes) => WasmTrainLayout) {
-    const module = kernelModule();
+  /**
+   * `layoutOf` sizes the memory, asking the kernels' scratch sizes of this instance. `module`: another
+   * build of the kernel library (tests run the portable build, without SIMD, as a microcontroller would).
+   */
+  constructor(layoutOf: (sizes: WasmScratchSizes) => WasmTrainLayout, module = kernelModule()) {
     if (!module) throw new Error(`the WebAssembly training kernels cannot run here: ${wasmTrainingProblem()}`);
     const instance = instantiateKernels(module);
     for (const name of KERNELS) this.fn[name] = instance.kernel(`tm_train_${name}`) as unknown as Fn;
@@ -105,11 +107,6 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
     if (end > this.persistentEnd) throw new Error(`WebAssembly training memory: ${n} floats do not fit the ${this.persistentEnd - at} bytes left for long-lived buffers`);
     this.persistentTop = end;
     return new Float32Array(this.buffer, at, n);
-  }
-
-  /** Whether `a` lies inside the memory (the kernels read it in place). */
-  holds(a: Array32): boolean {
-    return a.buffer === this.buffer;
   }
 
   // ---------------------------------------------------------------------------------------------
