@@ -10,8 +10,8 @@ import { SHARED } from './shared.js';
 
 /**
  * Training throughput: fashion-cnn trained in float32 as `tinyml train fashion-cnn` trains it (batch 32,
- * Adam, the trainer's loop), on the WebAssembly kernels and on the TypeScript kernels, over the same
- * Fashion-MNIST samples in one process. Each backend first takes a few warm-up steps (JIT, caches).
+ * Adam, the trainer's loop), on the TypeScript kernels and then on the WebAssembly kernels, over the
+ * same Fashion-MNIST samples in one process. Each backend first takes a few warm-up steps (JIT, caches).
  */
 const FASHION = join(SHARED, 'datasets', 'fashion-mnist');
 const BATCH = 32;
@@ -49,15 +49,13 @@ export function benchTrainingSpeed(samples = 2000): ThroughputRow[] {
   return rows;
 }
 
-export function trainingSpeedTable(measured: ThroughputRow[]): string {
-  let rows = measured;
+export function trainingSpeedTable(rows: ThroughputRow[]): string {
   const js = rows.find((r) => r.backend === 'js');
-  rows = [...rows].sort((a, b) => b.samplesPerSecond - a.samplesPerSecond);
   const lines = [
     '| fashion-cnn training kernels | samples | time | samples/s | vs js | mean loss |',
     '|---|--:|--:|--:|--:|--:|',
   ];
-  for (const r of rows) {
+  for (const r of [...rows].reverse()) {
     const ratio = js ? `${(r.samplesPerSecond / js.samplesPerSecond).toFixed(1)}×` : '–';
     lines.push(`| ${r.backend === 'wasm' ? 'wasm: the C library in WebAssembly SIMD' : 'js: TypeScript'} | ${int(r.samples)} | ${r.seconds.toFixed(2)} s | ${int(Math.round(r.samplesPerSecond))} | ${ratio} | ${r.loss.toFixed(4)} |`);
   }
