@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, coverage, plan, codegen, train, nas-space (default: all; train takes ~20 minutes on
- * 2 cores), and nas-search (only when named: a 40-minute search, TINYML_NAS_BUDGET seconds).
+ * Sections: inference, coverage, plan, codegen, training (throughput, wasm vs js), train, nas-space (default:
+ * all; train takes ~20 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
+ * TINYML_NAS_BUDGET seconds).
  */
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { benchInference } from './inference.js';
@@ -10,6 +11,7 @@ import type { InferenceRow } from './inference.js';
 import { benchPlans, planTable } from './plan.js';
 import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
 import { benchScratch, benchTransfer, scratchTable, transferTable } from './train.js';
+import { benchTrainingSpeed, trainingSpeedTable } from './training.js';
 import { int as fmtInt } from '../src/report/format.js';
 import { coverageTable } from './coverage.js';
 import { nasSearchTable, nasSpaceTable } from './nas.js';
@@ -70,6 +72,7 @@ if (wants('codegen')) {
   const rows = benchCodegen(benchManifests(), (l) => console.error(l));
   section('bench-codegen', 'Generated C on Cortex-M4 (QEMU mps2-an386)', `${codegenTable(rows)}\n\n${mcunetComparison(rows)}`);
 }
+if (wants('training')) section('bench-training', 'Training throughput (fashion-cnn, float32)', trainingSpeedTable(benchTrainingSpeed()));
 if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
   section('bench-train-transfer', 'On-device transfer learning (person_detect → Fashion-MNIST 96×96)', transferTable(benchTransfer()));

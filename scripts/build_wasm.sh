@@ -10,5 +10,5 @@ CLANG="${CLANG:-clang}"
   -Icsrc/wasm/include -Icsrc/kernels \
   -Wall -Wextra -Werror -Wno-unused-function \
   -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--stack-first -Wl,-z,stack-size=65536 \
-  -Wl,--strip-all \
+  -Wl,--strip-all ${TM_WASM_CFLAGS:-} \
   -o "$out" csrc/wasm/tm_wasm.c

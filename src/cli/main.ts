@@ -115,6 +115,7 @@ program.command('train')
   .option('--seed <n>', 'seed for initialisation and shuffling', '1')
   .option('--limit <n>', 'train on a balanced subset of at most n images')
   .option('--test-limit <n>', 'evaluate on a balanced subset of at most n test images')
+  .option('--backend <wasm|js>', 'float32 layer kernels: wasm, the C library in WebAssembly SIMD (default where available); js, the TypeScript kernels')
   .option('--no-progress', 'no progress bar')
   .action((model: string, opts) => guarded(() => trainCommand(model, opts)));
 

@@ -24,6 +24,7 @@ export interface TrainCliOptions {
   seed?: string;
   limit?: string;
   testLimit?: string;
+  backend?: string;
   progress?: boolean;
 }
 
@@ -67,12 +68,15 @@ export function parseTrainOptions(model: string, o: TrainCliOptions): TrainReque
   if (!isKeyword && !model.endsWith('.tflite')) {
     throw new InputError(`MODEL "${model}" is neither a .tflite file nor the keyword ${FASHION_CNN_KEYWORD}`);
   }
+  const backend = o.backend?.toLowerCase();
+  if (backend !== undefined && backend !== 'wasm' && backend !== 'js') throw new InputError(`--backend takes wasm or js, got "${o.backend}"`);
   // Checked now, not after minutes of training; written only when training succeeds.
   if (o.out !== undefined) checkFileOutput(o.out);
   return {
     model, data: o.data, budgetBytes: parseBytes(o.budget ?? '256KB'), update: parseUpdateFlag(o.update ?? 'auto'),
     qas: qas === 'on' || qas === 'true', epochs: positiveInt(o.epochs, '--epochs') ?? 3, ...(o.out !== undefined ? { out: o.out } : {}),
     batch: positiveInt(o.batch, '--batch'), lr, seed, limit: positiveInt(o.limit, '--limit'), testLimit: positiveInt(o.testLimit, '--test-limit'),
+    ...(backend !== undefined ? { backend } : {}),
   };
 }
 
@@ -129,7 +133,7 @@ function report(req: TrainRequest, o: TrainingOutcome, bytes: number): void {
   const lines = [
     '',
     `data          ${o.data.train.count} training / ${o.data.test.count} test images, ${o.data.train.height}×${o.data.train.width}×${o.data.train.channels}, ${o.data.train.classNames.length} classes (${req.data})`,
-    `trained       ${r.history.length} epoch(s), ${int(r.steps)} steps; final train loss ${r.history.at(-1)?.loss.toFixed(4) ?? '–'}, train acc ${r.history.length ? pct(r.history.at(-1)!.accuracy) : '–'}`,
+    `trained       ${r.history.length} epoch(s), ${int(r.steps)} steps on the ${r.backend} kernels${r.history.length ? ` (${int(Math.round(r.history.at(-1)!.samplesPerSecond))} samples/s)` : ''}; final train loss ${r.history.at(-1)?.loss.toFixed(4) ?? '–'}, train acc ${r.history.length ? pct(r.history.at(-1)!.accuracy) : '–'}`,
     `updated       ${r.update.description}: ${r.update.params.length} tensors, ${int(r.update.params.reduce((s, p) => s + p.elements, 0))} parameters${isInt8(o.model) && req.model !== FASHION_CNN_KEYWORD ? `, QAS ${req.qas ? 'on' : 'off'}` : ''}`,
   ];
   if (r.auto) {

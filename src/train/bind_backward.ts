@@ -13,11 +13,10 @@ import type { BackwardOp } from './gradients.js';
 import type { TrainStep, ValueBinding } from './program.js';
 import type { ParamUpdater } from './optimizer.js';
 import type { SessionMemory } from './views.js';
-import { biasGrad, conv2dInputGrad, conv2dWeightGrad, transposeConvWeights } from './kernels/conv.js';
-import { depthwiseInputGrad, depthwiseWeightGrad } from './kernels/depthwise.js';
-import { fcInputGrad, fcWeightGrad } from './kernels/fully_connected.js';
-import { avgPoolInputGrad, maxPoolInputGrad, meanInputGrad, reductionStrides } from './kernels/pool.js';
-import { broadcastMap, clampGradFromBits, clampGradFromValues, mulInputGrad, sigmoidGrad, softmaxGrad, sumToGrad } from './kernels/elementwise.js';
+import type { TrainKernels } from './kernels/index.js';
+import { transposeConvWeights } from './kernels/conv.js';
+import { meanInputGrad, reductionStrides } from './kernels/pool.js';
+import { broadcastMap, mulInputGrad, sigmoidGrad, softmaxGrad, sumToGrad } from './kernels/elementwise.js';
 
 export interface BackwardContext {
   g: Graph;
@@ -27,6 +26,10 @@ export interface BackwardContext {
   floatOf(buffer: number): Float32Array;
   /** A constant's values as float32 (dequantised per channel when int8), current as of this step. */
   constantFloat(id: TensorId): Float32Array;
+  /** The layer kernels (TypeScript or WebAssembly). */
+  kernels: TrainKernels;
+  /** A float buffer for the session's lifetime, where the kernels work best on it. */
+  floats(n: number): Float32Array;
 }
 
 export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backward' }>): Kernel {
@@ -38,16 +41,17 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
   const acc = s.accumulate;
   const same = s.dst === s.src;
   const value = (k: number) => s.values[k];
+  const kern = ctx.kernels;
   switch (op.op) {
     case 'clamp': {
       const v = value(0);
       if (v.form === 'bits') {
         const bits = ctx.memory.view(v.buffer) as Uint8Array;
-        return () => clampGradFromBits(bits, gin, gout, acc);
+        return () => kern.clampGradFromBits(bits, gin, gout, acc);
       }
       const raw = ctx.memory.view(v.buffer) as Int8Array | Float32Array;
       const { lo, hi } = v as Extract<ValueBinding, { form: 'mask-from-value' }>;
-      return () => clampGradFromValues(raw, lo, hi, gin, gout, acc);
+      return () => kern.clampGradFromValues(raw, lo, hi, gin, gout, acc);
     }
     case 'logistic': case 'tanh': {
       const b = value(0).buffer;
@@ -74,12 +78,12 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
     }
     case 'avgpool_input': {
       const win = poolWindow(node as Node<'AVERAGE_POOL_2D'>, ctx.g);
-      return () => avgPoolInputGrad(win, gin, gout, acc);
+      return () => kern.avgPoolInputGrad(win, gin, gout, acc);
     }
     case 'maxpool_input': {
       const win = poolWindow(node as Node<'MAX_POOL_2D'>, ctx.g);
       const xb = value(0).buffer;
-      return () => maxPoolInputGrad(win, ctx.floatOf(xb), gin, gout, acc);
+      return () => kern.maxPoolInputGrad(win, ctx.floatOf(xb), gin, gout, acc);
     }
     case 'mean_input': {
       const inShape = ctx.g.tensors[op.dst].shape;
@@ -93,19 +97,19 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
       const wt = new Float32Array(cout * taps * win.inC);
       return () => {
         transposeConvWeights(ctx.constantFloat(wId), cout, taps, win.inC, wt);
-        conv2dInputGrad(win, cout, gin, wt, gout, acc);
+        kern.conv2dInputGrad(win, cout, gin, wt, gout, acc);
       };
     }
     case 'depthwise_input': {
       const { win, cout } = convWindow(node as Node<'DEPTHWISE_CONV_2D'>, ctx.g);
       const wId = node.inputs[1];
-      return () => depthwiseInputGrad(win, cout / win.inC, gin, ctx.constantFloat(wId), gout, acc);
+      return () => kern.depthwiseInputGrad(win, cout / win.inC, gin, ctx.constantFloat(wId), gout, acc);
     }
     case 'fc_input': {
       const w = ctx.g.tensors[node.inputs[1]];
       const [units, K] = w.shape;
       const batches = gout.length / K;
-      return () => fcInputGrad(batches, units, K, gin, ctx.constantFloat(w.id), gout, acc);
+      return () => kern.fcInputGrad(batches, units, K, gin, ctx.constantFloat(w.id), gout, acc);
     }
   }
 }
@@ -114,7 +118,7 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
 function bindParamOp(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backward' }>, op: Extract<BackwardOp, { param: TensorId }>, node: AnyNode, dz: Float32Array): Kernel {
   const updater = ctx.updaters.get(op.param);
   const total = s.paramGrad >= 0 ? ctx.memory.float(s.paramGrad).length : updater!.param.elements;
-  const rows = new Float32Array(total);
+  const rows = ctx.floats(total);
   const compute = paramGradient(ctx, op, node, dz, rows, s.values[0]);
   const keep = s.paramGrad >= 0 ? ctx.memory.float(s.paramGrad) : null;
   return () => {
@@ -126,9 +130,10 @@ function bindParamOp(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backwa
 }
 
 function paramGradient(ctx: BackwardContext, op: Extract<BackwardOp, { param: TensorId }>, node: AnyNode, dz: Float32Array, out: Float32Array, x: ValueBinding | undefined): () => void {
+  const kern = ctx.kernels;
   if (op.op === 'bias') {
     const channels = numElements(ctx.g.tensors[op.param].shape);
-    return () => biasGrad(dz, channels, out);
+    return () => kern.biasGrad(dz, channels, out);
   }
   // Weight ops read their input as channels, or (flattening FULLY_CONNECTED) as whole rows.
   const xb = x!.form === 'channels' ? x! : { form: 'channels' as const, buffer: x!.buffer, tensor: x!.tensor, channels: ctx.g.tensors[op.param].shape[1], pick: null };
@@ -136,17 +141,17 @@ function paramGradient(ctx: BackwardContext, op: Extract<BackwardOp, { param: Te
   switch (op.op) {
     case 'conv2d_weight': {
       const { win, cout } = convWindow(node as Node<'CONV_2D'>, ctx.g);
-      return () => conv2dWeightGrad(win, cout, dz, ctx.floatOf(xb.buffer), xb.channels, pick, out);
+      return () => kern.conv2dWeightGrad(win, cout, dz, ctx.floatOf(xb.buffer), xb.channels, pick, out);
     }
     case 'depthwise_weight': {
       const { win, cout } = convWindow(node as Node<'DEPTHWISE_CONV_2D'>, ctx.g);
-      return () => depthwiseWeightGrad(win, cout / win.inC, dz, ctx.floatOf(xb.buffer), xb.channels, pick, op.channels, out);
+      return () => kern.depthwiseWeightGrad(win, cout / win.inC, dz, ctx.floatOf(xb.buffer), xb.channels, pick, op.channels, out);
     }
     case 'fc_weight': {
       const units = ctx.g.tensors[op.param].shape[0];
       const xv = ctx.memory.view(xb.buffer);
       const batches = xv.length / xb.channels;
-      return () => fcWeightGrad(batches, units, dz, ctx.floatOf(xb.buffer), xb.channels, pick, out);
+      return () => kern.fcWeightGrad(batches, units, dz, ctx.floatOf(xb.buffer), xb.channels, pick, out);
     }
   }
 }

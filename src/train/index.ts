@@ -32,8 +32,8 @@ export { planTrainingMemory, formatBreakdown, MEMORY_CATEGORIES } from './memory
 
 export type { OptimizerSpec, Rounding } from './optimizer_spec.js';
 
-export type { SessionOptions, StepResult } from './session.js';
-export { TrainingSession } from './session.js';
+export type { SessionOptions, StepResult, TrainingBackend } from './session.js';
+export { TrainingSession, defaultTrainingBackend } from './session.js';
 
 export type { TrainOptions, TrainResult, Progress, EpochStats } from './trainer.js';
 export { trainFloat, trainInt8, isInt8 } from './trainer.js';

@@ -88,6 +88,8 @@ export class ParamUpdater {
   private readonly lo: number;
   private readonly hi: number;
   private readonly quantised: boolean;
+  /** One row's new values (real units before rounding), reused. */
+  private next = new Float64Array(0);
 
   constructor(
     g: Graph, readonly param: TrainableParam, private readonly rule: UpdateRule, private readonly clock: OptimizerClock,
@@ -136,40 +138,26 @@ export class ParamUpdater {
       return;
     }
     const spec = this.rule.spec;
-    const lr = this.clock.lr;
-    const wd = spec.weightDecay ?? 0;
-    const values = this.values;
+    const adam = spec.kind === 'adam';
+    const b1 = adam ? spec.beta1 ?? 0.9 : 0;
+    const b2 = adam ? spec.beta2 ?? 0.999 : 0;
+    const rule: RowRule = {
+      adam, momentum: spec.kind === 'sgd' ? spec.momentum ?? 0 : 0, lr: this.clock.lr, wd: spec.weightDecay ?? 0,
+      b1, b2, c1: 1 - b1 ** this.clock.step, c2: 1 - b2 ** this.clock.step, eps: adam ? spec.eps ?? 1e-8 : 0,
+    };
+    if (this.next.length < rowLength) this.next = new Float64Array(rowLength);
+    const next = this.next;
     const e0 = row * rowLength;
-    for (let k = 0; k < rowLength; k++) {
-      const e = e0 + k;
-      const i = index[e];
-      const current = this.shadow ? this.shadow[e] : values[i];
-      const gq = grad[off + k] * this.gradScale[e] + wd * current * this.valueScale[e];
-      let delta: number;
-      if (spec.kind === 'sgd') {
-        if (this.state.length) {
-          const v = this.state[0];
-          v[e] = (spec.momentum ?? 0) * v[e] + gq;
-          delta = -lr * v[e];
-        } else {
-          delta = -lr * gq;
-        }
-      } else {
-        const b1 = spec.beta1 ?? 0.9;
-        const b2 = spec.beta2 ?? 0.999;
-        const m = this.state[0];
-        const v = this.state[1];
-        m[e] = b1 * m[e] + (1 - b1) * gq;
-        v[e] = b2 * v[e] + (1 - b2) * gq * gq;
-        const mh = m[e] / (1 - b1 ** this.clock.step);
-        const vh = v[e] / (1 - b2 ** this.clock.step);
-        delta = (-lr * mh) / (Math.sqrt(vh) + (spec.eps ?? 1e-8));
-      }
-      if (!Number.isFinite(delta)) {
-        throw new DivergenceError(this.clock.step, NaN, `the update of ${this.param.layer.name} ${this.param.role} is not finite`);
-      }
-      this.store(e, i, current + delta * this.stepScale[e]);
+    const bad = stepRow(rule, e0, rowLength, index, grad, off, this.gradScale, this.valueScale, this.stepScale, this.shadow ?? this.values, this.shadow !== null, this.state[0], this.state[1], next);
+    if (bad >= 0) {
+      throw new DivergenceError(this.clock.step, NaN, `the update of ${this.param.layer.name} ${this.param.role} is not finite`);
     }
+    if (!this.quantised) {
+      const values = this.values;
+      for (let k = 0; k < rowLength; k++) values[index[e0 + k]] = next[k];
+      return;
+    }
+    for (let k = 0; k < rowLength; k++) this.store(e0 + k, index[e0 + k], next[k]);
   }
 
   private store(e: number, i: number, v: number): void {
@@ -188,6 +176,49 @@ export class ParamUpdater {
     }
     this.values[i] = q < this.lo ? this.lo : q > this.hi ? this.hi : q;
   }
+}
+
+/** What one row's update needs of the rule, worked out once per row (Adam's bias corrections c1, c2). */
+interface RowRule {
+  adam: boolean;
+  momentum: number;
+  lr: number;
+  wd: number;
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  eps: number;
+}
+
+/**
+ * The optimizer step of elements e0 .. e0 + n: their state updated, their new values (current + step)
+ * into next; returns the first element whose step is not finite (its state already updated), or -1.
+ * A function of its arguments alone: V8 compiles this loop several times faster than as a method.
+ */
+function stepRow(
+  r: RowRule, e0: number, n: number, index: Int32Array, grad: Float32Array, off: number, gradScale: Float32Array, valueScale: Float32Array, stepScale: Float32Array,
+  from: Float32Array | Int8Array | Int32Array, byElement: boolean, m: Float32Array | undefined, v: Float32Array | undefined, next: Float64Array,
+): number {
+  for (let k = 0; k < n; k++) {
+    const e = e0 + k;
+    const current = from[byElement ? e : index[e]];
+    const gq = grad[off + k] * gradScale[e] + r.wd * current * valueScale[e];
+    let delta: number;
+    if (r.adam) {
+      m![e] = r.b1 * m![e] + (1 - r.b1) * gq;
+      v![e] = r.b2 * v![e] + (1 - r.b2) * gq * gq;
+      delta = (-r.lr * (m![e] / r.c1)) / (Math.sqrt(v![e] / r.c2) + r.eps);
+    } else if (m) {
+      m[e] = r.momentum * m[e] + gq;
+      delta = -r.lr * m[e];
+    } else {
+      delta = -r.lr * gq;
+    }
+    if (!Number.isFinite(delta)) return e;
+    next[k] = current + delta * stepScale[e];
+  }
+  return -1;
 }
 
 /** A typed view over a constant tensor's (private, aligned) bytes. */

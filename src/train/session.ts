@@ -2,6 +2,8 @@
  * A training session: a compiled program bound to memory and kernels, ready to take steps. The forward
  * runs the project's inference kernels (int8 ones bit-exact with TFLite), the backward the float32
  * kernels of ./kernels on dequantised values, and updates land on the parameters as the program says.
+ * On the 'wasm' backend the session's memory lies in a WebAssembly instance of the C training kernels,
+ * which run the float32 layers' forward and the layer backward in place; everything else stays as above.
  */
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
@@ -24,6 +26,17 @@ import { bindBackward } from './bind_backward.js';
 import { saveChannels, saveMask } from './kernels/elementwise.js';
 import type { SoftTargets } from './kernels/loss.js';
 import { softmaxCrossEntropy } from './kernels/loss.js';
+import { JS_TRAIN_KERNELS } from './kernels/index.js';
+import { WasmTrainKernels, wasmTrainingProblem } from './wasm_kernels.js';
+import { bindWasmForward, wasmLayout } from './wasm_binding.js';
+
+/** Where the float32 layer kernels run: the C library in WebAssembly (SIMD), or TypeScript. */
+export type TrainingBackend = 'wasm' | 'js';
+
+/** 'wasm' where this engine runs the WebAssembly SIMD kernel library, else 'js'. */
+export function defaultTrainingBackend(): TrainingBackend {
+  return wasmTrainingProblem() ? 'js' : 'wasm';
+}
 
 export interface SessionOptions {
   /** Optimizer (default: the one the program was compiled with). */
@@ -41,6 +54,8 @@ export interface SessionOptions {
    * it: for a caller that owns the parameters, such as a weight-shared supernet. Float models only.
    */
   collectGradients?: boolean;
+  /** Layer kernels: 'wasm' (default where WebAssembly SIMD runs) or 'js'. */
+  backend?: TrainingBackend;
 }
 
 export interface StepResult {
@@ -52,6 +67,10 @@ export interface StepResult {
 export class TrainingSession {
   readonly memory: TrainingMemoryReport;
   readonly clock: OptimizerClock;
+  readonly backend: TrainingBackend;
+  private readonly wasm: WasmTrainKernels | null;
+  /** Forward steps on kernels that read the parameters as they are (never prepared again). */
+  private readonly unfolded = new Set<TrainStep>();
   private readonly mem: SessionMemory;
   private readonly g: Graph;
   private readonly kernels: Kernel[] = [];
@@ -75,7 +94,11 @@ export class TrainingSession {
     this.clock = { lr: spec.lr, step: 0 };
     this.maxLoss = opts.maxLoss ?? 1e4;
     this.memory = planTrainingMemory(program, { strategy: opts.layout === 'separate' ? 'no-reuse' : 'greedy-size' });
-    this.mem = new SessionMemory(program, this.memory.placements);
+    this.backend = opts.backend ?? defaultTrainingBackend();
+    if (this.backend === 'wasm' && wasmTrainingProblem()) throw new InputError(`the wasm training backend cannot run here (${wasmTrainingProblem()}): use backend 'js'`);
+    const placements = this.memory.placements;
+    this.wasm = this.backend === 'wasm' ? new WasmTrainKernels((sizes) => wasmLayout(program, placements, sizes)) : null;
+    this.mem = new SessionMemory(program, placements, this.wasm?.arena);
     this.labels = new Int32Array(program.batch);
     // The stochastic-rounding noise: the project's one seeded PRNG, reproducible from the session seed.
     const random = seededRandom(opts.seed ?? 1);
@@ -96,6 +119,8 @@ export class TrainingSession {
     this.backwardContext = {
       g: this.g, memory: this.mem, updaters: this.updaters,
       floatOf: (b) => this.floatOf(b), constantFloat: (id) => this.constantFloat(id),
+      kernels: this.wasm ?? JS_TRAIN_KERNELS,
+      floats: (n) => (this.wasm ? this.wasm.floats(n) : new Float32Array(n)),
     };
     const views = this.mem.tensorViews();
     program.steps.forEach((s, k) => {
@@ -161,6 +186,7 @@ export class TrainingSession {
     const views = this.mem.tensorViews();
     for (const k of this.forwardSteps) {
       const s = this.program.steps[k] as Extract<TrainStep, { kind: 'forward' }>;
+      if (this.unfolded.has(s)) continue;
       const n = this.g.nodes[s.node];
       if (n.inputs.some((id) => this.updaters.has(id))) this.kernels[k] = this.bind(s, views);
     }
@@ -222,6 +248,11 @@ export class TrainingSession {
     switch (s.kind) {
       case 'forward': {
         const n = this.g.nodes[s.node] as AnyNode;
+        const onWasm = this.wasm ? bindWasmForward(this.wasm, n, this.g, views) : null;
+        if (onWasm) {
+          this.unfolded.add(s);
+          return onWasm;
+        }
         return (OPS[n.op] as OpDef).prepare(n as never, this.g, views);
       }
       case 'save-mask': {

@@ -14,6 +14,7 @@ import { compileTraining } from './compile.js';
 import type { TrainingMemoryReport } from './memory.js';
 import { planTrainingMemory } from './memory.js';
 import type { OptimizerSpec, Rounding } from './optimizer_spec.js';
+import type { TrainingBackend } from './session.js';
 import { TrainingSession } from './session.js';
 import type { ResolvedUpdate, UpdateRequest, UpdateSpec } from './update.js';
 import { formatUpdate } from './update.js';
@@ -76,6 +77,8 @@ export interface TrainOptions {
   compile?: Pick<CompileOptions, 'prune' | 'reorder' | 'compactSaves'>;
   /** For update = auto. */
   auto?: Omit<AutoOptions, 'budgetBytes' | 'qas' | 'optimizer' | 'rounding'>;
+  /** Layer kernels: 'wasm' (default where WebAssembly SIMD runs) or 'js'. */
+  backend?: TrainingBackend;
 }
 
 export interface TrainResult {
@@ -88,6 +91,8 @@ export interface TrainResult {
   steps: number;
   /** When update = auto: what the search chose among. */
   auto?: AutoResult;
+  /** The layer kernels the steps ran on. */
+  backend: TrainingBackend;
 }
 
 /** Train a float32 model (from scratch or fine-tuning). */
@@ -138,9 +143,9 @@ function train(graph: Graph, data: Samples, opts: TrainOptions): TrainResult {
   }
   const batch = Math.min(d.batch, data.size);
   const program = compileTraining(graph, device.update, { ...common, batch });
-  const session = new TrainingSession(program, { qas: opts.qas, seed: opts.seed });
+  const session = new TrainingSession(program, { qas: opts.qas, seed: opts.seed, backend: opts.backend });
   const history = runEpochs(session, data, batch, d.optimizer.lr, opts);
-  return { graph: program.base, update: device.update, memory, history: history.epochs, steps: history.steps, auto };
+  return { graph: program.base, update: device.update, memory, history: history.epochs, steps: history.steps, auto, backend: session.backend };
 }
 
 function runEpochs(session: TrainingSession, data: Samples, batch: number, lr0: number, opts: TrainOptions): { epochs: EpochStats[]; steps: number } {

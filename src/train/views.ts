@@ -1,6 +1,8 @@
 /**
  * Memory of a training session: one ArrayBuffer laid out by the training memory plan (or with every
  * buffer apart, for debugging), typed views onto it, and the TensorViews the inference kernels bind to.
+ * The arena is its own ArrayBuffer, or a region of one it is given (a WebAssembly memory, so the kernels
+ * there work on the session's buffers in place).
  */
 import type { Graph, TensorId } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
@@ -10,21 +12,26 @@ import type { TrainBuffer, TrainingProgram } from './program.js';
 
 export type BufferView = Int8Array | Int32Array | Float32Array | Uint8Array;
 
+/** Where an arena lies inside a larger buffer. */
+export interface ArenaRegion {
+  buffer: ArrayBuffer;
+  offset: number;
+  bytes: number;
+}
+
 export class SessionMemory {
   readonly arena: ArrayBuffer;
   private readonly views = new Map<number, BufferView>();
 
-  constructor(readonly program: TrainingProgram, placements: Map<number, Placement>) {
-    let top = 16;
-    for (const b of program.buffers) {
-      const p = placements.get(b.id);
-      if (p && !b.persistent) top = Math.max(top, p.offset + b.bytes);
-    }
-    this.arena = new ArrayBuffer(top);
+  constructor(readonly program: TrainingProgram, placements: Map<number, Placement>, region?: ArenaRegion) {
+    const top = arenaBytes(program, placements);
+    if (region && region.bytes < top) throw new Error(`the training arena needs ${top} bytes, its region has ${region.bytes}`);
+    this.arena = region ? region.buffer : new ArrayBuffer(top);
+    const base = region ? region.offset : 0;
     for (const b of program.buffers) {
       const p = placements.get(b.id);
       if (!p || b.persistent) continue;
-      this.views.set(b.id, makeView(this.arena, p.offset, b));
+      this.views.set(b.id, makeView(this.arena, base + p.offset, b));
     }
   }
 
@@ -44,6 +51,16 @@ export class SessionMemory {
   tensorViews(): TensorViews {
     return new ProgramViews(this.program.graph, this.program.activation, this);
   }
+}
+
+/** Bytes from arena offset 0 to the end of the last placed buffer. */
+export function arenaBytes(program: TrainingProgram, placements: Map<number, Placement>): number {
+  let top = 16;
+  for (const b of program.buffers) {
+    const p = placements.get(b.id);
+    if (p && !b.persistent) top = Math.max(top, p.offset + b.bytes);
+  }
+  return top;
 }
 
 function makeView(arena: ArrayBuffer, offset: number, b: TrainBuffer): BufferView {

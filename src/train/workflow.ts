@@ -6,6 +6,7 @@ import { compileModel } from '../compiler/compile_model.js';
 import type { DatasetSplit, Evaluation, ImageShape, InputEncoding } from '../data/index.js';
 import { evaluateClassifier, inputEncodingFor, loadDatasetFolder, trainingView, UNIT_RANGE } from '../data/index.js';
 import type { Progress, TrainOptions, TrainResult } from './trainer.js';
+import type { TrainingBackend } from './session.js';
 import { isInt8, trainFloat, trainInt8 } from './trainer.js';
 import { DivergenceError } from './errors.js';
 import type { UpdateRequest, UpdateSpec } from './update.js';
@@ -44,6 +45,8 @@ export interface TrainRequest {
   seed: number;
   limit?: number;
   testLimit?: number;
+  /** Training's layer kernels (default: wasm where WebAssembly SIMD runs). */
+  backend?: TrainingBackend;
 }
 
 /** The memory one training step of `graph` needs on a device (batch 1 unless told) when updating `update`. */
@@ -89,7 +92,7 @@ function classesOf(g: Graph): number {
 function engineOptions(req: TrainRequest, view: ProgressSink, update: UpdateRequest): TrainOptions {
   return {
     update, epochs: req.epochs, budgetBytes: req.budgetBytes, qas: req.qas, seed: req.seed, schedule: 'cosine',
-    batchSize: req.batch, onProgress: (p) => view.update(p), progressEvery: 5,
+    batchSize: req.batch, onProgress: (p) => view.update(p), progressEvery: 5, backend: req.backend,
   };
 }
 

@@ -1,0 +1,649 @@
+/*
+ * float32 training kernels: the forward of the layers training runs at batch B, and their backward
+ * (input, weight and bias gradients). NHWC activations, OHWI conv filters, [1][k_h][k_w][C*M] depthwise
+ * filters, [units][K] fully-connected weights, as the TypeScript kernels of src/train/kernels (the reference these match).
+ *
+ * Unlike the inference kernels these do not reproduce TFLite's summation order: training only needs float
+ * accuracy, so convolutions and fully-connected layers run as one matrix product (im2col + GEMM), blocked
+ * for SIMD. The im2col works on TM_TRAIN_COLS output pixels at a time, so scratch stays small (a kernel's
+ * scratch size comes from its tm_train_*_scratch function) and the block stays in cache.
+ */
+#ifndef TM_TRAIN_F32_H
+#define TM_TRAIN_F32_H
+
+#include "tm_common.h"
+
+#ifndef TM_TRAIN_COLS
+#define TM_TRAIN_COLS 64
+#endif
+
+/* The geometry of a window op at batch B (src/ops/conv_util.ts Window2D). */
+typedef struct {
+  int32_t batches, in_h, in_w, in_c;
+  int32_t out_h, out_w;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dil_h, dil_w;
+  int32_t pad_top, pad_left;
+} tm_train_window;
+
+#define TM_F32_LOWEST (-3.40282347e+38f)
+#if defined(__GNUC__)
+#define TM_F32_NEG_INF (-__builtin_inff())
+#else
+#define TM_F32_NEG_INF TM_F32_LOWEST
+#endif
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The matrix product every layer reduces to                                                       */
+
+#if TM_WASM_SIMD
+/*
+ * Four rows by eight columns: eight accumulators, two loads of b and four splats of a per step, which
+ * fits the sixteen vector registers with room for the compiler.
+ */
+TM_HELPER void tm_train_tile_4x8(int K, const float *a, int a_m, int a_k, const float *b, int ldb, float *c, int ldc, int accumulate) {
+  v128_t c00, c01, c10, c11, c20, c21, c30, c31;
+  if (accumulate) {
+    c00 = wasm_v128_load(c), c01 = wasm_v128_load(c + 4);
+    c10 = wasm_v128_load(c + ldc), c11 = wasm_v128_load(c + ldc + 4);
+    c20 = wasm_v128_load(c + 2 * ldc), c21 = wasm_v128_load(c + 2 * ldc + 4);
+    c30 = wasm_v128_load(c + 3 * ldc), c31 = wasm_v128_load(c + 3 * ldc + 4);
+  } else {
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = wasm_f32x4_splat(0.0f);
+  }
+  const float *a0 = a, *a1 = a + a_m, *a2 = a + 2 * a_m, *a3 = a + 3 * a_m;
+  for (int k = 0; k < K; k++, b += ldb, a0 += a_k, a1 += a_k, a2 += a_k, a3 += a_k) {
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    v128_t x = wasm_v128_load32_splat(a0);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a1);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a2);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
+    x = wasm_v128_load32_splat(a3);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
+  }
+  wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01);
+  wasm_v128_store(c + ldc, c10), wasm_v128_store(c + ldc + 4, c11);
+  wasm_v128_store(c + 2 * ldc, c20), wasm_v128_store(c + 2 * ldc + 4, c21);
+  wasm_v128_store(c + 3 * ldc, c30), wasm_v128_store(c + 3 * ldc + 4, c31);
+}
+
+/* One row by `vecs` (1 or 2) vectors of four columns: the edges of the 4x8 tiling. */
+TM_HELPER void tm_train_tile_1xv(int vecs, int K, const float *a, int a_k, const float *b, int ldb, float *c, int accumulate) {
+  v128_t c0 = accumulate ? wasm_v128_load(c) : wasm_f32x4_splat(0.0f);
+  if (vecs == 2) {
+    v128_t c1 = accumulate ? wasm_v128_load(c + 4) : wasm_f32x4_splat(0.0f);
+    for (int k = 0; k < K; k++, b += ldb, a += a_k) {
+      const v128_t x = wasm_v128_load32_splat(a);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(b)));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
+    }
+    wasm_v128_store(c + 4, c1);
+  } else {
+    for (int k = 0; k < K; k++, b += ldb, a += a_k) c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_v128_load32_splat(a), wasm_v128_load(b)));
+  }
+  wasm_v128_store(c, c0);
+}
+#endif
+
+/* One entry of the product, for the columns SIMD leaves over (and every entry without SIMD). */
+TM_HELPER void tm_train_dot(int K, const float *a, int a_k, const float *b, int ldb, float *c, int accumulate) {
+  float s = accumulate ? *c : 0.0f;
+  for (int k = 0; k < K; k++, a += a_k, b += ldb) s += *a * *b;
+  *c = s;
+}
+
+/*
+ * c[m][n] (+)= sum over k of a(m, k) * b[k][n], with a(m, k) = a[m * a_m + k * a_k]: the strides let one
+ * routine take a as stored or transposed (a weight gradient sums over pixels, the rows of dZ). Rows of b
+ * and c are contiguous; the columns are the SIMD lanes.
+ */
+static void tm_train_gemm(int M, int N, int K, const float *a, int a_m, int a_k, const float *b, int ldb, float *c, int ldc, int accumulate) {
+  int m = 0;
+#if TM_WASM_SIMD
+  for (; m + 4 <= M; m += 4) {
+    const float *am = a + m * a_m;
+    float *cm = c + m * ldc;
+    int n = 0;
+    for (; n + 8 <= N; n += 8) tm_train_tile_4x8(K, am, a_m, a_k, b + n, ldb, cm + n, ldc, accumulate);
+    for (int r = 0; r < 4; r++) {
+      int e = n;
+      if (e + 4 <= N) {
+        tm_train_tile_1xv(1, K, am + r * a_m, a_k, b + e, ldb, cm + r * ldc + e, accumulate);
+        e += 4;
+      }
+      for (; e < N; e++) tm_train_dot(K, am + r * a_m, a_k, b + e, ldb, cm + r * ldc + e, accumulate);
+    }
+  }
+#endif
+  for (; m < M; m++) {
+    const float *am = a + m * a_m;
+    float *cm = c + m * ldc;
+    int n = 0;
+#if TM_WASM_SIMD
+    for (; n + 8 <= N; n += 8) tm_train_tile_1xv(2, K, am, a_k, b + n, ldb, cm + n, accumulate);
+    if (n + 4 <= N) {
+      tm_train_tile_1xv(1, K, am, a_k, b + n, ldb, cm + n, accumulate);
+      n += 4;
+    }
+#endif
+    for (; n < N; n++) tm_train_dot(K, am, a_k, b + n, ldb, cm + n, accumulate);
+  }
+}
+
+/* out[j][i] = in[i][j] for an rows x cols matrix. */
+static void tm_train_transpose(int rows, int cols, const float *in, float *out) {
+  for (int i = 0; i < rows; i++) {
+    for (int j = 0; j < cols; j++) out[j * rows + i] = in[i * cols + j];
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* im2col over blocks of output pixels                                                              */
+
+/*
+ * n floats copied / zeroed. In WebAssembly memcpy and memset become memory.copy / memory.fill, which the
+ * engine runs as a call out of the module: dear for the few floats of one tap, so copy in registers.
+ * Written without a loop over single floats, which the compiler would turn back into memory.copy.
+ */
+TM_HELPER void tm_train_copy(float *dst, const float *src, int n) {
+#if TM_WASM_SIMD
+  int j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(dst + j, wasm_v128_load(src + j));
+  if (j < n) dst[j] = src[j];
+  if (j + 1 < n) dst[j + 1] = src[j + 1];
+  if (j + 2 < n) dst[j + 2] = src[j + 2];
+#else
+  memcpy(dst, src, (size_t)n * sizeof(float));
+#endif
+}
+
+TM_HELPER void tm_train_zero(float *dst, int n) {
+#if TM_WASM_SIMD
+  int j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(dst + j, wasm_f32x4_splat(0.0f));
+  if (j < n) dst[j] = 0.0f;
+  if (j + 1 < n) dst[j + 1] = 0.0f;
+  if (j + 2 < n) dst[j + 2] = 0.0f;
+#else
+  memset(dst, 0, (size_t)n * sizeof(float));
+#endif
+}
+
+/* A convolution whose columns are its input rows as they lie (1x1, stride 1, no padding): no im2col. */
+TM_HELPER int tm_train_is_pointwise(const tm_train_window *w) {
+  return w->k_h == 1 && w->k_w == 1 && w->stride_h == 1 && w->stride_w == 1 && w->pad_top == 0 && w->pad_left == 0 &&
+         w->out_h == w->in_h && w->out_w == w->in_w;
+}
+
+/*
+ * Columns of output pixels p0 .. p0 + n (pixels numbered over the whole batch): row p holds, tap by tap,
+ * the input channels pick[0 .. n_pick) (pick NULL: channels 0 .. n_pick) of the input pixel under that
+ * tap, zeros where the tap falls in the padding. x has x_c channels.
+ */
+static void tm_train_im2col(const tm_train_window *w, const float *x, int x_c, const int32_t *pick, int n_pick, int p0, int n, float *col) {
+  const int plane = w->out_h * w->out_w;
+  const int K = w->k_h * w->k_w * n_pick;
+  /* Taps of one filter row are adjacent input pixels: where all lie inside, their channels are one run. */
+  const int runs = !pick && n_pick == x_c && w->dil_w == 1;
+  for (int p = 0; p < n; p++) {
+    const int q = p0 + p, b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    const int ix0 = ox * w->stride_w - w->pad_left;
+    const int row_inside = ix0 >= 0 && ix0 + w->k_w <= w->in_w;
+    float *row = col + p * K;
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) {
+        tm_train_zero(row, w->k_w * n_pick);
+        row += w->k_w * n_pick;
+        continue;
+      }
+      const float *line = x + (b * w->in_h + iy) * w->in_w * x_c;
+      if (runs && row_inside) {
+        tm_train_copy(row, line + ix0 * x_c, w->k_w * n_pick);
+        row += w->k_w * n_pick;
+        continue;
+      }
+      for (int kx = 0; kx < w->k_w; kx++, row += n_pick) {
+        const int ix = ix0 + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) {
+          tm_train_zero(row, n_pick);
+          continue;
+        }
+        const float *src = line + ix * x_c;
+        if (pick) {
+          for (int j = 0; j < n_pick; j++) row[j] = src[pick[j]];
+        } else {
+          tm_train_copy(row, src, n_pick);
+        }
+      }
+    }
+  }
+}
+
+/* The adjoint of tm_train_im2col (all channels): each column entry added back onto its input pixel. */
+static void tm_train_col2im_add(const tm_train_window *w, const float *col, int p0, int n, float *dx) {
+  const int plane = w->out_h * w->out_w, C = w->in_c;
+  const int K = w->k_h * w->k_w * C;
+  for (int p = 0; p < n; p++) {
+    const int q = p0 + p, b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    const float *row = col + p * K;
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      for (int kx = 0; kx < w->k_w; kx++, row += C) {
+        const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+        float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        int c = 0;
+#if TM_WASM_SIMD
+        for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(row + c)));
+#endif
+        for (; c < C; c++) dst[c] += row[c];
+      }
+    }
+  }
+}
+
+/* y[r][c] = clamp(y[r][c] + bias[c]) over rows x cols (bias NULL: none). */
+static void tm_train_bias_act(int rows, int cols, const float *bias, float act_min, float act_max, float *y) {
+  for (int r = 0; r < rows; r++, y += cols) {
+    int c = 0;
+#if TM_WASM_SIMD
+    const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+    for (; c + 4 <= cols; c += 4) {
+      v128_t v = wasm_v128_load(y + c);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+      wasm_v128_store(y + c, wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi));
+    }
+#endif
+    for (; c < cols; c++) y[c] = tm_clamp_f32(bias ? y[c] + bias[c] : y[c], act_min, act_max);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* CONV_2D (groups = 1)                                                                              */
+
+/* Floats of scratch any of the three CONV_2D kernels needs (n_pick <= in_c channels in the columns). */
+TM_KERNEL int32_t tm_train_conv2d_scratch(const tm_train_window *w, int32_t cout) {
+  const int32_t K = w->k_h * w->k_w * w->in_c;
+  return K * cout + TM_TRAIN_COLS * K;
+}
+
+/* y = act(conv(x, W) + bias); W OHWI [cout][k_h][k_w][in_c]. */
+TM_KERNEL void tm_train_conv2d_f32(const tm_train_window *w, int32_t cout, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y, float *scratch) {
+  const int K = w->k_h * w->k_w * w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  float *wt_t = scratch, *col = scratch + K * cout;
+  /* [K][cout]: output channels become the product's contiguous columns. */
+  tm_train_transpose(cout, K, wt, wt_t);
+  const int direct = tm_train_is_pointwise(w);
+  for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
+    const int n = TM_MIN(TM_TRAIN_COLS, pixels - p0);
+    const float *a = direct ? x + p0 * K : col;
+    if (!direct) tm_train_im2col(w, x, w->in_c, 0, w->in_c, p0, n, col);
+    tm_train_gemm(n, cout, K, a, K, 1, wt_t, cout, y + p0 * cout, cout, 0);
+    tm_train_bias_act(n, cout, bias, act_min, act_max, y + p0 * cout);
+  }
+}
+
+/*
+ * dX (+)= the input gradient: dX[pixel under tap t of p] += sum over co of dZ[p][co] * W[co][t][:].
+ * wt is the filter transposed to [tap][cout][in_c] (as src/train/kernels/conv.ts takes it); it is put back
+ * to [cout][K] so each block's column gradients are one product dZ W with all K columns as lanes.
+ */
+TM_KERNEL void tm_train_conv2d_input_grad_f32(const tm_train_window *w, int32_t cout, const float *dz, const float *wt, float *dx, int32_t accumulate, float *scratch) {
+  const int C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
+  float *wk = scratch, *dcol = scratch + K * cout;
+  for (int t = 0; t < taps; t++) {
+    for (int co = 0; co < cout; co++) tm_train_copy(wk + co * K + t * C, wt + (t * cout + co) * C, C);
+  }
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
+    const int n = TM_MIN(TM_TRAIN_COLS, pixels - p0);
+    tm_train_gemm(n, K, cout, dz + p0 * cout, cout, 1, wk, K, dcol, K, 0);
+    tm_train_col2im_add(w, dcol, p0, n, dx);
+  }
+}
+
+/*
+ * dW[co][t][j] = sum over pixels of dZ[p][co] * X[pixel under t][pick[j]] (pick NULL: n_pick = x_c, all
+ * channels): dZ transposed times the columns, block by block. When K leaves SIMD remainders and cout does
+ * not (a first layer: K = 9), the transposed product dW^T = columns^T dZ keeps every lane busy instead.
+ */
+TM_KERNEL void tm_train_conv2d_weight_grad_f32(const tm_train_window *w, int32_t cout, const float *dz, const float *x, int32_t x_c, const int32_t *pick, int32_t n_pick, float *out, float *scratch) {
+  const int K = w->k_h * w->k_w * n_pick, pixels = w->batches * w->out_h * w->out_w;
+  const int direct = !pick && n_pick == x_c && tm_train_is_pointwise(w);
+  const int transposed = (K & 3) != 0 && (cout & 3) == 0;
+  float *dwt = scratch, *col = scratch + K * cout;
+  if (pixels == 0) memset(out, 0, (size_t)cout * K * sizeof(float));
+  for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
+    const int n = TM_MIN(TM_TRAIN_COLS, pixels - p0);
+    const float *b = direct ? x + p0 * K : col;
+    if (!direct) tm_train_im2col(w, x, x_c, pick, n_pick, p0, n, col);
+    if (transposed) tm_train_gemm(K, cout, n, b, 1, K, dz + p0 * cout, cout, dwt, cout, p0 > 0);
+    else tm_train_gemm(cout, K, n, dz + p0 * cout, 1, cout, b, K, out, K, p0 > 0);
+  }
+  if (transposed && pixels > 0) tm_train_transpose(K, cout, dwt, out);
+}
+
+/* dB[c] = sum of dZ over every row of `channels` values. */
+TM_KERNEL void tm_train_bias_grad_f32(int32_t n, int32_t channels, const float *dz, float *out) {
+  memset(out, 0, (size_t)channels * sizeof(float));
+  for (int i = 0; i < n; i += channels) {
+    const float *row = dz + i;
+    int c = 0;
+#if TM_WASM_SIMD
+    for (; c + 4 <= channels; c += 4) wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(row + c)));
+#endif
+    for (; c < channels; c++) out[c] += row[c];
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* FULLY_CONNECTED (weights [units][K])                                                              */
+
+/* Floats of scratch the FULLY_CONNECTED kernels need. */
+TM_KERNEL int32_t tm_train_fc_scratch(int32_t batches, int32_t K, int32_t units) {
+  return TM_MAX(K * units, batches * K);
+}
+
+/* y[b] = act(W x[b] + bias). */
+TM_KERNEL void tm_train_fc_f32(int32_t batches, int32_t K, int32_t units, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y, float *scratch) {
+  tm_train_transpose(units, K, wt, scratch);
+  tm_train_gemm(batches, units, K, x, K, 1, scratch, units, y, units, 0);
+  tm_train_bias_act(batches, units, bias, act_min, act_max, y);
+}
+
+/* dX[b][k] (+)= sum over u of dZ[b][u] * W[u][k]. */
+TM_KERNEL void tm_train_fc_input_grad_f32(int32_t batches, int32_t units, int32_t K, const float *dz, const float *wt, float *dx, int32_t accumulate) {
+  tm_train_gemm(batches, K, units, dz, units, 1, wt, K, dx, K, accumulate);
+}
+
+/* out[u][j] = sum over b of dZ[b][u] * X[b][pick[j]], X rows of x_k values (pick NULL: all x_k). */
+TM_KERNEL void tm_train_fc_weight_grad_f32(int32_t batches, int32_t units, const float *dz, const float *x, int32_t x_k, const int32_t *pick, int32_t n_pick, float *out, float *scratch) {
+  const float *b = x;
+  if (pick) {
+    for (int r = 0; r < batches; r++) {
+      for (int j = 0; j < n_pick; j++) scratch[r * n_pick + j] = x[r * x_k + pick[j]];
+    }
+    b = scratch;
+  }
+  if (batches == 0) memset(out, 0, (size_t)units * n_pick * sizeof(float));
+  else tm_train_gemm(units, n_pick, batches, dz, 1, units, b, pick ? n_pick : x_k, out, n_pick, 0);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* DEPTHWISE_CONV_2D (filter [1][k_h][k_w][C*M], output channel c*M + m reads input channel c)         */
+
+/* Floats of scratch tm_train_depthwise_weight_grad_f32 needs. */
+TM_KERNEL int32_t tm_train_depthwise_scratch(const tm_train_window *w, int32_t rows) {
+  return w->k_h * w->k_w * rows;
+}
+
+TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
+  const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  memset(y, 0, (size_t)pixels * cout * sizeof(float));
+  for (int q = 0; q < pixels; q++) {
+    const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    float *dst = y + q * cout;
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) continue;
+      for (int kx = 0; kx < w->k_w; kx++) {
+        const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) continue;
+        const float *src = x + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        const float *f = wt + (ky * w->k_w + kx) * cout;
+        int c = 0;
+#if TM_WASM_SIMD
+        if (M == 1) {
+          for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_f32x4_mul(wasm_v128_load(src + c), wasm_v128_load(f + c))));
+        }
+#endif
+        for (; c < C; c++) {
+          for (int m = 0; m < M; m++) dst[c * M + m] += src[c] * f[c * M + m];
+        }
+      }
+    }
+  }
+  tm_train_bias_act(pixels, cout, bias, act_min, act_max, y);
+}
+
+/* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m]. */
+TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *wt, float *dx, int32_t accumulate) {
+  const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int q = 0; q < pixels; q++) {
+    const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    const float *g = dz + q * cout;
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) continue;
+      for (int kx = 0; kx < w->k_w; kx++) {
+        const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) continue;
+        float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        const float *f = wt + (ky * w->k_w + kx) * cout;
+        int c = 0;
+#if TM_WASM_SIMD
+        if (M == 1) {
+          for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(f + c))));
+        }
+#endif
+        for (; c < C; c++) {
+          float s = 0.0f;
+          for (int m = 0; m < M; m++) s += g[c * M + m] * f[c * M + m];
+          dst[c] += s;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * out[(j*M + m)*taps + tap] for kept channel j: x's channel pick[j] (pick NULL: j), filter channel
+ * channels[j] (NULL: j). Accumulated tap-major in scratch so the channel loop is contiguous, then
+ * transposed into rows.
+ */
+TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *x, int32_t x_c,
+                                                  const int32_t *pick, const int32_t *channels, int32_t n_kept, float *out, float *scratch) {
+  const int C = w->in_c, cout = C * M, taps = w->k_h * w->k_w, rows = n_kept * M;
+  const int pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  const int dense = !pick && !channels && M == 1;
+  memset(scratch, 0, (size_t)taps * rows * sizeof(float));
+  for (int q = 0; q < pixels; q++) {
+    const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
+    const float *g = dz + q * cout;
+    for (int ky = 0; ky < w->k_h; ky++) {
+      const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) continue;
+      for (int kx = 0; kx < w->k_w; kx++) {
+        const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) continue;
+        const float *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
+        float *acc = scratch + (ky * w->k_w + kx) * rows;
+        if (dense) {
+          int c = 0;
+#if TM_WASM_SIMD
+          for (; c + 4 <= C; c += 4) wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_mul(wasm_v128_load(src + c), wasm_v128_load(g + c))));
+#endif
+          for (; c < C; c++) acc[c] += src[c] * g[c];
+          continue;
+        }
+        for (int j = 0; j < n_kept; j++) {
+          const float v = src[pick ? pick[j] : j];
+          const float *gc = g + (channels ? channels[j] : j) * M;
+          for (int m = 0; m < M; m++) acc[j * M + m] += v * gc[m];
+        }
+      }
+    }
+  }
+  tm_train_transpose(taps, rows, scratch, out);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* MAX_POOL_2D and AVERAGE_POOL_2D (window clipped to the input)                                     */
+
+/* The window of output pixel q, clipped: rows [y0, y1), columns [x0, x1), batch b. */
+TM_HELPER void tm_train_pool_window(const tm_train_window *w, int q, int *b, int *y0, int *y1, int *x0, int *x1) {
+  const int plane = w->out_h * w->out_w;
+  const int bb = q / plane, oy = (q - bb * plane) / w->out_w, ox = q - bb * plane - oy * w->out_w;
+  const int iy = oy * w->stride_h - w->pad_top, ix = ox * w->stride_w - w->pad_left;
+  *b = bb;
+  *y0 = TM_MAX(0, iy), *y1 = TM_MIN(w->in_h, iy + w->k_h);
+  *x0 = TM_MAX(0, ix), *x1 = TM_MIN(w->in_w, ix + w->k_w);
+}
+
+TM_KERNEL void tm_train_max_pool_f32(const tm_train_window *w, float act_min, float act_max, const float *x, float *y) {
+  const int C = w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  for (int q = 0; q < pixels; q++) {
+    int b, y0, y1, x0, x1;
+    tm_train_pool_window(w, q, &b, &y0, &y1, &x0, &x1);
+    float *dst = y + q * C;
+    int c = 0;
+#if TM_WASM_SIMD
+    const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+    for (; c + 4 <= C; c += 4) {
+      v128_t best = wasm_f32x4_splat(TM_F32_LOWEST);
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) best = wasm_f32x4_pmax(best, wasm_v128_load(x + ((b * w->in_h + iy) * w->in_w + ix) * C + c));
+      }
+      wasm_v128_store(dst + c, wasm_f32x4_pmin(wasm_f32x4_pmax(best, lo), hi));
+    }
+#endif
+    for (; c < C; c++) {
+      float best = TM_F32_LOWEST;
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) {
+          const float v = x[((b * w->in_h + iy) * w->in_w + ix) * C + c];
+          if (v > best) best = v;
+        }
+      }
+      dst[c] = tm_clamp_f32(best, act_min, act_max);
+    }
+  }
+}
+
+TM_KERNEL void tm_train_avg_pool_f32(const tm_train_window *w, float act_min, float act_max, const float *x, float *y) {
+  const int C = w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  for (int q = 0; q < pixels; q++) {
+    int b, y0, y1, x0, x1;
+    tm_train_pool_window(w, q, &b, &y0, &y1, &x0, &x1);
+    const float count = (float)((y1 - y0) * (x1 - x0));
+    float *dst = y + q * C;
+    for (int c = 0; c < C; c++) {
+      float s = 0.0f;
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) s += x[((b * w->in_h + iy) * w->in_w + ix) * C + c];
+      }
+      dst[c] = tm_clamp_f32(s / count, act_min, act_max);
+    }
+  }
+}
+
+/* Each output gradient to the first tap (row-major) holding its window's maximum, as the forward chose. */
+TM_KERNEL void tm_train_max_pool_input_grad_f32(const tm_train_window *w, const float *x, const float *dz, float *dx, int32_t accumulate) {
+  const int C = w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int q = 0; q < pixels; q++) {
+    int b, y0, y1, x0, x1;
+    tm_train_pool_window(w, q, &b, &y0, &y1, &x0, &x1);
+    const float *g = dz + q * C;
+    int c = 0;
+#if TM_WASM_SIMD
+    for (; c + 4 <= C; c += 4) {
+      /* Per lane the best value and where it lies; a strictly greater value replaces it, so ties keep the first. */
+      v128_t best = wasm_f32x4_splat(TM_F32_NEG_INF), at = wasm_i32x4_splat(-1);
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) {
+          const int o = ((b * w->in_h + iy) * w->in_w + ix) * C + c;
+          const v128_t v = wasm_v128_load(x + o), gt = wasm_f32x4_gt(v, best);
+          best = wasm_v128_bitselect(v, best, gt);
+          at = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(o), wasm_i32x4_make(0, 1, 2, 3)), at, gt);
+        }
+      }
+      int32_t where[4];
+      wasm_v128_store(where, at);
+      for (int l = 0; l < 4; l++) if (where[l] >= 0) dx[where[l]] += g[c + l];
+    }
+#endif
+    for (; c < C; c++) {
+      float best = TM_F32_NEG_INF;
+      int where = -1;
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) {
+          const int o = ((b * w->in_h + iy) * w->in_w + ix) * C + c;
+          if (x[o] > best) best = x[o], where = o;
+        }
+      }
+      if (where >= 0) dx[where] += g[c];
+    }
+  }
+}
+
+/* Each output gradient spread evenly over the taps of its window inside the input. */
+TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const float *dz, float *dx, int32_t accumulate) {
+  const int C = w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int q = 0; q < pixels; q++) {
+    int b, y0, y1, x0, x1;
+    tm_train_pool_window(w, q, &b, &y0, &y1, &x0, &x1);
+    const float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
+    const float *g = dz + q * C;
+    for (int iy = y0; iy < y1; iy++) {
+      for (int ix = x0; ix < x1; ix++) {
+        float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        int c = 0;
+#if TM_WASM_SIMD
+        const v128_t s = wasm_f32x4_splat(inv);
+        for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_f32x4_mul(wasm_v128_load(g + c), s)));
+#endif
+        for (; c < C; c++) dst[c] += g[c] * inv;
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Activation masks                                                                                  */
+
+/* g_out (+)= g_in where lo < v < hi (v the activation's float values; in place allowed). */
+TM_KERNEL void tm_train_clamp_grad_f32(int32_t n, const float *v, float lo, float hi, const float *gin, float *gout, int32_t accumulate) {
+  int i = 0;
+#if TM_WASM_SIMD
+  const v128_t l = wasm_f32x4_splat(lo), h = wasm_f32x4_splat(hi);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t x = wasm_v128_load(v + i);
+    const v128_t g = wasm_v128_and(wasm_v128_load(gin + i), wasm_v128_and(wasm_f32x4_gt(x, l), wasm_f32x4_lt(x, h)));
+    wasm_v128_store(gout + i, accumulate ? wasm_f32x4_add(wasm_v128_load(gout + i), g) : g);
+  }
+#endif
+  for (; i < n; i++) {
+    const float g = v[i] > lo && v[i] < hi ? gin[i] : 0.0f;
+    gout[i] = accumulate ? gout[i] + g : g;
+  }
+}
+
+/* The same on int8 codes (an int8 forward), lo and hi in codes. */
+TM_KERNEL void tm_train_clamp_grad_s8(int32_t n, const int8_t *v, float lo, float hi, const float *gin, float *gout, int32_t accumulate) {
+  for (int i = 0; i < n; i++) {
+    const float c = (float)v[i];
+    const float g = c > lo && c < hi ? gin[i] : 0.0f;
+    gout[i] = accumulate ? gout[i] + g : g;
+  }
+}
+
+/* The same from a 1-bit mask saved at forward time (bit i of byte i >> 3). */
+TM_KERNEL void tm_train_clamp_grad_bits(int32_t n, const uint8_t *bits, const float *gin, float *gout, int32_t accumulate) {
+  for (int i = 0; i < n; i++) {
+    const float g = (bits[i >> 3] >> (i & 7)) & 1 ? gin[i] : 0.0f;
+    gout[i] = accumulate ? gout[i] + g : g;
+  }
+}
+
+#endif /* TM_TRAIN_F32_H */
