@@ -90,7 +90,7 @@ function count(text: string | undefined, flag: string, fallback: number): number
 }
 
 /** "15M", "2.5G", "400k", "12000000": a count (MACs, instructions). */
-export function parseMacs(text: string, flag = '--max-macs'): number {
+export function parseCount(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg])?\s*$/i.exec(text);
   if (!m) throw new InputError(`${flag} "${text}" is not a count (e.g. 15M, 400k, 12000000)`);
   const scale = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
@@ -108,8 +108,8 @@ function subset(text: string | undefined, flag: string, choices: readonly number
 
 export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
   const board = parseBoard(o.board);
-  const maxMacs = o.maxMacs !== undefined ? parseMacs(o.maxMacs, '--max-macs') : undefined;
-  const maxInstructions = o.maxLatency !== undefined ? parseMacs(o.maxLatency, '--max-latency') : undefined;
+  const maxMacs = o.maxMacs !== undefined ? parseCount(o.maxMacs, '--max-macs') : undefined;
+  const maxInstructions = o.maxLatency !== undefined ? parseCount(o.maxLatency, '--max-latency') : undefined;
   if (maxInstructions !== undefined && o.spaceOnly) throw new InputError('--max-latency applies to the evolutionary search (stage 1 samples thousands of subnets by SRAM, Flash and MACs); drop --space-only');
   let limits: Limits;
   if (board) {

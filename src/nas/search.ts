@@ -123,12 +123,18 @@ class Checkpoint {
   load(key: string): { state: CheckpointState; meta: SupernetMeta; data: Float32Array } | null {
     const s = join(this.dir, 'state.json');
     if (!existsSync(s)) return null;
-    const state = JSON.parse(readFileSync(s, 'utf8')) as CheckpointState;
+    // A damaged checkpoint (a disk filled up, a hand edit) is the user's to see, never an internal error.
+    let state: CheckpointState, meta: SupernetMeta, raw: Buffer;
+    try {
+      state = JSON.parse(readFileSync(s, 'utf8')) as CheckpointState;
+      meta = JSON.parse(readFileSync(join(this.dir, 'supernet.json'), 'utf8')) as SupernetMeta;
+      raw = readFileSync(join(this.dir, 'supernet.bin'));
+    } catch (e) {
+      throw new InputError(`--resume ${this.dir}: the checkpoint cannot be read (${(e as Error).message}); use another directory`);
+    }
     if (state.version !== 1 || state.key !== key) {
       throw new InputError(`--resume ${this.dir} holds a different search (space, limits, seed, batch or validation differ); use another directory`);
     }
-    const meta = JSON.parse(readFileSync(join(this.dir, 'supernet.json'), 'utf8')) as SupernetMeta;
-    const raw = readFileSync(join(this.dir, 'supernet.bin'));
     const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     return { state, meta, data };
   }
@@ -186,7 +192,11 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   let step = 0;
   let supernetSeconds = 0;
   if (saved) {
-    net.restore(saved.meta, saved.data);
+    try {
+      net.restore(saved.meta, saved.data);
+    } catch (e) {
+      throw new InputError(`--resume ${ckpt!.dir}: ${(e as Error).message}; use another directory`);
+    }
     step = saved.state.supernetStep;
     supernetSeconds = saved.state.supernetSeconds;
     log(`resumed from ${ckpt!.dir}: supernet step ${step}${saved.state.evolution ? `, evolution generation ${saved.state.evolution.generation}` : ''}`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBoard } from '../../src/boards/boards.js';
@@ -187,6 +187,11 @@ test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that
   assert.equal(again.code, 0, again.err);
   assert.match(again.err, /resumed from .*: supernet step 2/);
   assert.match(again.out, /supernet: 3 sandwich steps/);
+  // A damaged checkpoint is a clear error, not an internal one.
+  writeFileSync(join(dir, 'ckpt', 'state.json'), '{"version": 1, "key"');
+  const broken = tinyml(...args, '--supernet-steps', '3', '--generations', '1');
+  assert.equal(broken.code, 1, broken.err);
+  assert.match(broken.err, /--resume .*ckpt: the checkpoint cannot be read/);
 });
 
 test('squeeze-and-excitation blocks: genes round-trip, the int8 deploy model runs on the wasm backend with no TypeScript fallback and lowers to C', () => {
