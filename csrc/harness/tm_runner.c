@@ -2,11 +2,35 @@
  * The runner: reads the cases' inputs back to back from one file (each case is every model input in
  * order, raw little-endian bytes), invokes the model once per case, writes the outputs back to back to
  * another file and prints one line per case with the count taken around model_invoke().
+ *
+ * A program that links several models (each generated with its own symbol prefix) is built with
+ * -DTM_MODEL_TABLE and a generated tm_models.h listing them; its inputs file then holds, model after
+ * model, a little-endian uint32 case count followed by that many cases, and the outputs follow suit.
  */
 #include <stdint.h>
 #include <string.h>
-#include "model.h"
 #include "tm_platform.h"
+
+/* One model as the runner drives it: the API of its model.h. */
+typedef struct {
+  void (*init)(void);
+  void (*invoke)(void);
+  void *(*input)(int index);
+  void *(*output)(int index);
+  uint32_t (*input_bytes)(int index);
+  uint32_t (*output_bytes)(int index);
+  int num_inputs, num_outputs;
+} tm_model;
+
+#ifdef TM_MODEL_TABLE
+#include "tm_models.h" /* TM_MODEL_COUNT and tm_models[] */
+#else
+#include "model.h"
+#define TM_MODEL_COUNT 1
+static const tm_model tm_models[1] = {
+  {model_init, model_invoke, model_input, model_output, model_input_bytes, model_output_bytes, MODEL_NUM_INPUTS, MODEL_NUM_OUTPUTS},
+};
+#endif
 
 static char *append_text(char *dst, const char *text) {
   while (*text) *dst++ = *text++;
@@ -65,45 +89,30 @@ static void profile_print(void) {
 }
 #endif
 
-int tm_run(const char *inputs_path, const char *outputs_path) {
-  uint32_t case_bytes = 0;
-  for (int i = 0; i < MODEL_NUM_INPUTS; i++) case_bytes += model_input_bytes(i);
-  const int32_t in = tm_file_open(inputs_path, 0);
-  if (in < 0) return fail("cannot open inputs", inputs_path);
-  const int32_t total = tm_file_size(in);
-  if (total <= 0 || (uint32_t)total % case_bytes != 0) {
-    tm_file_close(in);
-    return fail("inputs size is not a multiple of the model's input bytes:", inputs_path);
-  }
-  const int32_t out = tm_file_open(outputs_path, 1);
-  if (out < 0) {
-    tm_file_close(in);
-    return fail("cannot create outputs", outputs_path);
-  }
-  const uint32_t cases = (uint32_t)total / case_bytes;
-  model_init();
-  tm_counter_start();
+/* Run `cases` cases of model m; `first` numbers them in the log. */
+static int run_model(const tm_model *m, int32_t in, int32_t out, uint32_t cases, uint32_t first, const char *inputs_path, const char *outputs_path) {
+  m->init();
   for (uint32_t c = 0; c < cases; c++) {
-    for (int i = 0; i < MODEL_NUM_INPUTS; i++) {
-      const uint32_t n = model_input_bytes(i);
-      if ((uint32_t)tm_file_read(in, model_input(i), n) != n) return fail("short read from", inputs_path);
+    for (int i = 0; i < m->num_inputs; i++) {
+      const uint32_t n = m->input_bytes(i);
+      if ((uint32_t)tm_file_read(in, m->input(i), n) != n) return fail("short read from", inputs_path);
     }
 #ifdef TM_PROFILE
     profile_last = tm_counter_read();
 #endif
     const uint32_t t0 = tm_counter_read();
-    model_invoke();
+    m->invoke();
     const uint32_t t1 = tm_counter_read();
 #ifdef TM_PROFILE
     if (c == 0) profile_print();
 #endif
-    for (int i = 0; i < MODEL_NUM_OUTPUTS; i++) {
-      const uint32_t n = model_output_bytes(i);
-      if ((uint32_t)tm_file_write(out, model_output(i), n) != n) return fail("short write to", outputs_path);
+    for (int i = 0; i < m->num_outputs; i++) {
+      const uint32_t n = m->output_bytes(i);
+      if ((uint32_t)tm_file_write(out, m->output(i), n) != n) return fail("short write to", outputs_path);
     }
     char line[96];
     char *p = append_text(line, "tinyml: case ");
-    p = append_uint(p, c);
+    p = append_uint(p, first + c);
     if (tm_counter_unit()) {
       p = append_text(p, " ");
       p = append_text(p, tm_counter_unit());
@@ -113,6 +122,36 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
       append_text(p, " done");
     }
     tm_print(line);
+  }
+  return 0;
+}
+
+int tm_run(const char *inputs_path, const char *outputs_path) {
+  const int32_t in = tm_file_open(inputs_path, 0);
+  if (in < 0) return fail("cannot open inputs", inputs_path);
+  const int32_t total = tm_file_size(in);
+  uint32_t case_bytes = 0;
+  for (int i = 0; i < tm_models[0].num_inputs; i++) case_bytes += tm_models[0].input_bytes(i);
+  if (total <= 0 || (TM_MODEL_COUNT == 1 && (uint32_t)total % case_bytes != 0)) {
+    tm_file_close(in);
+    return fail("inputs size is not a multiple of the model's input bytes:", inputs_path);
+  }
+  const int32_t out = tm_file_open(outputs_path, 1);
+  if (out < 0) {
+    tm_file_close(in);
+    return fail("cannot create outputs", outputs_path);
+  }
+  tm_counter_start();
+  uint32_t done = 0;
+  for (int k = 0; k < TM_MODEL_COUNT; k++) {
+    uint32_t cases = (uint32_t)total / case_bytes;
+    if (TM_MODEL_COUNT > 1) {
+      uint8_t count[4];
+      if (tm_file_read(in, count, 4) != 4) return fail("short read (case count) from", inputs_path);
+      cases = (uint32_t)count[0] | (uint32_t)count[1] << 8 | (uint32_t)count[2] << 16 | (uint32_t)count[3] << 24;
+    }
+    if (run_model(&tm_models[k], in, out, cases, done, inputs_path, outputs_path)) return 1;
+    done += cases;
   }
   tm_file_close(in);
   tm_file_close(out);

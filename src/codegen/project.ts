@@ -6,6 +6,7 @@ import type { AnyNode, Graph } from '../graph/graph.js';
 import { DoesNotFitError, UnsupportedOpError } from '../errors.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
 import type { CArray } from './c_syntax.js';
+import { cComment } from './c_syntax.js';
 import type { KernelHeader } from './kernels.js';
 import { readCsrc, withDependencies } from './kernels.js';
 import type { LayerCode } from './lower/layer.js';
@@ -13,7 +14,7 @@ import { LayerContext } from './lower/layer.js';
 import { loweringFor } from './lower/registry.js';
 import { calledKernels } from './lower/kernel_call.js';
 import type { Target } from './target.js';
-import { DEFAULT_STACK_BYTES, checkTargetForBoard, isCortexM } from './target.js';
+import { DEFAULT_STACK_BYTES, UnsupportedTargetError, checkTargetForBoard, isCortexM } from './target.js';
 import type { BuildSpec } from './emit/build_files.js';
 import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_files.js';
 import { modelInputs, modelOutputs } from './emit/io.js';
@@ -34,6 +35,12 @@ export interface GenerateOptions {
   specialize?: boolean;
   /** Stack reserved by the Cortex-M linker script (default 8 KiB; kernel buffers live in the arena, not here). */
   stackBytes?: number;
+  /**
+   * Starts every name the model exports or defines (functions `<prefix>model_init`, macros
+   * `<PREFIX>MODEL_ARENA_BYTES`, constant arrays), so several models link into one program. A C
+   * identifier, e.g. `kws_`; default none.
+   */
+  prefix?: string;
 }
 
 export interface GeneratedFile {
@@ -84,13 +91,72 @@ function layerTitle(g: Graph, node: AnyNode): string {
 }
 
 /** Every node of the plan's order, lowered to kernel calls (UnsupportedOpError for anything we lack). */
-export function lowerGraph(g: Graph, plan: MemoryPlan): { step: number; node: AnyNode; code: LayerCode }[] {
+export function lowerGraph(g: Graph, plan: MemoryPlan, prefix = ''): { step: number; node: AnyNode; code: LayerCode }[] {
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex];
     const lower = loweringFor(node.op);
     if (!lower) throw new UnsupportedOpError(node.op, node.index, 'no C kernel for this op');
-    return { step, node, code: lower(new LayerContext(g, plan, step, node)) };
+    return { step, node, code: lower(new LayerContext(g, plan, step, node, prefix)) };
   });
+}
+
+/** A model's own part of a project: model.h/.c and weights.h/.c, and what they need from the library. */
+export interface ModelSources {
+  modelName: string;
+  files: GeneratedFile[];
+  headers: KernelHeader[];
+  arenaBytes: number;
+  weightBytes: number;
+  layers: GeneratedLayer[];
+}
+
+function checkPrefix(prefix: string): void {
+  if (prefix && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new UnsupportedTargetError(prefix, 'a symbol prefix must be a C identifier');
+}
+
+/** Lower the graph and emit its four sources (after the fit check, before anything is written). */
+export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions): ModelSources {
+  const { board, target } = opts;
+  const prefix = opts.prefix ?? '';
+  checkPrefix(prefix);
+  checkTargetForBoard(target, board);
+  const modelName = opts.modelName ?? g.name;
+  const lowered = lowerGraph(g, plan, prefix);
+  const arenaBytes = Math.max(plan.arenaBytes, 16);
+  const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
+  const weights = lowered.flatMap((l) => l.code.weights);
+  const weightBytes = weights.reduce((n, a) => n + arrayBytes(a), 0);
+  checkFit({ board, modelName, sramNeed: arenaBytes + stackBytes, arenaBytes, stackBytes, weightBytes });
+
+  const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
+  const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
+  const layers: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
+  const modelC = emitModelSource({ modelName, prefix, headers, layers, inputs, outputs });
+  const files: GeneratedFile[] = [
+    { path: 'model.h', contents: emitModelHeader({ modelName, prefix, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
+    { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },
+    { path: 'weights.h', contents: emitWeightsHeader(modelName, weights, prefix) },
+    { path: 'weights.c', contents: emitWeightsSource(modelName, weights) },
+  ];
+  return {
+    modelName, files, headers, arenaBytes, weightBytes,
+    layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: calledKernels(l.code.statements) })),
+  };
+}
+
+/** The library headers, the harness of the target and the build files around a project's model sources. */
+function projectFrame(target: Target, headers: readonly KernelHeader[], build: BuildSpec): GeneratedFile[] {
+  const files: GeneratedFile[] = [
+    ...headers.map((h) => ({ path: `kernels/${h}`, contents: readCsrc(`kernels/${h}`) })),
+    { path: 'Makefile', contents: emitMakefile(build) },
+    { path: 'CMakeLists.txt', contents: emitCMakeLists(build) },
+  ];
+  if (HARNESS[target].length) {
+    files.push({ path: 'harness/tm_platform.h', contents: readCsrc('harness/tm_platform.h') });
+    for (const f of HARNESS[target]) files.push({ path: `harness/${f}`, contents: readCsrc(`harness/${f}`) });
+  }
+  if (isCortexM(target)) files.push({ path: 'board.ld', contents: emitLinkerScript(build) });
+  return files;
 }
 
 function checkFit(p: { board: Board; modelName: string; sramNeed: number; arenaBytes: number; stackBytes: number; weightBytes: number }): void {
@@ -109,39 +175,67 @@ function checkFit(p: { board: Board; modelName: string; sramNeed: number; arenaB
  */
 export function generateProject(g: Graph, plan: MemoryPlan, opts: GenerateOptions): GeneratedProject {
   const { board, target } = opts;
-  checkTargetForBoard(target, board);
-  const modelName = opts.modelName ?? g.name;
-  const lowered = lowerGraph(g, plan);
-  const arenaBytes = Math.max(plan.arenaBytes, 16);
+  const m = modelSources(g, plan, opts);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
-  const weights = lowered.flatMap((l) => l.code.weights);
-  const weightBytes = weights.reduce((n, a) => n + arrayBytes(a), 0);
-  checkFit({ board, modelName, sramNeed: arenaBytes + stackBytes, arenaBytes, stackBytes, weightBytes });
-
-  const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
-  const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
-  const layers: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
   const harnessSources = HARNESS[target].map((f) => `harness/${f}`);
-  const build: BuildSpec = { modelName, target, board, stackBytes, harnessSources };
-
-  const modelC = emitModelSource({ modelName, headers, layers, inputs, outputs });
-  const files: GeneratedFile[] = [
-    { path: 'model.h', contents: emitModelHeader({ modelName, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
-    { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },
-    { path: 'weights.h', contents: emitWeightsHeader(modelName, weights) },
-    { path: 'weights.c', contents: emitWeightsSource(modelName, weights) },
-    ...headers.map((h) => ({ path: `kernels/${h}`, contents: readCsrc(`kernels/${h}`) })),
-    { path: 'Makefile', contents: emitMakefile(build) },
-    { path: 'CMakeLists.txt', contents: emitCMakeLists(build) },
-  ];
-  if (HARNESS[target].length) {
-    files.push({ path: 'harness/tm_platform.h', contents: readCsrc('harness/tm_platform.h') });
-    for (const f of HARNESS[target]) files.push({ path: `harness/${f}`, contents: readCsrc(`harness/${f}`) });
-  }
-  if (isCortexM(target)) files.push({ path: 'board.ld', contents: emitLinkerScript(build) });
+  const build: BuildSpec = { modelName: m.modelName, target, board, stackBytes, harnessSources };
   return {
-    modelName, target, board, files, arenaBytes, weightBytes, stackBytes,
-    layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: calledKernels(l.code.statements) })),
+    modelName: m.modelName, target, board, arenaBytes: m.arenaBytes, weightBytes: m.weightBytes, stackBytes, layers: m.layers,
+    files: [...m.files, ...projectFrame(target, m.headers, build)],
+  };
+}
+
+/** One model of a bundle: its graph and plan, and the C identifier that prefixes its names and names its folder. */
+export interface BundledModel {
+  graph: Graph;
+  plan: MemoryPlan;
+  name: string;
+}
+
+/** Several models in one program; `projects` are the models' own parts (files under `<name>/`). */
+export interface GeneratedBundle {
+  target: Target;
+  board: Board;
+  files: GeneratedFile[];
+  models: ModelSources[];
+}
+
+/**
+ * Several models in one project: each model's sources in its own folder under its own symbol prefix
+ * (`<name>_`), one copy of the kernel library, and a runner that runs them in turn (tm_models.h lists
+ * them; its inputs file gives each model a case count, see csrc/harness/tm_runner.c). The SRAM check is
+ * per model; the linker script checks the sum.
+ */
+export function generateBundle(models: readonly BundledModel[], opts: Omit<GenerateOptions, 'prefix' | 'modelName'> & { name: string }): GeneratedBundle {
+  const { board, target } = opts;
+  if (!HARNESS[target].length) throw new UnsupportedTargetError(target, 'a bundle is a program to run: build it for host or a Cortex-M target');
+  const parts = models.map((m) => ({ m, src: modelSources(m.graph, m.plan, { ...opts, prefix: `${m.name}_`, modelName: m.name }) }));
+  const headers = withDependencies(parts.flatMap((p) => p.src.headers));
+  const api = (name: string) => `${name}_model`;
+  const table = [
+    cComment(`Generated by tinyml-ts: the ${models.length} models of ${opts.name}, run in this order. Do not edit.`),
+    ...models.map((m) => `#include "${m.name}/model.h"`),
+    `#define TM_MODEL_COUNT ${models.length}`,
+    'static const tm_model tm_models[TM_MODEL_COUNT] = {',
+    ...models.map((m) => {
+      const M = m.name.toUpperCase();
+      return `  {${api(m.name)}_init, ${api(m.name)}_invoke, ${api(m.name)}_input, ${api(m.name)}_output, ${api(m.name)}_input_bytes, ${api(m.name)}_output_bytes, ${M}_MODEL_NUM_INPUTS, ${M}_MODEL_NUM_OUTPUTS},`;
+    }),
+    '};',
+    '',
+  ].join('\n');
+  const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
+  const build: BuildSpec = {
+    modelName: opts.name, target, board, stackBytes, harnessSources: HARNESS[target].map((f) => `harness/${f}`),
+    modelSources: models.flatMap((m) => [`${m.name}/model.c`, `${m.name}/weights.c`]), defines: ['TM_MODEL_TABLE'],
+  };
+  return {
+    target, board, models: parts.map((p) => p.src),
+    files: [
+      ...parts.flatMap((p) => p.src.files.map((f) => ({ path: `${p.m.name}/${f.path}`, contents: f.contents }))),
+      { path: 'tm_models.h', contents: table },
+      ...projectFrame(target, headers, build),
+    ],
   };
 }
 
@@ -164,7 +258,8 @@ export function checkProjectDir(dir: string): void {
  * Write the project under `dir` all at once: a failed or killed compile leaves the previous project (or
  * nothing); a project compiled over an earlier one keeps none of its stale files.
  */
-export function writeProject(dir: string, project: GeneratedProject): void {
-  const marker = { path: PROJECT_MARKER, contents: `${project.modelName}: generated by tinyml-ts; this folder is replaced whole by the next compile into it\n` };
+export function writeProject(dir: string, project: GeneratedProject | GeneratedBundle): void {
+  const name = 'modelName' in project ? project.modelName : project.models.map((m) => m.modelName).join(', ');
+  const marker = { path: PROJECT_MARKER, contents: `${name}: generated by tinyml-ts; this folder is replaced whole by the next compile into it\n` };
   writeDirAtomic(dir, [...project.files, marker], isGeneratedProject);
 }

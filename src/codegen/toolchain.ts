@@ -1,7 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GeneratedProject } from './project.js';
+import type { Board } from '../boards/boards.js';
+import type { GeneratedBundle, GeneratedProject } from './project.js';
+import type { Target } from './target.js';
 import { isCortexM, qemuMachine } from './target.js';
 
 /**
@@ -68,33 +70,62 @@ function parseCounts(log: string): number[] {
   return [...log.matchAll(/^tinyml: case (\d+)(?: \w+ (\d+)| done)$/gm)].map((m) => Number(m[2] ?? 0));
 }
 
-/**
- * Run every case in one process: the host runner, or QEMU for an mps2 board (semihosting for files and
- * exit status, `-icount shift=0` so the count is instructions).
- */
-export function runProject(dir: string, project: GeneratedProject, cases: readonly (readonly Uint8Array[])[], outputBytes: readonly number[], timeoutMs = 600_000): RunResult {
+/** Run the built program of a project once over an inputs file; the log and the outputs file's bytes. */
+function runProgram(dir: string, target: Target, board: Board, input: Uint8Array, timeoutMs: number): { log: string; output: Uint8Array } {
   const inPath = join(dir, 'cases.in.bin');
   const outPath = join(dir, 'cases.out.bin');
-  writeFileSync(inPath, packCases(cases));
+  writeFileSync(inPath, input);
   writeFileSync(outPath, new Uint8Array(0));
   let r: { stdout: string; stderr: string; status: number };
-  if (project.target === 'host') {
+  if (target === 'host') {
     r = run(join(dir, 'model_runner'), [inPath, outPath], dir, timeoutMs);
-  } else if (isCortexM(project.target)) {
-    const machine = qemuMachine(project.board);
-    if (!machine) throw new ToolchainError(`board ${project.board.name} has no QEMU machine to run on`);
+  } else if (isCortexM(target)) {
+    const machine = qemuMachine(board);
+    if (!machine) throw new ToolchainError(`board ${board.name} has no QEMU machine to run on`);
     r = run('qemu-system-arm', [
       '-M', machine, '-nographic', '-monitor', 'none', '-serial', 'none', '-icount', 'shift=0',
       '-semihosting-config', `enable=on,target=native,arg=model.elf,arg=${inPath},arg=${outPath}`,
       '-kernel', join(dir, 'model.elf'),
     ], dir, timeoutMs);
   } else {
-    throw new ToolchainError(`target ${project.target} builds a library, nothing to run`);
+    throw new ToolchainError(`target ${target} builds a library, nothing to run`);
   }
   const log = r.stdout + r.stderr;
   if (r.status !== 0) throw new ToolchainError(`runner exited with ${r.status}:\n${log}`);
-  const outputs = splitOutputs(new Uint8Array(readFileSync(outPath)), cases.length, outputBytes);
-  return { outputs, counts: parseCounts(log), log };
+  return { log, output: new Uint8Array(readFileSync(outPath)) };
+}
+
+/**
+ * Run every case in one process: the host runner, or QEMU for an mps2 board (semihosting for files and
+ * exit status, `-icount shift=0` so the count is instructions).
+ */
+export function runProject(dir: string, project: GeneratedProject, cases: readonly (readonly Uint8Array[])[], outputBytes: readonly number[], timeoutMs = 600_000): RunResult {
+  const { log, output } = runProgram(dir, project.target, project.board, packCases(cases), timeoutMs);
+  return { outputs: splitOutputs(output, cases.length, outputBytes), counts: parseCounts(log), log };
+}
+
+/** One model's cases and output sizes, for a bundle run. */
+export interface BundleCases {
+  cases: readonly (readonly Uint8Array[])[];
+  outputBytes: readonly number[];
+}
+
+/** Run a bundle's models in turn, each over its own cases, in one process; one RunResult per model. */
+export function runBundle(dir: string, bundle: GeneratedBundle, models: readonly BundleCases[], timeoutMs = 600_000): RunResult[] {
+  if (models.length !== bundle.models.length) throw new ToolchainError(`${models.length} case sets for a bundle of ${bundle.models.length} models`);
+  const parts = models.flatMap((m) => [Uint8Array.from(new Uint8Array(Uint32Array.of(m.cases.length).buffer)), packCases(m.cases)]);
+  const input = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  parts.reduce((o, p) => { input.set(p, o); return o + p.byteLength; }, 0);
+  const { log, output } = runProgram(dir, bundle.target, bundle.board, input, timeoutMs);
+  const counts = parseCounts(log);
+  let o = 0, c = 0;
+  return models.map((m) => {
+    const bytes = m.cases.length * m.outputBytes.reduce((a, b) => a + b, 0);
+    const r = { outputs: splitOutputs(output.subarray(o, o + bytes), m.cases.length, m.outputBytes), counts: counts.slice(c, c + m.cases.length), log };
+    o += bytes;
+    c += m.cases.length;
+    return r;
+  });
 }
 
 /** arm-none-eabi-size (Berkeley): Flash = text + data, SRAM = data + bss. */

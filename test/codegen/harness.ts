@@ -5,11 +5,11 @@ import type { Board } from '../../src/boards/boards.js';
 import { findBoard } from '../../src/boards/boards.js';
 import type { Graph } from '../../src/graph/graph.js';
 import type { MemoryPlan } from '../../src/plan/memory_plan.js';
-import type { GeneratedProject, GenerateOptions } from '../../src/codegen/project.js';
-import { generateProject, writeProject } from '../../src/codegen/project.js';
+import type { BundledModel, GeneratedBundle, GeneratedProject, GenerateOptions } from '../../src/codegen/project.js';
+import { generateBundle, generateProject, writeProject } from '../../src/codegen/project.js';
 import type { Target } from '../../src/codegen/target.js';
-import type { RunResult } from '../../src/codegen/toolchain.js';
-import { buildProject, runProject } from '../../src/codegen/toolchain.js';
+import type { BundleCases, RunResult } from '../../src/codegen/toolchain.js';
+import { buildProject, runBundle, runProject } from '../../src/codegen/toolchain.js';
 import type { Manifest } from '../helpers/shared.js';
 import { readBin } from '../helpers/shared.js';
 
@@ -47,6 +47,33 @@ export function buildFor(g: Graph, plan: MemoryPlan, target: Target, board: Boar
     dir,
     project,
     run: (cases, outputBytes) => runProject(dir, project, cases, outputBytes),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface BuiltBundle {
+  dir: string;
+  bundle: GeneratedBundle;
+  run(models: readonly BundleCases[]): RunResult[];
+  cleanup(): void;
+}
+
+/** Several models built into one program (each under its own symbol prefix), in a fresh temporary directory. */
+export function buildBundleFor(models: readonly BundledModel[], target: Target, board: Board | string, name: string): BuiltBundle {
+  const b = typeof board === 'string' ? findBoard(board) : board;
+  const bundle = generateBundle(models, { board: b, target, name });
+  const dir = tempDir(`${name}-${target}`);
+  writeProject(dir, bundle);
+  try {
+    buildProject(dir, target === 'host' ? HOST_SANITIZE : {});
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    dir,
+    bundle,
+    run: (cases) => runBundle(dir, bundle, cases),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

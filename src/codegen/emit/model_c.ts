@@ -3,6 +3,7 @@ import type { KernelHeader } from '../kernels.js';
 import type { IoTensor } from './io.js';
 import type { Definition, Statement } from '../lower/kernel_call.js';
 import { renderDefinition, renderStatement } from './c_render.js';
+import { apiNames } from './model_h.js';
 
 /** One scheduled step as model.c shows it. */
 export interface ScheduledLayer {
@@ -15,6 +16,8 @@ export interface ScheduledLayer {
 
 export interface ModelSourceSpec {
   modelName: string;
+  /** Prefix of every exported name (see GenerateOptions.prefix). */
+  prefix: string;
   headers: KernelHeader[];
   layers: ScheduledLayer[];
   inputs: IoTensor[];
@@ -28,6 +31,8 @@ function ioAccessor(fn: string, list: IoTensor[], value: (io: IoTensor) => strin
 
 /** model.c: the arena, every layer's constant parameters, and the schedule. */
 export function emitModelSource(s: ModelSourceSpec): string {
+  const { fn, macro } = apiNames(s.prefix);
+  const arena = fn('model_arena');
   const definitions = s.layers
     .filter((l) => l.definitions.length)
     .map((l) => [cComment(`step ${l.step}: ${l.title}`), ...l.definitions.map(renderDefinition)].join('\n'));
@@ -40,8 +45,8 @@ export function emitModelSource(s: ModelSourceSpec): string {
     '#include "weights.h"',
     ...s.headers.map((h) => `#include "${h}"`),
     '',
-    'static uint8_t model_arena[MODEL_ARENA_BYTES] TM_ALIGN(16);',
-    '#define ARENA(offset, T) ((T *)(void *)(model_arena + (offset)))',
+    `static uint8_t ${arena}[${macro('MODEL_ARENA_BYTES')}] TM_ALIGN(16);`,
+    `#define ARENA(offset, T) ((T *)(void *)(${arena} + (offset)))`,
     '',
     cComment('Build with -DTM_PROFILE to have the runner count each step (tm_profile_step).'),
     '#ifdef TM_PROFILE',
@@ -52,21 +57,21 @@ export function emitModelSource(s: ModelSourceSpec): string {
     '#endif',
     '',
     ...definitions.flatMap((d) => [d, '']),
-    'void model_init(void) {',
-    '  memset(model_arena, 0, sizeof model_arena);',
+    `void ${fn('model_init')}(void) {`,
+    `  memset(${arena}, 0, sizeof ${arena});`,
     '}',
     '',
-    'void model_invoke(void) {',
+    `void ${fn('model_invoke')}(void) {`,
     ...schedule,
     '}',
     '',
-    ioAccessor('model_input', s.inputs, (io) => `model_arena + ${io.offset}`, 'void *'),
+    ioAccessor(fn('model_input'), s.inputs, (io) => `${arena} + ${io.offset}`, 'void *'),
     '',
-    ioAccessor('model_output', s.outputs, (io) => `model_arena + ${io.offset}`, 'void *'),
+    ioAccessor(fn('model_output'), s.outputs, (io) => `${arena} + ${io.offset}`, 'void *'),
     '',
-    ioAccessor('model_input_bytes', s.inputs, (io) => `${io.bytes}u`, 'uint32_t'),
+    ioAccessor(fn('model_input_bytes'), s.inputs, (io) => `${io.bytes}u`, 'uint32_t'),
     '',
-    ioAccessor('model_output_bytes', s.outputs, (io) => `${io.bytes}u`, 'uint32_t'),
+    ioAccessor(fn('model_output_bytes'), s.outputs, (io) => `${io.bytes}u`, 'uint32_t'),
     '',
   ].join('\n');
 }

@@ -48,15 +48,16 @@ export function constantValues(t: Tensor): Int8Array | Uint8Array | Int16Array |
 }
 
 /**
- * One node being lowered: names its constants uniquely (L<step>_...), turns tensor ids into arena
+ * One node being lowered: names its constants uniquely ([prefix]L<step>_...), turns tensor ids into arena
  * pointer expressions at the plan's offsets, and checks the plan's buffer overlaps against what the
  * chosen C kernel tolerates.
  */
 export class LayerContext {
   readonly prefix: string;
 
-  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode) {
-    this.prefix = `L${step}`;
+  /** `symbolPrefix` starts every name (GenerateOptions.prefix), so several models' constants link together. */
+  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode, symbolPrefix = '') {
+    this.prefix = `${symbolPrefix}L${step}`;
   }
 
   tensor(id: TensorId): Tensor {
