@@ -51,7 +51,7 @@ interface AddSubParams {
 }
 
 /** The three rescalings of an ADD / SUB with `leftShift` bits of headroom (20 for int8, 15 for int16). */
-function addSubMultipliers(node: AddSubNode, g: Graph, isSub: boolean, leftShift: number) {
+export function addSubMultipliers(node: AddSubNode, g: Graph, isSub: boolean, leftShift: number) {
   const in0 = quantOf(node, inputTensor(node, g, 0));
   const in1 = quantOf(node, inputTensor(node, g, 1));
   const out = quantOf(node, outputTensor(node, g));

@@ -8,6 +8,7 @@ import type { CArg } from './kernel_call.js';
 import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { floatAct } from './float_layer.js';
+import { lowerBroadcastBinary } from './broadcast_binary.js';
 
 const ADD_LEFT_SHIFT_INT8 = 20;
 
@@ -48,13 +49,17 @@ export function broadcastStrides(shape: readonly number[]): number[] {
 }
 
 /**
- * ADD and MUL -> tm_add_s8 / tm_mul_s8 (same shapes) or their 4-D broadcast forms. Parameters as TFLite
+ * int8 ADD and MUL -> tm_add_s8 / tm_mul_s8 (same shapes) or their 4-D broadcast forms; other dtypes and
+ * float broadcasts -> tm_binary.h (lowerBroadcastBinary). Parameters as TFLite
  * Micro's add_common.cc / mul_common.cc compute them, in double precision.
  */
 export function lowerBinary(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
   const a = ctx.input(0), b = ctx.input(1), out = ctx.output();
-  if ([a, b, out].every((t) => t.dtype === 'float32')) return lowerBinaryFloat(ctx, a, b, out);
+  const floatSameShape = [a, b, out].every((t) => t.dtype === 'float32') && a.shape.join() === b.shape.join();
+  // Other dtypes and float broadcasts take the general broadcast kernels.
+  if (!floatSameShape && ![a, b, out].every((t) => t.dtype === 'int8')) return lowerBroadcastBinary(ctx);
+  if (floatSameShape) return lowerBinaryFloat(ctx, a, b, out);
   const qa = quant(ctx, a), qb = quant(ctx, b), qo = quant(ctx, out);
   const act = node.options.activation;
   if (act !== 'NONE' && act !== 'RELU' && act !== 'RELU6' && act !== 'RELU_N1_TO_1') throw ctx.unsupported(`fused activation ${act}`);
@@ -110,10 +115,9 @@ function operandOf(ctx: LayerContext, weights: CArray[]): (t: Tensor, what: stri
   };
 }
 
-/** Float ADD / MUL of same-shaped operands -> tm_add_f32 / tm_mul_f32 (broadcasts run on the TypeScript kernel). */
+/** Float ADD / MUL of same-shaped operands -> tm_add_f32 / tm_mul_f32 (broadcasts: tm_binary_f32). */
 function lowerBinaryFloat(ctx: LayerContext, a: Tensor, b: Tensor, out: Tensor): LayerCode {
   const node = ctx.node as Node<'ADD'> | Node<'MUL'>;
-  if (a.shape.join() !== b.shape.join()) throw ctx.unsupported('float broadcast is not generated');
   for (const t of [a, b]) {
     if (ctx.overlap(t, out) === 'partial') throw ctx.unsupported(`the memory plan overlays ${out.name} on ${t.name} in a way ${node.op} cannot compute in place`);
   }

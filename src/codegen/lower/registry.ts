@@ -14,6 +14,7 @@ import { lowerReshape } from './reshape.js';
 import { lowerStridedSlice } from './strided_slice.js';
 import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
+import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -39,6 +40,23 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   SQUEEZE: lowerReshape,
   STRIDED_SLICE: lowerStridedSlice,
   CONCATENATION: lowerConcatenation,
+  SUB: lowerBroadcastBinary,
+  DIV: lowerBroadcastBinary,
+  FLOOR_DIV: lowerBroadcastBinary,
+  FLOOR_MOD: lowerBroadcastBinary,
+  SQUARED_DIFFERENCE: lowerBroadcastBinary,
+  MAXIMUM: lowerBroadcastBinary,
+  MINIMUM: lowerBroadcastBinary,
+  PRELU: lowerBroadcastBinary,
+  EQUAL: lowerCompare,
+  NOT_EQUAL: lowerCompare,
+  GREATER: lowerCompare,
+  GREATER_EQUAL: lowerCompare,
+  LESS: lowerCompare,
+  LESS_EQUAL: lowerCompare,
+  LOGICAL_AND: lowerCompare,
+  LOGICAL_OR: lowerCompare,
+  SELECT_V2: lowerSelect,
 };
 
 /** How a node of `op` becomes C: its own lowering, or the lookup kernel when the op's int8 kernel is a table. */

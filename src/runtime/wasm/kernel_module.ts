@@ -42,6 +42,8 @@ export interface KernelInstance {
   memory: WebAssembly.Memory;
   heapBase: number;
   kernel(name: string): (...args: number[]) => void;
+  /** Whether the module exports this kernel (the C library has kernels the module leaves out). */
+  has(name: string): boolean;
 }
 
 export function instantiateKernels(module: WebAssembly.Module): KernelInstance {
@@ -52,6 +54,7 @@ export function instantiateKernels(module: WebAssembly.Module): KernelInstance {
   const heapBase = (ex.__heap_base as WebAssembly.Global).value as number;
   return {
     memory, heapBase,
+    has: (name) => typeof ex[name] === 'function',
     kernel(name) {
       const f = ex[name];
       if (typeof f !== 'function') throw new Error(`the WebAssembly kernel library has no function ${name}`);

@@ -4,7 +4,7 @@ import type { CArray } from '../../codegen/c_syntax.js';
 import type { LayerCode } from '../../codegen/lower/layer.js';
 import { LayerContext } from '../../codegen/lower/layer.js';
 import type { CArg, CStruct, Statement } from '../../codegen/lower/kernel_call.js';
-import { isCArray } from '../../codegen/lower/kernel_call.js';
+import { calledKernels, isCArray } from '../../codegen/lower/kernel_call.js';
 import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
@@ -38,18 +38,25 @@ const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uint8_t: 1, int16_t: 2, int32_t: 4, uint32_t: 4, float: 4 };
 
-/** The same lowering `tinyml compile` uses, per step; null (with the reason) where the C library refuses the node. */
-function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[]): (LayerCode | null)[] {
+/**
+ * The same lowering `tinyml compile` uses, per step; null (with the reason) where the C library refuses the
+ * node, or where the module leaves out a kernel the node calls (the module holds the kernels worth running
+ * in WebAssembly; the others run on their TypeScript kernel here and as C on the MCU).
+ */
+function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels: KernelInstance): (LayerCode | null)[] {
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
     const lower = loweringFor(node.op);
     const refuse = (reason: string) => { fallbacks.push({ step, node: nodeIndex, op: node.op, reason }); return null; };
     if (!lower) return refuse('no C kernel for this op');
+    let code: LayerCode;
     try {
-      return lower(new LayerContext(g, plan, step, node));
+      code = lower(new LayerContext(g, plan, step, node));
     } catch (e) {
       return refuse((e as Error).message);
     }
+    const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
+    return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
 }
 
@@ -151,7 +158,7 @@ function stepKernel(statements: readonly Statement[], kernels: KernelInstance, a
  */
 export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInstance): WasmProgram {
   const fallbacks: JsFallback[] = [];
-  const lowered = lowerSteps(g, plan, fallbacks);
+  const lowered = lowerSteps(g, plan, fallbacks, kernels);
   const start = alignUp(kernels.heapBase, ALIGN);
   const layout = new ConstantLayout(start);
   for (const code of lowered) if (code) layout.statements(code);
