@@ -85,12 +85,17 @@ export function cArrayDeclaration(a: CArray): string {
   return `extern const ${a.type} ${a.name}[${Math.max(a.values.length, 1)}];`;
 }
 
+/** A struct field's number: an integer literal, or a float constant for a float field's fraction. */
+function cNumber(n: number): string {
+  return Number.isInteger(n) ? cInt(n) : cFloat(n);
+}
+
 /** A designated struct initialiser: `{ .a = 1, .b = 2 }` from ordered fields. */
 export type CFieldValue = string | number | readonly (string | number)[];
 
 export function cStructInit(fields: Readonly<Record<string, CFieldValue>>): string {
   const parts = Object.entries(fields).map(([k, v]) => {
-    const text = Array.isArray(v) ? `{${v.map((x) => (typeof x === 'number' ? cInt(x) : x)).join(', ')}}` : typeof v === 'number' ? cInt(v) : v;
+    const text = Array.isArray(v) ? `{${v.map((x) => (typeof x === 'number' ? cNumber(x) : x)).join(', ')}}` : typeof v === 'number' ? cNumber(v) : v;
     return `.${k} = ${text}`;
   });
   return `{\n${cValueList(parts, '  ', 110)}\n}`;

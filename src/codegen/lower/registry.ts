@@ -15,6 +15,7 @@ import { lowerStridedSlice } from './strided_slice.js';
 import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
 import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
+import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -57,6 +58,31 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   LOGICAL_AND: lowerCompare,
   LOGICAL_OR: lowerCompare,
   SELECT_V2: lowerSelect,
+  RELU: lowerUnary,
+  RELU6: lowerUnary,
+  LOGISTIC: lowerUnary,
+  TANH: lowerUnary,
+  ELU: lowerUnary,
+  HARD_SWISH: lowerUnary,
+  LEAKY_RELU: lowerUnary,
+  ABS: lowerUnary,
+  NEG: lowerUnary,
+  FLOOR: lowerUnary,
+  CEIL: lowerUnary,
+  ROUND: lowerUnary,
+  SQUARE: lowerUnary,
+  SQRT: lowerUnary,
+  RSQRT: lowerUnary,
+  EXP: lowerUnary,
+  LOG: lowerUnary,
+  SIN: lowerUnary,
+  COS: lowerUnary,
+  LOGICAL_NOT: lowerUnary,
+  CAST: lowerCast,
+  FILL: lowerFill,
+  ZEROS_LIKE: lowerFill,
+  SHAPE: lowerShape,
+  EXPAND_DIMS: lowerReshape,
 };
 
 /** How a node of `op` becomes C: its own lowering, or the lookup kernel when the op's int8 kernel is a table. */
