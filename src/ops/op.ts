@@ -1,5 +1,6 @@
 import type { Graph, Node, Tensor, TensorId } from '../graph/graph.js';
 import type { OpName } from '../graph/options.js';
+import type { IndexMap } from './index_map.js';
 
 /**
  * Typed-array windows onto tensor memory. The interpreter builds them once over its arena (activations)
@@ -104,6 +105,11 @@ export interface OpDef<K extends OpName = OpName> {
    * Throws UnsupportedOpError for int8 nodes the op refuses, as prepare does.
    */
   int8Table?(node: Node<K>, graph: Graph): Int8Array | null;
+  /**
+   * When every output element is one element of an input (or a fill), fixed by shapes and constants: that
+   * map (index_map.ts). The C library then runs it as strided copies when the map is a walk (tm_strided_slice).
+   */
+  indexMap?(node: Node<K>, graph: Graph): IndexMap;
   /** Which inputs carry gradients (activations, not weights, biases, shapes or axes). Default: all. */
   differentiableInputs?(node: Node<K>): boolean[];
 }

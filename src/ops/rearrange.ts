@@ -21,6 +21,7 @@ function mapOp<K extends OpName>(name: K, maxVersion: number, build: (node: Node
     maxVersion,
     inferShapes: (node, g) => [build(node, g).shape],
     prepare: (node, g, views) => indexMapKernel(node, g, views, build(node, g)),
+    indexMap: build,
     macs: () => 0,
     role: 'other',
     differentiableInputs: allInputs ? (node) => node.inputs.map(() => true) : firstInputOnly,

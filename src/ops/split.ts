@@ -97,3 +97,12 @@ export const unpack: OpDef<'UNPACK'> = {
   prepare: (node, g, views) => { const a = unpackArgs(node, g); return splitKernel(node, g, views, a.input, a.axis, a.extents, true); },
   macs: () => 0,
 };
+
+/** The input, axis and piece extents of a SPLIT, SPLIT_V or UNPACK node (its C lowering copies the same blocks). */
+export function splitPieces(node: Node<'SPLIT'> | Node<'SPLIT_V'> | Node<'UNPACK'>, g: Graph): { input: Tensor; axis: number; extents: number[] } {
+  switch (node.op) {
+    case 'SPLIT': return splitArgs(node as Node<'SPLIT'>, g);
+    case 'SPLIT_V': return splitVArgs(node as Node<'SPLIT_V'>, g);
+    default: return unpackArgs(node as Node<'UNPACK'>, g);
+  }
+}

@@ -16,6 +16,7 @@ import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
 import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
+import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -83,9 +84,17 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   ZEROS_LIKE: lowerFill,
   SHAPE: lowerShape,
   EXPAND_DIMS: lowerReshape,
+  SPLIT: lowerSplit,
+  SPLIT_V: lowerSplit,
+  UNPACK: lowerSplit,
+  GATHER: lowerGather,
 };
 
-/** How a node of `op` becomes C: its own lowering, or the lookup kernel when the op's int8 kernel is a table. */
+/**
+ * How a node of `op` becomes C: its own lowering, the lookup kernel when the op's int8 kernel is a table,
+ * or strided copies when its output is an index map.
+ */
 export function loweringFor(op: OpName): Lowering | undefined {
-  return LOWERINGS[op] ?? ((OPS[op] as OpDef).int8Table ? lowerLut : undefined);
+  const def = OPS[op] as OpDef;
+  return LOWERINGS[op] ?? (def.int8Table ? lowerLut : def.indexMap ? lowerIndexMap : undefined);
 }
