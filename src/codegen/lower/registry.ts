@@ -5,7 +5,6 @@ import { lowerDepthwiseConv2d } from './depthwise_conv2d.js';
 import { lowerFullyConnected } from './fully_connected.js';
 import { lowerBinary } from './elementwise.js';
 import { lowerPool2d } from './pool2d.js';
-import { lowerMean } from './mean.js';
 import { lowerSoftmax } from './softmax.js';
 import { lowerQuantize } from './quantize.js';
 import { lowerPad } from './pad.js';
@@ -17,6 +16,7 @@ import { lowerLut } from './lut.js';
 import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
 import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
+import { lowerArg, lowerReduce } from './reduce.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -31,7 +31,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   MUL: lowerBinary,
   AVERAGE_POOL_2D: lowerPool2d,
   MAX_POOL_2D: lowerPool2d,
-  MEAN: lowerMean,
+  MEAN: lowerReduce,
   SOFTMAX: lowerSoftmax,
   QUANTIZE: lowerQuantize,
   DEQUANTIZE: lowerQuantize,
@@ -88,6 +88,12 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   SPLIT_V: lowerSplit,
   UNPACK: lowerSplit,
   GATHER: lowerGather,
+  SUM: lowerReduce,
+  REDUCE_MAX: lowerReduce,
+  REDUCE_MIN: lowerReduce,
+  REDUCE_ALL: lowerReduce,
+  ARG_MAX: lowerArg,
+  ARG_MIN: lowerArg,
 };
 
 /**
