@@ -2,6 +2,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import { numElements, shapeStr } from '../graph/graph.js';
 import { ModelFormatError } from '../errors.js';
 import type { OpDef } from './op.js';
+import { flatIndex, mapOutput } from './index_map.js';
 import { inputTensor, outputTensor } from './op.js';
 import { MOVABLE, constInts, copyRun, requireDtype, requireOutputShape, requireSameDtype, wordViews } from './data_move.js';
 
@@ -78,4 +79,15 @@ export const resizeNearestNeighbor: OpDef<'RESIZE_NEAREST_NEIGHBOR'> = {
   },
 
   macs: (node, g) => numElements(outputTensor(node, g).shape),
+
+  // The same copies as an index map (the kernel above is its fast form); the C library runs it.
+  indexMap(node, g) {
+    const input = inputTensor(node, g, 0);
+    const shape = resizedShape(node, g);
+    const [, inH, inW] = input.shape;
+    const { alignCorners, halfPixelCenters } = node.options;
+    const ys = Array.from({ length: shape[1] }, (_, y) => nearestIndex(y, inH, shape[1], alignCorners, halfPixelCenters));
+    const xs = Array.from({ length: shape[2] }, (_, x) => nearestIndex(x, inW, shape[2], alignCorners, halfPixelCenters));
+    return mapOutput(shape, [input], ([b, y, x, c]) => [0, flatIndex([b, ys[y], xs[x], c], input.shape)]);
+  },
 };

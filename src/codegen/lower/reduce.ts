@@ -31,7 +31,7 @@ function sameQuantisation(a: Tensor, b: Tensor): boolean {
 function quantisedMeanOrSum(ctx: LayerContext, input: Tensor, output: Tensor): LayerCode {
   if (!input.quant || !output.quant) throw ctx.unsupported('quantised input and output needed');
   const { dims, reduced, count } = reduction(ctx, input, output);
-  const base = quantizeMultiplier(Math.fround(input.quant.scale[0]) / Math.fround(output.quant.scale[0]));
+  const base = quantizeMultiplier(input.quant.scale[0] / output.quant.scale[0]);
   const m = ctx.node.op === 'SUM' ? base : meanMultiplier(base.multiplier, base.shift, Math.max(count, 1));
   const params = ctx.struct('tm_mean_params', 'params', {
     in_dims: dims, reduced, count, in_zp: input.quant.zeroPoint[0], out_zp: output.quant.zeroPoint[0], mult: m.multiplier, shift: m.shift,
