@@ -59,9 +59,9 @@ export interface BuiltBundle {
 }
 
 /** Several models built into one program (each under its own symbol prefix), in a fresh temporary directory. */
-export function buildBundleFor(models: readonly BundledModel[], target: Target, board: Board | string, name: string): BuiltBundle {
+export function buildBundleFor(models: readonly BundledModel[], target: Target, board: Board | string, name: string, units?: number): BuiltBundle {
   const b = typeof board === 'string' ? findBoard(board) : board;
-  const bundle = generateBundle(models, { board: b, target, name });
+  const bundle = generateBundle(models, { board: b, target, name, units });
   const dir = tempDir(`${name}-${target}`);
   writeProject(dir, bundle);
   try {

@@ -73,5 +73,8 @@ export function emitModelSource(s: ModelSourceSpec): string {
     '',
     ioAccessor(fn('model_output_bytes'), s.outputs, (io) => `${io.bytes}u`, 'uint32_t'),
     '',
+    cComment('ARENA is this file\'s own: a bundle may compile several models\' model.c as one unit.'),
+    '#undef ARENA',
+    '',
   ].join('\n');
 }
