@@ -17,6 +17,7 @@ import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_bin
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
 import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
 import { lowerArg, lowerReduce } from './reduce.js';
+import { lowerBatchMatmul } from './batch_matmul.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -94,6 +95,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   REDUCE_ALL: lowerReduce,
   ARG_MAX: lowerArg,
   ARG_MIN: lowerArg,
+  BATCH_MATMUL: lowerBatchMatmul,
 };
 
 /**
