@@ -13,7 +13,8 @@ import { multiplyByQuantizedMultiplier } from '../quant/fixedpoint.js';
 import { activationBounds, biasInt32, channelMultipliers, requireSymmetricWeights, window2d, zeroPointOf } from './conv_util.js';
 import { constInts, requireOutputShape } from './data_move.js';
 
-function geometry(node: Node<'TRANSPOSE_CONV'>, g: Graph) {
+/** Output shape, filter geometry and padding of a TRANSPOSE_CONV node (its C lowering takes the same). */
+export function transposeConvGeometry(node: Node<'TRANSPOSE_CONV'>, g: Graph) {
   const shape = constInts(node, g, 0, 'output_shape', ['int32']);
   const filter = inputTensor(node, g, 1), input = inputTensor(node, g, 2);
   const [cout, kH, kW, cin] = filter.shape;
@@ -32,9 +33,9 @@ export const transposeConv: OpDef<'TRANSPOSE_CONV'> = {
   maxVersion: 4,
   role: 'other',
   differentiableInputs: (node) => node.inputs.map((_, i) => i === 2),
-  inferShapes: (node, g) => [geometry(node, g).shape],
+  inferShapes: (node, g) => [transposeConvGeometry(node, g).shape],
   prepare(node, g, views) {
-    const geo = geometry(node, g);
+    const geo = transposeConvGeometry(node, g);
     const { shape, cout, kH, kW, cin, padTop, padLeft, input, filter } = geo;
     const out = outputTensor(node, g), biasT = optionalInput(node, g, 3);
     requireOutputShape(node, out, shape);
@@ -90,7 +91,7 @@ export const transposeConv: OpDef<'TRANSPOSE_CONV'> = {
     throw new UnsupportedOpError(node.op, node.index, `input ${input.dtype}, weights ${filter.dtype}, output ${out.dtype} (we implement int8 and float32)`);
   },
   macs(node, g) {
-    const { kH, kW, cin, cout, input } = geometry(node, g);
+    const { kH, kW, cin, cout, input } = transposeConvGeometry(node, g);
     return numElements(input.shape) / cin * kH * kW * cin * cout;
   },
 };

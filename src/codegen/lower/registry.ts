@@ -18,6 +18,7 @@ import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
 import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
 import { lowerArg, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
+import { lowerTransposeConv } from './transpose_conv.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -96,6 +97,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   ARG_MAX: lowerArg,
   ARG_MIN: lowerArg,
   BATCH_MATMUL: lowerBatchMatmul,
+  TRANSPOSE_CONV: lowerTransposeConv,
 };
 
 /**
