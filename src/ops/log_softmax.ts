@@ -21,7 +21,16 @@ const INPUT_INTEGER_BITS = 5;
 const ACCUMULATION_INTEGER_BITS = 12;
 const OUTPUT_INTEGER_BITS = 4;
 
-function int8LogSoftmaxKernel(node: Node<'LOG_SOFTMAX'>, g: Graph, views: TensorViews): Kernel {
+/** What int8 LOG_SOFTMAX works out in Prepare; its C lowering takes the same numbers. */
+export interface LogSoftmaxInt8Params {
+  diffMin: number;
+  reverse: { multiplier: number; shift: number };
+  /** Per difference from the row maximum (indexed by -diff): its Q5.26 value and exp() of it in Q12.19. */
+  diffQ5: Int32Array;
+  expQ12: Int32Array;
+}
+
+export function logSoftmaxInt8Params(node: Node<'LOG_SOFTMAX'>, g: Graph): LogSoftmaxInt8Params {
   const input = inputTensor(node, g, 0);
   const output = outputTensor(node, g);
   const qi = quantOf(node, input);
@@ -36,7 +45,6 @@ function int8LogSoftmaxKernel(node: Node<'LOG_SOFTMAX'>, g: Graph, views: Tensor
     throw new UnsupportedOpError('LOG_SOFTMAX', node.index, `input scale ${qi.scale} gives a reverse scaling divisor of ${reverseReal}`);
   }
   const reverse = quantizeMultiplier(reverseReal);
-  // Per difference (indexed by -diff): the Q5.26 value and exp() of it on the Q12.19 accumulator.
   const diffQ5 = new Int32Array(256);
   const expQ12 = new Int32Array(256);
   for (let k = 0; k < 256; k++) {
@@ -44,6 +52,13 @@ function int8LogSoftmaxKernel(node: Node<'LOG_SOFTMAX'>, g: Graph, views: Tensor
     diffQ5[k] = multiplyByQuantizedMultiplier(diff, s.inputMultiplier, s.inputLeftShift);
     if (diff >= s.diffMin) expQ12[k] = rescale(expOnNegativeValues(diffQ5[k], INPUT_INTEGER_BITS), 0, ACCUMULATION_INTEGER_BITS);
   }
+  return { diffMin: s.diffMin, reverse, diffQ5, expQ12 };
+}
+
+function int8LogSoftmaxKernel(node: Node<'LOG_SOFTMAX'>, g: Graph, views: TensorViews): Kernel {
+  const input = inputTensor(node, g, 0);
+  const output = outputTensor(node, g);
+  const { diffMin, reverse, diffQ5, expQ12 } = logSoftmaxInt8Params(node, g);
   const { outer, depth } = rows(node, g);
   const x = views.int8(input.id);
   const y = views.int8(output.id);
@@ -56,7 +71,7 @@ function int8LogSoftmaxKernel(node: Node<'LOG_SOFTMAX'>, g: Graph, views: Tensor
       for (let c = 0; c < depth; c++) sum = (sum + expQ12[max - x[base + c]]) | 0;
       const logSum = logXForXGreaterThanOrEqualTo1(sum, ACCUMULATION_INTEGER_BITS, INPUT_INTEGER_BITS);
       const shiftedLogSum = (logSum - 2147483648) | 0;
-      const adjustedDiffMin = Math.max(s.diffMin - 1, multiplyByQuantizedMultiplier(shiftedLogSum, reverse.multiplier, reverse.shift));
+      const adjustedDiffMin = Math.max(diffMin - 1, multiplyByQuantizedMultiplier(shiftedLogSum, reverse.multiplier, reverse.shift));
       for (let c = 0; c < depth; c++) {
         const k = max - x[base + c];
         if (-k > adjustedDiffMin) {

@@ -19,6 +19,7 @@ import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
 import { lowerArg, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
+import { lowerLogSoftmax } from './log_softmax.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -98,6 +99,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   ARG_MIN: lowerArg,
   BATCH_MATMUL: lowerBatchMatmul,
   TRANSPOSE_CONV: lowerTransposeConv,
+  LOG_SOFTMAX: lowerLogSoftmax,
 };
 
 /**
