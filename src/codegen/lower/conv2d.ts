@@ -3,6 +3,7 @@ import type { Window2D } from '../../ops/conv_util.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } from './float_layer.js';
@@ -16,6 +17,7 @@ export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8';
 export function lowerConv2d(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'CONV_2D'>;
   const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  if (is16x8(ctx, input, output, filter)) return lower16x8(ctx);
   const float = isFloatLayer(ctx, input, output, filter);
   if (float) requireFloatLayer(ctx, input, filter);
   else requireInt8Layer(ctx, input, output, filter);

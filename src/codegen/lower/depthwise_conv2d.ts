@@ -2,6 +2,7 @@ import type { Node } from '../../graph/graph.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { OPS } from '../../ops/registry.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer } from './float_layer.js';
@@ -13,6 +14,7 @@ import { floatLayerParams, isFloatLayer, requireFloatLayer } from './float_layer
 export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'DEPTHWISE_CONV_2D'>;
   const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  if (is16x8(ctx, input, output, filter)) return lower16x8(ctx);
   const float = isFloatLayer(ctx, input, output, filter);
   if (float) requireFloatLayer(ctx, input, filter);
   else requireInt8Layer(ctx, input, output, filter);

@@ -2,6 +2,7 @@ import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
 import { call, constArg, intArg, structArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } from './float_layer.js';
 
@@ -9,6 +10,7 @@ import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } 
 export function lowerFullyConnected(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node<'FULLY_CONNECTED'>;
   const input = ctx.input(0), weightsT = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  if (is16x8(ctx, input, output, weightsT)) return lower16x8(ctx);
   const float = isFloatLayer(ctx, input, output, weightsT);
   if (float) requireFloatLayer(ctx, input, weightsT);
   else requireInt8Layer(ctx, input, output, weightsT);
