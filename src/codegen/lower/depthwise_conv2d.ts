@@ -2,6 +2,7 @@ import type { Node } from '../../graph/graph.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import type { CArg } from './kernel_call.js';
 import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { OPS } from '../../ops/registry.js';
@@ -29,10 +30,21 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
     pad_top: win.padTop, pad_left: win.padLeft, in_zp: float ? 0 : zeroPointOf(input),
   };
   if (float) {
-    ctx.requireDisjoint(input, output, 'DEPTHWISE_CONV_2D (float)');
     const fp = floatLayerParams(ctx, biasT, cout, o.activation, output);
     const filterArray = ctx.constantArray(filter, 'filter');
     const shape = ctx.struct('tm_dw_shape', 'shape', shapeFields);
+    if (ctx.overlap(input, output) !== 'disjoint') {
+      // In place, as the op's in-place rule allows: one channel plane at a time through the plan's scratch.
+      const need = OPS.DEPTHWISE_CONV_2D.inPlaceVariant!(node, ctx.graph)?.scratchBytes;
+      const scratch = ctx.scratch();
+      if (ctx.overlap(input, output) === 'partial' || need === undefined || !scratch || scratch.bytes < need) {
+        throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${need ?? '?'} bytes)`);
+      }
+      return {
+        headers: ['tm_depthwise_inplace_f32.h'], definitions: [...fp.definitions, structDef(shape)], weights: [filterArray, ...fp.weights],
+        statements: [call('tm_depthwise_conv2d_inplace_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), { ...scratch.ptr, type: 'float' } as CArg)],
+      };
+    }
     return {
       headers: ['tm_depthwise_conv2d.h'], definitions: [...fp.definitions, structDef(shape)], weights: [filterArray, ...fp.weights],
       statements: [call('tm_depthwise_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))],
