@@ -100,6 +100,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   BATCH_MATMUL: lowerBatchMatmul,
   TRANSPOSE_CONV: lowerTransposeConv,
   LOG_SOFTMAX: lowerLogSoftmax,
+  L2_POOL_2D: lowerPool2d,
 };
 
 /**
