@@ -24,7 +24,9 @@ typedef struct {
 
 #ifdef TM_MODEL_TABLE
 #include "tm_models.h" /* TM_MODEL_COUNT and tm_models[] */
+#define TM_CASE_COUNTS 1 /* the inputs file gives each model its case count */
 #else
+#define TM_CASE_COUNTS 0
 #include "model.h"
 #define TM_MODEL_COUNT 1
 static const tm_model tm_models[1] = {
@@ -132,7 +134,7 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
   const int32_t total = tm_file_size(in);
   uint32_t case_bytes = 0;
   for (int i = 0; i < tm_models[0].num_inputs; i++) case_bytes += tm_models[0].input_bytes(i);
-  if (total <= 0 || (TM_MODEL_COUNT == 1 && (uint32_t)total % case_bytes != 0)) {
+  if (total <= 0 || (!TM_CASE_COUNTS && (uint32_t)total % case_bytes != 0)) {
     tm_file_close(in);
     return fail("inputs size is not a multiple of the model's input bytes:", inputs_path);
   }
@@ -145,7 +147,7 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
   uint32_t done = 0;
   for (int k = 0; k < TM_MODEL_COUNT; k++) {
     uint32_t cases = (uint32_t)total / case_bytes;
-    if (TM_MODEL_COUNT > 1) {
+    if (TM_CASE_COUNTS) {
       uint8_t count[4];
       if (tm_file_read(in, count, 4) != 4) return fail("short read (case count) from", inputs_path);
       cases = (uint32_t)count[0] | (uint32_t)count[1] << 8 | (uint32_t)count[2] << 16 | (uint32_t)count[3] << 24;

@@ -19,11 +19,16 @@ function outShape(node: Node<'RESIZE_BILINEAR'>, g: Graph): number[] {
 }
 
 /** The source coordinate of output index v and its two neighbours (ComputeInterpolationValues). */
-function interpolation(v: number, scale: number, halfPixel: boolean, inSize: number): [number, number, number] {
+export function interpolation(v: number, scale: number, halfPixel: boolean, inSize: number): [number, number, number] {
   const s = halfPixel ? Math.fround(Math.fround((v + 0.5) * scale) - 0.5) : Math.fround(v * scale);
   const lo = Math.max(Math.floor(s), 0);
   const hi = Math.min(Math.ceil(s), inSize - 1);
   return [s, lo, hi];
+}
+
+/** The source step per output index, in float as the reference computes it. */
+export function resizeScale(inSize: number, outSize: number, alignCorners: boolean): number {
+  return alignCorners && outSize > 1 ? Math.fround((inSize - 1) / (outSize - 1)) : Math.fround(inSize / outSize);
 }
 
 export const resizeBilinear: OpDef<'RESIZE_BILINEAR'> = {
@@ -39,8 +44,7 @@ export const resizeBilinear: OpDef<'RESIZE_BILINEAR'> = {
     requireOutputShape(node, output, [batches, outH, outW, c]);
     const [, inH, inW] = input.shape;
     const { alignCorners, halfPixelCenters } = node.options;
-    const scaleOf = (i: number, o: number) => (alignCorners && o > 1 ? Math.fround((i - 1) / (o - 1)) : Math.fround(i / o));
-    const hs = scaleOf(inH, outH), ws = scaleOf(inW, outW);
+    const hs = resizeScale(inH, outH, alignCorners), ws = resizeScale(inW, outW, alignCorners);
     const x = views.float32(input.id), y = views.float32(output.id);
     const at = (b: number, yy: number, xx: number, ch: number) => x[((b * inH + yy) * inW + xx) * c + ch];
     return () => {

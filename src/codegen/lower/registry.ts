@@ -20,6 +20,7 @@ import { lowerArg, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
 import { lowerLogSoftmax } from './log_softmax.js';
+import { lowerResizeBilinear } from './resize.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -101,6 +102,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   TRANSPOSE_CONV: lowerTransposeConv,
   LOG_SOFTMAX: lowerLogSoftmax,
   L2_POOL_2D: lowerPool2d,
+  RESIZE_BILINEAR: lowerResizeBilinear,
 };
 
 /**
