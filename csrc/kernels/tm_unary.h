@@ -65,6 +65,27 @@ TM_KERNEL void tm_unary_f32(const tm_unary_f32_params *p, int32_t n, const float
   for (int32_t i = 0; i < n; i++) out[i] = tm_unary_one_f32(p, in[i]);
 }
 
+/*
+ * int16 RELU, RELU6 and LEAKY_RELU (ReluQuantized, the 16-bit clamp, leaky_relu.cc): the offset input
+ * rescaled by the multiplier of its sign, plus the output zero point, clamped; `identity` keeps the raw
+ * value (RELU6 only clamps).
+ */
+typedef struct {
+  int32_t in_zp, out_zp;
+  int32_t pos_mult, pos_shift;
+  int32_t neg_mult, neg_shift;
+  int32_t lo, hi;
+  int32_t identity;
+} tm_act_s16_params;
+
+TM_KERNEL void tm_act_s16(const tm_act_s16_params *p, int32_t n, const int16_t *in, int16_t *out) {
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t d = in[i] - p->in_zp;
+    const int32_t v = p->identity ? in[i] : p->out_zp + (d >= 0 ? tm_mbqm(d, p->pos_mult, p->pos_shift) : tm_mbqm(d, p->neg_mult, p->neg_shift));
+    out[i] = (int16_t)tm_clamp(v, p->lo, p->hi);
+  }
+}
+
 /* Element types of tm_cast and tm_fill. */
 enum { TM_T_F32, TM_T_S8, TM_T_U8, TM_T_S16, TM_T_S32, TM_T_BOOL };
 

@@ -11,7 +11,7 @@ import {
 } from './elementwise_common.js';
 
 /** FloatToQuantizedType<T>(6.0f, scale, zero_point): float division, round, clamp to T (int8 or int16). */
-function quantizedSix(scale: number, zeroPoint: number, hiT = 127, loT = -128): number {
+export function quantizedSix(scale: number, zeroPoint: number, hiT = 127, loT = -128): number {
   const v = roundHalfAway(Math.fround(6 / scale)) + zeroPoint;
   return Math.min(hiT, Math.max(loT, v));
 }

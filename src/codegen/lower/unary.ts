@@ -9,6 +9,9 @@ import type { CArg } from './kernel_call.js';
 import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { lowerLut } from './lut.js';
+import { quantOf } from '../../ops/elementwise_common.js';
+import { quantizedSix } from '../../ops/relu6.js';
+import { quantizeMultiplier, roundHalfAway } from '../../quant/fixedpoint.js';
 import { requireElementwiseLayout } from './broadcast_binary.js';
 
 /** The op codes of tm_unary_f32 (TM_UN_*), by TFLite op. */
@@ -30,6 +33,7 @@ export function lowerUnary(ctx: LayerContext): LayerCode {
   const def = OPS[node.op] as OpDef;
   if (input.dtype === 'int8' && def.int8Table) return lowerLut(ctx);
   if (node.op === 'LOGICAL_NOT') return logicalNot(ctx, input, output);
+  if (input.dtype === 'int16' && output.dtype === 'int16' && (node.op === 'RELU' || node.op === 'RELU6' || node.op === 'LEAKY_RELU')) return activation16(ctx, input, output);
   const code = UNARY_F32[node.op];
   if (code === undefined || input.dtype !== 'float32' || output.dtype !== 'float32') {
     throw ctx.unsupported(`${input.dtype} -> ${output.dtype} is not generated (int8 tables and float32)`);
@@ -40,6 +44,27 @@ export function lowerUnary(ctx: LayerContext): LayerCode {
   return {
     headers: ['tm_unary.h'], definitions: [structDef(params)], weights: [],
     statements: [call('tm_unary_f32', structArg(params), intArg(numElements(output.shape)), ctx.ptr(input), ctx.ptr(output))],
+  };
+}
+
+/** int16 RELU, RELU6, LEAKY_RELU -> tm_act_s16 with the TypeScript op's multipliers and bounds. */
+function activation16(ctx: LayerContext, input: Tensor, output: Tensor): LayerCode {
+  const node = ctx.node as Node;
+  const qi = quantOf(node, input), qo = quantOf(node, output);
+  const f: Record<string, number> = { in_zp: qi.zeroPoint, out_zp: qo.zeroPoint, pos_mult: 0, pos_shift: 0, neg_mult: 0, neg_shift: 0, lo: -32768, hi: 32767, identity: 0 };
+  if (node.op === 'RELU6') {
+    Object.assign(f, { identity: 1, lo: qi.zeroPoint, hi: quantizedSix(qi.scale, qi.zeroPoint, 32767, -32768) });
+  } else {
+    const pos = quantizeMultiplier(qi.scale / qo.scale);
+    const neg = node.op === 'LEAKY_RELU' ? quantizeMultiplier((Math.fround((node as Node<'LEAKY_RELU'>).options.alpha) * qi.scale) / qo.scale) : pos;
+    Object.assign(f, { pos_mult: pos.multiplier, pos_shift: pos.shift, neg_mult: neg.multiplier, neg_shift: neg.shift });
+    if (node.op === 'RELU') f.lo = Math.max(-32768, qo.zeroPoint + roundHalfAway(Math.fround(0 / qo.scale)));
+  }
+  requireElementwiseLayout(ctx, [input], output);
+  const params = ctx.struct('tm_act_s16_params', 'params', f);
+  return {
+    headers: ['tm_unary.h'], definitions: [structDef(params)], weights: [],
+    statements: [call('tm_act_s16', structArg(params), intArg(numElements(output.shape)), ctx.ptr(input), ctx.ptr(output))],
   };
 }
 
