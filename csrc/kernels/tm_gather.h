@@ -26,6 +26,56 @@ TM_KERNEL void tm_gather(const tm_gather_params *p, const int32_t *indices, cons
       }
 }
 
+/* GATHER_ND: `n` index tuples of depth k, each picking a slice of slice_bytes from params [dims[0..k)][...]. */
+typedef struct {
+  int32_t n, k, slice_bytes;
+  int32_t dims[8];
+} tm_gather_nd_params;
+
+TM_KERNEL void tm_gather_nd(const tm_gather_nd_params *p, const int32_t *indices, const void *params, void *out) {
+  const uint8_t *src = (const uint8_t *)params;
+  uint8_t *dst = (uint8_t *)out;
+  const size_t slice = (size_t)p->slice_bytes;
+  for (int32_t i = 0; i < p->n; i++, dst += slice) {
+    size_t at = 0;
+    int inside = 1;
+    for (int32_t d = 0; d < p->k; d++) {
+      const int32_t v = indices[i * p->k + d];
+      inside &= v >= 0 && v < p->dims[d];
+      at = at * (size_t)p->dims[d] + (size_t)(inside ? v : 0);
+    }
+    if (inside) memcpy(dst, src + at * slice, slice);
+    else memset(dst, 0, slice);
+  }
+}
+
+/*
+ * DYNAMIC_UPDATE_SLICE (rank <= 4, shapes padded to 4-D in front): the operand copied to the output (unless
+ * they share memory), then the update written at the start indices, each clamped so the update fits.
+ */
+typedef struct {
+  int32_t dims[4];     /* operand */
+  int32_t upd_dims[4]; /* update */
+  int32_t lead;        /* 4 - rank: the starts tensor holds rank values */
+  int32_t elem_bytes;
+} tm_update_slice_params;
+
+TM_KERNEL void tm_dynamic_update_slice(const tm_update_slice_params *p, const void *operand, const void *update, const int32_t *starts, void *out) {
+  const size_t e = (size_t)p->elem_bytes;
+  const int32_t *d = p->dims, *u = p->upd_dims;
+  if (operand != out) memcpy(out, operand, (size_t)d[0] * (size_t)d[1] * (size_t)d[2] * (size_t)d[3] * e);
+  int32_t at[4];
+  for (int k = 0; k < 4; k++) at[k] = k < p->lead ? 0 : TM_MIN(TM_MAX(starts[k - p->lead], 0), d[k] - u[k]);
+  const uint8_t *src = (const uint8_t *)update;
+  uint8_t *dst = (uint8_t *)out;
+  for (int32_t a = 0; a < u[0]; a++)
+    for (int32_t b = 0; b < u[1]; b++)
+      for (int32_t c = 0; c < u[2]; c++, src += (size_t)u[3] * e) {
+        const size_t row = (((size_t)(a + at[0]) * (size_t)d[1] + (size_t)(b + at[1])) * (size_t)d[2] + (size_t)(c + at[2])) * (size_t)d[3] + (size_t)at[3];
+        memcpy(dst + row * e, src, (size_t)u[3] * e);
+      }
+}
+
 /*
  * An index map that is no strided walk (MIRROR_PAD, cropped BATCH_TO_SPACE_ND, padded SPACE_TO_BATCH_ND),
  * as runs: `runs` holds (first source element, elements) pairs in output order, a source of -1 meaning

@@ -190,3 +190,35 @@ export function lowerGather(ctx: LayerContext): LayerCode {
     statements: [call('tm_gather', structArg(p), indices, src, ctx.ptr(out))],
   };
 }
+
+/** GATHER_ND (int32 indices, constant or computed, depth <= 8) -> tm_gather_nd. */
+export function lowerGatherNd(ctx: LayerContext): LayerCode {
+  const params = ctx.input(0), idx = ctx.input(1), out = ctx.output();
+  if (idx.dtype !== 'int32') throw ctx.unsupported(`${idx.dtype} indices are not generated`);
+  const k = idx.shape[idx.shape.length - 1];
+  if (k > 8) throw ctx.unsupported(`index depth ${k} (the C kernel takes 8)`);
+  for (const t of [params, idx]) ctx.requireDisjoint(t, out, 'GATHER_ND');
+  const dims = [...params.shape.slice(0, k), ...new Array<number>(8 - k).fill(1)];
+  const p = ctx.struct('tm_gather_nd_params', 'params', {
+    n: numElements(idx.shape) / k, k, slice_bytes: numElements(params.shape.slice(k)) * DTYPE_BYTES[params.dtype], dims,
+  });
+  const weights: CArray[] = [];
+  const indices = operandArg(ctx, weights, idx, 'indices');
+  const src = operandArg(ctx, weights, params, 'params');
+  return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_gather_nd', structArg(p), indices, src, ctx.ptr(out))] };
+}
+
+/** DYNAMIC_UPDATE_SLICE (rank <= 4, int32 starts) -> tm_dynamic_update_slice; the output may lie on the operand. */
+export function lowerUpdateSlice(ctx: LayerContext): LayerCode {
+  const operand = ctx.input(0), update = ctx.input(1), starts = ctx.input(2), out = ctx.output();
+  const rank = operand.shape.length;
+  if (rank > 4) throw ctx.unsupported(`rank ${rank} (the C kernel takes up to 4)`);
+  if (starts.dtype !== 'int32') throw ctx.unsupported(`${starts.dtype} start indices are not generated`);
+  if (ctx.overlap(operand, out) === 'partial') throw ctx.unsupported('the memory plan overlays the output on the operand at another offset');
+  for (const t of [update, starts]) ctx.requireDisjoint(t, out, 'DYNAMIC_UPDATE_SLICE');
+  const pad = (s: readonly number[]) => [...new Array<number>(4 - rank).fill(1), ...s];
+  const p = ctx.struct('tm_update_slice_params', 'params', { dims: pad(operand.shape), upd_dims: pad(update.shape), lead: 4 - rank, elem_bytes: DTYPE_BYTES[out.dtype] });
+  const weights: CArray[] = [];
+  const args = [operandArg(ctx, weights, operand, 'operand'), operandArg(ctx, weights, update, 'update'), operandArg(ctx, weights, starts, 'starts')];
+  return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_dynamic_update_slice', structArg(p), ...args, ctx.ptr(out))] };
+}

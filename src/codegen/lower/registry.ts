@@ -15,7 +15,7 @@ import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
 import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
-import { lowerGather, lowerIndexMap, lowerSplit } from './data_move.js';
+import { lowerGather, lowerGatherNd, lowerIndexMap, lowerSplit, lowerUpdateSlice } from './data_move.js';
 import { lowerArg, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
@@ -103,6 +103,8 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   LOG_SOFTMAX: lowerLogSoftmax,
   L2_POOL_2D: lowerPool2d,
   RESIZE_BILINEAR: lowerResizeBilinear,
+  GATHER_ND: lowerGatherNd,
+  DYNAMIC_UPDATE_SLICE: lowerUpdateSlice,
 };
 
 /**
