@@ -3,9 +3,10 @@
  * order, raw little-endian bytes), invokes the model once per case, writes the outputs back to back to
  * another file and prints one line per case with the count taken around model_invoke().
  *
- * A program that links several models (each generated with its own symbol prefix) is built with
- * -DTM_MODEL_TABLE and a generated tm_models.h listing them; its inputs file then holds, model after
- * model, a little-endian uint32 case count followed by that many cases, and the outputs follow suit.
+ * A model generated under a symbol prefix, or a bundle of several, is built with -DTM_MODEL_TABLE and a
+ * generated tm_models.h listing them; a bundle also defines TM_CASE_COUNTS, and its inputs file then
+ * holds, model after model, a little-endian uint32 case count followed by that many cases (the outputs
+ * follow suit).
  */
 #include <stdint.h>
 #include <string.h>
@@ -23,15 +24,17 @@ typedef struct {
 } tm_model;
 
 #ifdef TM_MODEL_TABLE
-#include "tm_models.h" /* TM_MODEL_COUNT and tm_models[] */
-#define TM_CASE_COUNTS 1 /* the inputs file gives each model its case count */
+#include "tm_models.h" /* TM_MODEL_COUNT and tm_models[] (models under symbol prefixes) */
 #else
-#define TM_CASE_COUNTS 0
 #include "model.h"
 #define TM_MODEL_COUNT 1
 static const tm_model tm_models[1] = {
   {model_init, model_invoke, model_input, model_output, model_input_bytes, model_output_bytes, MODEL_NUM_INPUTS, MODEL_NUM_OUTPUTS},
 };
+#endif
+
+#ifndef TM_CASE_COUNTS
+#define TM_CASE_COUNTS 0 /* 1 (bundles): the inputs file gives each model its case count */
 #endif
 
 static char *append_text(char *dst, const char *text) {

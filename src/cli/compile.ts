@@ -13,6 +13,8 @@ export interface CompileOptions extends CompileFlags {
   target?: string;
   /** Inline kernels per layer (default); `--no-specialize` shares one copy of each. */
   specialize?: boolean;
+  /** Symbol prefix of the generated API (--prefix). */
+  prefix?: string;
   json?: boolean;
 }
 
@@ -30,7 +32,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   const g = loadModel(modelFile);
   const chosen = compileModel(g, options);
   const { plan } = chosen;
-  const project = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name });
+  const project = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name, prefix: opts.prefix });
   writeProject(opts.output, project);
 
   const p = plan.patch;
@@ -45,7 +47,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
     return 0;
   }
   console.log(`${project.modelName}: wrote ${project.files.length} files to ${opts.output} (target ${target}, board ${board.name})`);
-  console.log(`arena       ${int(project.arenaBytes)} bytes (${kb(project.arenaBytes)}) = MODEL_ARENA_BYTES, from the ${chosen.kind} ${plan.strategy} memory plan`);
+  console.log(`arena       ${int(project.arenaBytes)} bytes (${kb(project.arenaBytes)}) = ${(opts.prefix ?? '').toUpperCase()}MODEL_ARENA_BYTES, from the ${chosen.kind} ${plan.strategy} memory plan`);
   if (patchSummary) {
     console.log(`patch       ${patchSummary.n}x${patchSummary.n} patches of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} patch by patch, ${int(patchSummary.extraMacs)} extra MACs`);
   } else if (chosen.patchNote) {
