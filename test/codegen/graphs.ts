@@ -195,4 +195,33 @@ export function sliceConcatGraph(seed = 14): Graph {
   return n.build(strided, shrunk, rows, channels);
 }
 
-export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph, wideGraph];
+/**
+ * Ops beyond the layers on random data (the zoo has three cases each): broadcast SUB, SQUARED_DIFFERENCE,
+ * LOG_SOFTMAX (its fixed-point log over many sums), a comparison into SELECT_V2, REDUCE_MAX, BATCH_MATMUL
+ * with adj_y, SPLIT.
+ */
+export function extraOpsGraph(seed = 16): Graph {
+  const n = new Net('cg_extra_ops', seed);
+  const x = n.input([2, 5, 12]);
+  const act = (name: string, shape: number[], dtype: 'int8' | 'bool', scale: number, zp: number): Act =>
+    ({ id: n.b.tensor(name, shape, dtype, dtype === 'bool' ? null : q(scale, zp)), shape, scale });
+  const sub = act('sub', [2, 5, 12], 'int8', 0.08, -2);
+  n.b.node('SUB', [x.id, n.constInt8([12], 0.04, 3)], [sub.id], { activation: 'NONE' });
+  const sq = act('sqdiff', [2, 5, 12], 'int8', 0.02, -100);
+  n.b.node('SQUARED_DIFFERENCE', [sub.id, x.id], [sq.id], {});
+  const ls = act('log_softmax', [2, 5, 12], 'int8', 16 / 256, 127);
+  n.b.node('LOG_SOFTMAX', [sq.id], [ls.id], {});
+  const gt = act('greater', [2, 5, 12], 'bool', 1, 0);
+  n.b.node('GREATER', [x.id, sub.id], [gt.id], {});
+  const sel = act('select', [2, 5, 12], 'int8', 0.05, -3);
+  n.b.node('SELECT_V2', [gt.id, x.id, sub.id], [sel.id], {});
+  const rmax = act('reduce_max', [2, 12], 'int8', 0.05, -3);
+  n.b.node('REDUCE_MAX', [sel.id, n.constInt32([1])], [rmax.id], { keepDims: false });
+  const bm = act('matmul', [2, 5, 5], 'int8', 0.5, 0);
+  n.b.node('BATCH_MATMUL', [sub.id, x.id], [bm.id], { adjX: false, adjY: true });
+  const parts = [0, 1, 2].map((i) => act(`split${i}`, [2, 5, 4], 'int8', 16 / 256, 127));
+  n.b.node('SPLIT', [n.constInt32([2]), ls.id], parts.map((p) => p.id), { numSplits: 3 });
+  return n.build(parts[0], parts[2], rmax, bm);
+}
+
+export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph, wideGraph, extraOpsGraph];
