@@ -34,7 +34,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
       headers: ['tm_conv2d.h'],
       definitions: [...fp.definitions, structDef(shape)],
       weights: [filterArray, ...fp.weights],
-      statements: [call('tm_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))],
+      statements: ctx.perImage([call('tm_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))], input, output),
     };
   }
   const depth = kH * kW * cinFilter;
@@ -52,7 +52,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
     headers: ['tm_conv2d.h'],
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
-    statements: [call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)],
+    statements: ctx.perImage([call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output),
   };
 }
 

@@ -47,7 +47,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
     }
     return {
       headers: ['tm_depthwise_conv2d.h'], definitions: [...fp.definitions, structDef(shape)], weights: [filterArray, ...fp.weights],
-      statements: [call('tm_depthwise_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))],
+      statements: ctx.perImage([call('tm_depthwise_conv2d_f32', structArg(shape), structArg(fp.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))], input, output),
     };
   }
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
@@ -63,7 +63,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   if (layout === 'disjoint') {
     const need = def.scratchBytes!(node, ctx.graph);
     if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
-    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: [call('tm_depthwise_conv2d_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)] };
+    return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: ctx.perImage([call('tm_depthwise_conv2d_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output) };
   }
   // The op's in-place rule is the C kernel's: a node it accepts always compiles.
   const need = def.inPlaceVariant!(node, ctx.graph)?.scratchBytes;

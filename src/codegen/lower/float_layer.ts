@@ -36,10 +36,9 @@ export function floatLayerParams(ctx: LayerContext, biasT: Tensor | null, channe
   return { params, definitions: [structDef(params)], weights: [biasArray] };
 }
 
-/** Generated code runs batch 1 and takes constant float weights. */
+/** Generated code takes constant float weights (a batch runs image by image: LayerContext.perImage). */
 export function requireFloatLayer(ctx: LayerContext, input: Tensor, weights: Tensor): void {
   if (!weights.data) throw ctx.unsupported(`weights ${weights.name} are not constant`);
-  if (input.shape[0] !== 1 && ctx.node.op !== 'FULLY_CONNECTED') throw ctx.unsupported(`batch ${input.shape[0]} (generated code runs batch 1)`);
 }
 
 /**

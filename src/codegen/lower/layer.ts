@@ -135,6 +135,21 @@ export class LayerContext {
     return cElementType(t);
   }
 
+  /**
+   * A batch of images through a kernel that takes one NHWC image: the statements repeated per image with the
+   * input's and output's arena pointers stepped by one image (scratch and constants shared).
+   */
+  perImage(statements: readonly Statement[], input: Tensor, output: Tensor): Statement[] {
+    const images = input.shape[0] ?? 1;
+    if (images <= 1) return [...statements];
+    if (this.overlap(input, output) !== 'disjoint') throw this.unsupported(`batch ${images} with the output over the input`);
+    const steps = new Map([[this.offset(input), tensorBytes(input) / images], [this.offset(output), tensorBytes(output) / images]]);
+    const image = (b: number) => statements.map((st): Statement => st.kind !== 'call' ? st : {
+      ...st, args: st.args.map((a) => (a.kind === 'arena' && steps.has(a.offset) ? { ...a, offset: a.offset + b * steps.get(a.offset)! } : a)),
+    });
+    return Array.from({ length: images }, (_, b) => image(b)).flat();
+  }
+
   unsupported(detail: string): UnsupportedOpError {
     return new UnsupportedOpError(this.node.op, this.node.index, detail);
   }

@@ -1,7 +1,5 @@
 import type { Node } from '../../graph/graph.js';
-import { DTYPE_BYTES } from '../../graph/dtype.js';
 import { activationBounds, window2d } from '../../ops/conv_util.js';
-import type { CArg, Statement } from './kernel_call.js';
 import { call, structArg, structDef } from './kernel_call.js';
 import { floatAct } from './float_layer.js';
 import type { LayerCode, LayerContext } from './layer.js';
@@ -31,13 +29,8 @@ export function lowerPool2d(ctx: LayerContext): LayerCode {
   const base = node.op === 'AVERAGE_POOL_2D' ? 'tm_avg_pool2d' : node.op === 'MAX_POOL_2D' ? 'tm_max_pool2d' : 'tm_l2_pool2d';
   const kernel = `${base}_${float ? 'f32' : dt === 'int8' ? 's8' : 's16'}`;
   const act = float ? floatAct(ctx, o.activation, output) : null;
-  const eb = DTYPE_BYTES[dt];
-  const image = (t: typeof input, b: number, plane: number): CArg => ({ kind: 'arena', offset: ctx.offset(t) + b * plane * eb, type: ctx.elementType(t) });
-  const statements: Statement[] = [];
-  for (let b = 0; b < win.batches; b++) {
-    const src = image(input, b, win.inH * win.inW * win.inC), dst = image(output, b, win.outH * win.outW * win.inC);
-    statements.push(act ? call(kernel, structArg(shape), structArg(act), src, dst) : call(kernel, structArg(shape), src, dst));
-  }
+  const call1 = act ? call(kernel, structArg(shape), structArg(act), ctx.ptr(input), ctx.ptr(output)) : call(kernel, structArg(shape), ctx.ptr(input), ctx.ptr(output));
+  const statements = ctx.perImage([call1], input, output);
   const extra = node.op === 'L2_POOL_2D' || dt === 'int16';
   return {
     headers: [extra ? 'tm_pool_extra.h' : 'tm_pool2d.h'],

@@ -29,7 +29,6 @@ export function requireInt8Layer(ctx: LayerContext, input: Tensor, output: Tenso
   }
   requireSymmetricWeights(node, weights);
   if (!weights.data) throw ctx.unsupported(`weights ${weights.name} are not constant`);
-  if (input.shape[0] !== 1 && node.op !== 'FULLY_CONNECTED') throw ctx.unsupported(`batch ${input.shape[0]} (generated code runs batch 1)`);
 }
 
 /**
