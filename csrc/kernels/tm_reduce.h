@@ -1,12 +1,14 @@
 /*
  * Reductions over any set of axes of a tensor of rank <= 4 (TFLite Micro's reduce.cc and arg_min_max.cc):
- * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, float MEAN, int16 MEAN / SUM, ARG_MAX, ARG_MIN. Each output
+ * SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL, float MEAN, int16 MEAN / SUM, ARG_MAX, ARG_MIN; and float
+ * L2_NORMALIZATION over rows. Each output
  * element folds its inputs in row-major order, the reference's order, so float sums round alike. int8 /
  * int16 MAX and MIN compare raw values (input and output share the quantisation).
  */
 #ifndef TM_REDUCE_H
 #define TM_REDUCE_H
 
+#include <math.h>
 #include "tm_mean.h"
 
 enum { TM_RED_SUM, TM_RED_MAX, TM_RED_MIN, TM_RED_ALL, TM_RED_MEAN };
@@ -112,5 +114,15 @@ TM_ARG_KERNEL(tm_arg_s8, int8_t)
 TM_ARG_KERNEL(tm_arg_u8, uint8_t)
 TM_ARG_KERNEL(tm_arg_s16, int16_t)
 TM_ARG_KERNEL(tm_arg_s32, int32_t)
+
+/* L2_NORMALIZATION float32 over the last dimension: x / max(sqrt(sum of squares), 1e-6), in float. */
+TM_KERNEL void tm_l2_normalize_f32(int32_t rows, int32_t depth, const float *in, float *out) {
+  for (int32_t r = 0; r < rows; r++, in += depth, out += depth) {
+    float s = 0.0f;
+    for (int32_t c = 0; c < depth; c++) s += in[c] * in[c];
+    const float norm = TM_MAX(sqrtf(s), 1e-6f);
+    for (int32_t c = 0; c < depth; c++) out[c] = in[c] / norm;
+  }
+}
 
 #endif /* TM_REDUCE_H */

@@ -183,3 +183,20 @@ export function lowerSelect(ctx: LayerContext): LayerCode {
     statements: [call('tm_select', structArg(params), asBytes(args[0]), args[1], args[2], ctx.ptr(out))],
   };
 }
+
+/** ADD_N (float32, same shapes, as the TypeScript op takes it): the inputs added one by one into the output, the reference's order. */
+export function lowerAddN(ctx: LayerContext): LayerCode {
+  const out = ctx.output();
+  const ins = ctx.node.inputs.map((_, i) => ctx.input(i));
+  if (out.dtype !== 'float32' || ins.some((t) => t.dtype !== out.dtype || t.shape.join() !== out.shape.join())) {
+    throw ctx.unsupported(`${ins.map((t) => t.dtype).join(', ')} -> ${out.dtype} ADD_N is not generated (float32 of one shape)`);
+  }
+  for (const t of ins) ctx.requireDisjoint(t, out, 'ADD_N');
+  const params = ctx.struct('tm_binary_f32_params', 'params', { op: BINARY_OPS.ADD!, act_min: -FLT_MAX, act_max: FLT_MAX });
+  const n = numElements(out.shape);
+  const bc = ctx.struct('tm_broadcast4d', 'broadcast', { dims: [1, 1, 1, n], stride1: [0, 0, 0, 1], stride2: [0, 0, 0, 1] });
+  const weights: CArray[] = [];
+  const args = ins.map((t, i) => operandArg(ctx, weights, t, `input${i}`));
+  const statements = args.slice(1).map((b, k) => call('tm_binary_f32', structArg(params), structArg(bc), k === 0 ? args[0] : ctx.ptr(out), b, ctx.ptr(out)));
+  return { headers: ['tm_binary.h'], definitions: [structDef(params), structDef(bc)], weights, statements };
+}

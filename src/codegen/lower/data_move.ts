@@ -222,3 +222,18 @@ export function lowerUpdateSlice(ctx: LayerContext): LayerCode {
   const args = [operandArg(ctx, weights, operand, 'operand'), operandArg(ctx, weights, update, 'update'), operandArg(ctx, weights, starts, 'starts')];
   return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_dynamic_update_slice', structArg(p), ...args, ctx.ptr(out))] };
 }
+
+/** EMBEDDING_LOOKUP (int32 ids, a table of the output's type) -> tm_gather of whole rows. */
+export function lowerEmbeddingLookup(ctx: LayerContext): LayerCode {
+  const ids = ctx.input(0), table = ctx.input(1), out = ctx.output();
+  if (ids.dtype !== 'int32' || table.dtype !== out.dtype) throw ctx.unsupported(`ids ${ids.dtype}, table ${table.dtype} -> ${out.dtype} is not generated`);
+  for (const t of [ids, table]) ctx.requireDisjoint(t, out, 'EMBEDDING_LOOKUP');
+  const rows = table.shape[0];
+  const p = ctx.struct('tm_gather_params', 'params', {
+    batch: 1, outer: 1, coord: rows, per_batch: ids.shape[0], inner_bytes: (numElements(table.shape) / rows) * DTYPE_BYTES[table.dtype],
+  });
+  const weights: CArray[] = [];
+  const indices = operandArg(ctx, weights, ids, 'ids');
+  const src = operandArg(ctx, weights, table, 'table');
+  return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_gather', structArg(p), indices, src, ctx.ptr(out))] };
+}

@@ -4,7 +4,7 @@ import { quantizeMultiplier } from '../../quant/fixedpoint.js';
 import { meanMultiplier } from '../../ops/mean.js';
 import { constInts } from '../../ops/data_move.js';
 import type { CStruct } from './kernel_call.js';
-import { call, structArg, structDef } from './kernel_call.js';
+import { call, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { lowerMean } from './mean.js';
 
@@ -75,4 +75,13 @@ export function lowerArg(ctx: LayerContext): LayerCode {
     op: ctx.node.op === 'ARG_MAX' ? 0 : 1, outer: s.slice(0, axis).reduce((x, y) => x * y, 1), n: s[axis], inner: s.slice(axis + 1).reduce((x, y) => x * y, 1),
   });
   return { headers: ['tm_reduce.h'], definitions: [structDef(params)], weights: [], statements: [call(kernel, structArg(params), ctx.ptr(input), ctx.ptr(output))] };
+}
+
+/** L2_NORMALIZATION float32 over the last dimension -> tm_l2_normalize_f32 (int8 is refused). */
+export function lowerL2Normalize(ctx: LayerContext): LayerCode {
+  const input = ctx.input(0), output = ctx.output();
+  if (input.dtype !== 'float32' || output.dtype !== 'float32') throw ctx.unsupported(`${input.dtype} L2_NORMALIZATION is not generated (float32 only)`);
+  const depth = input.shape[input.shape.length - 1];
+  if (ctx.overlap(input, output) === 'partial') throw ctx.unsupported('the memory plan overlays output and input at different offsets');
+  return { headers: ['tm_reduce.h'], definitions: [], weights: [], statements: [call('tm_l2_normalize_f32', intArg(numElements(input.shape) / depth), intArg(depth), ctx.ptr(input), ctx.ptr(output))] };
 }

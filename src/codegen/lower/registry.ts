@@ -13,10 +13,10 @@ import { lowerReshape } from './reshape.js';
 import { lowerStridedSlice } from './strided_slice.js';
 import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
-import { lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
+import { lowerAddN, lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
-import { lowerGather, lowerGatherNd, lowerIndexMap, lowerSplit, lowerUpdateSlice } from './data_move.js';
-import { lowerArg, lowerReduce } from './reduce.js';
+import { lowerEmbeddingLookup, lowerGather, lowerGatherNd, lowerIndexMap, lowerSplit, lowerUpdateSlice } from './data_move.js';
+import { lowerArg, lowerL2Normalize, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
 import { lowerLogSoftmax } from './log_softmax.js';
@@ -105,6 +105,9 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   RESIZE_BILINEAR: lowerResizeBilinear,
   GATHER_ND: lowerGatherNd,
   DYNAMIC_UPDATE_SLICE: lowerUpdateSlice,
+  EMBEDDING_LOOKUP: lowerEmbeddingLookup,
+  ADD_N: lowerAddN,
+  L2_NORMALIZATION: lowerL2Normalize,
 };
 
 /**
