@@ -206,6 +206,14 @@ TM_KERNEL void tm_compare_u8(const tm_compare_params *p, const tm_broadcast4d *b
   TM_BROADCAST4D(bc, *out++ = tm_compare_one(p->op, a[ia], b[ib]))
 }
 
+TM_KERNEL void tm_compare_s64(const tm_compare_params *p, const tm_broadcast4d *bc, const int64_t *a, const int64_t *b, uint8_t *out) {
+  TM_BROADCAST4D(bc, {
+    const int64_t x = a[ia];
+    const int64_t y = b[ib];
+    *out++ = tm_compare_one(p->op, (x > y) - (x < y), 0); /* the order of x and y as -1, 0, 1 */
+  })
+}
+
 /* int8 inputs on a common footing: ((q + offset) << left_shift) scaled by each input's own multiplier. */
 TM_KERNEL void tm_compare_s8(const tm_compare_params *p, const tm_broadcast4d *bc, const int8_t *a, const int8_t *b, uint8_t *out) {
   TM_BROADCAST4D(bc, {

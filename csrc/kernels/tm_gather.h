@@ -96,4 +96,20 @@ TM_KERNEL void tm_copy_runs(int32_t n_runs, const int32_t *runs, int32_t elem_by
   }
 }
 
+/*
+ * BROADCAST_ARGS: the broadcast of two shape vectors (int32 or int64, `wide` = 1 for int64), right-aligned,
+ * a 1 taking the other side's extent. Incompatible shapes (refused by the interpreter) give the larger.
+ */
+TM_KERNEL void tm_broadcast_args(int32_t wide, int32_t na, int32_t nb, const void *a, const void *b, void *out) {
+  const int32_t n = TM_MAX(na, nb);
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t ka = i - (n - na), kb = i - (n - nb);
+    const int64_t da = ka < 0 ? 1 : (wide ? ((const int64_t *)a)[ka] : ((const int32_t *)a)[ka]);
+    const int64_t db = kb < 0 ? 1 : (wide ? ((const int64_t *)b)[kb] : ((const int32_t *)b)[kb]);
+    const int64_t d = da == 1 ? db : (db == 1 ? da : TM_MAX(da, db));
+    if (wide) ((int64_t *)out)[i] = d;
+    else ((int32_t *)out)[i] = (int32_t)d;
+  }
+}
+
 #endif /* TM_GATHER_H */

@@ -4,7 +4,12 @@
  * wrapping are decided once.
  */
 
-export type CScalarType = 'int8_t' | 'uint8_t' | 'int16_t' | 'int32_t' | 'uint32_t' | 'float';
+export type CScalarType = 'int8_t' | 'uint8_t' | 'int16_t' | 'int32_t' | 'uint32_t' | 'int64_t' | 'float';
+
+/** Bytes of one value of a C scalar type. */
+export function cTypeBytes(type: CScalarType): number {
+  return type === 'int8_t' || type === 'uint8_t' ? 1 : type === 'int16_t' ? 2 : type === 'int64_t' ? 8 : 4;
+}
 
 /** A C identifier from arbitrary text (tensor names such as "model/conv2d/Conv2D;bias"). */
 export function cIdent(text: string): string {
@@ -67,6 +72,7 @@ export interface CArray {
 }
 
 function formatValue(type: CScalarType, v: number): string {
+  if (type === 'int64_t') return `INT64_C(${v})`;
   return type === 'float' ? cFloat(v) : cInt(v);
 }
 

@@ -6,7 +6,7 @@ import type { AnyNode, Graph } from '../graph/graph.js';
 import { DoesNotFitError, InputError, UnsupportedOpError } from '../errors.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
 import type { CArray } from './c_syntax.js';
-import { cComment } from './c_syntax.js';
+import { cComment, cTypeBytes } from './c_syntax.js';
 import type { KernelHeader } from './kernels.js';
 import { readCsrc, withDependencies } from './kernels.js';
 import type { LayerCode } from './lower/layer.js';
@@ -79,8 +79,7 @@ const HARNESS: Readonly<Record<Target, readonly string[]>> = {
 };
 
 function arrayBytes(a: CArray): number {
-  const size = a.type === 'int8_t' || a.type === 'uint8_t' ? 1 : a.type === 'int16_t' ? 2 : 4;
-  return a.values.length * size;
+  return a.values.length * cTypeBytes(a.type);
 }
 
 function layerTitle(g: Graph, node: AnyNode): string {

@@ -135,7 +135,7 @@ export function lowerBroadcastBinary(ctx: LayerContext): LayerCode {
   };
 }
 
-/** Comparisons (float32, int32, int8 rescaled, bool) and LOGICAL_AND / LOGICAL_OR -> tm_compare_*, bool output. */
+/** Comparisons (float32, int32, int64, int8 rescaled, bool) and LOGICAL_AND / LOGICAL_OR -> tm_compare_*, bool output. */
 export function lowerCompare(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node;
   const code = COMPARE_OPS[node.op];
@@ -144,7 +144,7 @@ export function lowerCompare(ctx: LayerContext): LayerCode {
   if (a.dtype !== b.dtype || out.dtype !== 'bool') throw ctx.unsupported(`${a.dtype}, ${b.dtype} -> ${out.dtype} is not generated`);
   requireElementwiseLayout(ctx, [a, b], out);
   const f: Record<string, number> = { op: code, in1_offset: 0, in2_offset: 0, in1_mult: 0, in1_shift: 0, in2_mult: 0, in2_shift: 0, left_shift: 0 };
-  const kernels: Partial<Record<Tensor['dtype'], string>> = { float32: 'tm_compare_f32', int32: 'tm_compare_s32', bool: 'tm_compare_u8', int8: 'tm_compare_s8' };
+  const kernels: Partial<Record<Tensor['dtype'], string>> = { float32: 'tm_compare_f32', int32: 'tm_compare_s32', int64: 'tm_compare_s64', bool: 'tm_compare_u8', int8: 'tm_compare_s8' };
   const kernel = kernels[a.dtype];
   if (!kernel) throw ctx.unsupported(`${a.dtype} comparison is not generated`);
   if (a.dtype === 'int8') {

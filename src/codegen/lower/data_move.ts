@@ -237,3 +237,16 @@ export function lowerEmbeddingLookup(ctx: LayerContext): LayerCode {
   const src = operandArg(ctx, weights, table, 'table');
   return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_gather', structArg(p), indices, src, ctx.ptr(out))] };
 }
+
+/** BROADCAST_ARGS of two int32 or int64 shape vectors -> tm_broadcast_args. */
+export function lowerBroadcastArgs(ctx: LayerContext): LayerCode {
+  const a = ctx.input(0), b = ctx.input(1), out = ctx.output();
+  if (![a, b, out].every((t) => t.dtype === out.dtype) || (out.dtype !== 'int32' && out.dtype !== 'int64')) throw ctx.unsupported('shape vectors of one int32 or int64 type');
+  for (const t of [a, b]) ctx.requireDisjoint(t, out, 'BROADCAST_ARGS');
+  const weights: CArray[] = [];
+  const args = [operandArg(ctx, weights, a, 'shape0'), operandArg(ctx, weights, b, 'shape1')];
+  return {
+    headers: ['tm_gather.h'], definitions: [], weights,
+    statements: [call('tm_broadcast_args', intArg(out.dtype === 'int64' ? 1 : 0), intArg(numElements(a.shape)), intArg(numElements(b.shape)), ...args, ctx.ptr(out))],
+  };
+}

@@ -27,13 +27,14 @@ export function cElementType(t: Tensor): CScalarType {
     case 'uint8': case 'bool': return 'uint8_t'; // bool: one byte a value, as TFLite stores it
     case 'int16': return 'int16_t';
     case 'int32': return 'int32_t';
+    case 'int64': return 'int64_t';
     case 'float32': return 'float';
     default: throw new Error(`no C element type for ${t.dtype}`);
   }
 }
 
 /** A constant tensor's values as a fresh typed array (the file's bytes may be unaligned). */
-export function constantValues(t: Tensor): Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array {
+export function constantValues(t: Tensor): Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array {
   if (!t.data) throw new Error(`tensor ${t.name} is not constant`);
   const copy = new Uint8Array(t.data.byteLength);
   copy.set(t.data);
@@ -43,6 +44,11 @@ export function constantValues(t: Tensor): Int8Array | Uint8Array | Int16Array |
     case 'int16': return new Int16Array(copy.buffer, 0, copy.byteLength >> 1);
     case 'int32': return new Int32Array(copy.buffer, 0, copy.byteLength >> 2);
     case 'float32': return new Float32Array(copy.buffer, 0, copy.byteLength >> 2);
+    case 'int64': return Float64Array.from(new BigInt64Array(copy.buffer, 0, copy.byteLength >> 3), (v) => {
+      // int64 constants go to C as integer literals: only those a double holds exactly.
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`constant ${t.name}: int64 value ${v} beyond 2^53`);
+      return Number(v);
+    });
     default: throw new Error(`constant ${t.name}: dtype ${t.dtype} not supported in generated code`);
   }
 }
@@ -129,9 +135,8 @@ export class LayerContext {
     return { name: this.name(what), type: this.elementType(t), values: constantValues(t), align: 4, linkage: 'extern', comment: `${t.name} ${t.dtype}[${t.shape.join(',')}]` };
   }
 
-  /** The C type of a tensor's elements, or the node refused (int64 has no kernels). */
+  /** The C type of a tensor's elements (each lowering checks the dtypes its kernels take). */
   elementType(t: Tensor): CScalarType {
-    if (t.dtype === 'int64') throw this.unsupported(`${t.name} is int64 (not generated)`);
     return cElementType(t);
   }
 

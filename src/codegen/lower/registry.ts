@@ -15,7 +15,7 @@ import { lowerConcatenation } from './concatenation.js';
 import { lowerLut } from './lut.js';
 import { lowerAddN, lowerBroadcastBinary, lowerCompare, lowerSelect } from './broadcast_binary.js';
 import { lowerCast, lowerFill, lowerShape, lowerUnary } from './unary.js';
-import { lowerEmbeddingLookup, lowerGather, lowerGatherNd, lowerIndexMap, lowerSplit, lowerUpdateSlice } from './data_move.js';
+import { lowerBroadcastArgs, lowerEmbeddingLookup, lowerGather, lowerGatherNd, lowerIndexMap, lowerSplit, lowerUpdateSlice } from './data_move.js';
 import { lowerArg, lowerL2Normalize, lowerReduce } from './reduce.js';
 import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
@@ -108,6 +108,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   EMBEDDING_LOOKUP: lowerEmbeddingLookup,
   ADD_N: lowerAddN,
   L2_NORMALIZATION: lowerL2Normalize,
+  BROADCAST_ARGS: lowerBroadcastArgs,
 };
 
 /**

@@ -102,7 +102,6 @@ export function lowerCast(ctx: LayerContext): LayerCode {
 export function lowerFill(ctx: LayerContext): LayerCode {
   const node = ctx.node as Node;
   const output = ctx.output();
-  typeCode(ctx, output);
   const eb = DTYPE_BYTES[output.dtype];
   const weights: CArray[] = [];
   let value: CArg;

@@ -36,7 +36,7 @@ const PAGE = 65536;
 const ALIGN = 64;
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
-const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uint8_t: 1, int16_t: 2, int32_t: 4, uint32_t: 4, float: 4 };
+const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uint8_t: 1, int16_t: 2, int32_t: 4, uint32_t: 4, int64_t: 8, float: 4 };
 
 /**
  * The same lowering `tinyml compile` uses, per step; null (with the reason) where the C library refuses the
@@ -105,6 +105,7 @@ function writeArray(mem: ArrayBuffer, at: number, a: CArray): void {
     case 'int16_t': new Int16Array(mem, at, n).set(a.values); break;
     case 'int32_t': new Int32Array(mem, at, n).set(a.values); break;
     case 'uint32_t': new Uint32Array(mem, at, n).set(a.values); break;
+    case 'int64_t': new BigInt64Array(mem, at, n).set(Array.from(a.values, (v) => BigInt(v))); break;
     case 'float': new Float32Array(mem, at, n).set(a.values); break;
   }
 }
