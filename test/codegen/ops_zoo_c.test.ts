@@ -16,10 +16,10 @@ import { buildBundleFor, manifestCases } from './harness.js';
 
 /**
  * The op zoo through generated C: every variant the interpreter runs and the C library takes is built and
- * run on its cases (many variants to a program, each model under its own symbol prefix, so CI builds a
- * few programs instead of hundreds) (host with ASan/UBSan; the Cortex-M4 under QEMU) and must equal TFLite Micro's outputs
- * as the interpreter does. Variants the C library does not take are refused by `compile` naming the node
- * (an UnsupportedOpError, never a wrong project).
+ * run on its cases (host with ASan/UBSan; the Cortex-M4 under QEMU) and must equal TFLite Micro's outputs
+ * as the interpreter does, each case checked on its own. Many variants go into one program, each model
+ * under its own symbol prefix, so CI builds a few programs instead of hundreds. Variants the C library
+ * does not take are refused by `compile` naming the node (an UnsupportedOpError, never a wrong project).
  */
 
 /** Variants that compile and run exactly today: this may only grow. */
