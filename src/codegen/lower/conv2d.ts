@@ -1,7 +1,7 @@
 import type { Node } from '../../graph/graph.js';
 import type { Window2D } from '../../ops/conv_util.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
-import { call, constArg, structArg, structDef } from './kernel_call.js';
+import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
@@ -22,9 +22,12 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   if (float) requireFloatLayer(ctx, input, filter);
   else requireInt8Layer(ctx, input, output, filter);
   const [cout, kH, kW, cinFilter] = filter.shape;
-  if (cinFilter !== input.shape[3]) throw ctx.unsupported(`grouped convolution (${input.shape[3]} input channels, filters of ${cinFilter})`);
   const o = node.options;
   const win = window2d(input.shape, kH, kW, convWindowParams(o));
+  if (cinFilter !== input.shape[3]) {
+    if (float) throw ctx.unsupported(`grouped float convolution (${input.shape[3]} input channels, filters of ${cinFilter})`);
+    return lowerGroupedConv(ctx, win, input.shape[3] / cinFilter);
+  }
   if (float) {
     ctx.requireDisjoint(input, output, 'CONV_2D');
     const fp = floatLayerParams(ctx, biasT, cout, o.activation, output);
@@ -62,5 +65,22 @@ function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, in
     in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
     k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
     pad_top: win.padTop, pad_left: win.padLeft, in_zp: inZp,
+  };
+}
+
+/** Grouped int8 CONV_2D -> tm_conv_grouped_s8 (raw bias: the kernel skips the taps outside the input). */
+function lowerGroupedConv(ctx: LayerContext, win: Window2D, groups: number): LayerCode {
+  const node = ctx.node as Node<'CONV_2D'>;
+  const input = ctx.input(0), filter = ctx.input(1), biasT = ctx.optionalInput(2), output = ctx.output();
+  const [cout, kH, kW] = filter.shape;
+  const rq = layerRequant(ctx, input, filter, biasT, output, cout, node.options.activation, (bias) => bias, kH * kW * filter.shape[3]);
+  ctx.requireDisjoint(input, output, 'CONV_2D (grouped)');
+  const filterArray = ctx.constantArray(filter, 'filter');
+  const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
+  return {
+    headers: ['tm_conv_grouped.h'],
+    definitions: [...rq.definitions, structDef(shape)],
+    weights: [filterArray, ...rq.weights],
+    statements: ctx.perImage([call('tm_conv_grouped_s8', structArg(shape), intArg(groups), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output))], input, output),
   };
 }
