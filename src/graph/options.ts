@@ -112,6 +112,10 @@ export interface TransposeConvOptions {
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
+/** BATCH_NORMALIZE (ours, training only): the variance's epsilon. */
+export interface BatchNormalizeOptions {
+  epsilon: number;
+}
 
 export interface OpOptionsMap {
   CONV_2D: Conv2DOptions;
@@ -205,10 +209,13 @@ export interface OpOptionsMap {
   L2_POOL_2D: Pool2DOptions;
   L2_NORMALIZATION: NoOptions;
   RESIZE_BILINEAR: ResizeBilinearOptions;
+  /** Not a TFLite builtin: a training graph's batch normalisation (src/ops/batch_normalize.ts); not in OP_NAMES. */
+  BATCH_NORMALIZE: BatchNormalizeOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
 
+/** The TFLite builtins we implement (what a .tflite may contain); OpName also has our training-only ops. */
 export const OP_NAMES: readonly OpName[] = [
   'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D',
   'MEAN', 'RESHAPE', 'SQUEEZE', 'SOFTMAX', 'LOG_SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'HARD_SWISH',

@@ -4,6 +4,7 @@ import { UnsupportedOpError } from '../errors.js';
 import type { OpDef } from './op.js';
 
 import { add } from './add.js';
+import { batchNormalize } from './batch_normalize.js';
 import { averagePool2d } from './average_pool2d.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
@@ -51,6 +52,7 @@ import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, 
 /** The one table of operators: TFLite builtin name -> its definition. */
 export const OPS: { [K in OpName]: OpDef<K> } = {
   ADD: add,
+  BATCH_NORMALIZE: batchNormalize,
   AVERAGE_POOL_2D: averagePool2d,
   CONCATENATION: concatenation,
   CONV_2D: conv2d,

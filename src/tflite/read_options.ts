@@ -235,6 +235,8 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   DYNAMIC_UPDATE_SLICE: none,
   L2_POOL_2D: pool,
   L2_NORMALIZATION: none,
+  // Never in a file (the reader maps builtin codes only); here so the table stays total.
+  BATCH_NORMALIZE: () => ({ epsilon: 1e-3 }),
   RESIZE_BILINEAR: (o) => ({
     alignCorners: o ? o.bool(S.ResizeBilinearOptions.alignCorners, false) : false,
     halfPixelCenters: o ? o.bool(S.ResizeBilinearOptions.halfPixelCenters, false) : false,

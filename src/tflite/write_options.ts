@@ -2,7 +2,7 @@ import type { Builder } from 'flatbuffers';
 import type { AnyNode } from '../graph/graph.js';
 import type { Activation, Conv2DOptions, Padding, Pool2DOptions } from '../graph/options.js';
 import * as S from './schema.js';
-import { ExplicitPaddingNotWritableError } from '../errors.js';
+import { ExplicitPaddingNotWritableError, UnsupportedOpError } from '../errors.js';
 
 const T = S.BuiltinOptionsType;
 
@@ -176,6 +176,8 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt32(S.TransposeConvOptions.strideH, n.options.strideH, 0);
       b.addFieldInt8(S.TransposeConvOptions.fusedActivation, activation(n.options.activation), 0);
     });
+    case 'BATCH_NORMALIZE':
+      throw new UnsupportedOpError(n.op, n.index, 'a training-only op, not a TFLite builtin: fold batch normalisation into the convolution before writing');
     case 'RESIZE_BILINEAR': return table(b, T.ResizeBilinearOptions, 4, () => {
       b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
       b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);

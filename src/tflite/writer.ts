@@ -1,7 +1,8 @@
 import { Builder } from 'flatbuffers';
 import type { Graph, QuantParams, Tensor } from '../graph/graph.js';
 import { shapeStr, tensorBytes } from '../graph/graph.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { isOpName } from '../graph/options.js';
 import { assertWritableOptions, writeOptions } from './write_options.js';
 import * as S from './schema.js';
 
@@ -111,6 +112,7 @@ function writeOpCodes(b: Builder, g: Graph): { vector: number; indexOfNode: numb
     const key = `${n.op}/${n.version}`;
     let i = keys.indexOf(key);
     if (i < 0) {
+      if (!isOpName(n.op)) throw new UnsupportedOpError(n.op, n.index, 'not a TFLite builtin (a training-only op): nothing to write it as');
       const code = S.builtinOperatorCode(n.op);
       const f = S.OperatorCode;
       b.startObject(4);

@@ -15,6 +15,7 @@ import type { ParamUpdater } from './optimizer.js';
 import type { SessionMemory } from './views.js';
 import type { TrainKernels } from './kernels/index.js';
 import { transposeConvWeights } from './kernels/conv.js';
+import { batchNormalizeInputGrad } from '../ops/batch_normalize.js';
 import { meanInputGrad, reductionStrides } from './kernels/pool.js';
 import { broadcastMap, mulInputGrad, sigmoidGrad, softmaxGrad, sumToGrad } from './kernels/elementwise.js';
 
@@ -75,6 +76,12 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
       const om = broadcastMap(ctx.g.tensors[op.src].shape, ctx.g.tensors[op.other].shape);
       const b = value(0).buffer;
       return () => mulInputGrad(m, om, ctx.floatOf(b), gin, gout, acc);
+    }
+    case 'batchnorm_input': {
+      const b = value(0).buffer;
+      const channels = lastDim(ctx.g.tensors[op.dst]);
+      // Reads x and writes its gradient: never in place over a buffer it still reads.
+      return () => batchNormalizeInputGrad(ctx.floatOf(b), channels, op.epsilon, gin, gout, acc);
     }
     case 'avgpool_input': {
       const win = poolWindow(node as Node<'AVERAGE_POOL_2D'>, ctx.g);

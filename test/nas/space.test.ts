@@ -96,7 +96,7 @@ test('a subnet deploys as an int8 model our interpreter runs, and its screened S
 });
 
 test('stage 1 picks the (width, resolution) cell whose fitting subnets have the most MACs; workers give the same answer as one thread', async () => {
-  const limits = budgetLimits(160 * 1024, 1024 * 1024, 40e6);
+  const limits = budgetLimits(160 * 1024, 1024 * 1024, { maxMacs: 40e6 });
   const o = { samples: 24, seed: 5, widths: [0.25, 0.5, 0.75], resolutions: [32, 48] };
   const one = await optimiseSpace(MBV2_CIFAR, limits, o);
   const pool = new CostPool(2);
