@@ -1,12 +1,11 @@
 /**
- * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU, ELU (float) and ADD_N (float): TFLite Micro's
+ * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU and ELU (float): TFLite Micro's
  * reference kernels. int8 LEAKY_RELU requantises the input with one multiplier (in/out scale) for x >= 0
  * and another (alpha * in/out scale) for x < 0, each QuantizeMultiplier'd in double.
  */
 import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
-import { UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAway } from '../quant/fixedpoint.js';
 import { dtypeRange } from '../graph/dtype.js';
 import { broadcastInferShapes, broadcastKernel } from './binary_broadcast.js';
@@ -114,29 +113,4 @@ export const elu: OpDef<'ELU'> = {
   },
   macs: outputElements,
   role: 'elementwise',
-};
-
-export const addN: OpDef<'ADD_N'> = {
-  name: 'ADD_N',
-  maxVersion: 1,
-  inferShapes: sameShapeAsInput,
-  prepare(node, g, views) {
-    const ins = node.inputs.map((_, i) => inputTensor(node, g, i));
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, ins[0].shape);
-    if (ins.some((t) => t.dtype !== 'float32' || t.shape.join() !== ins[0].shape.join()) || output.dtype !== 'float32') {
-      throw new UnsupportedOpError(node.op, node.index, 'float32 inputs of one shape only');
-    }
-    const xs = ins.map((t) => views.float32(t.id)), y = views.float32(output.id);
-    // The reference sums input by input into the output (input 0 + input 1, then + input 2, ...).
-    return () => {
-      for (let i = 0; i < y.length; i++) {
-        let s = xs[0][i];
-        for (let k = 1; k < xs.length; k++) s = Math.fround(s + xs[k][i]);
-        y[i] = s;
-      }
-    };
-  },
-  macs: outputElements,
-  role: 'other',
 };

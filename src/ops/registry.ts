@@ -45,7 +45,8 @@ import { batchMatmul } from './batch_matmul.js';
 import { transposeConv } from './transpose_conv.js';
 import { l2Normalization, l2Pool2d } from './l2.js';
 import { resizeBilinear } from './resize_bilinear.js';
-import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
+import { elu, leakyRelu, prelu } from './activations_extra.js';
+import { addN } from './add_n.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
