@@ -1,5 +1,5 @@
 /**
- * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU and ELU (float): TFLite Micro's
+ * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU (float, int8, int16) and ELU (float): TFLite Micro's
  * reference kernels. int8 LEAKY_RELU requantises the input with one multiplier (in/out scale) for x >= 0
  * and another (alpha * in/out scale) for x < 0, each QuantizeMultiplier'd in double.
  */
@@ -67,19 +67,22 @@ export const prelu: OpDef<'PRELU'> = {
     if (x.dtype === 'float32' && a.dtype === 'float32' && out.dtype === 'float32') {
       return broadcastKernel(node, g, views, (v: Element, al: Element) => ((v as number) >= 0 ? v : Math.fround((v as number) * (al as number))));
     }
-    if (x.dtype === 'int8' && a.dtype === 'int8' && out.dtype === 'int8') {
+    const int16 = x.dtype === 'int16' && out.dtype === 'int16';
+    if (a.dtype === 'int8' && (int16 || (x.dtype === 'int8' && out.dtype === 'int8'))) {
       // prelu.cc: x >= 0 rescaled by in/out scale; x < 0 times (alpha - alpha zero point), by in*alpha/out.
+      // int16 activations take int8 alphas (the reference requires them).
       const qx = quantOf(node, x), qa = quantOf(node, a), qo = quantOf(node, out);
       const m1 = quantizeMultiplier(qx.scale / qo.scale), m2 = quantizeMultiplier((qx.scale * qa.scale) / qo.scale);
+      const [lo, hi] = dtypeRange(out.dtype);
       return broadcastKernel(node, g, views, (v: Element, al: Element) => {
         const d = (v as number) - qx.zeroPoint;
         const r = qo.zeroPoint + (d >= 0
           ? multiplyByQuantizedMultiplier(d, m1.multiplier, m1.shift)
           : multiplyByQuantizedMultiplier(d * ((al as number) - qa.zeroPoint), m2.multiplier, m2.shift));
-        return r < -128 ? -128 : r > 127 ? 127 : r;
+        return r < lo ? lo : r > hi ? hi : r;
       });
     }
-    throw unsupportedTypes(node, g, 'float32 and int8');
+    throw unsupportedTypes(node, g, 'float32, int8, and int16 with int8 alpha');
   },
   macs: outputElements,
   role: 'other',
