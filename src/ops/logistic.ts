@@ -2,10 +2,12 @@
  * LOGISTIC: TFLite Micro's logistic.cc / logistic_common.cc. The int8 kernel is the fixed-point one
  * (reference_integer_ops::Logistic: input rescaled to Q4.27, gemmlowp logistic, output in Q0.8 on the
  * fixed output quantisation 1/256, zero point -128), not the LUT of TFLite's optimised kernels.
- * A function of one int8 value, so prepare tabulates it.
+ * A function of one int8 value, so prepare tabulates it. int16 is the 16x8 table-interpolation kernel
+ * (src/ops/sigmoid_int16.ts).
  */
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
+import { sigmoidInt16Kernel } from './sigmoid_int16.js';
 import { UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAway, roundingDivideByPOT } from '../quant/fixedpoint.js';
 import { calculateInputRadius, logistic as fixedLogistic } from '../quant/gemmlowp.js';
@@ -49,8 +51,8 @@ export function logisticInt8Table(inScale: number, inZeroPoint: number): Int8Arr
 
 export const logistic: OpDef<'LOGISTIC'> = {
   name: 'LOGISTIC',
-  // v1 float, v2 int8; v3 is int16.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);
@@ -74,6 +76,7 @@ export const logistic: OpDef<'LOGISTIC'> = {
         }
       };
     }
+    if (input.dtype === 'int16' && output.dtype === 'int16') return sigmoidInt16Kernel(node, g, views);
     throw unsupportedTypes(node, g);
   },
   int8Table(node, g) {
