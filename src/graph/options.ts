@@ -110,6 +110,10 @@ export interface TransposeConvOptions {
   strideH: number;
   activation: Activation;
 }
+export interface CumsumOptions {
+  exclusive: boolean;
+  reverse: boolean;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -205,6 +209,7 @@ export interface OpOptionsMap {
   L2_POOL_2D: Pool2DOptions;
   L2_NORMALIZATION: NoOptions;
   RESIZE_BILINEAR: ResizeBilinearOptions;
+  CUMSUM: CumsumOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -218,7 +223,7 @@ export const OP_NAMES: readonly OpName[] = [
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
-  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR',
+  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM',
 ];
 
 export function isOpName(name: string): name is OpName {

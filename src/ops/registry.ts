@@ -47,6 +47,7 @@ import { l2Normalization, l2Pool2d } from './l2.js';
 import { resizeBilinear } from './resize_bilinear.js';
 import { elu, leakyRelu, prelu } from './activations_extra.js';
 import { addN } from './add_n.js';
+import { cumsum } from './cumsum.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
@@ -142,6 +143,7 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   L2_POOL_2D: l2Pool2d,
   L2_NORMALIZATION: l2Normalization,
   RESIZE_BILINEAR: resizeBilinear,
+  CUMSUM: cumsum,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

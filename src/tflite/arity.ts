@@ -106,6 +106,7 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   L2_POOL_2D: fixed(1),
   L2_NORMALIZATION: fixed(1),
   RESIZE_BILINEAR: fixed(2),
+  CUMSUM: fixed(2),
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

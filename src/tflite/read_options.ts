@@ -45,6 +45,7 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   REDUCE_ALL: T.ReducerOptions,
   GATHER: T.GatherOptions,
   LEAKY_RELU: T.LeakyReluOptions,
+  CUMSUM: T.CumsumOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -247,6 +248,10 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
     activation: activation(o, S.TransposeConvOptions.fusedActivation),
   }),
   BROADCAST_ARGS: none,
+  CUMSUM: (o) => ({
+    exclusive: o ? o.bool(S.CumsumOptions.exclusive, false) : false,
+    reverse: o ? o.bool(S.CumsumOptions.reverse, false) : false,
+  }),
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 

@@ -116,6 +116,7 @@ export const BuiltinOptionsType = {
   TransposeConvOptions: 49,
   BatchMatMulOptions: 101,
   ResizeBilinearOptions: 15,
+  CumsumOptions: 102,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -183,3 +184,4 @@ export const StridedSliceOptions = {
   beginMask: 0, endMask: 1, ellipsisMask: 2, newAxisMask: 3, shrinkAxisMask: 4, offset: 5,
 } as const;
 export const ResizeNearestNeighborOptions = { alignCorners: 0, halfPixelCenters: 1 } as const;
+export const CumsumOptions = { exclusive: 0, reverse: 1 } as const;

@@ -180,6 +180,10 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
       b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);
     });
+    case 'CUMSUM': return table(b, T.CumsumOptions, 2, () => {
+      b.addFieldInt8(S.CumsumOptions.exclusive, n.options.exclusive ? 1 : 0, 0);
+      b.addFieldInt8(S.CumsumOptions.reverse, n.options.reverse ? 1 : 0, 0);
+    });
     case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {
       b.addFieldInt32(S.PackOptions.valuesCount, n.inputs.length, 0);
