@@ -114,6 +114,10 @@ export interface CumsumOptions {
   exclusive: boolean;
   reverse: boolean;
 }
+export interface SvdfOptions {
+  rank: number;
+  activation: Activation;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -210,6 +214,7 @@ export interface OpOptionsMap {
   L2_NORMALIZATION: NoOptions;
   RESIZE_BILINEAR: ResizeBilinearOptions;
   CUMSUM: CumsumOptions;
+  SVDF: SvdfOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -223,7 +228,7 @@ export const OP_NAMES: readonly OpName[] = [
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
-  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM',
+  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM', 'SVDF',
 ];
 
 export function isOpName(name: string): name is OpName {

@@ -48,6 +48,7 @@ import { resizeBilinear } from './resize_bilinear.js';
 import { elu, leakyRelu, prelu } from './activations_extra.js';
 import { addN } from './add_n.js';
 import { cumsum } from './cumsum.js';
+import { svdf } from './svdf.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
@@ -144,18 +145,29 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   L2_NORMALIZATION: l2Normalization,
   RESIZE_BILINEAR: resizeBilinear,
   CUMSUM: cumsum,
+  SVDF: svdf,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {
   return OPS[name];
 }
 
-/** Refuse, before anything runs, any node whose op version is newer than what we implement. */
+/**
+ * Refuse, before anything runs, any node whose op version is newer than what we implement, or that reads
+ * a variable (state) tensor its op does not keep as state.
+ */
 export function checkSupported(g: Graph): void {
   for (const n of g.nodes as AnyNode[]) {
     const def = OPS[n.op] as OpDef;
     if (n.version > def.maxVersion) {
       throw new UnsupportedOpError(n.op, n.index, `op version ${n.version} (we implement up to ${def.maxVersion})`);
     }
+    const state = def.stateInputs?.(n as never) ?? [];
+    n.inputs.forEach((id, k) => {
+      const t = id >= 0 ? g.tensors[id] : null;
+      if (t?.variable && !state.includes(k)) {
+        throw new UnsupportedOpError(n.op, n.index, `input ${k}, tensor ${id} (${JSON.stringify(t.name)}), is a variable (state) tensor, which ${n.op} does not keep`);
+      }
+    });
   }
 }

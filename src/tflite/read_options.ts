@@ -46,6 +46,7 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   GATHER: T.GatherOptions,
   LEAKY_RELU: T.LeakyReluOptions,
   CUMSUM: T.CumsumOptions,
+  SVDF: T.SVDFOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -252,6 +253,7 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
     exclusive: o ? o.bool(S.CumsumOptions.exclusive, false) : false,
     reverse: o ? o.bool(S.CumsumOptions.reverse, false) : false,
   }),
+  SVDF: (o) => ({ rank: positive(o, S.SVDFOptions.rank, 0, 'rank'), activation: activation(o, S.SVDFOptions.fusedActivation) }),
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 

@@ -196,8 +196,11 @@ function checkDataflow(tensors: Tensor[], nodes: AnyNode[], inputs: number[], ou
   const writer = new Map<number, string>(inputs.map((id) => [id, 'a graph input']));
   for (const id of inputs) {
     if (tensors[id].data) throw new ModelFormatError(`subgraph 0 input ${named(id)}`, 'a graph input cannot be a constant');
+    if (tensors[id].variable) throw new ModelFormatError(`subgraph 0 input ${named(id)}`, 'a graph input cannot be a variable (state) tensor');
   }
   for (const t of tensors) if (t.data) writer.set(t.id, 'a constant');
+  // A variable tensor holds state from the start; the ops that own it update it as an input.
+  for (const t of tensors) if (t.variable) writer.set(t.id, 'a variable (state) tensor');
   for (const n of nodes) {
     const where = `subgraph 0 node ${n.index} (${n.op})`;
     for (const id of n.inputs) {

@@ -117,6 +117,7 @@ export const BuiltinOptionsType = {
   BatchMatMulOptions: 101,
   ResizeBilinearOptions: 15,
   CumsumOptions: 102,
+  SVDFOptions: 6,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -185,3 +186,4 @@ export const StridedSliceOptions = {
 } as const;
 export const ResizeNearestNeighborOptions = { alignCorners: 0, halfPixelCenters: 1 } as const;
 export const CumsumOptions = { exclusive: 0, reverse: 1 } as const;
+export const SVDFOptions = { rank: 0, fusedActivation: 1, asymmetricQuantizeInputs: 2 } as const;

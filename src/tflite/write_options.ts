@@ -180,6 +180,10 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
       b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);
     });
+    case 'SVDF': return table(b, T.SVDFOptions, 3, () => {
+      b.addFieldInt32(S.SVDFOptions.rank, n.options.rank, 0);
+      b.addFieldInt8(S.SVDFOptions.fusedActivation, activation(n.options.activation), 0);
+    });
     case 'CUMSUM': return table(b, T.CumsumOptions, 2, () => {
       b.addFieldInt8(S.CumsumOptions.exclusive, n.options.exclusive ? 1 : 0, 0);
       b.addFieldInt8(S.CumsumOptions.reverse, n.options.reverse ? 1 : 0, 0);

@@ -100,6 +100,7 @@ function writeTensor(b: Builder, t: Tensor, bufferIndex: number): number {
   b.addFieldInt32(f.buffer, bufferIndex, 0);
   b.addFieldOffset(f.name, name, 0);
   if (quant) b.addFieldOffset(f.quantization, quant, 0);
+  b.addFieldInt8(f.isVariable, t.variable ? 1 : 0, 0);
   return b.endObject();
 }
 
