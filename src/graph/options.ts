@@ -118,6 +118,24 @@ export interface SvdfOptions {
   rank: number;
   activation: Activation;
 }
+/**
+ * TFLite_Detection_PostProcess (a custom op): its flexbuffer custom options, parsed, plus the raw bytes
+ * (written back unchanged).
+ */
+export interface DetectionPostProcessOptions {
+  maxDetections: number;
+  maxClassesPerDetection: number;
+  detectionsPerClass: number;
+  useRegularNms: boolean;
+  nmsScoreThreshold: number;
+  nmsIouThreshold: number;
+  numClasses: number;
+  yScale: number;
+  xScale: number;
+  hScale: number;
+  wScale: number;
+  customOptions: Uint8Array;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -215,6 +233,7 @@ export interface OpOptionsMap {
   RESIZE_BILINEAR: ResizeBilinearOptions;
   CUMSUM: CumsumOptions;
   SVDF: SvdfOptions;
+  TFLite_Detection_PostProcess: DetectionPostProcessOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -229,7 +248,11 @@ export const OP_NAMES: readonly OpName[] = [
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
   'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM', 'SVDF',
+  'TFLite_Detection_PostProcess',
 ];
+
+/** The custom ops we implement (BuiltinOperator CUSTOM with this custom_code); they are named by it. */
+export const CUSTOM_OP_NAMES: readonly OpName[] = ['TFLite_Detection_PostProcess'];
 
 export function isOpName(name: string): name is OpName {
   return (OP_NAMES as readonly string[]).includes(name);

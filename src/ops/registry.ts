@@ -49,6 +49,7 @@ import { elu, leakyRelu, prelu } from './activations_extra.js';
 import { addN } from './add_n.js';
 import { cumsum } from './cumsum.js';
 import { svdf } from './svdf.js';
+import { detectionPostProcess } from './detection_postprocess.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
@@ -146,6 +147,7 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   RESIZE_BILINEAR: resizeBilinear,
   CUMSUM: cumsum,
   SVDF: svdf,
+  TFLite_Detection_PostProcess: detectionPostProcess,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {

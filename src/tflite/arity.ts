@@ -110,6 +110,7 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   RESIZE_BILINEAR: fixed(2),
   CUMSUM: fixed(2),
   SVDF: { min: 5, max: 5, optional: [3] },
+  TFLite_Detection_PostProcess: { min: 3, max: 3, outputs: { min: 4, max: 4 } },
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */

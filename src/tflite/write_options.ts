@@ -153,6 +153,7 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'PRELU':
     case 'ELU':
     case 'ADD_N':
+    case 'TFLite_Detection_PostProcess': // custom: its options are the custom_options bytes (writer.ts)
       return { type: T.NONE, offset: 0 };
     case 'DIV': return table(b, T.DivOptions, 1, () => b.addFieldInt8(S.AddOptions.fusedActivation, activation(n.options.activation), 0));
     case 'SUM': case 'REDUCE_MAX': case 'REDUCE_MIN': case 'REDUCE_ALL':
