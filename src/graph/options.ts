@@ -136,6 +136,13 @@ export interface DetectionPostProcessOptions {
   wScale: number;
   customOptions: Uint8Array;
 }
+export interface SequenceLstmOptions {
+  /** The cell gate's non-linearity (TANH, or another fused activation TFLite allows there). */
+  activation: Activation;
+  cellClip: number;
+  projClip: number;
+  timeMajor: boolean;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
 
@@ -234,6 +241,7 @@ export interface OpOptionsMap {
   CUMSUM: CumsumOptions;
   SVDF: SvdfOptions;
   TFLite_Detection_PostProcess: DetectionPostProcessOptions;
+  UNIDIRECTIONAL_SEQUENCE_LSTM: SequenceLstmOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
@@ -248,7 +256,7 @@ export const OP_NAMES: readonly OpName[] = [
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
   'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM', 'SVDF',
-  'TFLite_Detection_PostProcess',
+  'UNIDIRECTIONAL_SEQUENCE_LSTM', 'TFLite_Detection_PostProcess',
 ];
 
 /** The custom ops we implement (BuiltinOperator CUSTOM with this custom_code); they are named by it. */

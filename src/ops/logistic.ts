@@ -36,6 +36,18 @@ export function sigmoidInputParams(inputScale: number, integerBits = 4): Sigmoid
   return { multiplier, leftShift: exponent, rangeRadius: calculateInputRadius(integerBits, exponent) };
 }
 
+const CUTOFF_UPPER = Math.fround(16.619047164916992188);
+
+/**
+ * reference_ops::Logistic on one float: saturate above the cut-off, exp(x) below -9, else
+ * 1 / (1 + exp(-x)), each step rounded to float (also the LSTM's float gates).
+ */
+export function logisticF32(v: number): number {
+  if (v > CUTOFF_UPPER) return 1;
+  if (v < -9) return Math.fround(Math.exp(v));
+  return Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-v))));
+}
+
 export function logisticInt8Table(inScale: number, inZeroPoint: number): Int8Array {
   const { multiplier, leftShift, rangeRadius } = sigmoidInputParams(inScale);
   return int8Table((q) => {
@@ -64,16 +76,8 @@ export const logistic: OpDef<'LOGISTIC'> = {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
       const n = y.length;
-      const cutoffUpper = Math.fround(16.619047164916992188);
-      // reference_ops::Logistic: saturate above the cut-off, exp(x) below -9, else 1 / (1 + exp(-x)),
-      // each step rounded to float.
       return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i];
-          if (v > cutoffUpper) y[i] = 1;
-          else if (v < -9) y[i] = Math.exp(v);
-          else y[i] = 1 / Math.fround(1 + Math.fround(Math.exp(-v)));
-        }
+        for (let i = 0; i < n; i++) y[i] = logisticF32(x[i]);
       };
     }
     if (input.dtype === 'int16' && output.dtype === 'int16') return sigmoidInt16Kernel(node, g, views);

@@ -49,6 +49,7 @@ import { elu, leakyRelu, prelu } from './activations_extra.js';
 import { addN } from './add_n.js';
 import { cumsum } from './cumsum.js';
 import { svdf } from './svdf.js';
+import { unidirectionalSequenceLstm } from './lstm.js';
 import { detectionPostProcess } from './detection_postprocess.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
@@ -147,6 +148,7 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   RESIZE_BILINEAR: resizeBilinear,
   CUMSUM: cumsum,
   SVDF: svdf,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: unidirectionalSequenceLstm,
   TFLite_Detection_PostProcess: detectionPostProcess,
 };
 

@@ -67,45 +67,49 @@ function inputParams(node: Node<Sigmoid16>, g: Graph): { multiplier: number; shi
   return { multiplier: Math.trunc(multiplier), shift };
 }
 
-/** The prepared int16 LOGISTIC or TANH kernel. */
-export function sigmoidInt16Kernel(node: Node<Sigmoid16>, g: Graph, views: TensorViews): Kernel {
-  let { multiplier, shift } = inputParams(node, g);
+/**
+ * int16 sigmoid or tanh of `n` values from `x` into `y` (may be the same array), the input brought to
+ * 1/(3 * 4096) units by `multiplier` and right `shift` (multiplier 0: a power-of-two scale, times 3 << shift).
+ * Shared with the LSTM's gates (src/ops/lstm.ts), which call the reference kernels the same way.
+ */
+export function sigmoidInt16(kind: Sigmoid16, multiplier: number, shift: number, x: Int16Array, y: Int16Array, n: number): void {
   if (multiplier === 0) {
     multiplier = 3 << shift;
     shift = 0;
   }
   const round = shift > 0 ? 1 << (shift - 1) : 0;
-  const x = views.int16(inputTensor(node, g, 0).id), y = views.int16(outputTensor(node, g).id);
-  const n = y.length;
-  const scaled = (v: number): number => (v * multiplier + round) >> shift;
-  if (node.op === 'LOGISTIC') {
-    return () => {
-      for (let i = 0; i < n; i++) {
-        const v = scaled(x[i]);
-        const a = Math.abs(v), uh = a >>> 9;
-        // 0.16 table value << 9 plus the interpolated fraction: sigmoid in 0.25.
-        let r = 0x7fff << 10;
-        if (uh < 255) {
-          const ua = SIGMOID_TABLE[uh];
-          r = ua * 512 + (a & 0x1ff) * (SIGMOID_TABLE[uh + 1] - ua);
-        }
-        r = v >= 0 ? r + (1 << 9) : (1 << 25) - r + (1 << 9) - 1;
-        y[i] = r >>> 10;
-      }
-    };
-  }
-  return () => {
+  if (kind === 'LOGISTIC') {
     for (let i = 0; i < n; i++) {
-      const v = scaled(x[i]);
-      const a = Math.abs(v), uh = a >>> 8;
-      let r = 0xffff << 8;
+      const v = (x[i] * multiplier + round) >> shift;
+      const a = Math.abs(v), uh = a >>> 9;
+      // 0.16 table value << 9 plus the interpolated fraction: sigmoid in 0.25.
+      let r = 0x7fff << 10;
       if (uh < 255) {
         const ua = SIGMOID_TABLE[uh];
-        r = ua * 256 + (a & 0xff) * (SIGMOID_TABLE[uh + 1] - ua);
+        r = ua * 512 + (a & 0x1ff) * (SIGMOID_TABLE[uh + 1] - ua);
       }
-      // 2 sigmoid - 1: subtract one half (2^23 in this 0.24 form), with the reference's rounding offsets.
-      r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-      y[i] = r >> 8;
+      r = v >= 0 ? r + (1 << 9) : (1 << 25) - r + (1 << 9) - 1;
+      y[i] = r >>> 10;
     }
-  };
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = (x[i] * multiplier + round) >> shift;
+    const a = Math.abs(v), uh = a >>> 8;
+    let r = 0xffff << 8;
+    if (uh < 255) {
+      const ua = SIGMOID_TABLE[uh];
+      r = ua * 256 + (a & 0xff) * (SIGMOID_TABLE[uh + 1] - ua);
+    }
+    // 2 sigmoid - 1: subtract one half (2^23 in this 0.24 form), with the reference's rounding offsets.
+    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+    y[i] = r >> 8;
+  }
+}
+
+/** The prepared int16 LOGISTIC or TANH kernel. */
+export function sigmoidInt16Kernel(node: Node<Sigmoid16>, g: Graph, views: TensorViews): Kernel {
+  const { multiplier, shift } = inputParams(node, g);
+  const x = views.int16(inputTensor(node, g, 0).id), y = views.int16(outputTensor(node, g).id);
+  return () => sigmoidInt16(node.op, multiplier, shift, x, y, y.length);
 }

@@ -110,6 +110,8 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   RESIZE_BILINEAR: fixed(2),
   CUMSUM: fixed(2),
   SVDF: { min: 5, max: 5, optional: [3] },
+  // 24 inputs; peepholes (9-11), projection (16-17) and layer norm (20-23) may be omitted.
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { min: 24, max: 24, optional: [9, 10, 11, 16, 17, 20, 21, 22, 23] },
   TFLite_Detection_PostProcess: { min: 3, max: 3, outputs: { min: 4, max: 4 } },
 };
 

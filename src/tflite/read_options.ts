@@ -49,6 +49,7 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   LEAKY_RELU: T.LeakyReluOptions,
   CUMSUM: T.CumsumOptions,
   SVDF: T.SVDFOptions,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: T.UnidirectionalSequenceLSTMOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -294,6 +295,15 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   }),
   SVDF: (o) => ({ rank: positive(o, S.SVDFOptions.rank, 0, 'rank'), activation: activation(o, S.SVDFOptions.fusedActivation) }),
   TFLite_Detection_PostProcess: (_o, ctx) => detectionPostProcessOptions(ctx),
+  UNIDIRECTIONAL_SEQUENCE_LSTM: (o) => {
+    const f = S.UnidirectionalSequenceLSTMOptions;
+    return {
+      activation: activation(o, f.fusedActivation),
+      cellClip: o ? o.f32(f.cellClip, 0) : 0,
+      projClip: o ? o.f32(f.projClip, 0) : 0,
+      timeMajor: o ? o.bool(f.timeMajor, false) : false,
+    };
+  },
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 

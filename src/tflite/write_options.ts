@@ -181,6 +181,13 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
       b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);
     });
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': return table(b, T.UnidirectionalSequenceLSTMOptions, 6, () => {
+      const f = S.UnidirectionalSequenceLSTMOptions;
+      b.addFieldInt8(f.fusedActivation, activation(n.options.activation), 0);
+      b.addFieldFloat32(f.cellClip, n.options.cellClip, 0);
+      b.addFieldFloat32(f.projClip, n.options.projClip, 0);
+      b.addFieldInt8(f.timeMajor, n.options.timeMajor ? 1 : 0, 0);
+    });
     case 'SVDF': return table(b, T.SVDFOptions, 3, () => {
       b.addFieldInt32(S.SVDFOptions.rank, n.options.rank, 0);
       b.addFieldInt8(S.SVDFOptions.fusedActivation, activation(n.options.activation), 0);
