@@ -104,6 +104,12 @@ export interface OpDef<K extends OpName = OpName> {
    * Throws UnsupportedOpError for int8 nodes the op refuses, as prepare does.
    */
   int8Table?(node: Node<K>, graph: Graph): Int8Array | null;
+  /**
+   * Input positions that hold the op's state: variable tensors (Tensor.variable) it reads and updates in
+   * place, which keep their value from one invoke to the next (SVDF's activation state, the LSTM's output
+   * and cell states). A variable tensor in any other position is refused. Default: none.
+   */
+  stateInputs?(node: Node<K>): number[];
   /** Which inputs carry gradients (activations, not weights, biases, shapes or axes). Default: all. */
   differentiableInputs?(node: Node<K>): boolean[];
 }
