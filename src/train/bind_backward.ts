@@ -15,7 +15,6 @@ import type { ParamUpdater } from './optimizer.js';
 import type { SessionMemory } from './views.js';
 import type { TrainKernels } from './kernels/index.js';
 import { transposeConvWeights } from './kernels/conv.js';
-import { batchNormalizeInputGrad } from '../ops/batch_normalize.js';
 import { meanInputGrad, reductionStrides } from './kernels/pool.js';
 import { broadcastMap, mulInputGrad, sigmoidGrad, softmaxGrad, sumToGrad } from './kernels/elementwise.js';
 
@@ -81,7 +80,7 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
       const b = value(0).buffer;
       const channels = lastDim(ctx.g.tensors[op.dst]);
       // Reads x and writes its gradient: never in place over a buffer it still reads.
-      return () => batchNormalizeInputGrad(ctx.floatOf(b), channels, op.epsilon, gin, gout, acc);
+      return () => kern.batchNormalizeInputGrad(ctx.floatOf(b), channels, op.epsilon, gin, gout, acc);
     }
     case 'avgpool_input': {
       const win = poolWindow(node as Node<'AVERAGE_POOL_2D'>, ctx.g);
