@@ -58,11 +58,21 @@ interface Row {
   accuracy: number;
   macs: number;
   weights: number;
-  deploy: DeployCheck | null;
+  deploy: DeployCheck | string | null;
   minutes: number | null;
 }
 
+/** The deployment check, or why it failed (a row still reports the rest). */
+function tryDeploy(model: Parameters<typeof deployCheck>[0], limits: Parameters<typeof deployCheck>[1], test: Parameters<typeof deployCheck>[2]): DeployCheck | string {
+  try {
+    return deployCheck(model, limits, test);
+  } catch (e) {
+    return `deploy check failed: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
 function rowLine(r: Row): string {
+  if (typeof r.deploy === 'string') return `| ${r.model} | ${r.limits} | ${pct(r.accuracy)} | ${mmacs(r.macs)} | ${int(r.weights)} B | ${r.deploy} | – | – | – | – | ${r.minutes === null ? '–' : `${r.minutes.toFixed(0)} min`} |`;
   const d = r.deploy;
   return `| ${r.model} | ${r.limits} | ${pct(r.accuracy)} | ${mmacs(r.macs)} | ${int(r.weights)} B | ${d ? `${int(d.arenaBytes)} B (${d.plan})` : '–'} | ${d ? int(d.instructions) : '–'} | ${d ? `${int(d.flashBytes)} / ${int(d.sramBytes)} B` : '–'} | ${d ? (d.fits ? 'yes' : '**no**') : '–'} | ${d ? (d.identical ? `yes (${d.images} images)` : '**no**') : '–'} | ${r.minutes === null ? '–' : `${r.minutes.toFixed(0)} min`} |`;
 }
@@ -106,13 +116,14 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
   const pool = new CostPool();
   try {
     const rAcc = evaluateClassifier(resnet, data.test).accuracy;
-    rows.push({ model: 'MLPerf Tiny ResNet-8 (reference)', limits: 'its own', accuracy: rAcc, macs: modelMacs(resnet), weights: rWeights, deploy: deployCheck(resnet, r8Limits, data.test), minutes: null });
+    const push = (r: Row) => { rows.push(r); log(rowLine(r)); };
+    push({ model: 'MLPerf Tiny ResNet-8 (reference)', limits: 'its own', accuracy: rAcc, macs: modelMacs(resnet), weights: rWeights, deploy: tryDeploy(resnet, r8Limits, data.test), minutes: null });
 
     const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, seed: 1, spaceOptions: { samples: 300 } };
     let t0 = performance.now();
     const s1 = await runSearch({ ...base, limits: r8Limits }, data, searchHooks(pool, log, 'resnet8-limits'));
     const s1Minutes = (performance.now() - t0) / 60000;
-    rows.push({ model: `TinyNAS winner \`${s1.winner.key.replace(/\|/g, '\\|')}\``, limits: "ResNet-8's", accuracy: s1.winner.int8Accuracy.accuracy, macs: s1.winner.cost.macs, weights: s1.winner.cost.constantBytes, deploy: deployCheck(s1.model, r8Limits, testAt(s1.cell.resolution)), minutes: s1Minutes });
+    push({ model: `TinyNAS winner \`${s1.winner.key.replace(/\|/g, '\\|')}\``, limits: "ResNet-8's", accuracy: s1.winner.int8Accuracy.accuracy, macs: s1.winner.cost.macs, weights: s1.winner.cost.constantBytes, deploy: tryDeploy(s1.model, r8Limits, testAt(s1.cell.resolution)), minutes: s1Minutes });
     notes.push(`Under ResNet-8's limits, ${describe(s1, budget, validation, data.train.count)}.`);
 
     // The hand-scaled MobileNetV2 gets the whole search's wall time, trained from scratch with the fine-tuning recipe at the search's learning rate.
@@ -120,12 +131,12 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
     t0 = performance.now();
     const b = await trainFromScratch(hand.space, hand.arch, data, { steps: 1_000_000, lr: 2e-3, batch: 32, seed: 1, seconds: s1Minutes * 60, validation }, r8Limits, { training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) } });
     const bMinutes = (performance.now() - t0) / 60000;
-    rows.push({ model: `MobileNetV2 scaled by hand (w${hand.arch.width}-r${hand.arch.resolution}, k3, expand 6, full depth)`, limits: "ResNet-8's", accuracy: b.int8Accuracy.accuracy, macs: b.cost.macs, weights: b.cost.constantBytes, deploy: deployCheck(b.int8, r8Limits, testAt(hand.arch.resolution)), minutes: bMinutes });
+    push({ model: `MobileNetV2 scaled by hand (w${hand.arch.width}-r${hand.arch.resolution}, k3, expand 6, full depth)`, limits: "ResNet-8's", accuracy: b.int8Accuracy.accuracy, macs: b.cost.macs, weights: b.cost.constantBytes, deploy: tryDeploy(b.int8, r8Limits, testAt(hand.arch.resolution)), minutes: bMinutes });
     notes.push(`The hand-scaled MobileNetV2 is the space's backbone with kernel 3, expand ratio 6 and every stage at full depth, at the width (0.1 to 1.0 in steps of 0.05) and resolution with the most MACs within the same limits; it trained ${int(b.steps)} steps of 32 images (${(b.steps * 32 / (data.train.count - validation)).toFixed(2)} epochs) from scratch with the search's trainer (Adam 2e-3, cosine over the time, data-parallel on 2 workers) for the search's whole wall time, then the same PTQ.`);
 
     t0 = performance.now();
     const s2 = await runSearch({ ...base, limits: small }, data, searchHooks(pool, log, 'stm32l432'));
-    rows.push({ model: `TinyNAS winner \`${s2.winner.key.replace(/\|/g, '\\|')}\``, limits: 'STM32L432 (64 KB SRAM, 256 KB Flash)', accuracy: s2.winner.int8Accuracy.accuracy, macs: s2.winner.cost.macs, weights: s2.winner.cost.constantBytes, deploy: deployCheck(s2.model, small, testAt(s2.cell.resolution)), minutes: (performance.now() - t0) / 60000 });
+    push({ model: `TinyNAS winner \`${s2.winner.key.replace(/\|/g, '\\|')}\``, limits: 'STM32L432 (64 KB SRAM, 256 KB Flash)', accuracy: s2.winner.int8Accuracy.accuracy, macs: s2.winner.cost.macs, weights: s2.winner.cost.constantBytes, deploy: tryDeploy(s2.model, small, testAt(s2.cell.resolution)), minutes: (performance.now() - t0) / 60000 });
     notes.push(`For the STM32L432 (64 KB SRAM with an 8 KB stack, 256 KB Flash), ${describe(s2, budget, validation, data.train.count)}.`);
   } finally {
     await pool.close();
