@@ -280,7 +280,8 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     const w = outcome.winner;
     console.log(JSON.stringify({
       cell: outcome.cell, supernetSteps: outcome.supernetSteps, supernetSeconds: outcome.supernetSeconds, generations: outcome.evolution.generations,
-      scored: outcome.evolution.history.map((c) => ({ key: c.key, score: c.score, macs: c.cost.macs, sramBytes: c.cost.sramBytes, flashBytes: c.cost.flashBytes })),
+      limits: { ...outcome.limits, board: outcome.limits.board?.name },
+      scored: outcome.evolution.history.map((c) => ({ key: c.key, score: c.score, fits: c.cost.fits, macs: c.cost.macs, sramBytes: c.cost.sramBytes, flashBytes: c.cost.flashBytes, constantBytes: c.cost.constantBytes })),
       winner: { key: w.key, inheritedAccuracy: w.inheritedAccuracy, floatAccuracy: w.floatAccuracy, int8Accuracy: w.int8Accuracy.accuracy, cost: w.cost },
       out: f.out ?? null, resumed: outcome.resumed,
     }, null, 2));
