@@ -44,6 +44,7 @@ export function zooCoverage(): Map<string, ZooCount> {
       const interp = new Interpreter(loadModel(join(SHARED, m.model)));
       const stateful = /svdf|lstm/.test(variant) ? 3 : 1;
       const ok = m.cases.every((k: { inputs: string[]; outputs: string[] }) => {
+        interp.resetState();
         k.inputs.forEach((f, i) => interp.setInput(i, new Uint8Array(readFileSync(join(dir, f)))));
         for (let r = 0; r < stateful; r++) interp.invoke();
         return k.outputs.every((f, i) => compareCase(dir, m, interp.output(i), f));

@@ -610,6 +610,55 @@ TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const 
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* BATCH_NORMALIZE (training graphs): each channel normalised by the batch's own statistics           */
+/* The arithmetic is the TypeScript kernel's (src/ops/batch_normalize.ts), in double, in its order,   */
+/* so both backends give the same floats. scratch: 4 * channels doubles.                              */
+
+/* Per channel: mean and 1 / sqrt(biased variance + eps), two passes. */
+static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, double eps, double *mean, double *inv) {
+  const double rows = (double)(n / channels);
+  for (int c = 0; c < channels; c++) { mean[c] = 0.0; inv[c] = 0.0; }
+  for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) mean[c] += (double)x[i + c];
+  for (int c = 0; c < channels; c++) mean[c] /= rows;
+  for (int i = 0; i < n; i += channels) {
+    for (int c = 0; c < channels; c++) {
+      const double d = (double)x[i + c] - mean[c];
+      inv[c] += d * d;
+    }
+  }
+  for (int c = 0; c < channels; c++) inv[c] = 1.0 / __builtin_sqrt(inv[c] / rows + eps);
+}
+
+TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float *x, double eps, float *y, double *scratch) {
+  double *mean = scratch, *inv = scratch + channels;
+  tm_train_bn_stats(n, channels, x, eps, mean, inv);
+  for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) y[i + c] = (float)(((double)x[i + c] - mean[c]) * inv[c]);
+}
+
+/* dx (+)= s (dy - mean(dy) - x^ mean(dy x^)), x^ = (x - mean) s: through the batch statistics. */
+TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const float *x, double eps, const float *gy, float *gx, int32_t accumulate, double *scratch) {
+  double *mean = scratch, *inv = scratch + channels, *sg = scratch + 2 * channels, *sgx = scratch + 3 * channels;
+  tm_train_bn_stats(n, channels, x, eps, mean, inv);
+  for (int c = 0; c < channels; c++) { sg[c] = 0.0; sgx[c] = 0.0; }
+  for (int i = 0; i < n; i += channels) {
+    for (int c = 0; c < channels; c++) {
+      const double g = (double)gy[i + c];
+      sg[c] += g;
+      sgx[c] += g * ((double)x[i + c] - mean[c]) * inv[c];
+    }
+  }
+  const double rows = (double)(n / channels);
+  for (int c = 0; c < channels; c++) { sg[c] /= rows; sgx[c] /= rows; }
+  for (int i = 0; i < n; i += channels) {
+    for (int c = 0; c < channels; c++) {
+      const double xh = ((double)x[i + c] - mean[c]) * inv[c];
+      const double v = inv[c] * ((double)gy[i + c] - sg[c] - xh * sgx[c]);
+      gx[i + c] = accumulate ? (float)((double)gx[i + c] + v) : (float)v;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* Activation masks                                                                                  */
 
 /* g_out (+)= g_in where lo < v < hi (v the activation's float values; in place allowed). */

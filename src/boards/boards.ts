@@ -73,6 +73,13 @@ export const BOARDS: readonly Board[] = [
     notes: 'Nordic nRF52832: 64 KB RAM, 512 KB Flash; the small end of BLE wearables.',
   },
   {
+    name: 'STM32L432',
+    aliases: ['nucleo-l432kc', 'l432'],
+    core: 'cortex-m4', cores: 1, fpu: 'sp', clockMHz: 80,
+    sramBytes: 64 * KiB, flashBytes: 256 * KiB,
+    notes: 'STM32L432KC (NUCLEO-L432KC): 64 KB SRAM (48 KB SRAM1 + 16 KB SRAM2, contiguous), 256 KB Flash; a low-power 64 KB board.',
+  },
+  {
     name: 'RP2040',
     aliases: ['raspberry-pi-pico', 'pico'],
     core: 'cortex-m0+', cores: 2, fpu: 'none', clockMHz: 133,

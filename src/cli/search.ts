@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { InputError } from '../errors.js';
-import type { Limits } from '../nas/resources.js';
+import type { CostFidelity, Limits } from '../nas/resources.js';
 import { boardLimits, budgetLimits } from '../nas/resources.js';
 import { CostPool, defaultWorkers } from '../nas/pool.js';
 import type { SpaceConfig } from '../nas/space.js';
@@ -40,6 +40,8 @@ export interface SearchCliOptions {
   sram?: string;
   flash?: string;
   maxMacs?: string;
+  maxWeights?: string;
+  spaceFidelity?: string;
   space?: string;
   spaceSamples?: string;
   widths?: string;
@@ -76,6 +78,8 @@ export interface SearchRequest {
   space: SpaceConfig;
   limits: Limits;
   samples: number;
+  /** Stage 1's SRAM: 'screen' (layer-wise bound) or 'auto' (the compile pipeline's plans where the screen alone rejects). */
+  spaceFidelity: CostFidelity;
   widths: number[];
   resolutions: number[];
   workers: number;
@@ -111,13 +115,15 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
   const maxMacs = o.maxMacs !== undefined ? parseCount(o.maxMacs, '--max-macs') : undefined;
   const maxInstructions = o.maxLatency !== undefined ? parseCount(o.maxLatency, '--max-latency') : undefined;
   if (maxInstructions !== undefined && o.spaceOnly) throw new InputError('--max-latency applies to the evolutionary search (stage 1 samples thousands of subnets by SRAM, Flash and MACs); drop --space-only');
+  const maxWeightBytes = o.maxWeights !== undefined ? parseBytes(o.maxWeights, '--max-weights') : undefined;
+  const extra = { maxMacs, maxInstructions, maxWeightBytes };
   let limits: Limits;
   if (board) {
     if (o.sram !== undefined || o.flash !== undefined) throw new InputError('give either --board or --sram and --flash, not both');
-    limits = boardLimits(board, maxMacs, maxInstructions);
+    limits = boardLimits(board, extra);
   } else {
     if (o.sram === undefined || o.flash === undefined) throw new InputError('the limits are needed: --board NAME, or --sram BYTES and --flash BYTES');
-    limits = budgetLimits(parseBytes(o.sram), parseBytes(o.flash), maxMacs, maxInstructions);
+    limits = budgetLimits(parseBytes(o.sram, '--sram'), parseBytes(o.flash, '--flash'), extra);
   }
   const space = findSpace(o.space ?? 'mbv2-cifar');
   if (o.report !== undefined) checkFileOutput(o.report);
@@ -142,8 +148,10 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
       testLimit: o.testLimit !== undefined ? count(o.testLimit, '--test-limit', 1) : undefined,
     };
   }
+  const spaceFidelity = o.spaceFidelity ?? 'screen';
+  if (spaceFidelity !== 'screen' && spaceFidelity !== 'auto') throw new InputError(`--space-fidelity takes screen or auto, got "${spaceFidelity}"`);
   return {
-    spaceOnly: o.spaceOnly === true, full,
+    spaceOnly: o.spaceOnly === true, full, spaceFidelity,
     space, limits,
     samples: count(o.spaceSamples, '--space-samples', 1000),
     widths: subset(o.widths, '--widths', space.widths),
@@ -184,7 +192,7 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
   try {
     result = await optimiseSpace(req.space, req.limits, {
       samples: req.samples, seed: req.seed, widths: req.widths, resolutions: req.resolutions,
-      evaluate: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
+      evaluate: (space, archs, limits) => evaluator.costs(req.spaceFidelity, space, archs, limits),
       onCell: (done, _total, c) => bar?.update(done, { cell: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
     });
   } finally {
@@ -239,7 +247,8 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
       ...f, space: req.space, limits: req.limits, latency,
       spaceOptions: { samples: req.samples, widths: req.widths, resolutions: req.resolutions },
     }, data, {
-      costs: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
+      // Evolution's candidates: exact plans where the screen rejects on SRAM alone.
+      costs: (space, archs, limits, stage) => evaluator.costs(stage === 'space' ? req.spaceFidelity : 'auto', space, archs, limits),
       scoring: { attach: (net, v) => evaluator.attachScoring(net, v), scores: (archs) => evaluator.scores(archs) },
       training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
       onCell: (done, _t, c) => cur.bar?.update(done, { info: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
@@ -271,7 +280,8 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     const w = outcome.winner;
     console.log(JSON.stringify({
       cell: outcome.cell, supernetSteps: outcome.supernetSteps, supernetSeconds: outcome.supernetSeconds, generations: outcome.evolution.generations,
-      scored: outcome.evolution.history.map((c) => ({ key: c.key, score: c.score, macs: c.cost.macs, sramBytes: c.cost.sramBytes, flashBytes: c.cost.flashBytes })),
+      limits: { ...outcome.limits, board: outcome.limits.board?.name },
+      scored: outcome.evolution.history.map((c) => ({ key: c.key, score: c.score, fits: c.cost.fits, macs: c.cost.macs, sramBytes: c.cost.sramBytes, flashBytes: c.cost.flashBytes, constantBytes: c.cost.constantBytes })),
       winner: { key: w.key, inheritedAccuracy: w.inheritedAccuracy, floatAccuracy: w.floatAccuracy, int8Accuracy: w.int8Accuracy.accuracy, cost: w.cost },
       out: f.out ?? null, resumed: outcome.resumed,
     }, null, 2));

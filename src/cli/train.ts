@@ -29,12 +29,12 @@ export interface TrainCliOptions {
 }
 
 /** "256KB", "256K", "0.5MB", "262144": bytes (K = 1024, as every memory figure we print). */
-export function parseBytes(text: string): number {
+export function parseBytes(text: string, flag = '--budget'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib)?\s*$/i.exec(text);
-  if (!m) throw new InputError(`--budget "${text}" is not a size (e.g. 256KB, 1MB, 262144)`);
+  if (!m) throw new InputError(`${flag} "${text}" is not a size (e.g. 256KB, 1MB, 262144)`);
   const unit = (m[2] ?? 'b').toLowerCase();
   const bytes = Math.round(Number(m[1]) * (unit.startsWith('m') ? 1 << 20 : unit.startsWith('k') ? 1024 : 1));
-  if (bytes < 1) throw new InputError(`--budget "${text}" must be positive`);
+  if (bytes < 1) throw new InputError(`${flag} "${text}" must be positive`);
   return bytes;
 }
 

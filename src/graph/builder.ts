@@ -26,6 +26,13 @@ export class GraphBuilder {
     return id;
   }
 
+  /** A variable (state) tensor: zero at reset, kept across invokes by the op that owns it. */
+  variable(name: string, shape: number[], dtype: DType, quant: QuantParams | null = null): TensorId {
+    const id = this.tensor(name, shape, dtype, quant);
+    this.g.tensors[id].variable = true;
+    return id;
+  }
+
   node<K extends OpName>(op: K, inputs: TensorId[], outputs: TensorId[], options: OpOptionsMap[K], version = 1): Node<K> {
     const n: Node<K> = { index: this.g.nodes.length, op, version, inputs, outputs, options };
     this.g.nodes.push(n as unknown as AnyNode);

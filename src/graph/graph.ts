@@ -22,6 +22,12 @@ export interface Tensor {
   quant: QuantParams | null;
   /** Constant contents: a view into the model file's bytes (never copied). Null for activations. */
   data: Uint8Array | null;
+  /**
+   * A variable (state) tensor (TFLite `is_variable`): no node outputs it; the ops that take it as a state
+   * input (OpDef.stateInputs) read and update it in place, and it keeps its value from one invoke to the
+   * next. It starts at zero (its zero point when quantised) and lives in the arena for the whole run.
+   */
+  variable?: boolean;
 }
 
 export interface Node<K extends OpName = OpName> {
@@ -66,10 +72,15 @@ export function isConstant(t: Tensor): boolean {
   return t.data !== null;
 }
 
-/** Tensors that need arena memory: produced by a node or fed as a graph input. */
+export function isVariable(t: Tensor): boolean {
+  return t.variable === true;
+}
+
+/** Tensors that need arena memory: produced by a node, fed as a graph input, or variable (state). */
 export function activationIds(g: Graph): TensorId[] {
   const ids = new Set<TensorId>(g.inputs);
   for (const n of g.nodes) for (const o of n.outputs) ids.add(o);
+  for (const t of g.tensors) if (isVariable(t)) ids.add(t.id);
   return [...ids].filter((id) => g.tensors[id].data === null).sort((a, b) => a - b);
 }
 

@@ -110,8 +110,45 @@ export interface TransposeConvOptions {
   strideH: number;
   activation: Activation;
 }
+export interface CumsumOptions {
+  exclusive: boolean;
+  reverse: boolean;
+}
+export interface SvdfOptions {
+  rank: number;
+  activation: Activation;
+}
+/**
+ * TFLite_Detection_PostProcess (a custom op): its flexbuffer custom options, parsed, plus the raw bytes
+ * (written back unchanged).
+ */
+export interface DetectionPostProcessOptions {
+  maxDetections: number;
+  maxClassesPerDetection: number;
+  detectionsPerClass: number;
+  useRegularNms: boolean;
+  nmsScoreThreshold: number;
+  nmsIouThreshold: number;
+  numClasses: number;
+  yScale: number;
+  xScale: number;
+  hScale: number;
+  wScale: number;
+  customOptions: Uint8Array;
+}
+export interface SequenceLstmOptions {
+  /** The cell gate's non-linearity (TANH, or another fused activation TFLite allows there). */
+  activation: Activation;
+  cellClip: number;
+  projClip: number;
+  timeMajor: boolean;
+}
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface NoOptions {}
+/** BATCH_NORMALIZE (ours, training only): the variance's epsilon. */
+export interface BatchNormalizeOptions {
+  epsilon: number;
+}
 
 export interface OpOptionsMap {
   CONV_2D: Conv2DOptions;
@@ -205,10 +242,17 @@ export interface OpOptionsMap {
   L2_POOL_2D: Pool2DOptions;
   L2_NORMALIZATION: NoOptions;
   RESIZE_BILINEAR: ResizeBilinearOptions;
+  CUMSUM: CumsumOptions;
+  SVDF: SvdfOptions;
+  TFLite_Detection_PostProcess: DetectionPostProcessOptions;
+  UNIDIRECTIONAL_SEQUENCE_LSTM: SequenceLstmOptions;
+  /** Not a TFLite builtin: a training graph's batch normalisation (src/ops/batch_normalize.ts); not in OP_NAMES. */
+  BATCH_NORMALIZE: BatchNormalizeOptions;
 }
 
 export type OpName = keyof OpOptionsMap;
 
+/** The TFLite builtins we implement (what a .tflite may contain); OpName also has our training-only ops. */
 export const OP_NAMES: readonly OpName[] = [
   'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D',
   'MEAN', 'RESHAPE', 'SQUEEZE', 'SOFTMAX', 'LOG_SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'HARD_SWISH',
@@ -218,8 +262,12 @@ export const OP_NAMES: readonly OpName[] = [
   'PACK', 'REVERSE_V2', 'SLICE', 'SPACE_TO_DEPTH', 'DEPTH_TO_SPACE', 'SPACE_TO_BATCH_ND', 'BATCH_TO_SPACE_ND', 'BROADCAST_TO', 'MIRROR_PAD',
   'EXPAND_DIMS', 'SHAPE', 'FILL', 'DIV', 'FLOOR_DIV', 'FLOOR_MOD', 'SQUARED_DIFFERENCE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'REDUCE_ALL', 'ARG_MAX', 'ARG_MIN', 'GATHER', 'GATHER_ND', 'EMBEDDING_LOOKUP', 'SELECT_V2', 'LEAKY_RELU', 'PRELU', 'ELU', 'ADD_N',
   'SPLIT', 'SPLIT_V', 'UNPACK', 'DYNAMIC_UPDATE_SLICE', 'BROADCAST_ARGS',
-  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR',
+  'BATCH_MATMUL', 'TRANSPOSE_CONV', 'L2_POOL_2D', 'L2_NORMALIZATION', 'RESIZE_BILINEAR', 'CUMSUM', 'SVDF',
+  'UNIDIRECTIONAL_SEQUENCE_LSTM', 'TFLite_Detection_PostProcess',
 ];
+
+/** The custom ops we implement (BuiltinOperator CUSTOM with this custom_code); they are named by it. */
+export const CUSTOM_OP_NAMES: readonly OpName[] = ['TFLite_Detection_PostProcess'];
 
 export function isOpName(name: string): name is OpName {
   return (OP_NAMES as readonly string[]).includes(name);

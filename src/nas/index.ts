@@ -11,8 +11,8 @@ export type { Arch, BlockShape, SpaceConfig, StageSpace, SubnetShape } from './s
 export { MBV2_CIFAR, MBV2_SE_CIFAR, MBV2_IMAGENET, SPACES, findSpace, archKey, parseArchKey, sampleArch, mutateArch, crossoverArch, extremeArch, subnetShape } from './space.js';
 export type { ParamRequest, ParamSource } from './subnet_graph.js';
 export { buildSubnet, deployGraph, heInit, zeroParams } from './subnet_graph.js';
-export type { Limits, SubnetCost } from './resources.js';
-export { boardLimits, budgetLimits, screenSubnet, measureSubnet, deployedPlan, withLatency, CODE_BYTES_PER_NODE } from './resources.js';
+export type { Limits, ExtraLimits, SubnetCost, CostFidelity } from './resources.js';
+export { boardLimits, budgetLimits, screenSubnet, measureSubnet, judgeSubnet, COST_FUNCTIONS, deployedPlan, withLatency, CODE_BYTES_PER_NODE } from './resources.js';
 export type { SpaceCell, SpaceOptions, SpaceResult } from './space_opt.js';
 export { optimiseSpace, cdfAt } from './space_opt.js';
 export { Supernet } from './supernet.js';
@@ -22,5 +22,6 @@ export type { Candidate, EvolutionOptions, EvolutionResult } from './evolution.j
 export { evolve } from './evolution.js';
 export { LatencyTable, layerSignature } from './latency.js';
 export { CostPool } from './pool.js';
-export type { SearchConfig, SearchHooks, SearchOutcome } from './search.js';
-export { runSearch, SEARCH_RANGE } from './search.js';
+export type { SearchConfig, SearchHooks, SearchOutcome, SearchData, TrainPhase, Deployed } from './search.js';
+export { runSearch, searchData, trainAndDeploy, SEARCH_RANGE } from './search.js';
+export { mobileNetV2Arch, handScaledMobileNetV2, trainFromScratch } from './baseline.js';

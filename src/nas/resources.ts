@@ -26,17 +26,23 @@ export interface Limits {
   maxMacs?: number;
   /** Cortex-M4 instructions per inference (measured kernels, latency.ts); checked during evolution. */
   maxInstructions?: number;
+  /** int8 weights plus int32 biases (the model's constants), e.g. to match a reference model's size. */
+  maxWeightBytes?: number;
   /** The board, when the limits are one's: its plan choice (the fastest that fits) is what runs. */
   board?: Board;
 }
 
-export function boardLimits(board: Board, maxMacs?: number, maxInstructions?: number): Limits {
-  return { name: board.name, sramBytes: board.sramBytes, flashBytes: board.flashBytes, reservedSramBytes: reservedSramBytes(board), maxMacs, maxInstructions, board };
+/** The caps a search may add to a board's or a budget's memory. */
+export type ExtraLimits = Pick<Limits, 'maxMacs' | 'maxInstructions' | 'maxWeightBytes'>;
+
+export function boardLimits(board: Board, extra: ExtraLimits = {}): Limits {
+  return { name: board.name, sramBytes: board.sramBytes, flashBytes: board.flashBytes, reservedSramBytes: reservedSramBytes(board), ...extra, board };
 }
 
-export function budgetLimits(sramBytes: number, flashBytes: number, maxMacs?: number, maxInstructions?: number): Limits {
+/** Bare byte budgets: SRAM is the arena alone (no stack reserved), as a planner's peak is quoted. */
+export function budgetLimits(sramBytes: number, flashBytes: number, extra: ExtraLimits = {}): Limits {
   if (!(sramBytes > 0) || !(flashBytes > 0)) throw new InputError('--sram and --flash must both be positive byte counts');
-  return { name: `${sramBytes} B SRAM / ${flashBytes} B Flash`, sramBytes, flashBytes, reservedSramBytes: 0, maxMacs, maxInstructions };
+  return { name: `${sramBytes} B SRAM / ${flashBytes} B Flash`, sramBytes, flashBytes, reservedSramBytes: 0, ...extra };
 }
 
 /** The plan a subnet's int8 model deploys with: `compile`'s default for the board (else the least memory). */
@@ -103,6 +109,7 @@ function judge(key: string, model: Graph, run: Graph, arenaBytes: number, plan: 
   if (sramBytes > limits.sramBytes) misses.push(`SRAM short by ${sramBytes - limits.sramBytes} B`);
   if (flashBytes > limits.flashBytes) misses.push(`Flash short by ${flashBytes - limits.flashBytes} B`);
   if (limits.maxMacs !== undefined && macs > limits.maxMacs) misses.push(`${macs - limits.maxMacs} MACs over the cap`);
+  if (limits.maxWeightBytes !== undefined && consts > limits.maxWeightBytes) misses.push(`weights ${consts - limits.maxWeightBytes} B over the cap`);
   return { key, macs, params: paramCount(model), constantBytes: consts, flashBytes, arenaBytes, sramBytes, plan, fidelity, fits: misses.length === 0, misses };
 }
 
@@ -112,6 +119,25 @@ export function screenSubnet(space: SpaceConfig, arch: Arch, limits: Limits): Su
   const plan = planMemory(g, { strategies: ['greedy-size'], reorder: false });
   return judge(archKey(space, arch), g, g, plan.arenaBytes, 'layer-wise', 'screen', limits);
 }
+
+/**
+ * Exact where it matters, fast elsewhere: the screen, and the compile pipeline's plans (patch-based
+ * included) for a subnet the screen rejects on SRAM alone, since its bound is the only objection.
+ */
+export function judgeSubnet(space: SpaceConfig, arch: Arch, limits: Limits): SubnetCost {
+  const quick = screenSubnet(space, arch, limits);
+  const sramOnly = !quick.fits && quick.misses.every((m) => m.startsWith('SRAM'));
+  return sramOnly ? measureSubnet(space, arch, limits) : quick;
+}
+
+/** How closely a cost is measured: see screenSubnet, measureSubnet, judgeSubnet. */
+export type CostFidelity = 'screen' | 'measure' | 'auto';
+
+export const COST_FUNCTIONS: Readonly<Record<CostFidelity, (space: SpaceConfig, arch: Arch, limits: Limits) => SubnetCost>> = {
+  screen: (s, a, l) => screenSubnet(s, a, l),
+  measure: (s, a, l) => measureSubnet(s, a, l),
+  auto: judgeSubnet,
+};
 
 /** The compile pipeline's own answer: the least peak over layer-wise and patch-based plans. */
 export function measureSubnet(space: SpaceConfig, arch: Arch, limits: Limits, graph: Graph = deployGraph(space, arch)): SubnetCost {

@@ -19,7 +19,6 @@ import { fitDataset } from '../data/transform.js';
 import { InputError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { quantizeTrained } from '../train/export.js';
-import { trainFloat } from '../train/trainer.js';
 import type { EvolutionOptions, EvolutionResult } from './evolution.js';
 import { evolve } from './evolution.js';
 import type { Limits, SubnetCost } from './resources.js';
@@ -29,7 +28,9 @@ import type { Arch, SpaceConfig } from './space.js';
 import { archKey, parseArchKey } from './space.js';
 import type { SpaceOptions, SpaceResult } from './space_opt.js';
 import { optimiseSpace } from './space_opt.js';
-import { buildSubnet, deployGraph } from './subnet_graph.js';
+import { deployGraph } from './subnet_graph.js';
+import { inferenceSubnet } from './batch_norm.js';
+import { scoreArchs } from './worker.js';
 import { Supernet } from './supernet.js';
 import type { SupernetMeta } from './supernet.js';
 import type { PassExecutor, StepReport, SupernetTrainOptions } from './train_supernet.js';
@@ -53,7 +54,7 @@ export interface SearchConfig {
   validation: number;
   /** Fine-tuning steps of the winner (batch `batch`). */
   finetuneSteps: number;
-  /** Whole-run budget in seconds: supernet training gets 60 %, evolution 25 %, fine-tuning the rest. */
+  /** Whole-run budget in seconds: supernet training gets 50 %, evolution 20 %, fine-tuning the rest. */
   timeBudget?: number;
   seed: number;
   /** Checkpoints go here; an existing checkpoint of the same search is resumed. */
@@ -63,7 +64,8 @@ export interface SearchConfig {
 }
 
 export interface SearchHooks {
-  costs(space: SpaceConfig, archs: Arch[], limits: Limits): Promise<SubnetCost[]>;
+  /** Costs of subnets; `stage` tells stage 1's thousands of samples from evolution's candidates. */
+  costs(space: SpaceConfig, archs: Arch[], limits: Limits, stage: 'space' | 'evolution'): Promise<SubnetCost[]>;
   /** Data-parallel supernet training (a worker pool): null runs it in this thread. */
   training?: { attach(net: Supernet, data: Dataset, range: [number, number], options: SupernetTrainOptions): Promise<PassExecutor | null> };
   /** Parallel scoring (a worker pool): given the supernet and the validation split once, then batches. */
@@ -153,8 +155,81 @@ class Checkpoint {
   }
 }
 
+/** The phases' shares of a time budget; fine-tuning gets the rest (with such budgets, it makes the accuracy). */
+const SUPERNET_SHARE = 0.5;
+const EVOLUTION_SHARE = 0.2;
+
 function resized(d: Dataset, resolution: number): Dataset {
   return fitDataset(d, { height: resolution, width: resolution, channels: 3 });
+}
+
+/** The splits a search trains, scores and tests on, at the cell's resolution. */
+export interface SearchData {
+  /** Training images (validation held out), as stored: the worker pool shares them. */
+  trainImages: Dataset;
+  train: Samples;
+  validation: Samples;
+  test: Samples;
+}
+
+/** Training minus a held-out validation split (never the test split), at `resolution`; the test split apart. */
+export function searchData(data: DatasetSplit, resolution: number, validation: number, seed: number): SearchData {
+  const fraction = Math.min(0.5, validation / data.train.count);
+  const split = holdOut(data.train, fraction, seed);
+  const trainImages = resized(split.train, resolution);
+  return {
+    trainImages,
+    train: trainingView(trainImages, { range: SEARCH_RANGE }),
+    validation: subsetSamples(trainingView(resized(split.test, resolution), { range: SEARCH_RANGE }), validation, seed),
+    test: trainingView(resized(data.test, resolution), { range: SEARCH_RANGE }),
+  };
+}
+
+export interface TrainPhase {
+  /** Steps of `batch` images the cosine schedule spans (fewer when `seconds` runs out). */
+  steps: number;
+  lr: number;
+  batch: number;
+  seed: number;
+  /** Time budget: the schedule anneals over it and training stops at it. */
+  seconds?: number;
+}
+
+export interface Deployed {
+  steps: number;
+  floatAccuracy: number;
+  int8: Graph;
+  int8Accuracy: Evaluation;
+  cost: SubnetCost;
+}
+
+/**
+ * Train one subnet of `net` alone (data-parallel on the pool when given), then extract it, quantise it
+ * (PTQ on 500 training images) and measure it with the compile pipeline: the winner's fine-tuning, and the
+ * same recipe for a fixed network trained from scratch.
+ */
+export async function trainAndDeploy(net: Supernet, arch: Arch, d: Pick<SearchData, 'trainImages' | 'train' | 'test'>, phase: TrainPhase, limits: Limits, hooks: Pick<SearchHooks, 'training' | 'onFinetune'>, latency?: LatencyTable): Promise<Deployed> {
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  const options: SupernetTrainOptions = { batch: phase.batch, lr: phase.lr, totalSteps: phase.steps, seed: phase.seed + 1, fixed: arch };
+  const trainer = new SupernetTrainer(net, d.train, options);
+  const executor = hooks.training ? await hooks.training.attach(net, d.trainImages, SEARCH_RANGE, options) : null;
+  const budget = phase.seconds ?? Infinity;
+  let step = 0;
+  // At least one step: a winner is never deployed untouched by its own training.
+  while (step < phase.steps && (step === 0 || seconds() < budget)) {
+    const r = await trainer.step(step, executor ?? undefined, Number.isFinite(budget) ? seconds() / Math.max(1e-9, budget) : 0);
+    step++;
+    hooks.onFinetune?.(step, phase.steps, r.largest.loss);
+  }
+  // Statistics re-calibrated on training images (the test split is only ever evaluated).
+  const floatGraph = inferenceSubnet(net.space, arch, net.source(), d.train, { images: 1024, seed: phase.seed });
+  const floatAccuracy = evaluateSamples(floatGraph, d.test).accuracy;
+  const int8 = withPreprocessing(quantizeTrained(floatGraph, d.train, 500, phase.seed), SEARCH_RANGE);
+  const int8Accuracy = evaluateSamples(int8, d.test);
+  let cost = measureSubnet(net.space, arch, limits, int8);
+  if (latency) cost = withLatency(cost, latency.instructions(deployedPlan(int8, limits)), limits);
+  return { steps: step, floatAccuracy, int8, int8Accuracy, cost };
 }
 
 export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks: SearchHooks): Promise<SearchOutcome> {
@@ -170,19 +245,13 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   let spaceResult: SpaceResult | null = null;
   let cell = saved?.state.cell ?? config.cell;
   if (!cell) {
-    spaceResult = await optimiseSpace(config.space, config.limits, { ...config.spaceOptions, seed: config.seed, evaluate: hooks.costs, onCell: hooks.onCell });
+    spaceResult = await optimiseSpace(config.space, config.limits, { ...config.spaceOptions, seed: config.seed, evaluate: (sp, archs, l) => hooks.costs(sp, archs, l, 'space'), onCell: hooks.onCell });
     if (!spaceResult.best) throw new InputError(`no (width, resolution) cell of ${config.space.name} has enough subnets within the limits (${config.limits.name})`);
     cell = { width: spaceResult.best.width, resolution: spaceResult.best.resolution };
   }
   log(`space: width ${cell.width}, resolution ${cell.resolution}`);
 
-  // Data: training minus a held-out validation split, at the cell's resolution; the test split apart.
-  const fraction = Math.min(0.5, config.validation / data.train.count);
-  const split = holdOut(data.train, fraction, config.seed);
-  const trainImages = resized(split.train, cell.resolution);
-  const train = trainingView(trainImages, { range: SEARCH_RANGE });
-  const validation = subsetSamples(trainingView(resized(split.test, cell.resolution), { range: SEARCH_RANGE }), config.validation, config.seed);
-  const test = trainingView(resized(data.test, cell.resolution), { range: SEARCH_RANGE });
+  const { trainImages, train, validation, test } = searchData(data, cell.resolution, config.validation, config.seed);
 
   // Stage 2a: the supernet.
   const net = new Supernet(config.space, cell.width, cell.resolution, config.seed);
@@ -205,8 +274,11 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const supernetStart = performance.now();
   let lastSave = performance.now();
   const executor = step < config.supernetSteps && hooks.training ? await hooks.training.attach(net, trainImages, SEARCH_RANGE, trainOptions) : null;
-  while (step < config.supernetSteps && elapsed() < deadline(0.6)) {
-    const r = await trainer.step(step, executor ?? undefined);
+  // With a budget the learning rate anneals over the phase's time, so a cut-short phase still ends at zero.
+  const phaseStart = elapsed();
+  const progress = () => (config.timeBudget === undefined ? 0 : (elapsed() - phaseStart) / Math.max(1e-9, deadline(SUPERNET_SHARE) - phaseStart));
+  while (step < config.supernetSteps && elapsed() < deadline(SUPERNET_SHARE)) {
+    const r = await trainer.step(step, executor ?? undefined, progress());
     step++;
     hooks.onSupernetStep?.(r, config.supernetSteps);
     if (ckpt && performance.now() - lastSave > 60_000) {
@@ -223,7 +295,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
     await hooks.scoring.attach(net, validation);
     score = (archs) => hooks.scoring!.scores(archs);
   } else {
-    score = async (archs) => archs.map((a) => evaluateSamples(buildSubnet(config.space, a, net.source()), validation).accuracy);
+    score = async (archs) => scoreArchs(net, validation, archs);
   }
   // A population scored with weights that have trained on since is stale: evolution then starts afresh.
   const resume = saved?.state.evolution && step === saved.state.supernetStep
@@ -233,13 +305,13 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const latencyOf = (arch: Arch) => config.latency!.instructions(deployedPlan(deployGraph(config.space, arch), config.limits));
   const evolution = await evolve(config.space, cell, {
     cost: async (archs) => {
-      const costs = await hooks.costs(config.space, archs, config.limits);
+      const costs = await hooks.costs(config.space, archs, config.limits, 'evolution');
       if (config.limits.maxInstructions === undefined) return costs;
       if (!config.latency) throw new InputError('a latency cap needs the latency table');
       return costs.map((c, i) => (c.fits ? withLatency(c, latencyOf(archs[i]), config.limits) : c));
     },
     score,
-    stop: () => elapsed() > deadline(0.85),
+    stop: () => elapsed() > deadline(SUPERNET_SHARE + EVOLUTION_SHARE),
     resume,
     onGeneration: (gen, best, population) => {
       hooks.onGeneration?.(gen, best.score, best.key, config.evolution.generations ?? 30);
@@ -250,19 +322,11 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   log(`winner: ${best.key} (validation ${(100 * best.score).toFixed(1)} % with inherited weights)`);
 
   // Stage 2c: fine-tune the winner from its inherited weights, quantise, check with the compile pipeline.
-  const floatGraph = buildSubnet(config.space, best.arch, net.source());
-  const finetuneSteps = Math.max(1, config.finetuneSteps);
-  const tuned = trainFloat(floatGraph, train, {
-    epochs: Math.max(1, Math.ceil(finetuneSteps / Math.max(1, Math.floor(train.size / batch)))), maxSteps: finetuneSteps,
-    batchSize: batch, optimizer: { kind: 'adam', lr: (config.lr ?? 2e-3) / 4 }, schedule: 'cosine', seed: config.seed,
-    shouldStop: () => elapsed() > deadline(1),
-    onProgress: (p) => hooks.onFinetune?.((p.epoch - 1) * p.stepsPerEpoch + p.step, finetuneSteps, p.loss),
-  });
-  const floatAccuracy = evaluateSamples(tuned.graph, test).accuracy;
-  const int8 = withPreprocessing(quantizeTrained(tuned.graph, train, 500, config.seed), SEARCH_RANGE);
-  const int8Accuracy = evaluateSamples(int8, test);
-  let cost = measureSubnet(config.space, best.arch, config.limits, int8);
-  if (config.latency) cost = withLatency(cost, config.latency.instructions(deployedPlan(int8, config.limits)), config.limits);
+  const tuned = await trainAndDeploy(net, best.arch, { trainImages, train, test }, {
+    steps: Math.max(1, config.finetuneSteps), lr: (config.lr ?? 2e-3) / 4, batch, seed: config.seed,
+    seconds: config.timeBudget === undefined ? undefined : Math.max(0, config.timeBudget - elapsed()),
+  }, config.limits, hooks, config.latency);
+  const { floatAccuracy, int8, int8Accuracy, cost } = tuned;
   return {
     limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution, finetuneSteps: tuned.steps,
     winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },

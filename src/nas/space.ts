@@ -40,6 +40,11 @@ export interface SpaceConfig {
    * quarter, ReLU, 1x1 up, sigmoid, channel-wise product): one more gene per block slot.
    */
   se?: boolean;
+  /**
+   * Batch normalisation after every convolution but the squeeze-and-excitation ones, while training;
+   * folded into the convolutions, with statistics re-calibrated per subnet, for inference.
+   */
+  batchNorm?: boolean;
 }
 
 /** One subnet of a space. */
@@ -80,6 +85,7 @@ export const MBV2_IMAGENET: SpaceConfig = {
   widths: [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
   resolutions: [48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224],
   divisor: 8,
+  batchNorm: true,
 };
 
 /**
@@ -105,6 +111,7 @@ export const MBV2_CIFAR: SpaceConfig = {
   widths: [0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0],
   resolutions: [32, 40, 48, 56, 64, 72, 80],
   divisor: 8,
+  batchNorm: true,
 };
 
 /** MBV2_CIFAR with the squeeze-and-excitation choice in every block. */

@@ -87,7 +87,7 @@ export function spaceSummary(r: SpaceResult): string[] {
   const l = r.limits;
   const lines = [
     `search space ${r.space}: ${r.cells.length} (width, resolution) cells x ${int(r.samples)} subnets sampled (seed ${r.seed})`,
-    `limits: ${l.name}: SRAM ${int(l.sramBytes)} B${l.reservedSramBytes ? ` (arena + ${int(l.reservedSramBytes)} B stack)` : ''}, Flash ${int(l.flashBytes)} B${l.maxMacs !== undefined ? `, at most ${int(l.maxMacs)} MACs` : ''}`,
+    `limits: ${l.name}: SRAM ${int(l.sramBytes)} B${l.reservedSramBytes ? ` (arena + ${int(l.reservedSramBytes)} B stack)` : ''}, Flash ${int(l.flashBytes)} B${l.maxMacs !== undefined ? `, at most ${int(l.maxMacs)} MACs` : ''}${l.maxWeightBytes !== undefined ? `, weights at most ${int(l.maxWeightBytes)} B` : ''}`,
     'SRAM from our planner (layer-wise, greedy packing: an upper bound of what compile achieves); Flash = int8 weights + int32 biases + code estimate',
     '',
     'fraction of samples that fit, and the mean MACs of those that fit (* chosen):',

@@ -29,6 +29,11 @@ export interface SharedParam {
 /** A block's tensors, parsed from a parameter name (`s2b1/dw/weights`). */
 interface BlockRef { stage: number; index: number; layer: 'expand' | 'dw' | 'project' | 'se_reduce' | 'se_expand'; kind: 'weights' | 'bias' }
 
+/** A batch normalisation's scale or shift: one value per channel, the first ones a subnet's. */
+function isChannelVector(name: string): boolean {
+  return /\/bn\/(weights|bias)$/.test(name);
+}
+
 function blockRef(name: string): BlockRef | null {
   const m = /^s(\d+)b(\d+)\/(expand|dw|project|se_reduce|se_expand)\/(weights|bias)$/.exec(name);
   return m ? { stage: Number(m[1]), index: Number(m[2]), layer: m[3] as BlockRef['layer'], kind: m[4] as BlockRef['kind'] } : null;
@@ -52,15 +57,16 @@ export class Supernet {
     this.kernels = [...space.kernels].sort((a, b) => b - a);
     const init = heInit(seed);
     // The largest network's parameters are the shared set; building it is how their shapes are found.
+    // The training graph (batch normalisation unfolded) names every parameter there is.
     buildSubnet(space, this.largest(), (req) => {
       const values = init(req);
       this.add(req.name, req.shape, values);
       return values;
-    });
+    }, undefined, { kind: 'train' });
     const largest = subnetShape(space, this.largest());
-    // Without batch normalisation, a deep stack of He-initialised blocks starts with exploding logits:
-    // residual blocks start as the identity (projection zeroed, as SkipInit/Fixup do) and the classifier small.
-    for (const b of largest.blocks) if (b.residual) this.param(`s${b.stage}b${b.index}/project/weights`).values.fill(0);
+    // Residual blocks start as the identity: the projection's batch-norm scale zeroed (Goyal et al.), or
+    // without batch normalisation the projection itself (SkipInit/Fixup); the classifier starts small.
+    for (const b of largest.blocks) if (b.residual) this.param(`s${b.stage}b${b.index}/project/${space.batchNorm ? 'bn/' : ''}weights`).values.fill(0);
     for (const p of [this.param('classifier/weights')]) for (let i = 0; i < p.values.length; i++) p.values[i] *= 0.1;
     for (const b of largest.blocks) {
       for (const k of this.kernels.slice(1)) {
@@ -132,8 +138,9 @@ export class Supernet {
   /** A subnet's parameters, read from the shared set (fresh arrays: the subnet owns its copy). */
   source(): ParamSource {
     return (req: ParamRequest) => {
-      const ref = blockRef(req.name);
       const p = this.param(req.name);
+      if (isChannelVector(req.name)) return p.values.slice(0, req.shape.reduce((a, d) => a * d, 1));
+      const ref = blockRef(req.name);
       if (!ref) return Float32Array.from(p.values);
       const prefix = `s${ref.stage}b${ref.index}`;
       if (ref.kind === 'bias') return p.values.slice(0, req.shape[0]);
@@ -151,7 +158,7 @@ export class Supernet {
   accumulate(name: string, shape: number[], grad: Float32Array): void {
     const ref = blockRef(name);
     const p = this.param(name);
-    if (!ref || ref.kind === 'bias') {
+    if (!ref || ref.kind === 'bias' || isChannelVector(name)) {
       for (let i = 0; i < grad.length; i++) p.grad[i] += grad[i];
       return;
     }
@@ -257,7 +264,8 @@ export class Supernet {
     this.adamStep++;
     const c1 = 1 - b1 ** this.adamStep, c2 = 1 - b2 ** this.adamStep;
     for (const p of this.params.values()) {
-      const decay = p.name.endsWith('/weights') ? wd : 0;
+      // Decay on weights, not on biases or batch normalisation's scale and shift.
+      const decay = p.name.endsWith('/weights') && !isChannelVector(p.name) ? wd : 0;
       const { values, grad, m, v } = p;
       for (let i = 0; i < values.length; i++) {
         const g = grad[i] + decay * values[i];
@@ -300,13 +308,17 @@ export class Supernet {
           for (let r = 0; r < arr.length / C; r++) order.forEach((src, dst) => { arr[r * C + dst] = copy[r * C + src]; });
         }
       };
+      // A layer's per-channel vectors (bias; batch normalisation's scale and shift) move with its channels.
+      const vectors = (layer: string) => {
+        for (const v of ['bias', 'bn/weights', 'bn/bias']) if (this.params.has(`${prefix}/${layer}/${v}`)) rows(this.param(`${prefix}/${layer}/${v}`), 1);
+      };
       if (this.params.has(`${prefix}/expand/weights`)) {
         const ew = this.param(`${prefix}/expand/weights`);
         rows(ew, ew.shape[3]);
-        rows(this.param(`${prefix}/expand/bias`), 1);
+        vectors('expand');
       }
       cols(this.param(`${prefix}/dw/weights`));
-      rows(this.param(`${prefix}/dw/bias`), 1);
+      vectors('dw');
       cols(proj);
       if (this.params.has(`${prefix}/se_reduce/weights`)) {
         cols(this.param(`${prefix}/se_reduce/weights`));

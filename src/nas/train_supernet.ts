@@ -32,6 +32,11 @@ export interface SupernetTrainOptions {
   seed?: number;
   /** Subnet programs kept compiled besides the largest and smallest. */
   cacheSize?: number;
+  /**
+   * Train this one subnet alone, on the labels (fine-tuning a winner, or training a fixed network with
+   * the same trainer): no sandwich, no distillation, no channel re-sorting.
+   */
+  fixed?: Arch;
   /** This trainer computes rows [index * batch / count, (index + 1) * batch / count) of each batch (data parallelism). */
   shard?: { index: number; count: number };
 }
@@ -70,7 +75,8 @@ interface Compiled {
 
 export class SupernetTrainer {
   private readonly cache = new Map<string, Compiled>();
-  private readonly o: Required<Omit<SupernetTrainOptions, 'shard'>>;
+  private readonly o: Required<Omit<SupernetTrainOptions, 'shard' | 'fixed'>>;
+  private readonly fixed: Arch | undefined;
   /** Rows of each batch this trainer computes. */
   private readonly rows: [number, number];
   private readonly x: Float32Array;
@@ -86,6 +92,7 @@ export class SupernetTrainer {
       distillation: opts.distillation ?? 0.5, totalSteps: opts.totalSteps,
       sortEvery: opts.sortEvery ?? Math.max(1, Math.floor(data.size / batch)), seed: opts.seed ?? 1, cacheSize: opts.cacheSize ?? 4,
     };
+    this.fixed = opts.fixed;
     this.classes = net.space.classes;
     const shard = opts.shard ?? { index: 0, count: 1 };
     this.rows = [Math.floor((shard.index * batch) / shard.count), Math.floor(((shard.index + 1) * batch) / shard.count)];
@@ -100,9 +107,13 @@ export class SupernetTrainer {
     return Math.max(1, Math.floor(this.data.size / this.o.batch));
   }
 
-  /** The learning rate of step `step` (0-based): cosine from lr to 0 over totalSteps. */
-  lrAt(step: number): number {
-    return 0.5 * this.o.lr * (1 + Math.cos((Math.PI * Math.min(step, this.o.totalSteps)) / this.o.totalSteps));
+  /**
+   * The learning rate of step `step` (0-based): cosine from lr to 0 over totalSteps, or over the fraction
+   * `progress` of a time budget when that is further along (a budgeted run still anneals to zero).
+   */
+  lrAt(step: number, progress = 0): number {
+    const f = Math.min(1, Math.max(step / this.o.totalSteps, progress));
+    return 0.5 * this.o.lr * (1 + Math.cos(Math.PI * f));
   }
 
   /** The batch of step `step`: epoch e reads a seeded permutation, so a resumed run reads the same data. */
@@ -129,7 +140,7 @@ export class SupernetTrainer {
       this.cache.set(key, c);
       return c;
     }
-    const g = buildSubnet(this.net.space, arch, this.net.source());
+    const g = buildSubnet(this.net.space, arch, this.net.source(), undefined, { kind: 'train' });
     const program = compileTraining(g, { kind: 'full' }, { batch: this.labels.length });
     const session = new TrainingSession(program, { collectGradients: true, maxLoss: 1e6 });
     const params = [...session.trainedParameters()].map(([name, id]) => ({ name, id, shape: program.graph.tensors[id].shape }));
@@ -167,6 +178,7 @@ export class SupernetTrainer {
   passes(step: number, archs: Arch[]): PassReport {
     this.fillBatch(step);
     const largest = this.trainSubnet(archs[0], true, true);
+    if (archs.length === 1) return { largest, smallest: largest };
     const smallest = this.trainSubnet(archs[1], true, false);
     for (const a of archs.slice(2)) this.trainSubnet(a, false, false);
     return { largest, smallest };
@@ -175,14 +187,15 @@ export class SupernetTrainer {
   /**
    * One sandwich step (0-based `step`: the batch, the random subnets and the learning rate follow from it).
    * With an executor the passes run there (worker threads, each a shard of the batch), else here.
+   * `progress`: the fraction of the phase's time budget spent (see lrAt).
    */
-  async step(step: number, executor?: PassExecutor): Promise<StepReport> {
+  async step(step: number, executor?: PassExecutor, progress = 0): Promise<StepReport> {
     const t0 = performance.now();
     // Sorting moves channels; every subnet's parameters are written from the supernet before its pass.
-    if (step > 0 && step % this.o.sortEvery === 0) this.net.sortChannels();
-    const archs = sandwichArchs(this.net, step, this.o.seed, this.o.randomPerStep);
+    if (!this.fixed && step > 0 && step % this.o.sortEvery === 0) this.net.sortChannels();
+    const archs = this.fixed ? [this.fixed] : sandwichArchs(this.net, step, this.o.seed, this.o.randomPerStep);
     const r = executor ? await executor.passes(step, archs) : this.passes(step, archs);
-    const lr = this.lrAt(step);
+    const lr = this.lrAt(step, progress);
     this.net.adam({ lr, weightDecay: this.o.weightDecay });
     const mean = (x: PassReport['largest']) => ({ loss: x.lossSum / x.rows, accuracy: x.correct / x.rows });
     return { step, lr, largest: mean(r.largest), smallest: mean(r.smallest), seconds: (performance.now() - t0) / 1000 };

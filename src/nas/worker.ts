@@ -6,10 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import { evaluateSamples } from '../data/evaluate.js';
 import type { Samples } from '../data/samples.js';
-import type { Limits, SubnetCost } from './resources.js';
-import { measureSubnet, screenSubnet } from './resources.js';
+import type { CostFidelity, Limits, SubnetCost } from './resources.js';
+import { COST_FUNCTIONS } from './resources.js';
 import type { Arch, SpaceConfig } from './space.js';
-import { buildSubnet } from './subnet_graph.js';
+import { inferenceSubnet } from './batch_norm.js';
 import { Supernet } from './supernet.js';
 import type { PassReport, SupernetTrainOptions } from './train_supernet.js';
 import { SupernetTrainer } from './train_supernet.js';
@@ -17,7 +17,7 @@ import { makeDataset } from '../data/dataset.js';
 import { trainingView } from '../data/training_view.js';
 
 export interface CostTask {
-  kind: 'screen' | 'measure';
+  kind: CostFidelity;
   space: SpaceConfig;
   archs: Arch[];
   limits: Limits;
@@ -64,7 +64,7 @@ export type WorkerReply =
   | { id: number; ok: false; error: string };
 
 export function runCostTask(t: CostTask): SubnetCost[] {
-  const f = t.kind === 'screen' ? screenSubnet : measureSubnet;
+  const f = COST_FUNCTIONS[t.kind];
   return t.archs.map((a) => f(t.space, a, t.limits));
 }
 
@@ -83,7 +83,8 @@ export function sharedSamples(inputs: SharedArrayBuffer, labels: Int32Array, cla
 
 /** Validation accuracy of each subnet with the supernet's current weights. */
 export function scoreArchs(net: Supernet, data: Samples, archs: Arch[]): number[] {
-  return archs.map((a) => evaluateSamples(buildSubnet(net.space, a, net.source()), data).accuracy);
+  // Batch normalisation re-calibrated on the validation images themselves (their pixels, never their labels).
+  return archs.map((a) => evaluateSamples(inferenceSubnet(net.space, a, net.source(), data), data).accuracy);
 }
 
 if (parentPort) {

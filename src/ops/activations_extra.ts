@@ -1,12 +1,11 @@
 /**
- * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU, ELU (float) and ADD_N (float): TFLite Micro's
+ * LEAKY_RELU (float and int8, leaky_relu.cc), PRELU (float, int8, int16) and ELU (float): TFLite Micro's
  * reference kernels. int8 LEAKY_RELU requantises the input with one multiplier (in/out scale) for x >= 0
  * and another (alpha * in/out scale) for x < 0, each QuantizeMultiplier'd in double.
  */
 import type { Graph, Node } from '../graph/graph.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
-import { UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAway } from '../quant/fixedpoint.js';
 import { dtypeRange } from '../graph/dtype.js';
 import { broadcastInferShapes, broadcastKernel } from './binary_broadcast.js';
@@ -68,19 +67,22 @@ export const prelu: OpDef<'PRELU'> = {
     if (x.dtype === 'float32' && a.dtype === 'float32' && out.dtype === 'float32') {
       return broadcastKernel(node, g, views, (v: Element, al: Element) => ((v as number) >= 0 ? v : Math.fround((v as number) * (al as number))));
     }
-    if (x.dtype === 'int8' && a.dtype === 'int8' && out.dtype === 'int8') {
+    const int16 = x.dtype === 'int16' && out.dtype === 'int16';
+    if (a.dtype === 'int8' && (int16 || (x.dtype === 'int8' && out.dtype === 'int8'))) {
       // prelu.cc: x >= 0 rescaled by in/out scale; x < 0 times (alpha - alpha zero point), by in*alpha/out.
+      // int16 activations take int8 alphas (the reference requires them).
       const qx = quantOf(node, x), qa = quantOf(node, a), qo = quantOf(node, out);
       const m1 = quantizeMultiplier(qx.scale / qo.scale), m2 = quantizeMultiplier((qx.scale * qa.scale) / qo.scale);
+      const [lo, hi] = dtypeRange(out.dtype);
       return broadcastKernel(node, g, views, (v: Element, al: Element) => {
         const d = (v as number) - qx.zeroPoint;
         const r = qo.zeroPoint + (d >= 0
           ? multiplyByQuantizedMultiplier(d, m1.multiplier, m1.shift)
           : multiplyByQuantizedMultiplier(d * ((al as number) - qa.zeroPoint), m2.multiplier, m2.shift));
-        return r < -128 ? -128 : r > 127 ? 127 : r;
+        return r < lo ? lo : r > hi ? hi : r;
       });
     }
-    throw unsupportedTypes(node, g, 'float32 and int8');
+    throw unsupportedTypes(node, g, 'float32, int8, and int16 with int8 alpha');
   },
   macs: outputElements,
   role: 'other',
@@ -114,29 +116,4 @@ export const elu: OpDef<'ELU'> = {
   },
   macs: outputElements,
   role: 'elementwise',
-};
-
-export const addN: OpDef<'ADD_N'> = {
-  name: 'ADD_N',
-  maxVersion: 1,
-  inferShapes: sameShapeAsInput,
-  prepare(node, g, views) {
-    const ins = node.inputs.map((_, i) => inputTensor(node, g, i));
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, ins[0].shape);
-    if (ins.some((t) => t.dtype !== 'float32' || t.shape.join() !== ins[0].shape.join()) || output.dtype !== 'float32') {
-      throw new UnsupportedOpError(node.op, node.index, 'float32 inputs of one shape only');
-    }
-    const xs = ins.map((t) => views.float32(t.id)), y = views.float32(output.id);
-    // The reference sums input by input into the output (input 0 + input 1, then + input 2, ...).
-    return () => {
-      for (let i = 0; i < y.length; i++) {
-        let s = xs[0][i];
-        for (let k = 1; k < xs.length; k++) s = Math.fround(s + xs[k][i]);
-        y[i] = s;
-      }
-    };
-  },
-  macs: outputElements,
-  role: 'other',
 };

@@ -1,12 +1,13 @@
 /**
- * GATHER, GATHER_ND and EMBEDDING_LOOKUP (TFLite Micro's gather.cc, gather_nd.cc, embedding_lookup.cc):
+ * GATHER, GATHER_ND and EMBEDDING_LOOKUP (TFLite Micro's gather.cc, gather_nd.cc, embedding_lookup.cc, whose
+ * hybrid path dequantises int8 rows into float):
  * slices of the params tensor picked by an int32/int64 index tensor read at run time. An index outside
  * the params is an input error naming the node (the reference refuses it too), never a read out of range.
  */
 import { DTYPE_BYTES } from '../graph/dtype.js';
 import type { Graph, Node, Tensor } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
-import { InputError, ModelFormatError } from '../errors.js';
+import { InputError, ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { MOVABLE, requireDtype, requireOutputShape, requireSameDtype } from './data_move.js';
@@ -109,9 +110,31 @@ export const gatherNd: OpDef<'GATHER_ND'> = {
   macs: () => 0,
 };
 
+/**
+ * embedding_lookup.cc EvalHybrid: int8 rows (symmetric, zero point 0) dequantised into a float output,
+ * each value (q - 0) * scale in float32.
+ */
+function hybridLookup(node: Node<'EMBEDDING_LOOKUP'>, g: Graph, views: TensorViews, rows: number, row: number): Kernel {
+  const ids = inputTensor(node, g, 0), table = inputTensor(node, g, 1), out = outputTensor(node, g);
+  const q = table.quant;
+  if (!q || q.scale.length !== 1) throw new UnsupportedOpError(node.op, node.index, `int8 table ${table.name} needs one scale to dequantise`);
+  if ((q.zeroPoint[0] ?? 0) !== 0) throw new UnsupportedOpError(node.op, node.index, `int8 table ${table.name} has zero point ${q.zeroPoint[0]}; the reference requires 0`);
+  const scale = Math.fround(q.scale[0]);
+  const src = views.int8(table.id), dst = views.float32(out.id), ix = indexReader(views, ids);
+  const n = ids.shape[0];
+  return () => {
+    for (let i = 0; i < n; i++) {
+      const v = ix(i);
+      if (v < 0 || v >= rows) outOfRange(node, v, rows);
+      for (let k = 0; k < row; k++) dst[i * row + k] = Math.fround(src[v * row + k] * scale);
+    }
+  };
+}
+
 export const embeddingLookup: OpDef<'EMBEDDING_LOOKUP'> = {
   name: 'EMBEDDING_LOOKUP',
-  maxVersion: 2,
+  // The zoo's int8 -> float32 (hybrid) model is version 3.
+  maxVersion: 3,
   role: 'other',
   differentiableInputs: (node) => node.inputs.map((_, i) => i === 1),
   inferShapes(node, g) {
@@ -121,10 +144,11 @@ export const embeddingLookup: OpDef<'EMBEDDING_LOOKUP'> = {
   prepare(node, g, views) {
     const ids = inputTensor(node, g, 0), table = inputTensor(node, g, 1), out = outputTensor(node, g);
     requireDtype(node, ids, ['int32']);
-    requireDtype(node, table, MOVABLE);
-    requireSameDtype(node, table, out);
     requireOutputShape(node, out, embeddingLookup.inferShapes(node, g)[0]);
     const rows = table.shape[0], row = numElements(table.shape) / rows, eb = DTYPE_BYTES[out.dtype];
+    if (table.dtype === 'int8' && out.dtype === 'float32') return hybridLookup(node, g, views, rows, row);
+    requireDtype(node, table, MOVABLE);
+    requireSameDtype(node, table, out);
     const src = views.bytes(table.id), dst = views.bytes(out.id), ix = indexReader(views, ids);
     const n = ids.shape[0];
     return () => {

@@ -2,15 +2,18 @@
  * L2_POOL_2D and L2_NORMALIZATION, float32 (TFLite Micro's pooling.cc L2Pool and l2norm.cc): the pool is
  * the square root of the mean of squares over the window's in-bounds taps, summed in the reference's
  * order; the normalisation divides each value by max(sqrt(sum of squares over the last axis), 1e-6).
- * int8 L2_NORMALIZATION (a fixed-point inverse square root) is refused.
+ * int8 L2_NORMALIZATION (reference_integer_ops::L2Normalization) multiplies each zero-point-shifted value
+ * by the fixed-point inverse square root of the row's sum of squares, into the fixed output scale 1/128.
  */
 import type { Graph, Node } from '../graph/graph.js';
 import { numElements } from '../graph/graph.js';
-import type { OpDef } from './op.js';
+import { multiplyByQuantizedMultiplier } from '../quant/fixedpoint.js';
+import { invSqrtQuantizedMultiplierExp } from '../quant/gemmlowp.js';
+import type { Kernel, OpDef, TensorViews } from './op.js';
 import { firstInputOnly, inputTensor, outputTensor } from './op.js';
 import { activationBounds, expectRank, forEachWindow, nodeWindow2d } from './conv_util.js';
 import { requireOutputShape } from './data_move.js';
-import { checkOutputShape, outputElements, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
+import { checkOutputShape, outputElements, quantOf, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
 
 function l2PoolWindow(node: Node<'L2_POOL_2D'>, g: Graph) {
   const input = inputTensor(node, g, 0);
@@ -52,18 +55,43 @@ export const l2Pool2d: OpDef<'L2_POOL_2D'> = {
   macs: (node, g) => numElements(outputTensor(node, g).shape) * node.options.filterH * node.options.filterW,
 };
 
+/**
+ * The int8 output is in 1/128ths with zero point 0 (the converter's fixed output quantisation): the inverse
+ * square root's shift gains 7 bits. TFLite Micro does not check the output parameters; nor do we.
+ */
+const INT8_OUTPUT_SHIFT = 7;
+
+function l2NormalizationInt8(node: Node<'L2_NORMALIZATION'>, g: Graph, views: TensorViews, rows: number, depth: number): Kernel {
+  const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+  const zp = quantOf(node, input).zeroPoint;
+  const x = views.int8(input.id), y = views.int8(output.id);
+  return () => {
+    for (let r = 0; r < rows; r++) {
+      let acc = 0;
+      for (let c = 0; c < depth; c++) { const v = x[r * depth + c] - zp; acc += v * v; }
+      const inv = invSqrtQuantizedMultiplierExp(acc, -1);
+      for (let c = 0; c < depth; c++) {
+        const v = multiplyByQuantizedMultiplier(x[r * depth + c] - zp, inv.multiplier, inv.shift + INT8_OUTPUT_SHIFT);
+        y[r * depth + c] = v < -128 ? -128 : v > 127 ? 127 : v;
+      }
+    }
+  };
+}
+
 export const l2Normalization: OpDef<'L2_NORMALIZATION'> = {
   name: 'L2_NORMALIZATION',
-  maxVersion: 1,
+  // v1 float32, v2 int8.
+  maxVersion: 2,
   role: 'other',
   differentiableInputs: firstInputOnly,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);
     checkOutputShape(node, g, input.shape);
-    if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 only');
     const depth = input.shape[input.shape.length - 1];
     const rows = numElements(input.shape) / depth;
+    if (input.dtype === 'int8' && output.dtype === 'int8') return l2NormalizationInt8(node, g, views, rows, depth);
+    if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 and int8');
     const x = views.float32(input.id), y = views.float32(output.id);
     return () => {
       for (let r = 0; r < rows; r++) {

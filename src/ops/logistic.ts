@@ -2,10 +2,12 @@
  * LOGISTIC: TFLite Micro's logistic.cc / logistic_common.cc. The int8 kernel is the fixed-point one
  * (reference_integer_ops::Logistic: input rescaled to Q4.27, gemmlowp logistic, output in Q0.8 on the
  * fixed output quantisation 1/256, zero point -128), not the LUT of TFLite's optimised kernels.
- * A function of one int8 value, so prepare tabulates it.
+ * A function of one int8 value, so prepare tabulates it. int16 is the 16x8 table-interpolation kernel
+ * (src/ops/sigmoid_int16.ts).
  */
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
+import { sigmoidInt16Kernel } from './sigmoid_int16.js';
 import { UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAway, roundingDivideByPOT } from '../quant/fixedpoint.js';
 import { calculateInputRadius, logistic as fixedLogistic } from '../quant/gemmlowp.js';
@@ -34,6 +36,18 @@ export function sigmoidInputParams(inputScale: number, integerBits = 4): Sigmoid
   return { multiplier, leftShift: exponent, rangeRadius: calculateInputRadius(integerBits, exponent) };
 }
 
+const CUTOFF_UPPER = Math.fround(16.619047164916992188);
+
+/**
+ * reference_ops::Logistic on one float: saturate above the cut-off, exp(x) below -9, else
+ * 1 / (1 + exp(-x)), each step rounded to float (also the LSTM's float gates).
+ */
+export function logisticF32(v: number): number {
+  if (v > CUTOFF_UPPER) return 1;
+  if (v < -9) return Math.fround(Math.exp(v));
+  return Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-v))));
+}
+
 export function logisticInt8Table(inScale: number, inZeroPoint: number): Int8Array {
   const { multiplier, leftShift, rangeRadius } = sigmoidInputParams(inScale);
   return int8Table((q) => {
@@ -49,8 +63,8 @@ export function logisticInt8Table(inScale: number, inZeroPoint: number): Int8Arr
 
 export const logistic: OpDef<'LOGISTIC'> = {
   name: 'LOGISTIC',
-  // v1 float, v2 int8; v3 is int16.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);
@@ -62,18 +76,11 @@ export const logistic: OpDef<'LOGISTIC'> = {
       const x = views.float32(input.id);
       const y = views.float32(output.id);
       const n = y.length;
-      const cutoffUpper = Math.fround(16.619047164916992188);
-      // reference_ops::Logistic: saturate above the cut-off, exp(x) below -9, else 1 / (1 + exp(-x)),
-      // each step rounded to float.
       return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i];
-          if (v > cutoffUpper) y[i] = 1;
-          else if (v < -9) y[i] = Math.exp(v);
-          else y[i] = 1 / Math.fround(1 + Math.fround(Math.exp(-v)));
-        }
+        for (let i = 0; i < n; i++) y[i] = logisticF32(x[i]);
       };
     }
+    if (input.dtype === 'int16' && output.dtype === 'int16') return sigmoidInt16Kernel(node, g, views);
     throw unsupportedTypes(node, g);
   },
   int8Table(node, g) {

@@ -110,6 +110,12 @@ export interface OpDef<K extends OpName = OpName> {
    * map (index_map.ts). The C library then runs it as strided copies when the map is a walk (tm_strided_slice).
    */
   indexMap?(node: Node<K>, graph: Graph): IndexMap;
+  /**
+   * Input positions that hold the op's state: variable tensors (Tensor.variable) it reads and updates in
+   * place, which keep their value from one invoke to the next (SVDF's activation state, the LSTM's output
+   * and cell states). A variable tensor in any other position is refused. Default: none.
+   */
+  stateInputs?(node: Node<K>): number[];
   /** Which inputs carry gradients (activations, not weights, biases, shapes or axes). Default: all. */
   differentiableInputs?(node: Node<K>): boolean[];
 }

@@ -4,6 +4,7 @@ import { UnsupportedOpError } from '../errors.js';
 import type { OpDef } from './op.js';
 
 import { add } from './add.js';
+import { batchNormalize } from './batch_normalize.js';
 import { averagePool2d } from './average_pool2d.js';
 import { concatenation } from './concatenation.js';
 import { conv2d } from './conv2d.js';
@@ -45,12 +46,18 @@ import { batchMatmul } from './batch_matmul.js';
 import { transposeConv } from './transpose_conv.js';
 import { l2Normalization, l2Pool2d } from './l2.js';
 import { resizeBilinear } from './resize_bilinear.js';
-import { addN, elu, leakyRelu, prelu } from './activations_extra.js';
+import { elu, leakyRelu, prelu } from './activations_extra.js';
+import { addN } from './add_n.js';
+import { cumsum } from './cumsum.js';
+import { svdf } from './svdf.js';
+import { unidirectionalSequenceLstm } from './lstm.js';
+import { detectionPostProcess } from './detection_postprocess.js';
 import { batchToSpaceNd, broadcastTo, depthToSpace, mirrorPad, pack, reverseV2, slice, spaceToBatchNd, spaceToDepth } from './rearrange.js';
 
 /** The one table of operators: TFLite builtin name -> its definition. */
 export const OPS: { [K in OpName]: OpDef<K> } = {
   ADD: add,
+  BATCH_NORMALIZE: batchNormalize,
   AVERAGE_POOL_2D: averagePool2d,
   CONCATENATION: concatenation,
   CONV_2D: conv2d,
@@ -141,18 +148,32 @@ export const OPS: { [K in OpName]: OpDef<K> } = {
   L2_POOL_2D: l2Pool2d,
   L2_NORMALIZATION: l2Normalization,
   RESIZE_BILINEAR: resizeBilinear,
+  CUMSUM: cumsum,
+  SVDF: svdf,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: unidirectionalSequenceLstm,
+  TFLite_Detection_PostProcess: detectionPostProcess,
 };
 
 export function opDef<K extends OpName>(name: K): OpDef<K> {
   return OPS[name];
 }
 
-/** Refuse, before anything runs, any node whose op version is newer than what we implement. */
+/**
+ * Refuse, before anything runs, any node whose op version is newer than what we implement, or that reads
+ * a variable (state) tensor its op does not keep as state.
+ */
 export function checkSupported(g: Graph): void {
   for (const n of g.nodes as AnyNode[]) {
     const def = OPS[n.op] as OpDef;
     if (n.version > def.maxVersion) {
       throw new UnsupportedOpError(n.op, n.index, `op version ${n.version} (we implement up to ${def.maxVersion})`);
     }
+    const state = def.stateInputs?.(n as never) ?? [];
+    n.inputs.forEach((id, k) => {
+      const t = id >= 0 ? g.tensors[id] : null;
+      if (t?.variable && !state.includes(k)) {
+        throw new UnsupportedOpError(n.op, n.index, `input ${k}, tensor ${id} (${JSON.stringify(t.name)}), is a variable (state) tensor, which ${n.op} does not keep`);
+      }
+    });
   }
 }

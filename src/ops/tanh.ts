@@ -2,10 +2,12 @@
  * TANH: TFLite Micro's tanh.cc. The int8 kernel (reference_integer_ops::Tanh) rescales the input to
  * Q4.27 like LOGISTIC, evaluates gemmlowp's fixed-point tanh and writes Q0.7, i.e. the converter's fixed
  * output quantisation (scale 1/128, zero point 0). TFLite Micro does not check the output parameters; nor
- * do we, so the bytes match it whatever they say.
+ * do we, so the bytes match it whatever they say. int16 is the 16x8 table-interpolation kernel
+ * (src/ops/sigmoid_int16.ts).
  */
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
+import { sigmoidInt16Kernel } from './sigmoid_int16.js';
 import { multiplyByQuantizedMultiplier, roundingDivideByPOT } from '../quant/fixedpoint.js';
 import { tanh as fixedTanh } from '../quant/gemmlowp.js';
 import { sigmoidInputParams } from './logistic.js';
@@ -27,8 +29,8 @@ export function tanhInt8Table(inScale: number, inZeroPoint: number): Int8Array {
 
 export const tanh: OpDef<'TANH'> = {
   name: 'TANH',
-  // v1 float, v2 int8; v3 is int16.
-  maxVersion: 2,
+  // v1 float, v2 int8, v3 int16.
+  maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
     const input = inputTensor(node, g, 0);
@@ -44,6 +46,7 @@ export const tanh: OpDef<'TANH'> = {
         for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]);
       };
     }
+    if (input.dtype === 'int16' && output.dtype === 'int16') return sigmoidInt16Kernel(node, g, views);
     throw unsupportedTypes(node, g);
   },
   int8Table(node, g) {

@@ -1,5 +1,5 @@
 import type { Graph, TensorId } from '../graph/graph.js';
-import { activationIds, tensorBytes } from '../graph/graph.js';
+import { activationIds, isVariable, tensorBytes } from '../graph/graph.js';
 
 /** A buffer that needs arena memory from step `first` to step `last` inclusive. */
 export interface BufferRequest {
@@ -29,6 +29,8 @@ export function scratchId(step: number): number {
 /**
  * Lifetimes over an execution order (`order[step]` = node index). Graph inputs are live from step 0,
  * graph outputs to the last step, so callers can write inputs before and read outputs after `invoke`.
+ * Variable (state) tensors live over the whole run: they hold their value between invokes, so nothing
+ * may ever share their bytes.
  */
 export function tensorLifetimes(g: Graph, order: readonly number[], scratch: (nodeIndex: number) => number = () => 0): BufferRequest[] {
   const nSteps = order.length;
@@ -44,6 +46,11 @@ export function tensorLifetimes(g: Graph, order: readonly number[], scratch: (no
     }
   });
   for (const id of g.outputs) last.set(id, Math.max(nSteps - 1, 0));
+  for (const t of g.tensors) {
+    if (!isVariable(t)) continue;
+    first.set(t.id, 0);
+    last.set(t.id, Math.max(nSteps - 1, 0));
+  }
   const requests: BufferRequest[] = [];
   for (const id of activationIds(g)) {
     const t = g.tensors[id];

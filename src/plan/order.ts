@@ -1,5 +1,5 @@
 import type { Graph, TensorId } from '../graph/graph.js';
-import { activationIds, tensorBytes } from '../graph/graph.js';
+import { activationIds, isVariable, tensorBytes } from '../graph/graph.js';
 
 export function defaultOrder(g: Graph): number[] {
   return g.nodes.map((n) => n.index);
@@ -87,7 +87,7 @@ class OrderSearch {
       bytes: tensorBytes(g.tensors[id]),
       producer: producer.get(id) ?? -1,
       consumers: consumers.get(id) ?? 0n,
-      keep: outputs.has(id),
+      keep: outputs.has(id) || isVariable(g.tensors[id]),
     }));
     this.outBytes = g.nodes.map((node) => node.outputs.reduce((s, o) => s + (g.tensors[o].data ? 0 : tensorBytes(g.tensors[o])), 0));
   }

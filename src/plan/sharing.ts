@@ -1,5 +1,5 @@
 import type { AnyNode, Graph, Node, TensorId } from '../graph/graph.js';
-import { activationIds, numElements, tensorBytes } from '../graph/graph.js';
+import { activationIds, isVariable, numElements, tensorBytes } from '../graph/graph.js';
 import { DTYPE_BYTES } from '../graph/dtype.js';
 import { ARENA_ALIGN } from './align.js';
 import type { BufferRequest } from './lifetimes.js';
@@ -104,7 +104,8 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
   const inPlaceNodes = new Map<number, InPlaceDecision>();
   const memberOffset = new Map<TensorId, number>();
   const graphInputs = new Set(g.inputs);
-  const isActivation = (id: TensorId | undefined): id is TensorId => id !== undefined && id >= 0 && life.has(id);
+  // State tensors keep their bytes between invokes: never aliased, overlaid or written over.
+  const isActivation = (id: TensorId | undefined): id is TensorId => id !== undefined && id >= 0 && life.has(id) && !isVariable(g.tensors[id]);
   const diesAt = (id: TensorId, step: number): boolean =>
     groups.members.get(groups.root(id))!.every((m) => !outputs.has(m) && life.get(m)!.last <= step);
 

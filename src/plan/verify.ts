@@ -1,5 +1,5 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
-import { activationIds, tensorBytes } from '../graph/graph.js';
+import { activationIds, isVariable, tensorBytes } from '../graph/graph.js';
 import { constInt32 } from '../ops/pad.js';
 import { ARENA_ALIGN } from './align.js';
 import { scratchId } from './lifetimes.js';
@@ -61,6 +61,12 @@ export function verifyPlan(g: Graph, plan: MemoryPlan): string[] {
     });
   });
   for (const o of g.outputs) addRead(o, { step: nSteps, lo: 0, hi: tensorBytes(g.tensors[o]) });
+  // State tensors hold their value from before the first step to after the last (the next invoke reads it).
+  for (const id of ids) {
+    if (!isVariable(g.tensors[id])) continue;
+    written.add(id);
+    addRead(id, { step: nSteps, lo: 0, hi: tensorBytes(g.tensors[id]) });
+  }
 
   plan.order.forEach((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;

@@ -199,3 +199,36 @@ export function getReciprocal(x: number, xIntegerDigits: number, out: { numBitsO
 export function calculateInputRadius(integerBits: number, leftShift: number, totalSignedBits = 31): number {
   return Math.floor(((2 ** integerBits) - 1) * 2 ** (totalSignedBits - integerBits) / 2 ** leftShift);
 }
+
+/**
+ * TFLite GetInvSqrtQuantizedMultiplierExp: 1/sqrt(input) for an int32 input > 1 as a Q0.31 multiplier
+ * and exponent, by 5 Newton-Raphson steps in Q3.28 from x = 1 after normalising the input into
+ * [2^27, 2^29) by pairs of bits. `reverseShift` -1 turns the right shift into MultiplyByQuantizedMultiplier's
+ * left-shift convention (kReverseShift). Inputs 0 and 1 give (INT32_MAX, 0), as the reference special-cases them.
+ */
+export function invSqrtQuantizedMultiplierExp(input: number, reverseShift: number): { multiplier: number; shift: number } {
+  if (input <= 1) return { multiplier: INT32_MAX, shift: 0 };
+  let shift = 11;
+  while (input >= 1 << 29) {
+    input = Math.trunc(input / 4);
+    shift++;
+  }
+  const leftShiftBitPairs = Math.floor((Math.clz32(input) - 1) / 2) - 1;
+  shift -= leftShiftBitPairs;
+  input <<= 2 * leftShiftBitPairs;
+  // Q3.28 values; a product of two is Q6.25, of three Q9.22, and Rescale back to Q3 saturates.
+  const fxInput = input >> 1;
+  const halfInput = roundingDivideByPOT(fxInput, 1);
+  const halfThree = (1 << 28) + (1 << 27);
+  let x = 1 << 28;
+  for (let i = 0; i < 5; i++) {
+    const x3 = rescale(mul(mul(x, x), x), 9, 3);
+    x = rescale((mul(halfThree, x) - mul(halfInput, x3)) | 0, 6, 3);
+  }
+  let multiplier = mul(x, 1518500250); // times sqrt(2)/2 in Q0.31
+  if (shift < 0) {
+    multiplier <<= -shift;
+    shift = 0;
+  }
+  return { multiplier, shift: shift * reverseShift };
+}

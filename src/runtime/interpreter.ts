@@ -1,5 +1,5 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
-import { tensorBytes } from '../graph/graph.js';
+import { isVariable, tensorBytes } from '../graph/graph.js';
 import { InputError } from '../errors.js';
 import type { Kernel, OpDef } from '../ops/op.js';
 import { OPS, checkSupported } from '../ops/registry.js';
@@ -40,7 +40,8 @@ function isCompiled(m: Graph | CompiledModel): m is CompiledModel {
 
 /**
  * Runs a compiled model in one preallocated ArrayBuffer laid out by its MemoryPlan. All kernels are
- * prepared (validated, requantisation precomputed, bound to their memory) at construction.
+ * prepared (validated, requantisation precomputed, bound to their memory) at construction. Variable
+ * (state) tensors have arena memory of their own for the whole run, so their values persist across invokes.
  */
 export class Interpreter {
   readonly plan: MemoryPlan;
@@ -86,6 +87,20 @@ export class Interpreter {
       const js = (OPS[node.op] as OpDef).prepare(node as never, graph, this.views);
       return wasmSteps[step] ?? js;
     });
+    this.resetState();
+  }
+
+  /**
+   * Set every variable (state) tensor to its starting value, as TFLite Micro's ResetVariableTensors does:
+   * int8 ones to their zero point, all others to zero. Done once at construction; state then carries from
+   * one invoke to the next until the next reset.
+   */
+  resetState(): void {
+    for (const t of this.graph.tensors) {
+      if (!isVariable(t)) continue;
+      if (t.dtype === 'int8') this.views.int8(t.id).fill(t.quant?.zeroPoint[0] ?? 0);
+      else this.views.bytes(t.id).fill(0);
+    }
   }
 
   /** PAD nodes folded into convolutions for this run. */

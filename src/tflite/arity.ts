@@ -10,6 +10,8 @@ export interface Arity {
   max: number;
   /** Ops with several outputs (SPLIT, SPLIT_V, UNPACK): how many they may have; others have exactly 1. */
   outputs?: { min: number; max: number };
+  /** Positions below `min` that may still be omitted (-1): optional inputs followed by required ones (SVDF's bias). */
+  optional?: readonly number[];
 }
 
 const fixed = (n: number): Arity => ({ min: n, max: n });
@@ -106,15 +108,21 @@ export const ARITY: Readonly<Record<OpName, Arity>> = {
   L2_POOL_2D: fixed(1),
   L2_NORMALIZATION: fixed(1),
   RESIZE_BILINEAR: fixed(2),
+  CUMSUM: fixed(2),
+  SVDF: { min: 5, max: 5, optional: [3] },
+  // 24 inputs; peepholes (9-11), projection (16-17) and layer norm (20-23) may be omitted.
+  UNIDIRECTIONAL_SEQUENCE_LSTM: { min: 24, max: 24, optional: [9, 10, 11, 16, 17, 20, 21, 22, 23] },
+  TFLite_Detection_PostProcess: { min: 3, max: 3, outputs: { min: 4, max: 4 } },
+  BATCH_NORMALIZE: fixed(1),
 };
 
 /** A problem with a node's input/output counts, or null when they fit the op. */
 export function arityProblem(op: OpName, inputs: readonly number[], outputs: readonly number[]): string | null {
-  const { min, max, outputs: outs = { min: 1, max: 1 } } = ARITY[op];
+  const { min, max, outputs: outs = { min: 1, max: 1 }, optional = [] } = ARITY[op];
   if (inputs.length < min || inputs.length > max) {
     return `has ${inputs.length} inputs; ${op} takes ${min === max ? min : max === Infinity ? `at least ${min}` : `${min} to ${max}`}`;
   }
-  const omitted = inputs.findIndex((id, k) => k < min && id < 0);
+  const omitted = inputs.findIndex((id, k) => k < min && id < 0 && !optional.includes(k));
   if (omitted >= 0) return `required input ${omitted} is omitted (-1)`;
   if (outputs.length < outs.min || outputs.length > outs.max) {
     return `has ${outputs.length} outputs; ${op} has ${outs.min === outs.max ? outs.min : `${outs.min} or more`}`;

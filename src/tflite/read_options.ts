@@ -1,5 +1,7 @@
+import * as flexbuffers from 'flatbuffers/js/flexbuffers.js';
 import type {
-  Activation, Conv2DOptions, ElementwiseOptions, NoOptions, OpName, OpOptionsMap, Padding, Pool2DOptions,
+  Activation, Conv2DOptions, DetectionPostProcessOptions, ElementwiseOptions, NoOptions, OpName, OpOptionsMap, Padding,
+  Pool2DOptions,
 } from '../graph/options.js';
 import { UnsupportedOpError } from '../errors.js';
 import type { Table } from './checked_buffer.js';
@@ -45,6 +47,9 @@ export const OPTIONS_TABLE: Partial<Record<OpName, number>> = {
   REDUCE_ALL: T.ReducerOptions,
   GATHER: T.GatherOptions,
   LEAKY_RELU: T.LeakyReluOptions,
+  CUMSUM: T.CumsumOptions,
+  SVDF: T.SVDFOptions,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: T.UnidirectionalSequenceLSTMOptions,
 };
 
 /** What option parsing needs besides the options table. */
@@ -122,6 +127,43 @@ function pool(o: Table | null): Pool2DOptions {
     filterW: positive(o, f.filterWidth, 0, 'filter_width'),
     filterH: positive(o, f.filterHeight, 0, 'filter_height'),
     activation: activation(o, f.fusedActivation),
+  };
+}
+
+/**
+ * TFLite_Detection_PostProcess keeps its parameters in a flexbuffer map (custom_options), read as TFLite
+ * Micro's Init does: ints as int32, floats as C floats, detections_per_class 100 and use_regular_nms
+ * false when absent.
+ */
+function detectionPostProcessOptions(ctx: OptionsContext): DetectionPostProcessOptions {
+  const raw = ctx.operator.bytes(S.Operator.customOptions, 'custom_options');
+  if (!raw || raw.byteLength === 0) ctx.operator.fail('has no custom_options (the flexbuffer map of its parameters)');
+  let map: unknown;
+  try {
+    map = flexbuffers.toObject(raw.slice().buffer);
+  } catch (e) {
+    ctx.operator.fail(`custom_options is not a flexbuffer: ${(e as Error).message}`);
+  }
+  if (typeof map !== 'object' || map === null) ctx.operator.fail('custom_options is not a flexbuffer map');
+  const m = map as Record<string, unknown>;
+  const num = (key: string, dflt?: number): number => {
+    const v = m[key] ?? dflt;
+    if (typeof v !== 'number' && typeof v !== 'bigint') ctx.operator.fail(`custom option ${key} is missing or not a number`);
+    return Number(v);
+  };
+  return {
+    maxDetections: num('max_detections') | 0,
+    maxClassesPerDetection: num('max_classes_per_detection') | 0,
+    detectionsPerClass: num('detections_per_class', 100) | 0,
+    useRegularNms: Boolean(m.use_regular_nms ?? false),
+    nmsScoreThreshold: Math.fround(num('nms_score_threshold')),
+    nmsIouThreshold: Math.fround(num('nms_iou_threshold')),
+    numClasses: num('num_classes') | 0,
+    yScale: Math.fround(num('y_scale')),
+    xScale: Math.fround(num('x_scale')),
+    hScale: Math.fround(num('h_scale')),
+    wScale: Math.fround(num('w_scale')),
+    customOptions: raw,
   };
 }
 
@@ -235,6 +277,8 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
   DYNAMIC_UPDATE_SLICE: none,
   L2_POOL_2D: pool,
   L2_NORMALIZATION: none,
+  // Never in a file (the reader maps builtin codes only); here so the table stays total.
+  BATCH_NORMALIZE: () => ({ epsilon: 1e-3 }),
   RESIZE_BILINEAR: (o) => ({
     alignCorners: o ? o.bool(S.ResizeBilinearOptions.alignCorners, false) : false,
     halfPixelCenters: o ? o.bool(S.ResizeBilinearOptions.halfPixelCenters, false) : false,
@@ -247,6 +291,21 @@ const PARSERS: { [K in OpName]: Parser<K> } = {
     activation: activation(o, S.TransposeConvOptions.fusedActivation),
   }),
   BROADCAST_ARGS: none,
+  CUMSUM: (o) => ({
+    exclusive: o ? o.bool(S.CumsumOptions.exclusive, false) : false,
+    reverse: o ? o.bool(S.CumsumOptions.reverse, false) : false,
+  }),
+  SVDF: (o) => ({ rank: positive(o, S.SVDFOptions.rank, 0, 'rank'), activation: activation(o, S.SVDFOptions.fusedActivation) }),
+  TFLite_Detection_PostProcess: (_o, ctx) => detectionPostProcessOptions(ctx),
+  UNIDIRECTIONAL_SEQUENCE_LSTM: (o) => {
+    const f = S.UnidirectionalSequenceLSTMOptions;
+    return {
+      activation: activation(o, f.fusedActivation),
+      cellClip: o ? o.f32(f.cellClip, 0) : 0,
+      projClip: o ? o.f32(f.projClip, 0) : 0,
+      timeMajor: o ? o.bool(f.timeMajor, false) : false,
+    };
+  },
   UNPACK: (o, ctx) => ({ num: o ? o.i32(S.UnpackOptions.num, 0) : ctx.outputCount, axis: o ? o.i32(S.UnpackOptions.axis, 0) : 0 }),
 };
 

@@ -137,11 +137,14 @@ export function readTensor(table: Table, id: number, buffers: readonly (Uint8Arr
   const dtype = readDType(t);
   const shape = readShape(t, dtype);
   if (t.has(S.Tensor.sparsity)) throw new UnsupportedTensorFeature('a sparse tensor');
-  if (t.bool(S.Tensor.isVariable, false)) throw new UnsupportedTensorFeature('a variable (stateful) tensor');
+  const variable = t.bool(S.Tensor.isVariable, false);
   const quant = readQuant(t, shape, dtype);
   const bufferIndex = t.u32(S.Tensor.buffer, 0);
   if (bufferIndex >= buffers.length) t.fail(`buffer index ${bufferIndex} is out of range (the model has ${buffers.length} buffers)`);
   const data = bufferIndex === 0 ? null : buffers[bufferIndex];
+  // TFLite Micro resets every variable tensor to zero; initial contents in the file would be ignored there.
+  if (variable && data) throw new UnsupportedTensorFeature('a variable (stateful) tensor with initial data');
+  if (variable) return { id, name, shape, dtype, quant, data: null, variable: true };
   if (data) {
     const need = shape.reduce((n, d) => n * d, DTYPE_BYTES[dtype]);
     if (data.byteLength !== need) {

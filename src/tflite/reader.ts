@@ -1,6 +1,6 @@
 import type { AnyNode, Graph, Node, Tensor } from '../graph/graph.js';
 import type { OpName } from '../graph/options.js';
-import { OP_NAMES, isOpName } from '../graph/options.js';
+import { CUSTOM_OP_NAMES, OP_NAMES, isOpName } from '../graph/options.js';
 import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import { arityProblem } from './arity.js';
 import { CheckedBuffer, Table } from './checked_buffer.js';
@@ -100,7 +100,9 @@ function readOpCodes(model: Table): OpCode[] {
     const version = c.i32(S.OperatorCode.version, 1);
     if (version < 1) c.fail(`op version ${version} is below 1`);
     const customCode = code === S.BUILTIN_CUSTOM ? c.string(S.OperatorCode.customCode, 'custom_code') : null;
-    out.push({ name: S.builtinOperatorName(code), version, customCode });
+    // A custom op we implement goes by its custom code (TFLite Micro registers it under that name).
+    const custom = customCode !== null && (CUSTOM_OP_NAMES as readonly string[]).includes(customCode);
+    out.push({ name: custom ? customCode : S.builtinOperatorName(code), version, customCode });
   }
   return out;
 }
@@ -196,8 +198,11 @@ function checkDataflow(tensors: Tensor[], nodes: AnyNode[], inputs: number[], ou
   const writer = new Map<number, string>(inputs.map((id) => [id, 'a graph input']));
   for (const id of inputs) {
     if (tensors[id].data) throw new ModelFormatError(`subgraph 0 input ${named(id)}`, 'a graph input cannot be a constant');
+    if (tensors[id].variable) throw new ModelFormatError(`subgraph 0 input ${named(id)}`, 'a graph input cannot be a variable (state) tensor');
   }
   for (const t of tensors) if (t.data) writer.set(t.id, 'a constant');
+  // A variable tensor holds state from the start; the ops that own it update it as an input.
+  for (const t of tensors) if (t.variable) writer.set(t.id, 'a variable (state) tensor');
   for (const n of nodes) {
     const where = `subgraph 0 node ${n.index} (${n.op})`;
     for (const id of n.inputs) {

@@ -116,6 +116,9 @@ export const BuiltinOptionsType = {
   TransposeConvOptions: 49,
   BatchMatMulOptions: 101,
   ResizeBilinearOptions: 15,
+  CumsumOptions: 102,
+  SVDFOptions: 6,
+  UnidirectionalSequenceLSTMOptions: 71,
 } as const;
 
 /** enum FullyConnectedOptionsWeightsFormat: only DEFAULT is a plain row-major matrix. */
@@ -183,3 +186,8 @@ export const StridedSliceOptions = {
   beginMask: 0, endMask: 1, ellipsisMask: 2, newAxisMask: 3, shrinkAxisMask: 4, offset: 5,
 } as const;
 export const ResizeNearestNeighborOptions = { alignCorners: 0, halfPixelCenters: 1 } as const;
+export const CumsumOptions = { exclusive: 0, reverse: 1 } as const;
+export const UnidirectionalSequenceLSTMOptions = {
+  fusedActivation: 0, cellClip: 1, projClip: 2, timeMajor: 3, asymmetricQuantizeInputs: 4, diagonalRecurrentTensors: 5,
+} as const;
+export const SVDFOptions = { rank: 0, fusedActivation: 1, asymmetricQuantizeInputs: 2 } as const;

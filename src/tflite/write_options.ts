@@ -2,7 +2,7 @@ import type { Builder } from 'flatbuffers';
 import type { AnyNode } from '../graph/graph.js';
 import type { Activation, Conv2DOptions, Padding, Pool2DOptions } from '../graph/options.js';
 import * as S from './schema.js';
-import { ExplicitPaddingNotWritableError } from '../errors.js';
+import { ExplicitPaddingNotWritableError, UnsupportedOpError } from '../errors.js';
 
 const T = S.BuiltinOptionsType;
 
@@ -153,6 +153,7 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
     case 'PRELU':
     case 'ELU':
     case 'ADD_N':
+    case 'TFLite_Detection_PostProcess': // custom: its options are the custom_options bytes (writer.ts)
       return { type: T.NONE, offset: 0 };
     case 'DIV': return table(b, T.DivOptions, 1, () => b.addFieldInt8(S.AddOptions.fusedActivation, activation(n.options.activation), 0));
     case 'SUM': case 'REDUCE_MAX': case 'REDUCE_MIN': case 'REDUCE_ALL':
@@ -176,9 +177,26 @@ export function writeOptions(b: Builder, n: AnyNode): WrittenOptions {
       b.addFieldInt32(S.TransposeConvOptions.strideH, n.options.strideH, 0);
       b.addFieldInt8(S.TransposeConvOptions.fusedActivation, activation(n.options.activation), 0);
     });
+    case 'BATCH_NORMALIZE':
+      throw new UnsupportedOpError(n.op, n.index, 'a training-only op, not a TFLite builtin: fold batch normalisation into the convolution before writing');
     case 'RESIZE_BILINEAR': return table(b, T.ResizeBilinearOptions, 4, () => {
       b.addFieldInt8(S.ResizeBilinearOptions.alignCorners, n.options.alignCorners ? 1 : 0, 0);
       b.addFieldInt8(S.ResizeBilinearOptions.halfPixelCenters, n.options.halfPixelCenters ? 1 : 0, 0);
+    });
+    case 'UNIDIRECTIONAL_SEQUENCE_LSTM': return table(b, T.UnidirectionalSequenceLSTMOptions, 6, () => {
+      const f = S.UnidirectionalSequenceLSTMOptions;
+      b.addFieldInt8(f.fusedActivation, activation(n.options.activation), 0);
+      b.addFieldFloat32(f.cellClip, n.options.cellClip, 0);
+      b.addFieldFloat32(f.projClip, n.options.projClip, 0);
+      b.addFieldInt8(f.timeMajor, n.options.timeMajor ? 1 : 0, 0);
+    });
+    case 'SVDF': return table(b, T.SVDFOptions, 3, () => {
+      b.addFieldInt32(S.SVDFOptions.rank, n.options.rank, 0);
+      b.addFieldInt8(S.SVDFOptions.fusedActivation, activation(n.options.activation), 0);
+    });
+    case 'CUMSUM': return table(b, T.CumsumOptions, 2, () => {
+      b.addFieldInt8(S.CumsumOptions.exclusive, n.options.exclusive ? 1 : 0, 0);
+      b.addFieldInt8(S.CumsumOptions.reverse, n.options.reverse ? 1 : 0, 0);
     });
     case 'LEAKY_RELU': return table(b, T.LeakyReluOptions, 1, () => b.addFieldFloat32(S.LeakyReluOptions.alpha, n.options.alpha, 0));
     case 'PACK': return table(b, T.PackOptions, 2, () => {

@@ -1,7 +1,8 @@
 import { Builder } from 'flatbuffers';
 import type { Graph, QuantParams, Tensor } from '../graph/graph.js';
 import { shapeStr, tensorBytes } from '../graph/graph.js';
-import { ModelFormatError } from '../errors.js';
+import { ModelFormatError, UnsupportedOpError } from '../errors.js';
+import { CUSTOM_OP_NAMES, isOpName } from '../graph/options.js';
 import { assertWritableOptions, writeOptions } from './write_options.js';
 import * as S from './schema.js';
 
@@ -100,6 +101,7 @@ function writeTensor(b: Builder, t: Tensor, bufferIndex: number): number {
   b.addFieldInt32(f.buffer, bufferIndex, 0);
   b.addFieldOffset(f.name, name, 0);
   if (quant) b.addFieldOffset(f.quantization, quant, 0);
+  b.addFieldInt8(f.isVariable, t.variable ? 1 : 0, 0);
   return b.endObject();
 }
 
@@ -111,9 +113,13 @@ function writeOpCodes(b: Builder, g: Graph): { vector: number; indexOfNode: numb
     const key = `${n.op}/${n.version}`;
     let i = keys.indexOf(key);
     if (i < 0) {
-      const code = S.builtinOperatorCode(n.op);
+      const custom = (CUSTOM_OP_NAMES as readonly string[]).includes(n.op);
+      if (!custom && !isOpName(n.op)) throw new UnsupportedOpError(n.op, n.index, 'not a TFLite builtin (a training-only op): nothing to write it as');
+      const code = custom ? S.BUILTIN_CUSTOM : S.builtinOperatorCode(n.op);
+      const customCode = custom ? b.createString(n.op) : 0;
       const f = S.OperatorCode;
       b.startObject(4);
+      if (customCode) b.addFieldOffset(f.customCode, customCode, 0);
       // Both code fields, so readers predating the int32 field (TFLite < 2.4) still read ops below 127.
       b.addFieldInt8(f.deprecatedBuiltinCode, Math.min(code, S.PLACEHOLDER_FOR_GREATER_OP_CODES), 0);
       b.addFieldInt32(f.version, n.version, 1);
@@ -137,8 +143,10 @@ function writeOperators(b: Builder, g: Graph, codeIndex: number[]): number {
     const inputs = int32Vector(b, n.inputs);
     const outputs = int32Vector(b, n.outputs);
     const opts = writeOptions(b, n);
+    const custom = n.op === 'TFLite_Detection_PostProcess' ? b.createByteVector(n.options.customOptions) : 0;
     const f = S.Operator;
     b.startObject(13);
+    if (custom) b.addFieldOffset(f.customOptions, custom, 0);
     b.addFieldInt32(f.opcodeIndex, codeIndex[i], 0);
     b.addFieldOffset(f.inputs, inputs, 0);
     b.addFieldOffset(f.outputs, outputs, 0);

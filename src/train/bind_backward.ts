@@ -76,6 +76,12 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
       const b = value(0).buffer;
       return () => mulInputGrad(m, om, ctx.floatOf(b), gin, gout, acc);
     }
+    case 'batchnorm_input': {
+      const b = value(0).buffer;
+      const channels = lastDim(ctx.g.tensors[op.dst]);
+      // Reads x and writes its gradient: never in place over a buffer it still reads.
+      return () => kern.batchNormalizeInputGrad(ctx.floatOf(b), channels, op.epsilon, gin, gout, acc);
+    }
     case 'avgpool_input': {
       const win = poolWindow(node as Node<'AVERAGE_POOL_2D'>, ctx.g);
       return () => kern.avgPoolInputGrad(win, gin, gout, acc);

@@ -54,7 +54,9 @@ export type BackwardOp =
   /** MAX_POOL_2D: route each output gradient to its window's (first) maximum. uses: x, y. */
   | Base & { op: 'maxpool_input'; dst: TensorId }
   /** RESHAPE / SQUEEZE: the same values under another shape. */
-  | Base & { op: 'copy'; dst: TensorId };
+  | Base & { op: 'copy'; dst: TensorId }
+  /** BATCH_NORMALIZE: through the batch statistics too (recomputed from x). uses[0]: x. */
+  | Base & { op: 'batchnorm_input'; dst: TensorId; epsilon: number };
 
 export type BackwardOpName = BackwardOp['op'];
 
@@ -178,6 +180,13 @@ const softmaxRule: GradientRule = (node, _g, want) => {
   return [{ op: 'softmax', node: n.index, src: y, dst: n.inputs[0], beta: n.options.beta, uses: [{ tensor: y, as: 'full' }] }];
 };
 
+const batchNormalizeRule: GradientRule = (node, _g, want) => {
+  if (!want.inputs[0]) return [];
+  const n = node as Node<'BATCH_NORMALIZE'>;
+  const x = n.inputs[0];
+  return [{ op: 'batchnorm_input', node: n.index, src: n.outputs[0], dst: x, epsilon: n.options.epsilon, uses: [{ tensor: x, as: 'full' }] }];
+};
+
 /** The table. An op missing here cannot be trained through (frozen parts before the first trained layer may use anything). */
 export const GRADIENT_RULES: Partial<Record<OpName, GradientRule>> = {
   CONV_2D: layerRule('conv2d'),
@@ -196,6 +205,7 @@ export const GRADIENT_RULES: Partial<Record<OpName, GradientRule>> = {
   LOGISTIC: unary('logistic'),
   TANH: unary('tanh'),
   SOFTMAX: softmaxRule,
+  BATCH_NORMALIZE: batchNormalizeRule,
 };
 
 /** Which inputs of a node are differentiable activations (not weights, biases, shapes or axes). */

@@ -46,12 +46,14 @@ function nodeBytes(n: AnyNode, g: Graph, sizes: WasmScratchSizes): number {
   } else if (n.op === 'FULLY_CONNECTED') {
     const [units, K] = g.tensors[n.inputs[1]].shape;
     floats = sizes.fcScratch(Math.ceil(numElements(x.shape) / K), K, units);
+  } else if (n.op === 'BATCH_NORMALIZE') {
+    floats = 8 * x.shape[x.shape.length - 1]; // four doubles a channel
   }
   return bytes + 4 * floats + 16;
 }
 
 /**
- * The forward of a float32 CONV_2D (groups 1), DEPTHWISE_CONV_2D, FULLY_CONNECTED or pool on the
+ * The forward of a float32 CONV_2D (groups 1), DEPTHWISE_CONV_2D, FULLY_CONNECTED, pool or BATCH_NORMALIZE on the
  * WebAssembly kernels; null for anything else (the session prepares the inference kernel instead). The
  * kernel reads the weights where the optimizer updates them, so it never needs preparing again.
  */
@@ -83,6 +85,11 @@ export function bindWasmForward(k: WasmTrainKernels, node: AnyNode, g: Graph, vi
       if (node.op === 'CONV_2D') return () => k.conv2d(win, cout, xv, wv, bias, lo, hi, yv);
       const M = cout / win.inC;
       return () => k.depthwise(win, M, xv, wv, bias, lo, hi, yv);
+    }
+    case 'BATCH_NORMALIZE': {
+      const eps = node.options.epsilon;
+      const C = x.shape[x.shape.length - 1];
+      return () => k.batchNormalize(xv, C, eps, yv);
     }
     case 'MAX_POOL_2D': case 'AVERAGE_POOL_2D': {
       const bounds = fusedBounds(node, y);

@@ -212,6 +212,19 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
     this.done();
   }
 
+  /** BATCH_NORMALIZE forward (batch statistics): the same floats as src/ops/batch_normalize.ts. */
+  batchNormalize(x: Float32Array, channels: number, eps: number, y: Float32Array): void {
+    const scratch = this.scratch(32 * channels);
+    this.fn.bn_forward_f32(x.length, channels, this.input(x), eps, this.output(y), scratch);
+    this.done();
+  }
+
+  batchNormalizeInputGrad(x: Float32Array, channels: number, eps: number, gy: Float32Array, gx: Float32Array, accumulate: boolean): void {
+    const scratch = this.scratch(32 * channels);
+    this.fn.bn_input_grad_f32(x.length, channels, this.input(x), eps, this.input(gy), this.output(gx), accumulate ? 1 : 0, scratch);
+    this.done();
+  }
+
   clampGradFromValues(v: Int8Array | Float32Array, lo: number, hi: number, gin: Float32Array, gout: Float32Array, accumulate: boolean): void {
     const kernel = v instanceof Float32Array ? this.fn.clamp_grad_f32 : this.fn.clamp_grad_s8;
     kernel(gout.length, this.input(v), lo, hi, this.input(gin), this.output(gout), accumulate ? 1 : 0);
@@ -276,5 +289,5 @@ const KERNELS = [
   'conv2d_f32', 'depthwise_f32', 'fc_f32', 'max_pool_f32', 'avg_pool_f32',
   'conv2d_input_grad_f32', 'conv2d_weight_grad_f32', 'bias_grad_f32', 'depthwise_input_grad_f32', 'depthwise_weight_grad_f32',
   'fc_input_grad_f32', 'fc_weight_grad_f32', 'avg_pool_input_grad_f32', 'max_pool_input_grad_f32',
-  'clamp_grad_f32', 'clamp_grad_s8', 'clamp_grad_bits',
+  'clamp_grad_f32', 'clamp_grad_s8', 'clamp_grad_bits', 'bn_forward_f32', 'bn_input_grad_f32',
 ] as const;

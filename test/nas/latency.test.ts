@@ -19,7 +19,7 @@ test('latency table: per-layer Cortex-M4 counts measured under QEMU add up to th
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-latency-test-'));
   try {
     const file = join(dir, 'latency.json');
-    const limits = boardLimits(findBoard('stm32f412'), undefined, 1_000_000);
+    const limits = boardLimits(findBoard('stm32f412'), { maxInstructions: 1_000_000 });
     const rand = seededRandom(21);
     const a = sampleArch(MBV2_CIFAR, rand, { width: 0.25, resolution: 32 });
     const cm = deployedPlan(deployGraph(MBV2_CIFAR, a), limits);

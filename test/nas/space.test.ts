@@ -96,7 +96,7 @@ test('a subnet deploys as an int8 model our interpreter runs, and its screened S
 });
 
 test('stage 1 picks the (width, resolution) cell whose fitting subnets have the most MACs; workers give the same answer as one thread', async () => {
-  const limits = budgetLimits(160 * 1024, 1024 * 1024, 40e6);
+  const limits = budgetLimits(160 * 1024, 1024 * 1024, { maxMacs: 40e6 });
   const o = { samples: 24, seed: 5, widths: [0.25, 0.5, 0.75], resolutions: [32, 48] };
   const one = await optimiseSpace(MBV2_CIFAR, limits, o);
   const pool = new CostPool(2);
@@ -165,14 +165,17 @@ test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that
   const dir = mkdtempSync(join(tmpdir(), 'tinyml-nas-'));
   const cifar = join(SHARED, 'datasets', 'cifar10');
   const args = ['search', '--board', 'stm32f412', '--data', cifar, '--width', '0.25', '--resolution', '32', '--train-limit', '200', '--test-limit', '100',
-    '--population', '4', '--validation', '40', '--finetune-steps', '2', '--batch', '8', '--workers', '2', '--resume', join(dir, 'ckpt')];
+    '--population', '4', '--validation', '40', '--finetune-steps', '2', '--batch', '8', '--workers', '2', '--max-weights', '120KB', '--resume', join(dir, 'ckpt')];
   const r = tinyml(...args, '--supernet-steps', '2', '--generations', '1', '--out', join(dir, 'best.tflite'), '--report', join(dir, 'search.html'), '--json');
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   assert.equal(j.supernetSteps, 2);
+  assert.equal(j.limits.maxWeightBytes, 120 * 1024);
   assert.ok(j.winner.cost.fits);
-  assert.ok(j.winner.cost.sramBytes <= 256 * 1024 && j.winner.cost.flashBytes <= 1024 * 1024);
-  assert.ok(j.scored.length >= 4 && j.scored.every((c: { sramBytes: number }) => c.sramBytes <= 256 * 1024));
+  // Every model the search returns or keeps is within every limit: SRAM, Flash and the weights cap.
+  assert.ok(j.winner.cost.sramBytes <= 256 * 1024 && j.winner.cost.flashBytes <= 1024 * 1024 && j.winner.cost.constantBytes <= 120 * 1024);
+  type Scored = { fits: boolean; sramBytes: number; flashBytes: number; constantBytes: number };
+  assert.ok(j.scored.length >= 4 && j.scored.every((c: Scored) => c.fits && c.sramBytes <= 256 * 1024 && c.flashBytes <= 1024 * 1024 && c.constantBytes <= 120 * 1024));
   assert.match(readFileSync(join(dir, 'search.html'), 'utf8'), /Pareto front/);
   const ev = tinyml('evaluate', join(dir, 'best.tflite'), '--data', cifar, '--limit', '100', '--json');
   assert.equal(ev.code, 0, ev.err);

@@ -140,7 +140,7 @@ test('sandwich training lowers the loss of the largest and the smallest subnets 
 });
 
 test('evolution keeps every candidate within the limits, returns the best it scored, and resumes to the same result', async () => {
-  const limits = budgetLimits(24 * 1024, 64 * 1024, 2_000_000);
+  const limits = budgetLimits(24 * 1024, 64 * 1024, { maxMacs: 2_000_000 });
   const cost = async (archs: Arch[]) => archs.map((a) => screenSubnet(TINY, a, limits));
   // A synthetic score that prefers 5x5 kernels and big expand ratios: evolution has a gradient to climb.
   const one = (a: Arch) => a.kernels.filter((k) => k === 5).length + 0.5 * a.expands.filter((e) => e === 6).length + 0.01 * a.depths[1];

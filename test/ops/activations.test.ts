@@ -131,11 +131,30 @@ test('float activations match the math functions', () => {
   check('HARD_SWISH', (x) => x * Math.min(6, Math.max(0, x + 3)) / 6);
 });
 
-test('LOGISTIC refuses an int8 output whose zero point is not -128; LOGISTIC, TANH and HARD_SWISH refuse int16', () => {
+test('LOGISTIC refuses an int8 output whose zero point is not -128; HARD_SWISH refuses int16', () => {
   assert.throws(() => runInt8('LOGISTIC', 0.1, 0, 1 / 256, 0), (e: unknown) => e instanceof UnsupportedOpError && /zero point/.test(e.message));
-  for (const op of ['LOGISTIC', 'TANH', 'HARD_SWISH'] as const) {
-    const g = oneNodeGraph(op as OpName, {} as never, [{ shape: [4], dtype: 'int16', scale: 1 / 4096, zeroPoint: 0 }],
-      { shape: [4], dtype: 'int16', scale: 1 / 32768, zeroPoint: 0 });
-    assert.throws(() => runGraph(g, [[0, 0, 0, 0]]), UnsupportedOpError, op);
+  const g = oneNodeGraph('HARD_SWISH', {}, [{ shape: [4], dtype: 'int16', scale: 1 / 4096, zeroPoint: 0 }],
+    { shape: [4], dtype: 'int16', scale: 1 / 32768, zeroPoint: 0 });
+  assert.throws(() => runGraph(g, [[0, 0, 0, 0]]), UnsupportedOpError);
+});
+
+test('int16 LOGISTIC and TANH (table with interpolation) track the real functions within 2 LSB, power-of-two input scale or not', () => {
+  const xs = [-32768, -20000, -4096, -700, -1, 0, 1, 700, 4096, 20000, 32767];
+  for (const inScale of [1 / 4096, 0.0002]) {
+    for (const [op, f] of [['LOGISTIC', (v: number) => 1 / (1 + Math.exp(-v))], ['TANH', Math.tanh]] as const) {
+      const g = oneNodeGraph(op, {}, [{ shape: [xs.length], dtype: 'int16', scale: inScale, zeroPoint: 0 }],
+        { shape: [xs.length], dtype: 'int16', scale: 1 / 32768, zeroPoint: 0 });
+      const ys = runGraph(g, [xs]);
+      xs.forEach((x, i) => {
+        const want = Math.min(32767, Math.round(f(x * Math.fround(inScale)) * 32768));
+        assert.ok(Math.abs(ys[i] - want) <= 2, `${op} scale ${inScale}: x ${x} gives ${ys[i]}, real ${want}`);
+      });
+    }
   }
+});
+
+test('int16 LOGISTIC and TANH refuse an output scale other than 2^-15, as the reference does', () => {
+  const g = oneNodeGraph('TANH', {}, [{ shape: [2], dtype: 'int16', scale: 1 / 4096, zeroPoint: 0 }],
+    { shape: [2], dtype: 'int16', scale: 1 / 16384, zeroPoint: 0 });
+  assert.throws(() => runGraph(g, [[0, 0]]), (e: unknown) => e instanceof UnsupportedOpError && /2\^-15/.test(e.message));
 });

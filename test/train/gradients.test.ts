@@ -157,6 +157,15 @@ const cases: Record<string, (seed: number) => Graph> = {
     const f = n.fc(flat, 2, 4, 3);
     return n.finish(f.y, f.shape);
   },
+  'BATCH_NORMALIZE after CONV_2D, scale and shift as a 1x1 DEPTHWISE + RELU6 (batch statistics)': (seed) => {
+    const n = new Net(rng(seed));
+    const x = n.input([2, 4, 4, 3]);
+    const c = n.conv(x, [2, 4, 4, 3], 4, 3, 3);
+    const normed = n.b.tensor('normalised', c.shape, 'float32');
+    n.b.node('BATCH_NORMALIZE', [c.y], [normed], { epsilon: 1e-3 });
+    const d = n.depthwise(normed, c.shape, 1, { k: 1, act: 'RELU6' });
+    return n.finish(d.y, d.shape);
+  },
 };
 
 for (const [name, make] of Object.entries(cases)) {

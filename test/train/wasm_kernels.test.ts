@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { channelStatistics } from '../../src/ops/batch_normalize.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -294,6 +295,28 @@ for (const build of BUILDS) {
         wasm().avgPoolInputGrad(win, dz, c, accumulate);
         js.avgPoolInputGrad(win, dz, d, accumulate);
         assertClose(c, d, `${what} average-pool${accumulate ? ', accumulated' : ''}`);
+      }
+    }
+  });
+
+  test(`batch normalisation (forward with batch statistics, input gradient) gives the TypeScript kernel's floats exactly (${build.name})`, { skip: build.skip }, () => {
+    const r = rng(16);
+    for (const [rows, C] of [[1, 1], [7, 3], [64, 8], [300, 37]]) {
+      // Off-centre values: the two-pass variance is what keeps them apart from zero.
+      const x = randomFloats(r, rows * C).map((v, i) => 3 + v * (1 + (i % C)));
+      const y = new Float32Array(x.length);
+      wasm().batchNormalize(x, C, 1e-3, y);
+      const node = { mean: new Float64Array(C), s: new Float64Array(C) };
+      channelStatistics(x, C, 1e-3, node.mean, node.s);
+      const expected = x.map((v, i) => (v - node.mean[i % C]) * node.s[i % C]);
+      assert.deepEqual(y, expected, `forward ${rows}x${C}`);
+      const gy = randomFloats(r, x.length);
+      for (const accumulate of [false, true]) {
+        const start = randomFloats(r, x.length);
+        const [a, b] = [Float32Array.from(start), Float32Array.from(start)];
+        wasm().batchNormalizeInputGrad(x, C, 1e-3, gy, a, accumulate);
+        js.batchNormalizeInputGrad(x, C, 1e-3, gy, b, accumulate);
+        assert.deepEqual(a, b, `input gradient ${rows}x${C}${accumulate ? ', accumulated' : ''}`);
       }
     }
   });

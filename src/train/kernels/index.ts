@@ -7,6 +7,7 @@ import { depthwiseInputGrad, depthwiseWeightGrad } from './depthwise.js';
 import { fcInputGrad, fcWeightGrad } from './fully_connected.js';
 import { avgPoolInputGrad, maxPoolInputGrad } from './pool.js';
 import { clampGradFromBits, clampGradFromValues } from './elementwise.js';
+import { batchNormalizeInputGrad } from '../../ops/batch_normalize.js';
 
 export interface TrainKernels {
   conv2dInputGrad: typeof conv2dInputGrad;
@@ -20,9 +21,10 @@ export interface TrainKernels {
   maxPoolInputGrad: typeof maxPoolInputGrad;
   clampGradFromValues: typeof clampGradFromValues;
   clampGradFromBits: typeof clampGradFromBits;
+  batchNormalizeInputGrad: typeof batchNormalizeInputGrad;
 }
 
 export const JS_TRAIN_KERNELS: TrainKernels = {
   conv2dInputGrad, conv2dWeightGrad, biasGrad, depthwiseInputGrad, depthwiseWeightGrad, fcInputGrad, fcWeightGrad,
-  avgPoolInputGrad, maxPoolInputGrad, clampGradFromValues, clampGradFromBits,
+  avgPoolInputGrad, maxPoolInputGrad, clampGradFromValues, clampGradFromBits, batchNormalizeInputGrad,
 };

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { arraySamples } from '../../src/data/samples.js';
+import { seededRandom } from '../../src/util/random.js';
+import type { SpaceConfig } from '../../src/nas/space.js';
+import { MBV2_CIFAR, archKey, maxDepth, sampleArch } from '../../src/nas/space.js';
+import { budgetLimits, judgeSubnet, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
+import { handScaledMobileNetV2, mobileNetV2Arch } from '../../src/nas/baseline.js';
+import { Supernet } from '../../src/nas/supernet.js';
+import { SupernetTrainer } from '../../src/nas/train_supernet.js';
+
+test('a weights cap is a limit like the others: a subnet over it misses by the bytes it is over', () => {
+  const a = sampleArch(MBV2_CIFAR, seededRandom(3), { width: 0.25, resolution: 32 });
+  const free = screenSubnet(MBV2_CIFAR, a, budgetLimits(1 << 20, 1 << 21));
+  assert.ok(free.fits);
+  const capped = screenSubnet(MBV2_CIFAR, a, budgetLimits(1 << 20, 1 << 21, { maxWeightBytes: free.constantBytes - 100 }));
+  assert.equal(capped.fits, false);
+  assert.deepEqual(capped.misses, ['weights 100 B over the cap']);
+  assert.ok(screenSubnet(MBV2_CIFAR, a, budgetLimits(1 << 20, 1 << 21, { maxWeightBytes: free.constantBytes })).fits);
+});
+
+test('judging a subnet: the layer-wise screen where it decides, the compile pipeline\'s plans where the screen rejects on SRAM alone', () => {
+  // ResNet-8's arena: at 32x32 a full-resolution stage rarely fits layer-wise, often patch by patch.
+  const limits = budgetLimits(49_152, 1 << 20, { maxMacs: 12_500_000 });
+  const rand = seededRandom(1);
+  let rescued = 0;
+  let screened = 0;
+  for (let i = 0; i < 40 && (rescued === 0 || screened === 0); i++) {
+    const a = sampleArch(MBV2_CIFAR, rand, { width: 0.25, resolution: 32 });
+    const screen = screenSubnet(MBV2_CIFAR, a, limits);
+    const judged = judgeSubnet(MBV2_CIFAR, a, limits);
+    if (screen.fits || screen.misses.some((m) => !m.startsWith('SRAM'))) {
+      assert.deepEqual(judged, screen, 'decided by the screen');
+      screened++;
+      continue;
+    }
+    assert.deepEqual(judged, measureSubnet(MBV2_CIFAR, a, limits));
+    if (judged.fits) {
+      assert.equal(judged.plan, 'patch-based');
+      rescued++;
+    }
+  }
+  assert.ok(rescued > 0 && screened > 0, `${rescued} rescued by patch-based plans, ${screened} decided by the screen`);
+});
+
+test('the hand-scaled MobileNetV2: kernel 3, expand 6, full depth, at the fitting (w, r) with the most MACs', () => {
+  const a = mobileNetV2Arch(MBV2_CIFAR, 0.35, 40);
+  assert.deepEqual(a.depths, MBV2_CIFAR.stages.map((s) => Math.max(...s.depths)));
+  assert.ok(a.kernels.every((k) => k === 3) && a.expands.every((e) => e === 6));
+  assert.equal(a.kernels.length, MBV2_CIFAR.stages.length * maxDepth(MBV2_CIFAR));
+  const space: SpaceConfig = { ...MBV2_CIFAR, widths: [0.25, 0.35, 0.5], resolutions: [32, 40] };
+  const limits = budgetLimits(96 * 1024, 1 << 20, { maxMacs: 20_000_000 });
+  const { arch, cost } = handScaledMobileNetV2(space, limits, space.widths);
+  assert.ok(cost.fits);
+  const exact = measureSubnet(space, arch, limits);
+  assert.ok(exact.fits && exact.macs === cost.macs, 'fits by the compile pipeline\'s own plan');
+  for (const w of space.widths) {
+    for (const r of space.resolutions) {
+      const other = measureSubnet(space, mobileNetV2Arch(space, w, r), limits);
+      if (other.fits) assert.ok(other.macs <= cost.macs, `w${w}-r${r} fits with more MACs than ${archKey(space, arch)}`);
+    }
+  }
+  assert.throws(() => handScaledMobileNetV2(space, budgetLimits(4096, 1 << 20), space.widths), /no width \(0.25-0.5\) and resolution of mbv2-cifar fits MobileNetV2/);
+  // A finer width grid than the space's reaches limits its own grid cannot (ResNet-8's weights).
+  const tight = budgetLimits(49_152, 1 << 20, { maxMacs: 12_500_000, maxWeightBytes: 78_752 });
+  const hand = handScaledMobileNetV2(MBV2_CIFAR, tight, [0.1, 0.15]);
+  assert.ok(hand.cost.fits && hand.space.widths.includes(hand.arch.width) && hand.cost.constantBytes <= 78_752);
+});
+
+test('training one fixed subnet with the supernet trainer: labels only, and a time-budgeted schedule anneals to zero', async () => {
+  const TINY: SpaceConfig = {
+    name: 'tiny-test', inputChannels: 3, classes: 4, stem: { channels: 8, stride: 1 }, first: { channels: 8 },
+    stages: [{ channels: 8, stride: 2, depths: [1, 2] }, { channels: 16, stride: 2, depths: [1, 2] }],
+    kernels: [3, 5, 7], expands: [3, 6], head: 0, widths: [1], resolutions: [16], divisor: 8,
+  };
+  const rand = seededRandom(8);
+  const n = 32;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+  const x = new Float32Array(n * 16 * 16 * 3);
+  for (let i = 0; i < n; i++) for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) x[(i * 256 + p) * 3 + c] = 0.2 * rand() + (labels[i] === c ? 0.8 : labels[i] === 3 ? 0.4 : 0);
+  const net = new Supernet(TINY, 1, 16, 1);
+  const fixed = sampleArch(TINY, seededRandom(2), { width: 1, resolution: 16 });
+  const trainer = new SupernetTrainer(net, arraySamples(x, labels, 4), { totalSteps: 1000, batch: 16, lr: 3e-3, seed: 1, fixed });
+  assert.equal(trainer.lrAt(0, 0), 3e-3);
+  assert.ok(Math.abs(trainer.lrAt(10, 0.5) - 1.5e-3) < 1e-12, 'time progress beyond the step count sets the schedule');
+  assert.equal(trainer.lrAt(10, 1), 0);
+  const first = await trainer.step(0);
+  assert.deepEqual(first.smallest, first.largest, 'one subnet a step');
+  let last = first;
+  for (let s = 1; s < 30; s++) last = await trainer.step(s);
+  assert.ok(last.largest.loss < 0.6 * first.largest.loss, `${first.largest.loss} -> ${last.largest.loss}`);
+});
