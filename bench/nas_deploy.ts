@@ -13,6 +13,7 @@ import type { Dataset } from '../src/data/dataset.js';
 import { encodeSamples } from '../src/data/encode.js';
 import { encodingOf, preprocessingOf } from '../src/data/preprocessing.js';
 import type { Graph } from '../src/graph/graph.js';
+import { tensorBytes } from '../src/graph/graph.js';
 import type { Limits } from '../src/nas/resources.js';
 import { deployedPlan } from '../src/nas/resources.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
@@ -48,9 +49,7 @@ export function deployCheck(model: Graph, limits: Limits, test: Dataset, images 
   try {
     writeProject(dir, project);
     buildProject(dir);
-    const out = model.tensors[model.outputs[0]];
-    const outBytes = out.shape.reduce((a, d) => a * d, 1) * (out.dtype === 'float32' ? 4 : 1);
-    const r = runProject(dir, project, cases, [outBytes]);
+    const r = runProject(dir, project, cases, [tensorBytes(model.tensors[model.outputs[0]])]);
     const size = elfSize(join(dir, 'model.elf'));
     // A board's SRAM holds the statics and the stack; a bare budget is the planner's arena, as quoted.
     const sramOk = limits.board ? size.sram + limits.reservedSramBytes <= limits.sramBytes : project.arenaBytes <= limits.sramBytes;

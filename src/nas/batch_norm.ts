@@ -39,8 +39,9 @@ export function recalibrate(space: SpaceConfig, arch: Arch, source: ParamSource,
   if (layers.length === 0) throw new InputError(`space ${space.name} has no batch normalisation to re-calibrate`);
   const order = shuffledIndices(samples.size, o.seed ?? 1);
   const x = new Float32Array(batch * samples.sampleSize);
-  let mean = new Float64Array(0);
-  let invStd = new Float64Array(0);
+  const widest = Math.max(...layers.map((l) => l.mean.length));
+  const mean = new Float64Array(widest);
+  const invStd = new Float64Array(widest);
   for (let k = 0; k < batches; k++) {
     for (let b = 0; b < batch; b++) samples.read(order[k * batch + b], x, b * samples.sampleSize);
     session.logits(x);
@@ -48,7 +49,6 @@ export function recalibrate(space: SpaceConfig, arch: Arch, source: ParamSource,
       // The convolution's output is kept whole for the normalisation's backward: still there after forward.
       const v = session.activationValues(l.id) as Float32Array;
       const C = l.mean.length;
-      if (mean.length !== C) { mean = new Float64Array(C); invStd = new Float64Array(C); }
       channelStatistics(v, C, BN_EPSILON, mean, invStd);
       for (let c = 0; c < C; c++) {
         l.mean[c] += mean[c] / batches;

@@ -13,14 +13,10 @@ import { buildSubnet, deployGraph } from '../../src/nas/subnet_graph.js';
 import { Supernet } from '../../src/nas/supernet.js';
 import { SupernetTrainer } from '../../src/nas/train_supernet.js';
 import { inferenceSubnet, recalibrate } from '../../src/nas/batch_norm.js';
+import { TINY, colourSamples } from './helpers.js';
 
 /** Two stages at 16x16 with batch normalisation and squeeze-and-excitation. */
-const TINY_BN: SpaceConfig = {
-  name: 'tiny-bn-test', inputChannels: 3, classes: 4,
-  stem: { channels: 8, stride: 1 }, first: { channels: 8 },
-  stages: [{ channels: 8, stride: 2, depths: [1, 2] }, { channels: 16, stride: 2, depths: [1, 2] }],
-  kernels: [3, 5, 7], expands: [3, 6], head: 0, widths: [1], resolutions: [16], divisor: 8, se: true, batchNorm: true,
-};
+const TINY_BN: SpaceConfig = { ...TINY, name: 'tiny-bn-test', se: true, batchNorm: true };
 
 function probabilities(g: ReturnType<typeof buildSubnet>, x: Float32Array): Float32Array {
   const it = new Interpreter(g, { backend: 'js' });
@@ -85,12 +81,8 @@ test('batch normalisation folds exactly: the inference graph with one batch\'s s
 
 test('a supernet with batch normalisation: sorting channels moves their scale and shift along, the largest network unchanged; sandwich training learns', async () => {
   const net = perturbedNet(7);
-  const rand = seededRandom(8);
   const n = 32;
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
-  const x = new Float32Array(n * 16 * 16 * 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) x[(i * 256 + p) * 3 + c] = 0.2 * rand() + (labels[i] === c ? 0.8 : labels[i] === 3 ? 0.4 : 0);
-  const samples = arraySamples(x, labels, 4);
+  const { x, samples } = colourSamples(n, 8);
   const largest: Arch = net.largest();
   const before = probabilities(inferenceSubnet(TINY_BN, largest, net.source(), samples, { images: n, batch: n }), x.subarray(0, 768));
   net.sortChannels();

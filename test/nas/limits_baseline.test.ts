@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arraySamples } from '../../src/data/samples.js';
 import { seededRandom } from '../../src/util/random.js';
 import type { SpaceConfig } from '../../src/nas/space.js';
 import { MBV2_CIFAR, archKey, maxDepth, sampleArch } from '../../src/nas/space.js';
@@ -8,6 +7,7 @@ import { budgetLimits, judgeSubnet, measureSubnet, screenSubnet } from '../../sr
 import { handScaledMobileNetV2, mobileNetV2Arch } from '../../src/nas/baseline.js';
 import { Supernet } from '../../src/nas/supernet.js';
 import { SupernetTrainer } from '../../src/nas/train_supernet.js';
+import { TINY, colourSamples } from './helpers.js';
 
 test('a weights cap is a limit like the others: a subnet over it misses by the bytes it is over', () => {
   const a = sampleArch(MBV2_CIFAR, seededRandom(3), { width: 0.25, resolution: 32 });
@@ -68,19 +68,10 @@ test('the hand-scaled MobileNetV2: kernel 3, expand 6, full depth, at the fittin
 });
 
 test('training one fixed subnet with the supernet trainer: labels only, and a time-budgeted schedule anneals to zero', async () => {
-  const TINY: SpaceConfig = {
-    name: 'tiny-test', inputChannels: 3, classes: 4, stem: { channels: 8, stride: 1 }, first: { channels: 8 },
-    stages: [{ channels: 8, stride: 2, depths: [1, 2] }, { channels: 16, stride: 2, depths: [1, 2] }],
-    kernels: [3, 5, 7], expands: [3, 6], head: 0, widths: [1], resolutions: [16], divisor: 8,
-  };
-  const rand = seededRandom(8);
-  const n = 32;
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
-  const x = new Float32Array(n * 16 * 16 * 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) x[(i * 256 + p) * 3 + c] = 0.2 * rand() + (labels[i] === c ? 0.8 : labels[i] === 3 ? 0.4 : 0);
+  const { samples } = colourSamples(32, 8);
   const net = new Supernet(TINY, 1, 16, 1);
   const fixed = sampleArch(TINY, seededRandom(2), { width: 1, resolution: 16 });
-  const trainer = new SupernetTrainer(net, arraySamples(x, labels, 4), { totalSteps: 1000, batch: 16, lr: 3e-3, seed: 1, fixed });
+  const trainer = new SupernetTrainer(net, samples, { totalSteps: 1000, batch: 16, lr: 3e-3, seed: 1, fixed });
   assert.equal(trainer.lrAt(0, 0), 3e-3);
   assert.ok(Math.abs(trainer.lrAt(10, 0.5) - 1.5e-3) < 1e-12, 'time progress beyond the step count sets the schedule');
   assert.equal(trainer.lrAt(10, 1), 0);

@@ -12,17 +12,11 @@ import type { Arch, SpaceConfig } from '../../src/nas/space.js';
 import { archKey, sampleArch, subnetShape } from '../../src/nas/space.js';
 import { buildSubnet, heInit } from '../../src/nas/subnet_graph.js';
 import { Supernet } from '../../src/nas/supernet.js';
+import { TINY, colourSamples } from './helpers.js';
 import { SupernetTrainer } from '../../src/nas/train_supernet.js';
 import { evolve } from '../../src/nas/evolution.js';
 import { budgetLimits, screenSubnet } from '../../src/nas/resources.js';
 
-/** A space small enough to train in a test: two stages at 16x16. */
-const TINY: SpaceConfig = {
-  name: 'tiny-test', inputChannels: 3, classes: 4,
-  stem: { channels: 8, stride: 1 }, first: { channels: 8 },
-  stages: [{ channels: 8, stride: 2, depths: [1, 2] }, { channels: 16, stride: 2, depths: [1, 2] }],
-  kernels: [3, 5, 7], expands: [3, 6], head: 0, widths: [1], resolutions: [16], divisor: 8,
-};
 
 /** TINY with the squeeze-and-excitation choice. */
 const TINY_SE: SpaceConfig = { ...TINY, name: 'tiny-se-test', se: true };
@@ -117,12 +111,7 @@ test('collected gradients are the gradients the engine would apply (SGD at lr 1 
 });
 
 test('sandwich training lowers the loss of the largest and the smallest subnets on a small set', async () => {
-  const rand = seededRandom(8);
-  const n = 32;
-  // Four classes told apart by which colour channel is bright: learnable in a few steps.
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
-  const x = new Float32Array(n * 16 * 16 * 3);
-  for (let i = 0; i < n; i++) for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) x[(i * 256 + p) * 3 + c] = 0.2 * rand() + (labels[i] === c ? 0.8 : labels[i] === 3 ? 0.4 : 0);
+  const { x, labels } = colourSamples(32, 8);
   const net = new Supernet(TINY, 1, 16, 1);
   const trainer = new SupernetTrainer(net, arraySamples(x, labels, 4), { totalSteps: 40, batch: 16, randomPerStep: 1, lr: 3e-3, seed: 1 });
   const first = await trainer.step(0);
