@@ -40,6 +40,9 @@ export interface CodegenRow {
   tflmArenaBytes: number;
   tflmCmsisNn: number | null;
   tflmReference: number | null;
+  /** The same plan built for the Cortex-M7 (QEMU mps2-an500), default rows only; and TFLM + CMSIS-NN's M7 count. */
+  m7Instructions: number | null;
+  tflmCmsisNnM7: number | null;
   /** Patch-based rows: n x n patches over original nodes first..last, and the MACs recomputed in halos. */
   patch?: { n: number; firstNode: number; lastNode: number; extraMacs: number };
 }
@@ -70,11 +73,9 @@ export function codegenManifests(all: BenchManifest[]): BenchManifest[] {
 }
 
 /** Generate, build for mps2-an386 and run one case under QEMU: the figures of one row. */
-export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
-  const g = loadModel(join(SHARED, m.model));
-  const compiled = compiledFor(g, plan);
-  const { graph, plan: memoryPlan } = compiled;
-  const project = generateProject(graph, memoryPlan, { board: findBoard('mps2-an386'), target: 'cortex-m4', modelName: g.name });
+/** Build the compiled model for one QEMU Cortex-M board, run one case: instructions per inference and sizes. */
+function measureOn(m: BenchManifest, g: Graph, compiled: CompiledModel, target: 'cortex-m4' | 'cortex-m7') {
+  const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(target === 'cortex-m4' ? 'mps2-an386' : 'mps2-an500'), target, modelName: g.name });
   const dir = mkdtempSync(join(tmpdir(), `tinyml-bench-${m.id}-`));
   try {
     writeProject(dir, project);
@@ -82,17 +83,26 @@ export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'def
     const c = m.cases[0];
     const inputs = compiledInputs(g, compiled, g.inputs.map((id, i) => (c ? readCaseInput(m, c.inputs[i]) : randomTensorBytes(g.tensors[id], i))));
     const r = runProject(dir, project, [inputs], compiled.model.outputs.map((id) => tensorBytes(compiled.model.tensors[id])));
-    const size = elfSize(join(dir, 'model.elf'));
-    const tflm = tflmM4Figures().get(m.id);
-    return {
-      model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
-      instructions: r.counts[0], flashBytes: size.flash, sramBytes: size.sram, arenaBytes: project.arenaBytes,
-      tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
-      ...(memoryPlan.patch ? { patch: { n: memoryPlan.patch.n, firstNode: memoryPlan.patch.firstNode, lastNode: memoryPlan.patch.lastNode, extraMacs: memoryPlan.patch.extraMacs } } : {}),
-    };
+    return { instructions: r.counts[0], size: elfSize(join(dir, 'model.elf')), arenaBytes: project.arenaBytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
+  const g = loadModel(join(SHARED, m.model));
+  const compiled = compiledFor(g, plan);
+  const m4 = measureOn(m, g, compiled, 'cortex-m4');
+  const m7 = plan === 'default' ? measureOn(m, g, compiled, 'cortex-m7') : null;
+  const tflm = tflmM4Figures().get(m.id);
+  const p = compiled.plan.patch;
+  return {
+    model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
+    instructions: m4.instructions, flashBytes: m4.size.flash, sramBytes: m4.size.sram, arenaBytes: m4.arenaBytes,
+    tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
+    m7Instructions: m7?.instructions ?? null, tflmCmsisNnM7: tflm?.cmsisNnM7 ?? null,
+    ...(p ? { patch: { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacs: p.extraMacs } } : {}),
+  };
 }
 
 /**
@@ -126,13 +136,13 @@ function speedup(ref: number | null, ours: number): string {
 /** Markdown: per model and plan, Cortex-M4 instructions beside TFLite Micro's, Flash and SRAM. */
 export function codegenTable(rows: readonly CodegenRow[]): string {
   const lines = [
-    '| model | plan | tinyml C, M4 instructions | TFLM + CMSIS-NN | speed-up | TFLM reference | Flash (bytes) | SRAM (bytes) | arena | TFLM arena |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| model | plan | tinyml C, M4 instructions | TFLM + CMSIS-NN | speed-up | TFLM reference | M7 instructions | TFLM + CMSIS-NN, M7 | M7 speed-up | Flash (bytes) | SRAM (bytes) | arena | TFLM arena |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
     const how = r.patch ? `${r.kind} ${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode}` : r.kind;
     const plan = `${r.plan === 'default' ? 'default' : r.plan === 'objective memory' ? '`--objective memory`' : '`--io int8 --objective memory`'}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
-    lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
+    lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${r.m7Instructions ? fmt(r.m7Instructions) : '–'} | ${r.tflmCmsisNnM7 ? fmt(r.tflmCmsisNnM7) : '–'} | ${r.m7Instructions ? speedup(r.tflmCmsisNnM7, r.m7Instructions) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
   }
   const beside = patchComparison(rows);
   return beside ? `${lines.join('\n')}\n\n${beside}` : lines.join('\n');

@@ -20,6 +20,7 @@ import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_fil
 import { modelInputs, modelOutputs } from './emit/io.js';
 import { apiNames, emitModelHeader } from './emit/model_h.js';
 import type { ScheduledLayer } from './emit/model_c.js';
+import { shareIdentical } from './emit/share.js';
 import { emitModelSource } from './emit/model_c.js';
 import { emitWeightsHeader, emitWeightsSource } from './emit/weights_c.js';
 
@@ -123,14 +124,15 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
   const lowered = lowerGraph(g, plan, prefix);
   const arenaBytes = Math.max(plan.arenaBytes, 16);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
-  const weights = lowered.flatMap((l) => l.code.weights);
+  const scheduled: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
+  // Equal constants once, and one kernel copy per layer shape (the patches of a patch stage share it).
+  const { layers, weights, functions: shared } = shareIdentical(scheduled, lowered.flatMap((l) => l.code.weights), prefix);
   const weightBytes = weights.reduce((n, a) => n + arrayBytes(a), 0);
   checkFit({ board, modelName, sramNeed: arenaBytes + stackBytes, arenaBytes, stackBytes, weightBytes });
 
   const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
   const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
-  const layers: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
-  const modelC = emitModelSource({ modelName, prefix, headers, layers, inputs, outputs });
+  const modelC = emitModelSource({ modelName, prefix, headers, layers, shared, inputs, outputs });
   const files: GeneratedFile[] = [
     { path: 'model.h', contents: emitModelHeader({ modelName, prefix, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
     { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },

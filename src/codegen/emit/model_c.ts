@@ -4,6 +4,8 @@ import type { IoTensor } from './io.js';
 import type { Definition, Statement } from '../lower/kernel_call.js';
 import { renderDefinition, renderStatement } from './c_render.js';
 import { apiNames } from './model_h.js';
+import type { SharedFunction } from './share.js';
+import { renderSharedFunction } from './share.js';
 
 /** One scheduled step as model.c shows it. */
 export interface ScheduledLayer {
@@ -20,6 +22,8 @@ export interface ModelSourceSpec {
   prefix: string;
   headers: KernelHeader[];
   layers: ScheduledLayer[];
+  /** Kernel calls several steps share (emit/share.ts). */
+  shared?: readonly SharedFunction[];
   inputs: IoTensor[];
   outputs: IoTensor[];
 }
@@ -57,6 +61,15 @@ export function emitModelSource(s: ModelSourceSpec): string {
     '#endif',
     '',
     ...definitions.flatMap((d) => [d, '']),
+    ...(s.shared?.length ? [
+      cComment('One copy of a kernel for the steps of one shape (the patches of a patch-based stage): called, not inlined.'),
+      '#if defined(__GNUC__)',
+      '#define TM_SHARED __attribute__((noinline))',
+      '#else',
+      '#define TM_SHARED',
+      '#endif',
+      ...s.shared.flatMap((f) => [renderSharedFunction(f), '']),
+    ] : []),
     `void ${fn('model_init')}(void) {`,
     `  memset(${arena}, 0, sizeof ${arena});`,
     '}',
