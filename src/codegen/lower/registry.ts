@@ -22,6 +22,7 @@ import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
 import { lowerLogSoftmax } from './log_softmax.js';
 import { lowerResizeBilinear } from './resize.js';
+import { lowerCumsum } from './cumsum.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -110,6 +111,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   ADD_N: lowerAddN,
   L2_NORMALIZATION: lowerL2Normalize,
   BROADCAST_ARGS: lowerBroadcastArgs,
+  CUMSUM: lowerCumsum,
 };
 
 /**
