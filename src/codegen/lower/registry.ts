@@ -23,6 +23,7 @@ import { lowerTransposeConv } from './transpose_conv.js';
 import { lowerLogSoftmax } from './log_softmax.js';
 import { lowerResizeBilinear } from './resize.js';
 import { lowerCumsum } from './cumsum.js';
+import { lowerSvdf } from './svdf.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -112,6 +113,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   L2_NORMALIZATION: lowerL2Normalize,
   BROADCAST_ARGS: lowerBroadcastArgs,
   CUMSUM: lowerCumsum,
+  SVDF: lowerSvdf,
 };
 
 /**
