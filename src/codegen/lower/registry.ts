@@ -24,6 +24,7 @@ import { lowerLogSoftmax } from './log_softmax.js';
 import { lowerResizeBilinear } from './resize.js';
 import { lowerCumsum } from './cumsum.js';
 import { lowerSvdf } from './svdf.js';
+import { lowerLstm } from './lstm.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -114,6 +115,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   BROADCAST_ARGS: lowerBroadcastArgs,
   CUMSUM: lowerCumsum,
   SVDF: lowerSvdf,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: lowerLstm,
 };
 
 /**
