@@ -217,11 +217,9 @@ export function lowerAddN(ctx: LayerContext): LayerCode {
 
 /** int8 ADD_N: the sums live in the layer's scratch until every input is read, so the output may lie anywhere. */
 function addNInt8(ctx: LayerContext, args: CArg[], n: number, weights: CArray[]): LayerCode {
-  const scratch = ctx.scratch();
-  if (!scratch || scratch.bytes < 4 * n) throw ctx.unsupported(`int8 ADD_N needs ${4 * n} bytes of scratch for its sums; the plan gave ${scratch?.bytes ?? 0}`);
   const m = addNMultipliers(ctx.node as Node<'ADD_N'>, ctx.graph);
   const params = ctx.struct('tm_addn_params', 'params', addNFields(m));
-  const acc: CArg = { ...scratch.ptr, type: 'int32_t' } as CArg;
+  const acc = ctx.scratchBuffer(4 * n, 'int32_t');
   return {
     headers: ['tm_add_n.h'], definitions: [structDef(params)], weights,
     statements: [

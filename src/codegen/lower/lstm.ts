@@ -40,13 +40,10 @@ export function lowerLstm(ctx: LayerContext): LayerCode {
   for (const t of [x, h, c]) ctx.requireDisjoint(t, out, 'UNIDIRECTIONAL_SEQUENCE_LSTM');
   if (out.dtype !== x.dtype || h.dtype !== x.dtype) throw ctx.unsupported('input, output and output state must share one dtype');
   const float = x.dtype === 'float32';
-  const gateBytes = 4 * s.batch * s.units * (float ? 4 : 2);
-  const scratch = ctx.scratch();
-  if (!scratch || scratch.bytes < gateBytes) throw ctx.unsupported(`the gates need ${gateBytes} bytes of scratch; the plan gave ${scratch?.bytes ?? 0}`);
+  const gates = ctx.scratchBuffer(4 * s.batch * s.units * (float ? 4 : 2), float ? 'float' : 'int16_t');
   const weights: CArray[] = [];
   const w = ctx.struct('tm_lstm_weights', 'weights', gateArrays(ctx, weights));
   const shape = ctx.struct('tm_lstm_shape', 'shape', { time_major: s.timeMajor ? 1 : 0, batch: s.batch, steps: s.steps, input_dim: s.inputDim, units: s.units });
-  const gates: CArg = { ...scratch.ptr, type: float ? 'float' : 'int16_t' } as CArg;
   const io = (t: Tensor): CArg => ctx.ptr(t);
   if (float) {
     if ([c, ...GATES.flatMap((g) => [g.w, g.r, g.b].map((i) => ctx.input(i)))].some((t) => t.dtype !== 'float32')) throw ctx.unsupported('float LSTM with non-float weights (hybrid) is not generated');

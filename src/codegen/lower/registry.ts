@@ -25,6 +25,7 @@ import { lowerResizeBilinear } from './resize.js';
 import { lowerCumsum } from './cumsum.js';
 import { lowerSvdf } from './svdf.js';
 import { lowerLstm } from './lstm.js';
+import { lowerDetectionPostProcess } from './detection.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -116,6 +117,7 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   CUMSUM: lowerCumsum,
   SVDF: lowerSvdf,
   UNIDIRECTIONAL_SEQUENCE_LSTM: lowerLstm,
+  TFLite_Detection_PostProcess: lowerDetectionPostProcess,
 };
 
 /**
