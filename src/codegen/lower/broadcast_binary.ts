@@ -7,6 +7,7 @@ import { quantizeMultiplier } from '../../quant/fixedpoint.js';
 import { broadcastShape } from '../../ops/broadcast.js';
 import { addSubMultipliers } from '../../ops/add.js';
 import { int8DivParams } from '../../ops/binary_math.js';
+import type { AddNScaling } from '../../ops/add_n.js';
 import { addNMultipliers } from '../../ops/add_n.js';
 import { quantOf } from '../../ops/elementwise_common.js';
 import type { CArray } from '../c_syntax.js';
@@ -230,6 +231,6 @@ function addNInt8(ctx: LayerContext, args: CArg[], n: number, weights: CArray[])
 }
 
 /** tm_addn_params from the op's own multipliers (ADD_N and CUMSUM share them). */
-export function addNFields(m: { inOffset: number; mi: { multiplier: number; shift: number }; mo: { multiplier: number; shift: number }; outZeroPoint: number }): Record<string, number> {
+export function addNFields(m: AddNScaling): Record<string, number> {
   return { in_offset: m.inOffset, in_mult: m.mi.multiplier, in_shift: m.mi.shift, out_mult: m.mo.multiplier, out_shift: m.mo.shift, out_zp: m.outZeroPoint };
 }

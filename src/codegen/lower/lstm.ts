@@ -4,11 +4,12 @@ import type { CArray } from '../c_syntax.js';
 import type { CArg } from './kernel_call.js';
 import { call, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { UNARY_F32 } from './unary.js';
 
 type LstmNode = Node<'UNIDIRECTIONAL_SEQUENCE_LSTM'>;
 
-/** The float cell activations by TM_UN_* code (tm_unary.h); NONE is -1. */
-const CELL_ACT: Readonly<Record<string, number>> = { NONE: -1, RELU: 12, RELU6: 13, TANH: 15 };
+/** The float cell activations by tm_unary.h's TM_UN_* code; NONE is -1. */
+const CELL_ACT: Readonly<Record<string, number | undefined>> = { NONE: -1, RELU: UNARY_F32.RELU, RELU6: UNARY_F32.RELU6, TANH: UNARY_F32.TANH };
 const GATE_NAMES = ['forget', 'input', 'cell', 'output'] as const;
 
 /** The gates' constant weights and biases, named as tm_lstm_weights orders them (w_*, r_*, b_*; forget, input, cell, output). */

@@ -16,7 +16,7 @@ import { requireElementwiseLayout } from './broadcast_binary.js';
 import { sigmoidInt16Params } from '../../ops/sigmoid_int16.js';
 
 /** The op codes of tm_unary_f32 (TM_UN_*), by TFLite op. */
-const UNARY_F32: Partial<Record<OpName, number>> = {
+export const UNARY_F32: Partial<Record<OpName, number>> = {
   ABS: 0, NEG: 1, FLOOR: 2, CEIL: 3, ROUND: 4, SQUARE: 5, SQRT: 6, RSQRT: 7, EXP: 8, LOG: 9, SIN: 10, COS: 11,
   RELU: 12, RELU6: 13, LOGISTIC: 14, TANH: 15, ELU: 16, HARD_SWISH: 17, LEAKY_RELU: 18,
 };
