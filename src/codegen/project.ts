@@ -17,7 +17,7 @@ import type { Target } from './target.js';
 import { DEFAULT_STACK_BYTES, UnsupportedTargetError, checkTargetForBoard, isCortexM } from './target.js';
 import type { BuildSpec } from './emit/build_files.js';
 import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_files.js';
-import { modelInputs, modelOutputs } from './emit/io.js';
+import { modelInputs, modelOutputs, modelStates } from './emit/io.js';
 import { apiNames, emitModelHeader } from './emit/model_h.js';
 import type { ScheduledLayer } from './emit/model_c.js';
 import { shareIdentical } from './emit/share.js';
@@ -132,7 +132,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
 
   const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
   const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
-  const modelC = emitModelSource({ modelName, prefix, headers, layers, shared, inputs, outputs });
+  const modelC = emitModelSource({ modelName, prefix, headers, layers, shared, inputs, outputs, states: modelStates(g, plan) });
   const files: GeneratedFile[] = [
     { path: 'model.h', contents: emitModelHeader({ modelName, prefix, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
     { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },
@@ -212,7 +212,7 @@ function modelTable(models: readonly { header: string; prefix: string }[], name:
     'static const tm_model tm_models[TM_MODEL_COUNT] = {',
     ...models.map(({ prefix }) => {
       const { fn, macro } = apiNames(prefix);
-      const fns = ['model_init', 'model_invoke', 'model_input', 'model_output', 'model_input_bytes', 'model_output_bytes'].map(fn);
+      const fns = ['model_init', 'model_reset_state', 'model_invoke', 'model_input', 'model_output', 'model_input_bytes', 'model_output_bytes'].map(fn);
       return `  {${fns.join(', ')}, ${macro('MODEL_NUM_INPUTS')}, ${macro('MODEL_NUM_OUTPUTS')}},`;
     }),
     '};',
