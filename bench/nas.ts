@@ -4,7 +4,7 @@
  *               MACs its fitting subnets reach (1,000 samples a cell, worker threads);
  *   nas-search  whole searches on CIFAR-10 (ResNet-8's limits with a hand-scaled MobileNetV2 beside, and a 64 KB board), each under a time budget (default 15 min, set
  *               TINYML_NAS_BUDGET in seconds), beside the MLPerf Tiny reference ResNet-8 evaluated by
- *               our interpreter on the same 10,000 test images.
+ *               our interpreter on the same 10,000 test images. TINYML_NAS_SEARCHES=resnet8,l432 picks the searches.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,25 +119,31 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
     const push = (r: Row) => { rows.push(r); log(rowLine(r)); };
     push({ model: 'MLPerf Tiny ResNet-8 (reference)', limits: 'its own', accuracy: rAcc, macs: modelMacs(resnet), weights: rWeights, deploy: tryDeploy(resnet, r8Limits, data.test), minutes: null });
 
+    // TINYML_NAS_SEARCHES=resnet8,l432 (default both): the searches to run, beside the ResNet-8 reference.
+    const searches = (process.env.TINYML_NAS_SEARCHES ?? 'resnet8,l432').split(',').map((x) => x.trim());
     const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, seed: 1, spaceOptions: { samples: 300 }, spaceRescue: true };
     let t0 = performance.now();
-    const s1 = await runSearch({ ...base, limits: r8Limits }, data, searchHooks(pool, log, 'resnet8-limits'));
-    const s1Minutes = (performance.now() - t0) / 60000;
-    push({ model: `TinyNAS winner \`${s1.winner.key.replace(/\|/g, '\\|')}\``, limits: "ResNet-8's", accuracy: s1.winner.int8Accuracy.accuracy, macs: s1.winner.cost.macs, weights: s1.winner.cost.constantBytes, deploy: tryDeploy(s1.model, r8Limits, testAt(s1.cell.resolution)), minutes: s1Minutes });
-    notes.push(`Under ResNet-8's limits, ${describe(s1, budget, validation, data.train.count)}.`);
+    if (searches.includes('resnet8')) {
+      const s1 = await runSearch({ ...base, limits: r8Limits }, data, searchHooks(pool, log, 'resnet8-limits'));
+      const s1Minutes = (performance.now() - t0) / 60000;
+      push({ model: `TinyNAS winner \`${s1.winner.key.replace(/\|/g, '\\|')}\``, limits: "ResNet-8's", accuracy: s1.winner.int8Accuracy.accuracy, macs: s1.winner.cost.macs, weights: s1.winner.cost.constantBytes, deploy: tryDeploy(s1.model, r8Limits, testAt(s1.cell.resolution)), minutes: s1Minutes });
+      notes.push(`Under ResNet-8's limits, ${describe(s1, budget, validation, data.train.count)}.`);
 
-    // The hand-scaled MobileNetV2 gets the whole search's wall time, trained from scratch with the fine-tuning recipe at the search's learning rate.
-    const hand = handScaledMobileNetV2(MBV2_CIFAR, r8Limits);
-    t0 = performance.now();
-    const b = await trainFromScratch(hand.space, hand.arch, data, { steps: 1_000_000, lr: 2e-3, batch: 32, seed: 1, seconds: s1Minutes * 60, validation }, r8Limits, { training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) } });
-    const bMinutes = (performance.now() - t0) / 60000;
-    push({ model: `MobileNetV2 scaled by hand (w${hand.arch.width}-r${hand.arch.resolution}, k3, expand 6, full depth)`, limits: "ResNet-8's", accuracy: b.int8Accuracy.accuracy, macs: b.cost.macs, weights: b.cost.constantBytes, deploy: tryDeploy(b.int8, r8Limits, testAt(hand.arch.resolution)), minutes: bMinutes });
-    notes.push(`The hand-scaled MobileNetV2 is the space's backbone with kernel 3, expand ratio 6 and every stage at full depth, at the width (0.1 to 1.0 in steps of 0.05) and resolution with the most MACs within the same limits; it trained ${int(b.steps)} steps of 32 images (${(b.steps * 32 / (data.train.count - validation)).toFixed(2)} epochs) from scratch with the search's trainer (Adam 2e-3, cosine over the time, data-parallel on 2 workers) for the search's whole wall time, then the same PTQ.`);
+      // The hand-scaled MobileNetV2 gets the whole search's wall time, trained from scratch with the fine-tuning recipe at the search's learning rate.
+      const hand = handScaledMobileNetV2(MBV2_CIFAR, r8Limits);
+      t0 = performance.now();
+      const b = await trainFromScratch(hand.space, hand.arch, data, { steps: 1_000_000, lr: 2e-3, batch: 32, seed: 1, seconds: s1Minutes * 60, validation }, r8Limits, { training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) } });
+      const bMinutes = (performance.now() - t0) / 60000;
+      push({ model: `MobileNetV2 scaled by hand (w${hand.arch.width}-r${hand.arch.resolution}, k3, expand 6, full depth)`, limits: "ResNet-8's", accuracy: b.int8Accuracy.accuracy, macs: b.cost.macs, weights: b.cost.constantBytes, deploy: tryDeploy(b.int8, r8Limits, testAt(hand.arch.resolution)), minutes: bMinutes });
+      notes.push(`The hand-scaled MobileNetV2 is the space's backbone with kernel 3, expand ratio 6 and every stage at full depth, at the width (0.1 to 1.0 in steps of 0.05) and resolution with the most MACs within the same limits; it trained ${int(b.steps)} steps of 32 images (${(b.steps * 32 / (data.train.count - validation)).toFixed(2)} epochs) from scratch with the search's trainer (Adam 2e-3, cosine over the time, data-parallel on 2 workers) for the search's whole wall time, then the same PTQ.`);
+    }
 
-    t0 = performance.now();
-    const s2 = await runSearch({ ...base, limits: small }, data, searchHooks(pool, log, 'stm32l432'));
-    push({ model: `TinyNAS winner \`${s2.winner.key.replace(/\|/g, '\\|')}\``, limits: 'STM32L432 (64 KB SRAM, 256 KB Flash)', accuracy: s2.winner.int8Accuracy.accuracy, macs: s2.winner.cost.macs, weights: s2.winner.cost.constantBytes, deploy: tryDeploy(s2.model, small, testAt(s2.cell.resolution)), minutes: (performance.now() - t0) / 60000 });
-    notes.push(`For the STM32L432 (64 KB SRAM with an 8 KB stack, 256 KB Flash), ${describe(s2, budget, validation, data.train.count)}.`);
+    if (searches.includes('l432')) {
+      t0 = performance.now();
+      const s2 = await runSearch({ ...base, limits: small }, data, searchHooks(pool, log, 'stm32l432'));
+      push({ model: `TinyNAS winner \`${s2.winner.key.replace(/\|/g, '\\|')}\``, limits: 'STM32L432 (64 KB SRAM, 256 KB Flash)', accuracy: s2.winner.int8Accuracy.accuracy, macs: s2.winner.cost.macs, weights: s2.winner.cost.constantBytes, deploy: tryDeploy(s2.model, small, testAt(s2.cell.resolution)), minutes: (performance.now() - t0) / 60000 });
+      notes.push(`For the STM32L432 (64 KB SRAM with an 8 KB stack, 256 KB Flash), ${describe(s2, budget, validation, data.train.count)}.`);
+    }
   } finally {
     await pool.close();
   }
