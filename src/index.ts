@@ -27,5 +27,6 @@ export * as train from './train/index.js';
 export * as data from './data/index.js';
 export { summarise as planSummary } from './report/plan_summary.js';
 export type { PlanSummary } from './report/plan_summary.js';
-export { generateProject, writeProject } from './codegen/project.js';
+export { generateProject } from './codegen/project.js';
+export { writeProject } from './codegen/write_project.js';
 export * as nas from './nas/index.js';
