@@ -61,13 +61,15 @@ export interface WebBuild {
   outDir: string;
   files: string[];
   bundleBytes: number;
+  /** The source files in the bundle, relative to the repo root (`tinyml-csrc:csrc` for the C library's text). */
+  inputs: string[];
 }
 
 /** Build the page into `outDir` (replaced whole). */
 export async function buildWeb(outDir = DEFAULT_OUT_DIR, opts: { minify?: boolean } = {}): Promise<WebBuild> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(ROOT, 'web', 'src', 'main.ts')],
     outfile: join(outDir, 'app.js'),
     bundle: true,
@@ -80,11 +82,13 @@ export async function buildWeb(outDir = DEFAULT_OUT_DIR, opts: { minify?: boolea
     sourcemap: true,
     plugins: [browserPlugin()],
     logLevel: 'silent',
+    metafile: true,
   });
   copyFileSync(join(ROOT, 'web', 'index.html'), join(outDir, 'index.html'));
   copyFileSync(join(ROOT, 'csrc', 'wasm', 'tm_kernels.wasm'), join(outDir, 'tm_kernels.wasm'));
   const files = readdirSync(outDir).sort();
-  return { outDir, files, bundleBytes: statSync(join(outDir, 'app.js')).size };
+  const inputs = Object.keys(result.metafile.inputs).map((p) => (p.includes(':') ? p : relative(ROOT, resolve(p)))).sort();
+  return { outDir, files, bundleBytes: statSync(join(outDir, 'app.js')).size, inputs };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -47,7 +47,7 @@ function paint(): Promise<void> {
 function fillBoards(): void {
   const select = $<HTMLSelectElement>('#board');
   for (const b of BOARDS) {
-    select.appendChild(el('option', { value: b.name }, `${b.name} — ${kb(b.sramBytes)} SRAM, ${kb(b.flashBytes)} Flash, ${b.core} ${b.clockMHz} MHz`));
+    select.appendChild(el('option', { value: b.name }, `${b.name} — ${int(b.sramBytes / 1024)} KB SRAM, ${int(b.flashBytes / 1024)} KB Flash, ${b.core} ${b.clockMHz} MHz`));
   }
 }
 
@@ -218,7 +218,7 @@ function renderRun(out: HTMLElement, rows: { s: ReturnType<typeof summariseOutpu
   const fallback = interp.jsFallbacks.length ? `; ${interp.jsFallbacks.length} node(s) on TypeScript kernels` : '';
   out.appendChild(el('p', {}, [
     'Time per inference: ', el('strong', { id: 'time-ms', 'data-ms': String(ms) }, `${ms.toFixed(3)} ms`),
-    ` (median of ${runs} run(s) after ${warm} warm-up, ${interp.backend} backend${fallback}); input: ${what}.`,
+    ` (median of ${runs} run(s) after ${warm} warm-up, ${interp.backend} backend${fallback}${crossOriginIsolated ? '' : '; this page is not cross-origin isolated, so the browser times in 0.1 ms steps'}); input: ${what}.`,
   ]));
   rows.forEach(({ s, bytes }, i) => {
     const shown = s.values.length > 64 ? `${s.values.slice(0, 64).join(', ')}, … (${s.values.length} values)` : s.values.join(', ');
