@@ -104,7 +104,8 @@ function renderSummary(a: Analysis): void {
     figure('steps', 'Execution steps', summary.steps.length, String(summary.steps.length)),
   ]);
   box.appendChild(dl);
-  box.appendChild(el('p', { id: 'plan-line' }, `${c.kind}${patch} ${report.strategy} plan; lower bound ${int(report.lowerBound)} B; chosen as ${c.objective === 'fit-board' ? 'the fastest plan that fits the board' : `objective ${c.objective}`}${c.patchNote ? ` (${c.patchNote})` : ''}.`));
+  const recompute = report.totalMacs !== summary.totalMacs ? ` Patches recompute halos: ${int(report.totalMacs)} MACs as run.` : '';
+  box.appendChild(el('p', { id: 'plan-line' }, `${c.kind}${patch} ${report.strategy} plan; lower bound ${int(report.lowerBound)} B; chosen as ${c.objective === 'fit-board' ? 'the fastest plan that fits the board' : `objective ${c.objective}`}${c.patchNote ? ` (${c.patchNote})` : ''}.${recompute}`));
   const fit = c.fit!;
   const reserved = a.options.reservedSramBytes ?? 0;
   const fitLine = el('p', { id: 'fit', class: fit.fits ? 'fits' : 'misses', 'data-fits': String(fit.fits), 'data-sram-short': String(fit.sram.shortBytes), 'data-flash-short': String(fit.flash.shortBytes) });
@@ -288,6 +289,10 @@ function main(): void {
   $<HTMLSelectElement>('#board').addEventListener('change', () => void analyseCurrent());
   $('#run').addEventListener('click', () => void runCurrent());
   $('#download-zip').addEventListener('click', downloadZip);
+  // Picking a file for an input kind selects that kind.
+  for (const [file, kind] of [['#image-file', 'image'], ['#raw-files', 'raw']] as const) {
+    $(file).addEventListener('change', () => { $<HTMLInputElement>(`input[name="input-kind"][value="${kind}"]`).checked = true; });
+  }
   document.body.dataset.ready = 'true';
 }
 
