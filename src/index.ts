@@ -12,6 +12,7 @@ export type { CompileOptions, Objective, PatchChoice } from './compiler/options.
 export { DEFAULT_COMPILE_OPTIONS } from './compiler/options.js';
 export type { KernelChoice } from './compiler/kernels.js';
 export { Interpreter } from './runtime/interpreter.js';
+export { loadKernelModule } from './runtime/wasm/kernel_module.js';
 export { decodeTensor, dequantize, randomTensorBytes } from './runtime/tensor_io.js';
 export type { InterpreterOptions } from './runtime/interpreter.js';
 export { planMemory } from './plan/memory_plan.js';
