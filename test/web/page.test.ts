@@ -158,7 +158,6 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
   });
 
   test('the C project downloads as a zip that builds with gcc and gives the reference output', { timeout: 180_000 }, async () => {
-    requireTools();
     await page.selectOption('#target', 'host');
     const download = page.waitForEvent('download');
     await page.click('#download-zip');
@@ -184,8 +183,16 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('a model that does not fit says which resource misses and by how much', async () => {
-    await upload('mlperf_ad_autoencoder_int8', 'STM32L432');
+  test('a model dropped on the page that does not fit says which resource misses and by how much', async () => {
+    await andWait('analyses', () => page.selectOption('#board', 'STM32L432'));
+    const b64 = readFileSync(modelPath('mlperf_ad_autoencoder_int8.tflite')).toString('base64');
+    const drop = await page.evaluateHandle((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0))], 'mlperf_ad_autoencoder_int8.tflite'));
+      return dt;
+    }, b64);
+    await andWait('analyses', () => page.dispatchEvent('#drop', 'drop', { dataTransfer: drop }));
+    assert.match(await page.locator('#summary h2').textContent() ?? '', /^mlperf_ad_autoencoder_int8 on STM32L432/);
     const c = compileModel(loadModel(modelPath('mlperf_ad_autoencoder_int8.tflite')), compileOptionsFrom({ board: 'STM32L432' }));
     assert.equal(c.fit!.fits, false);
     assert.equal(await value('#fit', 'data-fits'), 'false');

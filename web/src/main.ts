@@ -262,11 +262,12 @@ async function takeModel(file: File): Promise<void> {
   await analyseCurrent();
 }
 
+/** A file dropped anywhere on the page is the model (a browser would otherwise open it in place of the page). */
 function wireDrop(): void {
   const zone = $('#drop');
-  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (e) => {
+  document.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) zone.classList.remove('over'); });
+  document.addEventListener('drop', (e) => {
     e.preventDefault();
     zone.classList.remove('over');
     const f = e.dataTransfer?.files[0];
