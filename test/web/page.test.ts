@@ -13,8 +13,10 @@ import type { StaticServer } from '../../web/serve.js';
 import { serveStatic } from '../../web/serve.js';
 import { compileOptionsFrom } from '../../src/cli/compile_flags.js';
 import { compileModel } from '../../src/compiler/compile_model.js';
+import type { CompiledModel } from '../../src/compiler/compile_model.js';
 import { planModel } from '../../src/cli/plan.js';
-import { runModel } from '../../src/cli/run.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { timeRuns } from '../../src/runtime/measure.js';
 import { loadModel } from '../../src/model.js';
 import { modelReport } from '../../src/report/layers.js';
 import { buildProject } from '../../src/codegen/toolchain.js';
@@ -34,6 +36,9 @@ const RUNS = 20;
 describe('web page', { skip: skipWithout('chromium') }, () => {
   let dir: string;
   let server: StaticServer;
+  let compiledModel: CompiledModel | undefined;
+  /** The model compiled in Node as the CLI compiles it for --board BOARD (once for the tests below). */
+  const compiled = (): CompiledModel => (compiledModel ??= compileModel(loadModel(modelPath(`${MODEL}.tflite`)), compileOptionsFrom({ board: BOARD })));
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
@@ -79,9 +84,9 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
   test('the figures shown are the compile pipeline\'s: peak SRAM, Flash, MACs, fit, per-layer rows, both plans charted', async () => {
     await upload(MODEL, BOARD);
     assert.equal(await page.locator('#error').isHidden(), true, await page.locator('#error').textContent() ?? '');
-    const file = modelPath(`${MODEL}.tflite`);
-    const plan = planModel(file, { board: BOARD });
-    const c = compileModel(loadModel(file), compileOptionsFrom({ board: BOARD }));
+    // planModel is what `tinyml plan --json` prints; compileModel + modelReport what `tinyml inspect --json` prints.
+    const plan = planModel(modelPath(`${MODEL}.tflite`), { board: BOARD });
+    const c = compiled();
     const report = modelReport(c.graph, c.plan);
     assert.equal(Number(await value('#peak-sram')), plan.peakBytes, 'peak SRAM = tinyml plan --json peakBytes');
     assert.equal(Number(await value('#peak-sram')), report.peakSramBytes, 'peak SRAM = tinyml inspect');
@@ -126,9 +131,12 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
     // kernels' optimised code in the background during the first); the same median of RUNS on each.
     await andWait('runs', () => page.click('#run'));
     const pageMs = Number(await value('#time-ms', 'data-ms'));
-    const nodeRun = () => runModel(modelPath(`${MODEL}.tflite`), { input: [input], output: [], repeat: String(RUNS), board: BOARD, backend: 'wasm' });
-    nodeRun();
-    const node = nodeRun();
+    // Node: what `tinyml run --board BOARD --repeat RUNS` does (timeRuns), on one interpreter of the same compiled model.
+    const interp = new Interpreter(compiled(), { backend: 'wasm' });
+    const bytes = new Uint8Array(readFileSync(input));
+    timeRuns(interp, [bytes], RUNS);
+    const node = timeRuns(interp, [bytes], RUNS);
+    assert.equal(Buffer.from(interp.output(0)).toString('hex'), hex);
     const ratio = pageMs / node.milliseconds;
     console.log(`web page timing: ${MODEL} on the wasm backend, median of ${RUNS} (second round): page ${pageMs.toFixed(3)} ms, Node ${node.milliseconds.toFixed(3)} ms (${ratio.toFixed(2)}x Node's)`);
     assert.ok(pageMs > 0 && Number.isFinite(ratio));

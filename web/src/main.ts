@@ -22,6 +22,15 @@ interface State {
 
 const state: State = { file: null, analysis: null, interpreter: null };
 let wasmReady: Promise<boolean>;
+/** Object URLs of the shown outputs' downloads, released when the outputs are cleared. */
+let outputUrls: string[] = [];
+
+/** Empty the run's results, releasing their download URLs. */
+function clearRun(): HTMLElement {
+  for (const u of outputUrls) URL.revokeObjectURL(u);
+  outputUrls = [];
+  return clear($('#run-result'));
+}
 
 function showError(e: unknown): void {
   const box = $('#error');
@@ -64,7 +73,7 @@ async function analyseCurrent(): Promise<void> {
   state.analysis = null;
   state.interpreter = null;
   $('#results').hidden = true;
-  clear($('#run-result'));
+  clearRun();
   if (!state.file) return;
   const boardName = $<HTMLSelectElement>('#board').value;
   status(`compiling ${state.file.name} for ${boardName}…`);
@@ -188,7 +197,7 @@ async function runCurrent(): Promise<void> {
   const a = state.analysis;
   if (!a) return;
   clearError();
-  const out = clear($('#run-result'));
+  const out = clearRun();
   try {
     const { inputs, what } = await modelInputs(a);
     const repeat = Number($<HTMLInputElement>('#repeat').value || '20');
@@ -225,6 +234,7 @@ function renderRun(out: HTMLElement, rows: { s: ReturnType<typeof summariseOutpu
     const shown = s.values.length > 64 ? `${s.values.slice(0, 64).join(', ')}, … (${s.values.length} values)` : s.values.join(', ');
     const deq = s.dequantized ? (s.dequantized.length > 16 ? `${s.dequantized.slice(0, 16).map((v) => v.toFixed(4)).join(', ')}, …` : s.dequantized.map((v) => v.toFixed(4)).join(', ')) : null;
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+    outputUrls.push(url);
     out.appendChild(el('div', { class: 'output', 'data-index': String(i), 'data-hex': hex(bytes) }, [
       el('h3', {}, `output ${i} ${s.name} ${s.dtype}[${s.shape.join(',')}]`),
       el('p', {}, [el('span', { class: 'label' }, 'values '), el('code', { class: 'values' }, shown)]),
@@ -246,10 +256,12 @@ function downloadZip(): void {
     const project = generateProject(c.graph, c.plan, { board: a.board, target, specialize: true, modelName: c.model.name });
     const folder = folderName(c.model.name);
     const zip = projectZip(project, folder);
-    const link = el('a', { href: URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' })), download: `${folder}-${target}.zip` });
+    const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
+    const link = el('a', { href: url, download: `${folder}-${target}.zip` });
     document.body.appendChild(link);
     link.click();
     link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
     $('#zip-note').textContent = `${folder}-${target}.zip: ${project.files.length} files, arena ${int(project.arenaBytes)} B, constants ${int(project.weightBytes)} B; build with make -C ${folder}.`;
   } catch (e) {
     showError(e);
