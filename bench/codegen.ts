@@ -8,6 +8,7 @@ import type { Graph } from '../src/graph/graph.js';
 import type { CompiledModel } from '../src/compiler/compile_model.js';
 import { compileModel } from '../src/compiler/compile_model.js';
 import { randomTensorBytes } from '../src/runtime/tensor_io.js';
+import { Interpreter } from '../src/runtime/interpreter.js';
 import { generateProject } from '../src/codegen/project.js';
 import { writeProject } from '../src/codegen/write_project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
@@ -19,8 +20,11 @@ import { int as fmt } from '../src/report/format.js';
 /** TinyEngine's published mcunet-vww1 figures (STM32H743; ../shared/README.md), as published. */
 export const TINYENGINE_MCUNET_VWW1 = { sram: '92 kB', flash: '521 kB', latency: '51 ms' };
 
-/** How the bench compiles: as `tinyml compile --board mps2-an386` does by default, or with `--objective memory`. */
-export type CodegenPlanKind = 'default' | 'objective memory';
+/**
+ * How the bench compiles: as `tinyml compile --board mps2-an386` does by default, with `--objective memory`,
+ * and, for a model with a float boundary, with `--io int8 --objective memory` (int8 data straight in and out).
+ */
+export type CodegenPlanKind = 'default' | 'objective memory' | 'io int8';
 
 export interface CodegenRow {
   model: string;
@@ -37,6 +41,9 @@ export interface CodegenRow {
   tflmArenaBytes: number;
   tflmCmsisNn: number | null;
   tflmReference: number | null;
+  /** The same plan built for the Cortex-M7 (QEMU mps2-an500), default rows only; and TFLM + CMSIS-NN's M7 count. */
+  m7Instructions: number | null;
+  tflmCmsisNnM7: number | null;
   /** Patch-based rows: n x n patches over original nodes first..last, and the MACs recomputed in halos. */
   patch?: { n: number; firstNode: number; lastNode: number; extraMacs: number };
 }
@@ -44,7 +51,21 @@ export interface CodegenRow {
 /** The compiled model `tinyml compile MODEL --board mps2-an386 [--objective memory]` generates. */
 function compiledFor(g: Graph, kind: CodegenPlanKind): CompiledModel {
   const board = findBoard('mps2-an386');
-  return compileModel(g, kind === 'default' ? { board } : { board, objective: 'memory' });
+  return compileModel(g, kind === 'default' ? { board } : kind === 'objective memory' ? { board, objective: 'memory' } : { board, objective: 'memory', io: 'int8' });
+}
+
+/** Whether `--io int8` changes the model: a float input or output beside a QUANTIZE / DEQUANTIZE. */
+function hasFloatBoundary(g: Graph): boolean {
+  return [...g.inputs, ...g.outputs].some((t) => g.tensors[t].dtype === 'float32');
+}
+
+/** A case's inputs as the compiled model takes them: with `--io int8`, what the dropped QUANTIZE would write. */
+function compiledInputs(g: Graph, compiled: CompiledModel, inputs: Uint8Array[]): Uint8Array[] {
+  if (compiled.model.inputs.every((t, i) => t === g.inputs[i])) return inputs;
+  const original = new Interpreter(g, { preserveAll: true, backend: 'js' });
+  inputs.forEach((b, i) => original.setInput(i, b));
+  original.invoke();
+  return compiled.model.inputs.map((t) => original.tensor(t).slice());
 }
 
 /** Models the C generator covers: the int8 ones (float edges allowed). */
@@ -53,29 +74,36 @@ export function codegenManifests(all: BenchManifest[]): BenchManifest[] {
 }
 
 /** Generate, build for mps2-an386 and run one case under QEMU: the figures of one row. */
-export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
-  const g = loadModel(join(SHARED, m.model));
-  const compiled = compiledFor(g, plan);
-  const { graph, plan: memoryPlan } = compiled;
-  const project = generateProject(graph, memoryPlan, { board: findBoard('mps2-an386'), target: 'cortex-m4', modelName: g.name });
+/** Build the compiled model for one QEMU Cortex-M board, run one case: instructions per inference and sizes. */
+function measureOn(m: BenchManifest, g: Graph, compiled: CompiledModel, target: 'cortex-m4' | 'cortex-m7') {
+  const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(target === 'cortex-m4' ? 'mps2-an386' : 'mps2-an500'), target, modelName: g.name });
   const dir = mkdtempSync(join(tmpdir(), `tinyml-bench-${m.id}-`));
   try {
     writeProject(dir, project);
     buildProject(dir);
     const c = m.cases[0];
-    const inputs = g.inputs.map((id, i) => (c ? readCaseInput(m, c.inputs[i]) : randomTensorBytes(g.tensors[id], i)));
-    const r = runProject(dir, project, [inputs], g.outputs.map((id) => tensorBytes(g.tensors[id])));
-    const size = elfSize(join(dir, 'model.elf'));
-    const tflm = tflmM4Figures().get(m.id);
-    return {
-      model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
-      instructions: r.counts[0], flashBytes: size.flash, sramBytes: size.sram, arenaBytes: project.arenaBytes,
-      tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
-      ...(memoryPlan.patch ? { patch: { n: memoryPlan.patch.n, firstNode: memoryPlan.patch.firstNode, lastNode: memoryPlan.patch.lastNode, extraMacs: memoryPlan.patch.extraMacs } } : {}),
-    };
+    const inputs = compiledInputs(g, compiled, g.inputs.map((id, i) => (c ? readCaseInput(m, c.inputs[i]) : randomTensorBytes(g.tensors[id], i))));
+    const r = runProject(dir, project, [inputs], compiled.model.outputs.map((id) => tensorBytes(compiled.model.tensors[id])));
+    return { instructions: r.counts[0], size: elfSize(join(dir, 'model.elf')), arenaBytes: project.arenaBytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
+  const g = loadModel(join(SHARED, m.model));
+  const compiled = compiledFor(g, plan);
+  const m4 = measureOn(m, g, compiled, 'cortex-m4');
+  const m7 = plan === 'default' ? measureOn(m, g, compiled, 'cortex-m7') : null;
+  const tflm = tflmM4Figures().get(m.id);
+  const p = compiled.plan.patch;
+  return {
+    model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
+    instructions: m4.instructions, flashBytes: m4.size.flash, sramBytes: m4.size.sram, arenaBytes: m4.arenaBytes,
+    tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
+    m7Instructions: m7?.instructions ?? null, tflmCmsisNnM7: tflm?.cmsisNnM7 ?? null,
+    ...(p ? { patch: { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacs: p.extraMacs } } : {}),
+  };
 }
 
 /**
@@ -88,6 +116,7 @@ export function benchCodegen(all: BenchManifest[], log: (line: string) => void =
     const g = loadModel(join(SHARED, m.model));
     const plans: CodegenPlanKind[] = ['default'];
     if (compiledFor(g, 'objective memory').plan.arenaBytes !== compiledFor(g, 'default').plan.arenaBytes) plans.push('objective memory');
+    if (hasFloatBoundary(g)) plans.push('io int8');
     for (const plan of plans) {
       try {
         const row = benchCodegenModel(m, plan);
@@ -108,13 +137,13 @@ function speedup(ref: number | null, ours: number): string {
 /** Markdown: per model and plan, Cortex-M4 instructions beside TFLite Micro's, Flash and SRAM. */
 export function codegenTable(rows: readonly CodegenRow[]): string {
   const lines = [
-    '| model | plan | tinyml C, M4 instructions | TFLM + CMSIS-NN | speed-up | TFLM reference | Flash (bytes) | SRAM (bytes) | arena | TFLM arena |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| model | plan | tinyml C, M4 instructions | TFLM + CMSIS-NN | speed-up | TFLM reference | M7 instructions | TFLM + CMSIS-NN, M7 | M7 speed-up | Flash (bytes) | SRAM (bytes) | arena | TFLM arena |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
     const how = r.patch ? `${r.kind} ${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode}` : r.kind;
-    const plan = `${r.plan === 'default' ? 'default' : '`--objective memory`'}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
-    lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
+    const plan = `${r.plan === 'default' ? 'default' : r.plan === 'objective memory' ? '`--objective memory`' : '`--io int8 --objective memory`'}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
+    lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${r.m7Instructions ? fmt(r.m7Instructions) : '–'} | ${r.tflmCmsisNnM7 ? fmt(r.tflmCmsisNnM7) : '–'} | ${r.m7Instructions ? speedup(r.tflmCmsisNnM7, r.m7Instructions) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
   }
   const beside = patchComparison(rows);
   return beside ? `${lines.join('\n')}\n\n${beside}` : lines.join('\n');
@@ -127,7 +156,7 @@ function delta(after: number, before: number): string {
 
 /** Per model with a patch-based build: its M4 instructions, Flash and SRAM beside the layer-wise build's. */
 export function patchComparison(rows: readonly CodegenRow[]): string {
-  const pairs = rows.filter((r) => r.kind === 'patch-based').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.kind === 'layer-wise') }))
+  const pairs = rows.filter((r) => r.kind === 'patch-based' && r.plan !== 'io int8').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.kind === 'layer-wise' && r.plan !== 'io int8') }))
     .filter((x): x is { p: CodegenRow; l: CodegenRow } => !!x.l);
   if (!pairs.length) return '';
   const lines = [
@@ -153,7 +182,7 @@ export function mcunetComparison(rows: readonly CodegenRow[]): string {
   ];
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   for (const r of mine) {
-    lines.push(`| tinyml-ts C, ${r.plan}: ${r.kind} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
+    lines.push(`| tinyml-ts C, ${r.plan === 'io int8' ? '--io int8 --objective memory' : r.plan}: ${r.kind} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
   }
   return lines.join('\n');
 }

@@ -79,7 +79,7 @@ function rowLine(r: Row): string {
 
 function searchHooks(pool: CostPool, log: (l: string) => void, tag: string): SearchHooks {
   return {
-    costs: (s, a, l) => pool.costs('auto', s, a, l),
+    costs: (s, a, l, stage) => pool.costs(stage === 'space' ? 'screen' : stage === 'space-rescue' ? 'rescue' : 'auto', s, a, l),
     scoring: { attach: (net, v) => pool.attachScoring(net, v), scores: (archs) => pool.scores(archs) },
     training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
     onSupernetStep: (r) => { if ((r.step + 1) % 50 === 0) log(`${tag}: supernet step ${r.step + 1}: largest ${r.largest.loss.toFixed(3)}, smallest ${r.smallest.loss.toFixed(3)}, ${r.seconds.toFixed(1)} s/step`); },
@@ -119,7 +119,7 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
     const push = (r: Row) => { rows.push(r); log(rowLine(r)); };
     push({ model: 'MLPerf Tiny ResNet-8 (reference)', limits: 'its own', accuracy: rAcc, macs: modelMacs(resnet), weights: rWeights, deploy: tryDeploy(resnet, r8Limits, data.test), minutes: null });
 
-    const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, seed: 1, spaceOptions: { samples: 300 } };
+    const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, seed: 1, spaceOptions: { samples: 300 }, spaceRescue: true };
     let t0 = performance.now();
     const s1 = await runSearch({ ...base, limits: r8Limits }, data, searchHooks(pool, log, 'resnet8-limits'));
     const s1Minutes = (performance.now() - t0) / 60000;

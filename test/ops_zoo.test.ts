@@ -6,7 +6,7 @@ import { loadModel } from '../src/model.js';
 import { Interpreter } from '../src/runtime/interpreter.js';
 import { UnsupportedOpError } from '../src/errors.js';
 import type { Manifest } from './helpers/shared.js';
-import { SHARED, opManifests, modelPath, readBin } from './helpers/shared.js';
+import { SHARED, invokesPerCase, opManifests, modelPath, readBin } from './helpers/shared.js';
 import { compareOutput } from './helpers/compare.js';
 
 /**
@@ -31,8 +31,6 @@ for (const m of opManifests()) {
 const refused = new Map<string, string>();
 const passed: string[] = [];
 
-/** Stateful ops (SVDF, LSTM): the reference output is the third invoke's from zero state (reset per case). */
-const INVOKES_PER_CASE = (m: Manifest) => (/svdf|lstm/.test(m.id) ? 3 : 1);
 
 function runVariant(m: Manifest): void {
   let interps: Interpreter[];
@@ -49,7 +47,7 @@ function runVariant(m: Manifest): void {
     for (const c of m.cases) {
       interp.resetState();
       c.inputs.forEach((f, i) => interp.setInput(i, readBin(m, f)));
-      for (let k = 0; k < INVOKES_PER_CASE(m); k++) interp.invoke();
+      for (let k = 0; k < invokesPerCase(m); k++) interp.invoke(); // from zero state (reset per case)
       c.outputs.forEach((f, i) => {
         const diff = compareOutput(m, m.outputs[i], interp.output(i), readBin(m, f));
         assert.equal(diff, null, `${m.id}/${c.name} output ${i} (${interp.backend} backend): ${diff}`);

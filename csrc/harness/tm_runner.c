@@ -1,12 +1,14 @@
 /*
  * The runner: reads the cases' inputs back to back from one file (each case is every model input in
- * order, raw little-endian bytes), invokes the model once per case, writes the outputs back to back to
- * another file and prints one line per case with the count taken around model_invoke().
+ * order, raw little-endian bytes), runs each case from the model's starting state (model_reset_state:
+ * a stateful model's cases stay independent), writes the outputs back to back to another file and prints
+ * one line per case with the count taken around the case's model_invoke() calls.
  *
  * A model generated under a symbol prefix, or a bundle of several, is built with -DTM_MODEL_TABLE and a
  * generated tm_models.h listing them; a bundle also defines TM_CASE_COUNTS, and its inputs file then
- * holds, model after model, a little-endian uint32 case count followed by that many cases (the outputs
- * follow suit).
+ * holds, model after model, two little-endian uint32s (the case count, and the invokes per case: a
+ * stateful model's expected output may be the one after several invokes on the same input) followed by
+ * that many cases (the outputs follow suit). Otherwise each case is invoked once.
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 /* One model as the runner drives it: the API of its model.h. */
 typedef struct {
   void (*init)(void);
+  void (*reset_state)(void);
   void (*invoke)(void);
   void *(*input)(int index);
   void *(*output)(int index);
@@ -29,7 +32,7 @@ typedef struct {
 #include "model.h"
 #define TM_MODEL_COUNT 1
 static const tm_model tm_models[1] = {
-  {model_init, model_invoke, model_input, model_output, model_input_bytes, model_output_bytes, MODEL_NUM_INPUTS, MODEL_NUM_OUTPUTS},
+  {model_init, model_reset_state, model_invoke, model_input, model_output, model_input_bytes, model_output_bytes, MODEL_NUM_INPUTS, MODEL_NUM_OUTPUTS},
 };
 #endif
 
@@ -94,10 +97,11 @@ static void profile_print(void) {
 }
 #endif
 
-/* Run `cases` cases of model m; `first` numbers them in the log. */
-static int run_model(const tm_model *m, int32_t in, int32_t out, uint32_t cases, uint32_t first, const char *inputs_path, const char *outputs_path) {
+/* Run `cases` cases of model m, each invoked `invokes` times from the starting state; `first` numbers them in the log. */
+static int run_model(const tm_model *m, int32_t in, int32_t out, uint32_t cases, uint32_t invokes, uint32_t first, const char *inputs_path, const char *outputs_path) {
   m->init();
   for (uint32_t c = 0; c < cases; c++) {
+    m->reset_state();
     for (int i = 0; i < m->num_inputs; i++) {
       const uint32_t n = m->input_bytes(i);
       if ((uint32_t)tm_file_read(in, m->input(i), n) != n) return fail("short read from", inputs_path);
@@ -106,7 +110,7 @@ static int run_model(const tm_model *m, int32_t in, int32_t out, uint32_t cases,
     profile_last = tm_counter_read();
 #endif
     const uint32_t t0 = tm_counter_read();
-    m->invoke();
+    for (uint32_t k = 0; k < invokes; k++) m->invoke();
     const uint32_t t1 = tm_counter_read();
 #ifdef TM_PROFILE
     if (c == 0) profile_print();
@@ -149,13 +153,14 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
   tm_counter_start();
   uint32_t done = 0;
   for (int k = 0; k < TM_MODEL_COUNT; k++) {
-    uint32_t cases = (uint32_t)total / case_bytes;
+    uint32_t cases = (uint32_t)total / case_bytes, invokes = 1;
     if (TM_CASE_COUNTS) {
-      uint8_t count[4];
-      if (tm_file_read(in, count, 4) != 4) return fail("short read (case count) from", inputs_path);
+      uint8_t count[8];
+      if (tm_file_read(in, count, 8) != 8) return fail("short read (case count) from", inputs_path);
       cases = (uint32_t)count[0] | (uint32_t)count[1] << 8 | (uint32_t)count[2] << 16 | (uint32_t)count[3] << 24;
+      invokes = (uint32_t)count[4] | (uint32_t)count[5] << 8 | (uint32_t)count[6] << 16 | (uint32_t)count[7] << 24;
     }
-    if (run_model(&tm_models[k], in, out, cases, done, inputs_path, outputs_path)) return 1;
+    if (run_model(&tm_models[k], in, out, cases, invokes, done, inputs_path, outputs_path)) return 1;
     done += cases;
   }
   tm_file_close(in);

@@ -194,6 +194,11 @@ TM_KERNEL void tm_qbinary_s16(const tm_qbinary_params *p, const tm_broadcast4d *
   TM_BROADCAST4D(bc, *out++ = (int16_t)tm_qbinary_one(p, a[ia], b[ib]))
 }
 
+/* int16 activations with int8 operands (PRELU's alphas, as the reference requires for int16). */
+TM_KERNEL void tm_qbinary_s16_s8(const tm_qbinary_params *p, const tm_broadcast4d *bc, const int16_t *a, const int8_t *b, int16_t *out) {
+  TM_BROADCAST4D(bc, *out++ = (int16_t)tm_qbinary_one(p, a[ia], b[ib]))
+}
+
 TM_KERNEL void tm_compare_f32(const tm_compare_params *p, const tm_broadcast4d *bc, const float *a, const float *b, uint8_t *out) {
   TM_BROADCAST4D(bc, *out++ = tm_compare_one_f32(p->op, a[ia], b[ib]))
 }

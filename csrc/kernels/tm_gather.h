@@ -26,6 +26,22 @@ TM_KERNEL void tm_gather(const tm_gather_params *p, const int32_t *indices, cons
       }
 }
 
+/*
+ * EMBEDDING_LOOKUP hybrid (embedding_lookup.cc EvalHybrid): int8 rows of a symmetric table dequantised
+ * into a float output, q * scale in float. An id outside [0, rows) writes zeros (as tm_gather).
+ */
+TM_KERNEL void tm_embedding_lookup_s8_f32(int32_t rows, int32_t row, int32_t n, float scale, const int32_t *ids, const int8_t *table, float *out) {
+  for (int32_t i = 0; i < n; i++, out += row) {
+    const int32_t v = ids[i];
+    if (v < 0 || v >= rows) {
+      for (int32_t k = 0; k < row; k++) out[k] = 0.0f;
+      continue;
+    }
+    const int8_t *src = table + (size_t)v * (size_t)row;
+    for (int32_t k = 0; k < row; k++) out[k] = (float)src[k] * scale;
+  }
+}
+
 /* GATHER_ND: `n` index tuples of depth k, each picking a slice of slice_bytes from params [dims[0..k)][...]. */
 typedef struct {
   int32_t n, k, slice_bytes;

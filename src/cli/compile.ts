@@ -7,6 +7,8 @@ import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/t
 import { int, kb } from '../report/format.js';
 import type { CompileFlags } from './compile_flags.js';
 import { compileOptionsFrom } from './compile_flags.js';
+import { layoutProject, libraryName, parseLayout } from '../codegen/layouts.js';
+import { modelInputs, modelOutputs } from '../codegen/emit/io.js';
 
 export interface CompileOptions extends CompileFlags {
   /** Output directory (-o). */
@@ -16,6 +18,8 @@ export interface CompileOptions extends CompileFlags {
   specialize?: boolean;
   /** Symbol prefix of the generated API (--prefix). */
   prefix?: string;
+  /** make (default) | cmake | arduino | platformio: the layout of the project (codegen/layouts.ts). */
+  project?: string;
   json?: boolean;
 }
 
@@ -28,20 +32,23 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   if (!opts.output) throw new InputError('compile needs -o DIR (where the C project is written)');
   checkProjectDir(opts.output);
   const options = compileOptionsFrom(opts);
+  const layout = parseLayout(opts.project);
   const board = options.board!;
   const target = opts.target ? parseTarget(opts.target) : defaultTarget(board);
   const g = loadModel(modelFile);
   const chosen = compileModel(g, options);
   const { plan } = chosen;
-  const project = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name, prefix: opts.prefix });
+  const generated = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name, prefix: opts.prefix });
+  const info = { prefix: opts.prefix ?? '', inputs: modelInputs(chosen.graph, plan), outputs: modelOutputs(chosen.graph, plan) };
+  const project = { ...generated, files: layoutProject(generated, layout, info) };
   writeProject(opts.output, project);
 
   const p = plan.patch;
   const patchSummary = p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, splitTensor: chosen.prepared.tensors[p.splitTensor].name, extraMacs: p.extraMacs } : null;
-  const kernels = project.files.filter((f) => f.path.startsWith('kernels/')).map((f) => f.path.slice('kernels/'.length));
+  const kernels = generated.files.filter((f) => f.path.startsWith('kernels/')).map((f) => f.path.slice('kernels/'.length));
   if (opts.json) {
     console.log(JSON.stringify({
-      model: project.modelName, target, board: board.name, dir: opts.output, arenaBytes: project.arenaBytes, planArenaBytes: plan.arenaBytes,
+      model: project.modelName, target, board: board.name, project: layout, dir: opts.output, arenaBytes: project.arenaBytes, planArenaBytes: plan.arenaBytes,
       weightBytes: project.weightBytes, stackBytes: project.stackBytes, plan: plan.strategy, kind: chosen.kind, objective: chosen.objective, patch: patchSummary, fusedPads: chosen.fusedPads,
       note: chosen.patchNote || undefined, kernels: chosen.kernels, files: project.files.map((f) => f.path), layers: project.layers,
     }, null, 2));
@@ -60,6 +67,10 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)`);
   if (project.stackBytes) console.log(`stack       ${int(project.stackBytes)} bytes reserved above .bss by board.ld`);
   console.log(`kernels     ${kernels.join(' ')}`);
+  if (layout !== 'make') {
+    console.log(`layout      ${layout}: a library for your application (${layout === 'cmake' ? `add_subdirectory + target_link_libraries(app PRIVATE ${libraryName(info.prefix)})` : layout === 'arduino' ? 'copy into Arduino/libraries; see its example' : 'put under lib/; see examples/basic'}); README.md shows the calls`);
+    return 0;
+  }
   const machine = qemuMachine(board);
   if (target === 'generic') console.log(`build       make -C ${opts.output}  (libmodel.a)`);
   else console.log(`build       make -C ${opts.output}`);

@@ -2,6 +2,7 @@ import { findBoard } from '../boards/boards.js';
 import type { Board } from '../boards/boards.js';
 import type { CompileOptions, Objective, PatchChoice } from '../compiler/options.js';
 import { DEFAULT_COMPILE_OPTIONS } from '../compiler/options.js';
+import type { IoChoice } from '../compiler/int8_io.js';
 import { InputError } from '../errors.js';
 import { reservedSramBytes } from '../codegen/target.js';
 
@@ -15,6 +16,14 @@ export interface CompileFlags {
   /** 'on' or 'off': fold each PAD into the convolution that reads it. */
   fusePad?: string;
   objective?: string;
+  /** 'model' or 'int8': keep the model's float boundary or drop it (int8 data in and out). */
+  io?: string;
+}
+
+export function parseIo(spec: string | undefined): IoChoice | undefined {
+  if (spec === undefined || spec === 'model') return undefined;
+  if (spec === 'int8') return spec;
+  throw new InputError(`--io takes model or int8, got "${spec}"`);
 }
 
 export function parseFusePad(spec: string | undefined): boolean {
@@ -57,7 +66,9 @@ export function parseBoard(spec: string | undefined): Board | undefined {
 export function compileOptionsFrom(flags: CompileFlags): CompileOptions {
   const board = parseBoard(flags.board);
   const objective = parseObjective(flags.objective);
+  const io = parseIo(flags.io);
   return {
+    ...(io ? { io } : {}),
     fusePads: parseFusePad(flags.fusePad),
     patch: parsePatch(flags.patch),
     maxOverhead: parseOverhead(flags.maxOverhead),

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../model.js';
+import { compileModel } from '../compiler/compile_model.js';
 import type { Backend } from '../runtime/interpreter.js';
 import { Interpreter, defaultBackend } from '../runtime/interpreter.js';
 import { InputError } from '../errors.js';
@@ -60,7 +61,7 @@ function parseSeed(spec: string): number {
 }
 
 export function runModel(modelFile: string, opts: RunOptions): RunResult {
-  const g = loadModel(modelFile);
+  const loaded = loadModel(modelFile);
   if (opts.input.length > 0 && opts.random !== undefined) throw new InputError('give either --input files or --random SEED, not both');
   if (opts.input.length === 0 && opts.random === undefined) throw new InputError('run needs the model\'s inputs: --input FILE (one per model input) or --random SEED');
   const seed = opts.random !== undefined ? parseSeed(opts.random) : 0;
@@ -69,6 +70,9 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
   for (const f of opts.output) checkFileOutput(f);
   const options = compileOptionsFrom(opts);
   const backend = parseBackend(opts.backend);
+  const compiled = compileModel(loaded, options);
+  // Inputs and outputs as the model runs (`--io int8` drops its float boundary).
+  const g = compiled.model;
   if (opts.input.length > 0 && opts.input.length !== g.inputs.length) {
     throw new InputError(`the model has ${g.inputs.length} input(s); got ${opts.input.length} --input file(s)`);
   }
@@ -79,7 +83,7 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
     const t = g.tensors[id];
     return opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i);
   });
-  const interp = new Interpreter(g, { ...options, backend });
+  const interp = new Interpreter(compiled, { backend });
   const timing = timeRuns(interp, inputs, repeat);
   const outputs = g.outputs.map((id, i) => {
     const bytes = interp.output(i);

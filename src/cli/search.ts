@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import type { CostFidelity, Limits } from '../nas/resources.js';
 import { boardLimits, budgetLimits } from '../nas/resources.js';
 import { CostPool, defaultWorkers } from '../nas/pool.js';
-import type { SpaceConfig } from '../nas/space.js';
+import type { Arch, SpaceConfig } from '../nas/space.js';
 import { findSpace } from '../nas/space.js';
 import type { SpaceResult } from '../nas/space_opt.js';
 import { optimiseSpace } from '../nas/space_opt.js';
@@ -79,7 +79,7 @@ export interface SearchRequest {
   limits: Limits;
   samples: number;
   /** Stage 1's SRAM: 'screen' (layer-wise bound) or 'auto' (the compile pipeline's plans where the screen alone rejects). */
-  spaceFidelity: CostFidelity;
+  spaceFidelity: Extract<CostFidelity, 'screen' | 'auto'>;
   widths: number[];
   resolutions: number[];
   workers: number;
@@ -192,7 +192,8 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
   try {
     result = await optimiseSpace(req.space, req.limits, {
       samples: req.samples, seed: req.seed, widths: req.widths, resolutions: req.resolutions,
-      evaluate: (space, archs, limits) => evaluator.costs(req.spaceFidelity, space, archs, limits),
+      evaluate: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
+      ...(req.spaceFidelity === 'auto' ? { rescue: (space: SpaceConfig, archs: Arch[], limits: Limits) => evaluator.costs('rescue', space, archs, limits) } : {}),
       onCell: (done, _total, c) => bar?.update(done, { cell: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
     });
   } finally {
@@ -244,11 +245,12 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
   try {
     if (!f.cell) phase('space', req.widths.length * req.resolutions.length);
     outcome = await runSearch({
-      ...f, space: req.space, limits: req.limits, latency,
+      ...f, space: req.space, limits: req.limits, latency, spaceRescue: req.spaceFidelity === 'auto',
       spaceOptions: { samples: req.samples, widths: req.widths, resolutions: req.resolutions },
     }, data, {
-      // Evolution's candidates: exact plans where the screen rejects on SRAM alone.
-      costs: (space, archs, limits, stage) => evaluator.costs(stage === 'space' ? req.spaceFidelity : 'auto', space, archs, limits),
+      // Stage 1 screens (and re-measures SRAM-only rejects with --space-fidelity auto); evolution's
+      // candidates get the compile pipeline's plans where the screen rejects on SRAM alone.
+      costs: (space, archs, limits, stage) => evaluator.costs(stage === 'space' ? 'screen' : stage === 'space-rescue' ? 'rescue' : 'auto', space, archs, limits),
       scoring: { attach: (net, v) => evaluator.attachScoring(net, v), scores: (archs) => evaluator.scores(archs) },
       training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
       onCell: (done, _t, c) => cur.bar?.update(done, { info: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),

@@ -14,9 +14,10 @@ import type { Target } from './target.js';
 import { DEFAULT_STACK_BYTES, UnsupportedTargetError, checkTargetForBoard, isCortexM } from './target.js';
 import type { BuildSpec } from './emit/build_files.js';
 import { emitCMakeLists, emitLinkerScript, emitMakefile } from './emit/build_files.js';
-import { modelInputs, modelOutputs } from './emit/io.js';
+import { modelInputs, modelOutputs, modelStates } from './emit/io.js';
 import { apiNames, emitModelHeader } from './emit/model_h.js';
 import type { ScheduledLayer } from './emit/model_c.js';
+import { shareIdentical } from './emit/share.js';
 import { emitModelSource } from './emit/model_c.js';
 import { emitWeightsHeader, emitWeightsSource } from './emit/weights_c.js';
 
@@ -120,14 +121,15 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
   const lowered = lowerGraph(g, plan, prefix);
   const arenaBytes = Math.max(plan.arenaBytes, 16);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
-  const weights = lowered.flatMap((l) => l.code.weights);
+  const scheduled: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
+  // Equal constants once, and one kernel copy per layer shape (the patches of a patch stage share it).
+  const { layers, weights, functions: shared } = shareIdentical(scheduled, lowered.flatMap((l) => l.code.weights), prefix);
   const weightBytes = weights.reduce((n, a) => n + arrayBytes(a), 0);
   checkFit({ board, modelName, sramNeed: arenaBytes + stackBytes, arenaBytes, stackBytes, weightBytes });
 
   const headers: KernelHeader[] = withDependencies(lowered.flatMap((l) => l.code.headers));
   const inputs = modelInputs(g, plan), outputs = modelOutputs(g, plan);
-  const layers: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
-  const modelC = emitModelSource({ modelName, prefix, headers, layers, inputs, outputs });
+  const modelC = emitModelSource({ modelName, prefix, headers, layers, shared, inputs, outputs, states: modelStates(g, plan) });
   const files: GeneratedFile[] = [
     { path: 'model.h', contents: emitModelHeader({ modelName, prefix, arenaBytes, planStrategy: plan.strategy, inputs, outputs }) },
     { path: 'model.c', contents: opts.specialize === false ? `#define TM_NO_SPECIALIZE 1\n${modelC}` : modelC },
@@ -208,7 +210,7 @@ function modelTable(models: readonly { header: string; prefix: string }[], name:
     'static const tm_model tm_models[TM_MODEL_COUNT] = {',
     ...models.map(({ prefix }) => {
       const { fn, macro } = apiNames(prefix);
-      const fns = ['model_init', 'model_invoke', 'model_input', 'model_output', 'model_input_bytes', 'model_output_bytes'].map(fn);
+      const fns = ['model_init', 'model_reset_state', 'model_invoke', 'model_input', 'model_output', 'model_input_bytes', 'model_output_bytes'].map(fn);
       return `  {${fns.join(', ')}, ${macro('MODEL_NUM_INPUTS')}, ${macro('MODEL_NUM_OUTPUTS')}},`;
     }),
     '};',

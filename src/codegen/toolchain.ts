@@ -108,12 +108,14 @@ export function runProject(dir: string, project: GeneratedProject, cases: readon
 export interface BundleCases {
   cases: readonly (readonly Uint8Array[])[];
   outputBytes: readonly number[];
+  /** model_invoke calls per case, each case from the starting state (a stateful model's reference may follow several; default 1). */
+  invokes?: number;
 }
 
 /** Run a bundle's models in turn, each over its own cases, in one process; one RunResult per model. */
 export function runBundle(dir: string, bundle: GeneratedBundle, models: readonly BundleCases[], timeoutMs = 600_000): RunResult[] {
   if (models.length !== bundle.models.length) throw new ToolchainError(`${models.length} case sets for a bundle of ${bundle.models.length} models`);
-  const parts = models.flatMap((m) => [Uint8Array.from(new Uint8Array(Uint32Array.of(m.cases.length).buffer)), packCases(m.cases)]);
+  const parts = models.flatMap((m) => [new Uint8Array(Uint32Array.of(m.cases.length, m.invokes ?? 1).buffer), packCases(m.cases)]);
   const input = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   parts.reduce((o, p) => { input.set(p, o); return o + p.byteLength; }, 0);
   const { log, output } = runProgram(dir, bundle.target, bundle.board, input, timeoutMs);

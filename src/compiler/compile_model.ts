@@ -11,6 +11,7 @@ import { planMemory } from '../plan/memory_plan.js';
 import type { PatchSearchResult } from '../plan/patch/search.js';
 import { searchPatchPlan } from '../plan/patch/search.js';
 import { assertRunnable } from '../plan/runnable.js';
+import { int8Io } from './int8_io.js';
 import type { KernelChoice, StandardReason } from './kernels.js';
 import { kernelChoices } from './kernels.js';
 import { estimatedCost, leanPlan, slowdownOf } from './lean.js';
@@ -33,7 +34,7 @@ export interface PlanCandidate {
  * `inspect`, `plan`, `compile`, `train` and the bench all consume it, so they all print one figure.
  */
 export interface CompiledModel {
-  /** The model as loaded. */
+  /** The model as loaded (with `io: 'int8'`, its float boundary ops dropped). */
   model: Graph;
   /** The model after graph rewrites (PADs fused), before any patch rewrite: what reports index layers by. */
   prepared: Graph;
@@ -115,9 +116,11 @@ function choose(cands: Candidate[], objective: CompiledModel['objective'], board
  * board: the fastest plan that fits. Without: the smallest peak, and the fastest among equal peaks.
  * `objective` overrides either.
  */
-export function compileModel(model: Graph, options: CompileOptions = {}): CompiledModel {
-  checkSupported(model);
+export function compileModel(loaded: Graph, options: CompileOptions = {}): CompiledModel {
+  checkSupported(loaded);
   const o = { ...DEFAULT_COMPILE_OPTIONS, ...options };
+  // The I/O contract comes first: every later choice (plans, patches, kernels) is about the model as it runs.
+  const model = o.io === 'int8' ? int8Io(loaded).graph : loaded;
   const board = o.board ?? null;
   const objective: CompiledModel['objective'] = o.objective ?? (board ? 'fit-board' : 'memory');
   const planOptions: PlanOptions = { ...o.tricks, ...(o.strategies ? { strategies: o.strategies } : {}) };

@@ -1,5 +1,6 @@
 import type { Board } from '../boards/boards.js';
 import type { ReuseOptions, StrategyName } from '../plan/memory_plan.js';
+import type { IoChoice } from './int8_io.js';
 
 /**
  * What a compile optimises when several plans are possible: `memory` takes the smallest peak (the fastest
@@ -32,6 +33,11 @@ export interface CompileOptions {
   tricks?: Partial<ReuseOptions>;
   /** Packing strategies to try (default: all of the planner's). */
   strategies?: readonly StrategyName[];
+  /**
+   * The model's boundary: its own tensors ('model', default), or 'int8': boundary QUANTIZE/DEQUANTIZE ops
+   * dropped so int8 data goes in and comes out directly (compiler/int8_io.ts).
+   */
+  io?: IoChoice;
   /** Give every tensor its own memory so every intermediate can be read after a run (debugging). */
   preserveAll?: boolean;
 }

@@ -10,6 +10,7 @@ import type { CompiledModel } from '../compiler/compile_model.js';
 import { compileModel, modelMacs } from '../compiler/compile_model.js';
 import type { Graph } from '../graph/graph.js';
 import { InputError } from '../errors.js';
+import type { StrategyName } from '../plan/memory_plan.js';
 import { planMemory } from '../plan/memory_plan.js';
 import type { Arch, SpaceConfig } from './space.js';
 import { archKey } from './space.js';
@@ -122,25 +123,40 @@ export function screenSubnet(space: SpaceConfig, arch: Arch, limits: Limits): Su
 
 /**
  * Exact where it matters, fast elsewhere: the screen, and the compile pipeline's plans (patch-based
- * included) for a subnet the screen rejects on SRAM alone, since its bound is the only objection.
+ * included) for a subnet the screen rejects on SRAM alone, since its bound is the only objection. The
+ * pipeline runs with its fast packers here: their peak is never below the full pipeline's (it tries them
+ * too and keeps the least), so a subnet judged to fit does fit, at half the time of `measureSubnet`.
  */
 export function judgeSubnet(space: SpaceConfig, arch: Arch, limits: Limits): SubnetCost {
   const quick = screenSubnet(space, arch, limits);
   const sramOnly = !quick.fits && quick.misses.every((m) => m.startsWith('SRAM'));
-  return sramOnly ? measureSubnet(space, arch, limits) : quick;
+  return sramOnly ? measureSubnet(space, arch, limits, undefined, FAST_PACKERS) : quick;
 }
 
-/** How closely a cost is measured: see screenSubnet, measureSubnet, judgeSubnet. */
-export type CostFidelity = 'screen' | 'measure' | 'auto';
+/** How closely a cost is measured: see screenSubnet, measureSubnet, judgeSubnet, COST_FUNCTIONS.rescue. */
+export type CostFidelity = 'screen' | 'measure' | 'auto' | 'rescue';
 
 export const COST_FUNCTIONS: Readonly<Record<CostFidelity, (space: SpaceConfig, arch: Arch, limits: Limits) => SubnetCost>> = {
   screen: (s, a, l) => screenSubnet(s, a, l),
   measure: (s, a, l) => measureSubnet(s, a, l),
   auto: judgeSubnet,
+  // Stage 1's second look at a screen's SRAM-only rejects (space_opt.ts): the fast packers' bound, as judgeSubnet.
+  rescue: (s, a, l) => measureSubnet(s, a, l, undefined, FAST_PACKERS),
 };
 
-/** The compile pipeline's own answer: the least peak over layer-wise and patch-based plans. */
-export function measureSubnet(space: SpaceConfig, arch: Arch, limits: Limits, graph: Graph = deployGraph(space, arch)): SubnetCost {
-  const cm = compileModel(graph, { objective: 'memory', patch: 'auto' });
-  return judge(archKey(space, arch), cm.model, cm.graph, cm.plan.arenaBytes, cm.kind, 'full', limits);
+/** The planner's quick packing strategies (the patch search ranks its splits with these too). */
+export const FAST_PACKERS: readonly StrategyName[] = ['greedy-size', 'greedy-breadth'];
+
+/**
+ * The compile pipeline's own answer. The plan of least peak is judged first; when it misses a limit and
+ * is patch-based, the least layer-wise plan too (a patch stage's kernel copies cost Flash, so a model may
+ * fit layer by layer and not patch by patch): a subnet fits when a plan the pipeline weighs fits.
+ */
+export function measureSubnet(space: SpaceConfig, arch: Arch, limits: Limits, graph: Graph = deployGraph(space, arch), strategies?: readonly StrategyName[]): SubnetCost {
+  const cm = compileModel(graph, { objective: 'memory', patch: 'auto', ...(strategies ? { strategies } : {}) });
+  const key = archKey(space, arch);
+  const least = judge(key, cm.model, cm.graph, cm.plan.arenaBytes, cm.kind, 'full', limits);
+  if (least.fits || cm.kind === 'layer-wise') return least;
+  const layerwise = judge(key, cm.model, cm.prepared, cm.layerwise.arenaBytes, 'layer-wise', 'full', limits);
+  return layerwise.fits ? layerwise : least;
 }

@@ -44,7 +44,9 @@ export interface SearchConfig {
   limits: Limits;
   /** The (width, resolution) cell; omitted: chosen by stage 1. */
   cell?: { width: number; resolution: number };
-  spaceOptions?: Omit<SpaceOptions, 'evaluate' | 'onCell'>;
+  spaceOptions?: Omit<SpaceOptions, 'evaluate' | 'rescue' | 'onCell'>;
+  /** Stage 1 re-measures the screen's SRAM-only rejects with the compile pipeline's plans (SpaceOptions.rescue). */
+  spaceRescue?: boolean;
   supernetSteps: number;
   batch?: number;
   lr?: number;
@@ -64,8 +66,11 @@ export interface SearchConfig {
 }
 
 export interface SearchHooks {
-  /** Costs of subnets; `stage` tells stage 1's thousands of samples from evolution's candidates. */
-  costs(space: SpaceConfig, archs: Arch[], limits: Limits, stage: 'space' | 'evolution'): Promise<SubnetCost[]>;
+  /**
+   * Costs of subnets; `stage` tells stage 1's thousands of samples (and its second look at SRAM-only
+   * rejects, with `spaceRescue`) from evolution's candidates.
+   */
+  costs(space: SpaceConfig, archs: Arch[], limits: Limits, stage: 'space' | 'space-rescue' | 'evolution'): Promise<SubnetCost[]>;
   /** Data-parallel supernet training (a worker pool): null runs it in this thread. */
   training?: { attach(net: Supernet, data: Dataset, range: [number, number], options: SupernetTrainOptions): Promise<PassExecutor | null> };
   /** Parallel scoring (a worker pool): given the supernet and the validation split once, then batches. */
@@ -245,7 +250,10 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   let spaceResult: SpaceResult | null = null;
   let cell = saved?.state.cell ?? config.cell;
   if (!cell) {
-    spaceResult = await optimiseSpace(config.space, config.limits, { ...config.spaceOptions, seed: config.seed, evaluate: (sp, archs, l) => hooks.costs(sp, archs, l, 'space'), onCell: hooks.onCell });
+    spaceResult = await optimiseSpace(config.space, config.limits, { ...config.spaceOptions, seed: config.seed, evaluate: (sp, archs, l) => hooks.costs(sp, archs, l, 'space'),
+      ...(config.spaceRescue ? { rescue: (sp: SpaceConfig, archs: Arch[], l: Limits) => hooks.costs(sp, archs, l, 'space-rescue') } : {}),
+      onCell: hooks.onCell,
+    });
     if (!spaceResult.best) throw new InputError(`no (width, resolution) cell of ${config.space.name} has enough subnets within the limits (${config.limits.name})`);
     cell = { width: spaceResult.best.width, resolution: spaceResult.best.resolution };
   }

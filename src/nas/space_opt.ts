@@ -24,6 +24,10 @@ export interface SpaceCell {
   missedSram: number;
   missedFlash: number;
   missedMacs: number;
+  /** Subnets the screen rejected on SRAM alone that the compile pipeline's plans showed to fit. */
+  rescued: number;
+  /** SRAM-only rejects left as the screen judged them (the cell's first round of exact plans rescued none). */
+  unmeasured: number;
 }
 
 export interface SpaceOptions {
@@ -36,6 +40,15 @@ export interface SpaceOptions {
   minFitFraction?: number;
   /** Costs of a batch of subnets (default: screened here, one at a time; the CLI passes a worker pool). */
   evaluate?: (space: SpaceConfig, archs: Arch[], limits: Limits) => Promise<SubnetCost[]>;
+  /**
+   * Exact costs (the compile pipeline's plans, patch-based included) of subnets `evaluate` rejected on SRAM
+   * alone, for limits so tight that only patch-based plans fit. Measured a round at a time; a cell whose
+   * first round rescues none keeps the screen's verdict for the rest (an exact plan costs ~50x a screen,
+   * and cells where patches rescue nothing are the many too large for the board).
+   */
+  rescue?: (space: SpaceConfig, archs: Arch[], limits: Limits) => Promise<SubnetCost[]>;
+  /** Subnets per round of `rescue` (default 32). */
+  rescueRound?: number;
   onCell?: (done: number, total: number, cell: SpaceCell) => void;
 }
 
@@ -56,7 +69,7 @@ export function cellSamples(space: SpaceConfig, width: number, resolution: numbe
   return Array.from({ length: n }, () => sampleArch(space, rand, { width, resolution }));
 }
 
-export function summariseCell(width: number, resolution: number, costs: readonly SubnetCost[]): SpaceCell {
+export function summariseCell(width: number, resolution: number, costs: readonly SubnetCost[], rescued = 0, unmeasured = 0): SpaceCell {
   const fit = costs.filter((c) => c.fits);
   const macs = fit.map((c) => c.macs).sort((a, b) => a - b);
   const count = (re: RegExp) => costs.filter((c) => c.misses.some((m) => re.test(m))).length;
@@ -65,7 +78,25 @@ export function summariseCell(width: number, resolution: number, costs: readonly
     meanMacs: macs.length ? macs.reduce((s, m) => s + m, 0) / macs.length : 0,
     minSramBytes: Math.min(...costs.map((c) => c.sramBytes)),
     missedSram: count(/^SRAM/), missedFlash: count(/^Flash/), missedMacs: count(/MACs/),
+    rescued, unmeasured,
   };
+}
+
+const sramOnly = (c: SubnetCost) => !c.fits && c.misses.every((m) => m.startsWith('SRAM'));
+
+/** The cell's costs with SRAM-only rejects re-measured by `rescue` (see SpaceOptions.rescue). */
+async function rescueCell(space: SpaceConfig, archs: Arch[], costs: SubnetCost[], limits: Limits, rescue: NonNullable<SpaceOptions['rescue']>, round: number) {
+  const out = [...costs];
+  const todo = archs.map((_, i) => i).filter((i) => sramOnly(costs[i]));
+  let rescued = 0;
+  let done = 0;
+  while (done < todo.length && (done === 0 || rescued > 0)) {
+    const ids = todo.slice(done, done + round);
+    const exact = await rescue(space, ids.map((i) => archs[i]), limits);
+    ids.forEach((i, k) => { out[i] = exact[k]; if (exact[k].fits) rescued++; });
+    done += ids.length;
+  }
+  return { costs: out, rescued, unmeasured: todo.length - done };
 }
 
 const screenAll = async (space: SpaceConfig, archs: Arch[], limits: Limits) => archs.map((a) => screenSubnet(space, a, limits));
@@ -80,8 +111,10 @@ export async function optimiseSpace(space: SpaceConfig, limits: Limits, o: Space
   const grid = widths.flatMap((w) => resolutions.map((r) => [w, r] as const));
   const cells: SpaceCell[] = [];
   for (const [w, r] of grid) {
-    const costs = await evaluate(space, cellSamples(space, w, r, samples, seed), limits);
-    const cell = summariseCell(w, r, costs);
+    const archs = cellSamples(space, w, r, samples, seed);
+    const screened = await evaluate(space, archs, limits);
+    const { costs, rescued, unmeasured } = o.rescue ? await rescueCell(space, archs, screened, limits, o.rescue, o.rescueRound ?? 32) : { costs: screened, rescued: 0, unmeasured: 0 };
+    const cell = summariseCell(w, r, costs, rescued, unmeasured);
     cells.push(cell);
     o.onCell?.(cells.length, grid.length, cell);
   }

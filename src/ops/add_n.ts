@@ -6,6 +6,8 @@
  * and the sum is rescaled to the output. The accumulator starts at the rescaled input offset (-zero point),
  * not at 0 as the reference's comment claims; the reference's outputs carry that term, so ours do too.
  */
+import type { Graph, Node } from '../graph/graph.js';
+import { numElements } from '../graph/graph.js';
 import { UnsupportedOpError } from '../errors.js';
 import { multiplyByQuantizedMultiplierSmallerThanOne, quantizeMultiplier } from '../quant/fixedpoint.js';
 import type { OpDef } from './op.js';
@@ -13,6 +15,44 @@ import { inputTensor, outputTensor } from './op.js';
 import { checkOutputShape, outputElements, quantOf, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
 
 const ADD_N_LEFT_SHIFT = 20;
+
+/** The int8 terms' common scale (ADD_N, CUMSUM): input offset, input and output multipliers, output zero point. */
+export interface AddNScaling {
+  inOffset: number;
+  mi: { multiplier: number; shift: number };
+  mo: { multiplier: number; shift: number };
+  outZeroPoint: number;
+}
+
+export function addNScaling(qi: { scale: number; zeroPoint: number }, qo: { scale: number; zeroPoint: number }): AddNScaling {
+  const twiceMax = 2 * qi.scale;
+  return {
+    inOffset: -qi.zeroPoint,
+    mi: quantizeMultiplier(qi.scale / twiceMax),
+    mo: quantizeMultiplier(twiceMax / ((1 << ADD_N_LEFT_SHIFT) * qo.scale)),
+    outZeroPoint: qo.zeroPoint,
+  };
+}
+
+/** One input value in the common scale: shifted up 20 bits, halved. */
+export function addNTerm(s: AddNScaling, q: number): number {
+  return multiplyByQuantizedMultiplierSmallerThanOne((s.inOffset + q) * (1 << ADD_N_LEFT_SHIFT), s.mi.multiplier, s.mi.shift);
+}
+
+/** A sum rescaled to the int8 output. */
+export function addNOutput(s: AddNScaling, acc: number): number {
+  const v = multiplyByQuantizedMultiplierSmallerThanOne(acc, s.mo.multiplier, s.mo.shift) + s.outZeroPoint;
+  return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+
+/** The int8 ADD_N's scaling, checking that every input shares one quantisation. */
+export function addNMultipliers(node: Node<'ADD_N'>, g: Graph): AddNScaling {
+  const qs = node.inputs.map((_, i) => quantOf(node, inputTensor(node, g, i))), qo = quantOf(node, outputTensor(node, g));
+  if (qs.some((q) => q.scale !== qs[0].scale || q.zeroPoint !== qs[0].zeroPoint)) {
+    throw new UnsupportedOpError(node.op, node.index, 'int8 inputs must share one scale and zero point');
+  }
+  return addNScaling(qs[0], qo);
+}
 
 export const addN: OpDef<'ADD_N'> = {
   name: 'ADD_N',
@@ -38,26 +78,19 @@ export const addN: OpDef<'ADD_N'> = {
       };
     }
     if (dtype !== 'int8') throw unsupportedTypes(node, g, 'float32 and int8');
-    const qs = ins.map((t) => quantOf(node, t)), qo = quantOf(node, output);
-    if (qs.some((q) => q.scale !== qs[0].scale || q.zeroPoint !== qs[0].zeroPoint)) {
-      throw new UnsupportedOpError(node.op, node.index, 'int8 inputs must share one scale and zero point');
-    }
-    const offset = -qs[0].zeroPoint;
-    const twiceMax = 2 * qs[0].scale;
-    const mi = quantizeMultiplier(qs[0].scale / twiceMax);
-    const mo = quantizeMultiplier(twiceMax / ((1 << ADD_N_LEFT_SHIFT) * qo.scale));
-    const scaled = (v: number): number => multiplyByQuantizedMultiplierSmallerThanOne(v * (1 << ADD_N_LEFT_SHIFT), mi.multiplier, mi.shift);
-    const start = scaled(offset);
+    const sc = addNMultipliers(node, g);
+    const start = addNTerm(sc, 0);
     const xs = ins.map((t) => views.int8(t.id)), y = views.int8(output.id);
     return () => {
       for (let i = 0; i < y.length; i++) {
         let acc = start;
-        for (let k = 0; k < xs.length; k++) acc += scaled(offset + xs[k][i]);
-        const v = multiplyByQuantizedMultiplierSmallerThanOne(acc, mo.multiplier, mo.shift) + qo.zeroPoint;
-        y[i] = v < -128 ? -128 : v > 127 ? 127 : v;
+        for (let k = 0; k < xs.length; k++) acc += addNTerm(sc, xs[k][i]);
+        y[i] = addNOutput(sc, acc);
       }
     };
   },
   macs: outputElements,
+  // The C kernel's int32 sum per element (int8), kept until every input is read.
+  scratchBytes: (node, g) => (outputTensor(node, g).dtype === 'int8' ? 4 * numElements(outputTensor(node, g).shape) : 0),
   role: 'other',
 };

@@ -86,6 +86,15 @@ function divRoundingDivideByPOT(x: number, exponent: number): number {
   return (x >> (exponent & 31)) + (x >= 0 ? 1 : 0);
 }
 
+/** Prepare of int8 DIV: the zero points, the output multiplier in1 / (in2 * out) (a float32 quotient) and the clamp. */
+export function int8DivParams(node: Node<'DIV'>, g: Graph) {
+  const t0 = inputTensor(node, g, 0), t1 = inputTensor(node, g, 1), out = outputTensor(node, g);
+  const q0 = quantOf(node, t0), q1 = quantOf(node, t1), qo = quantOf(node, out);
+  const m = quantizeMultiplier(Math.fround(q0.scale / Math.fround(q1.scale * qo.scale)));
+  const [lo, hi] = quantizedActivationRange(node.options.activation, qo.scale, qo.zeroPoint, 'int8');
+  return { q0, q1, qo, m, lo, hi };
+}
+
 /**
  * div.h DivElementwise for int8: the divisor (made positive, flipping both signs) becomes a Q0.31
  * reciprocal mantissa and exponent (GetReciprocal), the dividend is normalised by its sign-bit headroom
@@ -93,10 +102,7 @@ function divRoundingDivideByPOT(x: number, exponent: number): number {
  * exponents brings the quotient to the output scale.
  */
 function quantizedDiv(node: Node<'DIV'>, g: Graph): (a: Element, b: Element) => Element {
-  const t0 = inputTensor(node, g, 0), t1 = inputTensor(node, g, 1), out = outputTensor(node, g);
-  const q0 = quantOf(node, t0), q1 = quantOf(node, t1), qo = quantOf(node, out);
-  const m = quantizeMultiplier(Math.fround(q0.scale / Math.fround(q1.scale * qo.scale)));
-  const [lo, hi] = quantizedActivationRange(node.options.activation, qo.scale, qo.zeroPoint, 'int8');
+  const { q0, q1, qo, m, lo, hi } = int8DivParams(node, g);
   const recip = { numBitsOverUnit: 0 };
   return (a, b) => {
     let x = (a as number) - q0.zeroPoint, d = (b as number) - q1.zeroPoint;

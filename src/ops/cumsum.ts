@@ -7,16 +7,14 @@
  */
 import type { Graph, Node } from '../graph/graph.js';
 import { UnsupportedOpError } from '../errors.js';
-import { multiplyByQuantizedMultiplierSmallerThanOne, quantizeMultiplier } from '../quant/fixedpoint.js';
+import { addNOutput, addNScaling, addNTerm } from './add_n.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { firstInputOnly, inputTensor, outputTensor } from './op.js';
 import { constInts } from './data_move.js';
 import { checkOutputShape, outputElements, quantOf, sameShapeAsInput, unsupportedTypes } from './elementwise_common.js';
 
-const CUMSUM_LEFT_SHIFT = 20;
-
 /** The axis split: `before` rows of `depth` runs of `after` contiguous elements. */
-function geometry(node: Node<'CUMSUM'>, g: Graph): { before: number; depth: number; after: number } {
+export function cumsumGeometry(node: Node<'CUMSUM'>, g: Graph): { before: number; depth: number; after: number } {
   const shape = inputTensor(node, g, 0).shape;
   const [raw] = constInts(node, g, 1, 'axis', ['int32']);
   const axis = raw < 0 ? raw + shape.length : raw;
@@ -30,7 +28,7 @@ function geometry(node: Node<'CUMSUM'>, g: Graph): { before: number; depth: numb
  * `step(index)` for each element, first to last (last to first when reversed).
  */
 function forEachRun(node: Node<'CUMSUM'>, g: Graph, start: () => void, step: (index: number) => void): Kernel {
-  const { before, depth, after } = geometry(node, g);
+  const { before, depth, after } = cumsumGeometry(node, g);
   const reverse = node.options.reverse;
   return () => {
     for (let o = 0; o < after; o++) for (let b = 0; b < before; b++) {
@@ -43,21 +41,15 @@ function forEachRun(node: Node<'CUMSUM'>, g: Graph, start: () => void, step: (in
 
 function int8Kernel(node: Node<'CUMSUM'>, g: Graph, views: TensorViews): Kernel {
   const input = inputTensor(node, g, 0), output = outputTensor(node, g);
-  const qi = quantOf(node, input), qo = quantOf(node, output);
-  const twiceMax = 2 * qi.scale;
-  const mi = quantizeMultiplier(qi.scale / twiceMax);
-  const mo = quantizeMultiplier(twiceMax / ((1 << CUMSUM_LEFT_SHIFT) * qo.scale));
-  const scaled = (v: number): number => multiplyByQuantizedMultiplierSmallerThanOne(v * (1 << CUMSUM_LEFT_SHIFT), mi.multiplier, mi.shift);
-  const offset = -qi.zeroPoint;
-  const initial = scaled(offset);
+  const sc = addNScaling(quantOf(node, input), quantOf(node, output));
+  const initial = addNTerm(sc, 0);
   const x = views.int8(input.id), y = views.int8(output.id);
   const exclusive = node.options.exclusive;
   let acc = 0;
   return forEachRun(node, g, () => { acc = initial; }, (i) => {
     const before = acc;
-    acc = (acc + scaled(offset + x[i])) | 0;
-    const v = multiplyByQuantizedMultiplierSmallerThanOne(exclusive ? before : acc, mo.multiplier, mo.shift) + qo.zeroPoint;
-    y[i] = v < -128 ? -128 : v > 127 ? 127 : v;
+    acc = (acc + addNTerm(sc, x[i])) | 0;
+    y[i] = addNOutput(sc, exclusive ? before : acc);
   });
 }
 

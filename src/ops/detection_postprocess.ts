@@ -21,7 +21,7 @@ import { inputTensor, outputTensor } from './op.js';
 const f32 = Math.fround;
 type DppNode = Node<'TFLite_Detection_PostProcess'>;
 
-function geometry(node: DppNode, g: Graph): { numBoxes: number; withBackground: number } {
+export function detectionGeometry(node: DppNode, g: Graph): { numBoxes: number; withBackground: number } {
   const boxes = inputTensor(node, g, 0), scores = inputTensor(node, g, 1), anchors = inputTensor(node, g, 2);
   const fail = (what: string): never => { throw new ModelFormatError(`node ${node.index} (${node.op})`, what); };
   if (boxes.shape.length !== 3 || scores.shape.length !== 3 || anchors.shape.length !== 2) fail('box encodings and class predictions must be 3-D, anchors 2-D');
@@ -37,7 +37,7 @@ function geometry(node: DppNode, g: Graph): { numBoxes: number; withBackground: 
 }
 
 /** Output rows: fast NMS writes max_classes_per_detection classes per detection, regular NMS one. */
-function outputRows(o: DetectionPostProcessOptions): number {
+export function detectionOutputRows(o: DetectionPostProcessOptions): number {
   return o.useRegularNms ? o.maxDetections : o.maxDetections * Math.min(o.maxClassesPerDetection, o.numClasses);
 }
 
@@ -88,18 +88,28 @@ function nmsSingleClass(node: DppNode, boxes: Float32Array, scores: ArrayLike<nu
   return selected;
 }
 
+/**
+ * The C kernel's scratch (tm_detection.h, tm_detection_carve): decoded boxes (4 floats a box), the ranked
+ * score, the candidates and the selected boxes (one float or int32 a box each), regular NMS's detections
+ * (anchor, class, score) for max_detections plus one class's detections_per_class, and a byte per candidate.
+ */
+export function detectionScratchBytes(o: DetectionPostProcessOptions, numBoxes: number): number {
+  const kept = o.useRegularNms ? 12 * (o.maxDetections + o.detectionsPerClass) : 0;
+  return 16 * numBoxes + 3 * 4 * numBoxes + kept + numBoxes;
+}
+
 export const detectionPostProcess: OpDef<'TFLite_Detection_PostProcess'> = {
   name: 'TFLite_Detection_PostProcess',
   maxVersion: 1,
   role: 'other',
   differentiableInputs: (node) => node.inputs.map(() => false),
   inferShapes(node) {
-    const rows = outputRows(node.options);
+    const rows = detectionOutputRows(node.options);
     return [[1, rows, 4], [1, rows], [1, rows], [1]];
   },
   prepare(node, g, views) {
     const o = node.options;
-    const { numBoxes, withBackground } = geometry(node, g);
+    const { numBoxes, withBackground } = detectionGeometry(node, g);
     const ins = [0, 1, 2].map((i) => inputTensor(node, g, i)), outs = [0, 1, 2, 3].map((i) => outputTensor(node, g, i));
     if ([...ins, ...outs].some((t) => t.dtype !== 'float32')) throw new UnsupportedOpError(node.op, node.index, 'float32 tensors only (as in TFLite Micro)');
     if (!(o.nmsIouThreshold > 0 && o.nmsIouThreshold <= 1)) throw new UnsupportedOpError(node.op, node.index, `IoU threshold ${o.nmsIouThreshold} outside (0, 1]`);
@@ -161,7 +171,7 @@ export const detectionPostProcess: OpDef<'TFLite_Detection_PostProcess'> = {
       return row;
     };
 
-    const rows = outputRows(o);
+    const rows = detectionOutputRows(o);
     if (numElements(outs[0].shape) !== 4 * rows) throw new ModelFormatError(`node ${node.index} (${node.op})`, `detection boxes must hold ${rows} boxes`);
     return () => {
       decode();
@@ -171,8 +181,9 @@ export const detectionPostProcess: OpDef<'TFLite_Detection_PostProcess'> = {
       outCount[0] = o.useRegularNms ? regular() : fast();
     };
   },
+  scratchBytes: (node, g) => detectionScratchBytes(node.options, detectionGeometry(node, g).numBoxes),
   macs(node, g) {
-    const { numBoxes } = geometry(node, g);
+    const { numBoxes } = detectionGeometry(node, g);
     return numBoxes * numBoxes * Math.max(1, node.options.useRegularNms ? node.options.numClasses : 1);
   },
 };

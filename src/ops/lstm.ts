@@ -28,18 +28,18 @@ import { sigmoidInt16 } from './sigmoid_int16.js';
 
 type LstmNode = Node<'UNIDIRECTIONAL_SEQUENCE_LSTM'>;
 
-const OUTPUT_STATE = 18;
-const CELL_STATE = 19;
+export const OUTPUT_STATE = 18;
+export const CELL_STATE = 19;
 /** Gate order of the reference's step: forget, input, cell, output; input-to-gate weights, recurrent weights, biases. */
-const GATES = [
+export const GATES = [
   { w: 2, r: 6, b: 13 }, // forget
   { w: 1, r: 5, b: 12 }, // input
   { w: 3, r: 7, b: 14 }, // cell
   { w: 4, r: 8, b: 15 }, // output
 ] as const;
-const ABSENT = [9, 10, 11, 16, 17, 20, 21, 22, 23];
+export const ABSENT = [9, 10, 11, 16, 17, 20, 21, 22, 23];
 
-interface LstmSize {
+export interface LstmSize {
   timeMajor: boolean;
   batch: number;
   steps: number;
@@ -47,7 +47,7 @@ interface LstmSize {
   units: number;
 }
 
-function sizeOf(node: LstmNode, g: Graph): LstmSize {
+export function lstmSize(node: LstmNode, g: Graph): LstmSize {
   const x = inputTensor(node, g, 0), h = inputTensor(node, g, OUTPUT_STATE);
   const fail = (what: string): never => { throw new ModelFormatError(`node ${node.index} (${node.op})`, what); };
   if (x.shape.length !== 3 || h.shape.length !== 2) fail('input must be 3-D and the output state 2-D');
@@ -122,7 +122,8 @@ function perTensorScale(node: LstmNode, t: Tensor): number {
   return quantOf(node, t).scale;
 }
 
-function integerKernel(node: LstmNode, g: Graph, views: TensorViews, s: LstmSize): Kernel {
+/** The integer LSTM's requantisation, as the reference's Prepare computes it (shared with the C lowering). */
+export function lstmIntegerScaling(node: LstmNode, g: Graph) {
   const xT = inputTensor(node, g, 0), hT = inputTensor(node, g, OUTPUT_STATE), cT = inputTensor(node, g, CELL_STATE);
   const act16 = xT.dtype === 'int16';
   const biasType = act16 ? 'int64' : 'int32';
@@ -134,18 +135,36 @@ function integerKernel(node: LstmNode, g: Graph, views: TensorViews, s: LstmSize
   if (node.options.activation !== 'TANH') throw new UnsupportedOpError(node.op, node.index, `integer cell activation ${node.options.activation}`);
   const qx = quantOf(node, xT), qh = quantOf(node, hT), cellScale = quantOf(node, cT).scale;
   const GATE_IN = 2 ** -12, GATE_OUT = 2 ** -15;
+  const gates = GATES.map(({ w, r }) => ({
+    mw: quantizeMultiplier((qx.scale * perTensorScale(node, inputTensor(node, g, w))) / GATE_IN),
+    mr: quantizeMultiplier((qh.scale * perTensorScale(node, inputTensor(node, g, r))) / GATE_IN),
+  }));
+  const cellPower = log2Rounded(cellScale);
+  // tanh of the cell state: its scale 2^p becomes the table's 1/(3 * 4096) units by shift 15 + p - 3.
+  const tanhShift = 15 + cellPower - 3;
+  const [tanhMult, tanhShiftAbs] = tanhShift < 0 ? [3, -tanhShift] : [0, tanhShift];
+  return {
+    act16, qx, qh, gates, tanhMult, tanhShiftAbs,
+    mForgetCell: quantizeMultiplier((GATE_OUT * cellScale) / cellScale),
+    mInputCell: quantizeMultiplier((GATE_OUT * GATE_OUT) / cellScale),
+    mOutput: quantizeMultiplier((GATE_OUT * GATE_OUT) / qh.scale),
+    hRange: dtypeRange(hT.dtype),
+    clip: node.options.cellClip > 0 ? Math.trunc(Math.min(Math.max(node.options.cellClip / cellScale, -32768), 32767)) : 0,
+  };
+}
+
+function integerKernel(node: LstmNode, g: Graph, views: TensorViews, s: LstmSize): Kernel {
+  const xT = inputTensor(node, g, 0), hT = inputTensor(node, g, OUTPUT_STATE), cT = inputTensor(node, g, CELL_STATE);
+  const sc = lstmIntegerScaling(node, g);
+  const { act16, qx, qh, mForgetCell, mInputCell, mOutput, tanhMult, tanhShiftAbs, clip } = sc;
   const { units, inputDim } = s;
   const x = act16 ? views.int16(xT.id) : views.int8(xT.id);
   const h = act16 ? views.int16(hT.id) : views.int8(hT.id);
   const c = views.int16(cT.id);
   const y = act16 ? views.int16(outputTensor(node, g).id) : views.int8(outputTensor(node, g).id);
-  const gates = GATES.map(({ w, r, b }) => {
+  const gates = GATES.map(({ w, r, b }, k) => {
     const wt = inputTensor(node, g, w), rt = inputTensor(node, g, r), br = reader(views, inputTensor(node, g, b));
-    return {
-      w: views.int8(wt.id), r: views.int8(rt.id), bias: Array.from({ length: units }, (_, u) => Number(br(u))),
-      mw: quantizeMultiplier((qx.scale * perTensorScale(node, wt)) / GATE_IN),
-      mr: quantizeMultiplier((qh.scale * perTensorScale(node, rt)) / GATE_IN),
-    };
+    return { w: views.int8(wt.id), r: views.int8(rt.id), bias: Array.from({ length: units }, (_, u) => Number(br(u))), ...sc.gates[k] };
   });
   // A fully-connected product requantised to the gate scale and clamped to int16: 64-bit for int16 activations.
   const requant = act16
@@ -157,15 +176,7 @@ function integerKernel(node: LstmNode, g: Graph, views: TensorViews, s: LstmSize
     for (let k = 0; k < n; k++) acc += (v[vo + k] - zp) * m[mo + k];
     return acc;
   };
-  const mForgetCell = quantizeMultiplier((GATE_OUT * cellScale) / cellScale);
-  const mInputCell = quantizeMultiplier((GATE_OUT * GATE_OUT) / cellScale);
-  const mOutput = quantizeMultiplier((GATE_OUT * GATE_OUT) / qh.scale);
-  const [hLo, hHi] = dtypeRange(hT.dtype);
-  const cellPower = log2Rounded(cellScale);
-  // tanh of the cell state: its scale 2^p becomes the table's 1/(3 * 4096) units by shift 15 + p - 3.
-  const tanhShift = 15 + cellPower - 3;
-  const [tanhMult, tanhShiftAbs] = tanhShift < 0 ? [3, -tanhShift] : [0, tanhShift];
-  const clip = node.options.cellClip > 0 ? Math.trunc(Math.min(Math.max(node.options.cellClip / cellScale, -32768), 32767)) : 0;
+  const [hLo, hHi] = sc.hRange;
   const out = GATES.map(() => new Int16Array(s.batch * units));
   const tanhCell = new Int16Array(s.batch * units);
   return () => forEachStep(s, (xo, yo, so, rows) => {
@@ -204,12 +215,12 @@ export const unidirectionalSequenceLstm: OpDef<'UNIDIRECTIONAL_SEQUENCE_LSTM'> =
   stateInputs: () => [OUTPUT_STATE, CELL_STATE],
   differentiableInputs: (node) => node.inputs.map((_, i) => i === 0),
   inferShapes(node, g) {
-    const s = sizeOf(node, g);
+    const s = lstmSize(node, g);
     const shape = inputTensor(node, g, 0).shape;
     return [[shape[0], shape[1], s.units]];
   },
   prepare(node, g, views) {
-    const s = sizeOf(node, g);
+    const s = lstmSize(node, g);
     const absent = ABSENT.find((i) => optionalInput(node, g, i));
     if (absent !== undefined) throw new UnsupportedOpError(node.op, node.index, `input ${absent} (peephole, projection or layer norm) is not implemented (nor in TFLite Micro)`);
     for (const i of [OUTPUT_STATE, CELL_STATE]) {
@@ -227,12 +238,12 @@ export const unidirectionalSequenceLstm: OpDef<'UNIDIRECTIONAL_SEQUENCE_LSTM'> =
     throw new UnsupportedOpError(node.op, node.index, `${x.dtype} input`);
   },
   macs(node, g) {
-    const s = sizeOf(node, g);
+    const s = lstmSize(node, g);
     return s.batch * s.steps * 4 * s.units * (s.inputDim + s.units);
   },
   // The reference's four gate buffers, one cell-state element per batch row and unit each.
   scratchBytes(node, g) {
-    const s = sizeOf(node, g);
+    const s = lstmSize(node, g);
     return 4 * s.batch * s.units * (inputTensor(node, g, 0).dtype === 'float32' ? 4 : 2);
   },
 };

@@ -47,7 +47,7 @@ function checkedLog2(x: number): { log2: number; exact: boolean } {
 export type Sigmoid16 = 'LOGISTIC' | 'TANH';
 
 /** Prepare: the input multiplier and right shift to 1/(3 * 4096) units (multiplier 0 = power-of-two scale). */
-function inputParams(node: Node<Sigmoid16>, g: Graph): { multiplier: number; shift: number } {
+export function sigmoidInt16Params(node: Node<Sigmoid16>, g: Graph): { multiplier: number; shift: number } {
   const input = inputTensor(node, g, 0), output = outputTensor(node, g);
   const qi = quantOf(node, input), qo = quantOf(node, output);
   if (qi.zeroPoint !== 0 || qo.zeroPoint !== 0) throw new UnsupportedOpError(node.op, node.index, 'int16 input and output need zero point 0');
@@ -109,7 +109,7 @@ export function sigmoidInt16(kind: Sigmoid16, multiplier: number, shift: number,
 
 /** The prepared int16 LOGISTIC or TANH kernel. */
 export function sigmoidInt16Kernel(node: Node<Sigmoid16>, g: Graph, views: TensorViews): Kernel {
-  const { multiplier, shift } = inputParams(node, g);
+  const { multiplier, shift } = sigmoidInt16Params(node, g);
   const x = views.int16(inputTensor(node, g, 0).id), y = views.int16(outputTensor(node, g).id);
   return () => sigmoidInt16(node.op, multiplier, shift, x, y, y.length);
 }

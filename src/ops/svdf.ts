@@ -22,9 +22,10 @@ import type { Kernel, OpDef, TensorViews } from './op.js';
 import { inputTensor, optionalInput, outputTensor } from './op.js';
 import { quantOf, requireClampActivation, unsupportedTypes } from './elementwise_common.js';
 
-const STATE_INPUT = 4;
+export const SVDF_STATE_INPUT = 4;
+const STATE_INPUT = SVDF_STATE_INPUT;
 
-interface SvdfGeometry {
+export interface SvdfGeometry {
   batch: number;
   inputSize: number;
   filters: number;
@@ -33,7 +34,7 @@ interface SvdfGeometry {
   rank: number;
 }
 
-function geometry(node: Node<'SVDF'>, g: Graph): SvdfGeometry {
+export function svdfGeometry(node: Node<'SVDF'>, g: Graph): SvdfGeometry {
   const input = inputTensor(node, g, 0), wf = inputTensor(node, g, 1), wt = inputTensor(node, g, 2);
   const state = inputTensor(node, g, STATE_INPUT), bias = optionalInput(node, g, 3);
   const fail = (what: string): never => { throw new ModelFormatError(`node ${node.index} (SVDF)`, what); };
@@ -92,6 +93,18 @@ function requireScale(node: Node, t: Tensor): number {
   return quantOf(node, t).scale;
 }
 
+/** Prepare of the int8 SVDF: zero points, the feature -> state and time -> output multipliers, the state type's range. */
+export function svdfIntegerScaling(node: Node<'SVDF'>, g: Graph) {
+  const input = inputTensor(node, g, 0), wfT = inputTensor(node, g, 1), wtT = inputTensor(node, g, 2);
+  const stateT = inputTensor(node, g, STATE_INPUT), output = outputTensor(node, g);
+  const qi = quantOf(node, input), qs = quantOf(node, stateT), qo = quantOf(node, output);
+  // Both effective scales are float32 expressions in the reference, widened to double afterwards.
+  const m1 = quantizeMultiplier(Math.fround(Math.fround(qi.scale * requireScale(node, wfT)) / qs.scale));
+  const m2 = quantizeMultiplier(Math.fround(Math.fround(qs.scale * requireScale(node, wtT)) / qo.scale));
+  const [stateLo, stateHi] = dtypeRange(stateT.dtype);
+  return { qi, qs, qo, m1, m2, stateLo, stateHi };
+}
+
 function integerKernel(node: Node<'SVDF'>, g: Graph, views: TensorViews, geo: SvdfGeometry): Kernel {
   const { batch, inputSize, filters, units, memory, rank } = geo;
   const input = inputTensor(node, g, 0), wfT = inputTensor(node, g, 1), wtT = inputTensor(node, g, 2);
@@ -100,11 +113,7 @@ function integerKernel(node: Node<'SVDF'>, g: Graph, views: TensorViews, geo: Sv
     throw unsupportedTypes(node, g, 'int8 input and weights_feature, int8 or int16 weights_time and state of one type');
   }
   if (biasT && biasT.dtype !== 'int32') throw new UnsupportedOpError(node.op, node.index, `bias ${biasT.name} is ${biasT.dtype}; int8 SVDF needs int32`);
-  const qi = quantOf(node, input), qs = quantOf(node, stateT), qo = quantOf(node, output);
-  // Both effective scales are float32 expressions in the reference, widened to double afterwards.
-  const m1 = quantizeMultiplier(Math.fround(Math.fround(qi.scale * requireScale(node, wfT)) / qs.scale));
-  const m2 = quantizeMultiplier(Math.fround(Math.fround(qs.scale * requireScale(node, wtT)) / qo.scale));
-  const [stateLo, stateHi] = dtypeRange(stateT.dtype);
+  const { qi, qs, qo, m1, m2, stateLo, stateHi } = svdfIntegerScaling(node, g);
   const x = views.int8(input.id), wf = views.int8(wfT.id), y = views.int8(output.id);
   const wt = stateT.dtype === 'int8' ? views.int8(wtT.id) : views.int16(wtT.id);
   const state = stateT.dtype === 'int8' ? views.int8(stateT.id) : views.int16(stateT.id);
@@ -143,11 +152,11 @@ export const svdf: OpDef<'SVDF'> = {
   stateInputs: () => [STATE_INPUT],
   differentiableInputs: (node) => node.inputs.map((_, i) => i === 0),
   inferShapes(node, g) {
-    const { batch, units } = geometry(node, g);
+    const { batch, units } = svdfGeometry(node, g);
     return [[batch, units]];
   },
   prepare(node, g, views) {
-    const geo = geometry(node, g);
+    const geo = svdfGeometry(node, g);
     const input = inputTensor(node, g, 0), state = inputTensor(node, g, STATE_INPUT), output = outputTensor(node, g);
     if (!state.variable) throw new UnsupportedOpError(node.op, node.index, `state ${state.name} is not a variable tensor`);
     const floats = [0, 1, 2, STATE_INPUT].every((i) => inputTensor(node, g, i).dtype === 'float32') && output.dtype === 'float32';
@@ -156,12 +165,12 @@ export const svdf: OpDef<'SVDF'> = {
     throw unsupportedTypes(node, g, 'float32, and int8 with int8 or int16 state');
   },
   macs(node, g) {
-    const { batch, inputSize, filters, memory } = geometry(node, g);
+    const { batch, inputSize, filters, memory } = svdfGeometry(node, g);
     return batch * filters * (inputSize + memory);
   },
   // The reference's arena scratch: one int32 (or float) per filter and batch, and for int8 one int32 per unit and batch.
   scratchBytes(node, g) {
-    const { batch, filters, units } = geometry(node, g);
+    const { batch, filters, units } = svdfGeometry(node, g);
     return 4 * batch * filters + (inputTensor(node, g, 0).dtype === 'int8' ? 4 * batch * units : 0);
   },
 };

@@ -8,7 +8,7 @@ import type { Target } from '../../src/codegen/target.js';
 import { findBoard } from '../../src/boards/boards.js';
 import { TinymlError, UnsupportedOpError } from '../../src/errors.js';
 import type { Manifest } from '../helpers/shared.js';
-import { opManifests, modelPath, readBin } from '../helpers/shared.js';
+import { invokesPerCase, opManifests, modelPath, readBin } from '../helpers/shared.js';
 import { compareOutput } from '../helpers/compare.js';
 import { requireTools, skipWithout } from '../helpers/tools.js';
 import { cIdent } from '../../src/codegen/c_syntax.js';
@@ -23,7 +23,7 @@ import { buildBundleFor, manifestCases } from './harness.js';
  */
 
 /** Variants that compile and run exactly today: this may only grow. */
-const MIN_COMPILED_VARIANTS = 301;
+const MIN_COMPILED_VARIANTS = 322;
 
 /** The zoo variants the C library takes, compiled as every command compiles them; asserts the refusals. */
 function compilable(): { m: Manifest; c: CompiledModel }[] {
@@ -61,7 +61,7 @@ function runAll(target: Target): number {
     const group = variants.slice(first, first + BUNDLE_SIZE);
     const built = buildBundleFor(group.map(({ m, c }) => ({ graph: c.graph, plan: c.plan, name: cIdent(m.id) })), target, 'mps2-an386', `zoo${first / BUNDLE_SIZE}`, UNITS);
     try {
-      const results = built.run(group.map(({ m }) => ({ cases: manifestCases(m), outputBytes: m.outputs.map((o) => o.bytes) })));
+      const results = built.run(group.map(({ m }) => ({ cases: manifestCases(m), outputBytes: m.outputs.map((o) => o.bytes), invokes: invokesPerCase(m) })));
       group.forEach(({ m }, v) => m.cases.forEach((k, i) => k.outputs.forEach((f, j) => {
         assert.equal(compareOutput(m, m.outputs[j], results[v].outputs[i][j], readBin(m, f)), null, `${m.id}/${k.name} output ${j} (generated C, ${target})`);
       })));

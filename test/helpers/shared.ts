@@ -63,6 +63,14 @@ export function opManifests(): Manifest[] {
     .map((d) => ({ ...JSON.parse(readFileSync(join(root, d, 'manifest.json'), 'utf8')), dir: join(root, d), id: d }));
 }
 
+/**
+ * Invokes per case of an op-zoo variant: the stateful ones' (SVDF, LSTM) reference output is the third
+ * invoke's from zero state (ops/README.md), every other variant's the first.
+ */
+export function invokesPerCase(m: Manifest): number {
+  return /svdf|lstm/.test(m.id) ? 3 : 1;
+}
+
 export function modelPath(m: Manifest | string): string {
   return join(requireShared(), typeof m === 'string' ? join('models', m) : m.model);
 }

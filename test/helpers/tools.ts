@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
  * missing, those tests skip with one line naming the packages; under CI=true they run and fail instead,
  * because CI installs them (.ci/run) and a missing tool there must never pass as a skip.
  */
-export type Tool = 'arm' | 'qemu' | 'chromium' | 'clang' | 'redis';
+export type Tool = 'arm' | 'qemu' | 'chromium' | 'clang' | 'redis' | 'cmake';
 
 const TOOLS: Record<Tool, { command: string; packages: readonly string[] }> = {
   arm: { command: 'arm-none-eabi-gcc', packages: ['gcc-arm-none-eabi', 'libnewlib-arm-none-eabi'] },
@@ -13,6 +13,7 @@ const TOOLS: Record<Tool, { command: string; packages: readonly string[] }> = {
   chromium: { command: '/usr/bin/chromium', packages: ['chromium'] },
   clang: { command: 'wasm-ld', packages: ['clang', 'lld'] },
   redis: { command: 'redis-server', packages: ['redis-server'] },
+  cmake: { command: 'cmake', packages: ['cmake'] },
 };
 
 const found = new Map<Tool, boolean>();

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '../../src/util/random.js';
 import type { SpaceConfig } from '../../src/nas/space.js';
 import { MBV2_CIFAR, archKey, maxDepth, sampleArch } from '../../src/nas/space.js';
-import { budgetLimits, judgeSubnet, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
+import { budgetLimits, FAST_PACKERS, judgeSubnet, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
 import { handScaledMobileNetV2, mobileNetV2Arch } from '../../src/nas/baseline.js';
 import { Supernet } from '../../src/nas/supernet.js';
 import { SupernetTrainer } from '../../src/nas/train_supernet.js';
 import { TINY, colourSamples } from './helpers.js';
+import { optimiseSpace } from '../../src/nas/space_opt.js';
 
 test('a weights cap is a limit like the others: a subnet over it misses by the bytes it is over', () => {
   const a = sampleArch(MBV2_CIFAR, seededRandom(3), { width: 0.25, resolution: 32 });
@@ -34,7 +35,10 @@ test('judging a subnet: the layer-wise screen where it decides, the compile pipe
       screened++;
       continue;
     }
-    assert.deepEqual(judged, measureSubnet(MBV2_CIFAR, a, limits));
+    assert.deepEqual(judged, measureSubnet(MBV2_CIFAR, a, limits, undefined, FAST_PACKERS));
+    // The fast packers bound the full pipeline's peak from above: a subnet judged to fit does fit.
+    const exact = measureSubnet(MBV2_CIFAR, a, limits);
+    assert.ok(judged.arenaBytes >= exact.arenaBytes && (!judged.fits || exact.fits), `${judged.arenaBytes} < ${exact.arenaBytes}`);
     if (judged.fits) {
       assert.equal(judged.plan, 'patch-based');
       rescued++;
@@ -80,4 +84,18 @@ test('training one fixed subnet with the supernet trainer: labels only, and a ti
   let last = first;
   for (let s = 1; s < 30; s++) last = await trainer.step(s);
   assert.ok(last.largest.loss < 0.6 * first.largest.loss, `${first.largest.loss} -> ${last.largest.loss}`);
+});
+
+test('stage 1 with rescue: SRAM-only rejects re-measured by the compile pipeline, a cell that rescues none in its first round keeps the screen\'s verdict', async () => {
+  // ResNet-8's arena: at 32x32 patches rescue many subnets; at 80x80 none fits either way.
+  const limits = budgetLimits(49_152, 1 << 20);
+  const o = { samples: 16, seed: 3, widths: [0.25], resolutions: [32, 80], rescueRound: 4 };
+  const screened = await optimiseSpace(MBV2_CIFAR, limits, o);
+  const rescued = await optimiseSpace(MBV2_CIFAR, limits, { ...o, rescue: async (s, archs, l) => archs.map((a) => measureSubnet(s, a, l, undefined, FAST_PACKERS)) });
+  const [small, large] = rescued.cells;
+  assert.ok(small.rescued > 0 && small.unmeasured === 0, `w0.25-r32: ${small.rescued} rescued, ${small.unmeasured} unmeasured`);
+  assert.equal(small.fitting, screened.cells[0].fitting + small.rescued);
+  assert.equal(large.fitting, 0);
+  assert.equal(large.rescued, 0);
+  assert.equal(large.unmeasured, large.missedSram - o.rescueRound, 'one round measured, the rest as screened');
 });

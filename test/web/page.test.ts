@@ -167,6 +167,7 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
 
   test('the C project downloads as a zip that builds with gcc and gives the reference output', { timeout: 180_000 }, async () => {
     await page.selectOption('#target', 'host');
+    await page.selectOption('#layout', 'make');
     const download = page.waitForEvent('download');
     await page.click('#download-zip');
     const zipPath = await (await download).path();
@@ -178,7 +179,7 @@ describe('web page', { skip: skipWithout('chromium') }, () => {
       writeFileSync(out, bytes);
     }
     const root = join(project, MODEL);
-    for (const f of ['Makefile', 'model.h', 'model.c', 'weights.c', 'harness/tm_runner.c']) assert.ok(files[`${MODEL}/${f}`], `${f} in the zip`);
+    for (const f of ['Makefile', 'README.md', 'model.h', 'model.c', 'weights.c', 'harness/tm_runner.c']) assert.ok(files[`${MODEL}/${f}`], `${f} in the zip`);
     assert.match(new TextDecoder().decode(files[`${MODEL}/model.h`]), new RegExp(`MODEL_ARENA_BYTES ${await value('#peak-sram')}u\\b`));
     buildProject(root);
     const m = manifests().find((x) => x.id === MODEL)!;

@@ -2,6 +2,9 @@ import { BOARDS, findBoard } from '../../src/boards/boards.js';
 import type { Target } from '../../src/codegen/target.js';
 import { TARGETS, defaultTarget } from '../../src/codegen/target.js';
 import { generateProject } from '../../src/codegen/project.js';
+import type { ProjectLayout } from '../../src/codegen/layouts.js';
+import { PROJECT_LAYOUTS, layoutProject } from '../../src/codegen/layouts.js';
+import { modelInputs as ioInputs, modelOutputs as ioOutputs } from '../../src/codegen/emit/io.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { kernelModuleProblem, loadKernelModule } from '../../src/runtime/wasm/kernel_module.js';
 import { summariseOutput, timeRuns } from '../../src/runtime/measure.js';
@@ -252,17 +255,19 @@ function downloadZip(): void {
   try {
     const c = a.compiled;
     const target = $<HTMLSelectElement>('#target').value as Target;
-    // As `tinyml compile MODEL --board NAME --target T`: the compiled graph and plan, kernels specialised.
-    const project = generateProject(c.graph, c.plan, { board: a.board, target, specialize: true, modelName: c.model.name });
+    const layout = $<HTMLSelectElement>('#layout').value as ProjectLayout;
+    // As `tinyml compile MODEL --board NAME --target T --project L`: the compiled graph and plan, kernels specialised.
+    const generated = generateProject(c.graph, c.plan, { board: a.board, target, specialize: true, modelName: c.model.name });
+    const files = layoutProject(generated, layout, { prefix: '', inputs: ioInputs(c.graph, c.plan), outputs: ioOutputs(c.graph, c.plan) });
     const folder = folderName(c.model.name);
-    const zip = projectZip(project, folder);
+    const zip = projectZip(files, folder);
     const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
-    const link = el('a', { href: url, download: `${folder}-${target}.zip` });
+    const link = el('a', { href: url, download: `${folder}-${target}-${layout}.zip` });
     document.body.appendChild(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    $('#zip-note').textContent = `${folder}-${target}.zip: ${project.files.length} files, arena ${int(project.arenaBytes)} B, constants ${int(project.weightBytes)} B; build with make -C ${folder}.`;
+    $('#zip-note').textContent = `${folder}-${target}-${layout}.zip: ${files.length} files, arena ${int(generated.arenaBytes)} B, constants ${int(generated.weightBytes)} B; its README.md says how to build and call it.`;
   } catch (e) {
     showError(e);
   }
@@ -290,6 +295,7 @@ function wireDrop(): void {
 function main(): void {
   fillBoards();
   fillTargets();
+  for (const l of PROJECT_LAYOUTS) $('#layout').appendChild(el('option', { value: l }, l));
   wireDrop();
   wasmReady = loadKernelModule(new URL('tm_kernels.wasm', document.baseURI)).then((ok) => {
     $('#backend').textContent = ok ? 'WebAssembly SIMD kernels loaded' : `WebAssembly kernels unavailable: ${kernelModuleProblem()}`;

@@ -1,5 +1,5 @@
 import type { Graph, Tensor, TensorId } from '../../graph/graph.js';
-import { tensorBytes } from '../../graph/graph.js';
+import { isVariable, tensorBytes } from '../../graph/graph.js';
 import type { MemoryPlan } from '../../plan/memory_plan.js';
 import { cElementType } from '../lower/layer.js';
 
@@ -27,4 +27,21 @@ export function modelInputs(g: Graph, plan: MemoryPlan): IoTensor[] {
 
 export function modelOutputs(g: Graph, plan: MemoryPlan): IoTensor[] {
   return ioTensors(g, plan, g.outputs, 'output');
+}
+
+/** A variable (state) tensor's bytes in the arena and the byte it starts from (an int8 one's zero point, else 0). */
+export interface StateTensor {
+  tensor: Tensor;
+  offset: number;
+  bytes: number;
+  fill: number;
+}
+
+export function modelStates(g: Graph, plan: MemoryPlan): StateTensor[] {
+  return g.tensors.filter(isVariable).map((tensor) => {
+    const p = plan.placements.get(tensor.id);
+    if (!p) throw new Error(`state tensor ${tensor.name} has no place in the memory plan`);
+    const fill = tensor.dtype === 'int8' ? (tensor.quant?.zeroPoint[0] ?? 0) & 0xff : 0;
+    return { tensor, offset: p.offset, bytes: tensorBytes(tensor), fill };
+  });
 }

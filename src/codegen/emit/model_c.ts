@@ -1,9 +1,11 @@
-import { cComment } from '../c_syntax.js';
+import { cComment, cCommentText } from '../c_syntax.js';
 import type { KernelHeader } from '../kernels.js';
-import type { IoTensor } from './io.js';
+import type { IoTensor, StateTensor } from './io.js';
 import type { Definition, Statement } from '../lower/kernel_call.js';
 import { renderDefinition, renderStatement } from './c_render.js';
 import { apiNames } from './model_h.js';
+import type { SharedFunction } from './share.js';
+import { renderSharedFunction } from './share.js';
 
 /** One scheduled step as model.c shows it. */
 export interface ScheduledLayer {
@@ -20,8 +22,12 @@ export interface ModelSourceSpec {
   prefix: string;
   headers: KernelHeader[];
   layers: ScheduledLayer[];
+  /** Kernel calls several steps share (emit/share.ts). */
+  shared?: readonly SharedFunction[];
   inputs: IoTensor[];
   outputs: IoTensor[];
+  /** Variable tensors (SVDF, LSTM state): set to their starting value by model_reset_state. */
+  states: StateTensor[];
 }
 
 function ioAccessor(fn: string, list: IoTensor[], value: (io: IoTensor) => string, type: string): string {
@@ -57,8 +63,23 @@ export function emitModelSource(s: ModelSourceSpec): string {
     '#endif',
     '',
     ...definitions.flatMap((d) => [d, '']),
+    ...(s.shared?.length ? [
+      cComment('One copy of a kernel for the steps of one shape (the patches of a patch-based stage): called, not inlined.'),
+      '#if defined(__GNUC__)',
+      '#define TM_SHARED __attribute__((noinline))',
+      '#else',
+      '#define TM_SHARED',
+      '#endif',
+      ...s.shared.flatMap((f) => [renderSharedFunction(f), '']),
+    ] : []),
+    cComment('Variable (state) tensors back to their starting value, as TFLite Micro\'s ResetVariableTensors: int8 ones to their zero point, others to zero.'),
+    `void ${fn('model_reset_state')}(void) {`,
+    ...s.states.map((st) => `  memset(${arena} + ${st.offset}, ${st.fill}, ${st.bytes}u); /* ${cCommentText(st.tensor.name)} */`),
+    '}',
+    '',
     `void ${fn('model_init')}(void) {`,
     `  memset(${arena}, 0, sizeof ${arena});`,
+    `  ${fn('model_reset_state')}();`,
     '}',
     '',
     `void ${fn('model_invoke')}(void) {`,

@@ -6,10 +6,13 @@ import { floatActivationRange, outputActivationRange } from '../../quant/activat
 import { quantizeMultiplier } from '../../quant/fixedpoint.js';
 import { broadcastShape } from '../../ops/broadcast.js';
 import { addSubMultipliers } from '../../ops/add.js';
+import { int8DivParams } from '../../ops/binary_math.js';
+import type { AddNScaling } from '../../ops/add_n.js';
+import { addNMultipliers } from '../../ops/add_n.js';
 import { quantOf } from '../../ops/elementwise_common.js';
 import type { CArray } from '../c_syntax.js';
 import type { CArg, CStruct } from './kernel_call.js';
-import { call, constArg, structArg, structDef } from './kernel_call.js';
+import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { broadcastStrides } from './elementwise.js';
 
@@ -83,7 +86,11 @@ function quantisedParams(ctx: LayerContext, op: OpName, a: Tensor, b: Tensor, ou
     const m0 = quantizeMultiplier(qa.scale / twiceMax), m1 = quantizeMultiplier(qb.scale / twiceMax);
     const mo = quantizeMultiplier((twiceMax * twiceMax) / ((1 << (leftShift * 2)) * qo.scale));
     Object.assign(f, { in1_mult: m0.multiplier, in1_shift: m0.shift, in2_mult: m1.multiplier, in2_shift: m1.shift, out_mult: mo.multiplier, out_shift: mo.shift, left_shift: leftShift });
-  } else if (op === 'PRELU' && out.dtype === 'int8') {
+  } else if (op === 'DIV' && out.dtype === 'int8') {
+    const d = int8DivParams(node as Node<'DIV'>, ctx.graph);
+    Object.assign(f, { out_mult: d.m.multiplier, out_shift: d.m.shift });
+    [lo, hi] = [d.lo, d.hi];
+  } else if (op === 'PRELU') {
     const m1 = quantizeMultiplier(qa.scale / qo.scale), m2 = quantizeMultiplier((qa.scale * qb.scale) / qo.scale);
     Object.assign(f, { in1_mult: m1.multiplier, in1_shift: m1.shift, out_mult: m2.multiplier, out_shift: m2.shift });
   } else {
@@ -102,7 +109,10 @@ export function lowerBroadcastBinary(ctx: LayerContext): LayerCode {
   const code = BINARY_OPS[op];
   if (code === undefined) throw ctx.unsupported('not a binary op of tm_binary.h');
   const a = ctx.input(0), b = ctx.input(1), out = ctx.output();
-  if (a.dtype !== out.dtype || b.dtype !== out.dtype) throw ctx.unsupported(`${a.dtype}, ${b.dtype} -> ${out.dtype} is not generated`);
+  // PRELU on int16 activations takes int8 alphas (the reference requires them).
+  const int16Prelu = op === 'PRELU' && a.dtype === 'int16' && b.dtype === 'int8' && out.dtype === 'int16';
+  if (op === 'PRELU' && out.dtype === 'int16' && !int16Prelu) throw ctx.unsupported('int16 PRELU takes int8 alphas');
+  if (a.dtype !== out.dtype || (b.dtype !== out.dtype && !int16Prelu)) throw ctx.unsupported(`${a.dtype}, ${b.dtype} -> ${out.dtype} is not generated`);
   requireElementwiseLayout(ctx, [a, b], out);
   const bc = broadcast4d(ctx, a, b);
   const weights: CArray[] = [];
@@ -124,13 +134,13 @@ export function lowerBroadcastBinary(ctx: LayerContext): LayerCode {
     }
     case 'int8': case 'int16':
       params = ctx.struct('tm_qbinary_params', 'params', { op: code, ...quantisedParams(ctx, op, a, b, out) });
-      kernel = out.dtype === 'int8' ? 'tm_qbinary_s8' : 'tm_qbinary_s16';
+      kernel = op === 'DIV' ? 'tm_div_s8' : out.dtype === 'int8' ? 'tm_qbinary_s8' : int16Prelu ? 'tm_qbinary_s16_s8' : 'tm_qbinary_s16';
       break;
     default:
       throw ctx.unsupported(`${out.dtype} ${op} is not generated`);
   }
   return {
-    headers: ['tm_binary.h'], definitions: [structDef(params), structDef(bc)], weights,
+    headers: [kernel === 'tm_div_s8' ? 'tm_div.h' : 'tm_binary.h'], definitions: [structDef(params), structDef(bc)], weights,
     statements: [call(kernel, structArg(params), structArg(bc), pa, pb, ctx.ptr(out))],
   };
 }
@@ -184,19 +194,43 @@ export function lowerSelect(ctx: LayerContext): LayerCode {
   };
 }
 
-/** ADD_N (float32, same shapes, as the TypeScript op takes it): the inputs added one by one into the output, the reference's order. */
+/**
+ * ADD_N of one shape: float32 adds the inputs one by one into the output (the reference's order); int8
+ * (one input quantisation) sums every input's rescaled terms into an int32 per element in the layer's
+ * scratch (tm_add_n.h), then rescales the sums to the output.
+ */
 export function lowerAddN(ctx: LayerContext): LayerCode {
   const out = ctx.output();
   const ins = ctx.node.inputs.map((_, i) => ctx.input(i));
-  if (out.dtype !== 'float32' || ins.some((t) => t.dtype !== out.dtype || t.shape.join() !== out.shape.join())) {
-    throw ctx.unsupported(`${ins.map((t) => t.dtype).join(', ')} -> ${out.dtype} ADD_N is not generated (float32 of one shape)`);
+  if ((out.dtype !== 'float32' && out.dtype !== 'int8') || ins.some((t) => t.dtype !== out.dtype || t.shape.join() !== out.shape.join())) {
+    throw ctx.unsupported(`${ins.map((t) => t.dtype).join(', ')} -> ${out.dtype} ADD_N is not generated (float32 or int8 of one shape)`);
   }
-  for (const t of ins) ctx.requireDisjoint(t, out, 'ADD_N');
-  const params = ctx.struct('tm_binary_f32_params', 'params', { op: BINARY_OPS.ADD!, act_min: -FLT_MAX, act_max: FLT_MAX });
-  const n = numElements(out.shape);
-  const bc = ctx.struct('tm_broadcast4d', 'broadcast', { dims: [1, 1, 1, n], stride1: [0, 0, 0, 1], stride2: [0, 0, 0, 1] });
   const weights: CArray[] = [];
   const args = ins.map((t, i) => operandArg(ctx, weights, t, `input${i}`));
+  const n = numElements(out.shape);
+  if (out.dtype === 'int8') return addNInt8(ctx, args, n, weights);
+  for (const t of ins) ctx.requireDisjoint(t, out, 'ADD_N');
+  const params = ctx.struct('tm_binary_f32_params', 'params', { op: BINARY_OPS.ADD!, act_min: -FLT_MAX, act_max: FLT_MAX });
+  const bc = ctx.struct('tm_broadcast4d', 'broadcast', { dims: [1, 1, 1, n], stride1: [0, 0, 0, 1], stride2: [0, 0, 0, 1] });
   const statements = args.slice(1).map((b, k) => call('tm_binary_f32', structArg(params), structArg(bc), k === 0 ? args[0] : ctx.ptr(out), b, ctx.ptr(out)));
   return { headers: ['tm_binary.h'], definitions: [structDef(params), structDef(bc)], weights, statements };
+}
+
+/** int8 ADD_N: the sums live in the layer's scratch until every input is read, so the output may lie anywhere. */
+function addNInt8(ctx: LayerContext, args: CArg[], n: number, weights: CArray[]): LayerCode {
+  const m = addNMultipliers(ctx.node as Node<'ADD_N'>, ctx.graph);
+  const params = ctx.struct('tm_addn_params', 'params', addNFields(m));
+  const acc = ctx.scratchBuffer(4 * n, 'int32_t');
+  return {
+    headers: ['tm_add_n.h'], definitions: [structDef(params)], weights,
+    statements: [
+      ...args.map((x, k) => call('tm_add_n_s8_acc', structArg(params), intArg(n), intArg(k === 0 ? 1 : 0), x, acc)),
+      call('tm_add_n_s8_out', structArg(params), intArg(n), acc, ctx.ptr(ctx.output())),
+    ],
+  };
+}
+
+/** tm_addn_params from the op's own multipliers (ADD_N and CUMSUM share them). */
+export function addNFields(m: AddNScaling): Record<string, number> {
+  return { in_offset: m.inOffset, in_mult: m.mi.multiplier, in_shift: m.mi.shift, out_mult: m.mo.multiplier, out_shift: m.mo.shift, out_zp: m.outZeroPoint };
 }

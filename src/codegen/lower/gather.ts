@@ -2,7 +2,7 @@ import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
 import { DTYPE_BYTES } from '../../graph/dtype.js';
 import type { CArray } from '../c_syntax.js';
-import { call, intArg, structArg, structDef } from './kernel_call.js';
+import { call, floatArg, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { operandArg } from './broadcast_binary.js';
 
@@ -66,9 +66,11 @@ export function lowerUpdateSlice(ctx: LayerContext): LayerCode {
 /** EMBEDDING_LOOKUP (int32 ids, a table of the output's type) -> tm_gather of whole rows. */
 export function lowerEmbeddingLookup(ctx: LayerContext): LayerCode {
   const ids = ctx.input(0), table = ctx.input(1), out = ctx.output();
-  if (ids.dtype !== 'int32' || table.dtype !== out.dtype) throw ctx.unsupported(`ids ${ids.dtype}, table ${table.dtype} -> ${out.dtype} is not generated`);
+  const hybrid = table.dtype === 'int8' && out.dtype === 'float32';
+  if (ids.dtype !== 'int32' || (table.dtype !== out.dtype && !hybrid)) throw ctx.unsupported(`ids ${ids.dtype}, table ${table.dtype} -> ${out.dtype} is not generated`);
   for (const t of [ids, table]) ctx.requireDisjoint(t, out, 'EMBEDDING_LOOKUP');
   const rows = table.shape[0];
+  if (hybrid) return hybridLookup(ctx, rows, numElements(table.shape) / rows);
   const p = ctx.struct('tm_gather_params', 'params', {
     batch: 1, outer: 1, coord: rows, per_batch: ids.shape[0], inner_bytes: (numElements(table.shape) / rows) * DTYPE_BYTES[table.dtype],
   });
@@ -76,6 +78,20 @@ export function lowerEmbeddingLookup(ctx: LayerContext): LayerCode {
   const indices = operandArg(ctx, weights, ids, 'ids');
   const src = operandArg(ctx, weights, table, 'table');
   return { headers: ['tm_gather.h'], definitions: [structDef(p)], weights, statements: [call('tm_gather', structArg(p), indices, src, ctx.ptr(out))] };
+}
+
+/** EMBEDDING_LOOKUP of int8 rows into float32 (EvalHybrid: a symmetric table, each value q * scale) -> tm_embedding_lookup_s8_f32. */
+function hybridLookup(ctx: LayerContext, rows: number, row: number): LayerCode {
+  const ids = ctx.input(0), table = ctx.input(1), out = ctx.output();
+  const q = table.quant;
+  if (!q || q.scale.length !== 1 || (q.zeroPoint[0] ?? 0) !== 0) throw ctx.unsupported(`int8 table ${table.name} needs one scale and zero point 0`);
+  const weights: CArray[] = [];
+  const indices = operandArg(ctx, weights, ids, 'ids');
+  const src = operandArg(ctx, weights, table, 'table');
+  return {
+    headers: ['tm_gather.h'], definitions: [], weights,
+    statements: [call('tm_embedding_lookup_s8_f32', intArg(rows), intArg(row), intArg(ids.shape[0]), floatArg(q.scale[0]), indices, src, ctx.ptr(out))],
+  };
 }
 
 /** BROADCAST_ARGS of two int32 or int64 shape vectors -> tm_broadcast_args. */

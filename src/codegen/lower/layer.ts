@@ -104,6 +104,13 @@ export class LayerContext {
     return p ? { ptr: { kind: 'arena', offset: p.offset, type: 'int8_t' }, bytes: p.bytes } : null;
   }
 
+  /** The node's scratch as a `type` pointer, refusing a plan that gave it fewer than `bytes` (the op's scratchBytes). */
+  scratchBuffer(bytes: number, type: CScalarType): CArg {
+    const p = this.plan.placements.get(scratchId(this.step));
+    if (!p || p.bytes < bytes) throw this.unsupported(`needs ${bytes} bytes of scratch; the plan gave ${p?.bytes ?? 0}`);
+    return { kind: 'arena', offset: p.offset, type };
+  }
+
   /** One of this layer's constant structs, named L<step>_<what>. */
   struct(type: string, what: string, fields: Readonly<Record<string, CStructField>>): CStruct {
     return { type, name: this.name(what), fields };

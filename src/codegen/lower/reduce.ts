@@ -7,6 +7,7 @@ import type { CStruct } from './kernel_call.js';
 import { call, intArg, structArg, structDef } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
 import { lowerMean } from './mean.js';
+import { quantOf } from '../../ops/elementwise_common.js';
 
 const RED_OPS: Readonly<Record<string, number>> = { SUM: 0, REDUCE_MAX: 1, REDUCE_MIN: 2, REDUCE_ALL: 3, MEAN: 4 };
 
@@ -77,11 +78,17 @@ export function lowerArg(ctx: LayerContext): LayerCode {
   return { headers: ['tm_reduce.h'], definitions: [structDef(params)], weights: [], statements: [call(kernel, structArg(params), ctx.ptr(input), ctx.ptr(output))] };
 }
 
-/** L2_NORMALIZATION float32 over the last dimension -> tm_l2_normalize_f32 (int8 is refused). */
+/** L2_NORMALIZATION over the last dimension: float32 -> tm_l2_normalize_f32, int8 -> tm_l2_normalize_s8 (output 1/128, zero point 0). */
 export function lowerL2Normalize(ctx: LayerContext): LayerCode {
   const input = ctx.input(0), output = ctx.output();
-  if (input.dtype !== 'float32' || output.dtype !== 'float32') throw ctx.unsupported(`${input.dtype} L2_NORMALIZATION is not generated (float32 only)`);
+  const int8 = input.dtype === 'int8' && output.dtype === 'int8';
+  if (!int8 && (input.dtype !== 'float32' || output.dtype !== 'float32')) throw ctx.unsupported(`${input.dtype} -> ${output.dtype} L2_NORMALIZATION is not generated (float32 and int8)`);
   const depth = input.shape[input.shape.length - 1];
+  const rows = numElements(input.shape) / depth;
   if (ctx.overlap(input, output) === 'partial') throw ctx.unsupported('the memory plan overlays output and input at different offsets');
-  return { headers: ['tm_reduce.h'], definitions: [], weights: [], statements: [call('tm_l2_normalize_f32', intArg(numElements(input.shape) / depth), intArg(depth), ctx.ptr(input), ctx.ptr(output))] };
+  if (int8) {
+    const zp = quantOf(ctx.node as Node, input).zeroPoint;
+    return { headers: ['tm_l2norm.h'], definitions: [], weights: [], statements: [call('tm_l2_normalize_s8', intArg(rows), intArg(depth), intArg(zp), ctx.ptr(input), ctx.ptr(output))] };
+  }
+  return { headers: ['tm_reduce.h'], definitions: [], weights: [], statements: [call('tm_l2_normalize_f32', intArg(rows), intArg(depth), ctx.ptr(input), ctx.ptr(output))] };
 }

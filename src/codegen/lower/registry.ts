@@ -22,6 +22,10 @@ import { lowerBatchMatmul } from './batch_matmul.js';
 import { lowerTransposeConv } from './transpose_conv.js';
 import { lowerLogSoftmax } from './log_softmax.js';
 import { lowerResizeBilinear } from './resize.js';
+import { lowerCumsum } from './cumsum.js';
+import { lowerSvdf } from './svdf.js';
+import { lowerLstm } from './lstm.js';
+import { lowerDetectionPostProcess } from './detection.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 
@@ -110,6 +114,10 @@ export const LOWERINGS: Partial<Record<OpName, Lowering>> = {
   ADD_N: lowerAddN,
   L2_NORMALIZATION: lowerL2Normalize,
   BROADCAST_ARGS: lowerBroadcastArgs,
+  CUMSUM: lowerCumsum,
+  SVDF: lowerSvdf,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: lowerLstm,
+  TFLite_Detection_PostProcess: lowerDetectionPostProcess,
 };
 
 /**

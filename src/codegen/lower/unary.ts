@@ -13,9 +13,10 @@ import { quantOf } from '../../ops/elementwise_common.js';
 import { quantizedSix } from '../../ops/relu6.js';
 import { quantizeMultiplier, roundHalfAway } from '../../quant/fixedpoint.js';
 import { requireElementwiseLayout } from './broadcast_binary.js';
+import { sigmoidInt16Params } from '../../ops/sigmoid_int16.js';
 
 /** The op codes of tm_unary_f32 (TM_UN_*), by TFLite op. */
-const UNARY_F32: Partial<Record<OpName, number>> = {
+export const UNARY_F32: Partial<Record<OpName, number>> = {
   ABS: 0, NEG: 1, FLOOR: 2, CEIL: 3, ROUND: 4, SQUARE: 5, SQRT: 6, RSQRT: 7, EXP: 8, LOG: 9, SIN: 10, COS: 11,
   RELU: 12, RELU6: 13, LOGISTIC: 14, TANH: 15, ELU: 16, HARD_SWISH: 17, LEAKY_RELU: 18,
 };
@@ -34,6 +35,7 @@ export function lowerUnary(ctx: LayerContext): LayerCode {
   if (input.dtype === 'int8' && def.int8Table) return lowerLut(ctx);
   if (node.op === 'LOGICAL_NOT') return logicalNot(ctx, input, output);
   if (input.dtype === 'int16' && output.dtype === 'int16' && (node.op === 'RELU' || node.op === 'RELU6' || node.op === 'LEAKY_RELU')) return activation16(ctx, input, output);
+  if (input.dtype === 'int16' && output.dtype === 'int16' && (node.op === 'LOGISTIC' || node.op === 'TANH')) return sigmoid16(ctx, input, output);
   const code = UNARY_F32[node.op];
   if (code === undefined || input.dtype !== 'float32' || output.dtype !== 'float32') {
     throw ctx.unsupported(`${input.dtype} -> ${output.dtype} is not generated (int8 tables and float32)`);
@@ -65,6 +67,17 @@ function activation16(ctx: LayerContext, input: Tensor, output: Tensor): LayerCo
   return {
     headers: ['tm_unary.h'], definitions: [structDef(params)], weights: [],
     statements: [call('tm_act_s16', structArg(params), intArg(numElements(output.shape)), ctx.ptr(input), ctx.ptr(output))],
+  };
+}
+
+/** int16 LOGISTIC and TANH -> tm_sigmoid_s16 (TFLite's interpolated table) with the op's input rescaling. */
+function sigmoid16(ctx: LayerContext, input: Tensor, output: Tensor): LayerCode {
+  const node = ctx.node as Node<'LOGISTIC' | 'TANH'>;
+  const { multiplier, shift } = sigmoidInt16Params(node, ctx.graph);
+  requireElementwiseLayout(ctx, [input], output);
+  return {
+    headers: ['tm_sigmoid16.h'], definitions: [], weights: [],
+    statements: [call('tm_sigmoid_s16', intArg(node.op === 'LOGISTIC' ? 0 : 1), intArg(multiplier), intArg(shift), intArg(numElements(output.shape)), ctx.ptr(input), ctx.ptr(output))],
   };
 }
 

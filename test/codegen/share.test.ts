@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadModel } from '../../src/model.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
+import { findBoard } from '../../src/boards/boards.js';
+import { generateProject } from '../../src/codegen/project.js';
+import { manifests, modelPath } from '../helpers/shared.js';
+
+/**
+ * A patch-based stage runs each layer once per patch: the generated C holds one kernel copy per layer shape
+ * (the patches of one shape call it) and each constant once. Outputs stay byte-identical (patch.test.ts,
+ * models_qemu.test.ts run the same projects).
+ */
+test('patch-based C: one kernel copy per layer shape, shared by the patches; equal constants stored once', () => {
+  const m = manifests().find((x) => x.id === 'tflm_person_detect_int8')!;
+  const g = loadModel(modelPath(m));
+  const board = findBoard('mps2-an386');
+  const patched = compileModel(g, { board, objective: 'memory' });
+  const layerwise = compileModel(g, { board, patch: 'off' });
+  assert.equal(patched.kind, 'patch-based');
+  const p = generateProject(patched.graph, patched.plan, { board, target: 'cortex-m4' });
+  const l = generateProject(layerwise.graph, layerwise.plan, { board, target: 'cortex-m4' });
+  const modelC = p.files.find((f) => f.path === 'model.c')!.contents;
+  const shared = [...modelC.matchAll(/^static TM_SHARED void (model_shared_\d+)\(/gm)].map((x) => x[1]);
+  assert.ok(shared.length > 0, 'shared kernel functions');
+  const invoke = modelC.slice(modelC.indexOf('void model_invoke(void) {'));
+  for (const f of shared) assert.ok(invoke.split(`${f}(`).length - 1 >= 2, `${f} is called from at least two steps`);
+  const direct = invoke.split('\n').filter((line) => /^ {2}tm_\w+\(/.test(line)).length;
+  const steps = invoke.split('\n').filter((line) => /TM_STEP_DONE/.test(line)).length;
+  assert.ok(direct + shared.length < 0.75 * steps, `${direct} inline kernel calls + ${shared.length} shared functions for ${steps} steps`);
+  // The patch copies' weights are the layer's own: the constants are no larger than the layer-wise build's.
+  assert.ok(p.weightBytes <= l.weightBytes * 1.01, `${p.weightBytes} B of constants patch-based vs ${l.weightBytes} B layer-wise`);
+  const arrays = [...p.files.find((f) => f.path === 'weights.c')!.contents.matchAll(/^const \S+ (\w+)\[\d+\][^=]*= \{\n([^}]*)\}/gm)].map((x) => x[2]);
+  assert.ok(arrays.length > 20, `${arrays.length} arrays in weights.c`);
+  assert.equal(new Set(arrays).size, arrays.length, 'no two constant arrays with the same contents');
+});
