@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, coverage, plan, codegen, training (throughput, wasm vs js), train, nas-space (default:
+ * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, training (throughput, wasm vs js), train, nas-space (default:
  * all; train takes ~20 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
  * TINYML_NAS_BUDGET seconds).
  */
@@ -15,6 +15,7 @@ import { benchTrainingSpeed, trainingSpeedTable } from './training.js';
 import { int as fmtInt } from '../src/report/format.js';
 import { coverageTable } from './coverage.js';
 import { nasSearchTable, nasSpaceTable } from './nas.js';
+import { benchWebPage, webTable } from './web.js';
 
 function ms(v: number | null): string {
   if (v === null) return '–';
@@ -66,6 +67,7 @@ if (wants('inference')) {
   }
   section('bench-inference', 'Inference (interpreter)', inferenceTable(rows));
 }
+if (wants('web')) section('bench-web', 'The web page against Node', webTable(await benchWebPage(benchManifests(), (l) => console.error(l))));
 if (wants('coverage')) section('bench-coverage', 'Operator coverage', coverageTable());
 if (wants('plan')) section('bench-plan', 'Memory plans', planTable(benchPlans()));
 if (wants('codegen')) {

@@ -12,6 +12,7 @@ export type { CompileOptions, Objective, PatchChoice } from './compiler/options.
 export { DEFAULT_COMPILE_OPTIONS } from './compiler/options.js';
 export type { KernelChoice } from './compiler/kernels.js';
 export { Interpreter } from './runtime/interpreter.js';
+export { loadKernelModule } from './runtime/wasm/kernel_module.js';
 export { decodeTensor, dequantize, randomTensorBytes } from './runtime/tensor_io.js';
 export type { InterpreterOptions } from './runtime/interpreter.js';
 export { planMemory } from './plan/memory_plan.js';
@@ -27,5 +28,6 @@ export * as train from './train/index.js';
 export * as data from './data/index.js';
 export { summarise as planSummary } from './report/plan_summary.js';
 export type { PlanSummary } from './report/plan_summary.js';
-export { generateProject, writeProject } from './codegen/project.js';
+export { generateProject } from './codegen/project.js';
+export { writeProject } from './codegen/write_project.js';
 export * as nas from './nas/index.js';

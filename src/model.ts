@@ -1,11 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Graph } from './graph/graph.js';
-import { shapeStr } from './graph/graph.js';
-import { InputError, ModelFormatError } from './errors.js';
-import type { OpDef } from './ops/op.js';
-import { OPS, checkSupported } from './ops/registry.js';
-import { readTflite } from './tflite/reader.js';
+import { InputError } from './errors.js';
+import { loadModelBytes } from './model_bytes.js';
+
+export { checkShapes, loadModelBytes } from './model_bytes.js';
 
 /**
  * Read a whole file into a fresh ArrayBuffer starting at offset 0. Node's Buffers may sit at any offset
@@ -35,35 +34,6 @@ function readWholeFile(path: string): Uint8Array {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Each node's declared output shapes must be what its op's shape rule derives from the inputs: kernels
- * size their loops from the inputs and write into memory sized from the outputs.
- */
-export function checkShapes(g: Graph): void {
-  for (const n of g.nodes) {
-    const def = OPS[n.op] as OpDef;
-    const inferred = def.inferShapes(n as never, g);
-    n.outputs.forEach((id, k) => {
-      const declared = g.tensors[id].shape;
-      const want = inferred[k];
-      if (want && shapeStr(want) !== shapeStr(declared)) {
-        throw new ModelFormatError(
-          `node ${n.index} (${n.op}) output ${k} ("${g.tensors[id].name}")`,
-          `declared shape ${shapeStr(declared)} but the inputs and options give ${shapeStr(want)}`,
-        );
-      }
-    });
-  }
-}
-
-/** Parse, validate, refuse unsupported ops and op versions, and check every node's shapes. */
-export function loadModelBytes(bytes: Uint8Array, name: string): Graph {
-  const g = readTflite(bytes, name);
-  checkSupported(g);
-  checkShapes(g);
-  return g;
 }
 
 /** Load a .tflite file; a missing or unreadable file is an InputError, a bad one a ModelFormatError. */

@@ -1,7 +1,8 @@
 import { InputError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
-import { checkProjectDir, generateProject, writeProject } from '../codegen/project.js';
+import { generateProject } from '../codegen/project.js';
+import { checkProjectDir, writeProject } from '../codegen/write_project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
 import { int, kb } from '../report/format.js';
 import type { CompileFlags } from './compile_flags.js';

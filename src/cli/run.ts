@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
 import type { Backend } from '../runtime/interpreter.js';
@@ -9,8 +8,10 @@ import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import type { CompileFlags } from './compile_flags.js';
 import { compileOptionsFrom } from './compile_flags.js';
 import type { Tensor } from '../graph/graph.js';
-import { numElements, tensorBytes } from '../graph/graph.js';
-import { decodeTensor, dequantize, randomTensorBytes } from '../runtime/tensor_io.js';
+import { tensorBytes } from '../graph/graph.js';
+import { randomTensorBytes } from '../runtime/tensor_io.js';
+import type { OutputSummary } from '../runtime/measure.js';
+import { summariseOutput, timeRuns } from '../runtime/measure.js';
 
 export interface RunOptions extends CompileFlags {
   input: string[];
@@ -22,7 +23,7 @@ export interface RunOptions extends CompileFlags {
 }
 
 export interface RunResult {
-  outputs: { name: string; dtype: string; shape: number[]; values: number[]; dequantized: number[] | null; topClass: number | null }[];
+  outputs: OutputSummary[];
   /** Median time of one run (inputs written, then invoked). */
   milliseconds: number;
   runs: number;
@@ -52,9 +53,6 @@ function readInput(file: string, t: Tensor, i: number): Uint8Array {
   }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
-
-/** Untimed runs before the timed ones, so the JIT has compiled the kernels (a cold run is not a steady figure). */
-const WARM_UP_RUNS = 3;
 
 function parseSeed(spec: string): number {
   const seed = Number(spec);
@@ -86,31 +84,13 @@ export function runModel(modelFile: string, opts: RunOptions): RunResult {
     return opts.input.length > 0 ? readInput(opts.input[i], t, i) : randomTensorBytes(t, seed + i);
   });
   const interp = new Interpreter(compiled, { backend });
-  // Later layers may reuse the inputs' memory, so every run starts by writing them again.
-  const runOnce = (): number => {
-    const t0 = performance.now();
-    inputs.forEach((bytes, i) => interp.setInput(i, bytes));
-    interp.invoke();
-    return performance.now() - t0;
-  };
-  if (repeat > 1) for (let r = 0; r < WARM_UP_RUNS; r++) runOnce();
-  const times = Array.from({ length: repeat }, runOnce).sort((a, b) => a - b);
+  const timing = timeRuns(interp, inputs, repeat);
   const outputs = g.outputs.map((id, i) => {
-    const t = g.tensors[id];
     const bytes = interp.output(i);
     if (opts.output[i]) writeFileAtomic(opts.output[i], bytes);
-    const values = decodeTensor(t, bytes);
-    const deq = dequantize(t, values);
-    const scores = deq ?? values;
-    const isClassifier = t.shape.length <= 2 && numElements(t.shape) > 1 && numElements(t.shape) <= 1000 && (t.shape.length < 2 || t.shape[0] === 1);
-    let top: number | null = null;
-    if (isClassifier) {
-      top = 0;
-      for (let k = 1; k < scores.length; k++) if (scores[k] > scores[top]) top = k;
-    }
-    return { name: t.name, dtype: t.dtype, shape: t.shape, values, dequantized: deq, topClass: top };
+    return summariseOutput(g.tensors[id], bytes);
   });
-  return { outputs, milliseconds: times[Math.floor(times.length / 2)], runs: repeat, warmUpRuns: repeat > 1 ? WARM_UP_RUNS : 0, kind: interp.compiled?.kind ?? 'layer-wise', arenaBytes: interp.plan.arenaBytes,
+  return { outputs, ...timing, kind: interp.compiled?.kind ?? 'layer-wise', arenaBytes: interp.plan.arenaBytes,
     backend, jsNodes: interp.jsFallbacks.map((f) => `${f.op} (node ${f.node})`),
   };
 }

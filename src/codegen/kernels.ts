@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+export { csrcDir, readCsrc } from './csrc_source.js';
 
 /** The kernel headers of the C library in csrc/kernels; a project gets only those its layers call. */
 export type KernelHeader =
@@ -62,19 +60,4 @@ export function withDependencies(headers: Iterable<KernelHeader>): KernelHeader[
   };
   for (const h of [...new Set(headers)].sort()) visit(h);
   return out;
-}
-
-/** csrc/ of this package: beside src/ in the repo, beside dist/ once built. */
-export function csrcDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = resolve(dir, 'csrc');
-    if (existsSync(join(candidate, 'kernels', 'tm_common.h'))) return candidate;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('csrc/ (the C kernel library) not found beside the package');
-}
-
-export function readCsrc(rel: string): string {
-  return readFileSync(join(csrcDir(), rel), 'utf8');
 }

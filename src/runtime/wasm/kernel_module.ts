@@ -1,34 +1,48 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { csrcDir } from '../../codegen/kernels.js';
+import { readKernelModuleBytes } from '../../codegen/csrc_source.js';
 
-/** The committed build of the C kernel library (scripts/build_wasm.sh). */
-export function kernelModulePath(): string {
-  return join(csrcDir(), 'wasm', 'tm_kernels.wasm');
-}
-
-/** The module the interpreter loads: the committed one, or TINYML_KERNELS_WASM (to compare kernel builds). */
-function modulePathInUse(): string {
-  return process.env.TINYML_KERNELS_WASM || kernelModulePath();
-}
+export { kernelModulePath } from '../../codegen/csrc_source.js';
 
 let compiled: WebAssembly.Module | null | undefined;
 let failure = '';
 
 /**
  * The kernel library compiled once per process, or null where this JavaScript engine has no WebAssembly
- * SIMD (the module uses it throughout, so compiling it is the feature test).
+ * SIMD (the module uses it throughout, so compiling it is the feature test). Node reads the committed
+ * module on first use; a page gives it first with loadKernelModule (a browser has no file to read).
  */
 export function kernelModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(readFileSync(modulePathInUse()));
+      compiled = new WebAssembly.Module(readKernelModuleBytes() as BufferSource);
     } catch (e) {
       failure = (e as Error).message;
       compiled = null;
     }
   }
   return compiled;
+}
+
+/**
+ * Compile the kernel library from its bytes or a URL (the page's tm_kernels.wasm) and use it from now on:
+ * the browser's way in, compiled asynchronously as browsers want for a module of this size. Resolves to
+ * whether the module compiled (false where the engine lacks WebAssembly SIMD; kernelModuleProblem says why).
+ */
+export async function loadKernelModule(source: string | URL | BufferSource): Promise<boolean> {
+  try {
+    const bytes = typeof source === 'string' || source instanceof URL ? await fetchBytes(source) : source;
+    compiled = await WebAssembly.compile(bytes);
+    failure = '';
+  } catch (e) {
+    failure = (e as Error).message;
+    compiled = null;
+  }
+  return compiled !== null;
+}
+
+async function fetchBytes(url: string | URL): Promise<ArrayBuffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot fetch the WebAssembly kernel library ${String(url)}: HTTP ${res.status}`);
+  return res.arrayBuffer();
 }
 
 /** Why the WebAssembly backend is unavailable ('' when it is available). */
