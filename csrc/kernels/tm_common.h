@@ -193,12 +193,25 @@ TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t 
  *    per-lane h >> e as (h * 2^(31-e)) >> 31 when the lanes' shifts differ.
  * Only right shifts (e >= 0): callers use the scalar tm_requant when a channel shifts left.
  */
+/*
+ * An optimisation barrier: clang 14 otherwise rewrites an extmul by a splat into i64x2.mul and the
+ * half-word shuffles below into 64-bit shifts and per-lane extract/replace, which engines emulate slowly
+ * (x86 has no 64-bit lane multiply or arithmetic shift before AVX-512). The value is unchanged.
+ */
+TM_HELPER v128_t tm_wasm_opaque(v128_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
 TM_HELPER v128_t tm_wasm_hi31(v128_t q0, v128_t q1) {
+  q0 = tm_wasm_opaque(q0);
+  q1 = tm_wasm_opaque(q1);
   const v128_t hi = wasm_i32x4_shuffle(q0, q1, 1, 3, 5, 7), lo = wasm_i32x4_shuffle(q0, q1, 0, 2, 4, 6);
   return wasm_v128_or(wasm_i32x4_shl(hi, 1), wasm_u32x4_shr(lo, 31));
 }
 
 TM_HELPER v128_t tm_wasm_srdhm4(v128_t x, v128_t m) {
+  m = tm_wasm_opaque(m);
   const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30);
   return tm_wasm_hi31(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, m), nudge), wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, m), nudge));
 }
@@ -234,8 +247,8 @@ TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v12
 
 /* MultiplyByQuantizedMultiplier of four lanes with their own multipliers and right shifts. */
 TM_HELPER v128_t tm_wasm_mbqm4(const tm_wasm_rq4 *k, v128_t x) {
-  const v128_t h = tm_wasm_srdhm4(x, k->m);
-  v128_t shifted = tm_wasm_hi31(wasm_i64x2_extmul_low_i32x4(h, k->f), wasm_i64x2_extmul_high_i32x4(h, k->f));
+  const v128_t h = tm_wasm_srdhm4(x, k->m), f = tm_wasm_opaque(k->f);
+  v128_t shifted = tm_wasm_hi31(wasm_i64x2_extmul_low_i32x4(h, f), wasm_i64x2_extmul_high_i32x4(h, f));
   shifted = wasm_v128_bitselect(h, shifted, k->e0);
   return tm_wasm_round_up(h, shifted, k->mask, k->half);
 }
