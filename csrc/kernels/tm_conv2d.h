@@ -107,6 +107,43 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
 
 #if TM_WASM_SIMD
 /*
+ * memcpy / memset of a few bytes, inline: a variable-length memcpy compiles to memory.copy, which engines
+ * run as a call out of the module, a large cost beside an im2col row of 9 to 200 bytes.
+ */
+TM_HELPER void tm_wasm_copy(int8_t *dst, const int8_t *src, int n) {
+  for (; n >= 16; n -= 16, dst += 16, src += 16) wasm_v128_store(dst, wasm_v128_load(src));
+  if (n & 8) { memcpy(dst, src, 8); dst += 8; src += 8; }
+  if (n & 4) { memcpy(dst, src, 4); dst += 4; src += 4; }
+  if (n & 2) { memcpy(dst, src, 2); dst += 2; src += 2; }
+  if (n & 1) *dst = *src;
+}
+
+TM_HELPER void tm_wasm_fill(int8_t *dst, int8_t v, int n) {
+  const v128_t x = wasm_i8x16_splat(v);
+  for (; n >= 16; n -= 16, dst += 16) wasm_v128_store(dst, x);
+  for (; n > 0; n--) *dst++ = v;
+}
+
+/* tm_im2col_s8 with the inline copies. */
+TM_HELPER void tm_wasm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int8_t *col) {
+  const int c = s->in_c;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    if (s->dil_w == 1 && iy >= 0 && iy < s->in_h && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      tm_wasm_copy(col, in + (iy * s->in_w + x0) * c, s->k_w * c);
+      col += s->k_w * c;
+      continue;
+    }
+    for (int kx = 0; kx < s->k_w; kx++, col += c) {
+      const int ix = x0 + kx * s->dil_w;
+      if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) tm_wasm_copy(col, in + (iy * s->in_w + ix) * c, c);
+      else tm_wasm_fill(col, (int8_t)s->in_zp, c);
+    }
+  }
+}
+
+/*
  * Any-kernel convolution, WebAssembly SIMD: eight output pixels at a time, im2col into eight columns on the
  * module's stack, packed once and run through the pixel-lane GEMM (tm_gemm.h) for every output channel.
  * Returns 0 when a column is too deep for it.
@@ -121,7 +158,7 @@ TM_HELPER int tm_wasm_conv_s8(const tm_conv_shape *s, const tm_requant_params *q
     const int8_t *rows[TM_WASM_TILE];
     int8_t *dst[TM_WASM_TILE];
     for (int i = 0; i < TM_WASM_TILE; i++) {
-      if (i < n) tm_im2col_s8(s, in, (p + i) / s->out_w, (p + i) % s->out_w, cols[i]);
+      if (i < n) tm_wasm_im2col_s8(s, in, (p + i) / s->out_w, (p + i) % s->out_w, cols[i]);
       rows[i] = cols[i < n ? i : 0];
       dst[i] = out + (p + i) * n_out;
     }

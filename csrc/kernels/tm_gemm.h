@@ -248,6 +248,20 @@ TM_HELPER void tm_wasm_pack8(const int8_t *const rows[TM_WASM_TILE], int depth, 
       }
     }
   }
+  if (k + 8 <= depth) {
+    int16_t *dst = xp + 8 * k;
+    for (int h = 0; h < 2; h++) {
+      const v128_t r0 = wasm_v128_load64_zero(rows[4 * h] + k), r1 = wasm_v128_load64_zero(rows[4 * h + 1] + k);
+      const v128_t r2 = wasm_v128_load64_zero(rows[4 * h + 2] + k), r3 = wasm_v128_load64_zero(rows[4 * h + 3] + k);
+      const v128_t t01 = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11), t23 = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
+      const v128_t u[2] = {wasm_i32x4_shuffle(t01, t23, 0, 4, 1, 5), wasm_i32x4_shuffle(t01, t23, 2, 6, 3, 7)};
+      for (int j = 0; j < 2; j++) {
+        wasm_v128_store(dst + 32 * j + 8 * h, wasm_i16x8_extend_low_i8x16(u[j]));
+        wasm_v128_store(dst + 32 * j + 16 + 8 * h, wasm_i16x8_extend_high_i8x16(u[j]));
+      }
+    }
+    k += 8;
+  }
   for (; k < depth; k += 2) {
     int16_t *dst = xp + 8 * k;
     for (int i = 0; i < TM_WASM_TILE; i++) {
@@ -266,9 +280,11 @@ TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t z
 
 /*
  * One packed tile through all n_out weight rows: out[i] + c receives channel c of pixel i (i < n_px).
- * A weight row may be read one byte past its end when depth is odd; that byte meets a zero.
+ * `quads` (a constant at each call, so each use is specialised) is 1 when n_px <= 4: the second quad's
+ * work is skipped for a short last tile. A weight row may be read one byte past its end when depth is
+ * odd; that byte meets a zero.
  */
-TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
+TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
   const int pairs = (depth + 1) >> 1;
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
   int c = 0;
@@ -279,28 +295,30 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
     v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
     const int16_t *x = xp;
     for (int p = 0; p < pairs; p++, x += 16) {
-      const v128_t xa = wasm_v128_load(x), xb = wasm_v128_load(x + 8);
+      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
       v128_t wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w0 + 2 * p));
       a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
-      b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
       wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w1 + 2 * p));
       a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
-      b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
       wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w2 + 2 * p));
       a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
-      b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
       wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w3 + 2 * p));
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
-      b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
     a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
-    b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
     a1 = tm_wasm_rq_uniform(a1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
-    b1 = tm_wasm_rq_uniform(b1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
     a2 = tm_wasm_rq_uniform(a2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
-    b2 = tm_wasm_rq_uniform(b2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
     a3 = tm_wasm_rq_uniform(a3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
-    b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+    if (quads == 2) {
+      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+      b1 = tm_wasm_rq_uniform(b1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
+      b2 = tm_wasm_rq_uniform(b2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
+      b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+    }
     /* Bytes [channel][pixel] to [pixel][channel]: four channels of each pixel are one 32-bit store. */
     const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
     const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
@@ -329,15 +347,19 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
     for (int p = 0; p < pairs; p++, x += 16) {
       const v128_t wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w0 + 2 * p));
       a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_v128_load(x), wv));
-      b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(wasm_v128_load(x + 8), wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(wasm_v128_load(x + 8), wv));
     }
     a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
-    b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+    if (quads == 2) b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
     int32_t t[8];
     wasm_v128_store(t, a0);
     wasm_v128_store(t + 4, b0);
     for (int i = 0; i < n_px; i++) out[i][c] = (int8_t)t[i];
   }
+}
+TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
+  if (n_px > 4) tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 2);
+  else tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 1);
 }
 #endif /* TM_WASM_SIMD */
 
