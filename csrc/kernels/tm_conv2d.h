@@ -218,6 +218,55 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
 #endif
 }
 
+#if TM_WASM_SIMD
+/*
+ * The WebAssembly runtime's forms of the two kernels: the same arguments and `wp`, the weights packed for
+ * the tile (tm_wasm_tile_gemm_packed; src/runtime/wasm/packed_weights.ts packs them once, at load). A
+ * column too deep for the tile goes to the kernel above.
+ */
+TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, const int16_t *wp) {
+  const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) {
+    tm_conv2d_1x1_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      rows[i] = tm_pw_pixel(s, in, p + (i < n ? i : 0));
+      dst[i] = out + (p + i) * n_out;
+    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+  }
+}
+
+TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, const int16_t *wp) {
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) {
+    tm_conv2d_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      if (i < n) tm_wasm_im2col_s8(s, in, (p + i) / s->out_w, (p + i) % s->out_w, cols[i]);
+      rows[i] = cols[i < n ? i : 0];
+      dst[i] = out + (p + i) * n_out;
+    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+  }
+}
+#endif
+
 /*
  * CONV_2D float32, the same floats as TFLite Micro's reference_ops::Conv: each output sums its in-bounds
  * taps in the reference's order (filter row, column, input channel) and then adds the bias. The weights

@@ -361,6 +361,75 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
   if (n_px > 4) tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 2);
   else tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 1);
 }
+
+/*
+ * Weights packed for the tile (the WebAssembly runtime packs them once, at load): per group of four output
+ * channels and per depth pair, the four channels' pairs as int16, [group][pair][channel][2], zero past the
+ * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
+ * from one pointer, with no widening and no address arithmetic in the loop.
+ */
+TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
+  const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
+  for (int c = 0; c < n_out; c += 4, wp += 8 * pairs) {
+    const int nv = TM_MIN(4, n_out - c);
+    /* Channels past the last (a short last group) borrow the last channel's constants; they are not stored. */
+    const int c1 = c + TM_MIN(1, nv - 1), c2 = c + TM_MIN(2, nv - 1), c3 = c + TM_MIN(3, nv - 1);
+    v128_t a0 = wasm_i32x4_splat(q->bias[c]), a1 = wasm_i32x4_splat(q->bias[c1]);
+    v128_t a2 = wasm_i32x4_splat(q->bias[c2]), a3 = wasm_i32x4_splat(q->bias[c3]);
+    v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int16_t *x = xp, *wq = wp;
+    for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
+      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
+      v128_t wv = wasm_v128_load32_splat(wq);
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 2);
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 4);
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 6);
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+    }
+    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
+    a1 = tm_wasm_rq_uniform(a1, q->mult[c1], q->shift[c1], zp, lo, hi);
+    a2 = tm_wasm_rq_uniform(a2, q->mult[c2], q->shift[c2], zp, lo, hi);
+    a3 = tm_wasm_rq_uniform(a3, q->mult[c3], q->shift[c3], zp, lo, hi);
+    if (quads == 2) {
+      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+      b1 = tm_wasm_rq_uniform(b1, q->mult[c1], q->shift[c1], zp, lo, hi);
+      b2 = tm_wasm_rq_uniform(b2, q->mult[c2], q->shift[c2], zp, lo, hi);
+      b3 = tm_wasm_rq_uniform(b3, q->mult[c3], q->shift[c3], zp, lo, hi);
+    }
+    const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
+    const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
+    const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    if (n_px == TM_WASM_TILE && nv == 4) {
+      wasm_v128_store32_lane(out[0] + c, pa, 0);
+      wasm_v128_store32_lane(out[1] + c, pa, 1);
+      wasm_v128_store32_lane(out[2] + c, pa, 2);
+      wasm_v128_store32_lane(out[3] + c, pa, 3);
+      wasm_v128_store32_lane(out[4] + c, pb, 0);
+      wasm_v128_store32_lane(out[5] + c, pb, 1);
+      wasm_v128_store32_lane(out[6] + c, pb, 2);
+      wasm_v128_store32_lane(out[7] + c, pb, 3);
+    } else {
+      int8_t t[32];
+      wasm_v128_store(t, pa);
+      wasm_v128_store(t + 16, pb);
+      for (int i = 0; i < n_px; i++)
+        for (int j = 0; j < nv; j++) out[i][c + j] = t[4 * i + j];
+    }
+  }
+}
+
+TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
+  if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2);
+  else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1);
+}
 #endif /* TM_WASM_SIMD */
 
 /* One column (one output pixel, or one fully-connected row) through all n_out weight rows. */

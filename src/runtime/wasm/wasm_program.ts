@@ -9,6 +9,7 @@ import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
+import { withPackedWeights } from './packed_weights.js';
 
 /** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
 export interface JsFallback {
@@ -55,6 +56,7 @@ function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels
     } catch (e) {
       return refuse((e as Error).message);
     }
+    code = withPackedWeights(code, (fn) => kernels.has(fn));
     const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
     return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
