@@ -273,7 +273,7 @@ TM_HELPER void tm_wasm_pack8(const int8_t *const rows[TM_WASM_TILE], int depth, 
 
 /* MultiplyByQuantizedMultiplier of four lanes sharing one multiplier and one (TFLite) shift, then the output clamp. */
 TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
-  if (shift > 0) x = wasm_i32x4_shl(x, shift);
+  if (shift > 0) x = tm_wasm_shl(x, shift);
   const v128_t r = tm_wasm_mbqm4_uniform(x, wasm_i32x4_splat(m), shift > 0 ? 0 : -shift);
   return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(r, zp), lo), hi);
 }
