@@ -322,6 +322,20 @@ TM_HELPER void tm_wasm_dw8(const tm_requant_params *q, const tm_wasm_rq4 *k, con
   wasm_v128_store64_lane(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
 }
 
+/* tm_wasm_dw8 for an interior window: its taps at fixed offsets `off` from the window's origin. */
+TM_HELPER void tm_wasm_dw8_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, const int32_t *off, int pairs, const int16_t *wp, int c, int8_t *dst) {
+  const int8_t *x0 = origin + c;
+  v128_t lo = wasm_v128_load(q->bias + c), hi = wasm_v128_load(q->bias + c + 4);
+  for (int p = 0; p < pairs; p++, wp += 16) {
+    const v128_t x = wasm_i8x16_shuffle(wasm_v128_load64_zero(x0 + off[2 * p]), wasm_v128_load64_zero(x0 + off[2 * p + 1]),
+                                        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_v128_load(wp)));
+    hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_v128_load(wp + 8)));
+  }
+  const v128_t rl = tm_wasm_rq4_apply(&k[0], lo), rh = tm_wasm_rq4_apply(&k[1], hi);
+  wasm_v128_store64_lane(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
+}
+
 /*
  * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants and interleaved
  * weights are worked out once, every pixel within a chunk, eight channels per step (interior windows at
@@ -335,6 +349,10 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
   tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
   int16_t wp[(TM_WASM_DW_TAPS + 1) / 2 * TM_WASM_CHUNK * 2] __attribute__((aligned(16)));
   const int8_t *taps[TM_WASM_DW_TAPS + 1];
+  int32_t off[TM_WASM_DW_TAPS + 1];
+  for (int ky = 0, t = 0; ky < s->k_h; ky++)
+    for (int kx = 0; kx < s->k_w; kx++, t++) off[t] = (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
+  off[n_taps] = off[0];
   for (int c0 = 0; c0 < c; c0 += TM_WASM_CHUNK) {
     const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
     tm_wasm_rq_table(q, c0, 2 * groups8, k);
@@ -352,15 +370,17 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
       for (int ox = 0; ox < s->out_w; ox++) {
         const int x0 = ox * s->stride_w - s->pad_left;
         int8_t *dst = out + (oy * s->out_w + ox) * c;
-        if (rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
-          const int8_t *origin = in + (y0 * s->in_w + x0) * c;
-          for (int ky = 0, t = 0; ky < s->k_h; ky++)
-            for (int kx = 0; kx < s->k_w; kx++, t++) taps[t] = origin + (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
+        const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
+        const int8_t *origin = in + (y0 * s->in_w + x0) * c;
+        if (interior) {
+          for (int g = 0; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+          if (8 * groups8 == c1 - c0) continue;
+          for (int t = 0; t < n_taps; t++) taps[t] = origin + off[t];
         } else {
           tm_dw_taps(s, in, y0, x0, zp_row, taps);
+          taps[n_taps] = taps[0];
+          for (int g = 0; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
         }
-        taps[n_taps] = taps[0];
-        for (int g = 0; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
         for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
           int32_t acc = q->bias[ch];
           for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
