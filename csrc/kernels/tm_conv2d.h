@@ -231,12 +231,18 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
     return;
   }
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
     const int n = TM_MIN(TM_WASM_TILE, n_px - p);
     const int8_t *rows[TM_WASM_TILE];
     int8_t *dst[TM_WASM_TILE];
     for (int i = 0; i < TM_WASM_TILE; i++) {
-      rows[i] = tm_pw_pixel(s, in, p + (i < n ? i : 0));
+      if (i < n) {
+        rows[i] = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * depth;
+        if (++ox == s->out_w) { ox = 0; oy++; }
+      } else {
+        rows[i] = rows[0];
+      }
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, depth, xp);
@@ -252,12 +258,16 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
   }
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
+  int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
     const int n = TM_MIN(TM_WASM_TILE, n_px - p);
     const int8_t *rows[TM_WASM_TILE];
     int8_t *dst[TM_WASM_TILE];
     for (int i = 0; i < TM_WASM_TILE; i++) {
-      if (i < n) tm_wasm_im2col_s8(s, in, (p + i) / s->out_w, (p + i) % s->out_w, cols[i]);
+      if (i < n) {
+        tm_wasm_im2col_s8(s, in, oy, ox, cols[i]);
+        if (++ox == s->out_w) { ox = 0; oy++; }
+      }
       rows[i] = cols[i < n ? i : 0];
       dst[i] = out + (p + i) * n_out;
     }
