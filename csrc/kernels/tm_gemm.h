@@ -362,6 +362,26 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
   else tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 1);
 }
 
+/* tm_wasm_rq_uniform of one channel's two quads (b only when quads == 2), the channel's constants made once. */
+TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
+  v128_t xa = *a, xb = *b;
+  if (shift > 0) {
+    xa = tm_wasm_shl(xa, shift);
+    if (quads == 2) xb = tm_wasm_shl(xb, shift);
+  }
+  const v128_t mv = wasm_i32x4_splat(m);
+  v128_t ha = tm_wasm_srdhm4(xa, mv), hb = quads == 2 ? tm_wasm_srdhm4(xb, mv) : ha;
+  const int e = shift > 0 ? 0 : -shift;
+  if (e > 0) {
+    const int32_t mask = (int32_t)((UINT32_C(1) << e) - 1u);
+    const v128_t mk = wasm_i32x4_splat(mask), half = wasm_i32x4_splat(mask >> 1);
+    ha = tm_wasm_round_up(ha, tm_wasm_shr(ha, e), mk, half);
+    if (quads == 2) hb = tm_wasm_round_up(hb, tm_wasm_shr(hb, e), mk, half);
+  }
+  *a = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(ha, zp), lo), hi);
+  if (quads == 2) *b = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(hb, zp), lo), hi);
+}
+
 /*
  * Weights packed for the tile (the WebAssembly runtime packs them once, at load): per group of four output
  * channels and per depth pair, the four channels' pairs as int16, [group][pair][channel][2], zero past the
@@ -393,16 +413,10 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
       if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
-    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
-    a1 = tm_wasm_rq_uniform(a1, q->mult[c1], q->shift[c1], zp, lo, hi);
-    a2 = tm_wasm_rq_uniform(a2, q->mult[c2], q->shift[c2], zp, lo, hi);
-    a3 = tm_wasm_rq_uniform(a3, q->mult[c3], q->shift[c3], zp, lo, hi);
-    if (quads == 2) {
-      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
-      b1 = tm_wasm_rq_uniform(b1, q->mult[c1], q->shift[c1], zp, lo, hi);
-      b2 = tm_wasm_rq_uniform(b2, q->mult[c2], q->shift[c2], zp, lo, hi);
-      b3 = tm_wasm_rq_uniform(b3, q->mult[c3], q->shift[c3], zp, lo, hi);
-    }
+    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi);
+    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi);
+    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi);
+    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi);
     const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
     const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
     const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
