@@ -337,6 +337,37 @@ TM_HELPER void tm_wasm_dw8_at(const tm_requant_params *q, const tm_wasm_rq4 *k, 
 }
 
 /*
+ * Sixteen channels c..c+15 (two groups of eight, weights at wp0 and wp1): one 16-byte load per tap serves
+ * both groups. x0 and x1 give tap 2p's and tap 2p+1's channel c.
+ */
+#define TM_WASM_DW16_BODY(X0, X1)                                                                                   \
+  do {                                                                                                              \
+    v128_t a0 = wasm_v128_load(q->bias + c), a1 = wasm_v128_load(q->bias + c + 4);                                  \
+    v128_t a2 = wasm_v128_load(q->bias + c + 8), a3 = wasm_v128_load(q->bias + c + 12);                             \
+    for (int p = 0; p < pairs; p++, wp0 += 16, wp1 += 16) {                                                          \
+      const v128_t v0 = wasm_v128_load(X0), v1 = wasm_v128_load(X1);                                                \
+      const v128_t lo = wasm_i8x16_shuffle(v0, v1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);           \
+      const v128_t hi = wasm_i8x16_shuffle(v0, v1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);    \
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), wasm_v128_load(wp0)));          \
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), wasm_v128_load(wp0 + 8)));     \
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), wasm_v128_load(wp1)));          \
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), wasm_v128_load(wp1 + 8)));     \
+    }                                                                                                               \
+    const v128_t r0 = tm_wasm_rq4_apply(&k[0], a0), r1 = tm_wasm_rq4_apply(&k[1], a1);                              \
+    const v128_t r2 = tm_wasm_rq4_apply(&k[2], a2), r3 = tm_wasm_rq4_apply(&k[3], a3);                              \
+    wasm_v128_store(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r0, r1), wasm_i16x8_narrow_i32x4(r2, r3))); \
+  } while (0)
+
+TM_HELPER void tm_wasm_dw16(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *const *taps, int pairs, const int16_t *wp0, const int16_t *wp1, int c, int8_t *dst) {
+  TM_WASM_DW16_BODY(taps[2 * p] + c, taps[2 * p + 1] + c);
+}
+
+TM_HELPER void tm_wasm_dw16_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, const int32_t *off, int pairs, const int16_t *wp0, const int16_t *wp1, int c, int8_t *dst) {
+  const int8_t *x = origin + c;
+  TM_WASM_DW16_BODY(x + off[2 * p], x + off[2 * p + 1]);
+}
+
+/*
  * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants and interleaved
  * weights are worked out once, every pixel within a chunk, eight channels per step (interior windows at
  * fixed offsets, border windows through tap pointers). An odd last tap pairs with a zero weight. Returns 0
@@ -373,13 +404,17 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
         const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
         const int8_t *origin = in + (y0 * s->in_w + x0) * c;
         if (interior) {
-          for (int g = 0; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+          int g = 0;
+          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+          for (; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
           if (8 * groups8 == c1 - c0) continue;
           for (int t = 0; t < n_taps; t++) taps[t] = origin + off[t];
         } else {
           tm_dw_taps(s, in, y0, x0, zp_row, taps);
           taps[n_taps] = taps[0];
-          for (int g = 0; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+          int g = 0;
+          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+          for (; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
         }
         for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
           int32_t acc = q->bias[ch];
