@@ -193,12 +193,49 @@ TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t 
  *    per-lane h >> e as (h * 2^(31-e)) >> 31 when the lanes' shifts differ.
  * Only right shifts (e >= 0): callers use the scalar tm_requant when a channel shifts left.
  */
+/*
+ * An optimisation barrier: clang 14 otherwise rewrites an extmul by a splat into i64x2.mul and the
+ * half-word shuffles below into 64-bit shifts and per-lane extract/replace, which engines emulate slowly
+ * (x86 has no 64-bit lane multiply or arithmetic shift before AVX-512). The value is unchanged.
+ */
+TM_HELPER v128_t tm_wasm_opaque(v128_t v) {
+  __asm__("" : "+r"(v));
+  return v;
+}
+
+/*
+ * The same for a value that is the same on every iteration of a loop (a multiplier, a shift count): the
+ * barrier is volatile so it stays at its use, where instruction selection (one basic block at a time) can
+ * see the splat; hoisted, a splatted shift count becomes four lane shifts and a multiplier an i64x2.mul.
+ */
+TM_HELPER v128_t tm_wasm_here(v128_t v) {
+  __asm__ volatile("" : "+r"(v));
+  return v;
+}
+
+TM_HELPER int tm_wasm_count_here(int n) {
+  __asm__ volatile("" : "+r"(n));
+  return n;
+}
+
+/* Lane shifts by a count known only at run time. */
+TM_HELPER v128_t tm_wasm_shl(v128_t v, int n) {
+  return wasm_i32x4_shl(v, tm_wasm_count_here(n));
+}
+
+TM_HELPER v128_t tm_wasm_shr(v128_t v, int n) {
+  return wasm_i32x4_shr(v, tm_wasm_count_here(n));
+}
+
 TM_HELPER v128_t tm_wasm_hi31(v128_t q0, v128_t q1) {
+  q0 = tm_wasm_opaque(q0);
+  q1 = tm_wasm_opaque(q1);
   const v128_t hi = wasm_i32x4_shuffle(q0, q1, 1, 3, 5, 7), lo = wasm_i32x4_shuffle(q0, q1, 0, 2, 4, 6);
   return wasm_v128_or(wasm_i32x4_shl(hi, 1), wasm_u32x4_shr(lo, 31));
 }
 
 TM_HELPER v128_t tm_wasm_srdhm4(v128_t x, v128_t m) {
+  m = tm_wasm_here(m);
   const v128_t nudge = wasm_i64x2_splat(INT64_C(1) << 30);
   return tm_wasm_hi31(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, m), nudge), wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, m), nudge));
 }
@@ -234,8 +271,8 @@ TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v12
 
 /* MultiplyByQuantizedMultiplier of four lanes with their own multipliers and right shifts. */
 TM_HELPER v128_t tm_wasm_mbqm4(const tm_wasm_rq4 *k, v128_t x) {
-  const v128_t h = tm_wasm_srdhm4(x, k->m);
-  v128_t shifted = tm_wasm_hi31(wasm_i64x2_extmul_low_i32x4(h, k->f), wasm_i64x2_extmul_high_i32x4(h, k->f));
+  const v128_t h = tm_wasm_srdhm4(x, k->m), f = tm_wasm_here(k->f);
+  v128_t shifted = tm_wasm_hi31(wasm_i64x2_extmul_low_i32x4(h, f), wasm_i64x2_extmul_high_i32x4(h, f));
   shifted = wasm_v128_bitselect(h, shifted, k->e0);
   return tm_wasm_round_up(h, shifted, k->mask, k->half);
 }
@@ -245,7 +282,7 @@ TM_HELPER v128_t tm_wasm_mbqm4_uniform(v128_t x, v128_t m, int e) {
   const v128_t h = tm_wasm_srdhm4(x, m);
   if (e == 0) return h;
   const int32_t mask = (int32_t)((UINT32_C(1) << e) - 1u);
-  return tm_wasm_round_up(h, wasm_i32x4_shr(h, e), wasm_i32x4_splat(mask), wasm_i32x4_splat(mask >> 1));
+  return tm_wasm_round_up(h, tm_wasm_shr(h, e), wasm_i32x4_splat(mask), wasm_i32x4_splat(mask >> 1));
 }
 
 TM_HELPER v128_t tm_wasm_rq4_apply(const tm_wasm_rq4 *k, v128_t x) {

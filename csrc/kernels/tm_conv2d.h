@@ -34,46 +34,23 @@ TM_HELPER const int8_t *tm_pw_pixel(const tm_conv_shape *s, const int8_t *in, in
 }
 
 /*
- * Pointwise convolution, WebAssembly SIMD: four output channels at a time over every pixel (two per step),
- * so the four weight rows stay in cache and the requantisation constants are worked out once per group.
- * Returns 0, having written nothing, when some channel shifts left (the pixel-pair path handles it).
+ * Pointwise convolution, WebAssembly SIMD: eight pixels at a time through the pixel-lane GEMM (tm_gemm.h),
+ * each tile's input pixels packed once for all output channels. Returns 0 when a column is too deep for it.
  */
 TM_HELPER int tm_wasm_pointwise_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
-  const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w, body = depth & ~7;
-  if (!tm_wasm_right_shifts(q, n_out)) return 0;
-  int c = 0;
-  for (; c + 4 <= n_out; c += 4) {
-    const int8_t *wr = w + c * depth;
-    tm_wasm_rq4 k;
-    tm_wasm_rq_table(q, c, 1, &k);
-    const v128_t bias = wasm_v128_load(q->bias + c);
-    for (int p = 0; p < n_px; p += 2) {
-      const int pair = p + 1 < n_px;
-      const int8_t *x0 = tm_pw_pixel(s, in, p), *x1 = pair ? tm_pw_pixel(s, in, p + 1) : x0;
-      v128_t s0, s1;
-      tm_wasm_dot_2x4(x0, x1, wr, depth, &s0, &s1);
-      s0 = wasm_i32x4_add(s0, bias);
-      s1 = wasm_i32x4_add(s1, bias);
-      if (body < depth) {
-        int32_t t0[4], t1[4];
-        for (int j = 0; j < 4; j++) {
-          t0[j] = tm_dot_s8(x0 + body, wr + j * depth + body, depth - body, 0);
-          t1[j] = tm_dot_s8(x1 + body, wr + j * depth + body, depth - body, 0);
-        }
-        s0 = wasm_i32x4_add(s0, wasm_v128_load(t0));
-        s1 = wasm_i32x4_add(s1, wasm_v128_load(t1));
-      }
-      tm_wasm_store4_s8(out + p * n_out + c, tm_wasm_rq4_apply(&k, s0));
-      if (pair) tm_wasm_store4_s8(out + (p + 1) * n_out + c, tm_wasm_rq4_apply(&k, s1));
+  const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) return 0;
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      rows[i] = tm_pw_pixel(s, in, p + (i < n ? i : 0));
+      dst[i] = out + (p + i) * n_out;
     }
-  }
-  for (; c < n_out; c++) {
-    const int8_t *wr = w + c * depth;
-    for (int p = 0; p < n_px; p++) {
-      const int8_t *x = tm_pw_pixel(s, in, p);
-      const int32_t acc = tm_dot_s8(x + body, wr + body, depth - body, q->bias[c] + tm_wasm_dot_1x1(x, wr, depth));
-      out[p * n_out + c] = tm_requant_ch(q, acc, c);
-    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm(xp, w, depth, n_out, q, dst, n);
   }
   return 1;
 }
@@ -130,39 +107,63 @@ TM_HELPER void tm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, in
 
 #if TM_WASM_SIMD
 /*
- * Any-kernel convolution, WebAssembly SIMD: channels in chunks whose requantisation constants are worked out
- * once, pixels in pairs within a chunk (im2col per pair and chunk: cheap beside the chunk's multiplies).
- * The columns are zero-padded to a multiple of 8 so the dot products need no scalar tail; that fits the
- * layer's scratch (sized for the DSP path) except for the narrowest columns, which return 0 (pair path).
+ * memcpy / memset of a few bytes, inline: a variable-length memcpy compiles to memory.copy, which engines
+ * run as a call out of the module, a large cost beside an im2col row of 9 to 200 bytes.
  */
-TM_HELPER int tm_wasm_conv_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
-  const int depth = s->k_h * s->k_w * s->in_c, len = (depth + 7) & ~7, n_out = s->out_c, n_px = s->out_h * s->out_w;
-  if (2 * len > ((depth + 3) & ~3) + 8 * TM_WIDE_WORDS(depth) || !tm_wasm_right_shifts(q, n_out)) return 0;
-  int8_t *col0 = (int8_t *)TM_ARENA_PTR(scratch), *col1 = scratch + len;
-  memset(scratch, 0, (size_t)(2 * len));
-  tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
-  for (int c0 = 0; c0 < n_out; c0 += TM_WASM_CHUNK) {
-    const int c1 = TM_MIN(n_out, c0 + TM_WASM_CHUNK), groups = (c1 - c0) >> 2;
-    tm_wasm_rq_table(q, c0, groups, k);
-    for (int p = 0; p < n_px; p += 2) {
-      const int pair = p + 1 < n_px;
-      tm_im2col_s8(s, in, p / s->out_w, p % s->out_w, col0);
-      if (pair) tm_im2col_s8(s, in, (p + 1) / s->out_w, (p + 1) % s->out_w, col1);
-      const int8_t *x1 = pair ? col1 : col0;
-      int8_t *o0 = out + p * n_out, *o1 = o0 + n_out;
-      for (int g = 0; g < groups; g++) {
-        const int c = c0 + 4 * g;
-        v128_t s0, s1;
-        tm_wasm_dot_2x4_len(col0, x1, w + c * depth, depth, len, &s0, &s1);
-        const v128_t bias = wasm_v128_load(q->bias + c);
-        tm_wasm_store4_s8(o0 + c, tm_wasm_rq4_apply(&k[g], wasm_i32x4_add(s0, bias)));
-        if (pair) tm_wasm_store4_s8(o1 + c, tm_wasm_rq4_apply(&k[g], wasm_i32x4_add(s1, bias)));
-      }
-      for (int c = c0 + 4 * groups; c < c1; c++) {
-        o0[c] = tm_requant_ch(q, tm_dot_s8(col0, w + c * depth, depth, q->bias[c]), c);
-        if (pair) o1[c] = tm_requant_ch(q, tm_dot_s8(col1, w + c * depth, depth, q->bias[c]), c);
-      }
+TM_HELPER void tm_wasm_copy(int8_t *dst, const int8_t *src, int n) {
+  for (; n >= 16; n -= 16, dst += 16, src += 16) wasm_v128_store(dst, wasm_v128_load(src));
+  if (n & 8) { memcpy(dst, src, 8); dst += 8; src += 8; }
+  if (n & 4) { memcpy(dst, src, 4); dst += 4; src += 4; }
+  if (n & 2) { memcpy(dst, src, 2); dst += 2; src += 2; }
+  if (n & 1) *dst = *src;
+}
+
+TM_HELPER void tm_wasm_fill(int8_t *dst, int8_t v, int n) {
+  const v128_t x = wasm_i8x16_splat(v);
+  for (; n >= 16; n -= 16, dst += 16) wasm_v128_store(dst, x);
+  for (; n > 0; n--) *dst++ = v;
+}
+
+/* tm_im2col_s8 with the inline copies. */
+TM_HELPER void tm_wasm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int8_t *col) {
+  const int c = s->in_c;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    if (s->dil_w == 1 && iy >= 0 && iy < s->in_h && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      tm_wasm_copy(col, in + (iy * s->in_w + x0) * c, s->k_w * c);
+      col += s->k_w * c;
+      continue;
     }
+    for (int kx = 0; kx < s->k_w; kx++, col += c) {
+      const int ix = x0 + kx * s->dil_w;
+      if (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w) tm_wasm_copy(col, in + (iy * s->in_w + ix) * c, c);
+      else tm_wasm_fill(col, (int8_t)s->in_zp, c);
+    }
+  }
+}
+
+/*
+ * Any-kernel convolution, WebAssembly SIMD: eight output pixels at a time, im2col into eight columns on the
+ * module's stack, packed once and run through the pixel-lane GEMM (tm_gemm.h) for every output channel.
+ * Returns 0 when a column is too deep for it.
+ */
+TM_HELPER int tm_wasm_conv_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) return 0;
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      if (i < n) tm_wasm_im2col_s8(s, in, (p + i) / s->out_w, (p + i) % s->out_w, cols[i]);
+      rows[i] = cols[i < n ? i : 0];
+      dst[i] = out + (p + i) * n_out;
+    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm(xp, w, depth, n_out, q, dst, n);
   }
   return 1;
 }
@@ -195,7 +196,7 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
 #else
 #if TM_WASM_SIMD
-  if (tm_wasm_conv_s8(s, q, in, w, out, scratch)) return;
+  if (tm_wasm_conv_s8(s, q, in, w, out)) return;
 #endif
   int8_t *cols[2] = {(int8_t *)TM_ARENA_PTR(scratch), scratch + depth};
   int pending = 0;
@@ -216,6 +217,65 @@ TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, 
   if (pending) tm_gemm_s8_1col(cols[0], w, depth, n_out, q, pending_out);
 #endif
 }
+
+#if TM_WASM_SIMD
+/*
+ * The WebAssembly runtime's forms of the two kernels: the same arguments and `wp`, the weights packed for
+ * the tile (tm_wasm_tile_gemm_packed; src/runtime/wasm/packed_weights.ts packs them once, at load). A
+ * column too deep for the tile goes to the kernel above.
+ */
+TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, const int16_t *wp) {
+  const int depth = s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) {
+    tm_conv2d_1x1_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      if (i < n) {
+        rows[i] = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * depth;
+        if (++ox == s->out_w) { ox = 0; oy++; }
+      } else {
+        rows[i] = rows[0];
+      }
+      dst[i] = out + (p + i) * n_out;
+    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+  }
+}
+
+TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, const int16_t *wp) {
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  if (depth > TM_WASM_TILE_DEPTH) {
+    tm_conv2d_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
+  int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
+  int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *rows[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      if (i < n) {
+        tm_wasm_im2col_s8(s, in, oy, ox, cols[i]);
+        if (++ox == s->out_w) { ox = 0; oy++; }
+      }
+      rows[i] = cols[i < n ? i : 0];
+      dst[i] = out + (p + i) * n_out;
+    }
+    tm_wasm_pack8(rows, depth, xp);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+  }
+}
+#endif
 
 /*
  * CONV_2D float32, the same floats as TFLite Micro's reference_ops::Conv: each output sums its in-bounds

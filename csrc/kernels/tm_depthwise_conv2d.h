@@ -302,45 +302,120 @@ TM_HELPER void tm_dw_channel_s8(const tm_dw_shape *s, const tm_requant_params *q
 }
 
 #if TM_WASM_SIMD
-/* Eight channels c..c+7 of one output pixel from its taps (`taps[t] + c`), requantised with k[0], k[1]. */
-TM_HELPER void tm_wasm_dw8(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *const *taps, int n_taps, const int8_t *w, int c_stride, int c, int8_t *dst) {
+/* Largest window the SIMD path takes (its tap pairs' weights live on the module's stack). */
+#define TM_WASM_DW_TAPS 49
+
+/*
+ * Eight channels c..c+7 of one output pixel from its taps (`taps[t] + c`, an even count), requantised with
+ * k[0], k[1]. Two taps at a time: their bytes interleave into channel pairs, and i32x4.dot_i16x8_s against
+ * the pre-interleaved weights `wp` (per tap pair, channels 0-3 then 4-7) does both taps' products per lane.
+ */
+TM_HELPER void tm_wasm_dw8(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *const *taps, int pairs, const int16_t *wp, int c, int8_t *dst) {
   v128_t lo = wasm_v128_load(q->bias + c), hi = wasm_v128_load(q->bias + c + 4);
-  for (int t = 0; t < n_taps; t++) {
-    const v128_t xv = wasm_i16x8_load8x8(taps[t] + c), wv = wasm_i16x8_load8x8(w + t * c_stride + c);
-    lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
-    hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
+  for (int p = 0; p < pairs; p++, wp += 16) {
+    const v128_t x = wasm_i8x16_shuffle(wasm_v128_load64_zero(taps[2 * p] + c), wasm_v128_load64_zero(taps[2 * p + 1] + c),
+                                        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_v128_load(wp)));
+    hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_v128_load(wp + 8)));
+  }
+  const v128_t rl = tm_wasm_rq4_apply(&k[0], lo), rh = tm_wasm_rq4_apply(&k[1], hi);
+  wasm_v128_store64_lane(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
+}
+
+/* tm_wasm_dw8 for an interior window: its taps at fixed offsets `off` from the window's origin. */
+TM_HELPER void tm_wasm_dw8_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, const int32_t *off, int pairs, const int16_t *wp, int c, int8_t *dst) {
+  const int8_t *x0 = origin + c;
+  v128_t lo = wasm_v128_load(q->bias + c), hi = wasm_v128_load(q->bias + c + 4);
+  for (int p = 0; p < pairs; p++, wp += 16) {
+    const v128_t x = wasm_i8x16_shuffle(wasm_v128_load64_zero(x0 + off[2 * p]), wasm_v128_load64_zero(x0 + off[2 * p + 1]),
+                                        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_v128_load(wp)));
+    hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_v128_load(wp + 8)));
   }
   const v128_t rl = tm_wasm_rq4_apply(&k[0], lo), rh = tm_wasm_rq4_apply(&k[1], hi);
   wasm_v128_store64_lane(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl), 0);
 }
 
 /*
- * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants are worked out
- * once, every pixel within a chunk, eight channels per step (interior windows at fixed offsets, border
- * windows through tap pointers). Returns 0 when a channel shifts left (the general path handles it).
+ * Sixteen channels c..c+15 (two groups of eight, weights at wp0 and wp1): one 16-byte load per tap serves
+ * both groups. x0 and x1 give tap 2p's and tap 2p+1's channel c.
  */
-TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row, const int8_t **taps) {
-  const int c = s->in_c, n_taps = s->k_h * s->k_w;
+#define TM_WASM_DW16_BODY(X0, X1)                                                                                   \
+  do {                                                                                                              \
+    v128_t a0 = wasm_v128_load(q->bias + c), a1 = wasm_v128_load(q->bias + c + 4);                                  \
+    v128_t a2 = wasm_v128_load(q->bias + c + 8), a3 = wasm_v128_load(q->bias + c + 12);                             \
+    for (int p = 0; p < pairs; p++, wp0 += 16, wp1 += 16) {                                                          \
+      const v128_t v0 = wasm_v128_load(X0), v1 = wasm_v128_load(X1);                                                \
+      const v128_t lo = wasm_i8x16_shuffle(v0, v1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);           \
+      const v128_t hi = wasm_i8x16_shuffle(v0, v1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);    \
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), wasm_v128_load(wp0)));          \
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), wasm_v128_load(wp0 + 8)));     \
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), wasm_v128_load(wp1)));          \
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), wasm_v128_load(wp1 + 8)));     \
+    }                                                                                                               \
+    const v128_t r0 = tm_wasm_rq4_apply(&k[0], a0), r1 = tm_wasm_rq4_apply(&k[1], a1);                              \
+    const v128_t r2 = tm_wasm_rq4_apply(&k[2], a2), r3 = tm_wasm_rq4_apply(&k[3], a3);                              \
+    wasm_v128_store(dst + c, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r0, r1), wasm_i16x8_narrow_i32x4(r2, r3))); \
+  } while (0)
+
+TM_HELPER void tm_wasm_dw16(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *const *taps, int pairs, const int16_t *wp0, const int16_t *wp1, int c, int8_t *dst) {
+  TM_WASM_DW16_BODY(taps[2 * p] + c, taps[2 * p + 1] + c);
+}
+
+TM_HELPER void tm_wasm_dw16_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, const int32_t *off, int pairs, const int16_t *wp0, const int16_t *wp1, int c, int8_t *dst) {
+  const int8_t *x = origin + c;
+  TM_WASM_DW16_BODY(x + off[2 * p], x + off[2 * p + 1]);
+}
+
+/*
+ * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants and interleaved
+ * weights are worked out once, every pixel within a chunk, eight channels per step (interior windows at
+ * fixed offsets, border windows through tap pointers). An odd last tap pairs with a zero weight. Returns 0
+ * when a channel shifts left or the window is too large (the general path handles those).
+ */
+TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w, pairs = (n_taps + 1) >> 1;
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
-  if (s->depth_mult != 1 || !tm_wasm_right_shifts(q, c)) return 0;
+  if (s->depth_mult != 1 || n_taps > TM_WASM_DW_TAPS || !tm_wasm_right_shifts(q, c)) return 0;
   tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
+  int16_t wp[(TM_WASM_DW_TAPS + 1) / 2 * TM_WASM_CHUNK * 2] __attribute__((aligned(16)));
+  const int8_t *taps[TM_WASM_DW_TAPS + 1];
+  int32_t off[TM_WASM_DW_TAPS + 1];
+  for (int ky = 0, t = 0; ky < s->k_h; ky++)
+    for (int kx = 0; kx < s->k_w; kx++, t++) off[t] = (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
+  off[n_taps] = off[0];
   for (int c0 = 0; c0 < c; c0 += TM_WASM_CHUNK) {
     const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
     tm_wasm_rq_table(q, c0, 2 * groups8, k);
+    for (int g = 0; g < groups8; g++)
+      for (int p = 0; p < pairs; p++)
+        for (int j = 0; j < 8; j++) {
+          const int ch = c0 + 8 * g + j;
+          int16_t *d = wp + (g * pairs + p) * 16 + 2 * j;
+          d[0] = w[2 * p * c + ch];
+          d[1] = 2 * p + 1 < n_taps ? w[(2 * p + 1) * c + ch] : 0;
+        }
     for (int oy = 0; oy < s->out_h; oy++) {
       const int y0 = oy * s->stride_h - s->pad_top;
       const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
       for (int ox = 0; ox < s->out_w; ox++) {
         const int x0 = ox * s->stride_w - s->pad_left;
         int8_t *dst = out + (oy * s->out_w + ox) * c;
-        if (rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
-          const int8_t *origin = in + (y0 * s->in_w + x0) * c;
-          for (int ky = 0, t = 0; ky < s->k_h; ky++)
-            for (int kx = 0; kx < s->k_w; kx++, t++) taps[t] = origin + (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
+        const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
+        const int8_t *origin = in + (y0 * s->in_w + x0) * c;
+        if (interior) {
+          int g = 0;
+          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+          for (; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+          if (8 * groups8 == c1 - c0) continue;
+          for (int t = 0; t < n_taps; t++) taps[t] = origin + off[t];
         } else {
           tm_dw_taps(s, in, y0, x0, zp_row, taps);
+          taps[n_taps] = taps[0];
+          int g = 0;
+          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+          for (; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
         }
-        for (int g = 0; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, n_taps, w, c, c0 + 8 * g, dst);
         for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
           int32_t acc = q->bias[ch];
           for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
@@ -359,7 +434,7 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
   const int8_t **TM_RESTRICT taps = (const int8_t **)(void *)(zp_row + ((s->in_c + 7) & ~7));
   memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
 #if TM_WASM_SIMD
-  if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row, taps)) return;
+  if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row)) return;
 #endif
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;

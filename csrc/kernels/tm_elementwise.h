@@ -85,8 +85,8 @@ TM_HELPER int tm_wasm_binary_s8(const tm_binary_params *p, int op, int n, const 
       const v128_t x1 = wasm_i32x4_add(va[j], off1), x2 = wasm_i32x4_add(vb[j], off2);
       v128_t raw;
       if (op == 0) {
-        const v128_t s1 = tm_wasm_mbqm4_uniform(wasm_i32x4_shl(x1, p->left_shift), m1, -p->in1_shift);
-        const v128_t s2 = tm_wasm_mbqm4_uniform(wasm_i32x4_shl(x2, p->left_shift), m2, -p->in2_shift);
+        const v128_t s1 = tm_wasm_mbqm4_uniform(tm_wasm_shl(x1, p->left_shift), m1, -p->in1_shift);
+        const v128_t s2 = tm_wasm_mbqm4_uniform(tm_wasm_shl(x2, p->left_shift), m2, -p->in2_shift);
         raw = tm_wasm_mbqm4_uniform(wasm_i32x4_add(s1, s2), mo, -p->out_shift);
       } else {
         raw = tm_wasm_mbqm4_uniform(wasm_i32x4_mul(x1, x2), mo, -p->out_shift);

@@ -219,6 +219,231 @@ TM_HELPER void tm_wasm_gemm_2col(const int8_t *col0, const int8_t *col1, const i
     if (col1) out1[c] = tm_requant_ch(q, tm_dot_s8(col1 + body, wr + body, depth - body, q->bias[c] + tm_wasm_dot_1x1(col1, wr, depth)), c);
   }
 }
+/*
+ * The pixel-lane GEMM (WebAssembly SIMD): lanes are output pixels, so a vector of accumulators holds one
+ * output channel of four pixels and requantises with one multiplier and one shift (no per-lane shifts, no
+ * horizontal sums). Eight pixels (two quads) are packed once per tile into `xp`, int16 in pair order,
+ * [depth pair][pixel][2], and meet each weight pair as a splat: i32x4.dot_i16x8_s does the pair's two
+ * multiply-accumulates for four pixels. Four output channels share every packed load.
+ */
+#define TM_WASM_TILE 8
+/* Deepest column the tile takes: its packed form and eight im2col columns live on the module's stack. */
+#define TM_WASM_TILE_DEPTH 1152
+
+/* Eight rows of `depth` int8 values into xp (pairs padded with 0 when depth is odd). */
+TM_HELPER void tm_wasm_pack8(const int8_t *const rows[TM_WASM_TILE], int depth, int16_t *xp) {
+  int k = 0;
+  for (; k + 16 <= depth; k += 16) {
+    int16_t *dst = xp + 8 * k; /* pair k / 2, 16 values per pair */
+    for (int h = 0; h < 2; h++) {
+      const v128_t r0 = wasm_v128_load(rows[4 * h] + k), r1 = wasm_v128_load(rows[4 * h + 1] + k);
+      const v128_t r2 = wasm_v128_load(rows[4 * h + 2] + k), r3 = wasm_v128_load(rows[4 * h + 3] + k);
+      const v128_t t01l = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11), t01h = wasm_i16x8_shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15);
+      const v128_t t23l = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11), t23h = wasm_i16x8_shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15);
+      const v128_t u[4] = {wasm_i32x4_shuffle(t01l, t23l, 0, 4, 1, 5), wasm_i32x4_shuffle(t01l, t23l, 2, 6, 3, 7),
+                           wasm_i32x4_shuffle(t01h, t23h, 0, 4, 1, 5), wasm_i32x4_shuffle(t01h, t23h, 2, 6, 3, 7)};
+      for (int j = 0; j < 4; j++) {
+        wasm_v128_store(dst + 32 * j + 8 * h, wasm_i16x8_extend_low_i8x16(u[j]));
+        wasm_v128_store(dst + 32 * j + 16 + 8 * h, wasm_i16x8_extend_high_i8x16(u[j]));
+      }
+    }
+  }
+  if (k + 8 <= depth) {
+    int16_t *dst = xp + 8 * k;
+    for (int h = 0; h < 2; h++) {
+      const v128_t r0 = wasm_v128_load64_zero(rows[4 * h] + k), r1 = wasm_v128_load64_zero(rows[4 * h + 1] + k);
+      const v128_t r2 = wasm_v128_load64_zero(rows[4 * h + 2] + k), r3 = wasm_v128_load64_zero(rows[4 * h + 3] + k);
+      const v128_t t01 = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11), t23 = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
+      const v128_t u[2] = {wasm_i32x4_shuffle(t01, t23, 0, 4, 1, 5), wasm_i32x4_shuffle(t01, t23, 2, 6, 3, 7)};
+      for (int j = 0; j < 2; j++) {
+        wasm_v128_store(dst + 32 * j + 8 * h, wasm_i16x8_extend_low_i8x16(u[j]));
+        wasm_v128_store(dst + 32 * j + 16 + 8 * h, wasm_i16x8_extend_high_i8x16(u[j]));
+      }
+    }
+    k += 8;
+  }
+  for (; k < depth; k += 2) {
+    int16_t *dst = xp + 8 * k;
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      dst[2 * i] = rows[i][k];
+      dst[2 * i + 1] = k + 1 < depth ? rows[i][k + 1] : 0;
+    }
+  }
+}
+
+/* MultiplyByQuantizedMultiplier of four lanes sharing one multiplier and one (TFLite) shift, then the output clamp. */
+TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
+  if (shift > 0) x = tm_wasm_shl(x, shift);
+  const v128_t r = tm_wasm_mbqm4_uniform(x, wasm_i32x4_splat(m), shift > 0 ? 0 : -shift);
+  return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(r, zp), lo), hi);
+}
+
+/*
+ * One packed tile through all n_out weight rows: out[i] + c receives channel c of pixel i (i < n_px).
+ * `quads` (a constant at each call, so each use is specialised) is 1 when n_px <= 4: the second quad's
+ * work is skipped for a short last tile. A weight row may be read one byte past its end when depth is
+ * odd; that byte meets a zero.
+ */
+TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
+  const int pairs = (depth + 1) >> 1;
+  const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
+  int c = 0;
+  for (; c + 4 <= n_out; c += 4) {
+    const int8_t *w0 = w + c * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    v128_t a0 = wasm_i32x4_splat(q->bias[c]), a1 = wasm_i32x4_splat(q->bias[c + 1]);
+    v128_t a2 = wasm_i32x4_splat(q->bias[c + 2]), a3 = wasm_i32x4_splat(q->bias[c + 3]);
+    v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int16_t *x = xp;
+    for (int p = 0; p < pairs; p++, x += 16) {
+      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
+      v128_t wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w0 + 2 * p));
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w1 + 2 * p));
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w2 + 2 * p));
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w3 + 2 * p));
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+    }
+    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
+    a1 = tm_wasm_rq_uniform(a1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
+    a2 = tm_wasm_rq_uniform(a2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
+    a3 = tm_wasm_rq_uniform(a3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+    if (quads == 2) {
+      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+      b1 = tm_wasm_rq_uniform(b1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
+      b2 = tm_wasm_rq_uniform(b2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
+      b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+    }
+    /* Bytes [channel][pixel] to [pixel][channel]: four channels of each pixel are one 32-bit store. */
+    const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
+    const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
+    const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    if (n_px == TM_WASM_TILE) {
+      wasm_v128_store32_lane(out[0] + c, pa, 0);
+      wasm_v128_store32_lane(out[1] + c, pa, 1);
+      wasm_v128_store32_lane(out[2] + c, pa, 2);
+      wasm_v128_store32_lane(out[3] + c, pa, 3);
+      wasm_v128_store32_lane(out[4] + c, pb, 0);
+      wasm_v128_store32_lane(out[5] + c, pb, 1);
+      wasm_v128_store32_lane(out[6] + c, pb, 2);
+      wasm_v128_store32_lane(out[7] + c, pb, 3);
+    } else {
+      int8_t t[32];
+      wasm_v128_store(t, pa);
+      wasm_v128_store(t + 16, pb);
+      for (int i = 0; i < n_px; i++) memcpy(out[i] + c, t + 4 * i, 4);
+    }
+  }
+  for (; c < n_out; c++) {
+    const int8_t *w0 = w + c * depth;
+    v128_t a0 = wasm_i32x4_splat(q->bias[c]), b0 = a0;
+    const int16_t *x = xp;
+    for (int p = 0; p < pairs; p++, x += 16) {
+      const v128_t wv = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(w0 + 2 * p));
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_v128_load(x), wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(wasm_v128_load(x + 8), wv));
+    }
+    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
+    if (quads == 2) b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+    int32_t t[8];
+    wasm_v128_store(t, a0);
+    wasm_v128_store(t + 4, b0);
+    for (int i = 0; i < n_px; i++) out[i][c] = (int8_t)t[i];
+  }
+}
+TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
+  if (n_px > 4) tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 2);
+  else tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 1);
+}
+
+/* tm_wasm_rq_uniform of one channel's two quads (b only when quads == 2), the channel's constants made once. */
+TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
+  v128_t xa = *a, xb = *b;
+  if (shift > 0) {
+    xa = tm_wasm_shl(xa, shift);
+    if (quads == 2) xb = tm_wasm_shl(xb, shift);
+  }
+  const v128_t mv = wasm_i32x4_splat(m);
+  v128_t ha = tm_wasm_srdhm4(xa, mv), hb = quads == 2 ? tm_wasm_srdhm4(xb, mv) : ha;
+  const int e = shift > 0 ? 0 : -shift;
+  if (e > 0) {
+    const int32_t mask = (int32_t)((UINT32_C(1) << e) - 1u);
+    const v128_t mk = wasm_i32x4_splat(mask), half = wasm_i32x4_splat(mask >> 1);
+    ha = tm_wasm_round_up(ha, tm_wasm_shr(ha, e), mk, half);
+    if (quads == 2) hb = tm_wasm_round_up(hb, tm_wasm_shr(hb, e), mk, half);
+  }
+  *a = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(ha, zp), lo), hi);
+  if (quads == 2) *b = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(hb, zp), lo), hi);
+}
+
+/*
+ * Weights packed for the tile (the WebAssembly runtime packs them once, at load): per group of four output
+ * channels and per depth pair, the four channels' pairs as int16, [group][pair][channel][2], zero past the
+ * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
+ * from one pointer, with no widening and no address arithmetic in the loop.
+ */
+TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
+  const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
+  for (int c = 0; c < n_out; c += 4, wp += 8 * pairs) {
+    const int nv = TM_MIN(4, n_out - c);
+    /* Channels past the last (a short last group) borrow the last channel's constants; they are not stored. */
+    const int c1 = c + TM_MIN(1, nv - 1), c2 = c + TM_MIN(2, nv - 1), c3 = c + TM_MIN(3, nv - 1);
+    v128_t a0 = wasm_i32x4_splat(q->bias[c]), a1 = wasm_i32x4_splat(q->bias[c1]);
+    v128_t a2 = wasm_i32x4_splat(q->bias[c2]), a3 = wasm_i32x4_splat(q->bias[c3]);
+    v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const int16_t *x = xp, *wq = wp;
+    for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
+      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
+      v128_t wv = wasm_v128_load32_splat(wq);
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 2);
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 4);
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 6);
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+    }
+    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi);
+    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi);
+    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi);
+    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi);
+    const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
+    const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
+    const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    if (n_px == TM_WASM_TILE && nv == 4) {
+      wasm_v128_store32_lane(out[0] + c, pa, 0);
+      wasm_v128_store32_lane(out[1] + c, pa, 1);
+      wasm_v128_store32_lane(out[2] + c, pa, 2);
+      wasm_v128_store32_lane(out[3] + c, pa, 3);
+      wasm_v128_store32_lane(out[4] + c, pb, 0);
+      wasm_v128_store32_lane(out[5] + c, pb, 1);
+      wasm_v128_store32_lane(out[6] + c, pb, 2);
+      wasm_v128_store32_lane(out[7] + c, pb, 3);
+    } else {
+      int8_t t[32];
+      wasm_v128_store(t, pa);
+      wasm_v128_store(t + 16, pb);
+      for (int i = 0; i < n_px; i++)
+        for (int j = 0; j < nv; j++) out[i][c + j] = t[4 * i + j];
+    }
+  }
+}
+
+TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
+  if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2);
+  else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1);
+}
 #endif /* TM_WASM_SIMD */
 
 /* One column (one output pixel, or one fully-connected row) through all n_out weight rows. */

@@ -9,6 +9,7 @@ import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
+import { withPackedWeights } from './packed_weights.js';
 
 /** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
 export interface JsFallback {
@@ -55,6 +56,7 @@ function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels
     } catch (e) {
       return refuse((e as Error).message);
     }
+    code = withPackedWeights(code, (fn) => kernels.has(fn));
     const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
     return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
@@ -146,7 +148,8 @@ function stepKernel(statements: readonly Statement[], kernels: KernelInstance, a
     if (s.kind !== 'call') return [];
     const fn = kernels.kernel(s.fn === 'memmove' ? 'tm_memmove' : s.fn);
     const args = s.args.map((a) => argValue(a, arenaBase, address));
-    return [() => { fn(...args); }];
+    // A bound function: the engine calls the export with its arguments directly (a spread call is slower).
+    return [fn.bind(null, ...args) as () => void];
   });
   if (calls.length === 1) return calls[0];
   return () => { for (const c of calls) c(); };

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Graph } from '../../src/graph/graph.js';
+import { Interpreter } from '../../src/runtime/interpreter.js';
+import { oneNodeGraph } from '../ops/harness.js';
+
+/** A small deterministic generator (xorshift32), so a failure names a reproducible case. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+const bytes = (r: () => number, n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(r, 0, 255));
+const int32s = (r: () => number, n: number, mag: number): Uint8Array => new Uint8Array(Int32Array.from({ length: n }, () => int(r, -mag, mag)).buffer);
+
+/**
+ * Per-channel weight scales spread over 2^-6 .. 2^3 of the layer's scale, so some channels shift left and
+ * neighbouring channels shift by different amounts (the SIMD requantisation's per-lane and uniform forms).
+ */
+function channelScales(r: () => number, n: number): number[] {
+  return Array.from({ length: n }, () => 0.004 * 2 ** (r() * 9 - 6));
+}
+
+function sameOnBothBackends(g: Graph, r: () => number, label: string): void {
+  g.inputs = [0];
+  g.outputs = [g.tensors.length - 1];
+  const wasm = new Interpreter(g, { backend: 'wasm', objective: 'speed' });
+  const js = new Interpreter(g, { backend: 'js', objective: 'speed' });
+  assert.deepEqual(wasm.jsFallbacks, [], label);
+  const x = bytes(r, g.tensors[0].shape.reduce((a, b) => a * b, 1));
+  wasm.setInput(0, x);
+  js.setInput(0, x);
+  wasm.invoke();
+  js.invoke();
+  assert.deepEqual(wasm.output(0), js.output(0), label);
+}
+
+test('int8 CONV_2D on the wasm backend gives the js backend\'s bytes: odd depths, short pixel tiles, left shifts, padding, strides', () => {
+  const r = rng(9);
+  for (let i = 0; i < 60; i++) {
+    const k = [1, 1, 3, 2, 5][i % 5], inC = int(r, 1, 40), outC = int(r, 1, 21), h = int(r, k, 11), w = int(r, k, 11);
+    const stride = int(r, 1, 2), padding = r() < 0.5 ? 'SAME' : 'VALID';
+    const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
+    const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;
+    const ws = channelScales(r, outC), inScale = 0.05, inZp = int(r, -20, 20);
+    const g = oneNodeGraph('CONV_2D', { padding, strideW: stride, strideH: stride, dilationW: 1, dilationH: 1, activation: r() < 0.5 ? 'RELU' : 'NONE' } as never, [
+      { shape: [1, h, w, inC], dtype: 'int8', scale: inScale, zeroPoint: inZp },
+      { shape: [outC, k, k, inC], dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), data: bytes(r, outC * k * k * inC) },
+      { shape: [outC], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, outC, 3000) },
+    ], { shape: [1, oh, ow, outC], dtype: 'int8', scale: i % 3 === 0 ? 0.0005 : 0.02, zeroPoint: int(r, -10, 10) });
+    sameOnBothBackends(g, r, `case ${i}: ${h}x${w}x${inC} -> ${oh}x${ow}x${outC}, ${k}x${k} stride ${stride} ${padding}`);
+  }
+});
+
+test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: odd tap counts, windows to 7x7, channel tails, borders', () => {
+  const r = rng(17);
+  for (let i = 0; i < 60; i++) {
+    const k = [3, 5, 7, 2, 3][i % 5], c = int(r, 1, 70), h = int(r, k, 12), w = int(r, k, 12);
+    const stride = int(r, 1, 2), padding = r() < 0.7 ? 'SAME' : 'VALID';
+    const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
+    const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;
+    const ws = channelScales(r, c).map((s) => s * 4), inScale = 0.05, inZp = int(r, -20, 20);
+    const g = oneNodeGraph('DEPTHWISE_CONV_2D', { padding, strideW: stride, strideH: stride, dilationW: 1, dilationH: 1, depthMultiplier: 1, activation: r() < 0.5 ? 'RELU6' : 'NONE' } as never, [
+      { shape: [1, h, w, c], dtype: 'int8', scale: inScale, zeroPoint: inZp },
+      { shape: [1, k, k, c], dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), data: bytes(r, k * k * c) },
+      { shape: [c], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, c, 3000) },
+    ], { shape: [1, oh, ow, c], dtype: 'int8', scale: i % 3 === 0 ? 0.0005 : 0.02, zeroPoint: int(r, -10, 10) });
+    g.tensors[1].quant!.axis = 3;
+    g.tensors[2].quant!.axis = 0;
+    sameOnBothBackends(g, r, `case ${i}: ${h}x${w}x${c}, ${k}x${k} stride ${stride} ${padding}`);
+  }
+});
