@@ -140,7 +140,10 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
 
     if (searches.includes('l432')) {
       t0 = performance.now();
-      const s2 = await runSearch({ ...base, limits: small }, data, searchHooks(pool, log, 'stm32l432'));
+      // TINYML_NAS_L432_CELL=WxR fixes the cell (a stage-1 result from an earlier run), so the budget is all one-shot search.
+      const fixed = /^([\d.]+)x(\d+)$/.exec(process.env.TINYML_NAS_L432_CELL ?? '');
+      const cell = fixed ? { width: Number(fixed[1]), resolution: Number(fixed[2]) } : undefined;
+      const s2 = await runSearch({ ...base, limits: small, ...(cell ? { cell } : {}) }, data, searchHooks(pool, log, 'stm32l432'));
       push({ model: `TinyNAS winner \`${s2.winner.key.replace(/\|/g, '\\|')}\``, limits: 'STM32L432 (64 KB SRAM, 256 KB Flash)', accuracy: s2.winner.int8Accuracy.accuracy, macs: s2.winner.cost.macs, weights: s2.winner.cost.constantBytes, deploy: tryDeploy(s2.model, small, testAt(s2.cell.resolution)), minutes: (performance.now() - t0) / 60000 });
       notes.push(`For the STM32L432 (64 KB SRAM with an 8 KB stack, 256 KB Flash), ${describe(s2, budget, validation, data.train.count)}.`);
     }
