@@ -284,6 +284,34 @@ TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t z
  * work is skipped for a short last tile. A weight row may be read one byte past its end when depth is
  * odd; that byte meets a zero.
  */
+/*
+ * Four channels' int32 results for eight pixels (a: pixels 0-3, b: pixels 4-7, one vector per channel)
+ * narrowed and stored as [pixel][channel]: on a full tile four channels of a pixel are one 32-bit store;
+ * a short tile (n_px pixels) or a last group of nv < 4 channels goes through a small buffer.
+ */
+TM_HELPER void tm_wasm_store_quads(int8_t *const out[TM_WASM_TILE], int c, int n_px, int nv, v128_t a0, v128_t a1, v128_t a2, v128_t a3, v128_t b0, v128_t b1, v128_t b2, v128_t b3) {
+  const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
+  const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
+  const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  if (n_px == TM_WASM_TILE && nv == 4) {
+    wasm_v128_store32_lane(out[0] + c, pa, 0);
+    wasm_v128_store32_lane(out[1] + c, pa, 1);
+    wasm_v128_store32_lane(out[2] + c, pa, 2);
+    wasm_v128_store32_lane(out[3] + c, pa, 3);
+    wasm_v128_store32_lane(out[4] + c, pb, 0);
+    wasm_v128_store32_lane(out[5] + c, pb, 1);
+    wasm_v128_store32_lane(out[6] + c, pb, 2);
+    wasm_v128_store32_lane(out[7] + c, pb, 3);
+  } else {
+    int8_t t[32];
+    wasm_v128_store(t, pa);
+    wasm_v128_store(t + 16, pb);
+    for (int i = 0; i < n_px; i++)
+      for (int j = 0; j < nv; j++) out[i][c + j] = t[4 * i + j];
+  }
+}
+
 TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
   const int pairs = (depth + 1) >> 1;
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
@@ -320,25 +348,8 @@ TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth
       b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
     }
     /* Bytes [channel][pixel] to [pixel][channel]: four channels of each pixel are one 32-bit store. */
-    const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
-    const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
-    const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    if (n_px == TM_WASM_TILE) {
-      wasm_v128_store32_lane(out[0] + c, pa, 0);
-      wasm_v128_store32_lane(out[1] + c, pa, 1);
-      wasm_v128_store32_lane(out[2] + c, pa, 2);
-      wasm_v128_store32_lane(out[3] + c, pa, 3);
-      wasm_v128_store32_lane(out[4] + c, pb, 0);
-      wasm_v128_store32_lane(out[5] + c, pb, 1);
-      wasm_v128_store32_lane(out[6] + c, pb, 2);
-      wasm_v128_store32_lane(out[7] + c, pb, 3);
-    } else {
-      int8_t t[32];
-      wasm_v128_store(t, pa);
-      wasm_v128_store(t + 16, pb);
-      for (int i = 0; i < n_px; i++) memcpy(out[i] + c, t + 4 * i, 4);
-    }
+    /* Bytes [channel][pixel] to [pixel][channel]. */
+    tm_wasm_store_quads(out, c, n_px, 4, a0, a1, a2, a3, b0, b1, b2, b3);
   }
   for (; c < n_out; c++) {
     const int8_t *w0 = w + c * depth;
@@ -417,26 +428,7 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
     tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi);
     tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi);
     tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi);
-    const v128_t ta = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a0, a1), wasm_i16x8_narrow_i32x4(a2, a3));
-    const v128_t tb = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b0, b1), wasm_i16x8_narrow_i32x4(b2, b3));
-    const v128_t pa = wasm_i8x16_shuffle(ta, ta, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    const v128_t pb = wasm_i8x16_shuffle(tb, tb, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    if (n_px == TM_WASM_TILE && nv == 4) {
-      wasm_v128_store32_lane(out[0] + c, pa, 0);
-      wasm_v128_store32_lane(out[1] + c, pa, 1);
-      wasm_v128_store32_lane(out[2] + c, pa, 2);
-      wasm_v128_store32_lane(out[3] + c, pa, 3);
-      wasm_v128_store32_lane(out[4] + c, pb, 0);
-      wasm_v128_store32_lane(out[5] + c, pb, 1);
-      wasm_v128_store32_lane(out[6] + c, pb, 2);
-      wasm_v128_store32_lane(out[7] + c, pb, 3);
-    } else {
-      int8_t t[32];
-      wasm_v128_store(t, pa);
-      wasm_v128_store(t + 16, pb);
-      for (int i = 0; i < n_px; i++)
-        for (int j = 0; j < nv; j++) out[i][c + j] = t[4 * i + j];
-    }
+    tm_wasm_store_quads(out, c, n_px, nv, a0, a1, a2, a3, b0, b1, b2, b3);
   }
 }
 
