@@ -19,7 +19,7 @@ import { fitDataset } from '../src/data/transform.js';
 import type { DeployCheck } from './nas_deploy.js';
 import { deployCheck } from './nas_deploy.js';
 import type { SearchHooks, SearchOutcome } from '../src/nas/search.js';
-import { runSearch } from '../src/nas/search.js';
+import { STAGE_FIDELITY, runSearch } from '../src/nas/search.js';
 import { MBV2_CIFAR } from '../src/nas/space.js';
 import { optimiseSpace } from '../src/nas/space_opt.js';
 import { int } from '../src/report/format.js';
@@ -79,7 +79,7 @@ function rowLine(r: Row): string {
 
 function searchHooks(pool: CostPool, log: (l: string) => void, tag: string): SearchHooks {
   return {
-    costs: (s, a, l, stage) => pool.costs(stage === 'space' ? 'screen' : stage === 'space-rescue' ? 'rescue' : 'auto', s, a, l),
+    costs: (s, a, l, stage) => pool.costs(STAGE_FIDELITY[stage], s, a, l),
     scoring: { attach: (net, v) => pool.attachScoring(net, v), scores: (archs) => pool.scores(archs) },
     training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
     onSupernetStep: (r) => { if ((r.step + 1) % 50 === 0) log(`${tag}: supernet step ${r.step + 1}: largest ${r.largest.loss.toFixed(3)}, smallest ${r.smallest.loss.toFixed(3)}, ${r.seconds.toFixed(1)} s/step`); },

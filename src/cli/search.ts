@@ -11,7 +11,7 @@ import { cdfChart, spaceHtml, spaceSummary } from '../nas/space_report.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { loadDatasetFolder } from '../data/load.js';
 import type { SearchConfig, SearchOutcome } from '../nas/search.js';
-import { runSearch } from '../nas/search.js';
+import { STAGE_FIDELITY, runSearch } from '../nas/search.js';
 import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
 import { LatencyTable } from '../nas/latency.js';
@@ -192,8 +192,8 @@ export async function searchCommand(o: SearchCliOptions): Promise<number> {
   try {
     result = await optimiseSpace(req.space, req.limits, {
       samples: req.samples, seed: req.seed, widths: req.widths, resolutions: req.resolutions,
-      evaluate: (space, archs, limits) => evaluator.costs('screen', space, archs, limits),
-      ...(req.spaceFidelity === 'auto' ? { rescue: (space: SpaceConfig, archs: Arch[], limits: Limits) => evaluator.costs('rescue', space, archs, limits) } : {}),
+      evaluate: (space, archs, limits) => evaluator.costs(STAGE_FIDELITY.space, space, archs, limits),
+      ...(req.spaceFidelity === 'auto' ? { rescue: (space: SpaceConfig, archs: Arch[], limits: Limits) => evaluator.costs(STAGE_FIDELITY['space-rescue'], space, archs, limits) } : {}),
       onCell: (done, _total, c) => bar?.update(done, { cell: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),
     });
   } finally {
@@ -250,7 +250,7 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
     }, data, {
       // Stage 1 screens (and re-measures SRAM-only rejects with --space-fidelity auto); evolution's
       // candidates get the compile pipeline's plans where the screen rejects on SRAM alone.
-      costs: (space, archs, limits, stage) => evaluator.costs(stage === 'space' ? 'screen' : stage === 'space-rescue' ? 'rescue' : 'auto', space, archs, limits),
+      costs: (space, archs, limits, stage) => evaluator.costs(STAGE_FIDELITY[stage], space, archs, limits),
       scoring: { attach: (net, v) => evaluator.attachScoring(net, v), scores: (archs) => evaluator.scores(archs) },
       training: { attach: (net, d, range, opts) => pool.attachTraining(net, d, range, opts) },
       onCell: (done, _t, c) => cur.bar?.update(done, { info: `w${c.width}-r${c.resolution}: ${c.fitting}/${c.sampled} fit` }),

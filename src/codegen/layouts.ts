@@ -6,6 +6,7 @@
  * __ARM_FEATURE_DSP, so the library needs no flags of ours).
  */
 import { InputError } from '../errors.js';
+import { numElements } from '../graph/graph.js';
 import type { IoTensor } from './emit/io.js';
 import { apiNames } from './emit/model_h.js';
 import type { GeneratedFile, GeneratedProject } from './project.js';
@@ -76,7 +77,7 @@ function umbrellaHeader(p: GeneratedProject, lib: string): string {
 }
 
 function summary(p: GeneratedProject): string {
-  return `${p.modelName} as int8 C99 by tinyml-ts: a ${p.arenaBytes}-byte arena in SRAM, ${p.weightBytes} bytes of constants in Flash.`;
+  return `${p.modelName} as C99: a ${p.arenaBytes}-byte arena in SRAM, ${p.weightBytes} bytes of constants in Flash.`;
 }
 
 function cmakePackage(p: GeneratedProject, lib: string): string {
@@ -187,12 +188,9 @@ function cExample(info: LayoutInfo, lib: string): string {
 
 function ioLine(kind: string, io: IoTensor): string {
   const t = io.tensor;
-  const q = t.quant && t.quant.scale.length === 1 ? `, real = ${t.quant.scale[0]} * (q - ${t.quant.zeroPoint[0]})` : '';
-  return `- ${kind} ${io.index}: \`${io.cType}\` × ${io.bytes / Math.max(1, bytesOf(io.cType))} (${t.dtype}[${t.shape.join(',')}]${q}), "${t.name}"`;
-}
-
-function bytesOf(cType: string): number {
-  return /64/.test(cType) ? 8 : /32|float/.test(cType) ? 4 : /16/.test(cType) ? 2 : 1;
+  const zp = t.quant?.zeroPoint[0] ?? 0;
+  const q = t.quant && t.quant.scale.length === 1 ? `, real = ${t.quant.scale[0]} * ${zp === 0 ? 'q' : `(q ${zp < 0 ? '+' : '-'} ${Math.abs(zp)})`}` : '';
+  return `- ${kind} ${io.index}: \`${io.cType}\` × ${numElements(t.shape)} (${t.dtype}[${t.shape.join(',')}]${q}), "${t.name}"`;
 }
 
 function projectReadme(p: GeneratedProject, layout: ProjectLayout, info: LayoutInfo, lib: string): string {

@@ -1,4 +1,5 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
+import { tensorReaders } from '../graph/graph.js';
 import { InputError } from '../errors.js';
 
 /** What `--io` leaves at the model's boundary: its own tensors, or the quantised ones beside its float boundary. */
@@ -22,8 +23,7 @@ const QUANTISED = new Set(['int8', 'int16']);
  * beside it is an error naming the tensor: the caller asked for an int8 boundary the model cannot give.
  */
 export function int8Io(g: Graph): Int8IoResult {
-  const readers = new Map<TensorId, number[]>();
-  g.nodes.forEach((n, i) => n.inputs.forEach((t) => { if (t >= 0) readers.set(t, [...(readers.get(t) ?? []), i]); }));
+  const readers = tensorReaders(g);
   const producer = new Map<TensorId, number>();
   g.nodes.forEach((n, i) => n.outputs.forEach((t) => producer.set(t, i)));
   const removed = new Set<number>();
@@ -31,7 +31,7 @@ export function int8Io(g: Graph): Int8IoResult {
 
   const inputs = g.inputs.map((t) => {
     if (QUANTISED.has(g.tensors[t].dtype)) return t;
-    const rs = readers.get(t) ?? [];
+    const rs = (readers.get(t) ?? []).map((r) => r.node);
     const q = rs.length === 1 ? g.nodes[rs[0]] : null;
     const out = q?.outputs[0];
     if (!q || q.op !== 'QUANTIZE' || g.tensors[t].dtype !== 'float32' || out === undefined || !QUANTISED.has(g.tensors[out].dtype) || g.outputs.includes(t)) {
@@ -50,7 +50,8 @@ export function int8Io(g: Graph): Int8IoResult {
       throw new InputError(`--io int8: output ${name(t)} is ${g.tensors[t].dtype}${d ? `, written by ${d.op} (node ${p})` : ''}, not by a DEQUANTIZE from int8/int16: the model has no quantised output to expose`);
     }
     // Another reader of the float output would lose its input.
-    if ((readers.get(t) ?? []).length > 0) throw new InputError(`--io int8: output ${name(t)} is also read inside the model (node ${readers.get(t)![0]}); it cannot be dropped`);
+    const inside = readers.get(t)?.[0];
+    if (inside) throw new InputError(`--io int8: output ${name(t)} is also read inside the model (node ${inside.node}); it cannot be dropped`);
     removed.add(p!);
     return src;
   });

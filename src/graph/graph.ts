@@ -68,6 +68,26 @@ export function tensorBytes(t: Tensor): number {
   return numElements(t.shape) * DTYPE_BYTES[t.dtype];
 }
 
+/**
+ * The byte every element of a variable (state) tensor starts at, as TFLite Micro's ResetVariableTensors:
+ * an int8 one its zero point, every other zero. The interpreter and the generated C both reset with it.
+ */
+export function stateFillByte(t: Tensor): number {
+  return t.dtype === 'int8' ? (t.quant?.zeroPoint[0] ?? 0) & 0xff : 0;
+}
+
+/** Every node input slot reading each tensor, in node order (omitted inputs, -1, left out). */
+export function tensorReaders(g: Graph): Map<TensorId, { node: number; slot: number }[]> {
+  const readers = new Map<TensorId, { node: number; slot: number }[]>();
+  g.nodes.forEach((n, node) => n.inputs.forEach((t, slot) => {
+    if (t < 0) return;
+    const list = readers.get(t);
+    if (list) list.push({ node, slot });
+    else readers.set(t, [{ node, slot }]);
+  }));
+  return readers;
+}
+
 export function isConstant(t: Tensor): boolean {
   return t.data !== null;
 }

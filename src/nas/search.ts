@@ -21,7 +21,7 @@ import type { Graph } from '../graph/graph.js';
 import { quantizeTrained } from '../train/export.js';
 import type { EvolutionOptions, EvolutionResult } from './evolution.js';
 import { evolve } from './evolution.js';
-import type { Limits, SubnetCost } from './resources.js';
+import type { CostFidelity, Limits, SubnetCost } from './resources.js';
 import { deployedPlan, measureSubnet, withLatency } from './resources.js';
 import type { LatencyTable } from './latency.js';
 import type { Arch, SpaceConfig } from './space.js';
@@ -65,12 +65,18 @@ export interface SearchConfig {
   latency?: LatencyTable;
 }
 
+/** Who asks for costs: stage 1's samples, its second look at SRAM-only rejects, evolution's candidates. */
+export type SearchStage = 'space' | 'space-rescue' | 'evolution';
+
+/** How closely each stage's costs are measured (resources.ts): a hook given a cost evaluator passes these on. */
+export const STAGE_FIDELITY: Readonly<Record<SearchStage, CostFidelity>> = { space: 'screen', 'space-rescue': 'rescue', evolution: 'auto' };
+
 export interface SearchHooks {
   /**
    * Costs of subnets; `stage` tells stage 1's thousands of samples (and its second look at SRAM-only
    * rejects, with `spaceRescue`) from evolution's candidates.
    */
-  costs(space: SpaceConfig, archs: Arch[], limits: Limits, stage: 'space' | 'space-rescue' | 'evolution'): Promise<SubnetCost[]>;
+  costs(space: SpaceConfig, archs: Arch[], limits: Limits, stage: SearchStage): Promise<SubnetCost[]>;
   /** Data-parallel supernet training (a worker pool): null runs it in this thread. */
   training?: { attach(net: Supernet, data: Dataset, range: [number, number], options: SupernetTrainOptions): Promise<PassExecutor | null> };
   /** Parallel scoring (a worker pool): given the supernet and the validation split once, then batches. */

@@ -7,7 +7,8 @@
  *
  * The rewritten graph is an internal form: the TFLite writer refuses it (ExplicitPaddingNotWritableError).
  */
-import type { AnyNode, Graph, Node, QuantParams, Tensor, TensorId } from '../graph/graph.js';
+import type { AnyNode, Graph, Node, QuantParams, Tensor } from '../graph/graph.js';
+import { tensorReaders } from '../graph/graph.js';
 import type { Conv2DOptions, ExplicitPadding } from '../graph/options.js';
 import { padAmounts } from '../ops/pad.js';
 import { explicitOutSize } from '../ops/conv_util.js';
@@ -111,13 +112,7 @@ function combined(conv: ConvNode, g: Graph, pad: ExplicitPadding, padded: Tensor
  * PAD's. Nodes are renumbered; tensors keep their ids (the padded tensor stays, unused).
  */
 export function fusePads(g: Graph): FusePadResult {
-  const readers = new Map<TensorId, { node: number; slot: number }[]>();
-  g.nodes.forEach((n, i) => n.inputs.forEach((t, slot) => {
-    if (t < 0) return;
-    const list = readers.get(t) ?? [];
-    list.push({ node: i, slot });
-    readers.set(t, list);
-  }));
+  const readers = tensorReaders(g);
   const graphOutputs = new Set(g.outputs);
   const removed = new Set<number>();
   const rewritten = new Map<number, AnyNode>();

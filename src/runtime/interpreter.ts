@@ -1,5 +1,5 @@
 import type { AnyNode, Graph, TensorId } from '../graph/graph.js';
-import { isVariable, tensorBytes } from '../graph/graph.js';
+import { isVariable, stateFillByte, tensorBytes } from '../graph/graph.js';
 import { InputError } from '../errors.js';
 import type { Kernel, OpDef } from '../ops/op.js';
 import { OPS, checkSupported } from '../ops/registry.js';
@@ -96,11 +96,7 @@ export class Interpreter {
    * one invoke to the next until the next reset.
    */
   resetState(): void {
-    for (const t of this.graph.tensors) {
-      if (!isVariable(t)) continue;
-      if (t.dtype === 'int8') this.views.int8(t.id).fill(t.quant?.zeroPoint[0] ?? 0);
-      else this.views.bytes(t.id).fill(0);
-    }
+    for (const t of this.graph.tensors) if (isVariable(t)) this.views.bytes(t.id).fill(stateFillByte(t));
   }
 
   /** PAD nodes folded into convolutions for this run. */

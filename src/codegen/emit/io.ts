@@ -1,5 +1,5 @@
 import type { Graph, Tensor, TensorId } from '../../graph/graph.js';
-import { isVariable, tensorBytes } from '../../graph/graph.js';
+import { isVariable, stateFillByte, tensorBytes } from '../../graph/graph.js';
 import type { MemoryPlan } from '../../plan/memory_plan.js';
 import { cElementType } from '../lower/layer.js';
 
@@ -41,7 +41,6 @@ export function modelStates(g: Graph, plan: MemoryPlan): StateTensor[] {
   return g.tensors.filter(isVariable).map((tensor) => {
     const p = plan.placements.get(tensor.id);
     if (!p) throw new Error(`state tensor ${tensor.name} has no place in the memory plan`);
-    const fill = tensor.dtype === 'int8' ? (tensor.quant?.zeroPoint[0] ?? 0) & 0xff : 0;
-    return { tensor, offset: p.offset, bytes: tensorBytes(tensor), fill };
+    return { tensor, offset: p.offset, bytes: tensorBytes(tensor), fill: stateFillByte(tensor) };
   });
 }

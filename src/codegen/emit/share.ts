@@ -139,7 +139,13 @@ export function shareIdentical<L extends SharingLayer>(layers: readonly L[], wei
 
   // Calls seen more than once share one function.
   const counts = new Map<string, number>();
-  for (const m of merged) for (const s of m.statements) if (s.kind === 'call') counts.set(callKey(s.fn, s.args), (counts.get(callKey(s.fn, s.args)) ?? 0) + 1);
+  for (const m of merged) {
+    for (const s of m.statements) {
+      if (s.kind !== 'call') continue;
+      const key = callKey(s.fn, s.args);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
   const functions = new Map<string, SharedFunction>();
   const out = merged.map(({ layer, definitions, statements }) => ({
     ...layer,
