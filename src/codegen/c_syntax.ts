@@ -69,6 +69,8 @@ export interface CArray {
   comment?: string;
   /** `static` in its file, or visible to other files (declared in weights.h). */
   linkage: 'static' | 'extern';
+  /** Written at run time (a parameter a compiled training step updates): no `const`, so it lives in SRAM. */
+  mutable?: boolean;
 }
 
 function formatValue(type: CScalarType, v: number): string {
@@ -79,16 +81,17 @@ function formatValue(type: CScalarType, v: number): string {
 /** `const T name[n] TM_ALIGN(a) = { ... };` */
 export function cArrayDefinition(a: CArray): string {
   const vals = Array.from(a.values, (v) => formatValue(a.type, v));
-  const storage = a.linkage === 'static' ? 'static const' : 'const';
+  const constness = a.mutable ? '' : ' const';
+  const storage = a.linkage === 'static' ? `static${constness}` : constness.trim();
   const align = a.align ? ` TM_ALIGN(${a.align})` : '';
-  const head = `${storage} ${a.type} ${a.name}[${Math.max(vals.length, 1)}]${align} = {`;
+  const head = `${storage ? `${storage} ` : ''}${a.type} ${a.name}[${Math.max(vals.length, 1)}]${align} = {`;
   const body = vals.length ? cValueList(vals) : '  0';
   const comment = a.comment ? `${cComment(a.comment)}\n` : '';
   return `${comment}${head}\n${body}\n};`;
 }
 
 export function cArrayDeclaration(a: CArray): string {
-  return `extern const ${a.type} ${a.name}[${Math.max(a.values.length, 1)}];`;
+  return `extern${a.mutable ? '' : ' const'} ${a.type} ${a.name}[${Math.max(a.values.length, 1)}];`;
 }
 
 /** A struct field's number: an integer literal, or a float constant for a float field's fraction. */

@@ -69,7 +69,7 @@ export interface GeneratedProject {
 
 export { DEFAULT_STACK_BYTES } from './target.js';
 
-const HARNESS: Readonly<Record<Target, readonly string[]>> = {
+export const HARNESS: Readonly<Record<Target, readonly string[]>> = {
   host: ['tm_runner.c', 'tm_platform_host.c'],
   'cortex-m4': ['tm_runner.c', 'tm_platform_semihost.c', 'tm_startup_cortexm.c'],
   'cortex-m7': ['tm_runner.c', 'tm_platform_semihost.c', 'tm_startup_cortexm.c'],
@@ -143,15 +143,15 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
 }
 
 /** The library headers, the harness of the target and the build files around a project's model sources. */
-function projectFrame(target: Target, headers: readonly KernelHeader[], build: BuildSpec): GeneratedFile[] {
+export function projectFrame(target: Target, headers: readonly KernelHeader[], build: BuildSpec, harness: readonly string[] = HARNESS[target]): GeneratedFile[] {
   const files: GeneratedFile[] = [
     ...headers.map((h) => ({ path: `kernels/${h}`, contents: readCsrc(`kernels/${h}`) })),
     { path: 'Makefile', contents: emitMakefile(build) },
     { path: 'CMakeLists.txt', contents: emitCMakeLists(build) },
   ];
-  if (HARNESS[target].length) {
+  if (harness.length) {
     files.push({ path: 'harness/tm_platform.h', contents: readCsrc('harness/tm_platform.h') });
-    for (const f of HARNESS[target]) files.push({ path: `harness/${f}`, contents: readCsrc(`harness/${f}`) });
+    for (const f of harness) files.push({ path: `harness/${f}`, contents: readCsrc(`harness/${f}`) });
   }
   if (isCortexM(target)) files.push({ path: 'board.ld', contents: emitLinkerScript(build) });
   return files;

@@ -80,9 +80,9 @@ export class ParamUpdater {
   readonly layout: ParamLayout;
   private readonly values: Float32Array | Int8Array | Int32Array;
   /** Per trained element: dL/dW (real) -> the gradient the optimizer sees; its step -> integer units; stored value -> optimizer units. */
-  private readonly gradScale: Float32Array;
-  private readonly stepScale: Float32Array;
-  private readonly valueScale: Float32Array;
+  readonly gradScale: Float32Array;
+  readonly stepScale: Float32Array;
+  readonly valueScale: Float32Array;
   private readonly state: Float32Array[];
   private readonly shadow: Float32Array | null;
   private readonly lo: number;
@@ -219,6 +219,17 @@ function stepRow(
     next[k] = current + delta * stepScale[e];
   }
   return -1;
+}
+
+/** Per output channel scale of a trained int32 bias: its own, else input scale * weight scale. */
+export function biasScales(g: Graph, p: TrainableParam): Float64Array {
+  const b = g.tensors[p.tensor];
+  const n = numElements(b.shape);
+  if (b.quant && (b.quant.scale.length === n || b.quant.scale.length === 1)) return Float64Array.from(b.quant.scale);
+  const node = g.nodes[p.layer.node];
+  const sx = g.tensors[node.inputs[0]].quant!.scale[0];
+  const sw = g.tensors[node.inputs[1]].quant!.scale;
+  return Float64Array.from({ length: n }, (_, c) => sx * sw[sw.length === 1 ? 0 : c]);
 }
 
 /** A typed view over a constant tensor's (private, aligned) bytes. */

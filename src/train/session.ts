@@ -17,7 +17,7 @@ import type { TrainingMemoryReport } from './memory.js';
 import { planTrainingMemory } from './memory.js';
 import type { OptimizerSpec } from './optimizer_spec.js';
 import type { OptimizerClock } from './optimizer.js';
-import { ParamUpdater, typedValues } from './optimizer.js';
+import { ParamUpdater, biasScales, typedValues } from './optimizer.js';
 import type { TrainableParam } from './update.js';
 import { SessionMemory } from './views.js';
 import { DivergenceError } from './errors.js';
@@ -104,7 +104,7 @@ export class TrainingSession {
     const random = seededRandom(opts.seed ?? 1);
     const rule = { spec, rounding: program.options.rounding, qas: opts.qas ?? true };
     for (const p of program.update.params) {
-      this.updaters.set(p.tensor, new ParamUpdater(this.g, p, rule, this.clock, random, (q) => this.biasScales(q)));
+      this.updaters.set(p.tensor, new ParamUpdater(this.g, p, rule, this.clock, random, (q) => biasScales(this.g, q)));
     }
     if (opts.collectGradients) {
       if (program.update.params.some((p) => this.g.tensors[p.tensor].dtype !== 'float32')) {
@@ -228,17 +228,6 @@ export class TrainingSession {
     }
     this.dequantCache.set(key, out);
     return out;
-  }
-
-  /** Per output channel scale of an int32 bias: its own, else input scale * weight scale. */
-  private biasScales(p: TrainableParam): Float64Array {
-    const b = this.g.tensors[p.tensor];
-    const n = numElements(b.shape);
-    if (b.quant && (b.quant.scale.length === n || b.quant.scale.length === 1)) return Float64Array.from(b.quant.scale);
-    const node = this.g.nodes[p.layer.node];
-    const sx = this.g.tensors[node.inputs[0]].quant!.scale[0];
-    const sw = this.g.tensors[node.inputs[1]].quant!.scale;
-    return Float64Array.from({ length: n }, (_, c) => sx * sw[sw.length === 1 ? 0 : c]);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-/** Softmax cross-entropy over rows of logits, and its gradient. */
+/** Softmax cross-entropy over rows of logits, and its gradient (e^x by detExp: a compiled training step reproduces it). */
+import { detExp } from './det_exp.js';
 
 export interface LossResult {
   /** Summed over the batch. */
@@ -29,13 +30,13 @@ export function softmaxCrossEntropy(z: Float32Array, classes: number, beta: numb
     let arg = 0;
     for (let j = 0; j < classes; j++) if (z[o + j] > max) { max = z[o + j]; arg = j; }
     let sum = 0;
-    for (let j = 0; j < classes; j++) sum += Math.exp(beta * (z[o + j] - max));
+    for (let j = 0; j < classes; j++) sum += detExp(beta * (z[o + j] - max));
     const label = labels[b];
     if (arg === label) correct++;
     if (!soft) {
       loss += -(beta * (z[o + label] - max) - Math.log(sum));
       for (let j = 0; j < classes; j++) {
-        const p = Math.exp(beta * (z[o + j] - max)) / sum;
+        const p = detExp(beta * (z[o + j] - max)) / sum;
         grad[o + j] = (beta * (p - (j === label ? 1 : 0))) / B;
       }
       continue;
@@ -46,8 +47,8 @@ export function softmaxCrossEntropy(z: Float32Array, classes: number, beta: numb
       const t = (1 - soft.mix) * (j === label ? 1 : 0) + (soft.mix ? soft.mix * soft.targets[o + j] : 0);
       const logp = beta * (z[o + j] - max) - logSum;
       if (t > 0) loss -= t * logp;
-      if (soft.probabilities) soft.probabilities[o + j] = Math.exp(logp);
-      grad[o + j] = (beta * (Math.exp(logp) - t)) / B;
+      if (soft.probabilities) soft.probabilities[o + j] = detExp(logp);
+      grad[o + j] = (beta * (detExp(logp) - t)) / B;
     }
   }
   return { loss, correct };

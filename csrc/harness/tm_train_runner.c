@@ -1,0 +1,121 @@
+/*
+ * The training runner: streams samples from one file (each record: the model's int8 input, then the
+ * label as a little-endian int32), takes one model_train_step per record, then writes the trained tensors
+ * (model_trained_data, in order, back to back) to the output file. It prints one line per step with the
+ * count around it, one for a model_predict on the last sample, and on a Cortex-M the stack high-water mark
+ * (the stack is painted before the first step and scanned after the last).
+ */
+#include <stdint.h>
+#include <string.h>
+#include "tm_platform.h"
+#include "model.h"
+
+static char *append_text(char *dst, const char *text) {
+  while (*text) *dst++ = *text++;
+  *dst = 0;
+  return dst;
+}
+
+static char *append_uint(char *dst, uint32_t v) {
+  char digits[11];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  while (n) *dst++ = digits[--n];
+  *dst = 0;
+  return dst;
+}
+
+static void print_count(const char *what, uint32_t k, int32_t value, uint32_t count) {
+  char line[128];
+  char *p = append_text(line, "tinyml: ");
+  p = append_text(p, what);
+  p = append_text(p, " ");
+  p = append_uint(p, k);
+  p = append_text(p, " -> ");
+  if (value < 0) {
+    p = append_text(p, "-");
+    value = -value;
+  }
+  p = append_uint(p, (uint32_t)value);
+  if (tm_counter_unit()) {
+    p = append_text(p, " ");
+    p = append_text(p, tm_counter_unit());
+    p = append_text(p, " ");
+    append_uint(p, count);
+  }
+  tm_print(line);
+}
+
+static int fail(const char *what) {
+  char line[160];
+  append_text(append_text(line, "tinyml: error: "), what);
+  tm_print(line);
+  return 1;
+}
+
+#if defined(__arm__)
+extern uint32_t _ebss[];
+#define TM_STACK_PAINT 0x5AC3A55Cu
+/* Paint from the end of .bss to just below the current stack pointer. */
+static void stack_paint(void) {
+  uint32_t here;
+  for (uint32_t *w = _ebss; w < &here - 64; w++) *w = TM_STACK_PAINT;
+}
+static uint32_t stack_used(uint32_t *top) {
+  uint32_t *w = _ebss;
+  while (w < top && *w == TM_STACK_PAINT) w++;
+  return (uint32_t)((uintptr_t)top - (uintptr_t)w);
+}
+extern uint32_t _estack[];
+#endif
+
+static uint8_t sample[MODEL_INPUT_BYTES + 4];
+
+int tm_run(const char *inputs_path, const char *outputs_path) {
+  const int32_t in = tm_file_open(inputs_path, 0);
+  if (in < 0) return fail("cannot open the samples");
+  const int32_t total = tm_file_size(in);
+  if (total <= 0 || (uint32_t)total % sizeof sample != 0) return fail("samples file is not whole records of input + int32 label");
+  const uint32_t steps = (uint32_t)total / sizeof sample;
+#if defined(__arm__)
+  stack_paint();
+#endif
+  model_init();
+  tm_counter_start();
+  for (uint32_t k = 0; k < steps; k++) {
+    if ((uint32_t)tm_file_read(in, sample, sizeof sample) != sizeof sample) return fail("short read of a sample");
+    const int32_t label = (int32_t)((uint32_t)sample[MODEL_INPUT_BYTES] | (uint32_t)sample[MODEL_INPUT_BYTES + 1] << 8 |
+                                    (uint32_t)sample[MODEL_INPUT_BYTES + 2] << 16 | (uint32_t)sample[MODEL_INPUT_BYTES + 3] << 24);
+    const uint32_t t0 = tm_counter_read();
+    const int32_t predicted = model_train_step((const int8_t *)sample, label);
+    const uint32_t t1 = tm_counter_read();
+    print_count("step", k, predicted, t1 - t0);
+    if (predicted < 0) return fail("the training step failed (an update is not finite, or the label is out of range)");
+  }
+  tm_file_close(in);
+  {
+    const uint32_t t0 = tm_counter_read();
+    const int8_t *logits = model_predict((const int8_t *)sample);
+    const uint32_t t1 = tm_counter_read();
+    int32_t best = 0;
+    for (int32_t c = 1; c < MODEL_CLASSES; c++) if (logits[c] > logits[best]) best = c;
+    print_count("predict", 0, best, t1 - t0);
+  }
+#if defined(__arm__)
+  {
+    char line[64];
+    append_uint(append_text(line, "tinyml: stack bytes "), stack_used(_estack));
+    tm_print(line);
+  }
+#endif
+  const int32_t out = tm_file_open(outputs_path, 1);
+  if (out < 0) return fail("cannot create the output file");
+  for (int i = 0; i < model_trained_count(); i++) {
+    if ((uint32_t)tm_file_write(out, model_trained_data(i), model_trained_bytes(i)) != model_trained_bytes(i)) return fail("short write of a trained tensor");
+  }
+  tm_file_close(out);
+  return 0;
+}

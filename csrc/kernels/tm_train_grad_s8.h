@@ -1,0 +1,206 @@
+/*
+ * Backward kernels of an int8 model's training step on the device. They read int8 activations and
+ * weights where they lie, dequantised on the fly exactly as the Node trainer dequantises (scale * (q - zp),
+ * one float rounding), write float32 gradients, and compute a weight gradient one output channel (row) at
+ * a time so only that row needs memory (the optimiser applies it at once: tm_train_sgd.h).
+ *
+ * The numeric contract with tm_train_f32.h (what the trainer's WebAssembly backend runs): every gradient
+ * element is the same float sum in the same order, each product and each sum rounded to float. That
+ * library's GEMM keeps the scalar order in its SIMD lanes (one lane is one output element, summed from
+ * 0 along k), so the plain loops here, built with -ffp-contract=off, give the same bits:
+ *   weight and bias gradients: summed over output pixels in ascending order (a tap in the padding adds a
+ *     product with 0, which never changes a sum that starts at +0);
+ *   CONV_2D input gradient: per output pixel and tap, the sum over output channels, added onto the input
+ *     pixel, pixels ascending (its im2col / col2im order);
+ *   FULLY_CONNECTED input gradient: the sum over units continues from the value already there.
+ */
+#ifndef TM_TRAIN_GRAD_S8_H
+#define TM_TRAIN_GRAD_S8_H
+
+#include "tm_train_f32.h"
+
+/* How an int8 tensor's codes become floats: one scale and zero point (activations). */
+typedef struct {
+  float scale;
+  int32_t zp;
+} tm_train_dequant;
+
+TM_HELPER float tm_train_deq(const tm_train_dequant *d, int8_t q) {
+  return d->scale * (float)((int32_t)q - d->zp);
+}
+
+/* Output pixel q of window w: batch and position. */
+TM_HELPER void tm_train_pixel(const tm_train_window *w, int32_t q, int32_t *b, int32_t *oy, int32_t *ox) {
+  const int32_t plane = w->out_h * w->out_w;
+  *b = q / plane;
+  *oy = (q - *b * plane) / w->out_w;
+  *ox = q - *b * plane - *oy * w->out_w;
+}
+
+/* Bias gradient of channel c: dZ summed over every row of `channels` values. */
+TM_KERNEL float tm_train_bias_grad_row(int32_t n, int32_t channels, const float *dz, int32_t c) {
+  float s = 0.0f;
+  for (int32_t i = c; i < n; i += channels) s += dz[i];
+  return s;
+}
+
+/* out[t * n_pick + j] = sum over pixels of dZ[p][co] * X[pixel under tap t][pick[j]] (pick NULL: channel j). */
+TM_KERNEL void tm_train_conv2d_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
+                                            int32_t x_c, const int32_t *pick, int32_t n_pick, float *out) {
+  const int32_t pixels = w->batches * w->out_h * w->out_w;
+  for (int32_t ky = 0; ky < w->k_h; ky++) {
+    for (int32_t kx = 0; kx < w->k_w; kx++) {
+      float *o = out + (ky * w->k_w + kx) * n_pick;
+      for (int32_t j = 0; j < n_pick; j++) o[j] = 0.0f;
+      for (int32_t q = 0; q < pixels; q++) {
+        int32_t b, oy, ox;
+        tm_train_pixel(w, q, &b, &oy, &ox);
+        const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+        const int8_t *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
+        const float g = dz[q * cout + co];
+        for (int32_t j = 0; j < n_pick; j++) o[j] += g * tm_train_deq(xq, src[pick ? pick[j] : j]);
+      }
+    }
+  }
+}
+
+/*
+ * dX (+)= the CONV_2D input gradient; wq: the filter [cout][k_h][k_w][in_c] int8 with a scale per output
+ * channel (weights are symmetric: zero point 0).
+ */
+TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+                                            float *dx, int32_t accumulate) {
+  const int32_t C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int32_t q = 0; q < pixels; q++) {
+    int32_t b, oy, ox;
+    tm_train_pixel(w, q, &b, &oy, &ox);
+    const float *g = dz + q * cout;
+    for (int32_t ky = 0; ky < w->k_h; ky++) {
+      const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      for (int32_t kx = 0; kx < w->k_w; kx++) {
+        const int32_t ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+        float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        const int8_t *f = wq + (ky * w->k_w + kx) * C;
+        for (int32_t c = 0; c < C; c++) {
+          float s = 0.0f;
+          for (int32_t o = 0; o < cout; o++) s += g[o] * (w_scale[per_channel ? o : 0] * (float)f[o * K + c]);
+          dst[c] += s;
+        }
+      }
+    }
+  }
+}
+
+/* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m] (tm_train_depthwise_input_grad_f32's order). */
+TM_KERNEL void tm_train_depthwise_input_grad_s8(const tm_train_window *w, int32_t M, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+                                               float *dx, int32_t accumulate) {
+  const int32_t C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int32_t q = 0; q < pixels; q++) {
+    int32_t b, oy, ox;
+    tm_train_pixel(w, q, &b, &oy, &ox);
+    const float *g = dz + q * cout;
+    for (int32_t ky = 0; ky < w->k_h; ky++) {
+      const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+      if (iy < 0 || iy >= w->in_h) continue;
+      for (int32_t kx = 0; kx < w->k_w; kx++) {
+        const int32_t ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (ix < 0 || ix >= w->in_w) continue;
+        float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+        const int8_t *f = wq + (ky * w->k_w + kx) * cout;
+        for (int32_t c = 0; c < C; c++) {
+          if (M == 1) {
+            dst[c] += g[c] * (w_scale[per_channel ? c : 0] * (float)f[c]);
+            continue;
+          }
+          float s = 0.0f;
+          for (int32_t m = 0; m < M; m++) s += g[c * M + m] * (w_scale[per_channel ? c * M + m : 0] * (float)f[c * M + m]);
+          dst[c] += s;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Row r = j * M + m of the depthwise weight gradient: out[tap] = sum over pixels of X[..][pick[j]] *
+ * dZ[..][channels[j] * M + m] (pick / channels NULL: j).
+ */
+TM_KERNEL void tm_train_depthwise_weight_row_s8(const tm_train_window *w, int32_t M, int32_t r, const float *dz, const int8_t *x, const tm_train_dequant *xq, int32_t x_c,
+                                               const int32_t *pick, const int32_t *channels, float *out) {
+  const int32_t cout = w->in_c * M, pixels = w->batches * w->out_h * w->out_w, j = r / M, m = r - j * M;
+  const int32_t xc = pick ? pick[j] : j, gc = (channels ? channels[j] : j) * M + m;
+  for (int32_t ky = 0; ky < w->k_h; ky++) {
+    for (int32_t kx = 0; kx < w->k_w; kx++) {
+      float s = 0.0f;
+      for (int32_t q = 0; q < pixels; q++) {
+        int32_t b, oy, ox;
+        tm_train_pixel(w, q, &b, &oy, &ox);
+        const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+        s += tm_train_deq(xq, x[((b * w->in_h + iy) * w->in_w + ix) * x_c + xc]) * dz[q * cout + gc];
+      }
+      out[ky * w->k_w + kx] = s;
+    }
+  }
+}
+
+/* dX[b][k] (+)= sum over u of dZ[b][u] * W[u][k], continuing from dX's value when accumulating. */
+TM_KERNEL void tm_train_fc_input_grad_s8(int32_t batches, int32_t units, int32_t K, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+                                        float *dx, int32_t accumulate) {
+  for (int32_t b = 0; b < batches; b++) {
+    for (int32_t k = 0; k < K; k++) {
+      float s = accumulate ? dx[b * K + k] : 0.0f;
+      for (int32_t u = 0; u < units; u++) s += dz[b * units + u] * (w_scale[per_channel ? u : 0] * (float)wq[u * K + k]);
+      dx[b * K + k] = s;
+    }
+  }
+}
+
+/* Row u of the fully-connected weight gradient: out[j] = sum over b of dZ[b][u] * X[b][pick[j]]. */
+TM_KERNEL void tm_train_fc_weight_row_s8(int32_t batches, int32_t units, int32_t u, const float *dz, const int8_t *x, const tm_train_dequant *xq, int32_t x_k,
+                                        const int32_t *pick, int32_t n_pick, float *out) {
+  for (int32_t j = 0; j < n_pick; j++) {
+    float s = 0.0f;
+    for (int32_t b = 0; b < batches; b++) s += dz[b * units + u] * tm_train_deq(xq, x[b * x_k + (pick ? pick[j] : j)]);
+    out[j] = s;
+  }
+}
+
+/* MAX_POOL_2D over int8: each output gradient to the first tap (row-major) holding its window's maximum. */
+TM_KERNEL void tm_train_max_pool_input_grad_s8(const tm_train_window *w, const int8_t *x, const float *dz, float *dx, int32_t accumulate) {
+  const int32_t C = w->in_c, pixels = w->batches * w->out_h * w->out_w;
+  if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  for (int32_t q = 0; q < pixels; q++) {
+    int b, y0, y1, x0, x1;
+    tm_train_pool_window(w, q, &b, &y0, &y1, &x0, &x1);
+    for (int32_t c = 0; c < C; c++) {
+      int32_t best = -129, where = -1;
+      for (int iy = y0; iy < y1; iy++) {
+        for (int ix = x0; ix < x1; ix++) {
+          const int32_t o = ((b * w->in_h + iy) * w->in_w + ix) * C + c;
+          if (x[o] > best) best = x[o], where = o;
+        }
+      }
+      if (where >= 0) dx[where] += dz[q * C + c];
+    }
+  }
+}
+
+/* lo < v < hi as bits (bit i of byte i >> 3), saved at forward time for a clamp's backward. */
+TM_KERNEL void tm_train_save_mask_s8(int32_t n, const int8_t *v, float lo, float hi, uint8_t *bits) {
+  memset(bits, 0, (size_t)(n + 7) / 8);
+  for (int32_t i = 0; i < n; i++) if ((float)v[i] > lo && (float)v[i] < hi) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+/* Channels `channels` of the last dimension (c entries) into a compact buffer. */
+TM_KERNEL void tm_train_save_channels_s8(int32_t n, int32_t c, const int8_t *v, const int32_t *channels, int32_t k, int8_t *out) {
+  for (int32_t p = 0, o = 0; p < n; p += c, o += k) {
+    for (int32_t j = 0; j < k; j++) out[o + j] = v[p + channels[j]];
+  }
+}
+
+#endif /* TM_TRAIN_GRAD_S8_H */

@@ -1,0 +1,110 @@
+/*
+ * The optimiser of a training step on the device: SGD (momentum, weight decay) on int8 / int32
+ * parameters, one output channel ("row") at a time right after its gradient row, with quantisation-aware
+ * scaling and stochastic rounding. It is src/train/optimizer.ts's stepRow + store written again: the
+ * same double operations in the same order (IEEE double is exact to reproduce; on a Cortex-M4 the
+ * compiler's soft-float double is correctly rounded too), and the rounding noise from the same
+ * Mulberry32 stream as src/util/random.ts, drawn element by element in the same order.
+ */
+#ifndef TM_TRAIN_SGD_H
+#define TM_TRAIN_SGD_H
+
+#include <math.h>
+#include "tm_common.h"
+
+/* Mulberry32, as seededRandom: one state word, a double in [0, 1) per draw. */
+TM_HELPER double tm_train_random(uint32_t *state) {
+  uint32_t t = (*state += 0x6d2b79f5u);
+  t = (t ^ (t >> 15)) * (t | 1u);
+  t ^= t + (t ^ (t >> 7)) * (t | 61u);
+  return (double)(t ^ (t >> 14)) / 4294967296.0;
+}
+
+/* How trained values are rounded back to integers (optimizer_spec.ts Rounding; 'shadow' is not compiled). */
+#define TM_TRAIN_ROUND_STOCHASTIC 0
+#define TM_TRAIN_ROUND_NEAREST 1
+
+typedef struct {
+  double lr, momentum, weight_decay;
+  int32_t rounding;
+} tm_train_sgd;
+
+/* Where the trained elements of one parameter lie in its tensor (optimizer.ts paramLayout). */
+#define TM_TRAIN_PARAM_BIAS 0
+#define TM_TRAIN_PARAM_WEIGHT 1      /* [cout][taps][in_c] (conv OHWI, fully-connected [units][K]) */
+#define TM_TRAIN_PARAM_DEPTHWISE 2   /* [taps][in_c * M] */
+
+typedef struct {
+  int32_t layout, rows, row_len;
+  int32_t taps, in_c, n_kept, depth_multiplier;
+  /* Kept input channels, ascending (NULL: all in_c). */
+  const int32_t *kept;
+  /* 8: int8 values (-127..127), 32: int32 values. */
+  int32_t bits;
+  void *values;
+  /* Per row: dL/dW -> the optimiser's gradient, its step -> integer units, a stored value -> optimiser units. */
+  const float *grad_scale, *step_scale, *value_scale;
+  /* Momentum per trained element (NULL: plain SGD). */
+  float *momentum;
+} tm_train_param;
+
+/* Flat index in the tensor of element k of row r. */
+TM_HELPER int32_t tm_train_param_index(const tm_train_param *p, int32_t r, int32_t k) {
+  if (p->layout == TM_TRAIN_PARAM_BIAS) return r;
+  if (p->layout == TM_TRAIN_PARAM_WEIGHT) {
+    const int32_t t = k / p->n_kept, j = k - t * p->n_kept;
+    return (r * p->taps + t) * p->in_c + (p->kept ? p->kept[j] : j);
+  }
+  const int32_t M = p->depth_multiplier, j = r / M, m = r - j * M;
+  return k * p->in_c * M + (p->kept ? p->kept[j] : j) * M + m;
+}
+
+/* Math.round: the nearest integer, halves upwards. */
+TM_HELPER double tm_train_round_half_up(double v) {
+  const double f = floor(v);
+  return v - f >= 0.5 ? f + 1.0 : f;
+}
+
+/*
+ * Row r of parameter p from its gradient grad[0 .. row_len) (real units); 1 when a step is not finite
+ * (the Node trainer stops with a DivergenceError there), else 0.
+ */
+TM_KERNEL int32_t tm_train_sgd_row(const tm_train_sgd *o, const tm_train_param *p, int32_t r, const float *grad, uint32_t *rng) {
+  const double gs = (double)p->grad_scale[r], ss = (double)p->step_scale[r], vs = (double)p->value_scale[r];
+  const double lo = p->bits == 8 ? -127.0 : -2147483647.0, hi = -lo;
+  for (int32_t k = 0; k < p->row_len; k++) {
+    const int32_t i = tm_train_param_index(p, r, k);
+    const double current = p->bits == 8 ? (double)((int8_t *)p->values)[i] : (double)((int32_t *)p->values)[i];
+    const double gq = (double)grad[k] * gs + o->weight_decay * current * vs;
+    double delta;
+    if (p->momentum) {
+      float *m = p->momentum + r * p->row_len + k;
+      *m = (float)(o->momentum * (double)*m + gq);
+      delta = -o->lr * (double)*m;
+    } else {
+      delta = -o->lr * gq;
+    }
+    if (!(delta - delta == 0.0)) return 1;
+    const double v = current + delta * ss;
+    double q = o->rounding == TM_TRAIN_ROUND_STOCHASTIC ? floor(v + tm_train_random(rng)) : tm_train_round_half_up(v);
+    q = q < lo ? lo : q > hi ? hi : q;
+    if (p->bits == 8) ((int8_t *)p->values)[i] = (int8_t)q;
+    else ((int32_t *)p->values)[i] = (int32_t)q;
+  }
+  return 0;
+}
+
+/*
+ * The inference kernels read a layer's bias with the input offset folded in (codegen/lower/requant.ts
+ * foldedBias); after its weights or bias train, fold again: folded[c] = bias[c] - zp * sum of channel c's
+ * `taps` weights at w[c * channel_stride + t * tap_stride] (bias NULL: none).
+ */
+TM_KERNEL void tm_train_refold_bias(int32_t channels, const int32_t *bias, const int8_t *w, int32_t zp, int32_t taps, int32_t channel_stride, int32_t tap_stride, int32_t *folded) {
+  for (int32_t c = 0; c < channels; c++) {
+    int32_t s = 0;
+    for (int32_t t = 0; t < taps; t++) s += w[c * channel_stride + t * tap_stride];
+    folded[c] = (bias ? bias[c] : 0) - zp * s;
+  }
+}
+
+#endif /* TM_TRAIN_SGD_H */
