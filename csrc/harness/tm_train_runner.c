@@ -2,7 +2,7 @@
  * The training runner: streams samples from one file (each record: the model's int8 input, then the
  * label as a little-endian int32), takes one model_train_step per record, then writes the trained tensors
  * (model_trained_data, in order, back to back) to the output file. It prints one line per step with the
- * count around it, one for a model_predict on the last sample, and on a Cortex-M the stack high-water mark
+ * count around it, one for a model_predict on the first sample after training, and on a Cortex-M the stack high-water mark
  * (the stack is painted before the first step and scanned after the last).
  */
 #include <stdint.h>
@@ -61,8 +61,9 @@ extern uint32_t _ebss[];
 #define TM_STACK_PAINT 0x5AC3A55Cu
 /* Paint from the end of .bss to just below the current stack pointer. */
 static void stack_paint(void) {
-  uint32_t here;
-  for (uint32_t *w = _ebss; w < &here - 64; w++) *w = TM_STACK_PAINT;
+  uint32_t *sp;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  for (uint32_t *w = _ebss; w < sp - 64; w++) *w = TM_STACK_PAINT;
 }
 static uint32_t stack_used(uint32_t *top) {
   uint32_t *w = _ebss;
@@ -72,33 +73,46 @@ static uint32_t stack_used(uint32_t *top) {
 extern uint32_t _estack[];
 #endif
 
-static uint8_t sample[MODEL_INPUT_BYTES + 4];
+#define TM_RECORD_BYTES (MODEL_INPUT_BYTES + 4u)
+
+/* One record: its input straight into the model's input buffer (no copy of a sample beside the arena), then its label. */
+static int read_sample(int32_t in, int32_t *label) {
+  uint8_t raw[4];
+  if ((uint32_t)tm_file_read(in, model_input(), MODEL_INPUT_BYTES) != MODEL_INPUT_BYTES) return 0;
+  if (tm_file_read(in, raw, 4) != 4) return 0;
+  *label = (int32_t)((uint32_t)raw[0] | (uint32_t)raw[1] << 8 | (uint32_t)raw[2] << 16 | (uint32_t)raw[3] << 24);
+  return 1;
+}
 
 int tm_run(const char *inputs_path, const char *outputs_path) {
   const int32_t in = tm_file_open(inputs_path, 0);
   if (in < 0) return fail("cannot open the samples");
   const int32_t total = tm_file_size(in);
-  if (total <= 0 || (uint32_t)total % sizeof sample != 0) return fail("samples file is not whole records of input + int32 label");
-  const uint32_t steps = (uint32_t)total / sizeof sample;
+  if (total <= 0 || (uint32_t)total % TM_RECORD_BYTES != 0) return fail("samples file is not whole records of input + int32 label");
+  const uint32_t steps = (uint32_t)total / TM_RECORD_BYTES;
 #if defined(__arm__)
   stack_paint();
 #endif
   model_init();
   tm_counter_start();
   for (uint32_t k = 0; k < steps; k++) {
-    if ((uint32_t)tm_file_read(in, sample, sizeof sample) != sizeof sample) return fail("short read of a sample");
-    const int32_t label = (int32_t)((uint32_t)sample[MODEL_INPUT_BYTES] | (uint32_t)sample[MODEL_INPUT_BYTES + 1] << 8 |
-                                    (uint32_t)sample[MODEL_INPUT_BYTES + 2] << 16 | (uint32_t)sample[MODEL_INPUT_BYTES + 3] << 24);
+    int32_t label;
+    if (!read_sample(in, &label)) return fail("short read of a sample");
     const uint32_t t0 = tm_counter_read();
-    const int32_t predicted = model_train_step((const int8_t *)sample, label);
+    const int32_t predicted = model_train_step(model_input(), label);
     const uint32_t t1 = tm_counter_read();
     print_count("step", k, predicted, t1 - t0);
     if (predicted < 0) return fail("the training step failed (an update is not finite, or the label is out of range)");
   }
   tm_file_close(in);
   {
+    /* Inference on the first sample again, with the trained weights. */
+    const int32_t again = tm_file_open(inputs_path, 0);
+    int32_t label;
+    if (again < 0 || !read_sample(again, &label)) return fail("cannot read the first sample again");
+    tm_file_close(again);
     const uint32_t t0 = tm_counter_read();
-    const int8_t *logits = model_predict((const int8_t *)sample);
+    const int8_t *logits = model_predict(model_input());
     const uint32_t t1 = tm_counter_read();
     int32_t best = 0;
     for (int32_t c = 1; c < MODEL_CLASSES; c++) if (logits[c] > logits[best]) best = c;

@@ -1,4 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadDatasetFolder, trainingView, UNIT_RANGE } from '../../src/data/index.js';
+import { affineQuantizeValue } from '../../src/ops/quantize.js';
 import { join } from 'node:path';
 import type { Graph } from '../../src/graph/graph.js';
 import { numElements } from '../../src/graph/graph.js';
@@ -103,4 +105,22 @@ export function randomSamples(g: Graph, classes: number, count: number, seed: nu
   const next = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0); };
   const n = numElements(g.tensors[g.inputs[0]].shape);
   return Array.from({ length: count }, () => ({ input: Int8Array.from({ length: n }, () => (next() & 255) - 128), label: next() % classes }));
+}
+
+/**
+ * `count` images of a dataset folder under ../shared, resized to the model's input (loadDatasetFolder),
+ * as the int8 codes the model's input takes (its own scale and zero point, pixels in [0, 1]).
+ */
+export function datasetSamples(g: Graph, folder: string, count: number): Sample[] {
+  if (!existsSync(folder)) throw new Error(`${folder} not found: the device-training tests read samples from ../shared/datasets (set TINYML_SHARED to where shared/ is)`);
+  const t = g.tensors[g.inputs[0]];
+  const [, height, width, channels] = t.shape;
+  const data = loadDatasetFolder(folder, { shape: { height, width, channels: channels as 1 | 3 }, trainLimit: count, testLimit: 1, seed: 1 });
+  const view = trainingView(data.train, { range: UNIT_RANGE });
+  const scale = t.quant!.scale[0], zp = t.quant!.zeroPoint[0];
+  const x = new Float32Array(view.sampleSize);
+  return Array.from({ length: count }, (_, k) => {
+    const label = view.read(k, x, 0);
+    return { input: Int8Array.from(x, (v) => affineQuantizeValue(v, scale, zp, -128, 127)), label };
+  });
 }
