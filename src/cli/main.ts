@@ -6,6 +6,7 @@ import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { planCommand } from './plan.js';
 import { compileCommand } from './compile.js';
+import { compileTrainCommand } from './compile_train.js';
 import { trainCommand } from './train.js';
 import { searchCommand, searchWorkerCommand } from './search.js';
 import { evaluateCommand } from './evaluate.js';
@@ -104,8 +105,13 @@ program.command('compile')
   .option('--fuse-pad <on|off>', 'fold each PAD into the convolution that reads it (default on)')
   .option('--objective <memory|speed>', 'memory: smallest peak (default without --board); speed: fastest kernels. With --board: the fastest plan that fits')
   .option('--io <model|int8>', 'model: the model\'s own inputs/outputs (default); int8: drop boundary QUANTIZE/DEQUANTIZE so int8 data goes in and out directly')
+  .option('--train <update>', 'a project that trains on the device: bias[:N] | last | last-K | full | sparse:N[:L@r,...] (as train --update; int8 models)')
+  .option('--lr <rate>', 'with --train: SGD learning rate (default 0.1)')
+  .option('--momentum <m>', 'with --train: SGD momentum (default 0)')
+  .option('--qas <on|off>', 'with --train: quantisation-aware scaling (default on)')
+  .option('--seed <n>', 'with --train: seed of the stochastic rounding (default 1)')
   .option('--json', 'machine-readable summary')
-  .action((model: string, opts) => guarded(() => compileCommand(model, opts)));
+  .action((model: string, opts) => guarded(() => (opts.train !== undefined ? compileTrainCommand(model, opts) : compileCommand(model, opts))));
 
 program.command('train')
   .description('train under a memory budget: fashion-cnn from scratch (float, then int8), or fine-tune a .tflite (int8: QAS, sparse update)')

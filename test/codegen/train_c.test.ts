@@ -38,6 +38,18 @@ for (const [update, qas, lr] of [['bias', true, 0.05], ['last-k:2', true, 0.05],
   });
 }
 
+test('compile --train (host, ASan/UBSan): MLPerf ResNet-8 sparse update through its residual ADDs, 2 steps on CIFAR-10 byte-identical', () => {
+  const graph = loadModel(join(SHARED, 'models', 'mlperf_ic_resnet8_int8.tflite'));
+  check({ graph, update: 'sparse:7:-1@1,-4@0.5', optimizer: SGD, qas: true, seed: 2 }, 2, CIFAR, 'host', 'STM32F746');
+});
+
+test('compile --train refuses, naming op and node, a backward the device does not compile', () => {
+  const graph = loadModel(join(SHARED, 'models', 'mcunet_vww1_int8_floatio.tflite'));
+  assert.throws(() => trainOnDevice({ graph, update: 'bias:3', optimizer: SGD, qas: true, seed: 1 }, [], 'host', 'STM32F746'), /DEQUANTIZE at node \d+/);
+  const kws = loadModel(join(SHARED, 'models', 'mlperf_kws_dscnn_int8.tflite'));
+  assert.throws(() => trainOnDevice({ graph: kws, update: 'bias', optimizer: { kind: 'adam', lr: 1e-3 }, qas: true, seed: 1 }, [], 'host', 'STM32F746'), /optimizer adam is not compiled/);
+});
+
 for (const { target, board } of QEMU_BOARDS) {
   test(`compile --train (${target}, QEMU): default model sparse update, 3 steps byte-identical to the Node trainer`, { skip: skipWithout('arm', 'qemu') }, () => {
     requireTools('arm', 'qemu');

@@ -195,6 +195,12 @@ function backwardOp(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backwar
     case 'copy':
       if (s.dst === s.src) return { lines: [] };
       return { lines: acc ? [`for (int32_t i = 0; i < ${n}; i++) ${gout}[i] += ${gin}[i];`] : [`memcpy(${gout}, ${gin}, ${n * 4}u);`] };
+    case 'sum_to': {
+      if (s.dst === s.src) return { lines: [] };
+      if (numElements(g.tensors[op.src].shape) !== n) throw refuse('a broadcast operand');
+      const term = op.sign === 1 ? `${gin}[i]` : `-${gin}[i]`;
+      return { lines: [`for (int32_t i = 0; i < ${n}; i++) ${gout}[i] = ${acc ? `${gout}[i] + ` : ''}${term};`] };
+    }
     case 'conv2d_input': {
       const { win, cout } = convWin(g, node as Node<'CONV_2D'>);
       return { lines: [`tm_train_conv2d_input_grad_s8(${trainWindow(ctx, win)}, ${cout}, ${gin}, ${weightArgs(node.inputs[1])}, ${gout}, ${acc});`] };
@@ -217,6 +223,6 @@ function backwardOp(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backwar
     }
     default:
       void dst;
-      throw refuse('only clamp, copy, bias, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and pooling gradients are compiled');
+      throw refuse('only clamp, copy, ADD/SUB without broadcast, bias, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and pooling gradients are compiled');
   }
 }
