@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { planTraining } from '../../src/train/workflow.js';
+import { parseUpdateSpec } from '../../src/train/update.js';
 import { loadModel } from '../../src/model.js';
 import { SHARED } from '../helpers/shared.js';
 import { requireTools, skipWithout } from '../helpers/tools.js';
@@ -14,6 +19,7 @@ import { datasetSamples, trainInNode, trainOnDevice } from './train_device.js';
  * steps: on the host under ASan/UBSan and under QEMU on the Cortex-M4 and M7.
  */
 const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', '..', 'models', 'tinyml-default-int8.tflite');
+const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.js');
 const FASHION = join(SHARED, 'datasets', 'fashion-mnist');
 const CIFAR = join(SHARED, 'datasets', 'cifar10');
 const SGD = { kind: 'sgd' as const, lr: 0.05, momentum: 0.9 };
@@ -76,3 +82,23 @@ test('compile --train (cortex-m4, QEMU): MLPerf VWW sparse update, 2 steps on CI
 
 /** Biases of the last 8 layers, the classifier whole and the last two 1x1 convolutions on a quarter of their input channels. */
 export const VWW_SPARSE = 'sparse:8:-1@1,-2@0.25,-3@0.25';
+
+test('tinyml compile --train: writes the project, its arena is the figure `tinyml train` plans, --json says so', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyml-compile-train-'));
+  try {
+    const r = spawnSync(process.execPath, [CLI, 'compile', DEFAULT_MODEL, '--train', 'sparse:3:-2@0.5,-1@1', '--board', 'STM32F746', '-o', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    const want = planTraining(loadModel(DEFAULT_MODEL), parseUpdateSpec('sparse:3:-2@0.5,-1@1'), { optimizer: { kind: 'sgd', lr: 0.1, momentum: 0 } }).peakBytes;
+    assert.equal(j.arenaBytes, want);
+    assert.equal(j.predictedPeakBytes, want);
+    assert.match(readFileSync(join(dir, 'model.h'), 'utf8'), /int32_t model_train_step\(const int8_t \*input, int32_t label\);/);
+    assert.match(readFileSync(join(dir, 'model.h'), 'utf8'), new RegExp(`#define MODEL_ARENA_BYTES ${want}u`));
+    const bad = spawnSync(process.execPath, [CLI, 'compile', DEFAULT_MODEL, '--train', 'sparse:x', '--board', 'STM32F746', '-o', dir], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /error: update "sparse:x"/);
+    assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
