@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, training (throughput, wasm vs js), train, nas-space (default:
+ * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, training (throughput, wasm vs js), train, train-mcu (the training step in C on the M4 under QEMU), nas-space (default:
  * all; train takes ~20 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
  * TINYML_NAS_BUDGET seconds).
  */
@@ -16,6 +16,7 @@ import { int as fmtInt } from '../src/report/format.js';
 import { coverageTable } from './coverage.js';
 import { nasSearchTable, nasSpaceTable } from './nas.js';
 import { benchWebPage, webTable } from './web.js';
+import { benchTrainMcu, trainMcuTable } from './train_mcu.js';
 
 function ms(v: number | null): string {
   if (v === null) return '–';
@@ -79,5 +80,6 @@ if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
   section('bench-train-transfer', 'On-device transfer learning (person_detect → Fashion-MNIST 96×96)', transferTable(benchTransfer()));
 }
+if (wants('train-mcu')) section('bench-train-mcu', 'Training on the Cortex-M4 (compiled training step, QEMU mps2-an386)', trainMcuTable(benchTrainMcu((l) => console.error(l))));
 if (wants('nas-space')) section('bench-nas-space', 'TinyNAS stage 1: search-space optimisation', await nasSpaceTable((l) => console.error(l)));
 if (chosen.includes('nas-search')) section('bench-nas-search', 'TinyNAS on CIFAR-10 against ResNet-8', await nasSearchTable((l) => console.error(l)));

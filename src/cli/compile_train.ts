@@ -56,7 +56,7 @@ export function compileTrainCommand(modelFile: string, o: CompileTrainOptions): 
   const project = generateTrainingProject(program, optimizer, { board, target, qas: qasText === 'on', seed, modelName: g.name });
   // What `tinyml train` reports for this update (its SGD keeps no state unless momentum is asked for).
   const predicted = planTraining(g, update, { optimizer }).peakBytes;
-  writeProject(o.output, project as never);
+  writeProject(o.output, project);
   report(project, predicted, o, target);
   return 0;
 }

@@ -10,8 +10,8 @@ import { loadModel } from '../../src/model.js';
 import { SHARED } from '../helpers/shared.js';
 import { requireTools, skipWithout } from '../helpers/tools.js';
 import { QEMU_BOARDS, firstDifference } from './harness.js';
-import type { TrainSetup } from './train_device.js';
-import { datasetSamples, trainInNode, trainOnDevice } from './train_device.js';
+import type { TrainSetup } from '../../src/codegen/train/device_run.js';
+import { datasetSamples, trainInNode, trainOnDevice } from '../../src/codegen/train/device_run.js';
 
 /**
  * `tinyml compile --train`: the training step compiled to C, run for a few steps on real samples, leaves

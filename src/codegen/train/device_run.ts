@@ -1,23 +1,32 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadDatasetFolder, trainingView, UNIT_RANGE } from '../../src/data/index.js';
-import { affineQuantizeValue } from '../../src/ops/quantize.js';
+/**
+ * Running a compiled training step for real (Node only, as toolchain.ts): build the project, stream samples
+ * to the runner (host, or QEMU for an mps2 board), read back the trained tensors, the per-step counts and
+ * the stack high-water mark; and the same steps in the Node trainer, to compare. Used by the tests and
+ * the train-mcu bench.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { loadDatasetFolder, trainingView, UNIT_RANGE } from '../../data/index.js';
+import { affineQuantizeValue } from '../../ops/quantize.js';
 import { join } from 'node:path';
-import type { Graph } from '../../src/graph/graph.js';
-import { numElements } from '../../src/graph/graph.js';
-import { findBoard } from '../../src/boards/boards.js';
-import { compileTraining } from '../../src/train/compile.js';
-import { parseUpdateSpec } from '../../src/train/update.js';
-import { TrainingSession } from '../../src/train/session.js';
-import type { OptimizerSpec } from '../../src/train/optimizer_spec.js';
-import type { Target } from '../../src/codegen/target.js';
-import { isCortexM, qemuMachine } from '../../src/codegen/target.js';
-import type { GeneratedTrainingProject } from '../../src/codegen/train/train_project.js';
-import { generateTrainingProject } from '../../src/codegen/train/train_project.js';
-import { writeProject } from '../../src/codegen/write_project.js';
-import { buildProject, elfSize } from '../../src/codegen/toolchain.js';
-import type { ElfSize } from '../../src/codegen/toolchain.js';
+import type { Graph } from '../../graph/graph.js';
+import { numElements } from '../../graph/graph.js';
+import { findBoard } from '../../boards/boards.js';
+import { compileTraining } from '../../train/compile.js';
+import { parseUpdateSpec } from '../../train/update.js';
+import { TrainingSession } from '../../train/session.js';
+import type { OptimizerSpec } from '../../train/optimizer_spec.js';
+import type { Target } from '../target.js';
+import { isCortexM, qemuMachine } from '../target.js';
+import type { GeneratedTrainingProject } from './train_project.js';
+import { generateTrainingProject } from './train_project.js';
+import { writeProject } from '../write_project.js';
+import { buildProject, elfSize } from '../toolchain.js';
+import type { ElfSize } from '../toolchain.js';
 import { spawnSync } from 'node:child_process';
-import { HOST_SANITIZE, tempDir } from './harness.js';
+
+/** Sanitizers for the host build (as the inference tests build theirs). */
+const HOST_SANITIZE = { extraCflags: '-fsanitize=address,undefined -fno-sanitize-recover=all', opt: '-O1' };
 
 /** Samples as the device runner reads them: int8 input then an int32 label. */
 export interface Sample {
@@ -61,14 +70,14 @@ export interface DeviceRun {
 }
 
 /** Generate, build and run the training project on the host (sanitizers) or under QEMU. */
-export function trainOnDevice(s: TrainSetup, samples: readonly Sample[], target: Target, board: string): DeviceRun {
+export function trainOnDevice(s: TrainSetup, samples: readonly Sample[], target: Target, board: string, sanitize = target === 'host'): DeviceRun {
   const program = compileTraining(s.graph, parseUpdateSpec(s.update), { optimizer: s.optimizer });
   const b = findBoard(board);
   const project = generateTrainingProject(program, s.optimizer, { board: b, target, qas: s.qas, seed: s.seed });
-  const dir = tempDir(`train-${target}`);
+  const dir = mkdtempSync(join(tmpdir(), `tinyml-train-${target}-`));
   try {
-    writeProject(dir, project as never);
-    buildProject(dir, target === 'host' ? HOST_SANITIZE : {});
+    writeProject(dir, project);
+    buildProject(dir, sanitize ? HOST_SANITIZE : {});
     const record = project.inputBytes + 4;
     const bytes = new Uint8Array(samples.length * record);
     samples.forEach((x, i) => {
