@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadModel } from '../../src/model.js';
+import { SHARED } from '../helpers/shared.js';
+import { requireTools, skipWithout } from '../helpers/tools.js';
+import { QEMU_BOARDS, firstDifference } from './harness.js';
+import type { TrainSetup } from '../../src/codegen/train/device_run.js';
+import { datasetSamples, trainInNode, trainOnDevice } from '../../src/codegen/train/device_run.js';
+import { CIFAR, DEFAULT_MODEL, FASHION, SGD, checkAgainstNode } from './train_check.js';
+
+/**
+ * `tinyml compile --train` under QEMU on the Cortex-M4 and M7: trained tensors byte-identical to the Node
+ * trainer's, and the MLPerf VWW sparse update within 256 KB SRAM (with the measured stack) and 1 MB Flash.
+ */
+for (const { target, board } of QEMU_BOARDS) {
+  test(`compile --train (${target}, QEMU): default model sparse update, 3 steps byte-identical to the Node trainer`, { skip: skipWithout('arm', 'qemu') }, () => {
+    requireTools('arm', 'qemu');
+    checkAgainstNode({ graph: loadModel(DEFAULT_MODEL), update: 'sparse:3:-2@0.5,-1@1', optimizer: SGD, qas: true, seed: 9 }, 3, FASHION, target, board);
+  });
+}
+
+test('compile --train (cortex-m4, QEMU): MLPerf VWW sparse update, 2 steps on CIFAR-10 images byte-identical; SRAM + stack <= 256 KB, Flash <= 1 MB', { skip: skipWithout('arm', 'qemu') }, () => {
+  requireTools('arm', 'qemu');
+  const graph = loadModel(join(SHARED, 'models', 'mlperf_vww_mobilenetv1_int8.tflite'));
+  const s: TrainSetup = { graph, update: VWW_SPARSE, optimizer: SGD, qas: true, seed: 3 };
+  const samples = datasetSamples(graph, CIFAR, 2).map((x) => ({ ...x, label: x.label % 2 }));
+  const want = trainInNode(s, samples);
+  const got = trainOnDevice(s, samples, 'cortex-m4', 'mps2-an386');
+  got.project.exports.forEach((e, i) => assert.equal(firstDifference(got.tensors[i], want[i]), null, `VWW ${e.name}`));
+  const size = got.size!;
+  assert.ok(got.stackBytes !== null && got.stackBytes > 0);
+  assert.ok(size.sram + got.stackBytes! <= 256 * 1024, `SRAM ${size.sram} + stack ${got.stackBytes}`);
+  assert.ok(size.flash <= 1024 * 1024, `Flash ${size.flash}`);
+  // SRAM is the training plan's arena plus the whole trained tensors and folded biases plus the runner's statics.
+  assert.ok(size.sram >= got.project.arenaBytes + got.project.trainedBytes, `SRAM ${size.sram} holds arena ${got.project.arenaBytes} + trained ${got.project.trainedBytes}`);
+  assert.ok(size.sram - got.project.arenaBytes - got.project.trainedBytes < 4096, `SRAM overhead ${size.sram - got.project.arenaBytes - got.project.trainedBytes}`);
+});
+
+/** Biases of the last 8 layers, the classifier whole and the last two 1x1 convolutions on a quarter of their input channels. */
+export const VWW_SPARSE = 'sparse:8:-1@1,-2@0.25,-3@0.25';
+
