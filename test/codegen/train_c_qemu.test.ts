@@ -37,6 +37,6 @@ test('compile --train (cortex-m4, QEMU): MLPerf VWW sparse update, 2 steps on CI
   assert.ok(size.sram - got.project.arenaBytes - got.project.trainedBytes < 4096, `SRAM overhead ${size.sram - got.project.arenaBytes - got.project.trainedBytes}`);
 });
 
-/** Biases of the last 8 layers, the classifier whole and the last two 1x1 convolutions on a quarter of their input channels. */
+/** Biases of the last 8 layers, the classifier whole, and the last 1x1 convolution and the depthwise layer before it on a quarter of their input channels. */
 export const VWW_SPARSE = 'sparse:8:-1@1,-2@0.25,-3@0.25';
 
