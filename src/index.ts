@@ -29,5 +29,7 @@ export * as data from './data/index.js';
 export { summarise as planSummary } from './report/plan_summary.js';
 export type { PlanSummary } from './report/plan_summary.js';
 export { generateProject } from './codegen/project.js';
+export { generateTrainingProject } from './codegen/train/train_project.js';
+export type { GeneratedTrainingProject, TrainProjectOptions } from './codegen/train/train_project.js';
 export { writeProject } from './codegen/write_project.js';
 export * as nas from './nas/index.js';
