@@ -11,7 +11,7 @@ import { manifests, modelPath } from '../helpers/shared.js';
  * (the patches of one shape call it) and each constant once. Outputs stay byte-identical (patch.test.ts,
  * models_qemu.test.ts run the same projects).
  */
-test('patch-based C: one kernel copy per layer shape, shared by the patches; equal constants stored once', () => {
+test('patch-based C: one kernel copy per layer, shared by all its patches (edge patches too); equal constants stored once', () => {
   const m = manifests().find((x) => x.id === 'tflm_person_detect_int8')!;
   const g = loadModel(modelPath(m));
   const board = findBoard('mps2-an386');
@@ -21,13 +21,26 @@ test('patch-based C: one kernel copy per layer shape, shared by the patches; equ
   const p = generateProject(patched.graph, patched.plan, { board, target: 'cortex-m4' });
   const l = generateProject(layerwise.graph, layerwise.plan, { board, target: 'cortex-m4' });
   const modelC = p.files.find((f) => f.path === 'model.c')!.contents;
-  const shared = [...modelC.matchAll(/^static TM_SHARED void (model_shared_\d+)\(/gm)].map((x) => x[1]);
+  const shared = [...modelC.matchAll(/^static TM_(?:SHARED|GENERIC) void (model_shared_\d+)\(/gm)].map((x) => x[1]);
   assert.ok(shared.length > 0, 'shared kernel functions');
   const invoke = modelC.slice(modelC.indexOf('void model_invoke(void) {'));
   for (const f of shared) assert.ok(invoke.split(`${f}(`).length - 1 >= 2, `${f} is called from at least two steps`);
   const direct = invoke.split('\n').filter((line) => /^ {2}tm_\w+\(/.test(line)).length;
   const steps = invoke.split('\n').filter((line) => /TM_STEP_DONE/.test(line)).length;
   assert.ok(direct + shared.length < 0.75 * steps, `${direct} inline kernel calls + ${shared.length} shared functions for ${steps} steps`);
+  // Every patch of a layer (edge patches with their other heights, widths and paddings included) calls
+  // the same one function: one kernel copy per layer, specialised to all but the fields that differ.
+  const origin = patched.patch!.origin;
+  const copies = new Map<number, Set<string>>();
+  for (const m of invoke.matchAll(/\/\* step \d+: node (\d+) [^\n]*\*\/\n {2}(\w+)\(/g)) {
+    const o = origin[Number(m[1])];
+    if (o >= 0) copies.set(o, (copies.get(o) ?? new Set()).add(m[2]));
+  }
+  assert.ok(copies.size >= 5, `${copies.size} stage layers`);
+  for (const [o, fns] of copies) assert.deepEqual([...fns].length, 1, `layer ${o} runs through ${[...fns].join(', ')}`);
+  const generic = [...modelC.matchAll(/^static TM_GENERIC void model_shared_\d+\([^)]*\) \{\n {2}(\w+) s0 = (\w+);\n((?: {2}.*\n)*?) {2}tm_/gm)];
+  assert.ok(generic.length > 0, 'generic copies for the edge patches');
+  for (const g of generic) assert.match(g[3], /s0\.\w+ = p0->\w+;|memcpy\(s0\./, 'a generic copy takes only the differing fields');
   // The patch copies' weights are the layer's own: the constants are no larger than the layer-wise build's.
   assert.ok(p.weightBytes <= l.weightBytes * 1.01, `${p.weightBytes} B of constants patch-based vs ${l.weightBytes} B layer-wise`);
   const arrays = [...p.files.find((f) => f.path === 'weights.c')!.contents.matchAll(/^const \S+ (\w+)\[\d+\][^=]*= \{\n([^}]*)\}/gm)].map((x) => x[2]);

@@ -4,8 +4,12 @@
  * (the kernels inline into their call sites), so Flash grows with the patch count. Here identical constant
  * arrays and structs become one, and calls that differ only in their arena pointers become calls of one
  * `noinline` function that holds the kernel specialised once: one kernel per layer shape, shared by every
- * patch of that shape (the edge patches, with other paddings or sizes, get their own). Other models gain
- * too wherever two layers are the same (rare: their weights differ).
+ * patch of that shape. The edge patches of a stage differ from the interior only in some fields of their
+ * shape structs (heights, widths, paddings); a specialised copy each would make Flash grow with the patch
+ * count again, so calls that differ only in arena pointers and struct values share one function that
+ * starts from one call's struct and takes just the fields that differ from a parameter: the kernel stays
+ * specialised to everything else (channels, kernel size, stride, requantisation), which is what its inner
+ * loops depend on. Other models gain too wherever two layers are the same (rare: their weights differ).
  */
 import type { CArray, CScalarType } from '../c_syntax.js';
 import { cComment } from '../c_syntax.js';
@@ -21,11 +25,19 @@ export interface SharingLayer {
 /** An argument of a shared function's kernel call: a constant as lowered, or its `index`-th pointer parameter. */
 export type SharedArg = CArg | { kind: 'param'; index: number };
 
-/** A function several call sites share: its kernel call with the arena pointers as parameters. */
+/** A pointer parameter of a shared function: into the arena, or to a constant struct (generic functions). */
+export type SharedParam =
+  | { kind: 'arena'; type: CScalarType }
+  /** A struct whose `varying` fields differ between the call sites: the copy starts from `template` (so every other field stays a constant it is specialised to) and takes those fields from the parameter. */
+  | { kind: 'struct'; type: string; template: CStruct; varying: string[] };
+
+/** A function several call sites share: its kernel call with the arena pointers (and for a generic one, the structs) as parameters. */
 export interface SharedFunction {
   name: string;
-  /** The types of its pointer parameters, in order. */
-  params: CScalarType[];
+  /** Its pointer parameters, in order. */
+  params: SharedParam[];
+  /** Takes the shape structs as parameters: one copy for several shapes (not specialised to any). */
+  generic: boolean;
   /** The kernel call, arena arguments replaced by the parameters. */
   call: { fn: string; args: readonly SharedArg[] };
   uses: number;
@@ -115,6 +127,26 @@ function callKey(fn: string, args: readonly CArg[]): string {
   return `${fn}(${args.map((a) => (a.kind === 'arena' ? `@${a.type}` : renderArg(a))).join(',')})`;
 }
 
+/** What makes two calls the same generic code: everything but the arena offsets and the structs' values. */
+function genericKey(fn: string, args: readonly CArg[]): string {
+  return `${fn}(${args.map((a) => (a.kind === 'arena' ? `@${a.type}` : a.kind === 'struct' ? `#${a.struct.type}` : renderArg(a))).join(',')})`;
+}
+
+/**
+ * The specialised keys whose calls go through a generic copy: those of every generic key reached by two or
+ * more of them (the patches of one layer, edge and interior). The interior keeps no copy of its own: one
+ * copy per layer costs about 1 % more instructions than two and saves a copy of every stage kernel.
+ */
+function genericPlan(calls: readonly { fn: string; args: readonly CArg[] }[]): Set<string> {
+  const byGeneric = new Map<string, Set<string>>();
+  for (const c of calls) {
+    if (!c.args.some((a) => a.kind === 'struct')) continue;
+    const g = genericKey(c.fn, c.args);
+    byGeneric.set(g, (byGeneric.get(g) ?? new Set()).add(callKey(c.fn, c.args)));
+  }
+  return new Set([...byGeneric.values()].filter((keys) => keys.size >= 2).flatMap((keys) => [...keys]));
+}
+
 /**
  * The layers with equal constants merged and repeated calls routed through shared functions named
  * `${namePrefix}model_shared_<n>`; `weights` (the extern arrays of weights.c) without duplicates.
@@ -146,23 +178,58 @@ export function shareIdentical<L extends SharingLayer>(layers: readonly L[], wei
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
+  const calls = merged.flatMap((m) => m.statements.flatMap((s) => (s.kind === 'call' ? [s] : [])));
+  const routed = genericPlan(calls);
   const functions = new Map<string, SharedFunction>();
+  // Per generic function, each struct argument's values over its call sites: which fields vary.
+  const variants = new Map<string, CStruct[][]>();
+  for (const c of calls) {
+    if (!routed.has(callKey(c.fn, c.args))) continue;
+    const g = genericKey(c.fn, c.args);
+    const structsOf = c.args.flatMap((a) => (a.kind === 'struct' ? [a.struct] : []));
+    const lists = variants.get(g) ?? structsOf.map(() => []);
+    structsOf.forEach((st, k) => lists[k].push(st));
+    variants.set(g, lists);
+  }
+  const shared = (key: string, s: { fn: string; args: readonly CArg[] }, generic: boolean): SharedFunction => {
+    let f = functions.get(key);
+    if (!f) {
+      const seen = generic ? variants.get(genericKey(s.fn, s.args))! : [];
+      let k = 0;
+      const params: SharedParam[] = [];
+      const args = s.args.map((a): SharedArg => {
+        if (a.kind === 'arena') {
+          params.push({ kind: 'arena', type: a.type });
+          return { kind: 'param', index: params.length - 1 };
+        }
+        if (generic && a.kind === 'struct') {
+          const all = seen[k++];
+          const varying = Object.keys(a.struct.fields).filter((name) => all.some((v) => fieldKey(v.fields[name]) !== fieldKey(a.struct.fields[name])));
+          if (varying.length === 0) return a;
+          params.push({ kind: 'struct', type: a.struct.type, template: a.struct, varying });
+          return { kind: 'param', index: params.length - 1 };
+        }
+        return a;
+      });
+      f = { name: `${namePrefix}model_shared_${functions.size}`, params, generic, call: { fn: s.fn, args }, uses: 0 };
+      functions.set(key, f);
+    }
+    f.uses++;
+    return f;
+  };
   const out = merged.map(({ layer, definitions, statements }) => ({
     ...layer,
     definitions,
     statements: statements.map((s): Statement => {
       if (s.kind !== 'call') return s;
       const key = callKey(s.fn, s.args);
-      if ((counts.get(key) ?? 0) < 2) return s;
-      let f = functions.get(key);
-      if (!f) {
-        const params = s.args.filter((a): a is Extract<CArg, { kind: 'arena' }> => a.kind === 'arena').map((a) => a.type);
-        let p = 0;
-        const args = s.args.map((a): SharedArg => (a.kind === 'arena' ? { kind: 'param', index: p++ } : a));
-        f = { name: `${namePrefix}model_shared_${functions.size}`, params, call: { fn: s.fn, args }, uses: 0 };
-        functions.set(key, f);
+      if (routed.has(key)) {
+        const f = shared(`generic:${genericKey(s.fn, s.args)}`, s, true);
+        const varies = new Set(f.params.flatMap((p) => (p.kind === 'struct' ? [p.type] : [])));
+        return { kind: 'call', fn: f.name, args: s.args.filter((a) => a.kind === 'arena' || (a.kind === 'struct' && varies.has(a.struct.type))) };
       }
-      f.uses++;
+      if ((counts.get(key) ?? 0) < 2) return s;
+      const f = shared(key, s, false);
       return { kind: 'call', fn: f.name, args: s.args.filter((a) => a.kind === 'arena') };
     }),
   }));
@@ -171,7 +238,14 @@ export function shareIdentical<L extends SharingLayer>(layers: readonly L[], wei
 
 /** A shared function's definition in model.c. */
 export function renderSharedFunction(f: SharedFunction): string {
-  const params = f.params.map((t, i) => `${t} *p${i}`).join(', ');
-  const args = f.call.args.map((a) => (a.kind === 'param' ? `p${a.index}` : renderArg(a))).join(', ');
-  return `${cComment(`${f.call.fn}, one copy for ${f.uses} call sites of the same shape`)}\nstatic TM_SHARED void ${f.name}(${params}) {\n  ${f.call.fn}(${args});\n}`;
+  const params = f.params.map((t, i) => (t.kind === 'arena' ? `${t.type} *p${i}` : `const ${t.type} *p${i}`)).join(', ');
+  const args = f.call.args.map((a) => (a.kind === 'param' ? (f.params[a.index].kind === 'struct' ? `&s${a.index}` : `p${a.index}`) : renderArg(a))).join(', ');
+  const locals = f.params.flatMap((t, i) => (t.kind !== 'struct' ? [] : [
+    `  ${t.type} s${i} = ${t.template.name};`,
+    ...t.varying.map((name) => (Array.isArray(t.template.fields[name])
+      ? `  memcpy(s${i}.${name}, p${i}->${name}, sizeof s${i}.${name});`
+      : `  s${i}.${name} = p${i}->${name};`)),
+  ]));
+  const what = f.generic ? `one copy for ${f.uses} call sites whose shapes differ in ${[...new Set(f.params.flatMap((p) => (p.kind === 'struct' ? p.varying : [])))].join(', ')} (the rest stays constant)` : `one copy for ${f.uses} call sites of the same shape`;
+  return `${cComment(`${f.call.fn}, ${what}`)}\nstatic ${f.generic ? 'TM_GENERIC' : 'TM_SHARED'} void ${f.name}(${params}) {\n${locals.map((l) => `${l}\n`).join('')}  ${f.call.fn}(${args});\n}`;
 }
