@@ -414,7 +414,7 @@ TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int3
  * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
  * from one pointer, with no widening and no address arithmetic in the loop.
  */
-TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
+TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads, int all_wide) {
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
   for (int c = 0; c < n_out; c += 4, wp += 8 * pairs) {
     const int nv = TM_MIN(4, n_out - c);
@@ -439,17 +439,29 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
       if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
-    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, tm_wasm_rq_wide_ch(q, c));
-    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, tm_wasm_rq_wide_ch(q, c1));
-    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, tm_wasm_rq_wide_ch(q, c2));
-    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi, tm_wasm_rq_wide_ch(q, c3));
+    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c));
+    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c1));
+    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c2));
+    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c3));
     tm_wasm_store_quads(out, c, n_px, nv, a0, a1, a2, a3, b0, b1, b2, b3);
   }
 }
 
-TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
-  if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2);
-  else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1);
+/* Whether every output channel takes tm_wasm_mbqm4_wide (then the tile needs no per-channel test). */
+TM_HELPER int tm_wasm_rq_all_wide(const tm_requant_params *q, int n_out) {
+  for (int c = 0; c < n_out; c++) if (!tm_wasm_rq_wide_ch(q, c)) return 0;
+  return 1;
+}
+
+/* `all_wide` from tm_wasm_rq_all_wide, worked out once per layer: each value gets its own copy of the tile. */
+TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int all_wide) {
+  if (all_wide) {
+    if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, 1);
+    else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, 1);
+  } else {
+    if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, 0);
+    else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, 0);
+  }
 }
 #endif /* TM_WASM_SIMD */
 
