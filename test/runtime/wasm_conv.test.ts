@@ -106,3 +106,19 @@ test('int8 CONV_2D (1x1, 3x3) and DEPTHWISE_CONV_2D on the wasm backend give the
     sameOnBothBackends(g, r, `case ${i}: ${dw ? 'depthwise' : 'conv'} ${k}x${k} ${h}x${w}x${c} -> ${outC}, bias up to ${mag}, zero point ${zp}, ${act}`);
   }
 });
+
+test('int8 ADD on the wasm backend gives the js backend\'s bytes: input scales from 2^-9 to 2^9 of the output\'s, zero points at both ends, activations', () => {
+  const r = rng(31);
+  for (let i = 0; i < 40; i++) {
+    const n = int(r, 1, 300), outScale = 0.05;
+    // Some inputs far apart in scale (2^-24 .. 2^-18 with powers of two): the smaller one's rescale meets exact ties.
+    const s1 = outScale * 2 ** (r() * 18 - 9), s2 = i % 4 === 3 ? s1 * 2 ** -int(r, 18, 24) : outScale * 2 ** (r() * 18 - 9);
+    const zp = () => [-128, 127, 0, int(r, -128, 127)][int(r, 0, 3)];
+    const act = ['NONE', 'RELU', 'RELU6'][int(r, 0, 2)];
+    const g = oneNodeGraph('ADD', { activation: act } as never, [
+      { shape: [1, n], dtype: 'int8', scale: s1, zeroPoint: zp() },
+      { shape: [1, n], dtype: 'int8', scale: s2, zeroPoint: zp(), data: bytes(r, n) },
+    ], { shape: [1, n], dtype: 'int8', scale: outScale, zeroPoint: zp() });
+    sameOnBothBackends(g, r, `case ${i}: ${n} values, scales ${s1.toPrecision(3)} + ${s2.toPrecision(3)} -> ${outScale}, ${act}`);
+  }
+});
