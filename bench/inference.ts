@@ -8,10 +8,15 @@ import { randomTensorBytes } from '../src/runtime/tensor_io.js';
 import type { BenchManifest } from './shared.js';
 import { SHARED, readCaseInput } from './shared.js';
 import { nodePeerFigures, tflmM4Figures } from './references.js';
-import { benchLiteRt } from './litert.js';
+import { openLiteRt } from './litert.js';
 
-/** Runs per timing: the median of at least this many, after warm-up, one thread. */
+/** Runs per timing: the median of this many, after warm-up, one thread. */
 export const TIMED_RUNS = 200;
+/**
+ * Our wasm backend (both plans) and LiteRT.js are timed in turns of TIMED_RUNS / ROUNDS runs each, so that a
+ * change in the machine's load (it is shared) falls on all three alike and their ratios stay fair.
+ */
+const ROUNDS = 5;
 
 export interface Timing {
   ms: number;
@@ -52,6 +57,26 @@ function time(interp: Interpreter): Timing {
   return { ms: times[times.length >> 1], runs: times.length };
 }
 
+/** Medians of interleaved timings (see ROUNDS); a run may be asynchronous (LiteRT.js). */
+async function timeInTurns(runs: (() => unknown)[]): Promise<Timing[]> {
+  for (const run of runs) for (let i = 0; i < 5; i++) await run(); // warm up the JIT and the caches
+  const samples = runs.map((): number[] => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, run] of runs.entries()) {
+      for (let i = 0; i < TIMED_RUNS / ROUNDS; i++) {
+        const s = performance.now();
+        const p = run();
+        if (p instanceof Promise) await p;
+        samples[k].push(performance.now() - s);
+      }
+    }
+  }
+  return samples.map((t) => {
+    t.sort((a, b) => a - b);
+    return { ms: t[t.length >> 1], runs: t.length };
+  });
+}
+
 function inputsOf(g: Graph, m: BenchManifest): Uint8Array[] {
   const c = m.cases[0];
   return g.inputs.map((id, i) => (c ? readCaseInput(m, c.inputs[i]) : randomTensorBytes(g.tensors[id], i)));
@@ -73,27 +98,32 @@ export async function benchInference(m: BenchManifest): Promise<InferenceRow> {
   const modelFile = join(SHARED, m.model);
   const g = loadModel(modelFile);
   const inputs = inputsOf(g, m);
-  const timed = (opts: InterpreterOptions) => {
+  const make = (opts: InterpreterOptions) => {
     const interp = new Interpreter(g, opts);
     inputs.forEach((b, i) => interp.setInput(i, b));
-    return { interp, t: time(interp) };
+    return interp;
   };
-  const wasm = timed({ backend: 'wasm' });
-  const speed = timed({ backend: 'wasm', objective: 'speed' });
-  const js = timed({ backend: 'js' });
-  const litert = await benchLiteRt(modelFile, g.inputs.map((id, i) => ({ bytes: inputs[i], dtype: g.tensors[id].dtype, shape: g.tensors[id].shape })), 60000, TIMED_RUNS);
+  const wasm = make({ backend: 'wasm' }), speed = make({ backend: 'wasm', objective: 'speed' });
+  const jsTime = time(make({ backend: 'js' }));
+  const session = await openLiteRt(modelFile, g.inputs.map((id, i) => ({ bytes: inputs[i], dtype: g.tensors[id].dtype, shape: g.tensors[id].shape })));
+  let outputs: Uint8Array[] = [];
+  const runs: (() => unknown)[] = [() => wasm.invoke(), () => speed.invoke()];
+  if ('once' in session) runs.push(async () => { outputs = await session.once(); });
+  const [wasmTime, speedTime, litertTime] = await timeInTurns(runs);
+  if ('once' in session) session.close();
+  const litert = 'once' in session ? litertTime : session;
   let litertMaxSteps: number | null = null;
   const c = m.cases[0];
-  if ('outputs' in litert && c) {
-    const steps = g.outputs.map((id, i) => maxSteps(g.tensors[id].dtype, litert.outputs[i], readCaseInput(m, c.outputs[i])));
+  if ('once' in session && c) {
+    const steps = g.outputs.map((id, i) => maxSteps(g.tensors[id].dtype, outputs[i], readCaseInput(m, c.outputs[i])));
     litertMaxSteps = steps.every((s) => s !== null) ? Math.max(...(steps as number[])) : null;
   }
   const peers = nodePeerFigures().get(m.id);
   return {
-    model: m.id, kind: wasm.interp.compiled?.kind ?? 'layer-wise',
-    wasm: wasm.t, wasmSpeed: speed.t, js: js.t, jsNodes: wasm.interp.jsFallbacks.length,
-    litert: 'ms' in litert ? { ms: litert.ms, runs: litert.runs } : litert, litertMaxSteps,
-    arenaBytes: wasm.interp.plan.arenaBytes, speedArenaBytes: speed.interp.plan.arenaBytes,
+    model: m.id, kind: wasm.compiled?.kind ?? 'layer-wise',
+    wasm: wasmTime, wasmSpeed: speedTime, js: jsTime, jsNodes: wasm.jsFallbacks.length,
+    litert, litertMaxSteps,
+    arenaBytes: wasm.plan.arenaBytes, speedArenaBytes: speed.plan.arenaBytes,
     tflmArenaBytes: tflmM4Figures().get(m.id)?.arenaBytes ?? m.tflm_reference.arena_used_bytes,
     nativeMs: peers?.tflmNativeMs ?? null, publishedLitertMs: peers?.litertMs ?? null,
   };

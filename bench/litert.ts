@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import { performance } from 'node:perf_hooks';
 import { REPO_ROOT } from './shared.js';
 
 interface LiteRtTensor { toTypedArray(): ArrayLike<number>; delete(): void }
@@ -21,12 +20,6 @@ interface LiteRtModule {
   Tensor: new (data: ArrayBufferView, shape: number[]) => LiteRtTensor;
 }
 
-export interface LiteRtResult {
-  ms: number;
-  runs: number;
-  /** Raw bytes of each output of the last run. */
-  outputs: Uint8Array[];
-}
 
 let loaded: Promise<LiteRtModule | null> | null = null;
 
@@ -75,11 +68,15 @@ const TYPED: Record<string, (b: Uint8Array) => ArrayBufferView> = {
   float32: (b) => new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2),
 };
 
-/**
- * Median time of one LiteRT.js inference (inputs given as tensors, outputs read back), over up to
- * `maxRuns` runs after warm-up; or the reason LiteRT.js refuses the model.
- */
-export async function benchLiteRt(modelFile: string, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[], budgetMs: number, maxRuns = 200): Promise<LiteRtResult | { refused: string }> {
+/** A model compiled by LiteRT.js with its input tensors made: one inference per `once`, `close` frees both. */
+export interface LiteRtSession {
+  /** One inference (inputs given as tensors, outputs read back): the raw bytes of each output. */
+  once(): Promise<Uint8Array[]>;
+  close(): void;
+}
+
+/** Compile a model with LiteRT.js and make its input tensors, or the reason LiteRT.js refuses the model. */
+export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
   loaded ??= load();
   const L = await loaded;
   if (!L) return { refused: 'not installed' };
@@ -93,8 +90,9 @@ export async function benchLiteRt(modelFile: string, inputs: { bytes: Uint8Array
   } finally {
     console.error = quiet;
   }
+  let tensors: LiteRtTensor[] = [];
   try {
-    const tensors = inputs.map((i) => {
+    tensors = inputs.map((i) => {
       const make = TYPED[i.dtype];
       if (!make) throw new Error(`input dtype ${i.dtype}`);
       return new L.Tensor(make(new Uint8Array(i.bytes)), i.shape);
@@ -108,21 +106,11 @@ export async function benchLiteRt(modelFile: string, inputs: { bytes: Uint8Array
       outs.forEach((o) => o.delete());
       return bytes;
     };
-    for (let i = 0; i < 5; i++) await once();
-    const times: number[] = [];
-    let outputs: Uint8Array[] = [];
-    const t0 = performance.now();
-    while (times.length < 5 || (performance.now() - t0 < budgetMs && times.length < maxRuns)) {
-      const s = performance.now();
-      outputs = await once();
-      times.push(performance.now() - s);
-    }
-    tensors.forEach((t) => t.delete());
-    times.sort((a, b) => a - b);
-    return { ms: times[times.length >> 1], runs: times.length, outputs };
+    await once(); // a model LiteRT.js compiles but cannot run is refused here, not in the timing loop
+    return { once, close: () => { tensors.forEach((t) => t.delete()); model.delete(); } };
   } catch (e) {
-    return { refused: String((e as Error).message ?? e).split('\n')[0] };
-  } finally {
+    tensors.forEach((t) => t.delete());
     model.delete();
+    return { refused: String((e as Error).message ?? e).split('\n')[0] };
   }
 }

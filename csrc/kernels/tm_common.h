@@ -246,10 +246,54 @@ TM_HELPER v128_t tm_wasm_round_up(v128_t h, v128_t shifted, v128_t mask, v128_t 
   return wasm_i32x4_sub(shifted, wasm_i32x4_gt(wasm_v128_and(h, mask), threshold));
 }
 
-/* The per-lane constants of tm_wasm_rq4_apply, worked out once per group of channels. */
+/*
+ * The per-lane constants of tm_wasm_rq4_apply, worked out once per group of channels. `narrow` selects the
+ * cheaper exact form tm_wasm_rq4_narrow (its constants: lim, nlim, k01, k23, en, scale, big_e) when it applies.
+ */
 typedef struct {
   v128_t m, f, e0, mask, half, zp, lo, hi;
+  v128_t lim, nlim, k01, k23, en, scale;
+  int32_t big_e, narrow;
 } tm_wasm_rq4;
+
+/*
+ * MultiplyByQuantizedMultiplier with both roundings in one: for a multiplier m in {0} U [2^30, 2^31) and a
+ * right shift e >= 1, with h = SaturatingRoundingDoublingHighMul(x, m) = floor((x m + 2^30) / 2^31) and
+ * RoundingDivideByPOT(h, e) = floor((h + 2^(e-1) - [h < 0]) / 2^e), nested floors give
+ *   floor((x m + 2^30 + 2^(30+e) - [x < 0] 2^31) / 2^(31+e))
+ * ([h < 0] = [x < 0] for such m, except x = -1, m = 2^30 or m = 0, where both forms give 0). The 64-bit sum
+ * is formed as 2x m + 2K (K the nudge below), so its high word, one shuffle, is floor((x m + K) / 2^31);
+ * adding x's sign (-1 or 0) and shifting right by e gives the result. With e = 0, K = 2^30 and no sign.
+ * x is saturated first so that 2x fits: the saturated results pass every bound anyway (see the callers).
+ */
+TM_HELPER int64_t tm_wasm_rq_nudge2(int e) {
+  return e > 0 ? (INT64_C(1) << 31) + (INT64_C(1) << (31 + e)) : (INT64_C(1) << 31);
+}
+
+/* floor((x2 * m + k) / 2^32) per lane, k01 for lanes 0 and 1, k23 for lanes 2 and 3. */
+TM_HELPER v128_t tm_wasm_rq_high(v128_t x2, v128_t m, v128_t k01, v128_t k23) {
+  m = tm_wasm_here(m);
+  const v128_t q0 = tm_wasm_opaque(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x2, m), k01));
+  const v128_t q1 = tm_wasm_opaque(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x2, m), k23));
+  return wasm_i32x4_shuffle(q0, q1, 1, 3, 5, 7);
+}
+
+/*
+ * Whether the one-rounding form with x saturated to [-2^30, 2^30) is exact for a channel: then |x| >= 2^30 - 1
+ * means a result of magnitude >= 2^(29-e) - 1 >= 1023 (e <= 19), beyond every bound after the zero point.
+ */
+TM_HELPER int tm_wasm_rq_wide_ok(int32_t m, int e, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  return e >= 0 && e <= 19 && (m == 0 || m >= (INT32_C(1) << 30)) && out_zp + 1023 > act_max && out_zp - 1023 < act_min;
+}
+
+/* MultiplyByQuantizedMultiplier of four lanes sharing m and a right shift e, where tm_wasm_rq_wide_ok holds. */
+TM_HELPER v128_t tm_wasm_mbqm4_wide(v128_t x, int32_t m, int e) {
+  x = wasm_i32x4_min(wasm_i32x4_max(x, wasm_i32x4_splat(-(INT32_C(1) << 30))), wasm_i32x4_splat((INT32_C(1) << 30) - 1));
+  const v128_t k = wasm_i64x2_splat(tm_wasm_rq_nudge2(e));
+  const v128_t t = tm_wasm_rq_high(wasm_i32x4_add(x, x), wasm_i32x4_splat(m), k, k);
+  if (e == 0) return t;
+  return tm_wasm_shr(wasm_i32x4_add(t, wasm_i32x4_shr(x, 31)), e);
+}
 
 TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_raw(v128_t m, v128_t e, int32_t out_zp, int32_t act_min, int32_t act_max) {
   tm_wasm_rq4 k;
@@ -262,6 +306,38 @@ TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_raw(v128_t m, v128_t e, int32_t out_zp, i
   k.zp = wasm_i32x4_splat(out_zp);
   k.lo = wasm_i32x4_splat(act_min);
   k.hi = wasm_i32x4_splat(act_max);
+  k.narrow = k.big_e = 0;
+  return k;
+}
+
+/*
+ * The same with the narrow form's constants when its conditions hold (see tm_wasm_rq4_narrow), E being the
+ * lanes' largest shift: for tables made once per layer, where the extra set-up pays for itself.
+ */
+TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_narrow(v128_t m, v128_t e, int32_t out_zp, int32_t act_min, int32_t act_max) {
+  tm_wasm_rq4 k = tm_wasm_rq4_make_raw(m, e, out_zp, act_min, act_max);
+  int32_t es[4], ms[4];
+  wasm_v128_store(es, e);
+  wasm_v128_store(ms, m);
+  const int big_e = TM_MAX(TM_MAX(es[0], es[1]), TM_MAX(es[2], es[3]));
+  k.narrow = big_e <= 19 && out_zp + 512 > act_max && out_zp - 512 < act_min;
+  for (int j = 0; j < 4; j++) k.narrow &= ms[j] == 0 || ms[j] >= (INT32_C(1) << 30);
+  if (!k.narrow) return k;
+  k.big_e = big_e;
+  int32_t lim[4], scale[4], en[4];
+  int64_t nudge[4];
+  for (int j = 0; j < 4; j++) {
+    lim[j] = (int32_t)1 << (es[j] + 10);
+    scale[j] = (int32_t)1 << (big_e - es[j]);
+    en[j] = es[j] > 0 ? -1 : 0;
+    nudge[j] = tm_wasm_rq_nudge2(es[j]);
+  }
+  k.lim = wasm_v128_load(lim);
+  k.nlim = wasm_i32x4_neg(k.lim);
+  k.scale = wasm_v128_load(scale);
+  k.en = wasm_v128_load(en);
+  k.k01 = wasm_v128_load(nudge);
+  k.k23 = wasm_v128_load(nudge + 2);
   return k;
 }
 
@@ -285,8 +361,23 @@ TM_HELPER v128_t tm_wasm_mbqm4_uniform(v128_t x, v128_t m, int e) {
   return tm_wasm_round_up(h, tm_wasm_shr(h, e), wasm_i32x4_splat(mask), wasm_i32x4_splat(mask >> 1));
 }
 
+/*
+ * tm_wasm_mbqm4 for outputs that end clamped within int8 (k->narrow): the one-rounding form of
+ * tm_wasm_rq_nudge2 with each lane's own nudge, then each lane's shift e as a 32-bit multiply by 2^(E-e) and
+ * one shift by E (E the lanes' largest). x is saturated to +-2^(e+10) first: |x| >= 2^(e+10) means a result
+ * of magnitude >= 512, and the saturated x gives +-512 with the same sign, both beyond every int8 bound
+ * after the zero point (checked when the constants are made); it also keeps t 2^(E-e) within int32 (E <= 19).
+ */
+TM_HELPER v128_t tm_wasm_rq4_narrow(const tm_wasm_rq4 *k, v128_t x) {
+  x = wasm_i32x4_min(wasm_i32x4_max(x, k->nlim), k->lim);
+  v128_t t = tm_wasm_rq_high(wasm_i32x4_add(x, x), k->m, k->k01, k->k23);
+  t = wasm_i32x4_add(t, wasm_v128_and(wasm_i32x4_shr(x, 31), k->en));
+  return tm_wasm_shr(wasm_i32x4_mul(t, k->scale), k->big_e);
+}
+
 TM_HELPER v128_t tm_wasm_rq4_apply(const tm_wasm_rq4 *k, v128_t x) {
-  return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4(k, x), k->zp), k->lo), k->hi);
+  const v128_t r = k->narrow ? tm_wasm_rq4_narrow(k, x) : tm_wasm_mbqm4(k, x);
+  return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(r, k->zp), k->lo), k->hi);
 }
 
 TM_HELPER v128_t tm_wasm_requant_lanes(const tm_requant_params *q, v128_t x, v128_t m, v128_t e) {

@@ -124,6 +124,14 @@ TM_HELPER void tm_wasm_fill(int8_t *dst, int8_t v, int n) {
   for (; n > 0; n--) *dst++ = v;
 }
 
+/*
+ * Values of an im2col column the tile packs: the depth rounded up to 8, so the packing runs in vectors only
+ * (no value-by-value tail). The columns are TM_WASM_TILE_DEPTH bytes apart, so the extra bytes are there;
+ * whatever they hold meets the packed weights' zeros past the depth or is never read by the GEMM. (Packed
+ * weights only: the unpacked tile reads one byte of the next weight row past an odd depth.)
+ */
+#define TM_WASM_COLS_PACKED(depth) (((depth) + 7) & ~7)
+
 /* tm_im2col_s8 with the inline copies. */
 TM_HELPER void tm_wasm_im2col_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int8_t *col) {
   const int c = s->in_c;
@@ -230,6 +238,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
     tm_conv2d_1x1_s8(s, q, in, w, out, scratch);
     return;
   }
+  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
@@ -246,7 +255,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, depth, xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
   }
 }
 
@@ -256,6 +265,7 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
     tm_conv2d_s8(s, q, in, w, out, scratch);
     return;
   }
+  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
@@ -271,8 +281,8 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
       rows[i] = cols[i < n ? i : 0];
       dst[i] = out + (p + i) * n_out;
     }
-    tm_wasm_pack8(rows, depth, xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n);
+    tm_wasm_pack8(rows, TM_WASM_COLS_PACKED(depth), xp);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
   }
 }
 #endif

@@ -224,10 +224,10 @@ TM_HELPER void tm_wasm_dw_plane8(const tm_requant_params *q, const tm_dw_channel
       hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, tv));
     }
   }
-  const v128_t m = wasm_i32x4_splat(cq->mult), zp = wasm_i32x4_splat(q->out_zp);
-  const v128_t amin = wasm_i32x4_splat(q->act_min), amax = wasm_i32x4_splat(q->act_max);
-  const v128_t rl = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_uniform(lo, m, -cq->shift), zp), amin), amax);
-  const v128_t rh = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_uniform(hi, m, -cq->shift), zp), amin), amax);
+  const v128_t zp = wasm_i32x4_splat(q->out_zp), amin = wasm_i32x4_splat(q->act_min), amax = wasm_i32x4_splat(q->act_max);
+  const int wide = tm_wasm_rq_wide_ok(cq->mult, -cq->shift, q->out_zp, q->act_min, q->act_max);
+  const v128_t rl = tm_wasm_rq_uniform(lo, cq->mult, cq->shift, zp, amin, amax, wide);
+  const v128_t rh = tm_wasm_rq_uniform(hi, cq->mult, cq->shift, zp, amin, amax, wide);
   int8_t b[16];
   wasm_v128_store(b, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(rl, rh), rl));
   for (int i = 0; i < 8; i++) out[i * dst_stride] = b[i];

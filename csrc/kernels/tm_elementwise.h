@@ -69,6 +69,35 @@ TM_HELPER void tm_wasm_narrow16(int8_t *dst, const v128_t v[4]) {
   wasm_v128_store(dst, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(v[0], v[1]), wasm_i16x8_narrow_i32x4(v[2], v[3])));
 }
 
+/*
+ * ADD's input rescale in 32-bit lanes: RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v 2^ls, m), e)
+ * for |v| <= 255 (an int8 minus its zero point) and 9 <= ls <= 22. The high-mul is floor((v m + 2^(d-1)) / 2^d)
+ * with d = 31 - ls; with m = mh 2^d + ml (0 <= ml < 2^d) that is v mh + floor((v ml + 2^(d-1)) / 2^d), both
+ * products within int32 (|v mh| < 2^(8+ls), |v ml| < 2^(8+d)). The result stays below 2^28, so
+ * RoundingDivideByPOT is (h + 2^(e-1) - [h < 0]) >> e without overflow.
+ */
+typedef struct {
+  v128_t mh, ml, half;
+  int d, e;
+} tm_wasm_add_in;
+
+TM_HELPER tm_wasm_add_in tm_wasm_add_in_make(int32_t m, int32_t shift, int32_t left_shift) {
+  tm_wasm_add_in k;
+  k.d = 31 - left_shift;
+  k.e = -shift;
+  k.mh = wasm_i32x4_splat(m >> k.d);
+  k.ml = wasm_i32x4_splat(m & (((int32_t)1 << k.d) - 1));
+  k.half = wasm_i32x4_splat((int32_t)1 << (k.d - 1));
+  return k;
+}
+
+TM_HELPER v128_t tm_wasm_add_rescale(const tm_wasm_add_in *k, v128_t v) {
+  const v128_t lo = tm_wasm_shr(wasm_i32x4_add(wasm_i32x4_mul(v, tm_wasm_here(k->ml)), k->half), k->d);
+  const v128_t h = wasm_i32x4_add(wasm_i32x4_mul(v, tm_wasm_here(k->mh)), lo);
+  if (k->e == 0) return h;
+  return tm_wasm_shr(wasm_i32x4_add(wasm_i32x4_add(h, wasm_i32x4_splat((int32_t)1 << (k->e - 1))), wasm_i32x4_shr(h, 31)), k->e);
+}
+
 /* Elements [0, n & ~15) of an ADD (op 0) or MUL (op 1) of two int8 arrays, 16 at a time; returns how many it did. */
 TM_HELPER int tm_wasm_binary_s8(const tm_binary_params *p, int op, int n, const int8_t *a, const int8_t *b, int8_t *out) {
   /* Right shifts only (TFLite's ADD multipliers are all below one; a MUL's may not be). */
@@ -77,6 +106,24 @@ TM_HELPER int tm_wasm_binary_s8(const tm_binary_params *p, int op, int n, const 
   const v128_t off1 = wasm_i32x4_splat(p->in1_offset), off2 = wasm_i32x4_splat(p->in2_offset);
   const v128_t zp = wasm_i32x4_splat(p->out_zp), lo = wasm_i32x4_splat(p->act_min), hi = wasm_i32x4_splat(p->act_max);
   int i = 0;
+  /* ADD in 32-bit lanes (tm_wasm_add_rescale, tm_wasm_mbqm4_wide) where their conditions hold: |offset| <= 128. */
+  const int add32 = op == 0 && p->left_shift >= 9 && p->left_shift <= 22 && p->in1_offset >= -128 && p->in1_offset <= 128 &&
+                    p->in2_offset >= -128 && p->in2_offset <= 128 && tm_wasm_rq_wide_ok(p->out_mult, -p->out_shift, p->out_zp, p->act_min, p->act_max);
+  if (add32) {
+    const tm_wasm_add_in k1 = tm_wasm_add_in_make(p->in1_mult, p->in1_shift, p->left_shift);
+    const tm_wasm_add_in k2 = tm_wasm_add_in_make(p->in2_mult, p->in2_shift, p->left_shift);
+    for (; i + 16 <= n; i += 16) {
+      v128_t va[4], vb[4];
+      tm_wasm_widen16(a + i, va);
+      tm_wasm_widen16(b + i, vb);
+      for (int j = 0; j < 4; j++) {
+        const v128_t sum = wasm_i32x4_add(tm_wasm_add_rescale(&k1, wasm_i32x4_add(va[j], off1)), tm_wasm_add_rescale(&k2, wasm_i32x4_add(vb[j], off2)));
+        va[j] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_wide(sum, p->out_mult, -p->out_shift), zp), lo), hi);
+      }
+      tm_wasm_narrow16(out + i, va);
+    }
+    return i;
+  }
   for (; i + 16 <= n; i += 16) {
     v128_t va[4], vb[4];
     tm_wasm_widen16(a + i, va);

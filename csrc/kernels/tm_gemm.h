@@ -162,7 +162,7 @@ TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, 
   for (int g = 0; g < groups; g++) {
     v128_t e;
     tm_wasm_shifts4(q, c0 + 4 * g, &e);
-    k[g] = tm_wasm_rq4_make(q, wasm_v128_load(q->mult + c0 + 4 * g), e);
+    k[g] = tm_wasm_rq4_make_narrow(wasm_v128_load(q->mult + c0 + 4 * g), e, q->out_zp, q->act_min, q->act_max);
   }
 }
 
@@ -272,10 +272,20 @@ TM_HELPER void tm_wasm_pack8(const int8_t *const rows[TM_WASM_TILE], int depth, 
 }
 
 /* MultiplyByQuantizedMultiplier of four lanes sharing one multiplier and one (TFLite) shift, then the output clamp. */
-TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
-  if (shift > 0) x = tm_wasm_shl(x, shift);
-  const v128_t r = tm_wasm_mbqm4_uniform(x, wasm_i32x4_splat(m), shift > 0 ? 0 : -shift);
+TM_HELPER v128_t tm_wasm_rq_uniform(v128_t x, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi, int wide) {
+  v128_t r;
+  if (wide) {
+    r = tm_wasm_mbqm4_wide(x, m, -shift);
+  } else {
+    if (shift > 0) x = tm_wasm_shl(x, shift);
+    r = tm_wasm_mbqm4_uniform(x, wasm_i32x4_splat(m), shift > 0 ? 0 : -shift);
+  }
   return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(r, zp), lo), hi);
+}
+
+/* Whether channel c takes tm_wasm_mbqm4_wide (its multiplier and shift, the layer's output range). */
+TM_HELPER int tm_wasm_rq_wide_ch(const tm_requant_params *q, int c) {
+  return tm_wasm_rq_wide_ok(q->mult[c], -q->shift[c], q->out_zp, q->act_min, q->act_max);
 }
 
 /*
@@ -337,15 +347,15 @@ TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
       if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
-    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
-    a1 = tm_wasm_rq_uniform(a1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
-    a2 = tm_wasm_rq_uniform(a2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
-    a3 = tm_wasm_rq_uniform(a3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi, tm_wasm_rq_wide_ch(q, c));
+    a1 = tm_wasm_rq_uniform(a1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 1));
+    a2 = tm_wasm_rq_uniform(a2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 2));
+    a3 = tm_wasm_rq_uniform(a3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 3));
     if (quads == 2) {
-      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
-      b1 = tm_wasm_rq_uniform(b1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi);
-      b2 = tm_wasm_rq_uniform(b2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi);
-      b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi);
+      b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi, tm_wasm_rq_wide_ch(q, c));
+      b1 = tm_wasm_rq_uniform(b1, q->mult[c + 1], q->shift[c + 1], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 1));
+      b2 = tm_wasm_rq_uniform(b2, q->mult[c + 2], q->shift[c + 2], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 2));
+      b3 = tm_wasm_rq_uniform(b3, q->mult[c + 3], q->shift[c + 3], zp, lo, hi, tm_wasm_rq_wide_ch(q, c + 3));
     }
     /* Bytes [channel][pixel] to [pixel][channel]: four channels of each pixel are one 32-bit store. */
     /* Bytes [channel][pixel] to [pixel][channel]. */
@@ -360,8 +370,8 @@ TM_HELPER void tm_wasm_tile_gemm_q(const int16_t *xp, const int8_t *w, int depth
       a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_v128_load(x), wv));
       if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(wasm_v128_load(x + 8), wv));
     }
-    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi);
-    if (quads == 2) b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi);
+    a0 = tm_wasm_rq_uniform(a0, q->mult[c], q->shift[c], zp, lo, hi, tm_wasm_rq_wide_ch(q, c));
+    if (quads == 2) b0 = tm_wasm_rq_uniform(b0, q->mult[c], q->shift[c], zp, lo, hi, tm_wasm_rq_wide_ch(q, c));
     int32_t t[8];
     wasm_v128_store(t, a0);
     wasm_v128_store(t + 4, b0);
@@ -374,8 +384,13 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
 }
 
 /* tm_wasm_rq_uniform of one channel's two quads (b only when quads == 2), the channel's constants made once. */
-TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi) {
+TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi, int wide) {
   v128_t xa = *a, xb = *b;
+  if (wide) {
+    *a = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_wide(xa, m, -shift), zp), lo), hi);
+    if (quads == 2) *b = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_wide(xb, m, -shift), zp), lo), hi);
+    return;
+  }
   if (shift > 0) {
     xa = tm_wasm_shl(xa, shift);
     if (quads == 2) xb = tm_wasm_shl(xb, shift);
@@ -399,7 +414,7 @@ TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int3
  * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
  * from one pointer, with no widening and no address arithmetic in the loop.
  */
-TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads) {
+TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads, int all_wide) {
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
   for (int c = 0; c < n_out; c += 4, wp += 8 * pairs) {
     const int nv = TM_MIN(4, n_out - c);
@@ -424,17 +439,29 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
       if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
-    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi);
-    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi);
-    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi);
-    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi);
+    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c));
+    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c1));
+    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c2));
+    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c3));
     tm_wasm_store_quads(out, c, n_px, nv, a0, a1, a2, a3, b0, b1, b2, b3);
   }
 }
 
-TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px) {
-  if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2);
-  else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1);
+/* Whether every output channel takes tm_wasm_mbqm4_wide (then the tile needs no per-channel test). */
+TM_HELPER int tm_wasm_rq_all_wide(const tm_requant_params *q, int n_out) {
+  for (int c = 0; c < n_out; c++) if (!tm_wasm_rq_wide_ch(q, c)) return 0;
+  return 1;
+}
+
+/* `all_wide` from tm_wasm_rq_all_wide, worked out once per layer: each value gets its own copy of the tile. */
+TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int all_wide) {
+  if (all_wide) {
+    if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, 1);
+    else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, 1);
+  } else {
+    if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, 0);
+    else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, 0);
+  }
 }
 #endif /* TM_WASM_SIMD */
 

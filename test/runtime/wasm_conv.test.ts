@@ -76,3 +76,49 @@ test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: 
     sameOnBothBackends(g, r, `case ${i}: ${h}x${w}x${c}, ${k}x${k} stride ${stride} ${padding}`);
   }
 });
+
+/**
+ * Requantisation at its edges, where the SIMD forms saturate and pick their shortcuts: per-channel scales
+ * from 2^-27 to 2^2 (right shifts up to 27 and left shifts), multipliers at both ends of [2^30, 2^31),
+ * biases up to 2^30 (results far beyond int8 and near every rounding tie), output zero points at both ends.
+ */
+function edgeScales(r: () => number, n: number, small: boolean): number[] {
+  // Small accumulators meet powers of two (multiplier 2^30): results at exact ties, rounded away from zero.
+  if (small) return Array.from({ length: n }, () => 2 ** -int(r, 1, 14));
+  return Array.from({ length: n }, () => 2 ** -int(r, -2, 27) * [1, 1.999999, 1.5, 1 + r()][int(r, 0, 3)]);
+}
+
+test('int8 CONV_2D (1x1, 3x3) and DEPTHWISE_CONV_2D on the wasm backend give the js backend\'s bytes at the requantisation\'s edges', () => {
+  const r = rng(23);
+  for (let i = 0; i < 60; i++) {
+    const small = i % 5 === 4, dw = i % 3 === 2, k = i % 3 === 0 ? 1 : 3;
+    const c = small ? int(r, 1, 16) : int(r, 1, 40), outC = dw ? c : int(r, 1, 20), h = int(r, k, 9), w = int(r, k, 9);
+    const mag = [3000, 1 << 20, 1 << 29, 2 ** 30.9, 100][i % 5], zp = [-128, 127, 0, int(r, -128, 127)][int(r, 0, 3)];
+    const ws = edgeScales(r, outC, small), inScale = 1, outScale = 1, act = ['NONE', 'RELU', 'RELU6'][int(r, 0, 2)];
+    const opts = { padding: 'SAME', strideW: 1, strideH: 1, dilationW: 1, dilationH: 1, activation: act };
+    const g = oneNodeGraph(dw ? 'DEPTHWISE_CONV_2D' : 'CONV_2D', (dw ? { ...opts, depthMultiplier: 1 } : opts) as never, [
+      { shape: [1, h, w, c], dtype: 'int8', scale: inScale, zeroPoint: int(r, -128, 127) },
+      { shape: dw ? [1, k, k, c] : [outC, k, k, c], dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), data: bytes(r, k * k * c * (dw ? 1 : outC)) },
+      { shape: [outC], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, outC, mag) },
+    ], { shape: [1, h, w, outC], dtype: 'int8', scale: outScale, zeroPoint: zp });
+    if (dw) g.tensors[1].quant!.axis = 3;
+    g.tensors[2].quant!.axis = 0;
+    sameOnBothBackends(g, r, `case ${i}: ${dw ? 'depthwise' : 'conv'} ${k}x${k} ${h}x${w}x${c} -> ${outC}, bias up to ${mag}, zero point ${zp}, ${act}`);
+  }
+});
+
+test('int8 ADD on the wasm backend gives the js backend\'s bytes: input scales from 2^-9 to 2^9 of the output\'s, zero points at both ends, activations', () => {
+  const r = rng(31);
+  for (let i = 0; i < 40; i++) {
+    const n = int(r, 1, 300), outScale = 0.05;
+    // Some inputs far apart in scale (2^-24 .. 2^-18 with powers of two): the smaller one's rescale meets exact ties.
+    const s1 = outScale * 2 ** (r() * 18 - 9), s2 = i % 4 === 3 ? s1 * 2 ** -int(r, 18, 24) : outScale * 2 ** (r() * 18 - 9);
+    const zp = () => [-128, 127, 0, int(r, -128, 127)][int(r, 0, 3)];
+    const act = ['NONE', 'RELU', 'RELU6'][int(r, 0, 2)];
+    const g = oneNodeGraph('ADD', { activation: act } as never, [
+      { shape: [1, n], dtype: 'int8', scale: s1, zeroPoint: zp() },
+      { shape: [1, n], dtype: 'int8', scale: s2, zeroPoint: zp(), data: bytes(r, n) },
+    ], { shape: [1, n], dtype: 'int8', scale: outScale, zeroPoint: zp() });
+    sameOnBothBackends(g, r, `case ${i}: ${n} values, scales ${s1.toPrecision(3)} + ${s2.toPrecision(3)} -> ${outScale}, ${act}`);
+  }
+});
