@@ -119,7 +119,7 @@ export function convGraph(seed = 11): Graph {
 /**
  * Wide layers whose working buffers outgrow any fixed stack array: 3x3 over 256 input channels (im2col
  * columns of 2,304 bytes), 3x3 over 128 (1,152), 5x5 over 128 (3,200), stride 1 and 2, SAME and VALID; a 1x1 over 256; and
- * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2.
+ * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2; a dilated 3x3 over 128 channels.
  */
 export function wideGraph(seed = 15): Graph {
   const n = new Net('cg_wide', seed);
@@ -134,7 +134,9 @@ export function wideGraph(seed = 15): Graph {
   const f = n.depthwise(y, 1, 9, 1, 'SAME');
   const h = n.depthwise(f, 1, 9, 2, 'SAME', 1, 'RELU6');
   const k = n.depthwise(h, 2, 9, 1, 'SAME');
-  return n.build(a, b, d, e, m, k);
+  // A dilated window over a multiple-of-four depth: the DSP path widens each tap from the input on its own.
+  const r = n.conv(c, 6, [3, 3], 1, 'SAME', 2);
+  return n.build(a, b, d, e, m, k, r);
 }
 
 /** Pools, broadcast ADD and MUL, a constant operand, several fully-connected rows. */
