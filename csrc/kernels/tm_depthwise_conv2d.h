@@ -143,6 +143,39 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
   }
 }
 
+#if TM_DSP
+/*
+ * One interior output pixel with a depth multiplier that is a multiple of four: four outputs of one input
+ * channel at a time, the input value against a weight word's SXTB16 halves, every tap at a fixed offset.
+ */
+TM_HELPER void tm_dw_pixel_mult4_interior_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *src, const int8_t *w, int8_t *dst) {
+  const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult;
+  const int tap_dy = s->dil_h * s->in_w * c_in, tap_dx = s->dil_w * c_in;
+  for (int ic = 0; ic < c_in; ic++) {
+    for (int m = 0; m < mult; m += 4) {
+      const int oc = ic * mult + m;
+      int32_t a0 = q->bias[oc], a1 = q->bias[oc + 1], a2 = q->bias[oc + 2], a3 = q->bias[oc + 3];
+      TM_UNROLL(8)
+      for (int ky = 0; ky < s->k_h; ky++) {
+        TM_UNROLL(8)
+        for (int kx = 0; kx < s->k_w; kx++) {
+          const int32_t xv = src[ky * tap_dy + kx * tap_dx + ic], wv = tm_load32(w + (ky * s->k_w + kx) * c_out + oc);
+          const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+          a0 = __smlabb(xv, w02, a0);
+          a2 = __smlabt(xv, w02, a2);
+          a1 = __smlabb(xv, w13, a1);
+          a3 = __smlabt(xv, w13, a3);
+        }
+      }
+      dst[oc] = tm_requant_ch(q, a0, oc);
+      dst[oc + 1] = tm_requant_ch(q, a1, oc + 1);
+      dst[oc + 2] = tm_requant_ch(q, a2, oc + 2);
+      dst[oc + 3] = tm_requant_ch(q, a3, oc + 3);
+    }
+  }
+}
+#endif
+
 /* One output pixel with depth_mult > 1 from tap pointers: each input value feeds depth_mult outputs. */
 TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *TM_RESTRICT taps, const int8_t *w, int8_t *TM_RESTRICT dst) {
   const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult, n_taps = s->k_h * s->k_w;
@@ -159,6 +192,30 @@ TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params
           hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
         }
         tm_wasm_requant8(q, oc, lo, hi, dst + oc);
+      }
+    }
+    return;
+  }
+#endif
+#if TM_DSP
+  /* Four outputs of one input channel at a time: the input value against a weight word's SXTB16 halves. */
+  if ((mult & 3) == 0) {
+    for (int ic = 0; ic < c_in; ic++) {
+      for (int m = 0; m < mult; m += 4) {
+        const int oc = ic * mult + m;
+        int32_t a0 = q->bias[oc], a1 = q->bias[oc + 1], a2 = q->bias[oc + 2], a3 = q->bias[oc + 3];
+        for (int t = 0; t < n_taps; t++) {
+          const int32_t xv = taps[t][ic], wv = tm_load32(w + t * c_out + oc);
+          const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+          a0 = __smlabb(xv, w02, a0);
+          a2 = __smlabt(xv, w02, a2);
+          a1 = __smlabb(xv, w13, a1);
+          a3 = __smlabt(xv, w13, a3);
+        }
+        dst[oc] = tm_requant_ch(q, a0, oc);
+        dst[oc + 1] = tm_requant_ch(q, a1, oc + 1);
+        dst[oc + 2] = tm_requant_ch(q, a2, oc + 2);
+        dst[oc + 3] = tm_requant_ch(q, a3, oc + 3);
       }
     }
     return;
@@ -442,8 +499,13 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
     for (int ox = 0; ox < s->out_w; ox++) {
       const int x0 = ox * s->stride_w - s->pad_left;
       int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
-      if (s->depth_mult == 1 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
+      const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
+      if (s->depth_mult == 1 && interior) {
         tm_dw_pixel_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
+#if TM_DSP
+      } else if ((s->depth_mult & 3) == 0 && interior) {
+        tm_dw_pixel_mult4_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
+#endif
       } else {
         tm_dw_taps(s, in, y0, x0, zp_row, taps);
         if (s->depth_mult == 1) tm_dw_pixel_taps_s8(s, q, taps, w, dst);
