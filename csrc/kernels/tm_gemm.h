@@ -95,6 +95,60 @@ __attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x2_groups(TM_ASM_A
     "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
 
+/*
+ * Two interleaved widened columns times four weight rows (rows w0 + j * depth): io->acc = {col a, col b}
+ * x {row 0, 1} then x {row 2, 3}, each starting from io->bias[0..3]; depth >= 4 (the depth & ~3 values
+ * only). Two passes of the 2x2 loop in one call: the call, the bias loads and the register saves are paid
+ * once per eight outputs.
+ */
+typedef struct {
+  const int32_t *bias;
+  int32_t acc[8];
+} tm_dsp_2x4_io;
+
+#define TM_DSP_2X2_PASS                          \
+  "lsrs r3, r3, #3\n\t"                          \
+  "bcc 2f\n\t"                                   \
+  TM_DSP_2X2_GROUP                               \
+  "2:\n\t"                                       \
+  "beq 3f\n"                                     \
+  "1:\n\t"                                       \
+  TM_DSP_2X2_GROUP                               \
+  TM_DSP_2X2_GROUP                               \
+  "subs r3, r3, #1\n\t"                          \
+  "bne 1b\n"                                     \
+  "3:\n\t"
+
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x4_groups(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int8_t *w0, TM_ASM_ARG int32_t depth, TM_ASM_ARG tm_dsp_2x4_io *io) {
+  __asm__ volatile(
+    /* stack: [sp] = x, [sp, #4] = w0, [sp, #8] = depth, [sp, #12] = io, then the saved registers */
+    "push {r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldr r4, [r3]\n\t"
+    "ldrd r10, r11, [r4]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "mov r3, r2\n\t"
+    "add r2, r1, r2\n\t"
+    TM_DSP_2X2_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #4\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "ldm sp, {r0, r1, r3}\n\t"
+    "ldr r4, [sp, #12]\n\t"
+    "ldr r4, [r4]\n\t"
+    "ldrd r10, r11, [r4, #8]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "add r1, r1, r3, lsl #1\n\t"
+    "add r2, r1, r3\n\t"
+    TM_DSP_2X2_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #20\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "add sp, sp, #16\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
 /* Two interleaved widened columns (tm_widen_lane_s8) times two weight rows: acc as tm_dsp_dot_2x2_groups. */
 TM_HELPER void tm_dot_2x2_wide(const int32_t *x, const int8_t *w0, const int8_t *w1, int depth, int32_t acc[4]) {
   const int groups = depth >> 2;
@@ -554,10 +608,35 @@ TM_HELPER void tm_gemm_s8_2col(const int8_t *col0, const int8_t *col1, const int
 }
 
 #if TM_DSP
-/* Two interleaved widened columns through all weight rows, two rows at a time. */
+/* Two interleaved widened columns through all weight rows, four rows at a time, then two, then one. */
 TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT x, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
   int c = 0;
   const int8_t *wr = w;
+  const int32_t *t = x + 4 * (depth >> 2); /* the leftover values' [a b] words */
+  for (; c + 4 <= n_out; c += 4, wr += 4 * depth) {
+    tm_dsp_2x4_io io;
+    io.bias = q->bias + c;
+    tm_dsp_dot_2x4_groups(x, wr, depth, &io);
+    for (int k = depth & ~3, i = 0; k < depth; k++, i += 2) {
+      const int32_t xa = t[i], xb = t[i + 1];
+      const int32_t w0 = wr[k], w1 = wr[depth + k], w2 = wr[2 * depth + k], w3 = wr[3 * depth + k];
+      io.acc[0] += xa * w0;
+      io.acc[1] += xa * w1;
+      io.acc[2] += xb * w0;
+      io.acc[3] += xb * w1;
+      io.acc[4] += xa * w2;
+      io.acc[5] += xa * w3;
+      io.acc[6] += xb * w2;
+      io.acc[7] += xb * w3;
+    }
+    /* All eight results before any store: an int8 store may alias the shift table, which would force reloads. */
+    const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
+    const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
+    const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
+    const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
+    out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+    out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+  }
   for (; c + 2 <= n_out; c += 2, wr += 2 * depth) {
     int32_t acc[4] = {q->bias[c], q->bias[c + 1], q->bias[c], q->bias[c + 1]};
     tm_dot_2x2_wide(x, wr, wr + depth, depth, acc);
