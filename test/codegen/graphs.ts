@@ -103,7 +103,7 @@ class Net {
   }
 }
 
-/** Convolutions: strided SAME 3x3, dilated VALID 3x3, 1x1 with stride 2, odd channel counts, depth multipliers. */
+/** Convolutions: strided SAME 3x3, dilated VALID 3x3, 1x1 with stride 2 and over three channels, odd channel counts, depth multipliers 2 and 4. */
 export function convGraph(seed = 11): Graph {
   const n = new Net('cg_conv', seed);
   const x = n.input([1, 13, 11, 6]);
@@ -113,7 +113,12 @@ export function convGraph(seed = 11): Graph {
   const f = n.conv(e, 7, [1, 1], 2, 'VALID');
   const g = n.conv(x, 5, [3, 2], 1, 'VALID', 2);
   const h = n.depthwise(g, 1, 3, 1, 'VALID', 2);
-  return n.build(f, h);
+  // A depth multiplier of four (the DSP path's four outputs per weight word), and a pointwise convolution
+  // over three channels on an odd pixel count (no whole group of four for the SMLAD loops).
+  const m4 = n.depthwise(x, 4, 3, 2, 'SAME');
+  const y = n.input([1, 5, 7, 3]);
+  const p = n.conv(y, 9, [1, 1], 1, 'VALID');
+  return n.build(f, h, m4, p);
 }
 
 /**
