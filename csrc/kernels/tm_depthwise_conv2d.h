@@ -485,6 +485,86 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
 }
 #endif
 
+#if TM_DSP
+/* Largest window the DSP path below takes (its split weights live on the stack, 8 bytes per tap). */
+#define TM_DSP_DW_TAPS 49
+
+/*
+ * Depth multiplier 1 on the DSP path. Interior windows four channels at a time through every interior
+ * pixel: the group's weights are split by SXTB16 once (not once per pixel) and its bias and requantisation
+ * constants read once, so a tap costs a load and two SXTB16 of the input, one LDRD of split weights and
+ * four SMLAxy. Border windows then pixel by pixel (their tap pointers made once for all channels). Returns
+ * 0 when it does not apply (a depth multiplier, channels not a multiple of four, a larger window, a layer
+ * without the fast requantisation, under a quarter of the windows interior).
+ */
+TM_HELPER int tm_dsp_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row, const int8_t **taps) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w;
+  if (s->depth_mult != 1 || (c & 3) || n_taps > TM_DSP_DW_TAPS || !q->fast) return 0;
+  const int tap_dy = s->dil_h * s->in_w * c, tap_dx = s->dil_w * c;
+  int y_lo, y_hi, x_lo, x_hi;
+  tm_interior_range(s->out_h, s->in_h, s->k_h, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
+  tm_interior_range(s->out_w, s->in_w, s->k_w, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
+  /* Mostly border windows (a wide window on a small map): the pixel-by-pixel path is cheaper (measured). */
+  if (4 * (y_hi - y_lo) * (x_hi - x_lo) < s->out_h * s->out_w) return 0;
+  int32_t wp[2 * TM_DSP_DW_TAPS];
+  for (int ch = 0; ch < c; ch += 4) {
+    for (int t = 0; t < n_taps; t++) {
+      const int32_t wv = tm_load32(w + t * c + ch);
+      wp[2 * t] = __sxtb16(wv);
+      wp[2 * t + 1] = tm_sxtb16_ror8(wv);
+    }
+    int32_t bias[4], mult[4], e[4], round[4];
+    for (int j = 0; j < 4; j++) {
+      bias[j] = q->bias[ch + j];
+      mult[j] = q->mult[ch + j];
+      e[j] = -q->shift[ch + j];
+      round[j] = (int32_t)1 << (e[j] - 1);
+    }
+    for (int oy = y_lo; oy < y_hi; oy++) {
+      const int y0 = oy * s->stride_h - s->pad_top;
+      for (int ox = x_lo; ox < x_hi; ox++) {
+        const int x0 = ox * s->stride_w - s->pad_left;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        /* Fully unrolled once specialised: every tap's offsets become immediates. */
+        const int8_t *src = in + (y0 * s->in_w + x0) * c + ch;
+        TM_UNROLL(8)
+        for (int ky = 0; ky < s->k_h; ky++) {
+          TM_UNROLL(8)
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int32_t xv = tm_load32(src + ky * tap_dy + kx * tap_dx);
+            const int32_t *wt = wp + 2 * (ky * s->k_w + kx);
+            const int32_t x02 = __sxtb16(xv), x13 = tm_sxtb16_ror8(xv);
+            a0 = __smlabb(x02, wt[0], a0);
+            a2 = __smlatt(x02, wt[0], a2);
+            a1 = __smlabb(x13, wt[1], a1);
+            a3 = __smlatt(x13, wt[1], a3);
+          }
+        }
+        int8_t *dst = out + (oy * s->out_w + ox) * c + ch;
+        dst[0] = tm_requant_fast_pre(a0, mult[0], e[0], round[0], q->out_zp, q->act_min, q->act_max);
+        dst[1] = tm_requant_fast_pre(a1, mult[1], e[1], round[1], q->out_zp, q->act_min, q->act_max);
+        dst[2] = tm_requant_fast_pre(a2, mult[2], e[2], round[2], q->out_zp, q->act_min, q->act_max);
+        dst[3] = tm_requant_fast_pre(a3, mult[3], e[3], round[3], q->out_zp, q->act_min, q->act_max);
+      }
+    }
+  }
+  /* Border windows pixel by pixel, all channels from one set of tap pointers. */
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int row_in = oy >= y_lo && oy < y_hi;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      if (row_in && ox == x_lo && x_hi > x_lo) {
+        ox = x_hi - 1;
+        continue;
+      }
+      tm_dw_taps(s, in, y0, ox * s->stride_w - s->pad_left, zp_row, taps);
+      tm_dw_pixel_taps_s8(s, q, taps, w, out + (oy * s->out_w + ox) * c);
+    }
+  }
+  return 1;
+}
+#endif
+
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
   int8_t *zp_row = (int8_t *)TM_ARENA_PTR(scratch);
@@ -492,6 +572,9 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
   memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
 #if TM_WASM_SIMD
   if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row)) return;
+#endif
+#if TM_DSP
+  if (tm_dsp_depthwise_s8(s, q, in, w, out, zp_row, taps)) return;
 #endif
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;
