@@ -8,9 +8,11 @@
  *
  * DSP path: SXTB16 splits four int8 into two int16 pairs (bytes 0,2 and, rotated, bytes 1,3); SMLAD then
  * does two multiply-accumulates per instruction. Two output pixels share each weight word: their columns
- * are widened once into that pair order ("widened columns", two int16 per word), so the inner loop per
- * four depth steps and two output channels is two weight loads, four SXTB16, four column words and eight
- * SMLADs for sixteen multiply-accumulates.
+ * are widened once into that pair order and interleaved ([a02 a13 b02 b13] per four values), so the inner
+ * loop per four depth steps and two output channels is one LDM of both columns' pairs, two weight loads,
+ * four SXTB16 and eight SMLADs for sixteen multiply-accumulates. The loops are hand-scheduled (naked
+ * functions below): the instruction count is the cost model, and GCC's schedule of the same C spent a
+ * quarter more. Four output channels per call (two passes) pay the call and the bias loads once.
  */
 #ifndef TM_GEMM_H
 #define TM_GEMM_H
