@@ -124,7 +124,7 @@ export function convGraph(seed = 11): Graph {
 /**
  * Wide layers whose working buffers outgrow any fixed stack array: 3x3 over 256 input channels (im2col
  * columns of 2,304 bytes), 3x3 over 128 (1,152), 5x5 over 128 (3,200), stride 1 and 2, SAME and VALID; a 1x1 over 256; and
- * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2; a dilated 3x3 over 128 channels.
+ * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2; a dilated 3x3 over 128 channels; 5x5 and 7x7 depthwise windows on 7x7 and 12x12 maps.
  */
 export function wideGraph(seed = 15): Graph {
   const n = new Net('cg_wide', seed);
@@ -141,7 +141,11 @@ export function wideGraph(seed = 15): Graph {
   const k = n.depthwise(h, 2, 9, 1, 'SAME');
   // A dilated window over a multiple-of-four depth: the DSP path widens each tap from the input on its own.
   const r = n.conv(c, 6, [3, 3], 1, 'SAME', 2);
-  return n.build(a, b, d, e, m, k, r);
+  // Windows past 3x3 on small maps, channels a multiple of four: the DSP depthwise sums border windows'
+  // valid taps only.
+  const dw5 = n.depthwise(c, 1, 5, 1, 'SAME');
+  const dw7 = n.depthwise(y, 1, 7, 2, 'SAME', 1, 'RELU');
+  return n.build(a, b, d, e, m, k, r, dw5, dw7);
 }
 
 /** Pools, broadcast ADD and MUL, a constant operand, several fully-connected rows. */
