@@ -631,11 +631,10 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
     for (int ox = 0; ox < s->out_w; ox++) {
       const int x0 = ox * s->stride_w - s->pad_left;
       int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
-      const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
-      if (s->depth_mult == 1 && interior) {
+      if (s->depth_mult == 1 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
         tm_dw_pixel_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
 #if TM_DSP
-      } else if ((s->depth_mult & 3) == 0 && interior) {
+      } else if ((s->depth_mult & 3) == 0 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
         tm_dw_pixel_mult4_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
 #endif
       } else {
