@@ -177,31 +177,81 @@ TM_HELPER int tm_wasm_conv_s8(const tm_conv_shape *s, const tm_requant_params *q
 }
 #endif
 
-/* Scratch of tm_conv2d_s8: DSP, one column (rounded up to a word) then two widened slots; portable, two columns. */
+#if TM_DSP
+/*
+ * One output pixel's receptive field straight into lane `lane` of the interleaved widened pair (the
+ * layout of tm_widen_lane_s8), without the int8 column: when in_c is a multiple of four every group of four
+ * column values lies within one input pixel, so each group is one word load and two SXTB16 from the input,
+ * and a padded tap is the zero point's pairs. Other depths gather the int8 column into `col` first.
+ */
+TM_HELPER void tm_im2col_wide_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int8_t *col, int32_t *wide, int lane) {
+  const int c = s->in_c;
+  if (c & 3) {
+    tm_im2col_s8(s, in, oy, ox, col);
+    tm_widen_lane_s8(col, s->k_h * s->k_w * c, wide, lane);
+    return;
+  }
+  const int32_t zp_pair = (int32_t)(((uint32_t)(s->in_zp & 0xffff) << 16) | (uint32_t)(s->in_zp & 0xffff));
+  const int groups = c >> 2;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  int32_t *d = wide + 2 * lane;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    const int row_in = iy >= 0 && iy < s->in_h;
+    /* A window row inside the input is one run of k_w * in_c bytes (NHWC). */
+    if (row_in && s->dil_w == 1 && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      const int8_t *src = in + (iy * s->in_w + x0) * c;
+      for (int g = groups * s->k_w; g > 0; g--, src += 4, d += 4) {
+        const int32_t v = tm_load32(src);
+        d[0] = __sxtb16(v);
+        d[1] = tm_sxtb16_ror8(v);
+      }
+      continue;
+    }
+    for (int kx = 0; kx < s->k_w; kx++) {
+      const int ix = x0 + kx * s->dil_w;
+      if (row_in && ix >= 0 && ix < s->in_w) {
+        const int8_t *src = in + (iy * s->in_w + ix) * c;
+        for (int g = groups; g > 0; g--, src += 4, d += 4) {
+          const int32_t v = tm_load32(src);
+          d[0] = __sxtb16(v);
+          d[1] = tm_sxtb16_ror8(v);
+        }
+      } else {
+        for (int g = groups; g > 0; g--, d += 4) d[0] = d[1] = zp_pair;
+      }
+    }
+  }
+}
+#endif
+
+/* Scratch of tm_conv2d_s8: DSP, one column (rounded up to a word) then the interleaved widened pair; portable, two columns. */
 TM_KERNEL void tm_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
 #if TM_DSP
-  /* One int8 column at a time, widened into one of two slots; pairs go through the widened core. */
+  /* One column at a time into one lane of the interleaved widened pair; pairs go through the widened core. */
   int8_t *TM_RESTRICT col = (int8_t *)TM_ARENA_PTR(scratch);
-  int32_t *wide_base = (int32_t *)(void *)(col + ((depth + 3) & ~3));
-  int32_t *TM_RESTRICT wide[2] = {wide_base, wide_base + TM_WIDE_WORDS(depth)};
-  int pending = 0;
+  int32_t *TM_RESTRICT wide = (int32_t *)(void *)(col + ((depth + 3) & ~3));
+  int lane = 0;
   int8_t *pending_out = 0;
   for (int oy = 0; oy < s->out_h; oy++) {
     for (int ox = 0; ox < s->out_w; ox++) {
       int8_t *dst = out + (oy * s->out_w + ox) * n_out;
-      tm_im2col_s8(s, in, oy, ox, col);
-      tm_widen_s8(col, depth, wide[pending]);
-      if (pending) {
-        tm_gemm_wide_2col(wide[0], wide[1], w, depth, n_out, q, pending_out, dst);
-        pending = 0;
+      tm_im2col_wide_s8(s, in, oy, ox, col, wide, lane);
+      if (lane) {
+        tm_gemm_wide_2col(wide, w, depth, n_out, q, pending_out, dst);
+        lane = 0;
       } else {
-        pending = 1;
+        lane = 1;
         pending_out = dst;
       }
     }
   }
-  if (pending) tm_gemm_s8_1col(col, w, depth, n_out, q, pending_out);
+  if (lane) {
+    /* The odd last pixel: both lanes hold its column and both results land on its output. */
+    tm_im2col_wide_s8(s, in, s->out_h - 1, s->out_w - 1, col, wide, 1);
+    tm_gemm_wide_2col(wide, w, depth, n_out, q, pending_out, pending_out);
+  }
 #else
 #if TM_WASM_SIMD
   if (tm_wasm_conv_s8(s, q, in, w, out)) return;

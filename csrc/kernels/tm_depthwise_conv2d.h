@@ -143,6 +143,39 @@ TM_HELPER void tm_dw_pixel_interior_s8(const tm_dw_shape *s, const tm_requant_pa
   }
 }
 
+#if TM_DSP
+/*
+ * One interior output pixel with a depth multiplier that is a multiple of four: four outputs of one input
+ * channel at a time, the input value against a weight word's SXTB16 halves, every tap at a fixed offset.
+ */
+TM_HELPER void tm_dw_pixel_mult4_interior_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *src, const int8_t *w, int8_t *dst) {
+  const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult;
+  const int tap_dy = s->dil_h * s->in_w * c_in, tap_dx = s->dil_w * c_in;
+  for (int ic = 0; ic < c_in; ic++) {
+    for (int m = 0; m < mult; m += 4) {
+      const int oc = ic * mult + m;
+      int32_t a0 = q->bias[oc], a1 = q->bias[oc + 1], a2 = q->bias[oc + 2], a3 = q->bias[oc + 3];
+      TM_UNROLL(8)
+      for (int ky = 0; ky < s->k_h; ky++) {
+        TM_UNROLL(8)
+        for (int kx = 0; kx < s->k_w; kx++) {
+          const int32_t xv = src[ky * tap_dy + kx * tap_dx + ic], wv = tm_load32(w + (ky * s->k_w + kx) * c_out + oc);
+          const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+          a0 = __smlabb(xv, w02, a0);
+          a2 = __smlabt(xv, w02, a2);
+          a1 = __smlabb(xv, w13, a1);
+          a3 = __smlabt(xv, w13, a3);
+        }
+      }
+      dst[oc] = tm_requant_ch(q, a0, oc);
+      dst[oc + 1] = tm_requant_ch(q, a1, oc + 1);
+      dst[oc + 2] = tm_requant_ch(q, a2, oc + 2);
+      dst[oc + 3] = tm_requant_ch(q, a3, oc + 3);
+    }
+  }
+}
+#endif
+
 /* One output pixel with depth_mult > 1 from tap pointers: each input value feeds depth_mult outputs. */
 TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *const *TM_RESTRICT taps, const int8_t *w, int8_t *TM_RESTRICT dst) {
   const int c_in = s->in_c, c_out = s->out_c, mult = s->depth_mult, n_taps = s->k_h * s->k_w;
@@ -159,6 +192,30 @@ TM_HELPER void tm_dw_pixel_mult_s8(const tm_dw_shape *s, const tm_requant_params
           hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
         }
         tm_wasm_requant8(q, oc, lo, hi, dst + oc);
+      }
+    }
+    return;
+  }
+#endif
+#if TM_DSP
+  /* Four outputs of one input channel at a time: the input value against a weight word's SXTB16 halves. */
+  if ((mult & 3) == 0) {
+    for (int ic = 0; ic < c_in; ic++) {
+      for (int m = 0; m < mult; m += 4) {
+        const int oc = ic * mult + m;
+        int32_t a0 = q->bias[oc], a1 = q->bias[oc + 1], a2 = q->bias[oc + 2], a3 = q->bias[oc + 3];
+        for (int t = 0; t < n_taps; t++) {
+          const int32_t xv = taps[t][ic], wv = tm_load32(w + t * c_out + oc);
+          const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+          a0 = __smlabb(xv, w02, a0);
+          a2 = __smlabt(xv, w02, a2);
+          a1 = __smlabb(xv, w13, a1);
+          a3 = __smlabt(xv, w13, a3);
+        }
+        dst[oc] = tm_requant_ch(q, a0, oc);
+        dst[oc + 1] = tm_requant_ch(q, a1, oc + 1);
+        dst[oc + 2] = tm_requant_ch(q, a2, oc + 2);
+        dst[oc + 3] = tm_requant_ch(q, a3, oc + 3);
       }
     }
     return;
@@ -428,6 +485,135 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
 }
 #endif
 
+#if TM_DSP
+/* Largest window the DSP path below takes (its split weights live on the stack, 8 bytes per tap). */
+#define TM_DSP_DW_TAPS 49
+
+/*
+ * The border windows of four channels ch..ch+3 over their valid taps only: a padded tap adds
+ * (zp - zp) * w = 0, so each valid one adds (x - zp) * w to the raw (unfolded) bias. wp holds the group's
+ * SXTB16-split weights, two words per tap.
+ */
+TM_HELPER void tm_dsp_dw_border4(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, const int32_t *bias_raw, const int32_t *mult, const int32_t *e, const int32_t *round, int y_lo, int y_hi, int x_lo, int x_hi, int ch, int8_t *out) {
+  const int c = s->in_c;
+  const int32_t zp_pair = (int32_t)(((uint32_t)(s->in_zp & 0xffff) << 16) | (uint32_t)(s->in_zp & 0xffff));
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int row_in = oy >= y_lo && oy < y_hi;
+    const int ky0 = TM_MAX(0, -y0), ky1 = TM_MIN(s->k_h, s->in_h - y0);
+    for (int ox = 0; ox < s->out_w; ox++) {
+      if (row_in && ox == x_lo && x_hi > x_lo) {
+        ox = x_hi - 1;
+        continue;
+      }
+      const int x0 = ox * s->stride_w - s->pad_left;
+      const int kx0 = TM_MAX(0, -x0), kx1 = TM_MIN(s->k_w, s->in_w - x0);
+      int32_t a0 = bias_raw[0], a1 = bias_raw[1], a2 = bias_raw[2], a3 = bias_raw[3];
+      for (int ky = ky0; ky < ky1; ky++) {
+        const int8_t *xr = in + ((y0 + ky) * s->in_w + x0) * c + ch;
+        const int32_t *wt = wp + 2 * ky * s->k_w;
+        for (int kx = kx0; kx < kx1; kx++) {
+          const int32_t xv = tm_load32(xr + kx * c);
+          const int32_t x02 = __ssub16(__sxtb16(xv), zp_pair), x13 = __ssub16(tm_sxtb16_ror8(xv), zp_pair);
+          a0 = __smlabb(x02, wt[2 * kx], a0);
+          a2 = __smlatt(x02, wt[2 * kx], a2);
+          a1 = __smlabb(x13, wt[2 * kx + 1], a1);
+          a3 = __smlatt(x13, wt[2 * kx + 1], a3);
+        }
+      }
+      int8_t *dst = out + (oy * s->out_w + ox) * c + ch;
+      dst[0] = tm_requant_fast_pre(a0, mult[0], e[0], round[0], q->out_zp, q->act_min, q->act_max);
+      dst[1] = tm_requant_fast_pre(a1, mult[1], e[1], round[1], q->out_zp, q->act_min, q->act_max);
+      dst[2] = tm_requant_fast_pre(a2, mult[2], e[2], round[2], q->out_zp, q->act_min, q->act_max);
+      dst[3] = tm_requant_fast_pre(a3, mult[3], e[3], round[3], q->out_zp, q->act_min, q->act_max);
+    }
+  }
+}
+
+/*
+ * Depth multiplier 1 on the DSP path, four channels at a time through every pixel: the group's weights are
+ * split by SXTB16 once (not once per pixel) and its bias and requantisation constants read once, so an
+ * interior tap costs a load and two SXTB16 of the input, one LDRD of split weights and four SMLAxy.
+ * Returns 0 when it does not apply (a depth multiplier, channels not a multiple of four, a larger window,
+ * a layer without the fast requantisation, a 3x3 layer with under a quarter of its windows interior).
+ */
+TM_HELPER int tm_dsp_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row, const int8_t **taps) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w;
+  if (s->depth_mult != 1 || (c & 3) || n_taps > TM_DSP_DW_TAPS || !q->fast) return 0;
+  const int tap_dy = s->dil_h * s->in_w * c, tap_dx = s->dil_w * c;
+  int y_lo, y_hi, x_lo, x_hi;
+  tm_interior_range(s->out_h, s->in_h, s->k_h, s->stride_h, s->dil_h, s->pad_top, &y_lo, &y_hi);
+  tm_interior_range(s->out_w, s->in_w, s->k_w, s->stride_w, s->dil_w, s->pad_left, &x_lo, &x_hi);
+  /*
+   * Windows larger than 3x3 (undilated) take their border windows here too, over their valid taps only
+   * (a 7x7 window on a 5x5 map is mostly padding); 3x3 border windows, which pad a third of their taps at
+   * most, are cheaper pixel by pixel after the interior (tap pointers made once for all channels). Then a
+   * 3x3 layer with under a quarter interior windows is cheaper pixel by pixel throughout (measured).
+   */
+  const int own_border = s->dil_h == 1 && s->dil_w == 1 && n_taps > 9;
+  if (!own_border && 4 * (y_hi - y_lo) * (x_hi - x_lo) < s->out_h * s->out_w) return 0;
+  int32_t wp[2 * TM_DSP_DW_TAPS];
+  for (int ch = 0; ch < c; ch += 4) {
+    int32_t bias[4], bias_raw[4], mult[4], e[4], round[4], wsum[4] = {0, 0, 0, 0};
+    for (int t = 0; t < n_taps; t++) {
+      const int32_t wv = tm_load32(w + t * c + ch);
+      wp[2 * t] = __sxtb16(wv);
+      wp[2 * t + 1] = tm_sxtb16_ror8(wv);
+      for (int j = 0; j < 4; j++) wsum[j] += w[t * c + ch + j];
+    }
+    for (int j = 0; j < 4; j++) {
+      bias[j] = q->bias[ch + j];
+      bias_raw[j] = bias[j] + s->in_zp * wsum[j];
+      mult[j] = q->mult[ch + j];
+      e[j] = -q->shift[ch + j];
+      round[j] = (int32_t)1 << (e[j] - 1);
+    }
+    for (int oy = y_lo; oy < y_hi; oy++) {
+      const int y0 = oy * s->stride_h - s->pad_top;
+      for (int ox = x_lo; ox < x_hi; ox++) {
+        const int x0 = ox * s->stride_w - s->pad_left;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        /* Fully unrolled once specialised: every tap's offsets become immediates. */
+        const int8_t *src = in + (y0 * s->in_w + x0) * c + ch;
+        TM_UNROLL(8)
+        for (int ky = 0; ky < s->k_h; ky++) {
+          TM_UNROLL(8)
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int32_t xv = tm_load32(src + ky * tap_dy + kx * tap_dx);
+            const int32_t *wt = wp + 2 * (ky * s->k_w + kx);
+            const int32_t x02 = __sxtb16(xv), x13 = tm_sxtb16_ror8(xv);
+            a0 = __smlabb(x02, wt[0], a0);
+            a2 = __smlatt(x02, wt[0], a2);
+            a1 = __smlabb(x13, wt[1], a1);
+            a3 = __smlatt(x13, wt[1], a3);
+          }
+        }
+        int8_t *dst = out + (oy * s->out_w + ox) * c + ch;
+        dst[0] = tm_requant_fast_pre(a0, mult[0], e[0], round[0], q->out_zp, q->act_min, q->act_max);
+        dst[1] = tm_requant_fast_pre(a1, mult[1], e[1], round[1], q->out_zp, q->act_min, q->act_max);
+        dst[2] = tm_requant_fast_pre(a2, mult[2], e[2], round[2], q->out_zp, q->act_min, q->act_max);
+        dst[3] = tm_requant_fast_pre(a3, mult[3], e[3], round[3], q->out_zp, q->act_min, q->act_max);
+      }
+    }
+    if (own_border) tm_dsp_dw_border4(s, q, in, wp, bias_raw, mult, e, round, y_lo, y_hi, x_lo, x_hi, ch, out);
+  }
+  if (own_border) return 1;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int row_in = oy >= y_lo && oy < y_hi;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      if (row_in && ox == x_lo && x_hi > x_lo) {
+        ox = x_hi - 1;
+        continue;
+      }
+      tm_dw_taps(s, in, y0, ox * s->stride_w - s->pad_left, zp_row, taps);
+      tm_dw_pixel_taps_s8(s, q, taps, w, out + (oy * s->out_w + ox) * c);
+    }
+  }
+  return 1;
+}
+#endif
+
 TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch) {
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
   int8_t *zp_row = (int8_t *)TM_ARENA_PTR(scratch);
@@ -435,6 +621,9 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
   memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
 #if TM_WASM_SIMD
   if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row)) return;
+#endif
+#if TM_DSP
+  if (tm_dsp_depthwise_s8(s, q, in, w, out, zp_row, taps)) return;
 #endif
   for (int oy = 0; oy < s->out_h; oy++) {
     const int y0 = oy * s->stride_h - s->pad_top;
@@ -444,6 +633,10 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
       int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
       if (s->depth_mult == 1 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
         tm_dw_pixel_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
+#if TM_DSP
+      } else if ((s->depth_mult & 3) == 0 && rows_in && x0 >= 0 && x0 + span_x < s->in_w) {
+        tm_dw_pixel_mult4_interior_s8(s, q, in + (y0 * s->in_w + x0) * s->in_c, w, dst);
+#endif
       } else {
         tm_dw_taps(s, in, y0, x0, zp_row, taps);
         if (s->depth_mult == 1) tm_dw_pixel_taps_s8(s, q, taps, w, dst);

@@ -8,9 +8,11 @@
  *
  * DSP path: SXTB16 splits four int8 into two int16 pairs (bytes 0,2 and, rotated, bytes 1,3); SMLAD then
  * does two multiply-accumulates per instruction. Two output pixels share each weight word: their columns
- * are widened once into that pair order ("widened columns", two int16 per word), so the inner loop per
- * four depth steps and two output channels is two weight loads, four SXTB16, four column words and eight
- * SMLADs for sixteen multiply-accumulates.
+ * are widened once into that pair order and interleaved ([a02 a13 b02 b13] per four values), so the inner
+ * loop per four depth steps and two output channels is one LDM of both columns' pairs, two weight loads,
+ * four SXTB16 and eight SMLADs for sixteen multiply-accumulates. The loops are hand-scheduled (naked
+ * functions below): the instruction count is the cost model, and GCC's schedule of the same C spent a
+ * quarter more. Four output channels per call (two passes) pay the call and the bias loads once.
  */
 #ifndef TM_GEMM_H
 #define TM_GEMM_H
@@ -27,76 +29,201 @@ TM_HELPER int32_t tm_dot_s8(const int8_t *x, const int8_t *w, int n, int32_t acc
 }
 
 #if TM_DSP
-/* Widen n int8 values into SXTB16 pair order: per four values the words [x0 x2] and [x1 x3]; then the tail. */
-TM_HELPER void tm_widen_s8(const int8_t *TM_RESTRICT src, int n, int32_t *TM_RESTRICT dst) {
-  int k = 0;
-  for (; k + 4 <= n; k += 4) {
-    const int32_t v = tm_load32(src + k);
-    *dst++ = __sxtb16(v);
-    *dst++ = tm_sxtb16_ror8(v);
+/*
+ * Widen n int8 values into lane `lane` (0 or 1) of a two-column widened buffer. Per group of four values
+ * the buffer holds [a02 a13 b02 b13] (column a's and b's SXTB16 pairs side by side, so the inner loop
+ * loads all four with one LDM); the leftover values follow as [a_k b_k] words.
+ */
+TM_HELPER void tm_widen_lane_s8(const int8_t *TM_RESTRICT src, int n, int32_t *TM_RESTRICT dst, int lane) {
+  const int groups = n >> 2;
+  int32_t *d = dst + 2 * lane;
+  for (int g = 0; g < groups; g++, d += 4) {
+    const int32_t v = tm_load32(src + 4 * g);
+    d[0] = __sxtb16(v);
+    d[1] = tm_sxtb16_ror8(v);
   }
-  for (; k < n; k++) *dst++ = src[k];
+  d = dst + 4 * groups + lane;
+  for (int k = 4 * groups; k < n; k++, d += 2) *d = src[k];
 }
 
-/* Two widened columns times two weight rows: acc = {col a row 0, col a row 1, col b row 0, col b row 1}. */
-TM_HELPER void tm_dot_2x2_wide(const int32_t *xa, const int32_t *xb, const int8_t *w0, const int8_t *w1, int depth, int32_t acc[4]) {
-  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+/*
+ * acc[0..3] += {col a . row 0, col a . row 1, col b . row 0, col b . row 1} over `groups` groups of four
+ * values (x: two interleaved widened columns; w0, w1: int8 rows). Hand-scheduled because the count of
+ * instructions is the cost here: per group one LDM brings both columns' pairs, each weight word is split
+ * by two SXTB16 and feeds four SMLADs: 16 instructions for 16 multiply-accumulates, the loop unrolled
+ * twice (GCC's own schedule of the same C took 20). All fourteen allocatable registers are live in the loop, which
+ * inline asm operands cannot have, hence a naked function; noipa keeps GCC from assuming anything of its body
+ * (it writes acc through memory that no clobber list can declare here).
+ * acc[4] holds the group count (>= 1) on entry.
+ */
+#define TM_ASM_ARG __attribute__((unused)) /* read by the asm body through the calling convention */
+/* One group of tm_dsp_dot_2x2_groups: both columns' pairs by one LDM, each weight word split once. */
+#define TM_DSP_2X2_GROUP                 \
+  "ldm r0!, {r4, r5, r6, r7}\n\t"         \
+  "ldr r8, [r1], #4\n\t"                  \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "smlad r10, r4, r9, r10\n\t"            \
+  "smlad r10, r5, r8, r10\n\t"            \
+  "smlad r12, r6, r9, r12\n\t"            \
+  "smlad r12, r7, r8, r12\n\t"            \
+  "ldr r8, [r2], #4\n\t"                  \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "smlad r11, r4, r9, r11\n\t"            \
+  "smlad r11, r5, r8, r11\n\t"            \
+  "smlad lr, r6, r9, lr\n\t"              \
+  "smlad lr, r7, r8, lr\n\t"
+
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x2_groups(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int8_t *w0, TM_ASM_ARG const int8_t *w1, TM_ASM_ARG int32_t *acc) {
+  __asm__ volatile(
+    "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldm r3, {r10, r11, r12, lr}\n\t"
+    "ldr r3, [r3, #16]\n\t"
+    /* r3 = pairs of groups; an odd group first (the flags of LSRS survive it: no instruction there sets them) */
+    "lsrs r3, r3, #1\n\t"
+    "bcc 2f\n\t"
+    TM_DSP_2X2_GROUP
+    "2:\n\t"
+    "beq 3f\n"
+    "1:\n\t"
+    TM_DSP_2X2_GROUP
+    TM_DSP_2X2_GROUP
+    "subs r3, r3, #1\n\t"
+    "bne 1b\n"
+    "3:\n\t"
+    "pop {r3}\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+/*
+ * Two interleaved widened columns times four weight rows (rows w0 + j * depth): io->acc = {col a, col b}
+ * x {row 0, 1} then x {row 2, 3}, each starting from io->bias[0..3]; depth >= 4 (the depth & ~3 values
+ * only). Two passes of the 2x2 loop in one call: the call, the bias loads and the register saves are paid
+ * once per eight outputs.
+ */
+typedef struct {
+  const int32_t *bias;
+  int32_t acc[8];
+} tm_dsp_2x4_io;
+
+#define TM_DSP_2X2_PASS                          \
+  "lsrs r3, r3, #3\n\t"                          \
+  "bcc 2f\n\t"                                   \
+  TM_DSP_2X2_GROUP                               \
+  "2:\n\t"                                       \
+  "beq 3f\n"                                     \
+  "1:\n\t"                                       \
+  TM_DSP_2X2_GROUP                               \
+  TM_DSP_2X2_GROUP                               \
+  "subs r3, r3, #1\n\t"                          \
+  "bne 1b\n"                                     \
+  "3:\n\t"
+
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x4_groups(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int8_t *w0, TM_ASM_ARG int32_t depth, TM_ASM_ARG tm_dsp_2x4_io *io) {
+  __asm__ volatile(
+    /* stack: [sp] = x, [sp, #4] = w0, [sp, #8] = depth, [sp, #12] = io, then the saved registers */
+    "push {r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldr r4, [r3]\n\t"
+    "ldrd r10, r11, [r4]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "mov r3, r2\n\t"
+    "add r2, r1, r2\n\t"
+    TM_DSP_2X2_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #4\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "ldm sp, {r0, r1, r3}\n\t"
+    "ldr r4, [sp, #12]\n\t"
+    "ldr r4, [r4]\n\t"
+    "ldrd r10, r11, [r4, #8]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "add r1, r1, r3, lsl #1\n\t"
+    "add r2, r1, r3\n\t"
+    TM_DSP_2X2_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #20\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "add sp, sp, #16\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+/* Two interleaved widened columns (tm_widen_lane_s8) times two weight rows: acc as tm_dsp_dot_2x2_groups. */
+TM_HELPER void tm_dot_2x2_wide(const int32_t *x, const int8_t *w0, const int8_t *w1, int depth, int32_t acc[4]) {
   const int groups = depth >> 2;
-  TM_UNROLL(2)
-  for (int g = 0; g < groups; g++) {
-    const int32_t xa02 = xa[2 * g], xa13 = xa[2 * g + 1];
-    const int32_t xb02 = xb[2 * g], xb13 = xb[2 * g + 1];
-    const int32_t wa = tm_load32(w0 + 4 * g);
-    const int32_t wa02 = __sxtb16(wa), wa13 = tm_sxtb16_ror8(wa);
-    a00 = __smlad(xa02, wa02, a00);
-    a00 = __smlad(xa13, wa13, a00);
-    a10 = __smlad(xb02, wa02, a10);
-    a10 = __smlad(xb13, wa13, a10);
-    const int32_t wb = tm_load32(w1 + 4 * g);
-    const int32_t wb02 = __sxtb16(wb), wb13 = tm_sxtb16_ror8(wb);
-    a01 = __smlad(xa02, wb02, a01);
-    a01 = __smlad(xa13, wb13, a01);
-    a11 = __smlad(xb02, wb02, a11);
-    a11 = __smlad(xb13, wb13, a11);
+  if (groups > 0) {
+    int32_t a[5] = {acc[0], acc[1], acc[2], acc[3], groups};
+    tm_dsp_dot_2x2_groups(x, w0, w1, a);
+    acc[0] = a[0]; acc[1] = a[1]; acc[2] = a[2]; acc[3] = a[3];
   }
-  for (int k = 4 * groups, j = 2 * groups; k < depth; k++, j++) {
-    a00 += xa[j] * w0[k];
-    a01 += xa[j] * w1[k];
-    a10 += xb[j] * w0[k];
-    a11 += xb[j] * w1[k];
+  const int32_t *t = x + 4 * groups;
+  for (int k = 4 * groups; k < depth; k++, t += 2) {
+    acc[0] += t[0] * w0[k];
+    acc[1] += t[0] * w1[k];
+    acc[2] += t[1] * w0[k];
+    acc[3] += t[1] * w1[k];
   }
-  acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+}
+
+/* One group of tm_dsp_dot_1x4_groups: the column's word split once, then each row's word split and used. */
+#define TM_DSP_1X4_ROW(W, ACC)            \
+  "ldr lr, [" W "], #4\n\t"             \
+  "sxtb16 r3, lr\n\t"                    \
+  "sxtb16 lr, lr, ror #8\n\t"            \
+  "smlad " ACC ", r11, r3, " ACC "\n\t"   \
+  "smlad " ACC ", r12, lr, " ACC "\n\t"
+#define TM_DSP_1X4_GROUP                  \
+  "ldr r12, [r0], #4\n\t"                \
+  "sxtb16 r11, r12\n\t"                  \
+  "sxtb16 r12, r12, ror #8\n\t"          \
+  TM_DSP_1X4_ROW("r1", "r7")              \
+  TM_DSP_1X4_ROW("r4", "r8")              \
+  TM_DSP_1X4_ROW("r5", "r9")              \
+  TM_DSP_1X4_ROW("r6", "r10")
+
+/*
+ * acc[0..3] += col . row j (rows w0 + j * depth) over the first depth & ~3 values; depth >= 4. The
+ * column's word is split once for the four rows: 23 instructions per 16 multiply-accumulates, the loop
+ * unrolled twice (GCC's schedule of the same C took about 28). Naked for the register count, as above.
+ */
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_1x4_groups(TM_ASM_ARG const int8_t *x, TM_ASM_ARG const int8_t *w0, TM_ASM_ARG int32_t depth, TM_ASM_ARG int32_t *acc) {
+  __asm__ volatile(
+    "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldm r3, {r7, r8, r9, r10}\n\t"
+    "add r4, r1, r2\n\t"
+    "add r5, r4, r2\n\t"
+    "add r6, r5, r2\n\t"
+    /* r2 = pairs of groups of four; an odd group first (no instruction before BEQ sets the flags) */
+    "lsrs r2, r2, #3\n\t"
+    "bcc 2f\n\t"
+    TM_DSP_1X4_GROUP
+    "2:\n\t"
+    "beq 3f\n"
+    "1:\n\t"
+    TM_DSP_1X4_GROUP
+    TM_DSP_1X4_GROUP
+    "subs r2, r2, #1\n\t"
+    "bne 1b\n"
+    "3:\n\t"
+    "pop {r3}\n\t"
+    "stm r3, {r7, r8, r9, r10}\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
 
 /* One int8 column times four weight rows (fully connected, the odd pixel of a convolution). */
 TM_HELPER void tm_dot_1x4_s8(const int8_t *x, const int8_t *w0, int depth, int32_t acc[4]) {
   const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int k = 0;
-  for (; k + 4 <= depth; k += 4) {
-    const int32_t xv = tm_load32(x + k);
-    const int32_t x02 = __sxtb16(xv), x13 = tm_sxtb16_ror8(xv);
-    int32_t wv = tm_load32(w0 + k);
-    a0 = __smlad(x02, __sxtb16(wv), a0);
-    a0 = __smlad(x13, tm_sxtb16_ror8(wv), a0);
-    wv = tm_load32(w1 + k);
-    a1 = __smlad(x02, __sxtb16(wv), a1);
-    a1 = __smlad(x13, tm_sxtb16_ror8(wv), a1);
-    wv = tm_load32(w2 + k);
-    a2 = __smlad(x02, __sxtb16(wv), a2);
-    a2 = __smlad(x13, tm_sxtb16_ror8(wv), a2);
-    wv = tm_load32(w3 + k);
-    a3 = __smlad(x02, __sxtb16(wv), a3);
-    a3 = __smlad(x13, tm_sxtb16_ror8(wv), a3);
-  }
-  for (; k < depth; k++) {
+  if (depth >= 4) tm_dsp_dot_1x4_groups(x, w0, depth, acc);
+  for (int k = depth & ~3; k < depth; k++) {
     const int32_t xv = x[k];
-    a0 += xv * w0[k];
-    a1 += xv * w1[k];
-    a2 += xv * w2[k];
-    a3 += xv * w3[k];
+    acc[0] += xv * w0[k];
+    acc[1] += xv * w1[k];
+    acc[2] += xv * w2[k];
+    acc[3] += xv * w3[k];
   }
-  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
 /* One int8 column times one weight row. */
@@ -510,13 +637,38 @@ TM_HELPER void tm_gemm_s8_2col(const int8_t *col0, const int8_t *col1, const int
 }
 
 #if TM_DSP
-/* Two widened columns through all weight rows, two rows at a time. */
-TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT xa, const int32_t *TM_RESTRICT xb, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *TM_RESTRICT out0, int8_t *TM_RESTRICT out1) {
+/* Two interleaved widened columns through all weight rows, four rows at a time, then two, then one. */
+TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT x, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
   int c = 0;
   const int8_t *wr = w;
+  const int32_t *t = x + 4 * (depth >> 2); /* the leftover values' [a b] words */
+  for (; c + 4 <= n_out; c += 4, wr += 4 * depth) {
+    tm_dsp_2x4_io io;
+    io.bias = q->bias + c;
+    tm_dsp_dot_2x4_groups(x, wr, depth, &io);
+    for (int k = depth & ~3, i = 0; k < depth; k++, i += 2) {
+      const int32_t xa = t[i], xb = t[i + 1];
+      const int32_t w0 = wr[k], w1 = wr[depth + k], w2 = wr[2 * depth + k], w3 = wr[3 * depth + k];
+      io.acc[0] += xa * w0;
+      io.acc[1] += xa * w1;
+      io.acc[2] += xb * w0;
+      io.acc[3] += xb * w1;
+      io.acc[4] += xa * w2;
+      io.acc[5] += xa * w3;
+      io.acc[6] += xb * w2;
+      io.acc[7] += xb * w3;
+    }
+    /* All eight results before any store: an int8 store may alias the shift table, which would force reloads. */
+    const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
+    const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
+    const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
+    const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
+    out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+    out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+  }
   for (; c + 2 <= n_out; c += 2, wr += 2 * depth) {
     int32_t acc[4] = {q->bias[c], q->bias[c + 1], q->bias[c], q->bias[c + 1]};
-    tm_dot_2x2_wide(xa, xb, wr, wr + depth, depth, acc);
+    tm_dot_2x2_wide(x, wr, wr + depth, depth, acc);
     out0[c] = tm_requant_ch(q, acc[0], c);
     out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
     out1[c] = tm_requant_ch(q, acc[2], c);
@@ -524,7 +676,7 @@ TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT xa, const int32_t *T
   }
   if (c < n_out) {
     int32_t acc[4] = {q->bias[c], q->bias[c], q->bias[c], q->bias[c]};
-    tm_dot_2x2_wide(xa, xb, wr, wr, depth, acc);
+    tm_dot_2x2_wide(x, wr, wr, depth, acc);
     out0[c] = tm_requant_ch(q, acc[0], c);
     out1[c] = tm_requant_ch(q, acc[2], c);
   }
@@ -541,10 +693,9 @@ TM_HELPER void tm_gemm_cols(const int8_t *col0, const int8_t *col1, const int8_t
     return;
   }
 #if TM_DSP
-  int32_t *wide1 = wide + TM_WIDE_WORDS(depth);
-  tm_widen_s8(col0, depth, wide);
-  tm_widen_s8(col1, depth, wide1);
-  tm_gemm_wide_2col(wide, wide1, w, depth, n_out, q, out0, out1);
+  tm_widen_lane_s8(col0, depth, wide, 0);
+  tm_widen_lane_s8(col1, depth, wide, 1);
+  tm_gemm_wide_2col(wide, w, depth, n_out, q, out0, out1);
 #else
   (void)wide;
   tm_gemm_s8_2col(col0, col1, w, depth, n_out, q, out0, out1);

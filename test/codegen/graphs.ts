@@ -103,7 +103,7 @@ class Net {
   }
 }
 
-/** Convolutions: strided SAME 3x3, dilated VALID 3x3, 1x1 with stride 2, odd channel counts, depth multipliers. */
+/** Convolutions: strided SAME 3x3, dilated VALID 3x3, 1x1 with stride 2 and over three channels, odd channel counts, depth multipliers 2 and 4. */
 export function convGraph(seed = 11): Graph {
   const n = new Net('cg_conv', seed);
   const x = n.input([1, 13, 11, 6]);
@@ -113,13 +113,18 @@ export function convGraph(seed = 11): Graph {
   const f = n.conv(e, 7, [1, 1], 2, 'VALID');
   const g = n.conv(x, 5, [3, 2], 1, 'VALID', 2);
   const h = n.depthwise(g, 1, 3, 1, 'VALID', 2);
-  return n.build(f, h);
+  // A depth multiplier of four (the DSP path's four outputs per weight word), and a pointwise convolution
+  // over three channels on an odd pixel count (no whole group of four for the SMLAD loops).
+  const m4 = n.depthwise(x, 4, 3, 2, 'SAME');
+  const y = n.input([1, 5, 7, 3]);
+  const p = n.conv(y, 9, [1, 1], 1, 'VALID');
+  return n.build(f, h, m4, p);
 }
 
 /**
  * Wide layers whose working buffers outgrow any fixed stack array: 3x3 over 256 input channels (im2col
  * columns of 2,304 bytes), 3x3 over 128 (1,152), 5x5 over 128 (3,200), stride 1 and 2, SAME and VALID; a 1x1 over 256; and
- * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2.
+ * 9x9 depthwise windows (81 taps), depth multiplier 1 and 2, stride 1 and 2; a dilated 3x3 over 128 channels; 5x5 and 7x7 depthwise windows on 7x7 and 12x12 maps.
  */
 export function wideGraph(seed = 15): Graph {
   const n = new Net('cg_wide', seed);
@@ -134,7 +139,13 @@ export function wideGraph(seed = 15): Graph {
   const f = n.depthwise(y, 1, 9, 1, 'SAME');
   const h = n.depthwise(f, 1, 9, 2, 'SAME', 1, 'RELU6');
   const k = n.depthwise(h, 2, 9, 1, 'SAME');
-  return n.build(a, b, d, e, m, k);
+  // A dilated window over a multiple-of-four depth: the DSP path widens each tap from the input on its own.
+  const r = n.conv(c, 6, [3, 3], 1, 'SAME', 2);
+  // Windows past 3x3 on small maps, channels a multiple of four: the DSP depthwise sums border windows'
+  // valid taps only.
+  const dw5 = n.depthwise(c, 1, 5, 1, 'SAME');
+  const dw7 = n.depthwise(y, 1, 7, 2, 'SAME', 1, 'RELU');
+  return n.build(a, b, d, e, m, k, r, dw5, dw7);
 }
 
 /** Pools, broadcast ADD and MUL, a constant operand, several fully-connected rows. */
