@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseTrainOptions } from '../src/cli/train.js';
@@ -23,7 +23,7 @@ import { int } from '../src/report/format.js';
  *             chosen on a validation split held out of the training batches, then tested on the test batch.
  * `node dist/bench/train.js [scratch] [transfer] [--readme] [--out model.tflite] [--epochs N (scratch)]
  *   [--train N] [--val N] [--sweep N] [--transfer-epochs N] [--sweep-epochs N] [--test N] [--lrs a,b,c]
- *   [--lrs-noqas a,b,c] [--rows-log FILE.jsonl]` (with only `transfer` named, `--epochs` is the transfer's)
+ *   [--lrs-noqas a,b,c] [--variants qas,no-qas,fp32] [--rows-log FILE.jsonl] [--table-from A.jsonl,B.jsonl]` (with only `transfer` named, `--epochs` is the transfer's)
  */
 const FASHION = join(SHARED, 'datasets', 'fashion-mnist');
 const CIFAR10 = join(SHARED, 'datasets', 'cifar10');
@@ -119,12 +119,16 @@ export interface TransferSetup {
   /** Test images (balanced subset); 10,000 is all of CIFAR-10's test batch. */
   testSize: number;
   budgetBytes: number;
+  /** Which variants to run (separate processes may run one each and share a rows log). */
+  variants: TransferVariant[];
 }
 
 export const TRANSFER_SETUP: TransferSetup = {
-  trainSize: 4000, valSize: 500, sweepSize: 1000, epochs: 1, sweepEpochs: 1,
-  lrs: [0.01, 0.05, 0.25], lrsNoQas: [10, 100, 1000], testSize: 10000, budgetBytes: 256 * KB,
+  trainSize: 3000, valSize: 300, sweepSize: 800, epochs: 1, sweepEpochs: 1,
+  lrs: [0.03, 0.15, 0.75], lrsNoQas: [300, 3000, 30000], testSize: 10000, budgetBytes: 256 * KB, variants: ['qas', 'no-qas', 'fp32'],
 };
+
+export const TRANSFER_VARIANTS: readonly TransferVariant[] = ['qas', 'no-qas', 'fp32'];
 
 const VARIANT_LABEL: Record<TransferVariant, string> = { qas: 'int8, QAS', 'no-qas': 'int8, no QAS', fp32: 'fp32 (float model)' };
 
@@ -169,7 +173,7 @@ export function benchTransfer(setup: TransferSetup = TRANSFER_SETUP, log: (row: 
   ];
   const rows: TransferRow[] = [];
   for (const [name, update] of configs) {
-    for (const variant of ['qas', 'no-qas', 'fp32'] as const) {
+    for (const variant of TRANSFER_VARIANTS.filter((v) => setup.variants.includes(v))) {
       const model = variant === 'fp32' ? VWW_FLOAT : VWW_INT8;
       // SGD, batch 8 in every variant: the float rows train exactly the int8 rows' scheme, in float32.
       const base = (epochs: number) => ({
@@ -209,6 +213,14 @@ export function transferTable(rows: TransferRow[], setup: TransferSetup = TRANSF
   return lines.join('\n');
 }
 
+/** Rows logged by one or more runs, in the table's order (update scheme, then variant). */
+function rowsFromLogs(files: string[]): TransferRow[] {
+  const rows = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TransferRow));
+  const schemes = [...new Set(rows.map((r) => r.name))];
+  const rank = (r: TransferRow) => schemes.indexOf(r.name) * TRANSFER_VARIANTS.length + TRANSFER_VARIANTS.indexOf(r.variant);
+  return rows.sort((a, b) => rank(a) - rank(b));
+}
+
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -235,14 +247,23 @@ function main(): void {
       epochs: num('--transfer-epochs', num('--epochs', TRANSFER_SETUP.epochs)), sweepEpochs: num('--sweep-epochs', TRANSFER_SETUP.sweepEpochs),
       lrs: rates('--lrs', TRANSFER_SETUP.lrs), lrsNoQas: rates('--lrs-noqas', TRANSFER_SETUP.lrsNoQas), testSize: num('--test', TRANSFER_SETUP.testSize),
     };
-    const bad = Object.entries(setup).find(([, v]) => (Array.isArray(v) ? v.some((x) => !(x > 0)) || v.length === 0 : !(Number(v) > 0)));
+    const variants = (flag('--variants') ?? TRANSFER_VARIANTS.join(',')).split(',');
+    const unknown = variants.find((v) => !TRANSFER_VARIANTS.includes(v as TransferVariant));
+    if (unknown !== undefined) {
+      console.error(`transfer: --variants takes ${TRANSFER_VARIANTS.join(', ')}; got "${unknown}"`);
+      process.exit(1);
+    }
+    setup.variants = variants as TransferVariant[];
+    const bad = Object.entries(setup).find(([k, v]) => k !== 'variants' && (Array.isArray(v) ? v.length === 0 || v.some((x) => !(x > 0)) : !(Number(v) > 0)));
     if (bad) {
       console.error(`transfer: ${bad[0]} must be positive, got ${bad[1]}`);
       process.exit(1);
     }
-    // Each finished row is appended as one JSON line, so an interrupted run keeps what it measured.
+    // Each finished row is appended as one JSON line, so an interrupted run keeps what it measured; with
+    // --table-from, the table is made from such logs (rows of several processes) instead of training.
     const rowsLog = flag('--rows-log');
-    const rows = benchTransfer(setup, (r) => rowsLog && appendFileSync(rowsLog, `${JSON.stringify(r)}\n`));
+    const from = flag('--table-from');
+    const rows = from ? rowsFromLogs(from.split(',')) : benchTransfer(setup, (r) => rowsLog && appendFileSync(rowsLog, `${JSON.stringify(r)}\n`));
     const table = transferTable(rows, setup);
     console.log('\n## On-device transfer learning (MLPerf VWW MobileNetV1 → CIFAR-10 96×96)\n');
     console.log(table);
