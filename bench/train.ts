@@ -267,7 +267,10 @@ function main(): void {
     const table = transferTable(rows, setup);
     console.log('\n## On-device transfer learning (MLPerf VWW MobileNetV1 → CIFAR-10 96×96)\n');
     console.log(table);
-    if (readme) writeReadmeSection('bench-train-transfer', `Measured by \`npm run bench\` on ${date} (2-core machine, Node ${process.version}).\n\n${table}`);
+    const how = from
+      ? `Measured by \`node dist/bench/train.js transfer --variants V --rows-log V.jsonl\`, one process per variant running at once (\`nice -n 5\`, on 2 cores shared with other jobs), rows joined with \`--table-from\``
+      : 'Measured by `npm run bench`';
+    if (readme) writeReadmeSection('bench-train-transfer', `${how} on ${date} (2-core machine, Node ${process.version}).\n\n${table}`);
   }
 }
 
