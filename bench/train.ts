@@ -14,16 +14,17 @@ import { SHARED, writeReadmeSection } from './shared.js';
 import { int } from '../src/report/format.js';
 
 /**
- * On-device training benchmarks (issue 5), run through the same code as `tinyml train`:
+ * On-device training benchmarks (issues 5 and 12), run through the same code as `tinyml train`:
  *   scratch   fashion-cnn trained on all of Fashion-MNIST in float, quantised to int8, accuracy of the
  *             int8 model on the 10k test set by our interpreter;
  *   transfer  MLPerf Tiny's VWW MobileNetV1 with a new 10-class head fine-tuned on CIFAR-10 at 96×96 RGB:
  *             full, last layer, biases (+ classifier), last-k and the automatic sparse update under 256 KB,
  *             each int8 with QAS, int8 without QAS, and fp32 on the float twin; every row's learning rate
  *             chosen on a validation split held out of the training batches, then tested on the test batch.
- * `node dist/bench/train.js [scratch] [transfer] [--readme] [--out model.tflite] [--epochs N (scratch)]
+ * `node dist/bench/train.js [scratch] [transfer] [--readme] [--out model.tflite] [--epochs N]
  *   [--train N] [--val N] [--sweep N] [--transfer-epochs N] [--sweep-epochs N] [--test N] [--lrs a,b,c]
- *   [--lrs-noqas a,b,c] [--variants qas,no-qas,fp32] [--rows-log FILE.jsonl] [--table-from A.jsonl,B.jsonl]` (with only `transfer` named, `--epochs` is the transfer's)
+ *   [--lrs-noqas a,b,c] [--variants qas,no-qas,fp32] [--rows-log FILE.jsonl] [--table-from A.jsonl,B.jsonl]` (`--epochs` sets
+ *   scratch's and, unless `--transfer-epochs` is given, the transfer's)
  */
 const FASHION = join(SHARED, 'datasets', 'fashion-mnist');
 const CIFAR10 = join(SHARED, 'datasets', 'cifar10');
@@ -215,6 +216,11 @@ export function transferTable(rows: TransferRow[], setup: TransferSetup = TRANSF
 
 /** Rows logged by one or more runs, in the table's order (update scheme, then variant). */
 function rowsFromLogs(files: string[]): TransferRow[] {
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) {
+    console.error(`--table-from: no rows log at ${missing.join(', ')} (write one with --rows-log)`);
+    process.exit(1);
+  }
   const rows = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TransferRow));
   const schemes = [...new Set(rows.map((r) => r.name))];
   const rank = (r: TransferRow) => schemes.indexOf(r.name) * TRANSFER_VARIANTS.length + TRANSFER_VARIANTS.indexOf(r.variant);
