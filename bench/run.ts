@@ -2,7 +2,7 @@
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
  * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, training (throughput, wasm vs js), train, train-mcu (the training step in C on the M4 under QEMU), nas-space (default:
- * all; train takes ~20 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
+ * all; train takes ~50 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
  * TINYML_NAS_BUDGET seconds).
  */
 import { benchManifests, writeReadmeSection } from './shared.js';
@@ -78,7 +78,7 @@ if (wants('codegen')) {
 if (wants('training')) section('bench-training', 'Training throughput (fashion-cnn, float32)', trainingSpeedTable(benchTrainingSpeed()));
 if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
-  section('bench-train-transfer', 'On-device transfer learning (person_detect → Fashion-MNIST 96×96)', transferTable(benchTransfer()));
+  section('bench-train-transfer', 'On-device transfer learning (MLPerf VWW MobileNetV1 → CIFAR-10 96×96)', transferTable(benchTransfer()));
 }
 if (wants('train-mcu')) section('bench-train-mcu', 'Training on the Cortex-M4 (compiled training step, QEMU mps2-an386)', trainMcuTable(benchTrainMcu((l) => console.error(l))));
 if (wants('nas-space')) section('bench-nas-space', 'TinyNAS stage 1: search-space optimisation', await nasSpaceTable((l) => console.error(l)));

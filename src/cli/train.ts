@@ -21,6 +21,7 @@ export interface TrainCliOptions {
   out?: string;
   batch?: string;
   lr?: string;
+  optimizer?: string;
   seed?: string;
   limit?: string;
   testLimit?: string;
@@ -68,6 +69,8 @@ export function parseTrainOptions(model: string, o: TrainCliOptions): TrainReque
   if (!isKeyword && !model.endsWith('.tflite')) {
     throw new InputError(`MODEL "${model}" is neither a .tflite file nor the keyword ${FASHION_CNN_KEYWORD}`);
   }
+  const optimizer = o.optimizer?.toLowerCase();
+  if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new InputError(`--optimizer takes sgd or adam, got "${o.optimizer}"`);
   const backend = o.backend?.toLowerCase();
   if (backend !== undefined && backend !== 'wasm' && backend !== 'js') throw new InputError(`--backend takes wasm or js, got "${o.backend}"`);
   // Checked now, not after minutes of training; written only when training succeeds.
@@ -75,7 +78,7 @@ export function parseTrainOptions(model: string, o: TrainCliOptions): TrainReque
   return {
     model, data: o.data, budgetBytes: parseBytes(o.budget ?? '256KB'), update: parseUpdateFlag(o.update ?? 'auto'),
     qas: qas === 'on' || qas === 'true', epochs: positiveInt(o.epochs, '--epochs') ?? 3, ...(o.out !== undefined ? { out: o.out } : {}),
-    batch: positiveInt(o.batch, '--batch'), lr, seed, limit: positiveInt(o.limit, '--limit'), testLimit: positiveInt(o.testLimit, '--test-limit'),
+    batch: positiveInt(o.batch, '--batch'), lr, ...(optimizer !== undefined ? { optimizer } : {}), seed, limit: positiveInt(o.limit, '--limit'), testLimit: positiveInt(o.testLimit, '--test-limit'),
     ...(backend !== undefined ? { backend } : {}),
   };
 }

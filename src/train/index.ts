@@ -54,4 +54,6 @@ export { replaceClassifier } from './head.js';
 export { TrainingBudgetError, DivergenceError, TrainingConfigError } from './errors.js';
 
 export type { TrainRequest, TrainingOutcome, ProgressSink } from './workflow.js';
-export { runTraining, planTraining, FASHION_CNN_KEYWORD } from './workflow.js';
+export { runTraining, planTraining, deepestLastKThatFits, FASHION_CNN_KEYWORD } from './workflow.js';
+export type { RateTrial, RateChoice, ValidationSplit } from './learning_rate.js';
+export { chooseLearningRate } from './learning_rate.js';

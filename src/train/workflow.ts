@@ -15,6 +15,7 @@ import { layersOf } from './graph_prep.js';
 import { compileTraining } from './compile.js';
 import type { MemoryOptions, TrainingMemoryReport } from './memory.js';
 import type { CompileOptions } from './program.js';
+import type { OptimizerSpec } from './optimizer_spec.js';
 import { planTrainingMemory } from './memory.js';
 import { quantizeTrained } from './export.js';
 import { replaceClassifier } from './head.js';
@@ -42,6 +43,8 @@ export interface TrainRequest {
   out?: string;
   batch?: number;
   lr?: number;
+  /** Default: SGD for int8 models (the device's optimiser), Adam for float ones. */
+  optimizer?: 'sgd' | 'adam';
   seed: number;
   limit?: number;
   testLimit?: number;
@@ -96,6 +99,14 @@ function engineOptions(req: TrainRequest, view: ProgressSink, update: UpdateRequ
   };
 }
 
+/** The optimiser asked for; undefined leaves the trainer's default (its kind and rate for the model's dtype). */
+function optimizerOf(req: TrainRequest, kind: 'sgd' | 'adam'): OptimizerSpec | undefined {
+  if (req.lr === undefined && req.optimizer === undefined) return undefined;
+  const k = req.optimizer ?? kind;
+  // SGD's usual rate differs from Adam's by decades: each keeps its own default when no --lr is given.
+  return { kind: k, lr: req.lr ?? (k === 'sgd' ? 0.1 : 1e-3) };
+}
+
 /** From scratch: our CNN in float on the host, then post-training quantisation to int8. */
 function trainFromScratch(req: TrainRequest, view: ProgressSink): Trained {
   if (req.update.kind !== 'auto' && req.update.kind !== 'full') {
@@ -112,7 +123,7 @@ function trainFromScratch(req: TrainRequest, view: ProgressSink): Trained {
   }
   const opts = engineOptions(req, view, { kind: 'full' });
   // Training from scratch runs on the host; the budget applies to the int8 model the device runs.
-  const result = trainFloat(graph, train, { ...opts, budgetBytes: undefined, optimizer: req.lr ? { kind: 'adam', lr: req.lr } : undefined });
+  const result = trainFloat(graph, train, { ...opts, budgetBytes: undefined, optimizer: optimizerOf(req, 'adam') });
   view.stop();
   const floatAccuracy = evaluateClassifier(result.graph, data.test, { dtype: 'float32', range: UNIT_RANGE }).accuracy;
   const model = quantizeTrained(result.graph, train, 500, req.seed);
@@ -144,7 +155,7 @@ function fineTune(req: TrainRequest, view: ProgressSink): Trained {
   } else {
     update = req.update;
   }
-  const optimizer = req.lr === undefined ? undefined : int8 ? { kind: 'sgd' as const, lr: req.lr } : { kind: 'adam' as const, lr: req.lr };
+  const optimizer = optimizerOf(req, int8 ? 'sgd' : 'adam');
   const result = (int8 ? trainInt8 : trainFloat)(graph, train, { ...engineOptions(req, view, update), optimizer });
   view.stop();
   let model = result.graph;
@@ -158,7 +169,7 @@ function fineTune(req: TrainRequest, view: ProgressSink): Trained {
 }
 
 /** The largest k whose last-k update fits the budget (memory grows with k). */
-function deepestLastKThatFits(graph: Graph, budget: number): UpdateRequest {
+export function deepestLastKThatFits(graph: Graph, budget: number): UpdateRequest {
   const layers = layersOf(graph).length;
   let best = 0;
   let smallest = Infinity;
