@@ -1,10 +1,18 @@
-import { InputError } from '../errors.js';
+import { DoesNotFitError, InputError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import { loadDatasetFolder } from '../data/load.js';
+import { trainingView } from '../data/training_view.js';
+import { inputEncodingFor } from '../data/encode.js';
+import { DEFAULT_STACK_BYTES, isCortexM } from '../codegen/target.js';
+import { chooseUpdate } from '../train/auto.js';
+import type { UpdateSpec } from '../train/update.js';
+import { formatUpdate } from '../train/update.js';
 import { loadModel } from '../model.js';
 import { findBoard } from '../boards/boards.js';
 import { defaultTarget, parseTarget } from '../codegen/target.js';
 import { checkProjectDir, writeProject } from '../codegen/write_project.js';
 import { generateTrainingProject } from '../codegen/train/train_project.js';
-import type { GeneratedTrainingProject } from '../codegen/train/train_project.js';
+import type { GeneratedTrainingProject, TrainProjectOptions } from '../codegen/train/train_project.js';
 import { compileTraining } from '../train/compile.js';
 import { parseUpdateSpec } from '../train/update.js';
 import type { OptimizerSpec } from '../train/optimizer_spec.js';
@@ -21,6 +29,8 @@ export interface CompileTrainOptions {
   momentum?: string;
   qas?: string;
   seed?: string;
+  /** With `--train auto`: the dataset whose gradients choose the update. */
+  data?: string;
   json?: boolean;
 }
 
@@ -38,8 +48,9 @@ function number(text: string | undefined, flag: string, fallback: number, ok: (v
 export function compileTrainCommand(modelFile: string, o: CompileTrainOptions): number {
   if (o.board === undefined) throw new InputError('compile --train needs --board NAME (its SRAM bounds the training step)');
   if (!o.output) throw new InputError('compile --train needs -o DIR (where the C project is written)');
-  if (o.train.trim() === 'auto') {
-    throw new InputError('compile --train auto is not supported yet: the automatic choice probes gradients on training data; choose with `tinyml train --update auto --budget ...` and pass the update it prints (e.g. --train sparse:8:-1@1,-2@0.25)');
+  const auto = o.train.trim() === 'auto';
+  if (auto && o.data === undefined) {
+    throw new InputError('compile --train auto probes gradients on training data to choose what to update: give --data DIR (a dataset as `tinyml train` reads it), or a concrete update (e.g. --train sparse:8:-1@1,-2@0.25)');
   }
   checkProjectDir(o.output);
   const board = findBoard(o.board);
@@ -51,17 +62,65 @@ export function compileTrainCommand(modelFile: string, o: CompileTrainOptions): 
   if (qasText !== 'on' && qasText !== 'off') throw new InputError(`--qas takes on or off, got "${o.qas}"`);
   const optimizer: OptimizerSpec = { kind: 'sgd', lr, momentum };
   const g = loadModel(modelFile);
-  const update = parseUpdateSpec(o.train);
-  const program = compileTraining(g, update, { optimizer });
-  const project = generateTrainingProject(program, optimizer, { board, target, qas: qasText === 'on', seed, modelName: g.name });
+  const settings = { board, target, qas: qasText === 'on', seed, modelName: g.name };
+  const { update, project, note } = auto
+    ? chooseForBoard(g, o.data!, optimizer, settings)
+    : (() => {
+      const spec = parseUpdateSpec(o.train);
+      return { update: spec, project: generateTrainingProject(compileTraining(g, spec, { optimizer }), optimizer, settings), note: '' };
+    })();
   // What `tinyml train` reports for this update (its SGD keeps no state unless momentum is asked for).
   const predicted = planTraining(g, update, { optimizer }).peakBytes;
   writeProject(o.output, project);
-  report(project, predicted, o, target);
+  report(project, predicted, { ...o, train: formatUpdate(update) }, target, note);
   return 0;
 }
 
-function report(p: GeneratedTrainingProject, predicted: number, o: CompileTrainOptions, target: string): void {
+/** SRAM `--train auto` leaves to the application beside the training program (the runner takes ~1.1 KB). */
+const AUTO_HEADROOM_BYTES = 4096;
+
+/**
+ * `--train auto`: the sparse update `tinyml train --update auto` would choose (gradient probe on the data,
+ * search under a budget), with the budget the board leaves. The device also keeps the trained tensors whole
+ * and a stack beside the plan's arena, which depend on the choice: start from SRAM minus the stack and
+ * lower the budget by what the last choice overshot until the whole program fits.
+ */
+function chooseForBoard(g: Graph, dataDir: string, optimizer: OptimizerSpec, settings: TrainProjectOptions): { update: UpdateSpec; project: GeneratedTrainingProject; note: string } {
+  const input = g.tensors[g.inputs[0]];
+  const s = input.shape;
+  if (g.inputs.length !== 1 || s.length !== 4 || s[0] !== 1 || (s[3] !== 1 && s[3] !== 3) || input.dtype !== 'int8') {
+    throw new InputError(`${g.name}: --train auto probes an int8 image classifier ([1,H,W,1|3] input); this model takes ${g.inputs.map((i) => `${g.tensors[i].dtype}[${g.tensors[i].shape.join(',')}]`).join(' ')}`);
+  }
+  const data = loadDatasetFolder(dataDir, { shape: { height: s[1], width: s[2], channels: s[3] as 1 | 3 }, seed: settings.seed });
+  const out = g.tensors[g.outputs[0]].shape;
+  const classes = out[out.length - 1];
+  if (data.train.classNames.length !== classes) {
+    throw new InputError(`${g.name} has ${classes} classes and ${dataDir} has ${data.train.classNames.length}: the device trains the model as it is (give it a ${data.train.classNames.length}-class head first: \`tinyml train MODEL --data ${dataDir} --update last --out NEW.tflite\`)`);
+  }
+  const samples = trainingView(data.train, { range: inputEncodingFor(input).range });
+  const stack = isCortexM(settings.target) ? settings.stackBytes ?? DEFAULT_STACK_BYTES : 0;
+  const room = settings.board.sramBytes - AUTO_HEADROOM_BYTES;
+  let budget = room - stack;
+  for (let round = 0; round < 6 && budget > 0; round++) {
+    const choice = chooseUpdate(g, samples, { budgetBytes: budget, optimizer, qas: settings.qas, seed: settings.seed });
+    let project: GeneratedTrainingProject;
+    try {
+      project = generateTrainingProject(compileTraining(g, choice.spec, { optimizer }), optimizer, settings);
+    } catch (e) {
+      if (!(e instanceof DoesNotFitError) || e.resource !== 'SRAM') throw e;
+      budget -= Math.max(e.needBytes - room, 1024);
+      continue;
+    }
+    const need = project.arenaBytes + project.trainedBytes + project.stackBytes;
+    if (need <= room) {
+      return { update: choice.spec, project, note: `auto under ${int(budget)} bytes of plan: ${settings.board.name}'s ${int(settings.board.sramBytes)} bytes of SRAM less the stack, ${int(AUTO_HEADROOM_BYTES)} for the application${round ? ' and the whole trained tensors' : ''}; ${choice.evaluated} configurations planned` };
+    }
+    budget -= Math.max(need - room, 1024);
+  }
+  throw new DoesNotFitError('SRAM', settings.board.sramBytes + 1, settings.board.sramBytes, `${g.name}: no sparse update's training step fits ${settings.board.name} with its trained tensors, stack and ${AUTO_HEADROOM_BYTES} bytes for the application`);
+}
+
+function report(p: GeneratedTrainingProject, predicted: number, o: CompileTrainOptions, target: string, note: string): void {
   const sram = p.arenaBytes + p.trainedBytes + p.stackBytes;
   if (o.json) {
     console.log(JSON.stringify({
@@ -72,7 +131,7 @@ function report(p: GeneratedTrainingProject, predicted: number, o: CompileTrainO
     return;
   }
   console.log(`${p.modelName}: wrote ${p.files.length} files to ${o.output} (training on ${target}, board ${p.board.name})`);
-  console.log(`update      ${o.train}: ${p.exports.length} trained tensors`);
+  console.log(`update      ${o.train}: ${p.exports.length} trained tensors${note ? ` (${note})` : ''}`);
   console.log(`arena       ${int(p.arenaBytes)} bytes (${kb(p.arenaBytes)}) = MODEL_ARENA_BYTES: the training plan \`tinyml train\` reports (${int(predicted)} bytes)`);
   console.log(`trained     ${int(p.trainedBytes)} bytes of whole trained tensors and folded biases in SRAM (.data; the plan counts ${int(p.plannedParameterBytes)} bytes of trained elements inside the arena)`);
   if (p.stackBytes) console.log(`stack       ${int(p.stackBytes)} bytes reserved by board.ld`);

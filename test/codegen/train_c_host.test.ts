@@ -55,3 +55,30 @@ test('tinyml compile --train: writes the project, its arena is the figure `tinym
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tinyml compile --train auto --data: the gradient probe chooses under the board\'s SRAM (stack, trained tensors and headroom included); without data a one-line error', () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'tinyml-auto-small-')), mkdtempSync(join(tmpdir(), 'tinyml-auto-large-'))];
+  try {
+    const chosen = ['STM32L432', 'STM32F746'].map((board, k) => {
+      const r = spawnSync(process.execPath, [CLI, 'compile', DEFAULT_MODEL, '--train', 'auto', '--data', FASHION, '--board', board, '-o', dirs[k], '--json'], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    });
+    const [small, large] = chosen;
+    for (const [j, sram] of [[small, 64 * 1024], [large, 320 * 1024]] as const) {
+      assert.notEqual(j.update, 'auto');
+      const spec = parseUpdateSpec(j.update);
+      // The project's arena is the plan of the chosen update, and the whole program leaves the application room.
+      assert.equal(j.arenaBytes, planTraining(loadModel(DEFAULT_MODEL), spec, { optimizer: { kind: 'sgd', lr: 0.1, momentum: 0 } }).peakBytes);
+      assert.ok(j.sramBytes + 4096 <= sram, `${j.update}: ${j.sramBytes} B of ${sram}`);
+    }
+    // The small board cannot hold the full update the large one affords: it trains fewer bytes.
+    assert.ok(small.trainedBytes < large.trainedBytes, `${small.update} (${small.trainedBytes} B) vs ${large.update} (${large.trainedBytes} B)`);
+    const r = spawnSync(process.execPath, [CLI, 'compile', DEFAULT_MODEL, '--train', 'auto', '--board', 'STM32L432', '-o', dirs[0]], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--train auto probes gradients on training data[^\n]*--data DIR/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
