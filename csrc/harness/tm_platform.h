@@ -24,6 +24,26 @@ uint32_t tm_counter_read(void);
 /* Unit of tm_counter_read ("instructions" under QEMU), or NULL where the platform has no counter. */
 const char *tm_counter_unit(void);
 
+/* Console lines are built by hand, not with printf (newlib's pulls kilobytes into a Cortex-M image): append
+ * `text` or the decimal digits of `v` at dst, NUL-terminated, and return the new end. */
+static inline char *tm_append_text(char *dst, const char *text) {
+  while (*text) *dst++ = *text++;
+  *dst = 0;
+  return dst;
+}
+
+static inline char *tm_append_uint(char *dst, uint32_t v) {
+  char digits[11];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  while (n) *dst++ = digits[--n];
+  *dst = 0;
+  return dst;
+}
+
 /* Run the model over every case in `inputs` (the cases' input tensors back to back), append the outputs. */
 int tm_run(const char *inputs_path, const char *outputs_path);
 

@@ -40,30 +40,12 @@ static const tm_model tm_models[1] = {
 #define TM_CASE_COUNTS 0 /* 1 (bundles): the inputs file gives each model its case count */
 #endif
 
-static char *append_text(char *dst, const char *text) {
-  while (*text) *dst++ = *text++;
-  *dst = 0;
-  return dst;
-}
-
-static char *append_uint(char *dst, uint32_t v) {
-  char digits[11];
-  int n = 0;
-  do {
-    digits[n++] = (char)('0' + v % 10u);
-    v /= 10u;
-  } while (v);
-  while (n) *dst++ = digits[--n];
-  *dst = 0;
-  return dst;
-}
-
 static int fail(const char *what, const char *path) {
   char line[200];
-  char *p = append_text(line, "tinyml: error: ");
-  p = append_text(p, what);
-  p = append_text(p, " ");
-  if (strlen(path) < 120) append_text(p, path);
+  char *p = tm_append_text(line, "tinyml: error: ");
+  p = tm_append_text(p, what);
+  p = tm_append_text(p, " ");
+  if (strlen(path) < 120) tm_append_text(p, path);
   tm_print(line);
   return 1;
 }
@@ -88,10 +70,10 @@ void tm_profile_step(int step) {
 static void profile_print(void) {
   for (int s = 0; s < profile_steps; s++) {
     char line[64];
-    char *p = append_text(line, "tinyml: step ");
-    p = append_uint(p, (uint32_t)s);
-    p = append_text(p, " ");
-    append_uint(p, profile_counts[s]);
+    char *p = tm_append_text(line, "tinyml: step ");
+    p = tm_append_uint(p, (uint32_t)s);
+    p = tm_append_text(p, " ");
+    tm_append_uint(p, profile_counts[s]);
     tm_print(line);
   }
 }
@@ -120,15 +102,15 @@ static int run_model(const tm_model *m, int32_t in, int32_t out, uint32_t cases,
       if ((uint32_t)tm_file_write(out, m->output(i), n) != n) return fail("short write to", outputs_path);
     }
     char line[96];
-    char *p = append_text(line, "tinyml: case ");
-    p = append_uint(p, first + c);
+    char *p = tm_append_text(line, "tinyml: case ");
+    p = tm_append_uint(p, first + c);
     if (tm_counter_unit()) {
-      p = append_text(p, " ");
-      p = append_text(p, tm_counter_unit());
-      p = append_text(p, " ");
-      append_uint(p, t1 - t0);
+      p = tm_append_text(p, " ");
+      p = tm_append_text(p, tm_counter_unit());
+      p = tm_append_text(p, " ");
+      tm_append_uint(p, t1 - t0);
     } else {
-      append_text(p, " done");
+      tm_append_text(p, " done");
     }
     tm_print(line);
   }

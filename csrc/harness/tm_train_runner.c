@@ -10,48 +10,30 @@
 #include "tm_platform.h"
 #include "model.h"
 
-static char *append_text(char *dst, const char *text) {
-  while (*text) *dst++ = *text++;
-  *dst = 0;
-  return dst;
-}
-
-static char *append_uint(char *dst, uint32_t v) {
-  char digits[11];
-  int n = 0;
-  do {
-    digits[n++] = (char)('0' + v % 10u);
-    v /= 10u;
-  } while (v);
-  while (n) *dst++ = digits[--n];
-  *dst = 0;
-  return dst;
-}
-
 static void print_count(const char *what, uint32_t k, int32_t value, uint32_t count) {
   char line[128];
-  char *p = append_text(line, "tinyml: ");
-  p = append_text(p, what);
-  p = append_text(p, " ");
-  p = append_uint(p, k);
-  p = append_text(p, " -> ");
+  char *p = tm_append_text(line, "tinyml: ");
+  p = tm_append_text(p, what);
+  p = tm_append_text(p, " ");
+  p = tm_append_uint(p, k);
+  p = tm_append_text(p, " -> ");
   if (value < 0) {
-    p = append_text(p, "-");
+    p = tm_append_text(p, "-");
     value = -value;
   }
-  p = append_uint(p, (uint32_t)value);
+  p = tm_append_uint(p, (uint32_t)value);
   if (tm_counter_unit()) {
-    p = append_text(p, " ");
-    p = append_text(p, tm_counter_unit());
-    p = append_text(p, " ");
-    append_uint(p, count);
+    p = tm_append_text(p, " ");
+    p = tm_append_text(p, tm_counter_unit());
+    p = tm_append_text(p, " ");
+    tm_append_uint(p, count);
   }
   tm_print(line);
 }
 
 static int fail(const char *what) {
   char line[160];
-  append_text(append_text(line, "tinyml: error: "), what);
+  tm_append_text(tm_append_text(line, "tinyml: error: "), what);
   tm_print(line);
   return 1;
 }
@@ -121,7 +103,7 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
 #if defined(__arm__)
   {
     char line[64];
-    append_uint(append_text(line, "tinyml: stack bytes "), stack_used(_estack));
+    tm_append_uint(tm_append_text(line, "tinyml: stack bytes "), stack_used(_estack));
     tm_print(line);
   }
 #endif

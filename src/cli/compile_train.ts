@@ -16,7 +16,7 @@ import type { GeneratedTrainingProject, TrainProjectOptions } from '../codegen/t
 import { compileTraining } from '../train/compile.js';
 import { parseUpdateSpec } from '../train/update.js';
 import type { OptimizerSpec } from '../train/optimizer_spec.js';
-import { planTraining } from '../train/workflow.js';
+import { classesOf, modelShape, planTraining } from '../train/workflow.js';
 import { int, kb } from '../report/format.js';
 
 /** `tinyml compile MODEL --train SPEC` options as commander hands them over. */
@@ -87,13 +87,9 @@ const AUTO_HEADROOM_BYTES = 4096;
  */
 function chooseForBoard(g: Graph, dataDir: string, optimizer: OptimizerSpec, settings: TrainProjectOptions): { update: UpdateSpec; project: GeneratedTrainingProject; note: string } {
   const input = g.tensors[g.inputs[0]];
-  const s = input.shape;
-  if (g.inputs.length !== 1 || s.length !== 4 || s[0] !== 1 || (s[3] !== 1 && s[3] !== 3) || input.dtype !== 'int8') {
-    throw new InputError(`${g.name}: --train auto probes an int8 image classifier ([1,H,W,1|3] input); this model takes ${g.inputs.map((i) => `${g.tensors[i].dtype}[${g.tensors[i].shape.join(',')}]`).join(' ')}`);
-  }
-  const data = loadDatasetFolder(dataDir, { shape: { height: s[1], width: s[2], channels: s[3] as 1 | 3 }, seed: settings.seed });
-  const out = g.tensors[g.outputs[0]].shape;
-  const classes = out[out.length - 1];
+  if (input.dtype !== 'int8') throw new InputError(`${g.name}: --train auto probes an int8 classifier; this model's input is ${input.dtype}`);
+  const data = loadDatasetFolder(dataDir, { shape: modelShape(g), seed: settings.seed });
+  const classes = classesOf(g);
   if (data.train.classNames.length !== classes) {
     throw new InputError(`${g.name} has ${classes} classes and ${dataDir} has ${data.train.classNames.length}: the device trains the model as it is (give it a ${data.train.classNames.length}-class head first: \`tinyml train MODEL --data ${dataDir} --update last --out NEW.tflite\`)`);
   }

@@ -79,7 +79,8 @@ export interface TrainingOutcome {
 
 type Trained = Omit<TrainingOutcome, 'after' | 'seconds'>;
 
-function modelShape(g: Graph): ImageShape {
+/** The image a classifier takes ([1,H,W,1|3]); InputError otherwise. */
+export function modelShape(g: Graph): ImageShape {
   const s = g.tensors[g.inputs[0]].shape;
   if (g.inputs.length !== 1 || s.length !== 4 || s[0] !== 1 || (s[3] !== 1 && s[3] !== 3)) {
     throw new InputError(`${g.name}: training needs one image input [1,H,W,1|3], this model takes ${g.inputs.map((i) => `[${g.tensors[i].shape.join(',')}]`).join(' ')}`);
@@ -87,7 +88,8 @@ function modelShape(g: Graph): ImageShape {
   return { height: s[1], width: s[2], channels: s[3] as 1 | 3 };
 }
 
-function classesOf(g: Graph): number {
+/** A classifier's class count: its output's last dimension. */
+export function classesOf(g: Graph): number {
   const s = g.tensors[g.outputs[0]].shape;
   return s[s.length - 1];
 }
