@@ -36,8 +36,6 @@ export interface SharedFunction {
   name: string;
   /** Its pointer parameters, in order. */
   params: SharedParam[];
-  /** Takes the shape structs as parameters: one copy for several shapes (not specialised to any). */
-  generic: boolean;
   /** The kernel call, arena arguments replaced by the parameters. */
   call: { fn: string; args: readonly SharedArg[] };
   uses: number;
@@ -211,7 +209,7 @@ export function shareIdentical<L extends SharingLayer>(layers: readonly L[], wei
         }
         return a;
       });
-      f = { name: `${namePrefix}model_shared_${functions.size}`, params, generic, call: { fn: s.fn, args }, uses: 0 };
+      f = { name: `${namePrefix}model_shared_${functions.size}`, params, call: { fn: s.fn, args }, uses: 0 };
       functions.set(key, f);
     }
     f.uses++;
@@ -246,6 +244,8 @@ export function renderSharedFunction(f: SharedFunction): string {
       ? `  memcpy(s${i}.${name}, p${i}->${name}, sizeof s${i}.${name});`
       : `  s${i}.${name} = p${i}->${name};`)),
   ]));
-  const what = f.generic ? `one copy for ${f.uses} call sites whose shapes differ in ${[...new Set(f.params.flatMap((p) => (p.kind === 'struct' ? p.varying : [])))].join(', ')} (the rest stays constant)` : `one copy for ${f.uses} call sites of the same shape`;
-  return `${cComment(`${f.call.fn}, ${what}`)}\nstatic ${f.generic ? 'TM_GENERIC' : 'TM_SHARED'} void ${f.name}(${params}) {\n${locals.map((l) => `${l}\n`).join('')}  ${f.call.fn}(${args});\n}`;
+  // Generic: it takes the fields its call sites' structs differ in.
+  const generic = f.params.some((p) => p.kind === 'struct');
+  const what = generic ? `one copy for ${f.uses} call sites whose shapes differ in ${[...new Set(f.params.flatMap((p) => (p.kind === 'struct' ? p.varying : [])))].join(', ')} (the rest stays constant)` : `one copy for ${f.uses} call sites of the same shape`;
+  return `${cComment(`${f.call.fn}, ${what}`)}\nstatic ${generic ? 'TM_GENERIC' : 'TM_SHARED'} void ${f.name}(${params}) {\n${locals.map((l) => `${l}\n`).join('')}  ${f.call.fn}(${args});\n}`;
 }
