@@ -287,8 +287,15 @@ TM_HELPER int tm_wasm_rq_wide_ok(int32_t m, int e, int32_t out_zp, int32_t act_m
 }
 
 /* MultiplyByQuantizedMultiplier of four lanes sharing m and a right shift e, where tm_wasm_rq_wide_ok holds. */
+TM_HELPER v128_t tm_wasm_mbqm4_wide_in(v128_t x, int32_t m, int e);
+
 TM_HELPER v128_t tm_wasm_mbqm4_wide(v128_t x, int32_t m, int e) {
   x = wasm_i32x4_min(wasm_i32x4_max(x, wasm_i32x4_splat(-(INT32_C(1) << 30))), wasm_i32x4_splat((INT32_C(1) << 30) - 1));
+  return tm_wasm_mbqm4_wide_in(x, m, e);
+}
+
+/* The same for lanes already within [-2^30, 2^30) (the caller has bounded them), so without the clamp. */
+TM_HELPER v128_t tm_wasm_mbqm4_wide_in(v128_t x, int32_t m, int e) {
   const v128_t k = wasm_i64x2_splat(tm_wasm_rq_nudge2(e));
   const v128_t t = tm_wasm_rq_high(wasm_i32x4_add(x, x), wasm_i32x4_splat(m), k, k);
   if (e == 0) return t;

@@ -288,7 +288,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
     tm_conv2d_1x1_s8(s, q, in, w, out, scratch);
     return;
   }
-  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, (depth + 1) >> 1);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
@@ -305,7 +305,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, depth, xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, rq_mode);
   }
 }
 
@@ -315,7 +315,7 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
     tm_conv2d_s8(s, q, in, w, out, scratch);
     return;
   }
-  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, (depth + 1) >> 1);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
@@ -332,7 +332,7 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, TM_WASM_COLS_PACKED(depth), xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, rq_mode);
   }
 }
 
@@ -405,7 +405,7 @@ TM_KERNEL void tm_conv2d_rows_packed_s8(const tm_conv_shape *s, const tm_requant
     tm_conv2d_s8(s, q, in, w, out, scratch);
     return;
   }
-  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, pairs);
   const int8_t *in_end = in + s->in_h * s->in_w * s->in_c;
   int16_t xp[(TM_WASM_TILE_DEPTH + 8) * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t local[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
@@ -429,7 +429,7 @@ TM_KERNEL void tm_conv2d_rows_packed_s8(const tm_conv_shape *s, const tm_requant
       tm_wasm_pack8_row(src, row_pairs, xp + 16 * ky * row_pairs);
       for (int i = 0; i < TM_WASM_TILE; i++) src[i] += step[i];
     }
-    tm_wasm_tile_gemm_packed(xp, wp, pairs, n_out, q, dst, n, all_wide);
+    tm_wasm_tile_gemm_packed(xp, wp, pairs, n_out, q, dst, n, rq_mode);
   }
 }
 #endif

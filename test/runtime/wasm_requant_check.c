@@ -65,6 +65,30 @@ __attribute__((visibility("default"), used)) int check_wide(int iters) {
   return bad;
 }
 
+/*
+ * tm_wasm_mbqm4_wide_in, the tile's LEAN form: lanes the caller has bounded to [-2^30, 2^30), no clamp of its
+ * own; the zero point is added in int32 and the int8 clamp is the narrowing stores' saturation.
+ */
+__attribute__((visibility("default"), used)) int check_wide_in(int iters) {
+  int bad = 0;
+  for (int i = 0; i < iters; i++) {
+    const int32_t m = i % 13 == 0 ? 0 : multiplier(i);
+    const int e = (int)(next() % 20), zp = (int)(next() % 256) - 128;
+    if (!tm_wasm_rq_wide_ok(m, e, zp, -128, 127)) continue;
+    for (int n = 0; n < 64; n++) {
+      int32_t xs[4], got[4];
+      for (int j = 0; j < 4; j++) xs[j] = value(n, e) >> 1; /* within [-2^30, 2^30) */
+      const v128_t r = wasm_i32x4_add(tm_wasm_mbqm4_wide_in(wasm_v128_load(xs), m, e), wasm_i32x4_splat(zp));
+      const v128_t b = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r, r), r);
+      int8_t bytes[16];
+      wasm_v128_store(bytes, b);
+      for (int j = 0; j < 4; j++) got[j] = bytes[j];
+      for (int j = 0; j < 4; j++) bad += got[j] != tm_clamp(tm_mbqm(xs[j], m, -e) + zp, -128, 127);
+    }
+  }
+  return bad;
+}
+
 /* Four lanes with their own multipliers and shifts (tm_wasm_rq4_apply in its narrow form), activation bounds too. */
 __attribute__((visibility("default"), used)) int check_narrow(int iters) {
   int bad = 0;
