@@ -443,7 +443,7 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
   off[n_taps] = off[0];
   for (int c0 = 0; c0 < c; c0 += TM_WASM_CHUNK) {
     const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
-    tm_wasm_rq_table(q, c0, 2 * groups8, k);
+    tm_wasm_rq_table(q, c0, 2 * groups8, 2 * pairs, k);
     for (int g = 0; g < groups8; g++)
       for (int p = 0; p < pairs; p++)
         for (int j = 0; j < 8; j++) {

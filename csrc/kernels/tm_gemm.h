@@ -284,12 +284,22 @@ TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t 
 /* Channels whose requantisation constants a kernel keeps at hand at once (on the module's stack). */
 #define TM_WASM_CHUNK 64
 
-/* Requantisation constants of channels c0 .. c0 + 4 * groups - 1 (the kernels check first that none shifts left). */
-TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, tm_wasm_rq4 *k) {
+/*
+ * Requantisation constants of channels c0 .. c0 + 4 * groups - 1 (the kernels check first that none shifts
+ * left), for accumulators of a bias plus n_products int8 products (each of magnitude <= 2^14). Their results
+ * reach int8 only through saturating narrowing (tm_wasm_rq4_make_lean's `full`).
+ */
+TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, int n_products, tm_wasm_rq4 *k) {
   for (int g = 0; g < groups; g++) {
+    const int c = c0 + 4 * g;
     v128_t e;
-    tm_wasm_shifts4(q, c0 + 4 * g, &e);
-    k[g] = tm_wasm_rq4_make_narrow(wasm_v128_load(q->mult + c0 + 4 * g), e, q->out_zp, q->act_min, q->act_max);
+    tm_wasm_shifts4(q, c, &e);
+    k[g] = tm_wasm_rq4_make_narrow(wasm_v128_load(q->mult + c), e, q->out_zp, q->act_min, q->act_max);
+    int64_t bound = (int64_t)n_products << 14;
+    int32_t big = 0;
+    for (int j = 0; j < 4; j++) big = TM_MAX(big, q->bias[c + j] < 0 ? -(q->bias[c + j] + 1) : q->bias[c + j]);
+    bound += (int64_t)big + 1;
+    tm_wasm_rq4_make_lean(&k[g], e, bound < INT32_MAX ? (int32_t)bound : INT32_MAX);
   }
 }
 

@@ -27,6 +27,7 @@ test('the WebAssembly requantisation shortcuts equal the scalar MultiplyByQuanti
     assert.equal(checks.check_wide(20000), 0, 'one multiplier and shift for four lanes');
     assert.equal(checks.check_wide_in(20000), 0, 'one multiplier and shift for four bounded lanes, no clamps (the tile\'s LEAN form)');
     assert.equal(checks.check_narrow(20000), 0, 'per-lane multipliers and shifts');
+    assert.equal(checks.check_narrow_lean(20000), 0, 'per-lane multipliers and shifts, bounded accumulators (the depthwise shortcuts)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
