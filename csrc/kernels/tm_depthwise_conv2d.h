@@ -425,6 +425,32 @@ TM_HELPER void tm_wasm_dw16_at(const tm_requant_params *q, const tm_wasm_rq4 *k,
 }
 
 /*
+ * Two horizontally adjacent interior pixels of a layer of exactly eight channels, the windows `step` bytes
+ * apart: each tap of the pair is one vector (one load when the windows are 8 bytes apart, as at stride 1),
+ * so the pair costs what one pixel of sixteen channels does. Their outputs are adjacent, 16 bytes at dst.
+ */
+TM_HELPER v128_t tm_wasm_load8x2(const int8_t *p, int step) {
+  return step == 8 ? wasm_v128_load(p) : wasm_v128_load64_lane(p + step, wasm_v128_load64_zero(p), 1);
+}
+
+TM_HELPER void tm_wasm_dw8x2_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, int step, const int32_t *off, int pairs, const int16_t *wp, int8_t *dst) {
+  v128_t a0 = wasm_v128_load(q->bias), a1 = wasm_v128_load(q->bias + 4), a2 = a0, a3 = a1;
+  for (int p = 0; p < pairs; p++, wp += 16) {
+    const v128_t v0 = tm_wasm_load8x2(origin + off[2 * p], step), v1 = tm_wasm_load8x2(origin + off[2 * p + 1], step);
+    const v128_t lo = wasm_i8x16_shuffle(v0, v1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const v128_t hi = wasm_i8x16_shuffle(v0, v1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 8);
+    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), w0));
+    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), w1));
+    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), w0));
+    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), w1));
+  }
+  const v128_t r0 = tm_wasm_rq4_apply(&k[0], a0), r1 = tm_wasm_rq4_apply(&k[1], a1);
+  const v128_t r2 = tm_wasm_rq4_apply(&k[0], a2), r3 = tm_wasm_rq4_apply(&k[1], a3);
+  wasm_v128_store(dst, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r0, r1), wasm_i16x8_narrow_i32x4(r2, r3)));
+}
+
+/*
  * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants and interleaved
  * weights are worked out once, every pixel within a chunk, eight channels per step (interior windows at
  * fixed offsets, border windows through tap pointers). An odd last tap pairs with a zero weight. Returns 0
@@ -460,6 +486,11 @@ TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params
         int8_t *dst = out + (oy * s->out_w + ox) * c;
         const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
         const int8_t *origin = in + (y0 * s->in_w + x0) * c;
+        if (interior && c == 8 && ox + 1 < s->out_w && x0 + s->stride_w + span_x < s->in_w) {
+          tm_wasm_dw8x2_at(q, k, origin, s->stride_w * 8, off, pairs, wp, dst);
+          ox++;
+          continue;
+        }
         if (interior) {
           int g = 0;
           for (; g + 2 <= groups8; g += 2) tm_wasm_dw16_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);

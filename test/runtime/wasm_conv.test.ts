@@ -75,10 +75,11 @@ test('int8 CONV_2D with shallow window rows (k_w * in_c <= 16, packed straight f
   }
 });
 
-test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: odd tap counts, windows to 7x7, channel tails, borders', () => {
+test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: odd tap counts, windows to 7x7, channel tails, borders, eight channels', () => {
   const r = rng(17);
   for (let i = 0; i < 60; i++) {
-    const k = [3, 5, 7, 2, 3][i % 5], c = int(r, 1, 70), h = int(r, k, 12), w = int(r, k, 12);
+    // Every fourth layer has exactly eight channels (two pixels per step in the interior).
+    const k = [3, 5, 7, 2, 3][i % 5], c = i % 4 === 3 ? 8 : int(r, 1, 70), h = int(r, k, 12), w = int(r, k, 12);
     const stride = int(r, 1, 2), padding = r() < 0.7 ? 'SAME' : 'VALID';
     const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
     const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;
