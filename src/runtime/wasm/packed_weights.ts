@@ -70,8 +70,40 @@ function packedCall(st: Statement, has: (fn: string) => boolean, memo: Map<CArra
   return { kind: 'call', fn: rows ? ROW_KERNEL : PACKED[st.fn], args: [...st.args, wp] };
 }
 
-/** A layer's code with its convolution calls in the module's packed form. */
-export function withPackedWeights(code: LayerCode, has: (fn: string) => boolean): LayerCode {
-  const memo = new Map<CArray, CArray>();
-  return { ...code, statements: code.statements.map((st) => packedCall(st, has, memo)) };
+/** What the rewriting asks of the module: whether it has a kernel, and the size of a depthwise layer's state. */
+export interface ModuleKernels {
+  has(fn: string): boolean;
+  kernel(fn: string): (...args: number[]) => unknown;
+}
+
+const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
+
+/**
+ * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
+ * module asks for, which the kernel's first call fills with the layer's requantisation constants and
+ * interleaved weights (one buffer per weight array, so a patch-based stage's calls of a layer share it).
+ */
+function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
+  if (st.kind !== 'call' || st.fn !== DW_KERNEL || !kernels.has(DW_PREPARED) || !kernels.has(DW_STATE_BYTES)) return st;
+  const [shape, , , weights] = st.args;
+  if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
+  let state = memo.get(weights.array);
+  if (!state) {
+    const s = shape.struct;
+    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(s, 'in_c'), field(s, 'k_h') * field(s, 'k_w')));
+    state = { name: `${weights.array.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
+    memo.set(weights.array, state);
+  }
+  return { kind: 'call', fn: DW_PREPARED, args: [...st.args, { kind: 'const', array: state }] };
+}
+
+/**
+ * Rewrites layers' code to the module's packed (and depthwise, prepared) forms. One packer serves a whole
+ * program, so the steps that call a layer with the same weight array (a patch-based stage, once per patch)
+ * share one packed copy and one state.
+ */
+export function weightPacker(kernels: ModuleKernels): (code: LayerCode) => LayerCode {
+  const memo = new Map<CArray, CArray>(), states = new Map<CArray, CArray>();
+  const has = (fn: string) => kernels.has(fn);
+  return (code) => ({ ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) });
 }
