@@ -406,10 +406,18 @@ TM_KERNEL void tm_conv2d_rows_packed_s8(const tm_conv_shape *s, const tm_requant
     return;
   }
   const int rq_mode = tm_wasm_rq_mode(q, n_out, pairs);
-  const int8_t *in_end = in + s->in_h * s->in_w * s->in_c;
+  const int c = s->in_c, in_size = s->in_h * s->in_w * c, span_y = (s->k_h - 1) * s->dil_h;
+  const int row_step = s->dil_h * s->in_w * c, last_row = (s->k_h - 1) * row_step, x_step = s->stride_w * c;
+  const int8_t *in_end = in + in_size;
+  /* Output columns whose windows lie within the input's width; rows are tested once per output row. */
+  int x_lo = 0, x_hi = 0;
+  while (x_lo < s->out_w && x_lo * s->stride_w < s->pad_left) x_lo++;
+  for (x_hi = x_lo; x_hi < s->out_w && x_hi * s->stride_w - s->pad_left + s->k_w <= s->in_w;) x_hi++;
   int16_t xp[(TM_WASM_TILE_DEPTH + 8) * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t local[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
-  int oy = 0, ox = 0;
+  /* The next pixel and its window's offset in the input, walked without multiplications. */
+  int oy = 0, ox = 0, y0 = -s->pad_top, off = (y0 * s->in_w - s->pad_left) * c;
+  int row_in = y0 >= 0 && y0 + span_y < s->in_h;
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
     const int n = TM_MIN(TM_WASM_TILE, n_px - p);
     const int8_t *src[TM_WASM_TILE];
@@ -417,8 +425,20 @@ TM_KERNEL void tm_conv2d_rows_packed_s8(const tm_conv_shape *s, const tm_requant
     int8_t *dst[TM_WASM_TILE];
     for (int i = 0; i < TM_WASM_TILE; i++) {
       if (i < n) {
-        src[i] = tm_wasm_window_rows(s, in, in_end, oy, ox, local[i], &step[i]);
-        if (++ox == s->out_w) { ox = 0; oy++; }
+        if (row_in && ox >= x_lo && ox < x_hi && off + last_row + 16 <= in_size) {
+          src[i] = in + off;
+          step[i] = row_step;
+        } else {
+          src[i] = tm_wasm_window_rows(s, in, in_end, oy, ox, local[i], &step[i]);
+        }
+        off += x_step;
+        if (++ox == s->out_w) {
+          ox = 0;
+          oy++;
+          y0 += s->stride_h;
+          off = (y0 * s->in_w - s->pad_left) * c;
+          row_in = y0 >= 0 && y0 + span_y < s->in_h;
+        }
       } else {
         src[i] = src[0];
         step[i] = step[0];
