@@ -701,10 +701,10 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
 /*
  * The WebAssembly runtime's form: the same call with `state`, a zeroed buffer of tm_depthwise_state_bytes
  * kept with the layer's constants (src/runtime/wasm/packed_weights.ts), which the first call fills with the
- * constants and interleaved weights that tm_wasm_depthwise_s8 otherwise works out on every call. They depend
- * on the channels, window, requantisation and weights only, so the calls of one layer (a patch-based stage
- * runs it once per patch) share them. Layout: a word saying whether it is filled (1), or that the SIMD path
- * does not take the layer (2), padded to 16 bytes; the constants of all groups of eight; the weights.
+ * constants and interleaved weights that tm_wasm_depthwise_s8 otherwise works out on every call (they depend
+ * on the channels, window, requantisation and weights, not on the input's size). Layout: a word saying
+ * whether it is filled (1) or that the SIMD path does not take the layer (2), padded to 16 bytes; the
+ * constants of all groups of eight; the interleaved weights.
  */
 TM_KERNEL int32_t tm_depthwise_state_bytes(int32_t channels, int32_t taps) {
   const int32_t groups8 = channels >> 3, pairs = (taps + 1) >> 1;

@@ -81,7 +81,7 @@ const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_p
 /**
  * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
  * module asks for, which the kernel's first call fills with the layer's requantisation constants and
- * interleaved weights (one buffer per weight array, so a patch-based stage's calls of a layer share it).
+ * interleaved weights (one buffer per weight array: the step's calls, one per image, share it).
  */
 function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
   if (st.kind !== 'call' || st.fn !== DW_KERNEL || !kernels.has(DW_PREPARED) || !kernels.has(DW_STATE_BYTES)) return st;
@@ -97,13 +97,9 @@ function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<
   return { kind: 'call', fn: DW_PREPARED, args: [...st.args, { kind: 'const', array: state }] };
 }
 
-/**
- * Rewrites layers' code to the module's packed (and depthwise, prepared) forms. One packer serves a whole
- * program, so the steps that call a layer with the same weight array (a patch-based stage, once per patch)
- * share one packed copy and one state.
- */
-export function weightPacker(kernels: ModuleKernels): (code: LayerCode) => LayerCode {
+/** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
+export function withPackedWeights(code: LayerCode, kernels: ModuleKernels): LayerCode {
   const memo = new Map<CArray, CArray>(), states = new Map<CArray, CArray>();
   const has = (fn: string) => kernels.has(fn);
-  return (code) => ({ ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) });
+  return { ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) };
 }

@@ -9,7 +9,7 @@ import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
-import { weightPacker } from './packed_weights.js';
+import { withPackedWeights } from './packed_weights.js';
 
 /** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
 export interface JsFallback {
@@ -45,7 +45,6 @@ const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uin
  * in WebAssembly; the others run on their TypeScript kernel here and as C on the MCU).
  */
 function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels: KernelInstance): (LayerCode | null)[] {
-  const pack = weightPacker(kernels);
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
     const lower = loweringFor(node.op);
@@ -57,7 +56,7 @@ function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels
     } catch (e) {
       return refuse((e as Error).message);
     }
-    code = pack(code);
+    code = withPackedWeights(code, kernels);
     const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
     return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
