@@ -254,7 +254,13 @@ typedef struct {
   v128_t m, f, e0, mask, half, zp, lo, hi;
   v128_t lim, nlim, k01, k23, en, scale;
   int32_t big_e, narrow;
+  /* Shortcuts of the narrow form (tm_wasm_rq4_make_lean): TM_WASM_RQ4_* and whether the activation range is all of int8. */
+  int32_t lean, full;
 } tm_wasm_rq4;
+
+#define TM_WASM_RQ4_CLAMPED 0 /* x saturated to +-lim, then a per-lane shift as a multiply */
+#define TM_WASM_RQ4_SCALED 1  /* |x| bounded so that t * scale fits: no saturation */
+#define TM_WASM_RQ4_UNIFORM 2 /* one shift for the four lanes and |x| < 2^30: no saturation, no multiply */
 
 /*
  * MultiplyByQuantizedMultiplier with both roundings in one: for a multiplier m in {0} U [2^30, 2^31) and a
@@ -287,8 +293,15 @@ TM_HELPER int tm_wasm_rq_wide_ok(int32_t m, int e, int32_t out_zp, int32_t act_m
 }
 
 /* MultiplyByQuantizedMultiplier of four lanes sharing m and a right shift e, where tm_wasm_rq_wide_ok holds. */
+TM_HELPER v128_t tm_wasm_mbqm4_wide_in(v128_t x, int32_t m, int e);
+
 TM_HELPER v128_t tm_wasm_mbqm4_wide(v128_t x, int32_t m, int e) {
   x = wasm_i32x4_min(wasm_i32x4_max(x, wasm_i32x4_splat(-(INT32_C(1) << 30))), wasm_i32x4_splat((INT32_C(1) << 30) - 1));
+  return tm_wasm_mbqm4_wide_in(x, m, e);
+}
+
+/* The same for lanes already within [-2^30, 2^30) (the caller has bounded them), so without the clamp. */
+TM_HELPER v128_t tm_wasm_mbqm4_wide_in(v128_t x, int32_t m, int e) {
   const v128_t k = wasm_i64x2_splat(tm_wasm_rq_nudge2(e));
   const v128_t t = tm_wasm_rq_high(wasm_i32x4_add(x, x), wasm_i32x4_splat(m), k, k);
   if (e == 0) return t;
@@ -307,6 +320,8 @@ TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_raw(v128_t m, v128_t e, int32_t out_zp, i
   k.lo = wasm_i32x4_splat(act_min);
   k.hi = wasm_i32x4_splat(act_max);
   k.narrow = k.big_e = 0;
+  k.lean = TM_WASM_RQ4_CLAMPED;
+  k.full = 0;
   return k;
 }
 
@@ -339,6 +354,22 @@ TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make_narrow(v128_t m, v128_t e, int32_t out_zp
   k.k01 = wasm_v128_load(nudge);
   k.k23 = wasm_v128_load(nudge + 2);
   return k;
+}
+
+/*
+ * The narrow form's shortcuts where the lanes' accumulators are known to stay within +-bound: without the
+ * saturation when t * 2^(E-e) cannot overflow (|t| <= |x| + 1), without the multiply when all lanes share E
+ * (then only 2x must fit), and without the activation clamp when the range is all of int8 (the caller's
+ * narrowing to int8 saturates). Exact wherever tm_wasm_rq4_narrow is: the saturation only ever served range.
+ */
+TM_HELPER void tm_wasm_rq4_make_lean(tm_wasm_rq4 *k, v128_t e, int32_t bound) {
+  k->full = wasm_i32x4_extract_lane(k->lo, 0) == -128 && wasm_i32x4_extract_lane(k->hi, 0) == 127;
+  if (!k->narrow || bound >= (INT32_C(1) << 30) - 2) return;
+  int32_t es[4];
+  wasm_v128_store(es, e);
+  const int small_e = TM_MIN(TM_MIN(es[0], es[1]), TM_MIN(es[2], es[3]));
+  if (small_e == k->big_e) k->lean = TM_WASM_RQ4_UNIFORM;
+  else if (((int64_t)bound + 2) << (k->big_e - small_e) < (INT64_C(1) << 31)) k->lean = TM_WASM_RQ4_SCALED;
 }
 
 TM_HELPER tm_wasm_rq4 tm_wasm_rq4_make(const tm_requant_params *q, v128_t m, v128_t e) {
@@ -375,8 +406,17 @@ TM_HELPER v128_t tm_wasm_rq4_narrow(const tm_wasm_rq4 *k, v128_t x) {
   return tm_wasm_shr(wasm_i32x4_mul(t, k->scale), k->big_e);
 }
 
+/* tm_wasm_rq4_narrow's shortcuts (k->lean): the same steps less the saturation, and less the multiply when uniform. */
+TM_HELPER v128_t tm_wasm_rq4_lean(const tm_wasm_rq4 *k, v128_t x) {
+  v128_t t = tm_wasm_rq_high(wasm_i32x4_add(x, x), k->m, k->k01, k->k23);
+  if (k->lean == TM_WASM_RQ4_UNIFORM) return k->big_e ? tm_wasm_shr(wasm_i32x4_add(t, wasm_i32x4_shr(x, 31)), k->big_e) : t;
+  t = wasm_i32x4_add(t, wasm_v128_and(wasm_i32x4_shr(x, 31), k->en));
+  return tm_wasm_shr(wasm_i32x4_mul(t, k->scale), k->big_e);
+}
+
 TM_HELPER v128_t tm_wasm_rq4_apply(const tm_wasm_rq4 *k, v128_t x) {
-  const v128_t r = k->narrow ? tm_wasm_rq4_narrow(k, x) : tm_wasm_mbqm4(k, x);
+  const v128_t r = k->narrow ? (k->lean ? tm_wasm_rq4_lean(k, x) : tm_wasm_rq4_narrow(k, x)) : tm_wasm_mbqm4(k, x);
+  if (k->full) return wasm_i32x4_add(r, k->zp);
   return wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(r, k->zp), k->lo), k->hi);
 }
 

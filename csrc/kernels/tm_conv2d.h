@@ -288,7 +288,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
     tm_conv2d_1x1_s8(s, q, in, w, out, scratch);
     return;
   }
-  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, (depth + 1) >> 1);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
   for (int p = 0; p < n_px; p += TM_WASM_TILE) {
@@ -305,7 +305,7 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, depth, xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, rq_mode);
   }
 }
 
@@ -315,7 +315,7 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
     tm_conv2d_s8(s, q, in, w, out, scratch);
     return;
   }
-  const int all_wide = tm_wasm_rq_all_wide(q, n_out);
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, (depth + 1) >> 1);
   int16_t xp[TM_WASM_TILE_DEPTH * TM_WASM_TILE] __attribute__((aligned(16)));
   int8_t cols[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
   int oy = 0, ox = 0; /* the next pixel, walked without divisions (an integer division costs tens of cycles) */
@@ -332,7 +332,124 @@ TM_KERNEL void tm_conv2d_packed_s8(const tm_conv_shape *s, const tm_requant_para
       dst[i] = out + (p + i) * n_out;
     }
     tm_wasm_pack8(rows, TM_WASM_COLS_PACKED(depth), xp);
-    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, all_wide);
+    tm_wasm_tile_gemm_packed(xp, wp, (depth + 1) >> 1, n_out, q, dst, n, rq_mode);
+  }
+}
+
+/*
+ * Shallow convolutions (a window row of k_w * in_c <= 16 bytes, dil_w 1, e.g. the 3x3 stride-2 first layer
+ * on an RGB image): a window row is one contiguous run of the input, so the tile is packed straight from the
+ * input, one 16-byte load per pixel and window row, with no im2col copy. Each window row takes
+ * TM_WASM_ROW_PAIRS(s) depth pairs (its odd last value meets a zero weight), so the weights come packed
+ * with each row padded to an even length (src/runtime/wasm/packed_weights.ts, packRowWeights).
+ */
+#define TM_WASM_ROW_PAIRS(s) (((s)->k_w * (s)->in_c + 1) >> 1)
+
+/*
+ * Window row ky of eight pixels (`src[i]`, 16 readable bytes each) into depth pairs ky * row_pairs and on:
+ * the transposition of tm_wasm_pack8 on one 16-byte chunk. A row's stores may run up to one pair into the
+ * next row's, which the next row overwrites (rows are packed in order; xp has room past the last).
+ */
+TM_HELPER void tm_wasm_pack8_row(const int8_t *const src[TM_WASM_TILE], int row_pairs, int16_t *dst) {
+  for (int h = 0; h < 2; h++) {
+    const v128_t r0 = wasm_v128_load(src[4 * h]), r1 = wasm_v128_load(src[4 * h + 1]);
+    const v128_t r2 = wasm_v128_load(src[4 * h + 2]), r3 = wasm_v128_load(src[4 * h + 3]);
+    const v128_t t01l = wasm_i16x8_shuffle(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11), t23l = wasm_i16x8_shuffle(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11);
+    v128_t u = wasm_i32x4_shuffle(t01l, t23l, 0, 4, 1, 5);
+    wasm_v128_store(dst + 8 * h, wasm_i16x8_extend_low_i8x16(u));
+    wasm_v128_store(dst + 16 + 8 * h, wasm_i16x8_extend_high_i8x16(u));
+    if (row_pairs <= 2) continue;
+    u = wasm_i32x4_shuffle(t01l, t23l, 2, 6, 3, 7);
+    wasm_v128_store(dst + 32 + 8 * h, wasm_i16x8_extend_low_i8x16(u));
+    wasm_v128_store(dst + 48 + 8 * h, wasm_i16x8_extend_high_i8x16(u));
+    if (row_pairs <= 4) continue;
+    const v128_t t01h = wasm_i16x8_shuffle(r0, r1, 4, 12, 5, 13, 6, 14, 7, 15), t23h = wasm_i16x8_shuffle(r2, r3, 4, 12, 5, 13, 6, 14, 7, 15);
+    u = wasm_i32x4_shuffle(t01h, t23h, 0, 4, 1, 5);
+    wasm_v128_store(dst + 64 + 8 * h, wasm_i16x8_extend_low_i8x16(u));
+    wasm_v128_store(dst + 80 + 8 * h, wasm_i16x8_extend_high_i8x16(u));
+    if (row_pairs <= 6) continue;
+    u = wasm_i32x4_shuffle(t01h, t23h, 2, 6, 3, 7);
+    wasm_v128_store(dst + 96 + 8 * h, wasm_i16x8_extend_low_i8x16(u));
+    wasm_v128_store(dst + 112 + 8 * h, wasm_i16x8_extend_high_i8x16(u));
+  }
+}
+
+/*
+ * Output pixel (oy, ox)'s window rows: where the first starts and how far apart they are. A window inside
+ * the input whose last 16-byte load stays inside it is read in place; any other (padded taps, or the input's
+ * last bytes) is gathered into `local`, 16 bytes per window row, the zero point where padded.
+ */
+TM_HELPER const int8_t *tm_wasm_window_rows(const tm_conv_shape *s, const int8_t *in, const int8_t *in_end, int oy, int ox, int8_t *local, int *row_step) {
+  const int c = s->in_c, y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  const int span_y = (s->k_h - 1) * s->dil_h;
+  const int8_t *first = in + (y0 * s->in_w + x0) * c;
+  if (y0 >= 0 && y0 + span_y < s->in_h && x0 >= 0 && x0 + s->k_w <= s->in_w && first + span_y * s->in_w * c + 16 <= in_end) {
+    *row_step = s->dil_h * s->in_w * c;
+    return first;
+  }
+  tm_wasm_fill(local, (int8_t)s->in_zp, 16 * s->k_h);
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    if (iy < 0 || iy >= s->in_h) continue;
+    const int kx0 = TM_MAX(0, -x0), kx1 = TM_MIN(s->k_w, s->in_w - x0);
+    if (kx1 > kx0) tm_wasm_copy(local + 16 * ky + kx0 * c, in + (iy * s->in_w + x0 + kx0) * c, (kx1 - kx0) * c);
+  }
+  *row_step = 16;
+  return local;
+}
+
+TM_KERNEL void tm_conv2d_rows_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, const int16_t *wp) {
+  const int row_pairs = TM_WASM_ROW_PAIRS(s), pairs = s->k_h * row_pairs, n_out = s->out_c, n_px = s->out_h * s->out_w;
+  /* wp has this layout only for such shapes (the loader checks the same); the portable kernel takes any other. */
+  if (s->dil_w != 1 || s->k_w * s->in_c > 16 || 16 * s->k_h > TM_WASM_TILE_DEPTH) {
+    tm_conv2d_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  const int rq_mode = tm_wasm_rq_mode(q, n_out, pairs);
+  const int c = s->in_c, in_size = s->in_h * s->in_w * c, span_y = (s->k_h - 1) * s->dil_h;
+  const int row_step = s->dil_h * s->in_w * c, last_row = (s->k_h - 1) * row_step, x_step = s->stride_w * c;
+  const int8_t *in_end = in + in_size;
+  /* Output columns whose windows lie within the input's width; rows are tested once per output row. */
+  int x_lo = 0, x_hi = 0;
+  while (x_lo < s->out_w && x_lo * s->stride_w < s->pad_left) x_lo++;
+  for (x_hi = x_lo; x_hi < s->out_w && x_hi * s->stride_w - s->pad_left + s->k_w <= s->in_w;) x_hi++;
+  int16_t xp[(TM_WASM_TILE_DEPTH + 8) * TM_WASM_TILE] __attribute__((aligned(16)));
+  int8_t local[TM_WASM_TILE][TM_WASM_TILE_DEPTH] __attribute__((aligned(16)));
+  /* The next pixel and its window's offset in the input, walked without multiplications. */
+  int oy = 0, ox = 0, y0 = -s->pad_top, off = (y0 * s->in_w - s->pad_left) * c;
+  int row_in = y0 >= 0 && y0 + span_y < s->in_h;
+  for (int p = 0; p < n_px; p += TM_WASM_TILE) {
+    const int n = TM_MIN(TM_WASM_TILE, n_px - p);
+    const int8_t *src[TM_WASM_TILE];
+    int step[TM_WASM_TILE];
+    int8_t *dst[TM_WASM_TILE];
+    for (int i = 0; i < TM_WASM_TILE; i++) {
+      if (i < n) {
+        if (row_in && ox >= x_lo && ox < x_hi && off + last_row + 16 <= in_size) {
+          src[i] = in + off;
+          step[i] = row_step;
+        } else {
+          src[i] = tm_wasm_window_rows(s, in, in_end, oy, ox, local[i], &step[i]);
+        }
+        off += x_step;
+        if (++ox == s->out_w) {
+          ox = 0;
+          oy++;
+          y0 += s->stride_h;
+          off = (y0 * s->in_w - s->pad_left) * c;
+          row_in = y0 >= 0 && y0 + span_y < s->in_h;
+        }
+      } else {
+        src[i] = src[0];
+        step[i] = step[0];
+      }
+      dst[i] = out + (p + i) * n_out;
+    }
+    for (int ky = 0; ky < s->k_h; ky++) {
+      tm_wasm_pack8_row(src, row_pairs, xp + 16 * ky * row_pairs);
+      for (int i = 0; i < TM_WASM_TILE; i++) src[i] += step[i];
+    }
+    tm_wasm_tile_gemm_packed(xp, wp, pairs, n_out, q, dst, n, rq_mode);
   }
 }
 #endif

@@ -425,61 +425,112 @@ TM_HELPER void tm_wasm_dw16_at(const tm_requant_params *q, const tm_wasm_rq4 *k,
 }
 
 /*
+ * Two horizontally adjacent interior pixels of a layer of exactly eight channels, the windows `step` bytes
+ * apart: each tap of the pair is one vector (one load when the windows are 8 bytes apart, as at stride 1),
+ * so the pair costs what one pixel of sixteen channels does. Their outputs are adjacent, 16 bytes at dst.
+ */
+TM_HELPER v128_t tm_wasm_load8x2(const int8_t *p, int step) {
+  return step == 8 ? wasm_v128_load(p) : wasm_v128_load64_lane(p + step, wasm_v128_load64_zero(p), 1);
+}
+
+TM_HELPER void tm_wasm_dw8x2_at(const tm_requant_params *q, const tm_wasm_rq4 *k, const int8_t *origin, int step, const int32_t *off, int pairs, const int16_t *wp, int8_t *dst) {
+  v128_t a0 = wasm_v128_load(q->bias), a1 = wasm_v128_load(q->bias + 4), a2 = a0, a3 = a1;
+  for (int p = 0; p < pairs; p++, wp += 16) {
+    const v128_t v0 = tm_wasm_load8x2(origin + off[2 * p], step), v1 = tm_wasm_load8x2(origin + off[2 * p + 1], step);
+    const v128_t lo = wasm_i8x16_shuffle(v0, v1, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const v128_t hi = wasm_i8x16_shuffle(v0, v1, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 8);
+    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), w0));
+    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), w1));
+    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), w0));
+    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), w1));
+  }
+  const v128_t r0 = tm_wasm_rq4_apply(&k[0], a0), r1 = tm_wasm_rq4_apply(&k[1], a1);
+  const v128_t r2 = tm_wasm_rq4_apply(&k[0], a2), r3 = tm_wasm_rq4_apply(&k[1], a3);
+  wasm_v128_store(dst, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r0, r1), wasm_i16x8_narrow_i32x4(r2, r3)));
+}
+
+/*
  * Depth multiplier 1, WebAssembly SIMD: channels in chunks whose requantisation constants and interleaved
  * weights are worked out once, every pixel within a chunk, eight channels per step (interior windows at
  * fixed offsets, border windows through tap pointers). An odd last tap pairs with a zero weight. Returns 0
  * when a channel shifts left or the window is too large (the general path handles those).
  */
-TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row) {
+/* Whether the SIMD path takes the layer (else the general path does). */
+TM_HELPER int tm_wasm_dw_takes(const tm_dw_shape *s, const tm_requant_params *q) {
+  return s->depth_mult == 1 && s->k_h * s->k_w <= TM_WASM_DW_TAPS && tm_wasm_right_shifts(q, s->in_c);
+}
+
+/*
+ * A chunk's requantisation constants (two per group of eight channels) and its weights interleaved per tap
+ * pair (per group: pairs x [channel][2] int16, channels c0.. in steps of eight).
+ */
+TM_HELPER void tm_wasm_dw_prepare_chunk(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *w, int c0, tm_wasm_rq4 *k, int16_t *wp) {
+  const int c = s->in_c, n_taps = s->k_h * s->k_w, pairs = (n_taps + 1) >> 1;
+  const int groups8 = (TM_MIN(c, c0 + TM_WASM_CHUNK) - c0) >> 3;
+  tm_wasm_rq_table(q, c0, 2 * groups8, 2 * pairs, k);
+  for (int g = 0; g < groups8; g++)
+    for (int p = 0; p < pairs; p++)
+      for (int j = 0; j < 8; j++) {
+        const int ch = c0 + 8 * g + j;
+        int16_t *d = wp + (g * pairs + p) * 16 + 2 * j;
+        d[0] = w[2 * p * c + ch];
+        d[1] = 2 * p + 1 < n_taps ? w[(2 * p + 1) * c + ch] : 0;
+      }
+}
+
+/* Every pixel of channels c0 .. c0 + TM_WASM_CHUNK - 1 with the chunk's constants and interleaved weights. */
+TM_HELPER void tm_wasm_dw_run_chunk(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row, int c0, const tm_wasm_rq4 *k, const int16_t *wp) {
   const int c = s->in_c, n_taps = s->k_h * s->k_w, pairs = (n_taps + 1) >> 1;
   const int span_y = (s->k_h - 1) * s->dil_h, span_x = (s->k_w - 1) * s->dil_w;
-  if (s->depth_mult != 1 || n_taps > TM_WASM_DW_TAPS || !tm_wasm_right_shifts(q, c)) return 0;
-  tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
-  int16_t wp[(TM_WASM_DW_TAPS + 1) / 2 * TM_WASM_CHUNK * 2] __attribute__((aligned(16)));
+  const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
   const int8_t *taps[TM_WASM_DW_TAPS + 1];
   int32_t off[TM_WASM_DW_TAPS + 1];
   for (int ky = 0, t = 0; ky < s->k_h; ky++)
     for (int kx = 0; kx < s->k_w; kx++, t++) off[t] = (ky * s->dil_h * s->in_w + kx * s->dil_w) * c;
   off[n_taps] = off[0];
-  for (int c0 = 0; c0 < c; c0 += TM_WASM_CHUNK) {
-    const int c1 = TM_MIN(c, c0 + TM_WASM_CHUNK), groups8 = (c1 - c0) >> 3;
-    tm_wasm_rq_table(q, c0, 2 * groups8, k);
-    for (int g = 0; g < groups8; g++)
-      for (int p = 0; p < pairs; p++)
-        for (int j = 0; j < 8; j++) {
-          const int ch = c0 + 8 * g + j;
-          int16_t *d = wp + (g * pairs + p) * 16 + 2 * j;
-          d[0] = w[2 * p * c + ch];
-          d[1] = 2 * p + 1 < n_taps ? w[(2 * p + 1) * c + ch] : 0;
-        }
-    for (int oy = 0; oy < s->out_h; oy++) {
-      const int y0 = oy * s->stride_h - s->pad_top;
-      const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
-      for (int ox = 0; ox < s->out_w; ox++) {
-        const int x0 = ox * s->stride_w - s->pad_left;
-        int8_t *dst = out + (oy * s->out_w + ox) * c;
-        const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
-        const int8_t *origin = in + (y0 * s->in_w + x0) * c;
-        if (interior) {
-          int g = 0;
-          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
-          for (; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
-          if (8 * groups8 == c1 - c0) continue;
-          for (int t = 0; t < n_taps; t++) taps[t] = origin + off[t];
-        } else {
-          tm_dw_taps(s, in, y0, x0, zp_row, taps);
-          taps[n_taps] = taps[0];
-          int g = 0;
-          for (; g + 2 <= groups8; g += 2) tm_wasm_dw16(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
-          for (; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
-        }
-        for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
-          int32_t acc = q->bias[ch];
-          for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
-          dst[ch] = tm_requant_ch(q, acc, ch);
-        }
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top;
+    const int rows_in = y0 >= 0 && y0 + span_y < s->in_h;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int x0 = ox * s->stride_w - s->pad_left;
+      int8_t *dst = out + (oy * s->out_w + ox) * c;
+      const int interior = rows_in && x0 >= 0 && x0 + span_x < s->in_w;
+      const int8_t *origin = in + (y0 * s->in_w + x0) * c;
+      if (interior && c == 8 && ox + 1 < s->out_w && x0 + s->stride_w + span_x < s->in_w) {
+        tm_wasm_dw8x2_at(q, k, origin, s->stride_w * 8, off, pairs, wp, dst);
+        ox++;
+        continue;
+      }
+      if (interior) {
+        int g = 0;
+        for (; g + 2 <= groups8; g += 2) tm_wasm_dw16_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+        for (; g < groups8; g++) tm_wasm_dw8_at(q, &k[2 * g], origin, off, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+        if (8 * groups8 == c1 - c0) continue;
+        for (int t = 0; t < n_taps; t++) taps[t] = origin + off[t];
+      } else {
+        tm_dw_taps(s, in, y0, x0, zp_row, taps);
+        taps[n_taps] = taps[0];
+        int g = 0;
+        for (; g + 2 <= groups8; g += 2) tm_wasm_dw16(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, wp + (g + 1) * pairs * 16, c0 + 8 * g, dst);
+        for (; g < groups8; g++) tm_wasm_dw8(q, &k[2 * g], taps, pairs, wp + g * pairs * 16, c0 + 8 * g, dst);
+      }
+      for (int ch = c0 + 8 * groups8; ch < c1; ch++) {
+        int32_t acc = q->bias[ch];
+        for (int t = 0; t < n_taps; t++) acc += (int32_t)taps[t][ch] * (int32_t)w[t * c + ch];
+        dst[ch] = tm_requant_ch(q, acc, ch);
       }
     }
+  }
+}
+
+TM_HELPER int tm_wasm_depthwise_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, const int8_t *zp_row) {
+  if (!tm_wasm_dw_takes(s, q)) return 0;
+  tm_wasm_rq4 k[TM_WASM_CHUNK / 4];
+  int16_t wp[(TM_WASM_DW_TAPS + 1) / 2 * TM_WASM_CHUNK * 2] __attribute__((aligned(16)));
+  for (int c0 = 0; c0 < s->in_c; c0 += TM_WASM_CHUNK) {
+    tm_wasm_dw_prepare_chunk(s, q, w, c0, k, wp);
+    tm_wasm_dw_run_chunk(s, q, in, w, out, zp_row, c0, k, wp);
   }
   return 1;
 }
@@ -645,6 +696,40 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
     }
   }
 }
+
+#if TM_WASM_SIMD
+/*
+ * The WebAssembly runtime's form: the same call with `state`, a zeroed buffer of tm_depthwise_state_bytes
+ * kept with the layer's constants (src/runtime/wasm/packed_weights.ts), which the first call fills with the
+ * constants and interleaved weights that tm_wasm_depthwise_s8 otherwise works out on every call (they depend
+ * on the channels, window, requantisation and weights, not on the input's size). Layout: a word saying
+ * whether it is filled (1) or that the SIMD path does not take the layer (2), padded to 16 bytes; the
+ * constants of all groups of eight; the interleaved weights.
+ */
+TM_KERNEL int32_t tm_depthwise_state_bytes(int32_t channels, int32_t taps) {
+  const int32_t groups8 = channels >> 3, pairs = (taps + 1) >> 1;
+  return 16 + groups8 * 2 * (int32_t)sizeof(tm_wasm_rq4) + groups8 * pairs * 16 * (int32_t)sizeof(int16_t);
+}
+
+TM_KERNEL void tm_depthwise_conv2d_prepared_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out, int8_t *scratch, uint8_t *state) {
+  int32_t *filled = (int32_t *)(void *)state;
+  const int pairs = (s->k_h * s->k_w + 1) >> 1;
+  tm_wasm_rq4 *k = (tm_wasm_rq4 *)(void *)(state + 16);
+  int16_t *wp = (int16_t *)(void *)(k + 2 * (s->in_c >> 3));
+  if (!*filled) {
+    *filled = tm_wasm_dw_takes(s, q) ? 1 : 2;
+    if (*filled == 1)
+      for (int c0 = 0; c0 < s->in_c; c0 += TM_WASM_CHUNK) tm_wasm_dw_prepare_chunk(s, q, w, c0, k + c0 / 4, wp + (c0 / 8) * pairs * 16);
+  }
+  if (*filled != 1) {
+    tm_depthwise_conv2d_s8(s, q, in, w, out, scratch);
+    return;
+  }
+  int8_t *zp_row = (int8_t *)TM_ARENA_PTR(scratch);
+  memset(zp_row, (int)(int8_t)s->in_zp, (size_t)s->in_c);
+  for (int c0 = 0; c0 < s->in_c; c0 += TM_WASM_CHUNK) tm_wasm_dw_run_chunk(s, q, in, w, out, zp_row, c0, k + c0 / 4, wp + (c0 / 8) * pairs * 16);
+}
+#endif
 
 /*
  * In place (depth_mult 1): writing channel c of every output pixel only touches bytes that hold channel c

@@ -284,12 +284,22 @@ TM_HELPER void tm_wasm_dot_2x4(const int8_t *x0, const int8_t *x1, const int8_t 
 /* Channels whose requantisation constants a kernel keeps at hand at once (on the module's stack). */
 #define TM_WASM_CHUNK 64
 
-/* Requantisation constants of channels c0 .. c0 + 4 * groups - 1 (the kernels check first that none shifts left). */
-TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, tm_wasm_rq4 *k) {
+/*
+ * Requantisation constants of channels c0 .. c0 + 4 * groups - 1 (the kernels check first that none shifts
+ * left), for accumulators of a bias plus n_products int8 products (each of magnitude <= 2^14). Their results
+ * reach int8 only through saturating narrowing (tm_wasm_rq4_make_lean's `full`).
+ */
+TM_HELPER void tm_wasm_rq_table(const tm_requant_params *q, int c0, int groups, int n_products, tm_wasm_rq4 *k) {
   for (int g = 0; g < groups; g++) {
+    const int c = c0 + 4 * g;
     v128_t e;
-    tm_wasm_shifts4(q, c0 + 4 * g, &e);
-    k[g] = tm_wasm_rq4_make_narrow(wasm_v128_load(q->mult + c0 + 4 * g), e, q->out_zp, q->act_min, q->act_max);
+    tm_wasm_shifts4(q, c, &e);
+    k[g] = tm_wasm_rq4_make_narrow(wasm_v128_load(q->mult + c), e, q->out_zp, q->act_min, q->act_max);
+    int64_t bound = (int64_t)n_products << 14;
+    int32_t big = 0;
+    for (int j = 0; j < 4; j++) big = TM_MAX(big, q->bias[c + j] < 0 ? -(q->bias[c + j] + 1) : q->bias[c + j]);
+    bound += (int64_t)big + 1;
+    tm_wasm_rq4_make_lean(&k[g], e, bound < INT32_MAX ? (int32_t)bound : INT32_MAX);
   }
 }
 
@@ -510,9 +520,23 @@ TM_HELPER void tm_wasm_tile_gemm(const int16_t *xp, const int8_t *w, int depth, 
   else tm_wasm_tile_gemm_q(xp, w, depth, n_out, q, out, n_px, 1);
 }
 
+/*
+ * The tile's requantisation forms, chosen once per layer (tm_wasm_rq_mode): per channel (GENERIC), every
+ * channel in tm_wasm_mbqm4_wide (WIDE), or LEAN: WIDE where no accumulator can reach the saturation bound
+ * and the activation range is all of int8, so neither clamp is needed (the narrowing stores saturate).
+ */
+#define TM_WASM_RQ_GENERIC 0
+#define TM_WASM_RQ_WIDE 1
+#define TM_WASM_RQ_LEAN 2
+
 /* tm_wasm_rq_uniform of one channel's two quads (b only when quads == 2), the channel's constants made once. */
 TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int32_t shift, v128_t zp, v128_t lo, v128_t hi, int wide) {
   v128_t xa = *a, xb = *b;
+  if (wide == TM_WASM_RQ_LEAN) {
+    *a = wasm_i32x4_add(tm_wasm_mbqm4_wide_in(xa, m, -shift), zp);
+    if (quads == 2) *b = wasm_i32x4_add(tm_wasm_mbqm4_wide_in(xb, m, -shift), zp);
+    return;
+  }
   if (wide) {
     *a = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_wide(xa, m, -shift), zp), lo), hi);
     if (quads == 2) *b = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_add(tm_wasm_mbqm4_wide(xb, m, -shift), zp), lo), hi);
@@ -541,7 +565,7 @@ TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int3
  * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
  * from one pointer, with no widening and no address arithmetic in the loop.
  */
-TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads, int all_wide) {
+TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int quads, int mode) {
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
   for (int c = 0; c < n_out; c += 4, wp += 8 * pairs) {
     const int nv = TM_MIN(4, n_out - c);
@@ -566,10 +590,10 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
       a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
       if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
     }
-    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c));
-    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c1));
-    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c2));
-    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi, all_wide || tm_wasm_rq_wide_ch(q, c3));
+    tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c));
+    tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c1));
+    tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c2));
+    tm_wasm_rq_quads(&a3, &b3, quads, q->mult[c3], q->shift[c3], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c3));
     tm_wasm_store_quads(out, c, n_px, nv, a0, a1, a2, a3, b0, b1, b2, b3);
   }
 }
@@ -580,9 +604,26 @@ TM_HELPER int tm_wasm_rq_all_wide(const tm_requant_params *q, int n_out) {
   return 1;
 }
 
-/* `all_wide` from tm_wasm_rq_all_wide, worked out once per layer: each value gets its own copy of the tile. */
-TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int all_wide) {
-  if (all_wide) {
+/*
+ * The layer's form (TM_WASM_RQ_*) for a tile of `pairs` depth pairs. LEAN's bound: an accumulator is a bias
+ * plus at most 2 * pairs products of int8 values (|product| <= 2^14), so with every |bias| below
+ * 2^30 - 2 * pairs * 2^14 it stays within the [-2^30, 2^30) that tm_wasm_mbqm4_wide would clamp it to.
+ */
+TM_HELPER int tm_wasm_rq_mode(const tm_requant_params *q, int n_out, int pairs) {
+  if (!tm_wasm_rq_all_wide(q, n_out)) return TM_WASM_RQ_GENERIC;
+  if (q->act_min != -128 || q->act_max != 127) return TM_WASM_RQ_WIDE;
+  const int32_t limit = (INT32_C(1) << 30) - pairs * (INT32_C(1) << 15);
+  for (int c = 0; c < n_out; c++)
+    if (q->bias[c] >= limit || q->bias[c] <= -limit) return TM_WASM_RQ_WIDE;
+  return TM_WASM_RQ_LEAN;
+}
+
+/* `mode` from tm_wasm_rq_mode, worked out once per layer: each value gets its own copy of the tile. */
+TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, int pairs, int n_out, const tm_requant_params *q, int8_t *const out[TM_WASM_TILE], int n_px, int mode) {
+  if (mode == TM_WASM_RQ_LEAN) {
+    if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, TM_WASM_RQ_LEAN);
+    else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, TM_WASM_RQ_LEAN);
+  } else if (mode == TM_WASM_RQ_WIDE) {
     if (n_px > 4) tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 2, 1);
     else tm_wasm_tile_gemm_packed_q(xp, wp, pairs, n_out, q, out, n_px, 1, 1);
   } else {

@@ -58,10 +58,28 @@ test('int8 CONV_2D on the wasm backend gives the js backend\'s bytes: odd depths
   }
 });
 
-test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: odd tap counts, windows to 7x7, channel tails, borders', () => {
+test('int8 CONV_2D with shallow window rows (k_w * in_c <= 16, packed straight from the input) on the wasm backend gives the js backend\'s bytes', () => {
+  const r = rng(41);
+  for (let i = 0; i < 60; i++) {
+    const kh = int(r, 1, 5), kw = int(r, 1, 5), inC = int(r, 1, Math.max(1, Math.floor(16 / kw))), outC = int(r, 1, 13);
+    const h = int(r, kh, 12), w = int(r, kw, 12), stride = int(r, 1, 3), padding = r() < 0.5 ? 'SAME' : 'VALID';
+    const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - kh) / stride) + 1;
+    const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - kw) / stride) + 1;
+    const ws = channelScales(r, outC), inScale = 0.05, inZp = int(r, -20, 20);
+    const g = oneNodeGraph('CONV_2D', { padding, strideW: stride, strideH: stride, dilationW: 1, dilationH: 1, activation: r() < 0.5 ? 'RELU' : 'NONE' } as never, [
+      { shape: [1, h, w, inC], dtype: 'int8', scale: inScale, zeroPoint: inZp },
+      { shape: [outC, kh, kw, inC], dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), data: bytes(r, outC * kh * kw * inC) },
+      { shape: [outC], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, outC, 3000) },
+    ], { shape: [1, oh, ow, outC], dtype: 'int8', scale: i % 3 === 0 ? 0.0005 : 0.02, zeroPoint: int(r, -10, 10) });
+    sameOnBothBackends(g, r, `case ${i}: ${h}x${w}x${inC} -> ${oh}x${ow}x${outC}, ${kh}x${kw} stride ${stride} ${padding}`);
+  }
+});
+
+test('int8 DEPTHWISE_CONV_2D on the wasm backend gives the js backend\'s bytes: odd tap counts, windows to 7x7, channel tails, borders, eight channels', () => {
   const r = rng(17);
   for (let i = 0; i < 60; i++) {
-    const k = [3, 5, 7, 2, 3][i % 5], c = int(r, 1, 70), h = int(r, k, 12), w = int(r, k, 12);
+    // Every fourth layer has exactly eight channels (two pixels per step in the interior).
+    const k = [3, 5, 7, 2, 3][i % 5], c = i % 4 === 3 ? 8 : int(r, 1, 70), h = int(r, k, 12), w = int(r, k, 12);
     const stride = int(r, 1, 2), padding = r() < 0.7 ? 'SAME' : 'VALID';
     const oh = padding === 'SAME' ? Math.ceil(h / stride) : Math.floor((h - k) / stride) + 1;
     const ow = padding === 'SAME' ? Math.ceil(w / stride) : Math.floor((w - k) / stride) + 1;

@@ -25,7 +25,9 @@ test('the WebAssembly requantisation shortcuts equal the scalar MultiplyByQuanti
     const checks = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out))).exports as Record<string, (n: number) => number>;
     assert.equal(checks.check_add_rescale(3000), 0, 'ADD input rescale');
     assert.equal(checks.check_wide(20000), 0, 'one multiplier and shift for four lanes');
+    assert.equal(checks.check_wide_in(20000), 0, 'one multiplier and shift for four bounded lanes, no clamps (the tile\'s LEAN form)');
     assert.equal(checks.check_narrow(20000), 0, 'per-lane multipliers and shifts');
+    assert.equal(checks.check_narrow_lean(20000), 0, 'per-lane multipliers and shifts, bounded accumulators (the depthwise shortcuts)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

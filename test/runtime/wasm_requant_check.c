@@ -65,6 +65,30 @@ __attribute__((visibility("default"), used)) int check_wide(int iters) {
   return bad;
 }
 
+/*
+ * tm_wasm_mbqm4_wide_in, the tile's LEAN form: lanes the caller has bounded to [-2^30, 2^30), no clamp of its
+ * own; the zero point is added in int32 and the int8 clamp is the narrowing stores' saturation.
+ */
+__attribute__((visibility("default"), used)) int check_wide_in(int iters) {
+  int bad = 0;
+  for (int i = 0; i < iters; i++) {
+    const int32_t m = i % 13 == 0 ? 0 : multiplier(i);
+    const int e = (int)(next() % 20), zp = (int)(next() % 256) - 128;
+    if (!tm_wasm_rq_wide_ok(m, e, zp, -128, 127)) continue;
+    for (int n = 0; n < 64; n++) {
+      int32_t xs[4], got[4];
+      for (int j = 0; j < 4; j++) xs[j] = value(n, e) >> 1; /* within [-2^30, 2^30) */
+      const v128_t r = wasm_i32x4_add(tm_wasm_mbqm4_wide_in(wasm_v128_load(xs), m, e), wasm_i32x4_splat(zp));
+      const v128_t b = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r, r), r);
+      int8_t bytes[16];
+      wasm_v128_store(bytes, b);
+      for (int j = 0; j < 4; j++) got[j] = bytes[j];
+      for (int j = 0; j < 4; j++) bad += got[j] != tm_clamp(tm_mbqm(xs[j], m, -e) + zp, -128, 127);
+    }
+  }
+  return bad;
+}
+
 /* Four lanes with their own multipliers and shifts (tm_wasm_rq4_apply in its narrow form), activation bounds too. */
 __attribute__((visibility("default"), used)) int check_narrow(int iters) {
   int bad = 0;
@@ -90,4 +114,40 @@ __attribute__((visibility("default"), used)) int check_narrow(int iters) {
     }
   }
   return bad;
+}
+
+/*
+ * The narrow form's shortcuts (tm_wasm_rq4_make_lean): accumulators within a bound, lanes sharing a shift
+ * or not, activation ranges all of int8 or not; results through the saturating narrowing the kernels use.
+ */
+__attribute__((visibility("default"), used)) int check_narrow_lean(int iters) {
+  int bad = 0, lean = 0;
+  for (int i = 0; i < iters; i++) {
+    int32_t ms[4], es[4];
+    const int32_t e0 = (int32_t)(next() % 20);
+    for (int j = 0; j < 4; j++) {
+      ms[j] = multiplier(i + j);
+      if (ms[j] < (INT32_C(1) << 30)) ms[j] = 0;
+      const int32_t d = (int32_t)(next() % 4); /* TM_MAX evaluates its arguments twice */
+      es[j] = i % 3 ? e0 : TM_MAX(0, e0 - d);
+    }
+    const int zp = (int)(next() % 256) - 128, lo = i % 2 ? -128 : zp, hi = i % 4 ? 127 : TM_MAX(zp, 0);
+    const int32_t bound = (int32_t)(next() >> (next() % 31 + 1));
+    tm_wasm_rq4 k = tm_wasm_rq4_make_narrow(wasm_v128_load(ms), wasm_v128_load(es), zp, lo, hi);
+    tm_wasm_rq4_make_lean(&k, wasm_v128_load(es), bound);
+    lean += k.lean != TM_WASM_RQ4_CLAMPED;
+    for (int n = 0; n < 64; n++) {
+      int32_t xs[4], got[4];
+      for (int j = 0; j < 4; j++) {
+        const int32_t v = value(n, es[j]);
+        xs[j] = v > bound ? bound : (v < -bound ? -bound : v);
+      }
+      const v128_t r = tm_wasm_rq4_apply(&k, wasm_v128_load(xs));
+      int8_t bytes[16];
+      wasm_v128_store(bytes, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r, r), r));
+      for (int j = 0; j < 4; j++) got[j] = bytes[j];
+      for (int j = 0; j < 4; j++) bad += got[j] != tm_clamp(tm_mbqm(xs[j], ms[j], -es[j]) + zp, lo, hi);
+    }
+  }
+  return lean > iters / 4 ? bad : -1; /* -1: the shortcuts were hardly exercised */
 }

@@ -13,6 +13,8 @@ const PACKED: Readonly<Record<string, string>> = {
   tm_conv2d_s8: 'tm_conv2d_packed_s8',
 };
 
+const ROW_KERNEL = 'tm_conv2d_rows_packed_s8';
+
 /** Weight rows [n_out][depth] as [group of 4 outputs][depth pair][output][2] int16, zero-padded. */
 export function packTileWeights(w: ArrayLike<number>, nOut: number, depth: number): Int16Array {
   const pairs = (depth + 1) >> 1, groups = (nOut + 3) >> 2;
@@ -22,6 +24,26 @@ export function packTileWeights(w: ArrayLike<number>, nOut: number, depth: numbe
     for (let k = 0; k < depth; k++) packed[base + (k >> 1) * 8 + (k & 1)] = w[c * depth + k];
   }
   return packed;
+}
+
+/**
+ * The same for tm_conv2d_rows_packed_s8: each window row of `rowLen` values padded to an even length with a
+ * zero weight, so the kernel packs every window row of the input into whole depth pairs.
+ */
+export function packRowWeights(w: ArrayLike<number>, nOut: number, kH: number, rowLen: number): Int16Array {
+  const padded = rowLen + (rowLen & 1), rows = new Int8Array(nOut * kH * padded);
+  for (let c = 0; c < nOut; c++)
+    for (let ky = 0; ky < kH; ky++)
+      for (let k = 0; k < rowLen; k++) rows[(c * kH + ky) * padded + k] = w[(c * kH + ky) * rowLen + k];
+  return packTileWeights(rows, nOut, kH * padded);
+}
+
+/**
+ * Whether a convolution takes tm_conv2d_rows_packed_s8 (the same test as the kernel's): a window row is one
+ * run of at most 16 bytes, packed straight from the input instead of through im2col columns.
+ */
+function takesRowKernel(s: CStruct): boolean {
+  return field(s, 'dil_w') === 1 && field(s, 'k_w') * field(s, 'in_c') <= 16 && 16 * field(s, 'k_h') <= 1152;
 }
 
 function field(s: CStruct, name: string): number {
@@ -36,19 +58,48 @@ function packedCall(st: Statement, has: (fn: string) => boolean, memo: Map<CArra
   const [shape, , , weights] = st.args;
   if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t') return st;
   const s = shape.struct;
-  let packed = memo.get(weights.array);
+  const rows = st.fn === 'tm_conv2d_s8' && has(ROW_KERNEL) && takesRowKernel(s);
+  let packed = memo.get(weights.array); // one weight array has one shape, so one of the two layouts
   if (!packed) {
-    const depth = field(s, 'k_h') * field(s, 'k_w') * field(s, 'in_c');
-    const values = packTileWeights(weights.array.values, field(s, 'out_c'), depth);
-    packed = { name: `${weights.array.name}_packed`, type: 'int16_t', values, align: 16, linkage: 'static' };
+    const kH = field(s, 'k_h'), rowLen = field(s, 'k_w') * field(s, 'in_c'), nOut = field(s, 'out_c');
+    const values = rows ? packRowWeights(weights.array.values, nOut, kH, rowLen) : packTileWeights(weights.array.values, nOut, kH * rowLen);
+    packed = { name: `${weights.array.name}_${rows ? 'rows' : 'packed'}`, type: 'int16_t', values, align: 16, linkage: 'static' };
     memo.set(weights.array, packed);
   }
   const wp: CArg = { kind: 'const', array: packed };
-  return { kind: 'call', fn: PACKED[st.fn], args: [...st.args, wp] };
+  return { kind: 'call', fn: rows ? ROW_KERNEL : PACKED[st.fn], args: [...st.args, wp] };
 }
 
-/** A layer's code with its convolution calls in the module's packed form. */
-export function withPackedWeights(code: LayerCode, has: (fn: string) => boolean): LayerCode {
-  const memo = new Map<CArray, CArray>();
-  return { ...code, statements: code.statements.map((st) => packedCall(st, has, memo)) };
+/** What the rewriting asks of the module: whether it has a kernel, and the size of a depthwise layer's state. */
+export interface ModuleKernels {
+  has(fn: string): boolean;
+  kernel(fn: string): (...args: number[]) => unknown;
+}
+
+const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
+
+/**
+ * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
+ * module asks for, which the kernel's first call fills with the layer's requantisation constants and
+ * interleaved weights (one buffer per weight array: the step's calls, one per image, share it).
+ */
+function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
+  if (st.kind !== 'call' || st.fn !== DW_KERNEL || !kernels.has(DW_PREPARED) || !kernels.has(DW_STATE_BYTES)) return st;
+  const [shape, , , weights] = st.args;
+  if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
+  let state = memo.get(weights.array);
+  if (!state) {
+    const s = shape.struct;
+    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(s, 'in_c'), field(s, 'k_h') * field(s, 'k_w')));
+    state = { name: `${weights.array.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
+    memo.set(weights.array, state);
+  }
+  return { kind: 'call', fn: DW_PREPARED, args: [...st.args, { kind: 'const', array: state }] };
+}
+
+/** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
+export function withPackedWeights(code: LayerCode, kernels: ModuleKernels): LayerCode {
+  const memo = new Map<CArray, CArray>(), states = new Map<CArray, CArray>();
+  const has = (fn: string) => kernels.has(fn);
+  return { ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) };
 }
