@@ -15,9 +15,14 @@ export interface LeanPlan {
 /** Relative run time of node `i` in `plan` (the in-place variant's slowdown when the plan puts it in place). */
 export function slowdownOf(g: Graph, plan: MemoryPlan, i: number): number {
   const d = plan.inPlaceNodes.get(i);
-  if (!d || (d.kind !== 'depthwise' && d.kind !== 'pad')) return 1;
+  if (!d || (d.kind !== 'depthwise' && d.kind !== 'pad' && d.kind !== 'pointwise')) return 1;
   const def = plan.options.ops[g.nodes[i].op] as unknown as OpDef;
   return def.inPlaceVariant?.(g.nodes[i] as never, g)?.slowdown ?? 1;
+}
+
+function isPeakOnly(g: Graph, plan: MemoryPlan, i: number): boolean {
+  const def = plan.options.ops[g.nodes[i].op] as unknown as OpDef;
+  return def.inPlaceVariant?.(g.nodes[i] as never, g)?.peakOnly === true;
 }
 
 /** Estimated run time in MAC units: every node's MACs, times its kernel variant's slowdown. */
@@ -39,7 +44,8 @@ function withStandard(plan: MemoryPlan, extra: Iterable<number>): PlanOptions {
  * those cannot show it is unneeded errs towards memory, never past `full`'s arena).
  */
 export function leanPlan(g: Graph, full: MemoryPlan): LeanPlan {
-  const slow = [...full.inPlaceNodes.keys()].filter((i) => slowdownOf(g, full, i) > 1);
+  // Peak-only variants are already where they lower the arena (planMemory decided them by it).
+  const slow = [...full.inPlaceNodes.keys()].filter((i) => slowdownOf(g, full, i) > 1 && !isPeakOnly(g, full, i));
   if (slow.length === 0) return { plan: full, needed: new Map(), dropped: new Set() };
   const none = planMemory(g, withStandard(full, slow));
   if (none.arenaBytes <= full.arenaBytes) return { plan: none, needed: new Map(), dropped: new Set(slow) };

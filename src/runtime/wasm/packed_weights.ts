@@ -11,6 +11,7 @@ import type { CArg, CStruct, Statement } from '../../codegen/lower/kernel_call.j
 const PACKED: Readonly<Record<string, string>> = {
   tm_conv2d_1x1_s8: 'tm_conv2d_1x1_packed_s8',
   tm_conv2d_s8: 'tm_conv2d_packed_s8',
+  tm_conv2d_1x1_inplace_s8: 'tm_conv2d_1x1_inplace_packed_s8',
 };
 
 /** Weight rows [n_out][depth] as [group of 4 outputs][depth pair][output][2] int16, zero-padded. */
