@@ -67,10 +67,11 @@ export function pointwiseInPlace(node: Node<'CONV_2D'>, g: Graph): InPlaceVarian
 }
 
 /**
- * The extra work is one memmove of the outputs (cout bytes a pixel against cin * cout MACs) and a kernel
- * call per block; an estimate, so the compile pipeline keeps the standard kernel where memory is not short.
+ * The extra work is one memmove of the outputs (out_c bytes a pixel against in_c * out_c MACs) and a kernel
+ * call per block. Measured: person_detect's patch plan with 59 pointwise layers in place (in-place depthwise
+ * off) ran 19,095,880 Cortex-M4 instructions under QEMU against 19,094,360 with none (+0.008 %): free.
  */
-const POINTWISE_IN_PLACE_SLOWDOWN = 1.02;
+const POINTWISE_IN_PLACE_SLOWDOWN = 1;
 
 /**
  * The TypeScript kernel: the plan's scratch is not needed, because runInt8Gemm sums all products of a call's
