@@ -119,7 +119,8 @@ function layout(g: Graph, order: number[], orderKind: Layout['orderKind'], o: Re
  * Plan the arena. `planMemory(g)` and `planMemory(g, 'greedy' | 'no-reuse' | strategy)` pack with one
  * strategy and no reuse tricks; `planMemory(g, options)` tries every strategy in `options.strategies`
  * with every trick not switched off, over the model's order and (with `reorder`) the order of least peak,
- * and keeps the smallest arena.
+ * and keeps the smallest arena; peak-only in-place variants go where they lower it (planAtPeaks), unless
+ * `options.peakOnlyAt` already says where.
  */
 export function planMemory(g: Graph, arg?: LegacyStrategy | PlanOptions): MemoryPlan {
   const o = optionsFrom(arg);
@@ -137,7 +138,7 @@ function peakOnlyCandidates(g: Graph, o: ResolvedPlanOptions): number[] {
   }).map((n) => n.index);
 }
 
-/** Rounds of planAtPeaks: each adds the candidates at the highest live step, so a few reach the peaks. */
+/** Rounds of planAtPeaks: each puts the candidates above the current floor in place, so a few reach it. */
 const PEAK_ROUNDS = 6;
 
 /** The packers fast enough to compare candidate decisions (the final plan uses all of `strategies`). */
@@ -147,9 +148,9 @@ const EXPLORE: readonly StrategyName[] = ['greedy-size', 'greedy-breadth'];
  * Peak-only variants (InPlaceVariant.peakOnly) where they lower the arena: from the plan without them, put
  * in place every candidate whose step holds more live bytes than the highest step without a candidate (a
  * patch plan repeats a layer per patch: all copies must go), or else those at the top, and keep that while
- * the arena shrinks; then also try all of them at once. The
- * rounds pack with the fast packers; the choice is then planned with every strategy beside the plan without
- * them, and the smaller kept, so never larger. The decision is recorded in `options.peakOnlyAt`.
+ * the arena shrinks; then also try all of them at once. The rounds pack with the fast packers; the choice is
+ * then planned with every strategy beside the plan without them and the smaller kept, so it is never larger.
+ * The decision is recorded in `options.peakOnlyAt`, so re-planning from a plan's options repeats it.
  */
 function planAtPeaks(g: Graph, o: ResolvedPlanOptions, eligible: readonly number[]): MemoryPlan {
   const fast = o.strategies.filter((x) => EXPLORE.includes(x));
