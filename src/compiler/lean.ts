@@ -20,11 +20,6 @@ export function slowdownOf(g: Graph, plan: MemoryPlan, i: number): number {
   return def.inPlaceVariant?.(g.nodes[i] as never, g)?.slowdown ?? 1;
 }
 
-function isPeakOnly(g: Graph, plan: MemoryPlan, i: number): boolean {
-  const def = plan.options.ops[g.nodes[i].op] as unknown as OpDef;
-  return def.inPlaceVariant?.(g.nodes[i] as never, g)?.peakOnly === true;
-}
-
 /** Estimated run time in MAC units: every node's MACs, times its kernel variant's slowdown. */
 export function estimatedCost(g: Graph, plan: MemoryPlan): number {
   return plan.order.reduce((s, i) => {
@@ -44,8 +39,7 @@ function withStandard(plan: MemoryPlan, extra: Iterable<number>): PlanOptions {
  * those cannot show it is unneeded errs towards memory, never past `full`'s arena).
  */
 export function leanPlan(g: Graph, full: MemoryPlan): LeanPlan {
-  // Peak-only variants are already where they lower the arena (planMemory decided them by it).
-  const slow = [...full.inPlaceNodes.keys()].filter((i) => slowdownOf(g, full, i) > 1 && !isPeakOnly(g, full, i));
+  const slow = [...full.inPlaceNodes.keys()].filter((i) => slowdownOf(g, full, i) > 1);
   if (slow.length === 0) return { plan: full, needed: new Map(), dropped: new Set() };
   const none = planMemory(g, withStandard(full, slow));
   if (none.arenaBytes <= full.arenaBytes) return { plan: none, needed: new Map(), dropped: new Set(slow) };

@@ -51,9 +51,9 @@ export interface InPlaceVariant {
    */
   slowdown: number;
   /**
-   * The variant ties input and output into one buffer in a way that can keep other tricks from applying
-   * (a concatenation in place needs its inputs alone in their buffers): the planner uses it only on nodes
-   * where it lowers the arena (src/plan/memory_plan.ts).
+   * Use the variant only on nodes where it lowers the arena (src/plan/memory_plan.ts, planAtPeaks): it ties
+   * input and output into one buffer, which can keep other tricks from applying (a concatenation in place
+   * needs its inputs alone in their buffers), or it costs speed.
    */
   peakOnly?: boolean;
 }
