@@ -20,6 +20,7 @@
 #include "tm_concatenation.h"
 #include "tm_lut.h"
 #include "tm_train_f32.h"
+#include "tm_conv_pointwise_inplace.h"
 
 /* memmove for RESHAPE into its own buffer (the schedule calls it like a kernel). */
 __attribute__((visibility("default"), used)) void tm_memmove(void *dst, const void *src, int32_t n) {

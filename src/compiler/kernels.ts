@@ -8,7 +8,7 @@ import { slowdownOf } from './lean.js';
 export interface KernelChoice {
   node: number;
   op: string;
-  variant: 'standard' | 'alias' | 'in-place elementwise' | 'in-place over graph input' | 'in-place concatenation' | 'in-place depthwise' | 'in-place pad';
+  variant: 'standard' | 'alias' | 'in-place elementwise' | 'in-place over graph input' | 'in-place concatenation' | 'in-place depthwise' | 'in-place pad' | 'in-place pointwise';
   why: string;
 }
 
@@ -25,7 +25,7 @@ export interface ChoiceContext {
 
 const VARIANT = {
   elementwise: 'in-place elementwise', 'edge-quantize': 'in-place over graph input', concat: 'in-place concatenation',
-  depthwise: 'in-place depthwise', pad: 'in-place pad',
+  depthwise: 'in-place depthwise', pad: 'in-place pad', pointwise: 'in-place pointwise',
 } as const;
 
 function standardWhy(node: AnyNode, g: Graph, plan: MemoryPlan, ctx: ChoiceContext): string {
@@ -38,6 +38,7 @@ function standardWhy(node: AnyNode, g: Graph, plan: MemoryPlan, ctx: ChoiceConte
   const variant = def.inPlaceVariant(node as never, g);
   if (!variant) return 'no in-place variant for this shape';
   if (!plan.options[variant.trick]) return `${variant.trick} switched off`;
+  if (variant.peakOnly && !plan.options.peakOnlyAt?.has(node.index)) return 'in place would not lower the peak';
   return 'its input is still read later';
 }
 

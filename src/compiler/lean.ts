@@ -15,7 +15,7 @@ export interface LeanPlan {
 /** Relative run time of node `i` in `plan` (the in-place variant's slowdown when the plan puts it in place). */
 export function slowdownOf(g: Graph, plan: MemoryPlan, i: number): number {
   const d = plan.inPlaceNodes.get(i);
-  if (!d || (d.kind !== 'depthwise' && d.kind !== 'pad')) return 1;
+  if (!d || (d.kind !== 'depthwise' && d.kind !== 'pad' && d.kind !== 'pointwise')) return 1;
   const def = plan.options.ops[g.nodes[i].op] as unknown as OpDef;
   return def.inPlaceVariant?.(g.nodes[i] as never, g)?.slowdown ?? 1;
 }

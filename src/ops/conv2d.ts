@@ -12,6 +12,7 @@ import { firstInputOnly, inputTensor, optionalInput, outputTensor } from './op.j
 import type { Window2D } from './conv_util.js';
 import type { Int8Requant } from './gemm.js';
 import { conv16x8 } from './int16x8.js';
+import { pointwiseInPlace, pointwiseInPlaceKernel } from './conv2d_inplace.js';
 import { gemmFloat, prepareInt8Gemm, requant, runInt8Gemm, splitRequant } from './gemm.js';
 import {
   activationBounds, convSpatialWindow, convWindowParams, biasInt32, channelMultipliers, expectRank, foldInputOffset, kernelKind, nodeWindow2d,
@@ -95,6 +96,10 @@ function isPointwise(geo: ConvGeometry): boolean {
     && w.outH === w.inH && w.outW === w.inW && geo.groups === 1;
 }
 
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
 function prepareInt8(node: Node<'CONV_2D'>, g: Graph, views: TensorViews, geo: ConvGeometry): Kernel {
   const input = inputTensor(node, g, 0);
   const filter = inputTensor(node, g, 1);
@@ -116,6 +121,8 @@ function prepareInt8(node: Node<'CONV_2D'>, g: Graph, views: TensorViews, geo: C
     const gm = prepareInt8Gemm(w, cout, K, q);
     if (isPointwise(geo)) {
       const pixels = batches * outH * outW;
+      // The plan may put the output over the input (conv2d_inplace.ts).
+      if (overlaps(x, y)) return pointwiseInPlaceKernel(node, g, gm, x, y);
       return () => runInt8Gemm(gm, x, 0, K, pixels, y, 0);
     }
     const buf = new Int8Array(outW * K);
@@ -222,6 +229,7 @@ export const conv2d: OpDef<'CONV_2D'> = {
   role: 'layer',
   window: convSpatialWindow,
   differentiableInputs: firstInputOnly,
+  inPlaceVariant: pointwiseInPlace,
 
   inferShapes(node, g) {
     const { win, cout } = geometry(node, g);

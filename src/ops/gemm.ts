@@ -87,6 +87,8 @@ export interface Int8Gemm {
 
 /** Rows per block: the products of a block run first, then one tight requantisation loop over it. */
 const BLOCK_ROWS = 32;
+/** The row block: a call of runInt8Gemm with no more rows reads them all before writing any (in-place pointwise). */
+export const GEMM_BLOCK_ROWS = BLOCK_ROWS;
 
 export function prepareInt8Gemm(w: Int8Array, cout: number, K: number, q: Int8Requant, pack = true): Int8Gemm {
   let packed: Float64Array | null = null;

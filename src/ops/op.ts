@@ -35,7 +35,7 @@ export interface TensorViews {
 export type OpRole = 'layer' | 'alias' | 'elementwise' | 'concat' | 'other';
 
 /** The planner switch that governs an in-place kernel variant (each can be turned off). */
-export type InPlaceTrick = 'inPlaceDepthwise' | 'inPlacePad';
+export type InPlaceTrick = 'inPlaceDepthwise' | 'inPlacePad' | 'inPlacePointwise';
 
 /**
  * What a kernel offers beyond its role: to run with its output over input 0 (same offset) given
@@ -50,6 +50,12 @@ export interface InPlaceVariant {
    * used only where it lowers the peak or the board needs it (src/compiler).
    */
   slowdown: number;
+  /**
+   * Use the variant only on nodes where it lowers the arena (src/plan/memory_plan.ts, planAtPeaks): it ties
+   * input and output into one buffer, which can keep other tricks from applying (a concatenation in place
+   * needs its inputs alone in their buffers), or it costs speed.
+   */
+  peakOnly?: boolean;
 }
 
 /** The window through which an op reads its input 0 (rows and columns), for receptive-field analysis. */

@@ -7,7 +7,7 @@ import { alignedLowerBound, arenaTop } from './placement.js';
 import type { InPlaceDecision } from './sharing.js';
 import { decideSharing, groupRequests, scratchPerStep } from './sharing.js';
 import type { PlanOptions, ResolvedPlanOptions } from './options.js';
-import { NO_TRICKS, resolvePlanOptions, scratchBytesOf } from './options.js';
+import { NO_TRICKS, opDefOf, resolvePlanOptions, scratchBytesOf } from './options.js';
 import { defaultOrder, minPeakOrder } from './order.js';
 import type { StrategyName } from './pack/registry.js';
 import { STRATEGIES } from './pack/registry.js';
@@ -119,10 +119,73 @@ function layout(g: Graph, order: number[], orderKind: Layout['orderKind'], o: Re
  * Plan the arena. `planMemory(g)` and `planMemory(g, 'greedy' | 'no-reuse' | strategy)` pack with one
  * strategy and no reuse tricks; `planMemory(g, options)` tries every strategy in `options.strategies`
  * with every trick not switched off, over the model's order and (with `reorder`) the order of least peak,
- * and keeps the smallest arena.
+ * and keeps the smallest arena; peak-only in-place variants go where they lower it (planAtPeaks), unless
+ * `options.peakOnlyAt` already says where.
  */
 export function planMemory(g: Graph, arg?: LegacyStrategy | PlanOptions): MemoryPlan {
   const o = optionsFrom(arg);
+  if (o.peakOnlyAt) return planOnce(g, o);
+  const eligible = peakOnlyCandidates(g, o);
+  return eligible.length === 0 ? planOnce(g, o) : planAtPeaks(g, o, eligible);
+}
+
+/** Nodes whose in-place variant is peak-only and allowed: where planAtPeaks may put it. */
+function peakOnlyCandidates(g: Graph, o: ResolvedPlanOptions): number[] {
+  return g.nodes.filter((n) => {
+    if (o.standardKernels.has(n.index)) return false;
+    const v = opDefOf(o.ops, n).inPlaceVariant?.(n as never, g);
+    return !!v && v.peakOnly === true && o[v.trick];
+  }).map((n) => n.index);
+}
+
+/** Rounds of planAtPeaks: each puts the candidates above the current floor in place, so a few reach it. */
+const PEAK_ROUNDS = 6;
+
+/** The packers fast enough to compare candidate decisions (the final plan uses all of `strategies`). */
+const EXPLORE: readonly StrategyName[] = ['greedy-size', 'greedy-breadth'];
+
+/**
+ * Peak-only variants (InPlaceVariant.peakOnly) where they lower the arena: from the plan without them, put
+ * in place every candidate whose step holds more live bytes than the highest step without a candidate (a
+ * patch plan repeats a layer per patch: all copies must go), or else those at the top, and keep that while
+ * the arena shrinks; then also try all of them at once. The rounds pack with the fast packers; the choice is
+ * then planned with every strategy beside the plan without them and the smaller kept, so it is never larger.
+ * The decision is recorded in `options.peakOnlyAt`, so re-planning from a plan's options repeats it.
+ */
+function planAtPeaks(g: Graph, o: ResolvedPlanOptions, eligible: readonly number[]): MemoryPlan {
+  const fast = o.strategies.filter((x) => EXPLORE.includes(x));
+  const explore: ResolvedPlanOptions = { ...o, strategies: fast.length ? fast : o.strategies };
+  const none = planOnce(g, { ...explore, peakOnlyAt: new Set() });
+  let best = none;
+  let chosen = new Set<number>();
+  for (let round = 0; round < PEAK_ROUNDS; round++) {
+    const stepOf = new Map(best.order.map((n, s) => [n, s]));
+    const live = (i: number): number => best.liveBytes[stepOf.get(i) ?? 0];
+    const open = eligible.filter((i) => !chosen.has(i) && stepOf.has(i));
+    if (open.length === 0) break;
+    // Every candidate above the highest step no candidate can lower must go in place together.
+    const openSet = new Set(open);
+    const floor = Math.max(0, ...best.order.map((n, s) => (openSet.has(n) ? 0 : best.liveBytes[s])));
+    const top = Math.max(...open.map(live));
+    const above = open.filter((i) => live(i) > floor);
+    const trial = new Set([...chosen, ...(above.length ? above : open.filter((i) => live(i) === top))]);
+    const plan = planOnce(g, { ...explore, peakOnlyAt: trial });
+    if (plan.arenaBytes >= best.arenaBytes) break;
+    best = plan;
+    chosen = trial;
+  }
+  if (chosen.size < eligible.length) {
+    const all = new Set(eligible);
+    const plan = planOnce(g, { ...explore, peakOnlyAt: all });
+    if (plan.arenaBytes < best.arenaBytes) chosen = all;
+  }
+  const without = explore.strategies === o.strategies ? none : planOnce(g, { ...o, peakOnlyAt: new Set() });
+  if (chosen.size === 0) return without;
+  const withChosen = planOnce(g, { ...o, peakOnlyAt: chosen });
+  return withChosen.arenaBytes < without.arenaBytes ? withChosen : without;
+}
+
+function planOnce(g: Graph, o: ResolvedPlanOptions): MemoryPlan {
   const layouts = [layout(g, defaultOrder(g), 'model', o)];
   if (o.reorder && g.nodes.length > 1) {
     const scratch = (i: number): number => scratchBytesOf(o.ops, g, g.nodes[i]);

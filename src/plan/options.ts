@@ -19,6 +19,8 @@ export interface ReuseOptions {
   inPlaceDepthwise: boolean;
   /** PAD writes over its input (copying backwards), when the kernel offers it. */
   inPlacePad: boolean;
+  /** A 1x1 CONV_2D writes over its input block by block, where that lowers the arena (cout <= cin). */
+  inPlacePointwise: boolean;
   /** CONCATENATION inputs are produced where the output holds them (outer dimensions 1): no copy, no second buffer. */
   inPlaceConcat: boolean;
   /** An elementwise op over a graph input (the QUANTIZE of a float model's input) writes over that input. */
@@ -47,6 +49,11 @@ export interface PlanOptions extends Partial<ReuseOptions> {
    * keeps slower variants off wherever they do not lower the peak (src/compiler).
    */
   standardKernels?: ReadonlySet<number>;
+  /**
+   * Where the peak-only in-place variants (`InPlaceVariant.peakOnly`) apply. Absent: the planner decides,
+   * trying them at the peak (planMemory); a plan records its decision here so re-planning repeats it.
+   */
+  peakOnlyAt?: ReadonlySet<number>;
 }
 
 export interface Overlay {
@@ -57,6 +64,7 @@ export interface Overlay {
 export interface ResolvedPlanOptions extends ReuseOptions {
   overlays: readonly Overlay[];
   standardKernels: ReadonlySet<number>;
+  peakOnlyAt?: ReadonlySet<number>;
   strategies: readonly StrategyName[];
   searchBudget: number;
   seed: number;
@@ -64,11 +72,11 @@ export interface ResolvedPlanOptions extends ReuseOptions {
 }
 
 export const ALL_TRICKS: ReuseOptions = {
-  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, inPlaceConcat: true, edgeQuantize: true, reorder: true,
+  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, inPlacePointwise: true, inPlaceConcat: true, edgeQuantize: true, reorder: true,
 };
 
 export const NO_TRICKS: ReuseOptions = {
-  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, inPlaceConcat: false, edgeQuantize: false, reorder: false,
+  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, inPlacePointwise: false, inPlaceConcat: false, edgeQuantize: false, reorder: false,
 };
 
 export const TRICK_NAMES = Object.keys(ALL_TRICKS) as (keyof ReuseOptions)[];
@@ -79,6 +87,7 @@ export function resolvePlanOptions(opts: PlanOptions = {}): ResolvedPlanOptions 
     ...tricks,
     overlays: opts.overlays ?? [],
     standardKernels: opts.standardKernels ?? new Set(),
+    ...(opts.peakOnlyAt ? { peakOnlyAt: opts.peakOnlyAt } : {}),
     strategies: opts.strategies ?? DEFAULT_STRATEGIES,
     searchBudget: opts.searchBudget ?? 4000,
     seed: opts.seed ?? 1,

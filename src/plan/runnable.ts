@@ -7,7 +7,7 @@ import { opDefOf } from './options.js';
 import { scratchId } from './lifetimes.js';
 
 /**
- * Refuse a plan the kernels cannot run: one that puts a node in place (depthwise, PAD) where the kernel
+ * Refuse a plan the kernels cannot run: one that puts a node in place (depthwise, PAD, pointwise) where the kernel
  * in `ops` has no in-place mode, where the node breaks the rule the kernel relies on (a plan made from a
  * fake op table), or without the scratch the mode needs; or a patch-based plan given the original graph
  * instead of its rewritten one. Elementwise in-place needs nothing from the kernel beyond `OpDef.inPlace`,
@@ -19,7 +19,7 @@ export function assertRunnable(g: Graph, plan: MemoryPlan, ops: OpTable = OPS): 
   }
   const stepOf = new Map(plan.order.map((nodeIndex, step) => [nodeIndex, step]));
   for (const [nodeIndex, d] of plan.inPlaceNodes ?? new Map()) {
-    if (d.kind !== 'depthwise' && d.kind !== 'pad') continue;
+    if (d.kind !== 'depthwise' && d.kind !== 'pad' && d.kind !== 'pointwise') continue;
     const node = g.nodes[nodeIndex] as AnyNode;
     const rule = opDefOf(ops, node).inPlaceVariant;
     if (!rule) throw new UnsupportedOpError(node.op, nodeIndex, `the plan runs it in place (${d.kind}) but its kernel has no in-place variant`);

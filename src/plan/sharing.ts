@@ -1,6 +1,7 @@
 import type { AnyNode, Graph, Node, TensorId } from '../graph/graph.js';
 import { activationIds, isVariable, numElements, tensorBytes } from '../graph/graph.js';
 import { DTYPE_BYTES } from '../graph/dtype.js';
+import type { InPlaceTrick } from '../ops/op.js';
 import { ARENA_ALIGN } from './align.js';
 import type { BufferRequest } from './lifetimes.js';
 import { scratchId, tensorLifetimes } from './lifetimes.js';
@@ -8,7 +9,7 @@ import type { ResolvedPlanOptions, ReuseOptions, OpTable } from './options.js';
 import { opDefOf, scratchBytesOf } from './options.js';
 
 /** How a node writes its output over its input. */
-export type InPlaceKind = 'elementwise' | 'depthwise' | 'pad' | 'edge-quantize' | 'concat';
+export type InPlaceKind = 'elementwise' | 'depthwise' | 'pad' | 'pointwise' | 'edge-quantize' | 'concat';
 
 export interface InPlaceDecision {
   kind: InPlaceKind;
@@ -65,6 +66,8 @@ function concatSlots(node: Node<'CONCATENATION'>, g: Graph, isActivation: (id: T
   return offset === tensorBytes(out) ? slots : null;
 }
 
+const TRICK_KIND: Readonly<Record<InPlaceTrick, InPlaceKind>> = { inPlaceDepthwise: 'depthwise', inPlacePad: 'pad', inPlacePointwise: 'pointwise' };
+
 class Groups {
   readonly parent = new Map<TensorId, TensorId>();
   readonly members = new Map<TensorId, TensorId[]>();
@@ -95,7 +98,7 @@ class Groups {
  * only when nothing reads that memory afterwards: the input's whole group (its aliases and earlier
  * in-place outputs) has its last use at this node and holds no graph output.
  */
-export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions & Pick<ResolvedPlanOptions, 'overlays' | 'standardKernels'>, ops: OpTable): Sharing {
+export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOptions & Pick<ResolvedPlanOptions, 'overlays' | 'standardKernels' | 'peakOnlyAt'>, ops: OpTable): Sharing {
   const ids = activationIds(g);
   const life = new Map(tensorLifetimes(g, order).map((r) => [r.id, r]));
   const groups = new Groups(ids);
@@ -158,7 +161,8 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
     }
     if (!def.inPlaceVariant || opts.standardKernels?.has(nodeIndex) || !isActivation(in0) || !diesAt(in0, step)) return;
     const variant = def.inPlaceVariant(node as never, g);
-    if (variant && opts[variant.trick]) take(in0, variant.trick === 'inPlaceDepthwise' ? 'depthwise' : 'pad', variant.scratchBytes);
+    if (!variant || !opts[variant.trick] || (variant.peakOnly && !opts.peakOnlyAt?.has(nodeIndex))) return;
+    take(in0, TRICK_KIND[variant.trick], variant.scratchBytes);
   });
 
   for (const o of opts.overlays ?? []) {

@@ -5,6 +5,7 @@ import { ARENA_ALIGN } from './align.js';
 import { scratchId } from './lifetimes.js';
 import type { MemoryPlan } from './memory_plan.js';
 import type { Placement } from './placement.js';
+import type { InPlaceDecision } from './sharing.js';
 
 interface Read {
   step: number;
@@ -26,6 +27,19 @@ function sliceRows(g: Graph, node: AnyNode, bytes: number): { lo: number; hi: nu
   const lo = Math.max(0, begin[1]);
   const hi = Math.min(x.shape[1], end[1]);
   return hi > lo ? { lo: lo * rowBytes, hi: hi * rowBytes } : all;
+}
+
+/**
+ * Where an in-place output may start over its input: at the input's first byte; for a pointwise
+ * convolution, pixel p of the output must stand for pixel p of the input (same pixel count), which is what
+ * lets its kernel overwrite only consumed pixels (forward when narrowing, backward when widening).
+ */
+function layoutOk(g: Graph, d: InPlaceDecision, outLo: number, input: Placement): boolean {
+  if (outLo !== input.offset) return false;
+  if (d.kind !== 'pointwise') return true;
+  const x = g.tensors[d.input].shape, y = g.tensors[d.output].shape;
+  const pixels = (s: readonly number[]): number => s.slice(0, 3).reduce((a, b) => a * b, 1);
+  return x.length === 4 && y.length === 4 && pixels(x) === pixels(y);
 }
 
 /**
@@ -102,7 +116,7 @@ export function verifyPlan(g: Graph, plan: MemoryPlan): string[] {
         for (const w of writes) {
           if (!(p.offset + r.lo < w.hi && w.lo < p.offset + r.hi)) continue;
           // In place: the input (or an alias of it at the same offset) read here for the last time.
-          const allowed = w.mayOverwrite !== null && p.offset === w.mayOverwrite.offset && r.step === step && w.lo === p.offset
+          const allowed = w.mayOverwrite !== null && p.offset === w.mayOverwrite.offset && r.step === step && layoutOk(g, inPlace!, w.lo, p)
             && (reads.get(id) ?? []).every((q) => q.step <= step);
           if (!allowed) errors.push(`step ${step} (node ${nodeIndex} ${node.op}): ${w.what} overwrites ${p.label}, still read at step ${r.step}`);
         }

@@ -6,6 +6,7 @@ import type { LayerCode, LayerContext } from './layer.js';
 import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
+import { pointwiseInPlace, pointwiseInPlaceGeometry } from '../../ops/conv2d_inplace.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } from './float_layer.js';
 
 export type ConvPath = 'tm_conv2d_1x1_s8' | 'tm_conv2d_s8';
@@ -43,6 +44,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const depth = kH * kW * cinFilter;
   const rq = layerRequant(ctx, input, filter, biasT, output, cout, o.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
+  if (ctx.overlap(input, output) !== 'disjoint') return lowerPointwiseInPlace(ctx, rq, win, cout);
   ctx.requireDisjoint(input, output, 'CONV_2D');
 
   const path: ConvPath = isCPointwise(win) ? 'tm_conv2d_1x1_s8' : 'tm_conv2d_s8';
@@ -56,6 +58,30 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
     statements: ctx.perImage([call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output),
+  };
+}
+
+/**
+ * The plan put the output over the input (src/ops/conv2d_inplace.ts): tm_conv2d_1x1_inplace_s8 runs the
+ * same kernel block by block through the plan's scratch. The op's rule is the C kernel's, so a node the
+ * planner put in place always lowers; anything else is a plan this kernel cannot run.
+ */
+function lowerPointwiseInPlace(ctx: LayerContext, rq: ReturnType<typeof layerRequant>, win: Window2D, cout: number): LayerCode {
+  const node = ctx.node as Node<'CONV_2D'>;
+  const input = ctx.input(0), filter = ctx.input(1);
+  const geo = pointwiseInPlaceGeometry(node, ctx.graph);
+  const need = pointwiseInPlace(node, ctx.graph)?.scratchBytes;
+  const scratch = ctx.scratch();
+  if (!geo || need === undefined || ctx.overlap(input, ctx.output()) !== 'same' || !scratch || scratch.bytes < need) {
+    throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place pointwise needs (1x1 stride 1 int8 batch 1, same offset, a scratch of ${need ?? '?'} bytes)`);
+  }
+  const filterArray = ctx.constantArray(filter, 'filter');
+  const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, 1, 1, zeroPointOf(input)));
+  return {
+    headers: ['tm_conv_pointwise_inplace.h'],
+    definitions: [...rq.definitions, structDef(shape)],
+    weights: [filterArray, ...rq.weights],
+    statements: [call('tm_conv2d_1x1_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr, intArg(geo.block))],
   };
 }
 

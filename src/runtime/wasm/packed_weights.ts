@@ -11,6 +11,7 @@ import type { CArg, CStruct, Statement } from '../../codegen/lower/kernel_call.j
 const PACKED: Readonly<Record<string, string>> = {
   tm_conv2d_1x1_s8: 'tm_conv2d_1x1_packed_s8',
   tm_conv2d_s8: 'tm_conv2d_packed_s8',
+  tm_conv2d_1x1_inplace_s8: 'tm_conv2d_1x1_inplace_packed_s8',
 };
 
 const ROW_KERNEL = 'tm_conv2d_rows_packed_s8';
