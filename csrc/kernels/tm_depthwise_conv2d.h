@@ -253,12 +253,15 @@ TM_HELPER tm_dw_channel_q tm_dw_channel_params(const tm_requant_params *q, int c
   r.shift = q->shift[ch];
   r.e = -r.shift;
   r.round = q->fast ? (int32_t)1 << (r.e - 1) : 0;
+#if TM_DSP
+  if (q->fast) r.round = tm_requant_dsp_k(q, r.e);
+#endif
   return r;
 }
 
 TM_HELPER int8_t tm_dw_requant(const tm_requant_params *q, const tm_dw_channel_q *cq, int32_t acc) {
 #if TM_DSP
-  if (q->fast) return tm_requant_fast_pre(acc, cq->mult, cq->e, cq->round, q->out_zp, q->act_min, q->act_max);
+  if (q->fast) return tm_requant_dsp(q, acc, cq->mult, cq->e, cq->round);
 #endif
   return tm_requant(acc, cq->mult, cq->shift, q->out_zp, q->act_min, q->act_max);
 }
@@ -522,10 +525,10 @@ TM_HELPER void tm_dsp_dw_border4(const tm_dw_shape *s, const tm_requant_params *
         }
       }
       int8_t *dst = out + (oy * s->out_w + ox) * c + ch;
-      dst[0] = tm_requant_fast_pre(a0, mult[0], e[0], round[0], q->out_zp, q->act_min, q->act_max);
-      dst[1] = tm_requant_fast_pre(a1, mult[1], e[1], round[1], q->out_zp, q->act_min, q->act_max);
-      dst[2] = tm_requant_fast_pre(a2, mult[2], e[2], round[2], q->out_zp, q->act_min, q->act_max);
-      dst[3] = tm_requant_fast_pre(a3, mult[3], e[3], round[3], q->out_zp, q->act_min, q->act_max);
+      dst[0] = tm_requant_dsp(q, a0, mult[0], e[0], round[0]);
+      dst[1] = tm_requant_dsp(q, a1, mult[1], e[1], round[1]);
+      dst[2] = tm_requant_dsp(q, a2, mult[2], e[2], round[2]);
+      dst[3] = tm_requant_dsp(q, a3, mult[3], e[3], round[3]);
     }
   }
 }
@@ -566,7 +569,7 @@ TM_HELPER int tm_dsp_depthwise_s8(const tm_dw_shape *s, const tm_requant_params 
       bias_raw[j] = bias[j] + s->in_zp * wsum[j];
       mult[j] = q->mult[ch + j];
       e[j] = -q->shift[ch + j];
-      round[j] = (int32_t)1 << (e[j] - 1);
+      round[j] = tm_requant_dsp_k(q, e[j]);
     }
     for (int oy = y_lo; oy < y_hi; oy++) {
       const int y0 = oy * s->stride_h - s->pad_top;
@@ -589,10 +592,10 @@ TM_HELPER int tm_dsp_depthwise_s8(const tm_dw_shape *s, const tm_requant_params 
           }
         }
         int8_t *dst = out + (oy * s->out_w + ox) * c + ch;
-        dst[0] = tm_requant_fast_pre(a0, mult[0], e[0], round[0], q->out_zp, q->act_min, q->act_max);
-        dst[1] = tm_requant_fast_pre(a1, mult[1], e[1], round[1], q->out_zp, q->act_min, q->act_max);
-        dst[2] = tm_requant_fast_pre(a2, mult[2], e[2], round[2], q->out_zp, q->act_min, q->act_max);
-        dst[3] = tm_requant_fast_pre(a3, mult[3], e[3], round[3], q->out_zp, q->act_min, q->act_max);
+        dst[0] = tm_requant_dsp(q, a0, mult[0], e[0], round[0]);
+        dst[1] = tm_requant_dsp(q, a1, mult[1], e[1], round[1]);
+        dst[2] = tm_requant_dsp(q, a2, mult[2], e[2], round[2]);
+        dst[3] = tm_requant_dsp(q, a3, mult[3], e[3], round[3]);
       }
     }
     if (own_border) tm_dsp_dw_border4(s, q, in, wp, bias_raw, mult, e, round, y_lo, y_hi, x_lo, x_hi, ch, out);
