@@ -400,8 +400,8 @@ TM_KERNEL void tm_conv2d_f32(const tm_conv_shape *s, const tm_float_params *p, c
  * Pointwise on the DSP path with the weights already split into SMLAD pairs by the generator (int16 in
  * Flash, twice the int8 size): the weight word of a pair is what SXTB16 of the int8 word made at run time,
  * so a group of four depth values of two rows is one LDM of both columns' pairs, two LDRD of weights and
- * eight SMLAD: 11 instructions for 16 multiply-accumulates instead of 16. Taken for in_c % 4 == 0 and
- * even out_c. wp: per pair of rows, per group of four values k..k+3, the words
+ * eight SMLAD: 11 instructions for 16 multiply-accumulates instead of 16. Taken for a depth (in_c, or
+ * k_h * k_w * in_c) that is a multiple of 4 and an even out_c. wp: per pair of rows, per group of four values k..k+3, the words
  * [r0 (k, k+2), r0 (k+1, k+3), r1 (k, k+2), r1 (k+1, k+3)], each (low, high) 16-bit halves.
  */
 #define TM_DSP_W16_GROUP                  \
@@ -483,6 +483,32 @@ TM_KERNEL void tm_conv2d_1x1_w16_s8(const tm_conv_shape *s, const tm_requant_par
     /* The odd last pixel: lane 1 repeats it, its results are dropped. */
     const int last = s->out_h * s->out_w - 1;
     tm_widen_lane_s8(in + ((last / s->out_w) * s->stride_h * s->in_w + (last % s->out_w) * s->stride_w) * depth, depth, wide, 1);
+    tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
+  }
+}
+
+/* tm_conv2d_s8's DSP path with split weights (k_h * k_w * in_c % 4 == 0, even out_c); the same scratch. */
+TM_KERNEL void tm_conv2d_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
+  int8_t *TM_RESTRICT col = (int8_t *)TM_ARENA_PTR(scratch);
+  int32_t *TM_RESTRICT wide = (int32_t *)(void *)(col + ((depth + 3) & ~3));
+  int lane = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_im2col_wide_s8(s, in, oy, ox, col, wide, lane);
+      if (lane) {
+        tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, dst);
+        lane = 0;
+      } else {
+        lane = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (lane) {
+    tm_im2col_wide_s8(s, in, s->out_h - 1, s->out_w - 1, col, wide, 1);
     tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
   }
 }

@@ -51,15 +51,16 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const need = int8ConvScratchBytes(win, depth);
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
-  if (path === 'tm_conv2d_1x1_s8' && ctx.dsp && cinFilter % 4 === 0 && cout % 2 === 0) {
+  if (ctx.dsp && depth % 4 === 0 && cout % 2 === 0) {
     // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, a third fewer instructions).
-    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, cinFilter), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (tm_conv2d_1x1_w16_s8)` };
+    const kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
+    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, depth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (${kernel})` };
     const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
     return {
       headers: ['tm_conv2d.h'],
       definitions: [...rq.definitions, structDef(shape)],
       weights: [pairs, ...rq.weights],
-      statements: ctx.perImage([call('tm_conv2d_1x1_w16_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
+      statements: ctx.perImage([call(kernel, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
     };
   }
   const filterArray = ctx.constantArray(filter, 'filter');
@@ -73,18 +74,19 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
 }
 
 /**
- * Pointwise weights [cout][cin] in tm_conv2d_1x1_w16_s8's layout: per pair of rows, per group of four
- * values k..k+3, the words r0 (k, k+2), r0 (k+1, k+3), r1 (k, k+2), r1 (k+1, k+3), the first value of each
- * in the low half (what SXTB16 and SXTB16 ROR 8 make of the int8 word).
+ * Weights [cout][depth] in the layout of the DSP kernels that take them split (tm_conv2d_*w16_s8: blocks of
+ * 2 rows; tm_fully_connected_w16_s8: 4): per block of rows, per group of four values k..k+3, each row's
+ * words (k, k+2) and (k+1, k+3), the first value in the low half (what SXTB16 and SXTB16 ROR 8 make of the
+ * int8 word). depth % 4 == 0 and cout % block == 0.
  */
-export function smladPairs(w: Int8Array, cout: number, cin: number): Int32Array {
-  const out = new Int32Array(cout * cin / 2);
+export function smladPairs(w: Int8Array, cout: number, depth: number, block: number): Int32Array {
+  const out = new Int32Array(cout * depth / 2);
   let o = 0;
   const pair = (lo: number, hi: number) => ((hi << 16) | (lo & 0xffff)) | 0;
-  for (let r = 0; r < cout; r += 2) {
-    for (let k = 0; k < cin; k += 4) {
-      for (const row of [r, r + 1]) {
-        const b = row * cin + k;
+  for (let r = 0; r < cout; r += block) {
+    for (let k = 0; k < depth; k += 4) {
+      for (let row = r; row < r + block; row++) {
+        const b = row * depth + k;
         out[o++] = pair(w[b], w[b + 2]);
         out[o++] = pair(w[b + 1], w[b + 3]);
       }
