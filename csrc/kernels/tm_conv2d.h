@@ -512,6 +512,79 @@ TM_KERNEL void tm_conv2d_w16_s8(const tm_conv_shape *s, const tm_requant_params 
     tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
   }
 }
+
+/* Largest window row (k_w * in_c bytes) tm_conv2d_rowpad_w16_s8 takes: a border row is gathered on the stack. */
+#define TM_DSP_ROWPAD_MAX 16
+
+/*
+ * One output pixel's window into lane `lane` of the widened pair, each window row (k_w * in_c bytes) padded
+ * to a multiple of four with values whose weights are 0 (the generator pads the weights alike): a row
+ * inside the input is word loads and SXTB16 straight from it, its last partial word read byte by byte so
+ * nothing past the row is read.
+ */
+TM_HELPER void tm_widen_rows_padded_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int32_t *wide, int lane) {
+  const int c = s->in_c, row = s->k_w * c, full = row >> 2, tail = row & 3;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  int32_t *d = wide + 2 * lane;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    const int row_in = iy >= 0 && iy < s->in_h;
+    int8_t buf[TM_DSP_ROWPAD_MAX];
+    const int8_t *src;
+    if (row_in && s->dil_w == 1 && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      src = in + (iy * s->in_w + x0) * c;
+    } else {
+      for (int kx = 0; kx < s->k_w; kx++) {
+        const int ix = x0 + kx * s->dil_w;
+        if (row_in && ix >= 0 && ix < s->in_w) memcpy(buf + kx * c, in + (iy * s->in_w + ix) * c, (size_t)c);
+        else memset(buf + kx * c, (int)(int8_t)s->in_zp, (size_t)c);
+      }
+      src = buf;
+    }
+    for (int g = 0; g < full; g++, d += 4) {
+      const int32_t v = tm_load32(src + 4 * g);
+      d[0] = __sxtb16(v);
+      d[1] = tm_sxtb16_ror8(v);
+    }
+    if (tail) {
+      int32_t v = 0;
+      memcpy(&v, src + 4 * full, (size_t)tail);
+      d[0] = __sxtb16(v);
+      d[1] = tm_sxtb16_ror8(v);
+      d += 4;
+    }
+  }
+}
+
+/*
+ * Any kernel whose window rows are not a multiple of four bytes (a first conv over RGB or grayscale:
+ * 3x3x3, 3x3x1) with split weights: each window row padded to whole words (a third more multiplies for
+ * 3x3, against the leftover values' scalar loop and the im2col copy). Scratch: the widened pair only,
+ * 4 * k_h * ceil4(k_w * in_c) bytes (the generator checks the plan's scratch covers it).
+ */
+TM_KERNEL void tm_conv2d_rowpad_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * ((s->k_w * s->in_c + 3) & ~3), n_out = s->out_c;
+  int32_t *TM_RESTRICT wide = (int32_t *)TM_ARENA_PTR(scratch);
+  int lane = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_widen_rows_padded_s8(s, in, oy, ox, wide, lane);
+      if (lane) {
+        tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, dst);
+        lane = 0;
+      } else {
+        lane = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (lane) {
+    tm_widen_rows_padded_s8(s, in, s->out_h - 1, s->out_w - 1, wide, 1);
+    tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
+  }
+}
 #endif
 
 #endif /* TM_CONV2D_H */

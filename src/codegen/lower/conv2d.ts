@@ -51,6 +51,18 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const need = int8ConvScratchBytes(win, depth);
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
+  const rowBytes = kW * cinFilter, paddedDepth = kH * ((rowBytes + 3) & ~3);
+  if (ctx.dsp && !isCPointwise(win) && depth % 4 !== 0 && rowBytes <= ROWPAD_MAX && cout % 2 === 0 && 4 * paddedDepth <= scratch.bytes) {
+    // DSP targets, window rows of a few bytes (a first conv over RGB): rows padded to words, weights split.
+    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(rowPaddedWeights(constantValues(filter) as Int8Array, cout, kH, rowBytes), cout, paddedDepth, 2), align: 4, linkage: 'extern', comment: `${filter.name}, rows padded to words, as SMLAD pairs (tm_conv2d_rowpad_w16_s8)` };
+    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
+    return {
+      headers: ['tm_conv2d.h'],
+      definitions: [...rq.definitions, structDef(shape)],
+      weights: [pairs, ...rq.weights],
+      statements: ctx.perImage([call('tm_conv2d_rowpad_w16_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
+    };
+  }
   if (ctx.dsp && depth % 4 === 0 && cout % 2 === 0) {
     // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, a third fewer instructions).
     const kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
@@ -95,8 +107,19 @@ export function smladPairs(w: Int8Array, cout: number, depth: number, block: num
   return out;
 }
 
+/** TM_DSP_ROWPAD_MAX in tm_conv2d.h: the longest window row tm_conv2d_rowpad_w16_s8 takes. */
+export const ROWPAD_MAX = 16;
+
+/** Weights [cout][kH][rowBytes] with each row padded by zeros to a multiple of four (tm_conv2d_rowpad_w16_s8). */
+export function rowPaddedWeights(w: Int8Array, cout: number, kH: number, rowBytes: number): Int8Array {
+  const padded = (rowBytes + 3) & ~3;
+  const out = new Int8Array(cout * kH * padded);
+  for (let r = 0; r < cout * kH; r++) out.set(w.subarray(r * rowBytes, (r + 1) * rowBytes), r * padded);
+  return out;
+}
+
 /** tm_conv_shape's fields (the float kernels ignore the zero point). */
-function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, inZp: number): Record<string, number> {
+export function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, inZp: number): Record<string, number> {
   return {
     in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
     k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,
