@@ -587,4 +587,69 @@ TM_KERNEL void tm_conv2d_rowpad_w16_s8(const tm_conv_shape *s, const tm_requant_
 }
 #endif
 
+#if !TM_DSP && !defined(TM_WASM_EXPORT) /* the wasm runtime never lowers to them */
+/*
+ * The split-weight kernels without the DSP extension (a Cortex-M project built for another core, or with
+ * TM_PORTABLE): the generator chose them for the target, so they must build anywhere; plain C over the
+ * same weight layout (tm_w16_weight), the same integers.
+ */
+TM_KERNEL void tm_conv2d_1x1_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  (void)scratch;
+  const int depth = s->in_c;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int8_t *x = in + (oy * s->stride_h * s->in_w + ox * s->stride_w) * depth;
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int k = 0; k < depth; k++) acc += (int32_t)x[k] * tm_w16_weight(wp, 2, c, k, depth);
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+
+TM_KERNEL void tm_conv2d_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * s->k_w * s->in_c;
+  int8_t *col = (int8_t *)TM_ARENA_PTR(scratch);
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      tm_im2col_s8(s, in, oy, ox, col);
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int k = 0; k < depth; k++) acc += (int32_t)col[k] * tm_w16_weight(wp, 2, c, k, depth);
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+
+TM_KERNEL void tm_conv2d_rowpad_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  (void)scratch;
+  const int c_in = s->in_c, row = (s->k_w * c_in + 3) & ~3, depth = s->k_h * row;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+            for (int ci = 0; ci < c_in; ci++) {
+              const int32_t xv = inside ? in[(iy * s->in_w + ix) * c_in + ci] : s->in_zp;
+              acc += xv * tm_w16_weight(wp, 2, c, ky * row + kx * c_in + ci, depth);
+            }
+          }
+        }
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+#endif
+
 #endif /* TM_CONV2D_H */

@@ -79,6 +79,20 @@ TM_KERNEL void tm_fully_connected_w16_s8(int rows, int depth, int n_out, const t
 }
 #endif
 
+#if !TM_DSP && !defined(TM_WASM_EXPORT) /* the wasm runtime never lowers to them */
+/* tm_fully_connected_w16_s8 without the DSP extension (see tm_conv2d.h's portable split-weight kernels). */
+TM_KERNEL void tm_fully_connected_w16_s8(int rows, int depth, int n_out, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out) {
+  for (int r = 0; r < rows; r++) {
+    const int8_t *x = in + r * depth;
+    for (int c = 0; c < n_out; c++) {
+      int32_t acc = q->bias[c];
+      for (int k = 0; k < depth; k++) acc += (int32_t)x[k] * tm_w16_weight(wp, 4, c, k, depth);
+      out[r * n_out + c] = tm_requant_ch(q, acc, c);
+    }
+  }
+}
+#endif
+
 /*
  * FULLY_CONNECTED float32, the same floats as reference_ops::FullyConnected (each output sums its products
  * in order, then adds the bias). Weights come transposed, [depth][n_out], so outputs are the SIMD lanes.
