@@ -443,9 +443,72 @@ __attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x2_w16(TM_ASM_ARG 
     "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
 }
 
+#define TM_DSP_W16_PASS                  \
+  "lsrs r3, r3, #3\n\t"                 \
+  "bcc 2f\n\t"                          \
+  TM_DSP_W16_GROUP                       \
+  "2:\n\t"                              \
+  "beq 3f\n"                             \
+  "1:\n\t"                              \
+  TM_DSP_W16_GROUP                       \
+  TM_DSP_W16_GROUP                       \
+  "subs r3, r3, #1\n\t"                 \
+  "bne 1b\n"                             \
+  "3:\n\t"
+
+/*
+ * Two row pairs in one call (io->acc as tm_dsp_dot_2x4_groups: {a r0, a r1, b r0, b r1, a r2, a r3, b r2,
+ * b r3}, from io->bias[0..3]): the call and register saves are paid once per eight outputs. depth >= 4.
+ */
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x4_w16(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int32_t *w, TM_ASM_ARG int32_t depth, TM_ASM_ARG tm_dsp_2x4_io *io) {
+  __asm__ volatile(
+    /* stack: [sp] = x, [sp, #4] = w, [sp, #8] = depth, [sp, #12] = io, then the saved registers */
+    "push {r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldr r4, [r3]\n\t"
+    "ldrd r10, r11, [r4]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "mov r3, r2\n\t"
+    TM_DSP_W16_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #4\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "ldm sp, {r0, r1, r3}\n\t"
+    "add r1, r1, r3, lsl #2\n\t"
+    "ldr r4, [sp, #12]\n\t"
+    "ldr r4, [r4]\n\t"
+    "ldrd r10, r11, [r4, #8]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    TM_DSP_W16_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #20\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "add sp, sp, #16\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
 /* Two widened columns (the second may repeat the first) through every row pair; out1 NULL for a lone pixel. */
+#define TM_DSP_W16_2X4_DEPTH 32
 TM_HELPER void tm_gemm_w16_2col(const int32_t *TM_RESTRICT x, const int32_t *wp, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
-  for (int c = 0; c < n_out; c += 2, wp += depth) {
+  int c = 0;
+  /* Shallow layers keep one call per row pair: the second pass's set-up outweighs the saved call (measured). */
+  if (depth >= TM_DSP_W16_2X4_DEPTH)
+  for (; c + 4 <= n_out; c += 4, wp += 2 * depth) {
+    tm_dsp_2x4_io io;
+    io.bias = q->bias + c;
+    tm_dsp_dot_2x4_w16(x, wp, depth, &io);
+    /* All eight results before any store (an int8 store may alias the constant tables). */
+    const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
+    const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
+    const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
+    const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
+    out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+    if (out1) {
+      out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+    }
+  }
+  for (; c < n_out; c += 2, wp += depth) {
     int32_t acc[5] = {q->bias[c], q->bias[c + 1], q->bias[c], q->bias[c + 1], depth >> 2};
     tm_dsp_dot_2x2_w16(x, wp, acc);
     const int8_t a0 = tm_requant_ch(q, acc[0], c), a1 = tm_requant_ch(q, acc[1], c + 1);
