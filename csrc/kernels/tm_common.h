@@ -125,7 +125,7 @@ TM_HELPER float tm_roundf(float x) {
 /*
  * Requantisation parameters of a layer. `fast` is set by the generator only when tm_requant_fast below is
  * exact for every channel of the layer (multiplier 0 or in [2^30, 2^31), shift in [-30, -1], and the
- * accumulator bound or a shift of at most 20 bits; see the proof there).
+ * accumulator bound or a shift of at most 20 bits; see the proof there); 2 when tm_requant_zp_pre is too.
  */
 typedef struct {
   const int32_t *bias;
@@ -180,6 +180,45 @@ TM_HELPER int8_t tm_requant_fast_pre(int32_t acc, int32_t m, int e, int32_t roun
 /* The same with the per-channel right shift e = -shift and rounding term 2^(e-1) worked out here. */
 TM_HELPER int8_t tm_requant_fast(int32_t acc, int32_t m, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max) {
   return tm_requant_fast_pre(acc, m, -shift, (int32_t)1 << (-shift - 1), out_zp, act_min, act_max);
+}
+
+/* SMMLAR: (a * b + c * 2^32 + 2^31) >> 32, the rounded high word plus c. */
+TM_HELPER int32_t tm_smmlar(int32_t a, int32_t b, int32_t c) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+  return r;
+}
+
+/* The constant tm_requant_zp_pre adds before its shift: the rounding term 2^(e-1) and the zero point zp * 2^e. */
+TM_HELPER int32_t tm_requant_zp_round(int e, int32_t out_zp) {
+  return (int32_t)((uint32_t)(2 * out_zp + 1) << (e - 1));
+}
+
+/*
+ * tm_requant_fast_pre with the zero point added before the shift (fast == 2, the generator's check): with
+ * zr = 2^(e-1) + zp 2^e, floor((x + 2^(e-1) + s + zp 2^e) / 2^e) = floor((x + 2^(e-1) + s) / 2^e) + zp as
+ * long as the sum stays within int32, which the generator proves from the accumulator bound (|x| <= |acc|,
+ * or < 2^30 once QADD saturates). SMMLAR adds zr to the rounded high word in the same instruction (it is a
+ * multiple of 2^32 in the 64-bit sum, so the rounding is untouched). s is acc's sign instead of x's: they
+ * differ only when x = 0, and then both give zp because 2^(e-1) - 1 and 2^(e-1) floor alike by 2^e.
+ */
+TM_HELPER int8_t tm_requant_zp_pre(int32_t acc, int32_t m, int e, int32_t zr, int32_t act_min, int32_t act_max) {
+  int32_t v = (tm_smmlar(__qadd(acc, acc), m, zr) + (acc >> 31)) >> e;
+  if (act_min == -128 || act_max == 127) v = __ssat(v, 8);
+  if (act_min != -128) v = TM_MAX(v, act_min);
+  if (act_max != 127) v = TM_MIN(v, act_max);
+  return (int8_t)v;
+}
+
+/* A channel's added constant for tm_requant_dsp: zr when the layer qualifies (fast == 2), else 2^(e-1). */
+TM_HELPER int32_t tm_requant_dsp_k(const tm_requant_params *q, int e) {
+  return q->fast == 2 ? tm_requant_zp_round(e, q->out_zp) : (int32_t)1 << (e - 1);
+}
+
+/* A fast layer's requantisation with its channel constants worked out beforehand (tm_requant_dsp_k). */
+TM_HELPER int8_t tm_requant_dsp(const tm_requant_params *q, int32_t acc, int32_t m, int e, int32_t k) {
+  if (q->fast == 2) return tm_requant_zp_pre(acc, m, e, k, q->act_min, q->act_max);
+  return tm_requant_fast_pre(acc, m, e, k, q->out_zp, q->act_min, q->act_max);
 }
 #endif
 
@@ -451,6 +490,7 @@ TM_HELPER void tm_wasm_store4_s8(int8_t *dst, v128_t v) {
 /* Requantise output channel c of a layer (the fast form when the layer qualifies for it). */
 TM_HELPER int8_t tm_requant_ch(const tm_requant_params *q, int32_t acc, int c) {
 #if TM_DSP
+  if (q->fast == 2) return tm_requant_zp_pre(acc, q->mult[c], -q->shift[c], tm_requant_zp_round(-q->shift[c], q->out_zp), q->act_min, q->act_max);
   if (q->fast) return tm_requant_fast(acc, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);
 #endif
   return tm_requant(acc, q->mult[c], q->shift[c], q->out_zp, q->act_min, q->act_max);

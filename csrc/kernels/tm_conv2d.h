@@ -512,4 +512,324 @@ TM_KERNEL void tm_conv2d_f32(const tm_conv_shape *s, const tm_float_params *p, c
   }
 }
 
+#if TM_DSP
+/*
+ * Pointwise on the DSP path with the weights already split into SMLAD pairs by the generator (int16 in
+ * Flash, twice the int8 size): the weight word of a pair is what SXTB16 of the int8 word made at run time,
+ * so a group of four depth values of two rows is one LDM of both columns' pairs, two LDRD of weights and
+ * eight SMLAD: 11 instructions for 16 multiply-accumulates instead of 16. Taken for a depth (in_c, or
+ * k_h * k_w * in_c) that is a multiple of 4 and an even out_c. wp: per pair of rows, per group of four values k..k+3, the words
+ * [r0 (k, k+2), r0 (k+1, k+3), r1 (k, k+2), r1 (k+1, k+3)], each (low, high) 16-bit halves.
+ */
+#define TM_DSP_W16_GROUP                  \
+  "ldm r0!, {r4, r5, r6, r7}\n\t"         \
+  "ldrd r8, r9, [r1], #8\n\t"             \
+  "smlad r10, r4, r8, r10\n\t"            \
+  "smlad r10, r5, r9, r10\n\t"            \
+  "smlad r12, r6, r8, r12\n\t"            \
+  "smlad r12, r7, r9, r12\n\t"            \
+  "ldrd r8, r9, [r1], #8\n\t"             \
+  "smlad r11, r4, r8, r11\n\t"            \
+  "smlad r11, r5, r9, r11\n\t"            \
+  "smlad lr, r6, r8, lr\n\t"              \
+  "smlad lr, r7, r9, lr\n\t"
+
+/*
+ * acc[0..3] += {col a . row 0, col a . row 1, col b . row 0, col b . row 1} over acc[4] (>= 1) groups; x
+ * the two interleaved widened columns (tm_widen_lane_s8), w the row pair's words. Naked for the reason
+ * tm_dsp_dot_2x2_groups is (every allocatable register is live in the loop).
+ */
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x2_w16(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int32_t *w, TM_ASM_ARG int32_t *acc) {
+  __asm__ volatile(
+    "push {r2, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldm r2, {r10, r11, r12, lr}\n\t"
+    "ldr r3, [r2, #16]\n\t"
+    "lsrs r3, r3, #1\n\t"
+    "bcc 2f\n\t"
+    TM_DSP_W16_GROUP
+    "2:\n\t"
+    "beq 3f\n"
+    "1:\n\t"
+    TM_DSP_W16_GROUP
+    TM_DSP_W16_GROUP
+    "subs r3, r3, #1\n\t"
+    "bne 1b\n"
+    "3:\n\t"
+    "pop {r2}\n\t"
+    "stm r2, {r10, r11, r12, lr}\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+#define TM_DSP_W16_PASS                  \
+  "lsrs r3, r3, #3\n\t"                 \
+  "bcc 2f\n\t"                          \
+  TM_DSP_W16_GROUP                       \
+  "2:\n\t"                              \
+  "beq 3f\n"                             \
+  "1:\n\t"                              \
+  TM_DSP_W16_GROUP                       \
+  TM_DSP_W16_GROUP                       \
+  "subs r3, r3, #1\n\t"                 \
+  "bne 1b\n"                             \
+  "3:\n\t"
+
+/*
+ * Two row pairs in one call (io->acc as tm_dsp_dot_2x4_groups: {a r0, a r1, b r0, b r1, a r2, a r3, b r2,
+ * b r3}, from io->bias[0..3]): the call and register saves are paid once per eight outputs. depth >= 4.
+ */
+__attribute__((naked, noipa, unused)) static void tm_dsp_dot_2x4_w16(TM_ASM_ARG const int32_t *x, TM_ASM_ARG const int32_t *w, TM_ASM_ARG int32_t depth, TM_ASM_ARG tm_dsp_2x4_io *io) {
+  __asm__ volatile(
+    /* stack: [sp] = x, [sp, #4] = w, [sp, #8] = depth, [sp, #12] = io, then the saved registers */
+    "push {r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+    "ldr r4, [r3]\n\t"
+    "ldrd r10, r11, [r4]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    "mov r3, r2\n\t"
+    TM_DSP_W16_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #4\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "ldm sp, {r0, r1, r3}\n\t"
+    "add r1, r1, r3, lsl #2\n\t"
+    "ldr r4, [sp, #12]\n\t"
+    "ldr r4, [r4]\n\t"
+    "ldrd r10, r11, [r4, #8]\n\t"
+    "mov r12, r10\n\t"
+    "mov lr, r11\n\t"
+    TM_DSP_W16_PASS
+    "ldr r3, [sp, #12]\n\t"
+    "add r3, r3, #20\n\t"
+    "stm r3, {r10, r11, r12, lr}\n\t"
+    "add sp, sp, #16\n\t"
+    "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
+/* Two widened columns (the second may repeat the first) through every row pair; out1 NULL for a lone pixel. */
+#define TM_DSP_W16_2X4_DEPTH 32
+TM_HELPER void tm_gemm_w16_2col(const int32_t *TM_RESTRICT x, const int32_t *wp, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
+  int c = 0;
+  /* Shallow layers keep one call per row pair: the second pass's set-up outweighs the saved call (measured). */
+  if (depth >= TM_DSP_W16_2X4_DEPTH)
+  for (; c + 4 <= n_out; c += 4, wp += 2 * depth) {
+    tm_dsp_2x4_io io;
+    io.bias = q->bias + c;
+    tm_dsp_dot_2x4_w16(x, wp, depth, &io);
+    /* All eight results before any store (an int8 store may alias the constant tables). */
+    const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
+    const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
+    const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
+    const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
+    out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+    if (out1) {
+      out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+    }
+  }
+  for (; c < n_out; c += 2, wp += depth) {
+    int32_t acc[5] = {q->bias[c], q->bias[c + 1], q->bias[c], q->bias[c + 1], depth >> 2};
+    tm_dsp_dot_2x2_w16(x, wp, acc);
+    const int8_t a0 = tm_requant_ch(q, acc[0], c), a1 = tm_requant_ch(q, acc[1], c + 1);
+    const int8_t b0 = tm_requant_ch(q, acc[2], c), b1 = tm_requant_ch(q, acc[3], c + 1);
+    out0[c] = a0;
+    out0[c + 1] = a1;
+    if (out1) {
+      out1[c] = b0;
+      out1[c + 1] = b1;
+    }
+  }
+}
+
+/* Scratch: the two widened columns (as tm_conv2d_1x1_s8). */
+TM_KERNEL void tm_conv2d_1x1_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  int32_t *wide = (int32_t *)TM_ARENA_PTR(scratch);
+  const int depth = s->in_c, n_out = s->out_c;
+  int lane = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int8_t *row = in + (oy * s->stride_h) * s->in_w * depth;
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_widen_lane_s8(row + ox * s->stride_w * depth, depth, wide, lane);
+      if (lane) {
+        tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, dst);
+        lane = 0;
+      } else {
+        lane = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (lane) {
+    /* The odd last pixel: lane 1 repeats it, its results are dropped. */
+    const int last = s->out_h * s->out_w - 1;
+    tm_widen_lane_s8(in + ((last / s->out_w) * s->stride_h * s->in_w + (last % s->out_w) * s->stride_w) * depth, depth, wide, 1);
+    tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
+  }
+}
+
+/* tm_conv2d_s8's DSP path with split weights (k_h * k_w * in_c % 4 == 0, even out_c); the same scratch. */
+TM_KERNEL void tm_conv2d_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * s->k_w * s->in_c, n_out = s->out_c;
+  int8_t *TM_RESTRICT col = (int8_t *)TM_ARENA_PTR(scratch);
+  int32_t *TM_RESTRICT wide = (int32_t *)(void *)(col + ((depth + 3) & ~3));
+  int lane = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_im2col_wide_s8(s, in, oy, ox, col, wide, lane);
+      if (lane) {
+        tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, dst);
+        lane = 0;
+      } else {
+        lane = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (lane) {
+    tm_im2col_wide_s8(s, in, s->out_h - 1, s->out_w - 1, col, wide, 1);
+    tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
+  }
+}
+
+/* Largest window row (k_w * in_c bytes) tm_conv2d_rowpad_w16_s8 takes: a border row is gathered on the stack. */
+#define TM_DSP_ROWPAD_MAX 16
+
+/*
+ * One output pixel's window into lane `lane` of the widened pair, each window row (k_w * in_c bytes) padded
+ * to a multiple of four with values whose weights are 0 (the generator pads the weights alike): a row
+ * inside the input is word loads and SXTB16 straight from it, its last partial word read byte by byte so
+ * nothing past the row is read.
+ */
+TM_HELPER void tm_widen_rows_padded_s8(const tm_conv_shape *s, const int8_t *in, int oy, int ox, int32_t *wide, int lane) {
+  const int c = s->in_c, row = s->k_w * c, full = row >> 2, tail = row & 3;
+  const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+  int32_t *d = wide + 2 * lane;
+  for (int ky = 0; ky < s->k_h; ky++) {
+    const int iy = y0 + ky * s->dil_h;
+    const int row_in = iy >= 0 && iy < s->in_h;
+    int8_t buf[TM_DSP_ROWPAD_MAX];
+    const int8_t *src;
+    if (row_in && s->dil_w == 1 && x0 >= 0 && x0 + s->k_w <= s->in_w) {
+      src = in + (iy * s->in_w + x0) * c;
+    } else {
+      for (int kx = 0; kx < s->k_w; kx++) {
+        const int ix = x0 + kx * s->dil_w;
+        if (row_in && ix >= 0 && ix < s->in_w) memcpy(buf + kx * c, in + (iy * s->in_w + ix) * c, (size_t)c);
+        else memset(buf + kx * c, (int)(int8_t)s->in_zp, (size_t)c);
+      }
+      src = buf;
+    }
+    for (int g = 0; g < full; g++, d += 4) {
+      const int32_t v = tm_load32(src + 4 * g);
+      d[0] = __sxtb16(v);
+      d[1] = tm_sxtb16_ror8(v);
+    }
+    if (tail) {
+      int32_t v = 0;
+      memcpy(&v, src + 4 * full, (size_t)tail);
+      d[0] = __sxtb16(v);
+      d[1] = tm_sxtb16_ror8(v);
+      d += 4;
+    }
+  }
+}
+
+/*
+ * Any kernel whose window rows are not a multiple of four bytes (a first conv over RGB or grayscale:
+ * 3x3x3, 3x3x1) with split weights: each window row padded to whole words (a third more multiplies for
+ * 3x3, against the leftover values' scalar loop and the im2col copy). Scratch: the widened pair only,
+ * 4 * k_h * ceil4(k_w * in_c) bytes (the generator checks the plan's scratch covers it).
+ */
+TM_KERNEL void tm_conv2d_rowpad_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * ((s->k_w * s->in_c + 3) & ~3), n_out = s->out_c;
+  int32_t *TM_RESTRICT wide = (int32_t *)TM_ARENA_PTR(scratch);
+  int lane = 0;
+  int8_t *pending_out = 0;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      int8_t *dst = out + (oy * s->out_w + ox) * n_out;
+      tm_widen_rows_padded_s8(s, in, oy, ox, wide, lane);
+      if (lane) {
+        tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, dst);
+        lane = 0;
+      } else {
+        lane = 1;
+        pending_out = dst;
+      }
+    }
+  }
+  if (lane) {
+    tm_widen_rows_padded_s8(s, in, s->out_h - 1, s->out_w - 1, wide, 1);
+    tm_gemm_w16_2col(wide, wp, depth, n_out, q, pending_out, 0);
+  }
+}
+#endif
+
+#if !TM_DSP && !defined(TM_WASM_EXPORT) /* the wasm runtime never lowers to them */
+/*
+ * The split-weight kernels without the DSP extension (a Cortex-M project built for another core, or with
+ * TM_PORTABLE): the generator chose them for the target, so they must build anywhere; plain C over the
+ * same weight layout (tm_w16_weight), the same integers.
+ */
+TM_KERNEL void tm_conv2d_1x1_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  (void)scratch;
+  const int depth = s->in_c;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int8_t *x = in + (oy * s->stride_h * s->in_w + ox * s->stride_w) * depth;
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int k = 0; k < depth; k++) acc += (int32_t)x[k] * tm_w16_weight(wp, 2, c, k, depth);
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+
+TM_KERNEL void tm_conv2d_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  const int depth = s->k_h * s->k_w * s->in_c;
+  int8_t *col = (int8_t *)TM_ARENA_PTR(scratch);
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      tm_im2col_s8(s, in, oy, ox, col);
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int k = 0; k < depth; k++) acc += (int32_t)col[k] * tm_w16_weight(wp, 2, c, k, depth);
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+
+TM_KERNEL void tm_conv2d_rowpad_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const int32_t *wp, int8_t *out, int8_t *scratch) {
+  (void)scratch;
+  const int c_in = s->in_c, row = (s->k_w * c_in + 3) & ~3, depth = s->k_h * row;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    for (int ox = 0; ox < s->out_w; ox++) {
+      const int y0 = oy * s->stride_h - s->pad_top, x0 = ox * s->stride_w - s->pad_left;
+      int8_t *dst = out + (oy * s->out_w + ox) * s->out_c;
+      for (int c = 0; c < s->out_c; c++) {
+        int32_t acc = q->bias[c];
+        for (int ky = 0; ky < s->k_h; ky++) {
+          const int iy = y0 + ky * s->dil_h;
+          for (int kx = 0; kx < s->k_w; kx++) {
+            const int ix = x0 + kx * s->dil_w;
+            const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+            for (int ci = 0; ci < c_in; ci++) {
+              const int32_t xv = inside ? in[(iy * s->in_w + ix) * c_in + ci] : s->in_zp;
+              acc += xv * tm_w16_weight(wp, 2, c, ky * row + kx * c_in + ci, depth);
+            }
+          }
+        }
+        dst[c] = tm_requant_ch(q, acc, c);
+      }
+    }
+  }
+}
+#endif
+
 #endif /* TM_CONV2D_H */

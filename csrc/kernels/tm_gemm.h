@@ -633,6 +633,15 @@ TM_HELPER void tm_wasm_tile_gemm_packed(const int16_t *xp, const int16_t *wp, in
 }
 #endif /* TM_WASM_SIMD */
 
+/*
+ * Weight k of row c in the split layout the generator makes for the DSP kernels (blocks of `block` rows;
+ * per block, per group of four values k..k+3, each row's words (k, k+2) and (k+1, k+3), low half first).
+ */
+TM_HELPER int32_t tm_w16_weight(const int32_t *wp, int block, int c, int k, int depth) {
+  const int32_t word = wp[(c / block) * block * (depth >> 1) + (k >> 2) * 2 * block + (c % block) * 2 + (k & 1)];
+  return (k & 2) ? (int32_t)(int16_t)(uint16_t)((uint32_t)word >> 16) : (int32_t)(int16_t)(uint16_t)word;
+}
+
 /* One column (one output pixel, or one fully-connected row) through all n_out weight rows. */
 TM_HELPER void tm_gemm_s8_1col(const int8_t *col, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out) {
 #if TM_WASM_SIMD

@@ -88,12 +88,12 @@ function layerTitle(g: Graph, node: AnyNode): string {
 }
 
 /** Every node of the plan's order, lowered to kernel calls (UnsupportedOpError for anything we lack). */
-export function lowerGraph(g: Graph, plan: MemoryPlan, prefix = ''): { step: number; node: AnyNode; code: LayerCode }[] {
+export function lowerGraph(g: Graph, plan: MemoryPlan, prefix = '', dsp = false): { step: number; node: AnyNode; code: LayerCode }[] {
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex];
     const lower = loweringFor(node.op);
     if (!lower) throw new UnsupportedOpError(node.op, node.index, 'no C kernel for this op');
-    return { step, node, code: lower(new LayerContext(g, plan, step, node, prefix)) };
+    return { step, node, code: lower(new LayerContext(g, plan, step, node, prefix, dsp)) };
   });
 }
 
@@ -118,7 +118,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
   checkPrefix(prefix);
   checkTargetForBoard(target, board);
   const modelName = opts.modelName ?? g.name;
-  const lowered = lowerGraph(g, plan, prefix);
+  const lowered = lowerGraph(g, plan, prefix, isCortexM(target));
   const arenaBytes = Math.max(plan.arenaBytes, 16);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
   const scheduled: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));

@@ -12,7 +12,7 @@ import { cFloat, cIdent, cInt } from '../../src/codegen/c_syntax.js';
 import { generateProject } from '../../src/codegen/project.js';
 import { writeProject } from '../../src/codegen/write_project.js';
 import { UnsupportedTargetError, parseTarget } from '../../src/codegen/target.js';
-import { fastRequantExact } from '../../src/codegen/lower/requant.js';
+import { fastRequantExact, fastRequantLevel } from '../../src/codegen/lower/requant.js';
 import { padLayout } from '../../src/codegen/lower/pad.js';
 import { broadcastStrides } from '../../src/codegen/lower/elementwise.js';
 import { ToolchainError, buildProject } from '../../src/codegen/toolchain.js';
@@ -38,6 +38,12 @@ test('the fast requantisation is only chosen where it is exact', () => {
   assert.ok(!fastRequantExact(m, [-25, -1, -1], [1 << 29, 0, 0], 100_000), 'large accumulators need shifts <= 20');
   assert.ok(!fastRequantExact(m, [0, -1, -1], [0, 0, 0], 9), 'no left/zero shifts');
   assert.ok(!fastRequantExact([1 << 29], [-3], [0], 9), 'multipliers below 2^30 are not from QuantizeMultiplier');
+  // The zero point joins the rounding constant (fast 2) only while |x| + 2^(e-1) + |zp| 2^e stays in int32.
+  assert.equal(fastRequantLevel(m, [-1, -20, -5], [0, 0, 0], 9, -128), 2);
+  assert.equal(fastRequantLevel([1 << 30], [-20], [0], 100_000, -128), 2, 'unbounded: 2^30 + 2^19 + 2^27 fits');
+  assert.equal(fastRequantLevel([1 << 30], [-24], [1000], 9, -128), 1, '128 * 2^24 does not fit');
+  assert.equal(fastRequantLevel([1 << 30], [-24], [1000], 9, 60), 2, 'a small zero point does');
+  assert.equal(fastRequantLevel([1 << 29], [-3], [0], 9, 0), 0);
 });
 
 test('pad layout folds unpadded trailing dimensions into rows; broadcast strides are 0 where broadcast', () => {

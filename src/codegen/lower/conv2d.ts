@@ -2,7 +2,9 @@ import type { Node } from '../../graph/graph.js';
 import type { Window2D } from '../../ops/conv_util.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
+import type { CArray } from '../c_syntax.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { constantValues } from './layer.js';
 import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { int8ConvScratchBytes, isCPointwise } from '../../ops/conv2d.js';
@@ -51,6 +53,30 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const need = int8ConvScratchBytes(win, depth);
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
+  const rowBytes = kW * cinFilter, paddedDepth = kH * ((rowBytes + 3) & ~3);
+  if (ctx.dsp && !isCPointwise(win) && depth % 4 !== 0 && rowBytes <= ROWPAD_MAX && cout % 2 === 0 && 4 * paddedDepth <= scratch.bytes) {
+    // DSP targets, window rows of a few bytes (a first conv over RGB): rows padded to words, weights split.
+    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(rowPaddedWeights(constantValues(filter) as Int8Array, cout, kH, rowBytes), cout, paddedDepth, 2), align: 4, linkage: 'extern', comment: `${filter.name}, rows padded to words, as SMLAD pairs (tm_conv2d_rowpad_w16_s8)` };
+    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
+    return {
+      headers: ['tm_conv2d.h'],
+      definitions: [...rq.definitions, structDef(shape)],
+      weights: [pairs, ...rq.weights],
+      statements: ctx.perImage([call('tm_conv2d_rowpad_w16_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
+    };
+  }
+  if (ctx.dsp && depth % 4 === 0 && cout % 2 === 0) {
+    // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, a third fewer instructions).
+    const kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
+    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, depth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (${kernel})` };
+    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
+    return {
+      headers: ['tm_conv2d.h'],
+      definitions: [...rq.definitions, structDef(shape)],
+      weights: [pairs, ...rq.weights],
+      statements: ctx.perImage([call(kernel, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
+    };
+  }
   const filterArray = ctx.constantArray(filter, 'filter');
   const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
   return {
@@ -85,8 +111,41 @@ function lowerPointwiseInPlace(ctx: LayerContext, rq: ReturnType<typeof layerReq
   };
 }
 
+/**
+ * Weights [cout][depth] in the layout of the DSP kernels that take them split (tm_conv2d_*w16_s8: blocks of
+ * 2 rows; tm_fully_connected_w16_s8: 4): per block of rows, per group of four values k..k+3, each row's
+ * words (k, k+2) and (k+1, k+3), the first value in the low half (what SXTB16 and SXTB16 ROR 8 make of the
+ * int8 word). depth % 4 == 0 and cout % block == 0.
+ */
+export function smladPairs(w: Int8Array, cout: number, depth: number, block: number): Int32Array {
+  const out = new Int32Array(cout * depth / 2);
+  let o = 0;
+  const pair = (lo: number, hi: number) => ((hi << 16) | (lo & 0xffff)) | 0;
+  for (let r = 0; r < cout; r += block) {
+    for (let k = 0; k < depth; k += 4) {
+      for (let row = r; row < r + block; row++) {
+        const b = row * depth + k;
+        out[o++] = pair(w[b], w[b + 2]);
+        out[o++] = pair(w[b + 1], w[b + 3]);
+      }
+    }
+  }
+  return out;
+}
+
+/** TM_DSP_ROWPAD_MAX in tm_conv2d.h: the longest window row tm_conv2d_rowpad_w16_s8 takes. */
+export const ROWPAD_MAX = 16;
+
+/** Weights [cout][kH][rowBytes] with each row padded by zeros to a multiple of four (tm_conv2d_rowpad_w16_s8). */
+export function rowPaddedWeights(w: Int8Array, cout: number, kH: number, rowBytes: number): Int8Array {
+  const padded = (rowBytes + 3) & ~3;
+  const out = new Int8Array(cout * kH * padded);
+  for (let r = 0; r < cout * kH; r++) out.set(w.subarray(r * rowBytes, (r + 1) * rowBytes), r * padded);
+  return out;
+}
+
 /** tm_conv_shape's fields (the float kernels ignore the zero point). */
-function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, inZp: number): Record<string, number> {
+export function convShapeFields(win: Window2D, cout: number, kH: number, kW: number, inZp: number): Record<string, number> {
   return {
     in_h: win.inH, in_w: win.inW, in_c: win.inC, out_h: win.outH, out_w: win.outW, out_c: cout,
     k_h: kH, k_w: kW, stride_h: win.strideH, stride_w: win.strideW, dil_h: win.dilH, dil_w: win.dilW,

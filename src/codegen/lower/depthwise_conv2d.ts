@@ -7,6 +7,9 @@ import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { OPS } from '../../ops/registry.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer } from './float_layer.js';
+import { ROWPAD_MAX, convShapeFields, rowPaddedWeights, smladPairs } from './conv2d.js';
+import { constantValues } from './layer.js';
+import type { CArray } from '../c_syntax.js';
 
 /**
  * DEPTHWISE_CONV_2D -> tm_depthwise_conv2d_s8, or its in-place variant when the memory plan puts the
@@ -63,6 +66,20 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   if (layout === 'disjoint') {
     const need = def.scratchBytes!(node, ctx.graph);
     if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
+    const paddedDepth = kH * ((kW + 3) & ~3);
+    if (ctx.dsp && cin === 1 && cout % 2 === 0 && kW <= ROWPAD_MAX && 4 * paddedDepth <= scratch.bytes) {
+      // One input channel: a convolution with depth_mult filters (a grayscale first layer), which the DSP
+      // conv kernel runs on split weights instead of one tap at a time.
+      const convWeights = new Int8Array(cout * kH * kW);
+      const w = constantValues(filter) as Int8Array;
+      for (let m = 0; m < cout; m++) for (let t = 0; t < kH * kW; t++) convWeights[m * kH * kW + t] = w[t * cout + m];
+      const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(rowPaddedWeights(convWeights, cout, kH, kW), cout, paddedDepth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as a convolution's rows padded to words, SMLAD pairs (tm_conv2d_rowpad_w16_s8)` };
+      const convShape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
+      return {
+        headers: ['tm_conv2d.h'], definitions: [...rq.definitions, structDef(convShape)], weights: [pairs, ...rq.weights],
+        statements: ctx.perImage([call('tm_conv2d_rowpad_w16_s8', structArg(convShape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
+      };
+    }
     return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: ctx.perImage([call('tm_depthwise_conv2d_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output) };
   }
   // The op's in-place rule is the C kernel's: a node it accepts always compiles.

@@ -2,6 +2,9 @@ import type { Node } from '../../graph/graph.js';
 import { numElements } from '../../graph/graph.js';
 import { call, constArg, intArg, structArg } from './kernel_call.js';
 import type { LayerCode, LayerContext } from './layer.js';
+import { constantValues } from './layer.js';
+import type { CArray } from '../c_syntax.js';
+import { smladPairs } from './conv2d.js';
 import { is16x8, lower16x8 } from './int16x8.js';
 import { foldedBias, layerRequant, requireInt8Layer } from './requant.js';
 import { floatLayerParams, isFloatLayer, requireFloatLayer, transposedWeights } from './float_layer.js';
@@ -29,6 +32,16 @@ export function lowerFullyConnected(ctx: LayerContext): LayerCode {
   const rq = layerRequant(ctx, input, weightsT, biasT, output, nOut, node.options.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'FULLY_CONNECTED');
+  if (ctx.dsp && depth % 4 === 0 && nOut % 4 === 0) {
+    // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, no SXTB16 of weights).
+    const pairs: CArray = { name: ctx.name('weights_pairs'), type: 'int32_t', values: smladPairs(constantValues(weightsT) as Int8Array, nOut, depth, 4), align: 4, linkage: 'extern', comment: `${weightsT.name} as SMLAD pairs (tm_fully_connected_w16_s8)` };
+    return {
+      headers: ['tm_fully_connected.h'],
+      definitions: rq.definitions,
+      weights: [pairs, ...rq.weights],
+      statements: [call('tm_fully_connected_w16_s8', intArg(rows), intArg(depth), intArg(nOut), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output))],
+    };
+  }
   const w = ctx.constantArray(weightsT, 'weights');
   return {
     headers: ['tm_fully_connected.h'],

@@ -62,7 +62,11 @@ export class LayerContext {
   readonly prefix: string;
 
   /** `symbolPrefix` starts every name (GenerateOptions.prefix), so several models' constants link together. */
-  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode, symbolPrefix = '') {
+  /**
+   * dsp: the project's target has the Cortex-M DSP extension (every kernel call is compiled with TM_DSP), so
+   * a lowering may pick a DSP-only kernel and weight layout; false for the host and the wasm runtime.
+   */
+  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode, symbolPrefix = '', readonly dsp = false) {
     this.prefix = `${symbolPrefix}L${step}`;
   }
 

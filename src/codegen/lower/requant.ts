@@ -64,6 +64,27 @@ export function fastRequantExact(multiplier: ArrayLike<number>, shift: ArrayLike
   return true;
 }
 
+/**
+ * Whether tm_requant_zp_pre (the zero point added before the shift, tm_common.h) is exact too, given
+ * fastRequantExact: |x| + 2^(e-1) + |zp| 2^e + 1 < 2^31 for every channel, x the high word of 2 acc m
+ * (|x| <= |acc| when the accumulator is bounded, else < 2^30 after QADD saturates).
+ */
+export function zpFoldExact(shift: ArrayLike<number>, bias: ArrayLike<number>, taps: number, outZeroPoint: number): boolean {
+  for (let c = 0; c < shift.length; c++) {
+    const e = -shift[c];
+    const accBound = Math.abs(bias[c]) + taps * MAX_PRODUCT;
+    const x = Math.min(accBound, 2 ** 30);
+    if (x + 2 ** (e - 1) + Math.abs(outZeroPoint) * 2 ** e + 1 >= 2 ** 31) return false;
+  }
+  return true;
+}
+
+/** tm_requant_params.fast: 0 (reference form), 1 (tm_requant_fast), 2 (also tm_requant_zp_pre). */
+export function fastRequantLevel(multiplier: ArrayLike<number>, shift: ArrayLike<number>, bias: ArrayLike<number>, taps: number, outZeroPoint: number): number {
+  if (!fastRequantExact(multiplier, shift, bias, taps)) return 0;
+  return zpFoldExact(shift, bias, taps, outZeroPoint) ? 2 : 1;
+}
+
 export function layerRequant(
   ctx: LayerContext, input: Tensor, weights: Tensor, biasT: Tensor | null, output: Tensor, channels: number,
   activation: Activation, fold: (bias: Int32Array, w: Int8Array, zp: number) => Int32Array, tapsPerOutput: number,
@@ -82,7 +103,7 @@ export function layerRequant(
   const biasArray: CArray = { name: ctx.name('bias'), type: 'int32_t', values: folded, align: 4, linkage: 'extern', comment: `bias of ${output.name}, input offset folded in` };
   const params = ctx.struct('tm_requant_params', 'q', {
     bias: biasArray, mult, shift: shifts,
-    out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax, fast: fastRequantExact(multiplier, shift, folded, tapsPerOutput) ? 1 : 0,
+    out_zp: zeroPointOf(output), act_min: actMin, act_max: actMax, fast: fastRequantLevel(multiplier, shift, folded, tapsPerOutput, zeroPointOf(output)),
   });
   return { definitions: [arrayDef(mult), arrayDef(shifts), structDef(params)], weights: [biasArray], params };
 }
