@@ -22,9 +22,10 @@ export const TINYENGINE_MCUNET_VWW1 = { sram: '92 kB', flash: '521 kB', latency:
 
 /**
  * How the bench compiles: as `tinyml compile --board mps2-an386` does by default, with `--objective memory`,
- * and, for a model with a float boundary, with `--io int8 --objective memory` (int8 data straight in and out).
+ * and, for a model with a float boundary, with `--io int8 --objective memory` (int8 data straight in and out);
+ * 'int8 weights' is the default plan with `--flash-budget 0` (no weights split into 16-bit SMLAD pairs).
  */
-export type CodegenPlanKind = 'default' | 'objective memory' | 'io int8';
+export type CodegenPlanKind = 'default' | 'objective memory' | 'io int8' | 'int8 weights';
 
 export interface CodegenRow {
   model: string;
@@ -51,7 +52,7 @@ export interface CodegenRow {
 /** The compiled model `tinyml compile MODEL --board mps2-an386 [--objective memory]` generates. */
 function compiledFor(g: Graph, kind: CodegenPlanKind): CompiledModel {
   const board = findBoard('mps2-an386');
-  return compileModel(g, kind === 'default' ? { board } : kind === 'objective memory' ? { board, objective: 'memory' } : { board, objective: 'memory', io: 'int8' });
+  return compileModel(g, kind === 'default' || kind === 'int8 weights' ? { board } : kind === 'objective memory' ? { board, objective: 'memory' } : { board, objective: 'memory', io: 'int8' });
 }
 
 /** Whether `--io int8` changes the model: a float input or output beside a QUANTIZE / DEQUANTIZE. */
@@ -75,8 +76,8 @@ export function codegenManifests(all: BenchManifest[]): BenchManifest[] {
 
 /** Generate, build for mps2-an386 and run one case under QEMU: the figures of one row. */
 /** Build the compiled model for one QEMU Cortex-M board, run one case: instructions per inference and sizes. */
-function measureOn(m: BenchManifest, g: Graph, compiled: CompiledModel, target: 'cortex-m4' | 'cortex-m7') {
-  const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(target === 'cortex-m4' ? 'mps2-an386' : 'mps2-an500'), target, modelName: g.name });
+function measureOn(m: BenchManifest, g: Graph, compiled: CompiledModel, target: 'cortex-m4' | 'cortex-m7', flashBudget?: number) {
+  const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(target === 'cortex-m4' ? 'mps2-an386' : 'mps2-an500'), target, modelName: g.name, flashBudget });
   const dir = mkdtempSync(join(tmpdir(), `tinyml-bench-${m.id}-`));
   try {
     writeProject(dir, project);
@@ -93,7 +94,7 @@ function measureOn(m: BenchManifest, g: Graph, compiled: CompiledModel, target: 
 export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'default'): CodegenRow {
   const g = loadModel(join(SHARED, m.model));
   const compiled = compiledFor(g, plan);
-  const m4 = measureOn(m, g, compiled, 'cortex-m4');
+  const m4 = measureOn(m, g, compiled, 'cortex-m4', plan === 'int8 weights' ? 0 : undefined);
   const m7 = plan === 'default' ? measureOn(m, g, compiled, 'cortex-m7') : null;
   const tflm = tflmM4Figures().get(m.id);
   const p = compiled.plan.patch;
@@ -114,7 +115,7 @@ export function benchCodegen(all: BenchManifest[], log: (line: string) => void =
   const rows: CodegenRow[] = [];
   for (const m of codegenManifests(all)) {
     const g = loadModel(join(SHARED, m.model));
-    const plans: CodegenPlanKind[] = ['default'];
+    const plans: CodegenPlanKind[] = ['default', 'int8 weights'];
     if (compiledFor(g, 'objective memory').plan.arenaBytes !== compiledFor(g, 'default').plan.arenaBytes) plans.push('objective memory');
     if (hasFloatBoundary(g)) plans.push('io int8');
     for (const plan of plans) {
@@ -130,6 +131,10 @@ export function benchCodegen(all: BenchManifest[], log: (line: string) => void =
   return rows;
 }
 
+const PLAN_LABEL: Readonly<Record<CodegenPlanKind, string>> = {
+  default: 'default', 'int8 weights': '`--flash-budget 0` (int8 weights)', 'objective memory': '`--objective memory`', 'io int8': '`--io int8 --objective memory`',
+};
+
 function speedup(ref: number | null, ours: number): string {
   return ref ? `${(ref / ours).toFixed(2)}x` : '–';
 }
@@ -142,7 +147,7 @@ export function codegenTable(rows: readonly CodegenRow[]): string {
   ];
   for (const r of rows) {
     const how = r.patch ? `${r.kind} ${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode}` : r.kind;
-    const plan = `${r.plan === 'default' ? 'default' : r.plan === 'objective memory' ? '`--objective memory`' : '`--io int8 --objective memory`'}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
+    const plan = `${PLAN_LABEL[r.plan]}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
     lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${r.m7Instructions ? fmt(r.m7Instructions) : '–'} | ${r.tflmCmsisNnM7 ? fmt(r.tflmCmsisNnM7) : '–'} | ${r.m7Instructions ? speedup(r.tflmCmsisNnM7, r.m7Instructions) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
   }
   const beside = patchComparison(rows);
@@ -156,7 +161,8 @@ function delta(after: number, before: number): string {
 
 /** Per model with a patch-based build: its M4 instructions, Flash and SRAM beside the layer-wise build's. */
 export function patchComparison(rows: readonly CodegenRow[]): string {
-  const pairs = rows.filter((r) => r.kind === 'patch-based' && r.plan !== 'io int8').map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.kind === 'layer-wise' && r.plan !== 'io int8') }))
+  const same = (r: CodegenRow) => r.plan === 'default' || r.plan === 'objective memory';
+  const pairs = rows.filter((r) => r.kind === 'patch-based' && same(r)).map((p) => ({ p, l: rows.find((r) => r.model === p.model && r.kind === 'layer-wise' && same(r)) }))
     .filter((x): x is { p: CodegenRow; l: CodegenRow } => !!x.l);
   if (!pairs.length) return '';
   const lines = [
@@ -182,7 +188,7 @@ export function mcunetComparison(rows: readonly CodegenRow[]): string {
   ];
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   for (const r of mine) {
-    lines.push(`| tinyml-ts C, ${r.plan === 'io int8' ? '--io int8 --objective memory' : r.plan}: ${r.kind} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
+    lines.push(`| tinyml-ts C, ${PLAN_LABEL[r.plan].replace(/`/g, '')}: ${r.kind} (QEMU M4) | ${fmt(r.sramBytes)} = ${kb(r.sramBytes)} (data+bss; arena ${fmt(r.arenaBytes)}) | ${fmt(r.flashBytes)} = ${kb(r.flashBytes)} | ${fmt(r.instructions)} instructions |`);
   }
   return lines.join('\n');
 }

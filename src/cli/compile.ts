@@ -18,6 +18,8 @@ export interface CompileOptions extends CompileFlags {
   specialize?: boolean;
   /** Symbol prefix of the generated API (--prefix). */
   prefix?: string;
+  /** --flash-budget: bytes of constants allowed when weights are split for the DSP kernels. */
+  flashBudget?: string;
   /** make (default) | cmake | arduino | platformio: the layout of the project (codegen/layouts.ts). */
   project?: string;
   json?: boolean;
@@ -27,9 +29,17 @@ export interface CompileOptions extends CompileFlags {
  * `tinyml compile MODEL --board NAME -o DIR [--target ...] [--patch ...]`: a self-contained C99 project for
  * the model. Every check (patch spec, target, ops, fit) runs before the first file is written.
  */
+function parseFlashBudget(spec: string | undefined): number | undefined {
+  if (spec === undefined) return undefined;
+  const v = Number(spec);
+  if (spec.trim() === '' || !Number.isInteger(v) || v < 0) throw new InputError(`--flash-budget takes a number of bytes (0 or more), got "${spec}"`);
+  return v;
+}
+
 export function compileCommand(modelFile: string, opts: CompileOptions): number {
   if (opts.board === undefined) throw new InputError('compile needs --board NAME (the board decides SRAM, Flash and the default target)');
   if (!opts.output) throw new InputError('compile needs -o DIR (where the C project is written)');
+  const flashBudget = parseFlashBudget(opts.flashBudget);
   checkProjectDir(opts.output);
   const options = compileOptionsFrom(opts);
   const layout = parseLayout(opts.project);
@@ -38,7 +48,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   const g = loadModel(modelFile);
   const chosen = compileModel(g, options);
   const { plan } = chosen;
-  const generated = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name, prefix: opts.prefix });
+  const generated = generateProject(chosen.graph, plan, { board, target, specialize: opts.specialize !== false, modelName: g.name, prefix: opts.prefix, flashBudget });
   const info = { prefix: opts.prefix ?? '', inputs: modelInputs(chosen.graph, plan), outputs: modelOutputs(chosen.graph, plan) };
   const project = { ...generated, files: layoutProject(generated, layout, info) };
   writeProject(opts.output, project);
@@ -64,7 +74,8 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   const slow = chosen.kernels.filter((k) => k.variant === 'in-place depthwise');
   if (slow.length) console.log(`in place    ${slow.length} depthwise layer(s) with the in-place kernel, each because it lowers the peak (inspect lists why per layer)`);
   if (chosen.fusedPads) console.log(`fused       ${chosen.fusedPads} PAD(s) into the convolution reading them (explicit padding; --fuse-pad off keeps them)`);
-  console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)`);
+  const sw = project.splitWeights;
+  console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)${sw.budget ? `; ${sw.steps} step(s) with weights as 16-bit SMLAD pairs within the ${int(sw.budget)}-byte Flash budget (--flash-budget)` : ''}`);
   if (project.stackBytes) console.log(`stack       ${int(project.stackBytes)} bytes reserved above .bss by board.ld`);
   console.log(`kernels     ${kernels.join(' ')}`);
   if (layout !== 'make') {

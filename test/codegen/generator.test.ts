@@ -181,3 +181,24 @@ test('model.h writes a negative zero point as (q + 128), and the host runner rep
     built.cleanup();
   }
 });
+
+test('--flash-budget: weights split into SMLAD pairs only within the budget, the layers with the most MACs per byte first', () => {
+  const g = loadModel(modelPath('mlperf_kws_dscnn_int8.tflite'));
+  const c = compileModel(g, { board: findBoard('mps2-an386') });
+  const gen = (flashBudget?: number) => generateProject(c.graph, c.plan, { board: findBoard('mps2-an386'), target: 'cortex-m4', flashBudget });
+  const splitKernels = (p: ReturnType<typeof gen>) => p.layers.filter((l) => l.kernels.some((k) => /_w16_s8$/.test(k))).length;
+  const int8 = gen(0), all = gen(), half = gen(Math.floor((int8.weightBytes + all.weightBytes) / 2));
+  assert.equal(splitKernels(int8), 0);
+  assert.equal(int8.splitWeights.steps, 0);
+  assert.ok(splitKernels(all) > 0 && all.weightBytes > int8.weightBytes, 'the board has room: every layer that can is split');
+  assert.equal(all.splitWeights.budget, Math.floor(findBoard('mps2-an386').flashBytes / 2));
+  assert.ok(half.weightBytes <= half.splitWeights.budget, `${half.weightBytes} within ${half.splitWeights.budget}`);
+  assert.ok(splitKernels(half) > 0 && splitKernels(half) < splitKernels(all), `${splitKernels(half)} of ${splitKernels(all)} split`);
+  // VWW's resolution falls from 48x48 to 3x3: a budget for a few splits takes the early, wide-image layers.
+  const v = compileModel(loadModel(modelPath('mlperf_vww_mobilenetv1_int8.tflite')), { board: findBoard('mps2-an386') });
+  const vInt8 = generateProject(v.graph, v.plan, { board: findBoard('mps2-an386'), target: 'cortex-m4', flashBudget: 0 });
+  const vSome = generateProject(v.graph, v.plan, { board: findBoard('mps2-an386'), target: 'cortex-m4', flashBudget: vInt8.weightBytes + 8192 });
+  const splitSteps = vSome.layers.filter((l) => l.kernels.some((k) => /_w16_s8$/.test(k))).map((l) => l.step);
+  assert.ok(splitSteps.length > 0 && Math.max(...splitSteps) < vSome.layers.length / 2, `split steps ${splitSteps.join(',')} of ${vSome.layers.length}`);
+  assert.throws(() => compileCommand('x.tflite', { board: 'mps2-an386', output: '/nonexistent-dir/x', flashBudget: '-5' }), /--flash-budget takes a number of bytes/);
+});

@@ -54,7 +54,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
   const rowBytes = kW * cinFilter, paddedDepth = kH * ((rowBytes + 3) & ~3);
-  if (ctx.dsp && !isCPointwise(win) && depth % 4 !== 0 && rowBytes <= ROWPAD_MAX && cout % 2 === 0 && 4 * paddedDepth <= scratch.bytes) {
+  if (ctx.splitWeights && !isCPointwise(win) && depth % 4 !== 0 && rowBytes <= ROWPAD_MAX && cout % 2 === 0 && 4 * paddedDepth <= scratch.bytes) {
     // DSP targets, window rows of a few bytes (a first conv over RGB): rows padded to words, weights split.
     const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(rowPaddedWeights(constantValues(filter) as Int8Array, cout, kH, rowBytes), cout, paddedDepth, 2), align: 4, linkage: 'extern', comment: `${filter.name}, rows padded to words, as SMLAD pairs (tm_conv2d_rowpad_w16_s8)` };
     const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
@@ -65,7 +65,7 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
       statements: ctx.perImage([call('tm_conv2d_rowpad_w16_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
     };
   }
-  if (ctx.dsp && depth % 4 === 0 && cout % 2 === 0) {
+  if (ctx.splitWeights && depth % 4 === 0 && cout % 2 === 0) {
     // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, a third fewer instructions).
     const kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
     const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, depth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (${kernel})` };

@@ -67,7 +67,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
     const need = def.scratchBytes!(node, ctx.graph);
     if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
     const paddedDepth = kH * ((kW + 3) & ~3);
-    if (ctx.dsp && cin === 1 && cout % 2 === 0 && kW <= ROWPAD_MAX && 4 * paddedDepth <= scratch.bytes) {
+    if (ctx.splitWeights && cin === 1 && cout % 2 === 0 && kW <= ROWPAD_MAX && 4 * paddedDepth <= scratch.bytes) {
       // One input channel: a convolution with depth_mult filters (a grayscale first layer), which the DSP
       // conv kernel runs on split weights instead of one tap at a time.
       const convWeights = new Int8Array(cout * kH * kW);

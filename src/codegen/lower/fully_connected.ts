@@ -32,7 +32,7 @@ export function lowerFullyConnected(ctx: LayerContext): LayerCode {
   const rq = layerRequant(ctx, input, weightsT, biasT, output, nOut, node.options.activation,
     (bias, w, zp) => foldedBias(bias, w, zp, depth, depth, 1), depth);
   ctx.requireDisjoint(input, output, 'FULLY_CONNECTED');
-  if (ctx.dsp && depth % 4 === 0 && nOut % 4 === 0) {
+  if (ctx.splitWeights && depth % 4 === 0 && nOut % 4 === 0) {
     // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, no SXTB16 of weights).
     const pairs: CArray = { name: ctx.name('weights_pairs'), type: 'int32_t', values: smladPairs(constantValues(weightsT) as Int8Array, nOut, depth, 4), align: 4, linkage: 'extern', comment: `${weightsT.name} as SMLAD pairs (tm_fully_connected_w16_s8)` };
     return {

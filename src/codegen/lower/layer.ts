@@ -63,10 +63,11 @@ export class LayerContext {
 
   /** `symbolPrefix` starts every name (GenerateOptions.prefix), so several models' constants link together. */
   /**
-   * dsp: the project's target has the Cortex-M DSP extension (every kernel call is compiled with TM_DSP), so
-   * a lowering may pick a DSP-only kernel and weight layout; false for the host and the wasm runtime.
+   * splitWeights: the project's target has the Cortex-M DSP extension and the Flash budget lets this layer
+   * store its weights split into 16-bit SMLAD pairs for the DSP-only kernels that take them
+   * (GenerateOptions.flashBudget); false for the host and the wasm runtime.
    */
-  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode, symbolPrefix = '', readonly dsp = false) {
+  constructor(readonly graph: Graph, readonly plan: MemoryPlan, readonly step: number, readonly node: AnyNode, symbolPrefix = '', readonly splitWeights = false) {
     this.prefix = `${symbolPrefix}L${step}`;
   }
 
