@@ -66,6 +66,60 @@ TM_KERNEL void tm_train_conv2d_weight_row_s8(const tm_train_window *w, int32_t c
 }
 
 /*
+ * The 1x1 case of tm_train_conv2d_input_grad_s8, four output pixels at a time: each dequantised weight
+ * w_scale[o] * f[o][c] is formed once and multiplied into four sums instead of being re-formed per pixel
+ * (the hot loop of a pointwise layer's backward pass). Every sum is still taken over o ascending with the
+ * same products, and a 1x1 window sends each output pixel to its own input pixel, so no input pixel's
+ * additions change order: the bits equal the one-pixel-at-a-time loop.
+ */
+TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+                                                float *dx) {
+  const int32_t C = w->in_c, pixels = w->batches * w->out_h * w->out_w, s_step = per_channel ? 1 : 0;
+  float *dst[4];
+  const float *g[4];
+  for (int32_t q0 = 0; q0 < pixels;) {
+    /* Gather up to four output pixels whose input pixel lies inside the image (a padding tap adds nothing). */
+    int32_t n = 0;
+    for (; q0 < pixels && n < 4; q0++) {
+      int32_t b, oy, ox;
+      tm_train_pixel(w, q0, &b, &oy, &ox);
+      const int32_t iy = oy * w->stride_h - w->pad_top, ix = ox * w->stride_w - w->pad_left;
+      if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+      dst[n] = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+      g[n] = dz + q0 * cout;
+      n++;
+    }
+    for (int32_t c = 0; c < C; c++) {
+      const int8_t *f = wq + c;
+      const float *ws = w_scale;
+      if (n == 4) {
+        const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3];
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        for (int32_t o = 0; o < cout; o++, f += C, ws += s_step) {
+          const float v = *ws * (float)*f;
+          s0 += g0[o] * v;
+          s1 += g1[o] * v;
+          s2 += g2[o] * v;
+          s3 += g3[o] * v;
+        }
+        dst[0][c] += s0;
+        dst[1][c] += s1;
+        dst[2][c] += s2;
+        dst[3][c] += s3;
+        continue;
+      }
+      for (int32_t p = 0; p < n; p++) {
+        float s = 0.0f;
+        const int8_t *fp = f;
+        const float *wp = ws;
+        for (int32_t o = 0; o < cout; o++, fp += C, wp += s_step) s += g[p][o] * (*wp * (float)*fp);
+        dst[p][c] += s;
+      }
+    }
+  }
+}
+
+/*
  * dX (+)= the CONV_2D input gradient; wq: the filter [cout][k_h][k_w][in_c] int8 with a scale per output
  * channel (weights are symmetric: zero point 0).
  */
@@ -73,6 +127,10 @@ TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t c
                                             float *dx, int32_t accumulate) {
   const int32_t C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  if (taps == 1) {
+    tm_train_pointwise_input_grad_s8(w, cout, dz, wq, w_scale, per_channel, dx);
+    return;
+  }
   for (int32_t q = 0; q < pixels; q++) {
     int32_t b, oy, ox;
     tm_train_pixel(w, q, &b, &oy, &ox);
