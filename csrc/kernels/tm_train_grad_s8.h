@@ -45,12 +45,12 @@ TM_KERNEL float tm_train_bias_grad_row(int32_t n, int32_t channels, const float 
 }
 
 /*
- * The 1x1 case of tm_train_conv2d_weight_row_s8, four output pixels at a time: each out[j] stays in a
+ * Tap (ky, kx) of tm_train_conv2d_weight_row_s8, four output pixels at a time: each out[j] stays in a
  * register across four products instead of a load and store per pixel. Its sum still runs over the pixels
  * in ascending order with the same products, so the bits are unchanged.
  */
-TM_HELPER void tm_train_pointwise_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
-                                                int32_t x_c, const int32_t *pick, int32_t n_pick, float *out) {
+TM_HELPER void tm_train_tap_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
+                                          int32_t x_c, const int32_t *pick, int32_t n_pick, int32_t ky, int32_t kx, float *out) {
   const int32_t pixels = w->batches * w->out_h * w->out_w;
   const float scale = xq->scale;
   const int32_t zp = xq->zp;
@@ -63,7 +63,7 @@ TM_HELPER void tm_train_pointwise_weight_row_s8(const tm_train_window *w, int32_
     for (; q0 < pixels && n < 4; q0++) {
       int32_t b, oy, ox;
       tm_train_pixel(w, q0, &b, &oy, &ox);
-      const int32_t iy = oy * w->stride_h - w->pad_top, ix = ox * w->stride_w - w->pad_left;
+      const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
       if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
       src[n] = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
       g[n] = dz[q0 * cout + co];
@@ -92,25 +92,8 @@ TM_HELPER void tm_train_pointwise_weight_row_s8(const tm_train_window *w, int32_
 /* out[t * n_pick + j] = sum over pixels of dZ[p][co] * X[pixel under tap t][pick[j]] (pick NULL: channel j). */
 TM_KERNEL void tm_train_conv2d_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
                                             int32_t x_c, const int32_t *pick, int32_t n_pick, float *out) {
-  const int32_t pixels = w->batches * w->out_h * w->out_w;
-  if (w->k_h == 1 && w->k_w == 1) {
-    tm_train_pointwise_weight_row_s8(w, cout, co, dz, x, xq, x_c, pick, n_pick, out);
-    return;
-  }
   for (int32_t ky = 0; ky < w->k_h; ky++) {
-    for (int32_t kx = 0; kx < w->k_w; kx++) {
-      float *o = out + (ky * w->k_w + kx) * n_pick;
-      for (int32_t j = 0; j < n_pick; j++) o[j] = 0.0f;
-      for (int32_t q = 0; q < pixels; q++) {
-        int32_t b, oy, ox;
-        tm_train_pixel(w, q, &b, &oy, &ox);
-        const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
-        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
-        const int8_t *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
-        const float g = dz[q * cout + co];
-        for (int32_t j = 0; j < n_pick; j++) o[j] += g * tm_train_deq(xq, src[pick ? pick[j] : j]);
-      }
-    }
+    for (int32_t kx = 0; kx < w->k_w; kx++) tm_train_tap_weight_row_s8(w, cout, co, dz, x, xq, x_c, pick, n_pick, ky, kx, out + (ky * w->k_w + kx) * n_pick);
   }
 }
 
