@@ -44,22 +44,132 @@ TM_KERNEL float tm_train_bias_grad_row(int32_t n, int32_t channels, const float 
   return s;
 }
 
+/*
+ * Tap (ky, kx) of tm_train_conv2d_weight_row_s8, four output pixels at a time: each out[j] stays in a
+ * register across four products instead of a load and store per pixel. Its sum still runs over the pixels
+ * in ascending order with the same products, so the bits are unchanged.
+ */
+TM_HELPER void tm_train_tap_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
+                                          int32_t x_c, const int32_t *pick, int32_t n_pick, int32_t ky, int32_t kx, float *out) {
+  const int32_t pixels = w->batches * w->out_h * w->out_w;
+  const float scale = xq->scale;
+  const int32_t zp = xq->zp;
+  const int8_t *src[4];
+  float g[4];
+  for (int32_t j = 0; j < n_pick; j++) out[j] = 0.0f;
+  for (int32_t q0 = 0; q0 < pixels;) {
+    /* Up to four output pixels whose input pixel lies inside the image (a padding tap adds a product with 0). */
+    int32_t n = 0;
+    for (; q0 < pixels && n < 4; q0++) {
+      int32_t b, oy, ox;
+      tm_train_pixel(w, q0, &b, &oy, &ox);
+      const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+      if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+      src[n] = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
+      g[n] = dz[q0 * cout + co];
+      n++;
+    }
+    if (n == 4) {
+      const int8_t *s0 = src[0], *s1 = src[1], *s2 = src[2], *s3 = src[3];
+      const float g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];
+      for (int32_t j = 0; j < n_pick; j++) {
+        const int32_t k = pick ? pick[j] : j;
+        float a = out[j];
+        a += g0 * (scale * (float)((int32_t)s0[k] - zp));
+        a += g1 * (scale * (float)((int32_t)s1[k] - zp));
+        a += g2 * (scale * (float)((int32_t)s2[k] - zp));
+        a += g3 * (scale * (float)((int32_t)s3[k] - zp));
+        out[j] = a;
+      }
+      continue;
+    }
+    for (int32_t p = 0; p < n; p++) {
+      for (int32_t j = 0; j < n_pick; j++) out[j] += g[p] * (scale * (float)((int32_t)src[p][pick ? pick[j] : j] - zp));
+    }
+  }
+}
+
 /* out[t * n_pick + j] = sum over pixels of dZ[p][co] * X[pixel under tap t][pick[j]] (pick NULL: channel j). */
 TM_KERNEL void tm_train_conv2d_weight_row_s8(const tm_train_window *w, int32_t cout, int32_t co, const float *dz, const int8_t *x, const tm_train_dequant *xq,
                                             int32_t x_c, const int32_t *pick, int32_t n_pick, float *out) {
-  const int32_t pixels = w->batches * w->out_h * w->out_w;
   for (int32_t ky = 0; ky < w->k_h; ky++) {
-    for (int32_t kx = 0; kx < w->k_w; kx++) {
-      float *o = out + (ky * w->k_w + kx) * n_pick;
-      for (int32_t j = 0; j < n_pick; j++) o[j] = 0.0f;
-      for (int32_t q = 0; q < pixels; q++) {
-        int32_t b, oy, ox;
-        tm_train_pixel(w, q, &b, &oy, &ox);
-        const int32_t iy = oy * w->stride_h - w->pad_top + ky * w->dil_h, ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
-        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
-        const int8_t *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
-        const float g = dz[q * cout + co];
-        for (int32_t j = 0; j < n_pick; j++) o[j] += g * tm_train_deq(xq, src[pick ? pick[j] : j]);
+    for (int32_t kx = 0; kx < w->k_w; kx++) tm_train_tap_weight_row_s8(w, cout, co, dz, x, xq, x_c, pick, n_pick, ky, kx, out + (ky * w->k_w + kx) * n_pick);
+  }
+}
+
+/* sums[p] = sum over o ascending of g[p][o] * (ws[o * s_step] * f[o * C]), for P = 8 pixels at once. */
+TM_HELPER void tm_train_pointwise_column8(int32_t cout, int32_t C, const int8_t *f, const float *ws, int32_t s_step, const float *const *g, float *sums) {
+  const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3], *g4 = g[4], *g5 = g[5], *g6 = g[6], *g7 = g[7];
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+  for (int32_t o = 0; o < cout; o++, f += C, ws += s_step) {
+    const float v = *ws * (float)*f;
+    s0 += g0[o] * v;
+    s1 += g1[o] * v;
+    s2 += g2[o] * v;
+    s3 += g3[o] * v;
+    s4 += g4[o] * v;
+    s5 += g5[o] * v;
+    s6 += g6[o] * v;
+    s7 += g7[o] * v;
+  }
+  sums[0] = s0, sums[1] = s1, sums[2] = s2, sums[3] = s3, sums[4] = s4, sums[5] = s5, sums[6] = s6, sums[7] = s7;
+}
+
+/* The same for 4 pixels. */
+TM_HELPER void tm_train_pointwise_column4(int32_t cout, int32_t C, const int8_t *f, const float *ws, int32_t s_step, const float *const *g, float *sums) {
+  const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3];
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  for (int32_t o = 0; o < cout; o++, f += C, ws += s_step) {
+    const float v = *ws * (float)*f;
+    s0 += g0[o] * v;
+    s1 += g1[o] * v;
+    s2 += g2[o] * v;
+    s3 += g3[o] * v;
+  }
+  sums[0] = s0, sums[1] = s1, sums[2] = s2, sums[3] = s3;
+}
+
+/*
+ * The 1x1 case of tm_train_conv2d_input_grad_s8, up to eight output pixels at a time: each dequantised
+ * weight w_scale[o] * f[o][c] is formed once and multiplied into several per-pixel sums instead of being
+ * re-formed per pixel (the hot loop of a pointwise layer's backward pass). Every sum is still taken over
+ * o ascending with the same products, and a 1x1 window sends each output pixel to its own input pixel,
+ * so no input pixel's additions change order: the bits equal the one-pixel-at-a-time loop.
+ */
+TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+                                                float *dx) {
+  const int32_t C = w->in_c, pixels = w->batches * w->out_h * w->out_w, s_step = per_channel ? 1 : 0;
+  float *dst[8];
+  const float *g[8];
+  float sums[8];
+  for (int32_t q0 = 0; q0 < pixels;) {
+    /* Gather up to eight output pixels whose input pixel lies inside the image (a padding tap adds nothing). */
+    int32_t n = 0;
+    for (; q0 < pixels && n < 8; q0++) {
+      int32_t b, oy, ox;
+      tm_train_pixel(w, q0, &b, &oy, &ox);
+      const int32_t iy = oy * w->stride_h - w->pad_top, ix = ox * w->stride_w - w->pad_left;
+      if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
+      dst[n] = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
+      g[n] = dz + q0 * cout;
+      n++;
+    }
+    for (int32_t c = 0; c < C; c++) {
+      int32_t p = 0;
+      for (; n - p >= 8; p += 8) {
+        tm_train_pointwise_column8(cout, C, wq + c, w_scale, s_step, g + p, sums);
+        for (int32_t i = 0; i < 8; i++) dst[p + i][c] += sums[i];
+      }
+      for (; n - p >= 4; p += 4) {
+        tm_train_pointwise_column4(cout, C, wq + c, w_scale, s_step, g + p, sums);
+        for (int32_t i = 0; i < 4; i++) dst[p + i][c] += sums[i];
+      }
+      for (; p < n; p++) {
+        float s = 0.0f;
+        const int8_t *f = wq + c;
+        const float *ws = w_scale;
+        for (int32_t o = 0; o < cout; o++, f += C, ws += s_step) s += g[p][o] * (*ws * (float)*f);
+        dst[p][c] += s;
       }
     }
   }
@@ -73,6 +183,10 @@ TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t c
                                             float *dx, int32_t accumulate) {
   const int32_t C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
+  if (taps == 1) {
+    tm_train_pointwise_input_grad_s8(w, cout, dz, wq, w_scale, per_channel, dx);
+    return;
+  }
   for (int32_t q = 0; q < pixels; q++) {
     int32_t b, oy, ox;
     tm_train_pixel(w, q, &b, &oy, &ox);

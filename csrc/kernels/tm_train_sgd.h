@@ -101,8 +101,23 @@ TM_KERNEL int32_t tm_train_sgd_row(const tm_train_sgd *o, const tm_train_param *
  */
 TM_KERNEL void tm_train_refold_bias(int32_t channels, const int32_t *bias, const int8_t *w, int32_t zp, int32_t taps, int32_t channel_stride, int32_t tap_stride, int32_t *folded) {
   for (int32_t c = 0; c < channels; c++) {
-    int32_t s = 0;
-    for (int32_t t = 0; t < taps; t++) s += w[c * channel_stride + t * tap_stride];
+    int32_t s = 0, t = 0;
+#if TM_DSP
+    /*
+     * Contiguous taps (conv / fully-connected rows): four bytes a load, two SXTB16 and two SMLAD by
+     * (1, 1). An integer sum is the same in any order, so this equals the scalar loop.
+     */
+    if (tap_stride == 1) {
+      const int8_t *row = w + c * channel_stride;
+      for (; t + 4 <= taps; t += 4) {
+        int32_t x;
+        memcpy(&x, row + t, 4);
+        s = __smlad(__sxtb16(x), 0x00010001, s);
+        s = __smlad(tm_sxtb16_ror8(x), 0x00010001, s);
+      }
+    }
+#endif
+    for (; t < taps; t++) s += w[c * channel_stride + t * tap_stride];
     folded[c] = (bias ? bias[c] : 0) - zp * s;
   }
 }
