@@ -27,30 +27,39 @@ TM_HELPER int tm_pw_first_block(const tm_conv_shape *s, int block, int n_px) {
   return s->out_c > s->in_c ? ((n_px - 1) / block) * block : 0;
 }
 
-TM_KERNEL void tm_conv2d_1x1_inplace_s8(const tm_conv_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *scratch, int32_t block) {
-  int8_t *out = (int8_t *)TM_ARENA_PTR(scratch);
-  int8_t *kernel_scratch = scratch + ((block * s->out_c + 15) & ~15);
-  const int n_px = s->in_h * s->in_w, step = s->out_c > s->in_c ? -block : block;
-  for (int p = tm_pw_first_block(s, block, n_px); p >= 0 && p < n_px; p += step) {
-    const int n = TM_MIN(block, n_px - p);
-    const tm_conv_shape b = tm_pw_block_shape(s, n);
-    tm_conv2d_1x1_s8(&b, q, buf + p * s->in_c, w, out, kernel_scratch);
-    memmove(buf + p * s->out_c, out, (size_t)(n * s->out_c));
+/* The walk every form shares; KERNEL(block_shape, in, out, kernel_scratch) is the ordinary kernel's call. */
+#define TM_PW_INPLACE_WALK(KERNEL)                                                        \
+  int8_t *out = (int8_t *)TM_ARENA_PTR(scratch);                                         \
+  int8_t *kernel_scratch = scratch + ((block * s->out_c + 15) & ~15);                    \
+  const int n_px = s->in_h * s->in_w, step = s->out_c > s->in_c ? -block : block;        \
+  for (int p = tm_pw_first_block(s, block, n_px); p >= 0 && p < n_px; p += step) {       \
+    const int n = TM_MIN(block, n_px - p);                                               \
+    const tm_conv_shape b = tm_pw_block_shape(s, n);                                     \
+    KERNEL(&b, buf + p * s->in_c, out, kernel_scratch);                                  \
+    memmove(buf + p * s->out_c, out, (size_t)(n * s->out_c));                            \
   }
+
+TM_KERNEL void tm_conv2d_1x1_inplace_s8(const tm_conv_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *scratch, int32_t block) {
+#define TM_PW_INT8(b, in, o, ks) tm_conv2d_1x1_s8(b, q, in, w, o, ks)
+  TM_PW_INPLACE_WALK(TM_PW_INT8)
+#undef TM_PW_INT8
 }
+
+#if !defined(TM_WASM_EXPORT)
+/* Weights split into SMLAD pairs by the generator (tm_conv2d_1x1_w16_s8): the layers the Flash budget splits. */
+TM_KERNEL void tm_conv2d_1x1_inplace_w16_s8(const tm_conv_shape *s, const tm_requant_params *q, int8_t *buf, const int32_t *wp, int8_t *scratch, int32_t block) {
+#define TM_PW_W16(b, in, o, ks) tm_conv2d_1x1_w16_s8(b, q, in, wp, o, ks)
+  TM_PW_INPLACE_WALK(TM_PW_W16)
+#undef TM_PW_W16
+}
+#endif
 
 #if TM_WASM_SIMD
 /* The WebAssembly runtime's form: the same walk over tm_conv2d_1x1_packed_s8 (weights packed at load). */
 TM_KERNEL void tm_conv2d_1x1_inplace_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *scratch, int32_t block, const int16_t *wp) {
-  int8_t *out = (int8_t *)TM_ARENA_PTR(scratch);
-  int8_t *kernel_scratch = scratch + ((block * s->out_c + 15) & ~15);
-  const int n_px = s->in_h * s->in_w, step = s->out_c > s->in_c ? -block : block;
-  for (int p = tm_pw_first_block(s, block, n_px); p >= 0 && p < n_px; p += step) {
-    const int n = TM_MIN(block, n_px - p);
-    const tm_conv_shape b = tm_pw_block_shape(s, n);
-    tm_conv2d_1x1_packed_s8(&b, q, buf + p * s->in_c, w, out, kernel_scratch, wp);
-    memmove(buf + p * s->out_c, out, (size_t)(n * s->out_c));
-  }
+#define TM_PW_PACKED(b, in, o, ks) tm_conv2d_1x1_packed_s8(b, q, in, w, o, ks, wp)
+  TM_PW_INPLACE_WALK(TM_PW_PACKED)
+#undef TM_PW_PACKED
 }
 #endif
 

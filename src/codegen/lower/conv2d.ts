@@ -101,13 +101,17 @@ function lowerPointwiseInPlace(ctx: LayerContext, rq: ReturnType<typeof layerReq
   if (!geo || need === undefined || ctx.overlap(input, ctx.output()) !== 'same' || !scratch || scratch.bytes < need) {
     throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place pointwise needs (1x1 stride 1 int8 batch 1, same offset, a scratch of ${need ?? '?'} bytes)`);
   }
-  const filterArray = ctx.constantArray(filter, 'filter');
   const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, 1, 1, zeroPointOf(input)));
+  // Split weights when the Flash budget gives them to this layer, as the out-of-place kernel would take them.
+  const split = ctx.splitWeights && win.inC % 4 === 0 && cout % 2 === 0;
+  const filterArray: CArray = split
+    ? { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, win.inC, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (tm_conv2d_1x1_inplace_w16_s8)` }
+    : ctx.constantArray(filter, 'filter');
   return {
     headers: ['tm_conv_pointwise_inplace.h'],
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
-    statements: [call('tm_conv2d_1x1_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr, intArg(geo.block))],
+    statements: [call(split ? 'tm_conv2d_1x1_inplace_w16_s8' : 'tm_conv2d_1x1_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr, intArg(geo.block))],
   };
 }
 
