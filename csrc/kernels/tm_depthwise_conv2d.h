@@ -749,6 +749,21 @@ TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_req
   }
 }
 
+#if TM_WASM_SIMD
+/*
+ * The WebAssembly runtime's form of the in-place kernel. The arena is the microcontroller's plan, and the
+ * bytes must be the plan's; but in Node memory outside the arena costs nothing, so the input is copied into
+ * `copy` (kept with the layer's constants: the input, then the ordinary kernel's scratch) and the ordinary,
+ * prepared kernel writes over `buf`. Same bytes as channel by channel, the speed of the out-of-place kernel.
+ */
+TM_KERNEL void tm_depthwise_conv2d_inplace_prepared_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *plane, int8_t *copy, uint8_t *state) {
+  const size_t n = (size_t)s->in_h * s->in_w * s->in_c;
+  (void)plane;
+  memcpy(copy, buf, n);
+  tm_depthwise_conv2d_prepared_s8(s, q, copy, w, buf, copy + ((n + 15) & ~(size_t)15), state);
+}
+#endif
+
 /*
  * DEPTHWISE_CONV_2D float32 (reference_ops::DepthwiseConv): each output channel sums its taps in order,
  * skipping taps outside the input; with SIMD, four channels per lane group (each lane keeps the

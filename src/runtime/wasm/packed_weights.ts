@@ -78,6 +78,17 @@ export interface ModuleKernels {
 }
 
 const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
+const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
+
+function depthwiseState(shape: CStruct, weights: CArray, kernels: ModuleKernels, memo: Map<CArray, CArray>): CArray {
+  let state = memo.get(weights);
+  if (!state) {
+    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(shape, 'in_c'), field(shape, 'k_h') * field(shape, 'k_w')));
+    state = { name: `${weights.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
+    memo.set(weights, state);
+  }
+  return state;
+}
 
 /**
  * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
@@ -85,17 +96,18 @@ const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_p
  * interleaved weights (one buffer per weight array: the step's calls, one per image, share it).
  */
 function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
-  if (st.kind !== 'call' || st.fn !== DW_KERNEL || !kernels.has(DW_PREPARED) || !kernels.has(DW_STATE_BYTES)) return st;
+  if (st.kind !== 'call' || !kernels.has(DW_STATE_BYTES)) return st;
+  const inPlace = st.fn === DW_IN_PLACE && kernels.has(DW_IN_PLACE_PREPARED);
+  if (!inPlace && !(st.fn === DW_KERNEL && kernels.has(DW_PREPARED))) return st;
   const [shape, , , weights] = st.args;
   if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
-  let state = memo.get(weights.array);
-  if (!state) {
-    const s = shape.struct;
-    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(s, 'in_c'), field(s, 'k_h') * field(s, 'k_w')));
-    state = { name: `${weights.array.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
-    memo.set(weights.array, state);
-  }
-  return { kind: 'call', fn: DW_PREPARED, args: [...st.args, { kind: 'const', array: state }] };
+  const state: CArg = { kind: 'const', array: depthwiseState(shape.struct, weights.array, kernels, memo) };
+  if (!inPlace) return { kind: 'call', fn: DW_PREPARED, args: [...st.args, state] };
+  // In place: a copy of the input outside the arena, then the ordinary kernel's scratch (zero-point row, taps).
+  const s = shape.struct, taps = field(s, 'k_h') * field(s, 'k_w'), inC = field(s, 'in_c');
+  const inputBytes = field(s, 'in_h') * field(s, 'in_w') * inC;
+  const copy: CArray = { name: `${weights.array.name}_copy`, type: 'int8_t', values: new Int8Array(((inputBytes + 15) & ~15) + ((inC + 7) & ~7) + 8 * taps + 16), align: 16, linkage: 'static' };
+  return { kind: 'call', fn: DW_IN_PLACE_PREPARED, args: [...st.args, { kind: 'const', array: copy }, state] };
 }
 
 /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
