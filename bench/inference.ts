@@ -45,8 +45,11 @@ export interface InferenceRow {
   publishedLitertMs: number | null;
 }
 
+const WARM_UP_MS = 500;
+
 function time(interp: Interpreter): Timing {
-  for (let i = 0; i < 5; i++) interp.invoke(); // warm up the JIT and the caches
+  const start = performance.now();
+  for (let i = 0; i < 5 || performance.now() - start < WARM_UP_MS; i++) interp.invoke(); // as timeInTurns
   const times: number[] = [];
   for (let i = 0; i < TIMED_RUNS; i++) {
     const s = performance.now();
@@ -59,7 +62,12 @@ function time(interp: Interpreter): Timing {
 
 /** Medians of interleaved timings (see ROUNDS); a run may be asynchronous (LiteRT.js). */
 async function timeInTurns(runs: (() => unknown)[]): Promise<Timing[]> {
-  for (const run of runs) for (let i = 0; i < 5; i++) await run(); // warm up the JIT and the caches
+  // Warm up the JIT and the caches: at least 5 runs and WARM_UP_MS, as V8 moves WebAssembly from its baseline
+  // compiler to the optimising one in the background, which a few fast runs in a fresh process do not outlast.
+  for (const run of runs) {
+    const start = performance.now();
+    for (let i = 0; i < 5 || performance.now() - start < WARM_UP_MS; i++) await run();
+  }
   const samples = runs.map((): number[] => []);
   for (let r = 0; r < ROUNDS; r++) {
     for (const [k, run] of runs.entries()) {

@@ -6,7 +6,9 @@
  * TINYML_NAS_BUDGET seconds).
  */
 import { benchManifests, writeReadmeSection } from './shared.js';
-import { benchInference } from './inference.js';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InferenceRow } from './inference.js';
 import { benchPlans, planTable } from './plan.js';
 import { benchCodegen, codegenTable, mcunetComparison } from './codegen.js';
@@ -39,7 +41,7 @@ function inferenceTable(rows: InferenceRow[]): string {
     const fallback = r.jsNodes ? ` (${r.jsNodes} nodes on js)` : '';
     lines.push(`| ${r.model} | ${r.kind} | ${ms(r.wasm.ms)}${fallback} | ${ms(r.wasmSpeed.ms)} | ${ms(r.js.ms)} | ${lt === null ? 'refused' : ms(lt)} | ${lt ? ratio(r.wasm.ms, lt) : '–'} | ${lt ? ratio(r.wasmSpeed.ms, lt) : '–'} | ${r.litertMaxSteps ?? '–'} | ${ms(r.nativeMs)} | ${fmtInt(r.arenaBytes)} / ${fmtInt(r.speedArenaBytes)} | ${fmtInt(r.tflmArenaBytes)} |`);
   }
-  lines.push('', 'All figures from one process: median of 200 runs after 5 warm-up runs, one thread, inputs = the first vector case; wasm default, wasm speed and LiteRT.js are timed in turns of 40 runs each (five rounds), so a change in the load of the shared machine falls on all three alike. Ours are byte-identical to TFLite Micro on every vector case on both backends (`npm test`); "LiteRT.js error" is the largest difference of its output from TFLite Micro\'s reference on that case, in quantisation steps (int outputs). LiteRT.js is `@litertjs/core` (XNNPACK, WebAssembly SIMD) given int8 tensors at run time (bench/litert.ts). TFLite Micro native figures: ../shared/README.md.');
+  lines.push('', 'Each model in a Node process of its own (bench/inference_one.ts): median of 200 runs after at least 5 warm-up runs and 0.5 s, one thread, inputs = the first vector case; wasm default, wasm speed and LiteRT.js are timed in turns of 40 runs each (five rounds), so a change in the load of the shared machine falls on all three alike. Ours are byte-identical to TFLite Micro on every vector case on both backends (`npm test`); "LiteRT.js error" is the largest difference of its output from TFLite Micro\'s reference on that case, in quantisation steps (int outputs). LiteRT.js is `@litertjs/core` (XNNPACK, WebAssembly SIMD) given int8 tensors at run time (bench/litert.ts). TFLite Micro native figures: ../shared/README.md.');
   if (refusals.length) lines.push('', `LiteRT.js refuses: ${refusals.join('; ')}.`);
   return lines.join('\n');
 }
@@ -55,11 +57,19 @@ function section(name: string, title: string, body: string): void {
   if (readme) writeReadmeSection(name, `${stamp}\n\n${body}`);
 }
 
+/** bench/inference_one.ts in a fresh Node process: one model's row, untouched by the models before it. */
+function inferenceInOwnProcess(id: string): InferenceRow {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'inference_one.js');
+  const r = spawnSync(process.execPath, [script, id], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error((r.stderr || `exit ${r.status}`).trim().split('\n').pop());
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as InferenceRow;
+}
+
 if (wants('inference')) {
   const rows: InferenceRow[] = [];
   for (const m of benchManifests()) {
     try {
-      const r = await benchInference(m);
+      const r = inferenceInOwnProcess(m.id);
       rows.push(r);
       console.error(`${m.id}: wasm ${r.wasm.ms.toFixed(3)} ms, js ${r.js.ms.toFixed(3)} ms, LiteRT.js ${'ms' in r.litert ? r.litert.ms.toFixed(3) : r.litert.refused}`);
     } catch (e) {
