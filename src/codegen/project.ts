@@ -133,11 +133,12 @@ const stepBytes = (l: Lowered[number]) => l.code.weights.reduce((n, a) => n + ar
  * The steps whose weights are stored split, within a Flash budget for all constants: the layers that gain
  * the most MACs per extra byte first (a split saves about the same instructions per MAC everywhere, and
  * costs one more byte per weight). The steps of one layer (the patches of a patch stage) read the same
- * weight tensor, so they are one choice: its bytes counted once, its MACs summed.
+ * weight tensor, so they are one choice: its bytes counted once, its MACs summed. Each step lowers on its own,
+ * so the result takes every step's code from whichever of the two lowerings it chose.
  */
-function chooseSplitSteps(g: Graph, plan: MemoryPlan, prefix: string, budget: number): { steps: ReadonlySet<number>; int8: Lowered } {
+function lowerWithinFlash(g: Graph, plan: MemoryPlan, prefix: string, budget: number): { lowered: Lowered; splitSteps: number } {
   const int8 = lowerGraph(g, plan, prefix);
-  if (budget <= 0) return { steps: new Set(), int8 };
+  if (budget <= 0) return { lowered: int8, splitSteps: 0 };
   const split = lowerGraph(g, plan, prefix, () => true);
   const layers = new Map<number, { steps: number[]; extra: number; macs: number }>();
   for (let i = 0; i < int8.length; i++) {
@@ -156,7 +157,7 @@ function chooseSplitSteps(g: Graph, plan: MemoryPlan, prefix: string, budget: nu
     total += l.extra;
     for (const s of l.steps) steps.add(s);
   }
-  return { steps, int8 };
+  return { lowered: int8.map((l, i) => (steps.has(i) ? split[i] : l)), splitSteps: steps.size };
 }
 
 /** A model's own part of a project: model.h/.c and weights.h/.c, and what they need from the library. */
@@ -182,8 +183,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
   checkTargetForBoard(target, board);
   const modelName = opts.modelName ?? g.name;
   const budget = isCortexM(target) ? opts.flashBudget ?? Math.floor(board.flashBytes / 2) : 0;
-  const split = chooseSplitSteps(g, plan, prefix, budget);
-  const lowered = split.steps.size ? lowerGraph(g, plan, prefix, (step) => split.steps.has(step)) : split.int8;
+  const { lowered, splitSteps } = lowerWithinFlash(g, plan, prefix, budget);
   const arenaBytes = Math.max(plan.arenaBytes, 16);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
   const scheduled: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
@@ -202,7 +202,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
     { path: 'weights.c', contents: emitWeightsSource(modelName, weights) },
   ];
   return {
-    modelName, files, headers, arenaBytes, weightBytes, splitWeights: { steps: split.steps.size, budget },
+    modelName, files, headers, arenaBytes, weightBytes, splitWeights: { steps: splitSteps, budget },
     layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: calledKernels(l.code.statements) })),
   };
 }

@@ -1,4 +1,4 @@
-import type { Node } from '../../graph/graph.js';
+import type { Node, Tensor } from '../../graph/graph.js';
 import type { Window2D } from '../../ops/conv_util.js';
 import { convWindowParams, window2d, zeroPointOf } from '../../ops/conv_util.js';
 import { call, constArg, intArg, structArg, structDef } from './kernel_call.js';
@@ -54,37 +54,30 @@ export function lowerConv2d(ctx: LayerContext): LayerCode {
   const scratch = ctx.scratch();
   if (!scratch || scratch.bytes < need) throw ctx.unsupported(`the memory plan gives ${scratch?.bytes ?? 0} bytes of scratch, the kernel needs ${need}`);
   const rowBytes = kW * cinFilter, paddedDepth = kH * ((rowBytes + 3) & ~3);
+  let kernel: string = path, filterArray: CArray;
   if (ctx.splitWeights && !isCPointwise(win) && depth % 4 !== 0 && rowBytes <= ROWPAD_MAX && cout % 2 === 0 && 4 * paddedDepth <= scratch.bytes) {
     // DSP targets, window rows of a few bytes (a first conv over RGB): rows padded to words, weights split.
-    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(rowPaddedWeights(constantValues(filter) as Int8Array, cout, kH, rowBytes), cout, paddedDepth, 2), align: 4, linkage: 'extern', comment: `${filter.name}, rows padded to words, as SMLAD pairs (tm_conv2d_rowpad_w16_s8)` };
-    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
-    return {
-      headers: ['tm_conv2d.h'],
-      definitions: [...rq.definitions, structDef(shape)],
-      weights: [pairs, ...rq.weights],
-      statements: ctx.perImage([call('tm_conv2d_rowpad_w16_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
-    };
-  }
-  if (ctx.splitWeights && depth % 4 === 0 && cout % 2 === 0) {
+    kernel = 'tm_conv2d_rowpad_w16_s8';
+    filterArray = smladPairArray(ctx, filter, rowPaddedWeights(constantValues(filter) as Int8Array, cout, kH, rowBytes), cout, paddedDepth, kernel);
+  } else if (ctx.splitWeights && depth % 4 === 0 && cout % 2 === 0) {
     // DSP targets: weights split into SMLAD pairs offline (int16 in Flash, twice the bytes, a third fewer instructions).
-    const kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
-    const pairs: CArray = { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, depth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (${kernel})` };
-    const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
-    return {
-      headers: ['tm_conv2d.h'],
-      definitions: [...rq.definitions, structDef(shape)],
-      weights: [pairs, ...rq.weights],
-      statements: ctx.perImage([call(kernel, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(pairs), ctx.ptr(output), scratch.ptr)], input, output),
-    };
+    kernel = path === 'tm_conv2d_1x1_s8' ? 'tm_conv2d_1x1_w16_s8' : 'tm_conv2d_w16_s8';
+    filterArray = smladPairArray(ctx, filter, constantValues(filter) as Int8Array, cout, depth, kernel);
+  } else {
+    filterArray = ctx.constantArray(filter, 'filter');
   }
-  const filterArray = ctx.constantArray(filter, 'filter');
   const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, kH, kW, zeroPointOf(input)));
   return {
     headers: ['tm_conv2d.h'],
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
-    statements: ctx.perImage([call(path, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output),
+    statements: ctx.perImage([call(kernel, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output),
   };
+}
+
+/** A filter [cout][depth] as the SMLAD pairs of the split-weight kernel `kernel` (blocks of two rows). */
+function smladPairArray(ctx: LayerContext, filter: Tensor, w: Int8Array, cout: number, depth: number, kernel: string): CArray {
+  return { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(w, cout, depth, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (${kernel})` };
 }
 
 /**
@@ -104,14 +97,13 @@ function lowerPointwiseInPlace(ctx: LayerContext, rq: ReturnType<typeof layerReq
   const shape = ctx.struct('tm_conv_shape', 'shape', convShapeFields(win, cout, 1, 1, zeroPointOf(input)));
   // Split weights when the Flash budget gives them to this layer, as the out-of-place kernel would take them.
   const split = ctx.splitWeights && win.inC % 4 === 0 && cout % 2 === 0;
-  const filterArray: CArray = split
-    ? { name: ctx.name('filter_pairs'), type: 'int32_t', values: smladPairs(constantValues(filter) as Int8Array, cout, win.inC, 2), align: 4, linkage: 'extern', comment: `${filter.name} as SMLAD pairs (tm_conv2d_1x1_inplace_w16_s8)` }
-    : ctx.constantArray(filter, 'filter');
+  const kernel = split ? 'tm_conv2d_1x1_inplace_w16_s8' : 'tm_conv2d_1x1_inplace_s8';
+  const filterArray = split ? smladPairArray(ctx, filter, constantValues(filter) as Int8Array, cout, win.inC, kernel) : ctx.constantArray(filter, 'filter');
   return {
     headers: ['tm_conv_pointwise_inplace.h'],
     definitions: [...rq.definitions, structDef(shape)],
     weights: [filterArray, ...rq.weights],
-    statements: [call(split ? 'tm_conv2d_1x1_inplace_w16_s8' : 'tm_conv2d_1x1_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr, intArg(geo.block))],
+    statements: [call(kernel, structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr, intArg(geo.block))],
   };
 }
 
