@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
- * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, training (throughput, wasm vs js), train, train-mcu (the training step in C on the M4 under QEMU), nas-space (default:
+ * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, autotune (split weights by measured cost), training (throughput, wasm vs js), train, train-mcu (the training step in C on the M4 under QEMU), nas-space (default:
  * all; train takes ~50 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
  * TINYML_NAS_BUDGET seconds).
  */
@@ -19,6 +19,7 @@ import { coverageTable } from './coverage.js';
 import { nasSearchTable, nasSpaceTable } from './nas.js';
 import { benchWebPage, webTable } from './web.js';
 import { benchTrainMcu, trainMcuTable } from './train_mcu.js';
+import { autotuneTable, benchAutotune } from './autotune.js';
 
 function ms(v: number | null): string {
   if (v === null) return '–';
@@ -85,6 +86,7 @@ if (wants('codegen')) {
   const rows = benchCodegen(benchManifests(), (l) => console.error(l));
   section('bench-codegen', 'Generated C on Cortex-M4 (QEMU mps2-an386)', `${codegenTable(rows)}\n\n${mcunetComparison(rows)}`);
 }
+if (wants('autotune')) section('bench-autotune', 'The autotuner against the MACs-per-byte rule (Cortex-M4, QEMU)', autotuneTable(benchAutotune(benchManifests(), (l) => console.error(l))));
 if (wants('training')) section('bench-training', 'Training throughput (fashion-cnn, float32)', trainingSpeedTable(benchTrainingSpeed()));
 if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));

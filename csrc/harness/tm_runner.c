@@ -51,11 +51,17 @@ static int fail(const char *what, const char *path) {
 }
 
 #ifdef TM_PROFILE
-/* Per-step counts of the first case, printed after it: where an inference spends its instructions. */
-#define TM_PROFILE_MAX_STEPS 256
+/*
+ * Per-step counts of the first case, printed after it: where an inference spends its instructions. The
+ * build that profiles passes the plan's step count (-DTM_PROFILE_MAX_STEPS=n); steps past the table are
+ * reported as missing, never dropped silently.
+ */
+#ifndef TM_PROFILE_MAX_STEPS
+#define TM_PROFILE_MAX_STEPS 1024
+#endif
 static uint32_t profile_counts[TM_PROFILE_MAX_STEPS];
 static uint32_t profile_last;
-static int profile_steps;
+static int profile_steps, profile_overflow;
 
 void tm_profile_step(int step);
 void tm_profile_step(int step) {
@@ -63,11 +69,14 @@ void tm_profile_step(int step) {
   if (step < TM_PROFILE_MAX_STEPS) {
     profile_counts[step] += now - profile_last;
     if (step + 1 > profile_steps) profile_steps = step + 1;
+  } else {
+    profile_overflow = 1;
   }
   profile_last = tm_counter_read();
 }
 
 static void profile_print(void) {
+  if (profile_overflow) tm_print("tinyml: profile: more steps than TM_PROFILE_MAX_STEPS, the rest not counted");
   for (int s = 0; s < profile_steps; s++) {
     char line[64];
     char *p = tm_append_text(line, "tinyml: step ");

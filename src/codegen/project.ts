@@ -49,6 +49,18 @@ export interface GenerateOptions {
    * half left to the application. 0: int8 weights everywhere.
    */
   flashBudget?: number;
+  /**
+   * Measured instructions of each plan step with int8 and with split weights (autotune.ts). Given, the
+   * split set is the one that saves the most measured instructions within the Flash budget, and a layer
+   * whose split does not pay stays int8; absent, layers go in order of MACs per extra byte.
+   */
+  stepCosts?: readonly StepCost[];
+}
+
+/** One plan step's measured cost (instructions of the target's core) in both weight layouts. */
+export interface StepCost {
+  int8: number;
+  split: number;
 }
 
 export interface GeneratedFile {
@@ -76,7 +88,7 @@ export interface GeneratedProject {
   stackBytes: number;
   layers: GeneratedLayer[];
   /** Steps whose weights are stored as SMLAD pairs, and the Flash budget that chose them (flashBudget). */
-  splitWeights: { steps: number; budget: number };
+  splitWeights: SplitSummary;
 }
 
 export { DEFAULT_STACK_BYTES } from './target.js';
@@ -130,34 +142,84 @@ function constantBytes(lowered: Lowered): number {
 const stepBytes = (l: Lowered[number]) => l.code.weights.reduce((n, a) => n + arrayBytes(a), 0);
 
 /**
- * The steps whose weights are stored split, within a Flash budget for all constants: the layers that gain
- * the most MACs per extra byte first (a split saves about the same instructions per MAC everywhere, and
- * costs one more byte per weight). The steps of one layer (the patches of a patch stage) read the same
- * weight tensor, so they are one choice: its bytes counted once, its MACs summed. Each step lowers on its own,
- * so the result takes every step's code from whichever of the two lowerings it chose.
+ * The steps whose weights are stored split, within a Flash budget for all constants. The steps of one layer
+ * (the patches of a patch stage) read the same weight tensor, so they are one choice: its bytes counted once,
+ * its gain summed. Without measurements the layers that gain the most MACs per extra byte go first (a split
+ * saves about the same instructions per MAC everywhere, and costs one more byte per weight); with them, the
+ * set that saves the most measured instructions (chooseByCost). Each step lowers on its own, so the result
+ * takes every step's code from whichever of the two lowerings it chose.
  */
-function lowerWithinFlash(g: Graph, plan: MemoryPlan, prefix: string, budget: number): { lowered: Lowered; splitSteps: number } {
+function lowerWithinFlash(g: Graph, plan: MemoryPlan, prefix: string, budget: number, costs?: readonly StepCost[]): { lowered: Lowered; splitSteps: number[] } {
   const int8 = lowerGraph(g, plan, prefix);
-  if (budget <= 0) return { lowered: int8, splitSteps: 0 };
+  if (budget <= 0) return { lowered: int8, splitSteps: [] };
   const split = lowerGraph(g, plan, prefix, () => true);
-  const layers = new Map<number, { steps: number[]; extra: number; macs: number }>();
+  if (costs && costs.length !== int8.length) throw new InputError(`step costs for ${costs.length} steps, the plan has ${int8.length}`);
+  const layers = new Map<number, SplitChoice>();
   for (let i = 0; i < int8.length; i++) {
     const extra = stepBytes(split[i]) - stepBytes(int8[i]);
     if (extra <= 0) continue;
     const node = int8[i].node, key = node.inputs[1] ?? -1 - i;
-    const layer = layers.get(key) ?? { steps: [], extra, macs: 0 };
+    const layer = layers.get(key) ?? { steps: [], extra, macs: 0, saved: 0 };
     layer.steps.push(i);
     layer.macs += (OPS[node.op] as OpDef).macs(node as never, g);
+    if (costs) layer.saved += costs[i].int8 - costs[i].split;
     layers.set(key, layer);
   }
-  let total = constantBytes(int8);
-  const steps = new Set<number>();
-  for (const l of [...layers.values()].sort((a, b) => b.macs / b.extra - a.macs / a.extra)) {
-    if (total + l.extra > budget) continue;
-    total += l.extra;
-    for (const s of l.steps) steps.add(s);
+  const room = budget - constantBytes(int8);
+  const all = [...layers.values()];
+  const chosen = costs ? chooseByCost(all, room) : greedy(all, room, (l) => l.macs);
+  const steps = new Set(chosen.flatMap((l) => l.steps));
+  return { lowered: int8.map((l, i) => (steps.has(i) ? split[i] : l)), splitSteps: [...steps].sort((a, b) => a - b) };
+}
+
+interface SplitChoice {
+  steps: number[];
+  /** Extra bytes of the split weights. */
+  extra: number;
+  macs: number;
+  /** Measured instructions the split saves (0 without measurements). */
+  saved: number;
+}
+
+/** Greedy by gain per extra byte. */
+function greedy(layers: readonly SplitChoice[], room: number, gain: (l: SplitChoice) => number): SplitChoice[] {
+  const out: SplitChoice[] = [];
+  for (const l of [...layers].sort((a, b) => gain(b) / b.extra - gain(a) / a.extra)) {
+    if (l.extra > room || gain(l) <= 0) continue;
+    room -= l.extra;
+    out.push(l);
   }
-  return { lowered: int8.map((l, i) => (steps.has(i) ? split[i] : l)), splitSteps: steps.size };
+  return out;
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/**
+ * The most measured instructions saved within `room` bytes: a 0/1 knapsack over the layers that save any,
+ * bytes counted in the extras' common divisor (exact) unless that makes the table too large, then in
+ * coarser units rounded up (never over the budget). The greedy picks by measured and by MACs per byte are
+ * candidates too, so coarse units never lose to either.
+ */
+function chooseByCost(layers: readonly SplitChoice[], room: number): SplitChoice[] {
+  const items = layers.filter((l) => l.saved > 0 && l.extra <= room);
+  if (!items.length || room <= 0) return [];
+  const unit = Math.max(items.reduce((d, l) => gcd(d, l.extra), 0), Math.ceil((room * items.length) / 4_000_000));
+  const cap = Math.floor(room / unit);
+  const size = items.map((l) => Math.ceil(l.extra / unit));
+  const best = new Float64Array(cap + 1);
+  const take = items.map(() => new Uint8Array(cap + 1));
+  items.forEach((l, i) => {
+    for (let c = cap; c >= size[i]; c--) {
+      const v = best[c - size[i]] + l.saved;
+      if (v > best[c]) { best[c] = v; take[i][c] = 1; }
+    }
+  });
+  const knapsack: SplitChoice[] = [];
+  for (let i = items.length - 1, c = cap; i >= 0; i--) {
+    if (take[i][c]) { knapsack.push(items[i]); c -= size[i]; }
+  }
+  const saved = (set: readonly SplitChoice[]) => set.reduce((n, l) => n + l.saved, 0);
+  return [knapsack, greedy(items, room, (l) => l.saved), greedy(layers, room, (l) => l.macs)].reduce((a, b) => (saved(b) > saved(a) ? b : a));
 }
 
 /** A model's own part of a project: model.h/.c and weights.h/.c, and what they need from the library. */
@@ -168,7 +230,14 @@ export interface ModelSources {
   arenaBytes: number;
   weightBytes: number;
   layers: GeneratedLayer[];
-  splitWeights: { steps: number; budget: number };
+  splitWeights: SplitSummary;
+}
+
+/** Which steps store their weights split (`list`, in step order), how many, and within what Flash budget. */
+export interface SplitSummary {
+  steps: number;
+  list: number[];
+  budget: number;
 }
 
 function checkPrefix(prefix: string): void {
@@ -183,7 +252,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
   checkTargetForBoard(target, board);
   const modelName = opts.modelName ?? g.name;
   const budget = isCortexM(target) ? opts.flashBudget ?? Math.floor(board.flashBytes / 2) : 0;
-  const { lowered, splitSteps } = lowerWithinFlash(g, plan, prefix, budget);
+  const { lowered, splitSteps } = lowerWithinFlash(g, plan, prefix, budget, opts.stepCosts);
   const arenaBytes = Math.max(plan.arenaBytes, 16);
   const stackBytes = isCortexM(target) ? opts.stackBytes ?? DEFAULT_STACK_BYTES : 0;
   const scheduled: ScheduledLayer[] = lowered.map((l) => ({ step: l.step, title: layerTitle(g, l.node), definitions: l.code.definitions, statements: l.code.statements }));
@@ -202,7 +271,7 @@ export function modelSources(g: Graph, plan: MemoryPlan, opts: GenerateOptions):
     { path: 'weights.c', contents: emitWeightsSource(modelName, weights) },
   ];
   return {
-    modelName, files, headers, arenaBytes, weightBytes, splitWeights: { steps: splitSteps, budget },
+    modelName, files, headers, arenaBytes, weightBytes, splitWeights: { steps: splitSteps.length, list: splitSteps, budget },
     layers: lowered.map((l) => ({ step: l.step, node: l.node.index, op: l.node.op, kernels: calledKernels(l.code.statements) })),
   };
 }

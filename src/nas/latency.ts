@@ -81,7 +81,7 @@ export class LatencyTable {
       const board = findBoard('mps2-an386');
       const project = generateProject(c.graph, c.plan, { board, target: 'cortex-m4', modelName: 'latency_probe' });
       writeProject(dir, project);
-      buildProject(dir, { extraCflags: '-DTM_PROFILE' });
+      buildProject(dir, { extraCflags: `-DTM_PROFILE -DTM_PROFILE_MAX_STEPS=${c.plan.order.length}` });
       const inputs = c.graph.inputs.map((id) => new Uint8Array(tensorBytes(c.graph.tensors[id])));
       const outputs = c.graph.outputs.map((id) => tensorBytes(c.graph.tensors[id]));
       const r = runProject(dir, project, [inputs], outputs);
