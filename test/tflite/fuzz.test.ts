@@ -28,9 +28,10 @@ const WORKERS = 2;
 /**
  * A mutant that takes longer than this (load + prepare + invoke) is a hang. Most take < 0.5 s, but a mutant
  * that keeps a whole model valid runs the full compile pipeline (patch search included): ~5.5 s for mutant
- * 4160 alone, more on a loaded machine. A real hang never ends, so the margin costs nothing.
+ * 4160 alone, and 30 s was seen on a machine running five other jobs. A real hang never ends, so the margin
+ * costs nothing.
  */
-const HANG_MS = 30_000;
+const HANG_MS = 120_000;
 /** Run only mutants whose whole graph is at most this many MACs, and every 5th bigger one (time budget). */
 const INVOKE_MACS_SMALL = 3_000_000;
 const INVOKE_MACS_MAX = 50_000_000;
@@ -168,7 +169,7 @@ function summarise(report: Report): string {
 }
 
 if (isMainThread) {
-  test(`fuzz: ${FUZZ_MUTATIONS} mutants of the shared models end in a load or a TinymlError`, { timeout: 300_000 }, async (t) => {
+  test(`fuzz: ${FUZZ_MUTATIONS} mutants of the shared models end in a load or a TinymlError`, { timeout: 1_200_000 }, async (t) => {
     requireShared();
     const only = process.env.FUZZ_ONLY;
     if (only !== undefined) {
