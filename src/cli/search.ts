@@ -63,6 +63,8 @@ export interface SearchCliOptions {
   generations?: string;
   validation?: string;
   finetuneSteps?: string;
+  /** --no-augment: train on the images as they are (no shifts, no flips). */
+  augment?: boolean;
   trainLimit?: string;
   testLimit?: string;
   batch?: string;
@@ -141,6 +143,7 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
       evolution: { population: count(o.population, '--population', 16), generations: count(o.generations, '--generations', 8) },
       validation: count(o.validation, '--validation', 500),
       finetuneSteps: count(o.finetuneSteps, '--finetune-steps', 300),
+      augment: o.augment !== false,
       timeBudget: o.timeBudget !== undefined ? parseDuration(o.timeBudget) : undefined,
       checkpointDir: o.resume,
       latencyFile: o.latencyTable ?? (o.resume ? join(o.resume, 'latency-cortex-m4.json') : undefined),

@@ -13,6 +13,8 @@ import type { Evaluation } from '../data/evaluate.js';
 import { holdOut } from '../data/load.js';
 import { withPreprocessing } from '../data/preprocessing.js';
 import type { Samples } from '../data/samples.js';
+import type { ImageAugment } from '../data/augment.js';
+import { cifarAugment } from '../data/augment.js';
 import { subsetSamples } from '../data/samples.js';
 import { trainingView } from '../data/training_view.js';
 import { fitDataset } from '../data/transform.js';
@@ -63,6 +65,8 @@ export interface SearchConfig {
   checkpointDir?: string;
   /** Measured Cortex-M4 kernel costs (needed for limits.maxInstructions; reported for the winner when given). */
   latency?: LatencyTable;
+  /** Shift-and-flip augmentation of the training images (supernet and fine-tuning); default on. */
+  augment?: boolean;
 }
 
 /** Who asks for costs: stage 1's samples, its second look at SRAM-only rejects, evolution's candidates. */
@@ -204,6 +208,8 @@ export interface TrainPhase {
   seed: number;
   /** Time budget: the schedule anneals over it and training stops at it. */
   seconds?: number;
+  /** Shift-and-flip augmentation of the training images (cifarAugment at the net's resolution); default on. */
+  augment?: boolean;
 }
 
 export interface Deployed {
@@ -214,6 +220,11 @@ export interface Deployed {
   cost: SubnetCost;
 }
 
+/** CIFAR-style shifts and flips at the net's resolution (RGB), unless turned off. */
+function augmentFor(net: Supernet, on: boolean | undefined): ImageAugment | undefined {
+  return on === false ? undefined : cifarAugment(net.resolution, net.resolution, 3);
+}
+
 /**
  * Train one subnet of `net` alone (data-parallel on the pool when given), then extract it, quantise it
  * (PTQ on 500 training images) and measure it with the compile pipeline: the winner's fine-tuning, and the
@@ -222,7 +233,7 @@ export interface Deployed {
 export async function trainAndDeploy(net: Supernet, arch: Arch, d: Pick<SearchData, 'trainImages' | 'train' | 'test'>, phase: TrainPhase, limits: Limits, hooks: Pick<SearchHooks, 'training' | 'onFinetune'>, latency?: LatencyTable): Promise<Deployed> {
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
-  const options: SupernetTrainOptions = { batch: phase.batch, lr: phase.lr, totalSteps: phase.steps, seed: phase.seed + 1, fixed: arch };
+  const options: SupernetTrainOptions = { batch: phase.batch, lr: phase.lr, totalSteps: phase.steps, seed: phase.seed + 1, fixed: arch, augment: augmentFor(net, phase.augment) };
   const trainer = new SupernetTrainer(net, d.train, options);
   const executor = hooks.training ? await hooks.training.attach(net, d.trainImages, SEARCH_RANGE, options) : null;
   const budget = phase.seconds ?? Infinity;
@@ -270,7 +281,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   // Stage 2a: the supernet.
   const net = new Supernet(config.space, cell.width, cell.resolution, config.seed);
   const batch = config.batch ?? 32;
-  const trainOptions: SupernetTrainOptions = { batch, lr: config.lr, randomPerStep: config.randomPerStep, totalSteps: config.supernetSteps, seed: config.seed };
+  const trainOptions: SupernetTrainOptions = { batch, lr: config.lr, randomPerStep: config.randomPerStep, totalSteps: config.supernetSteps, seed: config.seed, augment: augmentFor(net, config.augment) };
   const trainer = new SupernetTrainer(net, train, trainOptions);
   let step = 0;
   let supernetSeconds = 0;
@@ -337,7 +348,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
 
   // Stage 2c: fine-tune the winner from its inherited weights, quantise, check with the compile pipeline.
   const tuned = await trainAndDeploy(net, best.arch, { trainImages, train, test }, {
-    steps: Math.max(1, config.finetuneSteps), lr: (config.lr ?? 2e-3) / 4, batch, seed: config.seed,
+    steps: Math.max(1, config.finetuneSteps), lr: (config.lr ?? 2e-3) / 4, batch, seed: config.seed, augment: config.augment,
     seconds: config.timeBudget === undefined ? undefined : Math.max(0, config.timeBudget - elapsed()),
   }, config.limits, hooks, config.latency);
   const { floatAccuracy, int8, int8Accuracy, cost } = tuned;

@@ -6,6 +6,8 @@
  * cached), its parameters written from the supernet before its step and its gradients collected after.
  */
 import type { Samples } from '../data/samples.js';
+import type { ImageAugment } from '../data/augment.js';
+import { augmentDraw, augmentImage } from '../data/augment.js';
 import { InputError } from '../errors.js';
 import type { TensorId } from '../graph/graph.js';
 import { compileTraining } from '../train/compile.js';
@@ -39,6 +41,8 @@ export interface SupernetTrainOptions {
   fixed?: Arch;
   /** This trainer computes rows [index * batch / count, (index + 1) * batch / count) of each batch (data parallelism). */
   shard?: { index: number; count: number };
+  /** Shift and flip each training image (drawn per seed, step and batch row, so shards agree); none when absent. */
+  augment?: ImageAugment;
 }
 
 /** The subnets of one sandwich step, in order: largest (the teacher), smallest, then random ones. */
@@ -75,7 +79,7 @@ interface Compiled {
 
 export class SupernetTrainer {
   private readonly cache = new Map<string, Compiled>();
-  private readonly o: Required<Omit<SupernetTrainOptions, 'shard' | 'fixed'>>;
+  private readonly o: Required<Omit<SupernetTrainOptions, 'shard' | 'fixed' | 'augment'>>;
   private readonly fixed: Arch | undefined;
   /** Rows of each batch this trainer computes. */
   private readonly rows: [number, number];
@@ -83,6 +87,7 @@ export class SupernetTrainer {
   private readonly labels: Int32Array;
   private readonly teacher: Float32Array;
   private readonly classes: number;
+  private readonly augment: { a: ImageAugment; tmp: Float32Array } | null;
 
   constructor(readonly net: Supernet, readonly data: Samples, opts: SupernetTrainOptions) {
     const batch = opts.batch ?? 32;
@@ -101,6 +106,9 @@ export class SupernetTrainer {
     this.x = new Float32Array(local * data.sampleSize);
     this.labels = new Int32Array(local);
     this.teacher = new Float32Array(local * this.classes);
+    const a = opts.augment;
+    if (a && a.height * a.width * a.channels !== data.sampleSize) throw new InputError(`augmenting ${a.height}x${a.width}x${a.channels} images, the samples have ${data.sampleSize} values`);
+    this.augment = a && (a.pad > 0 || a.flip) ? { a, tmp: new Float32Array(data.sampleSize) } : null;
   }
 
   get stepsPerEpoch(): number {
@@ -123,7 +131,10 @@ export class SupernetTrainer {
     const order = this.orderFor(epoch);
     const start = (step % per) * this.o.batch + this.rows[0];
     const n = this.data.sampleSize;
-    for (let b = 0; b < this.labels.length; b++) this.labels[b] = this.data.read(order[start + b], this.x, b * n);
+    for (let b = 0; b < this.labels.length; b++) {
+      this.labels[b] = this.data.read(order[start + b], this.x, b * n);
+      if (this.augment) augmentImage(this.augment.a, this.x, b * n, this.augment.tmp, augmentDraw(this.augment.a, this.o.seed, step, this.rows[0] + b));
+    }
   }
 
   private order: { epoch: number; perm: Int32Array } | null = null;
