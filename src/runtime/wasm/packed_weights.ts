@@ -60,7 +60,8 @@ function packedCall(st: Statement, has: (fn: string) => boolean, memo: Map<CArra
   if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t') return st;
   const s = shape.struct;
   const rows = st.fn === 'tm_conv2d_s8' && has(ROW_KERNEL) && takesRowKernel(s);
-  let packed = memo.get(weights.array); // one weight array has one shape, so one of the two layouts
+  // One weight array has one shape (every patch of a stage has the layer's), so one of the two layouts.
+  let packed = memo.get(weights.array);
   if (!packed) {
     const kH = field(s, 'k_h'), rowLen = field(s, 'k_w') * field(s, 'in_c'), nOut = field(s, 'out_c');
     const values = rows ? packRowWeights(weights.array.values, nOut, kH, rowLen) : packTileWeights(weights.array.values, nOut, kH * rowLen);
@@ -80,39 +81,69 @@ export interface ModuleKernels {
 const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
 const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
 
-function depthwiseState(shape: CStruct, weights: CArray, kernels: ModuleKernels, memo: Map<CArray, CArray>): CArray {
-  let state = memo.get(weights);
-  if (!state) {
-    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(shape, 'in_c'), field(shape, 'k_h') * field(shape, 'k_w')));
-    state = { name: `${weights.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
-    memo.set(weights, state);
-  }
-  return state;
-}
-
 /**
- * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
- * module asks for, which the kernel's first call fills with the layer's requantisation constants and
- * interleaved weights (one buffer per weight array: the step's calls, one per image, share it).
+ * A model's calls in the module's forms: convolution weights packed for its GEMM, depthwise layers with a
+ * prepared state. One instance per program, so the layers that share their constants (the patches of a
+ * stage, once ConstantPool has merged their equal arrays) share the packed weights and the state too,
+ * and every in-place depthwise call shares one copy buffer: a patch-based plan then touches about the
+ * constants of a layer-wise one, not one copy per patch.
  */
-function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
-  if (st.kind !== 'call' || !kernels.has(DW_STATE_BYTES)) return st;
-  const inPlace = st.fn === DW_IN_PLACE && kernels.has(DW_IN_PLACE_PREPARED);
-  if (!inPlace && !(st.fn === DW_KERNEL && kernels.has(DW_PREPARED))) return st;
-  const [shape, , , weights] = st.args;
-  if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
-  const state: CArg = { kind: 'const', array: depthwiseState(shape.struct, weights.array, kernels, memo) };
-  if (!inPlace) return { kind: 'call', fn: DW_PREPARED, args: [...st.args, state] };
-  // In place: a copy of the input outside the arena, then the ordinary kernel's scratch (zero-point row, taps).
-  const s = shape.struct, taps = field(s, 'k_h') * field(s, 'k_w'), inC = field(s, 'in_c');
-  const inputBytes = field(s, 'in_h') * field(s, 'in_w') * inC;
-  const copy: CArray = { name: `${weights.array.name}_copy`, type: 'int8_t', values: new Int8Array(((inputBytes + 15) & ~15) + ((inC + 7) & ~7) + 8 * taps + 16), align: 16, linkage: 'static' };
-  return { kind: 'call', fn: DW_IN_PLACE_PREPARED, args: [...st.args, { kind: 'const', array: copy }, state] };
-}
+export class WasmForms {
+  private readonly packed = new Map<CArray, CArray>();
+  private readonly states = new Map<string, CArray>();
+  private readonly ids = new Map<object, number>();
+  /** The in-place depthwise kernels' copy of their input and scratch, sized for the largest (used within one call). */
+  private readonly copy: CArray = { name: 'dw_inplace_copy', type: 'int8_t', values: new Int8Array(16), align: 16, linkage: 'static' };
 
-/** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
-export function withPackedWeights(code: LayerCode, kernels: ModuleKernels): LayerCode {
-  const memo = new Map<CArray, CArray>(), states = new Map<CArray, CArray>();
-  const has = (fn: string) => kernels.has(fn);
-  return { ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) };
+  constructor(private readonly kernels: ModuleKernels) {}
+
+  /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
+  layer(code: LayerCode): LayerCode {
+    const has = (fn: string) => this.kernels.has(fn);
+    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(packedCall(st, has, this.packed))) };
+  }
+
+  private id(o: object): number {
+    let i = this.ids.get(o);
+    if (i === undefined) this.ids.set(o, (i = this.ids.size));
+    return i;
+  }
+
+  /**
+   * The state is filled from the weights, the requantisation and the window (not the input's size), so
+   * calls with the same weight array, parameter struct, channels and window share one.
+   */
+  private depthwiseState(shape: CStruct, params: CArg | undefined, weights: CArray): CArray {
+    const inC = field(shape, 'in_c'), taps = field(shape, 'k_h') * field(shape, 'k_w');
+    const key = [this.id(weights), params?.kind === 'struct' ? this.id(params.struct) : -1, inC, taps, field(shape, 'depth_mult')].join(':');
+    let state = this.states.get(key);
+    if (!state) {
+      const bytes = Number(this.kernels.kernel(DW_STATE_BYTES)(inC, taps));
+      state = { name: `${weights.name}_state${this.states.size}`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
+      this.states.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
+   * module asks for, which the kernel's first call fills with the layer's requantisation constants and
+   * interleaved weights.
+   */
+  private preparedDepthwiseCall(st: Statement): Statement {
+    if (st.kind !== 'call' || !this.kernels.has(DW_STATE_BYTES)) return st;
+    const inPlace = st.fn === DW_IN_PLACE && this.kernels.has(DW_IN_PLACE_PREPARED);
+    if (!inPlace && !(st.fn === DW_KERNEL && this.kernels.has(DW_PREPARED))) return st;
+    const [shape, params, , weights] = st.args;
+    if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
+    const state: CArg = { kind: 'const', array: this.depthwiseState(shape.struct, params, weights.array) };
+    if (!inPlace) return { kind: 'call', fn: DW_PREPARED, args: [...st.args, state] };
+    // In place: a copy of the input outside the arena, then the ordinary kernel's scratch (zero-point row, taps).
+    const s = shape.struct, taps = field(s, 'k_h') * field(s, 'k_w'), inC = field(s, 'in_c');
+    const inputBytes = field(s, 'in_h') * field(s, 'in_w') * inC;
+    const need = ((inputBytes + 15) & ~15) + ((inC + 7) & ~7) + 8 * taps + 16;
+    // Grown before the program lays its constants out (after every layer is rewritten).
+    if (this.copy.values.length < need) this.copy.values = new Int8Array(need);
+    return { kind: 'call', fn: DW_IN_PLACE_PREPARED, args: [...st.args, { kind: 'const', array: this.copy }, state] };
+  }
 }

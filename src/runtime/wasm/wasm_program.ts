@@ -9,7 +9,8 @@ import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
-import { withPackedWeights } from './packed_weights.js';
+import { WasmForms } from './packed_weights.js';
+import { ConstantPool } from '../../codegen/emit/share.js';
 
 /** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
 export interface JsFallback {
@@ -45,6 +46,8 @@ const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uin
  * in WebAssembly; the others run on their TypeScript kernel here and as C on the MCU).
  */
 function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels: KernelInstance): (LayerCode | null)[] {
+  // Equal constants merged first, so the module's forms (packed weights, depthwise states) are made once too.
+  const pool = new ConstantPool(), forms = new WasmForms(kernels);
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
     const lower = loweringFor(node.op);
@@ -56,7 +59,7 @@ function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels
     } catch (e) {
       return refuse((e as Error).message);
     }
-    code = withPackedWeights(code, kernels);
+    code = forms.layer({ ...code, statements: pool.statements(code.statements) });
     const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
     return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
@@ -86,9 +89,8 @@ class ConstantLayout {
     for (const v of Object.values(s.fields)) if (isCArray(v)) this.array(v);
   }
 
+  /** What the calls take (the structs' arrays with them): the definitions' other copies are never read here. */
   statements(code: LayerCode): void {
-    for (const d of code.definitions) d.kind === 'array' ? this.array(d.array) : this.struct(d.struct);
-    for (const w of code.weights) this.array(w);
     for (const s of code.statements) {
       if (s.kind !== 'call') continue;
       for (const a of s.args) {
