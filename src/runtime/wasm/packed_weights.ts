@@ -100,7 +100,52 @@ export class WasmForms {
   /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
   layer(code: LayerCode): LayerCode {
     const has = (fn: string) => this.kernels.has(fn);
-    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(packedCall(st, has, this.packed))) };
+    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed)))) };
+  }
+
+  private readonly convShapes = new Map<CStruct, CStruct>();
+  private readonly convWeights = new Map<CArray, CArray>();
+
+  /**
+   * A depthwise layer over one input channel (a grayscale first layer: depth_mult filters of one channel)
+   * is a convolution of in_c 1, which the shallow-window convolution kernel runs through the pixel-lane GEMM
+   * instead of one tap at a time (person_detect's first layer: ~77 -> ~25 ns a pixel). The same integers:
+   * the folded bias is the same sum for in_c 1 (bias - zp * the channel's taps), padded taps read the zero
+   * point in both, and the requantisation struct is the layer's own. The Cortex-M lowering does the same
+   * with split weights (src/codegen/lower/depthwise_conv2d.ts).
+   */
+  private singleChannelDepthwise(st: Statement): Statement {
+    if (st.kind !== 'call' || st.fn !== DW_KERNEL || !this.kernels.has(ROW_KERNEL)) return st;
+    const [shape, params, input, weights, output, scratch] = st.args;
+    if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t' || !params || !input || !output || !scratch) return st;
+    const d = shape.struct;
+    if (field(d, 'in_c') !== 1 || field(d, 'depth_mult') !== field(d, 'out_c')) return st;
+    let conv = this.convShapes.get(d);
+    if (!conv) {
+      const f = (name: string) => field(d, name);
+      conv = {
+        type: 'tm_conv_shape', name: `${d.name}_as_conv`,
+        fields: {
+          in_h: f('in_h'), in_w: f('in_w'), in_c: 1, out_h: f('out_h'), out_w: f('out_w'), out_c: f('out_c'),
+          k_h: f('k_h'), k_w: f('k_w'), stride_h: f('stride_h'), stride_w: f('stride_w'), dil_h: f('dil_h'), dil_w: f('dil_w'),
+          pad_top: f('pad_top'), pad_left: f('pad_left'), in_zp: f('in_zp'),
+        },
+      };
+      this.convShapes.set(d, conv);
+    }
+    // Only where the row kernel takes the shape itself (its other path would want a convolution's scratch).
+    if (!takesRowKernel(conv)) return st;
+    let w = this.convWeights.get(weights.array);
+    if (!w) {
+      // Depthwise filters are [1][k_h][k_w][out_c]; a convolution's are [out_c][k_h][k_w][1].
+      const cout = field(d, 'out_c'), taps = field(d, 'k_h') * field(d, 'k_w'), src = weights.array.values;
+      const values = new Int8Array(cout * taps);
+      for (let m = 0; m < cout; m++) for (let t = 0; t < taps; t++) values[m * taps + t] = src[t * cout + m];
+      w = { name: `${weights.array.name}_as_conv`, type: 'int8_t', values, align: 16, linkage: 'static' };
+      this.convWeights.set(weights.array, w);
+    }
+    const convCall: Statement = { kind: 'call', fn: 'tm_conv2d_s8', args: [{ kind: 'struct', struct: conv }, params, input, { kind: 'const', array: w }, output, scratch] };
+    return packedCall(convCall, (fn) => this.kernels.has(fn), this.packed);
   }
 
   private id(o: object): number {
