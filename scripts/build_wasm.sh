@@ -9,6 +9,6 @@ CLANG="${CLANG:-clang}"
   -nostdlib -fvisibility=hidden -ffp-contract=off -fno-math-errno \
   -Icsrc/wasm/include -Icsrc/kernels \
   -Wall -Wextra -Werror -Wno-unused-function \
-  -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--stack-first -Wl,-z,stack-size=65536 \
+  -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base -Wl,--export-table -Wl,--growable-table -Wl,--stack-first -Wl,-z,stack-size=65536 \
   -Wl,--strip-all ${TM_WASM_CFLAGS:-} \
   -o "$out" csrc/wasm/tm_wasm.c

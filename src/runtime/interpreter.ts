@@ -50,6 +50,8 @@ export class Interpreter {
   /** Nodes the WebAssembly backend leaves to the TypeScript kernels, and why (empty on the js backend). */
   readonly jsFallbacks: readonly JsFallback[];
   private readonly kernels: Kernel[];
+  /** What invoke runs: the kernels, with each of the wasm program's runs of steps as one call. */
+  private readonly sequence: Kernel[];
 
   /** The graph run: the compiled model's (PADs fused, patch stage rewritten) or the one given with a plan. */
   readonly graph: Graph;
@@ -69,6 +71,7 @@ export class Interpreter {
     assertRunnable(graph, plan);
     this.backend = opts.backend ?? defaultBackend();
     let wasmSteps: (Kernel | null)[] = [];
+    let runs: { from: number; to: number; run: Kernel }[] = [];
     if (this.backend === 'wasm') {
       const module = kernelModule();
       if (!module) throw new InputError(`the wasm backend needs WebAssembly SIMD, which this JavaScript engine lacks (${kernelModuleProblem()}); use the js backend`);
@@ -76,6 +79,7 @@ export class Interpreter {
       this.views = new ArenaViews(graph, plan, program.buffer, program.arenaBase);
       this.jsFallbacks = program.fallbacks;
       wasmSteps = program.steps;
+      runs = program.runs;
     } else {
       this.views = new ArenaViews(graph, plan, new ArrayBuffer(Math.max(plan.arenaBytes, 16)));
       this.jsFallbacks = [];
@@ -87,6 +91,15 @@ export class Interpreter {
       const js = (OPS[node.op] as OpDef).prepare(node as never, graph, this.views);
       return wasmSteps[step] ?? js;
     });
+    this.sequence = [];
+    for (let step = 0, r = 0; step < this.kernels.length;) {
+      if (r < runs.length && runs[r].from === step) {
+        this.sequence.push(runs[r].run);
+        step = runs[r++].to;
+      } else {
+        this.sequence.push(this.kernels[step++]);
+      }
+    }
     this.resetState();
   }
 
@@ -118,7 +131,7 @@ export class Interpreter {
   }
 
   invoke(): void {
-    for (const k of this.kernels) k();
+    for (const k of this.sequence) k();
   }
 
   /** Run nodes one at a time, calling `after(step)` after each (for per-layer comparison and timing). */

@@ -120,6 +120,20 @@ function canonicalArg(a: CArg, arrays: ArrayPool, structs: StructPool): CArg {
   return a;
 }
 
+/**
+ * Equal constant arrays and structs as one object across layers, for a consumer that places each object
+ * once (the WebAssembly runtime: the patches of a stage then share one copy of their weights and
+ * parameters, as weights.c does, instead of one copy per patch).
+ */
+export class ConstantPool {
+  private readonly arrays = new ArrayPool();
+  private readonly structs = new StructPool();
+
+  statements(list: readonly Statement[]): Statement[] {
+    return list.map((s) => (s.kind === 'call' ? { ...s, args: s.args.map((a) => canonicalArg(a, this.arrays, this.structs)) } : s));
+  }
+}
+
 /** What makes two calls the same code: everything but the arena offsets. */
 function callKey(fn: string, args: readonly CArg[]): string {
   return `${fn}(${args.map((a) => (a.kind === 'arena' ? `@${a.type}` : renderArg(a))).join(',')})`;

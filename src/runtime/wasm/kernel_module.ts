@@ -58,6 +58,11 @@ export interface KernelInstance {
   kernel(name: string): (...args: number[]) => void;
   /** Whether the module exports this kernel (the C library has kernels the module leaves out). */
   has(name: string): boolean;
+  /**
+   * The kernel's index in the module's function table (put there on first ask), for tm_run_calls; null
+   * when the module exports no table (an older build: every call then goes from JavaScript).
+   */
+  tableIndex(name: string): number | null;
 }
 
 export function instantiateKernels(module: WebAssembly.Module): KernelInstance {
@@ -66,8 +71,20 @@ export function instantiateKernels(module: WebAssembly.Module): KernelInstance {
   const ex = instance.exports as Record<string, unknown>;
   const memory = ex.memory as WebAssembly.Memory;
   const heapBase = (ex.__heap_base as WebAssembly.Global).value as number;
+  const table = ex.__indirect_function_table instanceof WebAssembly.Table ? ex.__indirect_function_table : null;
+  const slots = new Map<string, number>();
   return {
     memory, heapBase,
+    tableIndex(name) {
+      if (!table || typeof ex[name] !== 'function') return null;
+      let i = slots.get(name);
+      if (i === undefined) {
+        i = table.grow(1);
+        table.set(i, ex[name] as never);
+        slots.set(name, i);
+      }
+      return i;
+    },
     has: (name) => typeof ex[name] === 'function',
     kernel(name) {
       const f = ex[name];

@@ -60,7 +60,8 @@ function packedCall(st: Statement, has: (fn: string) => boolean, memo: Map<CArra
   if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t') return st;
   const s = shape.struct;
   const rows = st.fn === 'tm_conv2d_s8' && has(ROW_KERNEL) && takesRowKernel(s);
-  let packed = memo.get(weights.array); // one weight array has one shape, so one of the two layouts
+  // One weight array has one shape (every patch of a stage has the layer's), so one of the two layouts.
+  let packed = memo.get(weights.array);
   if (!packed) {
     const kH = field(s, 'k_h'), rowLen = field(s, 'k_w') * field(s, 'in_c'), nOut = field(s, 'out_c');
     const values = rows ? packRowWeights(weights.array.values, nOut, kH, rowLen) : packTileWeights(weights.array.values, nOut, kH * rowLen);
@@ -80,39 +81,114 @@ export interface ModuleKernels {
 const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
 const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
 
-function depthwiseState(shape: CStruct, weights: CArray, kernels: ModuleKernels, memo: Map<CArray, CArray>): CArray {
-  let state = memo.get(weights);
-  if (!state) {
-    const bytes = Number(kernels.kernel(DW_STATE_BYTES)(field(shape, 'in_c'), field(shape, 'k_h') * field(shape, 'k_w')));
-    state = { name: `${weights.name}_state`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
-    memo.set(weights, state);
-  }
-  return state;
-}
-
 /**
- * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
- * module asks for, which the kernel's first call fills with the layer's requantisation constants and
- * interleaved weights (one buffer per weight array: the step's calls, one per image, share it).
+ * A model's calls in the module's forms: convolution weights packed for its GEMM, depthwise layers with a
+ * prepared state. One instance per program, so the layers that share their constants (the patches of a
+ * stage, once ConstantPool has merged their equal arrays) share the packed weights and the state too,
+ * and every in-place depthwise call shares one copy buffer: a patch-based plan then touches about the
+ * constants of a layer-wise one, not one copy per patch.
  */
-function preparedDepthwiseCall(st: Statement, kernels: ModuleKernels, memo: Map<CArray, CArray>): Statement {
-  if (st.kind !== 'call' || !kernels.has(DW_STATE_BYTES)) return st;
-  const inPlace = st.fn === DW_IN_PLACE && kernels.has(DW_IN_PLACE_PREPARED);
-  if (!inPlace && !(st.fn === DW_KERNEL && kernels.has(DW_PREPARED))) return st;
-  const [shape, , , weights] = st.args;
-  if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
-  const state: CArg = { kind: 'const', array: depthwiseState(shape.struct, weights.array, kernels, memo) };
-  if (!inPlace) return { kind: 'call', fn: DW_PREPARED, args: [...st.args, state] };
-  // In place: a copy of the input outside the arena, then the ordinary kernel's scratch (zero-point row, taps).
-  const s = shape.struct, taps = field(s, 'k_h') * field(s, 'k_w'), inC = field(s, 'in_c');
-  const inputBytes = field(s, 'in_h') * field(s, 'in_w') * inC;
-  const copy: CArray = { name: `${weights.array.name}_copy`, type: 'int8_t', values: new Int8Array(((inputBytes + 15) & ~15) + ((inC + 7) & ~7) + 8 * taps + 16), align: 16, linkage: 'static' };
-  return { kind: 'call', fn: DW_IN_PLACE_PREPARED, args: [...st.args, { kind: 'const', array: copy }, state] };
-}
+export class WasmForms {
+  private readonly packed = new Map<CArray, CArray>();
+  private readonly states = new Map<string, CArray>();
+  private readonly ids = new Map<object, number>();
+  /** The in-place depthwise kernels' copy of their input and scratch, sized for the largest (used within one call). */
+  private readonly copy: CArray = { name: 'dw_inplace_copy', type: 'int8_t', values: new Int8Array(16), align: 16, linkage: 'static' };
 
-/** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
-export function withPackedWeights(code: LayerCode, kernels: ModuleKernels): LayerCode {
-  const memo = new Map<CArray, CArray>(), states = new Map<CArray, CArray>();
-  const has = (fn: string) => kernels.has(fn);
-  return { ...code, statements: code.statements.map((st) => preparedDepthwiseCall(packedCall(st, has, memo), kernels, states)) };
+  constructor(private readonly kernels: ModuleKernels) {}
+
+  /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
+  layer(code: LayerCode): LayerCode {
+    const has = (fn: string) => this.kernels.has(fn);
+    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed)))) };
+  }
+
+  private readonly convShapes = new Map<CStruct, CStruct>();
+  private readonly convWeights = new Map<CArray, CArray>();
+
+  /**
+   * A depthwise layer over one input channel (a grayscale first layer: depth_mult filters of one channel)
+   * is a convolution of in_c 1, which the shallow-window convolution kernel runs through the pixel-lane GEMM
+   * instead of one tap at a time (person_detect's first layer: ~77 -> ~25 ns a pixel). The same integers:
+   * the folded bias is the same sum for in_c 1 (bias - zp * the channel's taps), padded taps read the zero
+   * point in both, and the requantisation struct is the layer's own. The Cortex-M lowering does the same
+   * with split weights (src/codegen/lower/depthwise_conv2d.ts).
+   */
+  private singleChannelDepthwise(st: Statement): Statement {
+    if (st.kind !== 'call' || st.fn !== DW_KERNEL || !this.kernels.has(ROW_KERNEL)) return st;
+    const [shape, params, input, weights, output, scratch] = st.args;
+    if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t' || !params || !input || !output || !scratch) return st;
+    const d = shape.struct;
+    if (field(d, 'in_c') !== 1 || field(d, 'depth_mult') !== field(d, 'out_c')) return st;
+    let conv = this.convShapes.get(d);
+    if (!conv) {
+      const f = (name: string) => field(d, name);
+      conv = {
+        type: 'tm_conv_shape', name: `${d.name}_as_conv`,
+        fields: {
+          in_h: f('in_h'), in_w: f('in_w'), in_c: 1, out_h: f('out_h'), out_w: f('out_w'), out_c: f('out_c'),
+          k_h: f('k_h'), k_w: f('k_w'), stride_h: f('stride_h'), stride_w: f('stride_w'), dil_h: f('dil_h'), dil_w: f('dil_w'),
+          pad_top: f('pad_top'), pad_left: f('pad_left'), in_zp: f('in_zp'),
+        },
+      };
+      this.convShapes.set(d, conv);
+    }
+    // Only where the row kernel takes the shape itself (its other path would want a convolution's scratch).
+    if (!takesRowKernel(conv)) return st;
+    let w = this.convWeights.get(weights.array);
+    if (!w) {
+      // Depthwise filters are [1][k_h][k_w][out_c]; a convolution's are [out_c][k_h][k_w][1].
+      const cout = field(d, 'out_c'), taps = field(d, 'k_h') * field(d, 'k_w'), src = weights.array.values;
+      const values = new Int8Array(cout * taps);
+      for (let m = 0; m < cout; m++) for (let t = 0; t < taps; t++) values[m * taps + t] = src[t * cout + m];
+      w = { name: `${weights.array.name}_as_conv`, type: 'int8_t', values, align: 16, linkage: 'static' };
+      this.convWeights.set(weights.array, w);
+    }
+    const convCall: Statement = { kind: 'call', fn: 'tm_conv2d_s8', args: [{ kind: 'struct', struct: conv }, params, input, { kind: 'const', array: w }, output, scratch] };
+    return packedCall(convCall, (fn) => this.kernels.has(fn), this.packed);
+  }
+
+  private id(o: object): number {
+    let i = this.ids.get(o);
+    if (i === undefined) this.ids.set(o, (i = this.ids.size));
+    return i;
+  }
+
+  /**
+   * The state is filled from the weights, the requantisation and the window (not the input's size), so
+   * calls with the same weight array, parameter struct, channels and window share one.
+   */
+  private depthwiseState(shape: CStruct, params: CArg | undefined, weights: CArray): CArray {
+    const inC = field(shape, 'in_c'), taps = field(shape, 'k_h') * field(shape, 'k_w');
+    const key = [this.id(weights), params?.kind === 'struct' ? this.id(params.struct) : -1, inC, taps, field(shape, 'depth_mult')].join(':');
+    let state = this.states.get(key);
+    if (!state) {
+      const bytes = Number(this.kernels.kernel(DW_STATE_BYTES)(inC, taps));
+      state = { name: `${weights.name}_state${this.states.size}`, type: 'uint8_t', values: new Uint8Array(bytes), align: 16, linkage: 'static' };
+      this.states.set(key, state);
+    }
+    return state;
+  }
+
+  /**
+   * A depthwise call in the module's prepared form: one more argument, a zeroed state buffer of the size the
+   * module asks for, which the kernel's first call fills with the layer's requantisation constants and
+   * interleaved weights.
+   */
+  private preparedDepthwiseCall(st: Statement): Statement {
+    if (st.kind !== 'call' || !this.kernels.has(DW_STATE_BYTES)) return st;
+    const inPlace = st.fn === DW_IN_PLACE && this.kernels.has(DW_IN_PLACE_PREPARED);
+    if (!inPlace && !(st.fn === DW_KERNEL && this.kernels.has(DW_PREPARED))) return st;
+    const [shape, params, , weights] = st.args;
+    if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
+    const state: CArg = { kind: 'const', array: this.depthwiseState(shape.struct, params, weights.array) };
+    if (!inPlace) return { kind: 'call', fn: DW_PREPARED, args: [...st.args, state] };
+    // In place: a copy of the input outside the arena, then the ordinary kernel's scratch (zero-point row, taps).
+    const s = shape.struct, taps = field(s, 'k_h') * field(s, 'k_w'), inC = field(s, 'in_c');
+    const inputBytes = field(s, 'in_h') * field(s, 'in_w') * inC;
+    const need = ((inputBytes + 15) & ~15) + ((inC + 7) & ~7) + 8 * taps + 16;
+    // Grown before the program lays its constants out (after every layer is rewritten).
+    if (this.copy.values.length < need) this.copy.values = new Int8Array(need);
+    return { kind: 'call', fn: DW_IN_PLACE_PREPARED, args: [...st.args, { kind: 'const', array: this.copy }, state] };
+  }
 }

@@ -9,7 +9,8 @@ import { loweringFor } from '../../codegen/lower/registry.js';
 import type { Kernel } from '../../ops/op.js';
 import { structLayout } from './c_layout.js';
 import type { KernelInstance } from './kernel_module.js';
-import { withPackedWeights } from './packed_weights.js';
+import { WasmForms } from './packed_weights.js';
+import { ConstantPool } from '../../codegen/emit/share.js';
 
 /** A node the C library does not take, which therefore runs on its TypeScript kernel, and why. */
 export interface JsFallback {
@@ -27,6 +28,11 @@ export interface WasmProgram {
   arenaBase: number;
   /** Per step of the plan: the calls into the kernel library, or null where the TypeScript kernel runs. */
   steps: (Kernel | null)[];
+  /**
+   * Runs of consecutive steps [from, to) whose calls tm_run_calls makes in one call from JavaScript
+   * (invoke runs these; stepwise runs take `steps`). Steps outside every run go one by one.
+   */
+  runs: { from: number; to: number; run: Kernel }[];
   fallbacks: JsFallback[];
   /** Bytes of constants (weights, folded biases, parameter structs) copied into the instance. */
   constantBytes: number;
@@ -45,6 +51,8 @@ const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, uin
  * in WebAssembly; the others run on their TypeScript kernel here and as C on the MCU).
  */
 function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels: KernelInstance): (LayerCode | null)[] {
+  // Equal constants merged first, so the module's forms (packed weights, depthwise states) are made once too.
+  const pool = new ConstantPool(), forms = new WasmForms(kernels);
   return plan.order.map((nodeIndex, step) => {
     const node = g.nodes[nodeIndex] as AnyNode;
     const lower = loweringFor(node.op);
@@ -56,7 +64,7 @@ function lowerSteps(g: Graph, plan: MemoryPlan, fallbacks: JsFallback[], kernels
     } catch (e) {
       return refuse((e as Error).message);
     }
-    code = withPackedWeights(code, kernels);
+    code = forms.layer({ ...code, statements: pool.statements(code.statements) });
     const missing = calledKernels(code.statements).find((fn) => fn !== 'memmove' && !kernels.has(fn));
     return missing ? refuse(`no C kernel ${missing} in the WebAssembly module`) : code;
   });
@@ -86,9 +94,8 @@ class ConstantLayout {
     for (const v of Object.values(s.fields)) if (isCArray(v)) this.array(v);
   }
 
+  /** What the calls take (the structs' arrays with them): the definitions' other copies are never read here. */
   statements(code: LayerCode): void {
-    for (const d of code.definitions) d.kind === 'array' ? this.array(d.array) : this.struct(d.struct);
-    for (const w of code.weights) this.array(w);
     for (const s of code.statements) {
       if (s.kind !== 'call') continue;
       for (const a of s.args) {
@@ -142,23 +149,48 @@ function argValue(a: CArg, arenaBase: number, address: ReadonlyMap<CArray | CStr
   }
 }
 
-/** One step's calls as a closure with every argument resolved to a number. */
-function stepKernel(statements: readonly Statement[], kernels: KernelInstance, arenaBase: number, address: ReadonlyMap<CArray | CStruct, number>): Kernel {
-  const calls = statements.flatMap((s) => {
+/** A kernel call with every argument resolved to a number. */
+interface ResolvedCall {
+  fn: string;
+  args: number[];
+  /** Whether tm_run_calls can make it: every argument a 32-bit integer or pointer, few enough of them. */
+  batchable: boolean;
+}
+
+function resolveCalls(statements: readonly Statement[], arenaBase: number, address: ReadonlyMap<CArray | CStruct, number>, maxArgs: number): ResolvedCall[] {
+  return statements.flatMap((s) => {
     if (s.kind !== 'call') return [];
-    const fn = kernels.kernel(s.fn === 'memmove' ? 'tm_memmove' : s.fn);
-    const args = s.args.map((a) => argValue(a, arenaBase, address));
-    // A bound function: the engine calls the export with its arguments directly (a spread call is slower).
-    return [fn.bind(null, ...args) as () => void];
+    const fn = s.fn === 'memmove' ? 'tm_memmove' : s.fn;
+    // A float argument is an f32 parameter, which the dispatcher's all-i32 call forms do not have.
+    const batchable = s.args.length <= maxArgs && s.args.every((a) => a.kind !== 'float');
+    return [{ fn, args: s.args.map((a) => argValue(a, arenaBase, address)), batchable }];
   });
-  if (calls.length === 1) return calls[0];
-  return () => { for (const c of calls) c(); };
+}
+
+/** One step's calls as a closure. */
+function stepKernel(calls: readonly ResolvedCall[], kernels: KernelInstance): Kernel {
+  const bound = calls.map((c) => {
+    const fn = kernels.kernel(c.fn);
+    // A bound function: the engine calls the export with its arguments directly (a spread call is slower).
+    return fn.bind(null, ...c.args) as () => void;
+  });
+  if (bound.length === 1) return bound[0];
+  return () => { for (const c of bound) c(); };
+}
+
+const RUNNER = 'tm_run_calls', RUNNER_MAX_ARGS = 'tm_run_max_args';
+
+/** Words of a step's entries in a tm_run_calls list; null when a call must go from JavaScript. */
+function entryWords(calls: readonly ResolvedCall[] | null): number | null {
+  if (!calls || calls.some((c) => !c.batchable)) return null;
+  return calls.reduce((n, c) => n + 2 + c.args.length, 0);
 }
 
 /**
  * Lowers the graph as `tinyml compile` does, lays its constants and arena out in the instance's memory and
  * binds each step to its kernel calls. Nodes the C library refuses are left for the TypeScript kernels
- * (they read and write the same arena).
+ * (they read and write the same arena). Runs of two or more steps the dispatcher takes are also written
+ * as tm_run_calls lists after the arena.
  */
 export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInstance): WasmProgram {
   const fallbacks: JsFallback[] = [];
@@ -167,7 +199,14 @@ export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInst
   const layout = new ConstantLayout(start);
   for (const code of lowered) if (code) layout.statements(code);
   const arenaBase = alignUp(layout.top, ALIGN);
-  const end = arenaBase + Math.max(plan.arenaBytes, 16);
+  const arenaEnd = arenaBase + Math.max(plan.arenaBytes, 16);
+  const canRun = kernels.has(RUNNER) && kernels.has(RUNNER_MAX_ARGS) && kernels.tableIndex(RUNNER) !== null;
+  const maxArgs = canRun ? Number(kernels.kernel(RUNNER_MAX_ARGS)()) : 0;
+  const calls = lowered.map((code) => (code ? resolveCalls(code.statements, arenaBase, layout.address, maxArgs) : null));
+  const words = calls.map(entryWords);
+  const spans = canRun ? batchSpans(words) : [];
+  const listBase = alignUp(arenaEnd, ALIGN);
+  const end = listBase + 4 * spans.reduce((n, sp) => n + sp.words, 0);
   const have = kernels.memory.buffer.byteLength;
   if (end > have) kernels.memory.grow(Math.ceil((end - have) / PAGE));
   const buffer = kernels.memory.buffer;
@@ -176,6 +215,34 @@ export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInst
     if ('values' in obj) writeArray(buffer, at, obj);
     else writeStruct(view, at, obj, layout.address);
   }
-  const steps = lowered.map((code) => (code ? stepKernel(code.statements, kernels, arenaBase, layout.address) : null));
-  return { buffer, arenaBase, steps, fallbacks, constantBytes: layout.top - start };
+  const runs: WasmProgram['runs'] = [];
+  let at = listBase;
+  for (const sp of spans) {
+    const list = new Int32Array(buffer, at, sp.words);
+    let k = 0;
+    for (let step = sp.from; step < sp.to; step++) {
+      for (const c of calls[step]!) {
+        list[k++] = kernels.tableIndex(c.fn)!;
+        list[k++] = c.args.length;
+        for (const v of c.args) list[k++] = v;
+      }
+    }
+    runs.push({ from: sp.from, to: sp.to, run: kernels.kernel(RUNNER).bind(null, at, at + 4 * sp.words) as Kernel });
+    at += 4 * sp.words;
+  }
+  const steps = calls.map((c) => (c ? stepKernel(c, kernels) : null));
+  return { buffer, arenaBase, steps, runs, fallbacks, constantBytes: layout.top - start };
+}
+
+/** Maximal runs of two or more consecutive steps whose calls the dispatcher takes, with their list sizes. */
+function batchSpans(words: readonly (number | null)[]): { from: number; to: number; words: number }[] {
+  const spans: { from: number; to: number; words: number }[] = [];
+  for (let i = 0; i < words.length;) {
+    if (words[i] === null) { i++; continue; }
+    let j = i, n = 0;
+    for (; j < words.length && words[j] !== null; j++) n += words[j]!;
+    if (j - i >= 2) spans.push({ from: i, to: j, words: n });
+    i = j;
+  }
+  return spans;
 }
