@@ -634,17 +634,36 @@ TM_HELPER int8_t tm_dw3_requant(const tm_requant_params *q, int32_t acc2, int32_
  * group's multipliers, shifts and rounding terms.
  */
 TM_HELPER void tm_dw3_run(const tm_requant_params *q, const int8_t *p, int n, int step, int c, int rs, const int32_t *wg, const int32_t *b2, const int32_t *k, int8_t *dst) {
-  for (int i = 0; i < n; i++, p += step, dst += c) {
-    int32_t a0 = b2[0], a1 = b2[1], a2 = b2[2], a3 = b2[3], x, t, w0, w1;
-    const int8_t *r = p;
-    __asm__(TM_DW3_TAP("[%[r]]", "0") TM_DW3_TAP("[%[r], %[c]]", "8") TM_DW3_TAP("[%[r], %[c], lsl #1]", "16")
+  const int back = step - 2 * rs;
+  for (int8_t *end = dst + n * c; dst != end; dst += c) {
+    int32_t a0, a1, a2, a3, x, t, w0, w1;
+    __asm__("ldrd %[a0], %[a1], [%[bp]]\n\t"
+            "ldrd %[a2], %[a3], [%[bp], #8]\n\t"
+            TM_DW3_TAP("[%[r]]", "0") TM_DW3_TAP("[%[r], %[c]]", "8") TM_DW3_TAP("[%[r], %[c], lsl #1]", "16")
             "add %[r], %[r], %[rs]\n\t"
             TM_DW3_TAP("[%[r]]", "40") TM_DW3_TAP("[%[r], %[c]]", "48") TM_DW3_TAP("[%[r], %[c], lsl #1]", "56")
             "add %[r], %[r], %[rs]\n\t"
             TM_DW3_TAP("[%[r]]", "80") TM_DW3_TAP("[%[r], %[c]]", "88") TM_DW3_TAP("[%[r], %[c], lsl #1]", "96")
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "=&r"(x), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1), [r] "+&r"(r)
-            : [c] "r"(c), [rs] "r"(rs), [wp] "r"(wg)
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1), [r] "+&r"(p)
+            : [c] "r"(c), [rs] "r"(rs), [wp] "r"(wg), [bp] "r"(b2)
             : "memory");
+    p += back;
+    if (q->act_min == -128 && q->out_zp == -128 && q->act_max == 127) {
+      /* The common case (ReLU at zero point -128) in asm too: GCC spilled the output pointer here. */
+#define TM_DW3_RQ(a, o)                                  \
+  "ldrd %[w0], %[w1], [%[kp], #" #o "*12]\n\t"          \
+  "ldr %[t], [%[kp], #" #o "*12+8]\n\t"                 \
+  "smmlar %[" #a "], %[" #a "], %[w0], %[w1]\n\t"       \
+  "asr %[" #a "], %[" #a "], %[t]\n\t"                  \
+  "ssat %[" #a "], #8, %[" #a "]\n\t"                   \
+  "strb %[" #a "], [%[dst], #" #o "]\n\t"
+      __asm__ volatile(TM_DW3_RQ(a0, 0) TM_DW3_RQ(a1, 1) TM_DW3_RQ(a2, 2) TM_DW3_RQ(a3, 3)
+              : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1)
+              : [kp] "r"(k), [dst] "r"(dst)
+              : "memory");
+#undef TM_DW3_RQ
+      continue;
+    }
     dst[0] = tm_dw3_requant(q, a0, k[0], k[2], k[1]);
     dst[1] = tm_dw3_requant(q, a1, k[3], k[5], k[4]);
     dst[2] = tm_dw3_requant(q, a2, k[6], k[8], k[7]);
