@@ -9,7 +9,7 @@ import { compileModel } from '../dist/src/compiler/compile_model.js';
 import { tensorBytes } from '../dist/src/graph/graph.js';
 import { generateProject } from '../dist/src/codegen/project.js';
 import { writeProject } from '../dist/src/codegen/write_project.js';
-import { buildProject, runProject } from '../dist/src/codegen/toolchain.js';
+import { buildProject, elfSize, runProject } from '../dist/src/codegen/toolchain.js';
 
 const name = process.argv[2] ?? 'mlperf_kws_dscnn_int8';
 const core = process.argv[3] ?? 'm4';
@@ -30,7 +30,8 @@ try {
   const r = runProject(dir, project, cases, compiled.model.outputs.map((id) => tensorBytes(compiled.model.tensors[id])));
   let bad = 0;
   man.cases.forEach((c, i) => c.outputs.forEach((f, j) => { const e = rd(f); const o = r.outputs[i][j]; if (e.length !== o.length || e.some((v, k) => v !== o[k])) bad++; }));
-  console.log(`${name} ${core}: ${r.counts[0]} instructions (case 0); cases ${man.cases.length}, mismatching outputs ${bad}`);
+  const size = elfSize(join(dir, 'model.elf'));
+  console.log(`${name} ${core}: ${r.counts[0]} instructions (case 0); cases ${man.cases.length}, mismatching outputs ${bad}; Flash ${size.flash} SRAM ${size.sram}`);
   if (steps) {
     const gr = compiled.graph;
     const byOp = new Map();

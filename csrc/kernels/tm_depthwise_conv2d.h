@@ -691,6 +691,7 @@ TM_HELPER int tm_dw3_takes(const tm_dw_shape *s, const tm_requant_params *q) {
 TM_HELPER void tm_dw3_prepare(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *w, int ch, int32_t *wg, int32_t *b2, int32_t *k) {
   const int c = s->in_c;
   int32_t v[18];
+  TM_UNROLL(9)
   for (int t = 0; t < 9; t++) {
     const int32_t wv = tm_load32(w + t * c + ch);
     const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
@@ -698,6 +699,7 @@ TM_HELPER void tm_dw3_prepare(const tm_dw_shape *s, const tm_requant_params *q, 
     wg[TM_DW3_AT(t / 3, t % 3) + 1] = v[2 * t + 1] = __sadd16(w13, w13);
   }
   int32_t b[4];
+  TM_UNROLL(4)
   for (int j = 0; j < 4; j++) {
     b[j] = 2 * q->bias[ch + j];
     k[3 * j] = q->mult[ch + j];
@@ -705,6 +707,7 @@ TM_HELPER void tm_dw3_prepare(const tm_dw_shape *s, const tm_requant_params *q, 
     k[3 * j + 1] = tm_requant_zp_round(k[3 * j + 2], q->out_zp);
   }
   const int32_t zp = s->in_zp;
+  TM_UNROLL(2)
   for (int h = 0; h < 2; h++) {
     /* h = 0: channels 0 and 2 (the SXTB16 halves), h = 1: channels 1 and 3. */
     const int32_t *u = v + h;
@@ -715,6 +718,7 @@ TM_HELPER void tm_dw3_prepare(const tm_dw_shape *s, const tm_requant_params *q, 
       c2, 0, c0,
       __ssub16(__sadd16(r0, c2), u[4]), r0, __ssub16(__sadd16(r0, c0), u[0]),
     };
+    TM_UNROLL(9)
     for (int i = 0; i < 9; i++) {
       b2[4 * i + h] = __smlabb(zp, miss[i], b[h]);
       b2[4 * i + h + 2] = __smlabt(zp, miss[i], b[h + 2]);
