@@ -8,6 +8,9 @@
  *                                   taps to a zero-point row; four channels at a time with SMLABB/SMLATT on
  *                                   the DSP path, the window unrolled once specialised. The zero-point row and
  *                                   the tap pointers live in the layer's plan scratch (any window, any depth).
+ *                                   3x3 windows (multiplier 1) on Cortex-M take tm_dsp_dw3x3_s8: one asm
+ *                                   block per window, border windows included (a shifted block against a
+ *                                   zero-ringed weight grid), its tables on the stack, no plan scratch.
  *   tm_depthwise_conv2d_inplace_s8  TinyEngine's in-place depthwise: the output overwrites the input (same
  *                                   arena offset), one channel at a time; the channel's input plane is first
  *                                   copied to the plan's scratch, followed by the channel's taps as int32.
@@ -585,6 +588,188 @@ TM_HELPER void tm_dsp_dw_border4(const tm_dw_shape *s, const tm_requant_params *
 }
 
 /*
+ * 3x3 windows (depth multiplier 1, undilated, any stride, at most one padded row or column per side), four
+ * channels at a time through every pixel, the window in hand-scheduled asm (GCC spilled the C form):
+ *  - the group's weights are split by SXTB16 and doubled once, into a 5x5 grid of taps whose outer ring is
+ *    zero; a border window loads a 3x3 block shifted inside the input (one row down at the top, one column
+ *    right at the left edge, ...) against the grid shifted the same way, so a tap that falls outside the
+ *    input meets a zero weight instead of a branch, and its zero point goes into that case's bias
+ *    (zp * its weights: the folded bias assumed it). Every window costs the interior's 72 instructions;
+ *  - the bias is doubled too, so the accumulator holds 2 acc and the requantisation needs no QADD (exact:
+ *    the layer is taken only when its biases bound |acc| below 2^30, tm_dw3_bounded, so 2 acc fits in 32
+ *    bits and equals QADD's result);
+ *  - with a fused ReLU-like bound (act_min >= out_zp) the requantisation drops its sign correction too
+ *    (tm_dw3_requant), so an output costs SMMLAR, ASR, SSAT and STRB.
+ * The taps are read at register offsets (channel and row strides), so patch stages whose widths differ
+ * share the code. About 106 instructions per window of four channels, border windows included (the
+ * general path: ~120 interior, ~200 border, measured on KWS).
+ */
+#define TM_DW3_TAP(addr, woff)                    \
+  "ldr %[x], " addr "\n\t"                        \
+  "ldrd %[w0], %[w1], [%[wp], #" woff "]\n\t"     \
+  "sxtb16 %[t], %[x]\n\t"                         \
+  "sxtb16 %[x], %[x], ror #8\n\t"                 \
+  "smlabb %[a0], %[t], %[w0], %[a0]\n\t"          \
+  "smlatt %[a2], %[t], %[w0], %[a2]\n\t"          \
+  "smlabb %[a1], %[x], %[w1], %[a1]\n\t"          \
+  "smlatt %[a3], %[x], %[w1], %[a3]\n\t"
+
+/* The weight grid: 5x5 taps of two split words, the kernel's 3x3 in the middle (tap (ky, kx) at row ky + 1, column kx + 1). */
+#define TM_DW3_GRID 50
+#define TM_DW3_AT(ky, kx) (2 * (5 * ((ky) + 1) + (kx) + 1))
+
+/* One requantised output from 2 acc: SMMLAR adds the zero point and rounding term zr (tm_requant_zp_pre). */
+TM_HELPER int8_t tm_dw3_requant(const tm_requant_params *q, int32_t acc2, int32_t m, int e, int32_t zr) {
+  int32_t v = tm_smmlar(acc2, m, zr);
+  /*
+   * The sign correction turns floor((x + 2^(e-1)) / 2^e) into floor((x + 2^(e-1) - 1) / 2^e) for x < 0:
+   * both are at most 0, so both outputs are at most zp, and act_min >= zp clamps them alike.
+   */
+  if (q->act_min < q->out_zp) v += acc2 >> 31;
+  v >>= e;
+  if (q->act_min == -128 || q->act_max == 127) v = __ssat(v, 8);
+  if (q->act_min != -128) v = TM_MAX(v, q->act_min);
+  if (q->act_max != 127) v = TM_MIN(v, q->act_max);
+  return (int8_t)v;
+}
+
+/*
+ * n windows of one output row with the same shift: p is the first's 3x3 block in the input (at channel
+ * ch), advancing by `step`; wg the grid at the block's tap (0, 0); b2 the case's doubled bias; k the
+ * group's multipliers, shifts and rounding terms.
+ */
+TM_HELPER void tm_dw3_run(const tm_requant_params *q, const int8_t *p, int n, int step, int c, int rs, const int32_t *wg, const int32_t *b2, const int32_t *k, int8_t *dst) {
+  const int back = step - 2 * rs;
+  for (int8_t *end = dst + n * c; dst != end; dst += c) {
+    int32_t a0, a1, a2, a3, x, t, w0, w1;
+    __asm__("ldrd %[a0], %[a1], [%[bp]]\n\t"
+            "ldrd %[a2], %[a3], [%[bp], #8]\n\t"
+            TM_DW3_TAP("[%[r]]", "0") TM_DW3_TAP("[%[r], %[c]]", "8") TM_DW3_TAP("[%[r], %[c], lsl #1]", "16")
+            "add %[r], %[r], %[rs]\n\t"
+            TM_DW3_TAP("[%[r]]", "40") TM_DW3_TAP("[%[r], %[c]]", "48") TM_DW3_TAP("[%[r], %[c], lsl #1]", "56")
+            "add %[r], %[r], %[rs]\n\t"
+            TM_DW3_TAP("[%[r]]", "80") TM_DW3_TAP("[%[r], %[c]]", "88") TM_DW3_TAP("[%[r], %[c], lsl #1]", "96")
+            : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "=&r"(x), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1), [r] "+&r"(p)
+            : [c] "r"(c), [rs] "r"(rs), [wp] "r"(wg), [bp] "r"(b2)
+            : "memory");
+    p += back;
+    if (q->act_min == -128 && q->out_zp == -128 && q->act_max == 127) {
+      /* The common case (ReLU at zero point -128) in asm too: GCC spilled the output pointer here. */
+#define TM_DW3_RQ(a, o)                                  \
+  "ldrd %[w0], %[w1], [%[kp], #" #o "*12]\n\t"          \
+  "ldr %[t], [%[kp], #" #o "*12+8]\n\t"                 \
+  "smmlar %[" #a "], %[" #a "], %[w0], %[w1]\n\t"       \
+  "asr %[" #a "], %[" #a "], %[t]\n\t"                  \
+  "ssat %[" #a "], #8, %[" #a "]\n\t"                   \
+  "strb %[" #a "], [%[dst], #" #o "]\n\t"
+      __asm__ volatile(TM_DW3_RQ(a0, 0) TM_DW3_RQ(a1, 1) TM_DW3_RQ(a2, 2) TM_DW3_RQ(a3, 3)
+              : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [t] "=&r"(t), [w0] "=&r"(w0), [w1] "=&r"(w1)
+              : [kp] "r"(k), [dst] "r"(dst)
+              : "memory");
+#undef TM_DW3_RQ
+      continue;
+    }
+    dst[0] = tm_dw3_requant(q, a0, k[0], k[2], k[1]);
+    dst[1] = tm_dw3_requant(q, a1, k[3], k[5], k[4]);
+    dst[2] = tm_dw3_requant(q, a2, k[6], k[8], k[7]);
+    dst[3] = tm_dw3_requant(q, a3, k[9], k[11], k[10]);
+  }
+}
+
+/* The load shift of a window starting at y0 (or x0) on an axis of n: 1 past a padded start, -1 past a padded end. */
+TM_HELPER int tm_dw3_shift(int y0, int n) {
+  return y0 < 0 ? 1 : (y0 + 3 > n ? -1 : 0);
+}
+
+/* Whether tm_dsp_dw3x3_s8 takes the layer: every window misses at most one row and one column, on one side. */
+TM_HELPER int tm_dw3_takes(const tm_dw_shape *s, const tm_requant_params *q) {
+  if (s->depth_mult != 1 || (s->in_c & 3) || s->k_h != 3 || s->k_w != 3 || s->dil_h != 1 || s->dil_w != 1 || q->fast != 2) return 0;
+  if (s->in_h < 3 || s->in_w < 3 || s->pad_top > 1 || s->pad_left > 1) return 0;
+  return (s->out_h - 1) * s->stride_h - s->pad_top <= s->in_h - 2 && (s->out_w - 1) * s->stride_w - s->pad_left <= s->in_w - 2;
+}
+
+/*
+ * Group ch..ch+3: the weight grid's middle, the nine shift cases' doubled biases b2 (case (dy + 1) * 3 +
+ * dx + 1) and the requantisation constants k (per channel: mult, zr, e). The left-out taps' sums are
+ * formed on the split, doubled weights with SADD16 (at most five taps of 2 * 128: no 16-bit overflow).
+ */
+TM_HELPER void tm_dw3_prepare(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *w, int ch, int32_t *wg, int32_t *b2, int32_t *k) {
+  const int c = s->in_c;
+  int32_t v[18];
+  TM_UNROLL(9)
+  for (int t = 0; t < 9; t++) {
+    const int32_t wv = tm_load32(w + t * c + ch);
+    const int32_t w02 = __sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+    wg[TM_DW3_AT(t / 3, t % 3)] = v[2 * t] = __sadd16(w02, w02);
+    wg[TM_DW3_AT(t / 3, t % 3) + 1] = v[2 * t + 1] = __sadd16(w13, w13);
+  }
+  int32_t b[4];
+  TM_UNROLL(4)
+  for (int j = 0; j < 4; j++) {
+    b[j] = 2 * q->bias[ch + j];
+    k[3 * j] = q->mult[ch + j];
+    k[3 * j + 2] = -q->shift[ch + j];
+    k[3 * j + 1] = tm_requant_zp_round(k[3 * j + 2], q->out_zp);
+  }
+  const int32_t zp = s->in_zp;
+  TM_UNROLL(2)
+  for (int h = 0; h < 2; h++) {
+    /* h = 0: channels 0 and 2 (the SXTB16 halves), h = 1: channels 1 and 3. */
+    const int32_t *u = v + h;
+    const int32_t r0 = __sadd16(__sadd16(u[0], u[2]), u[4]), r2 = __sadd16(__sadd16(u[12], u[14]), u[16]);
+    const int32_t c0 = __sadd16(__sadd16(u[0], u[6]), u[12]), c2 = __sadd16(__sadd16(u[4], u[10]), u[16]);
+    const int32_t miss[9] = {
+      __ssub16(__sadd16(r2, c2), u[16]), r2, __ssub16(__sadd16(r2, c0), u[12]),
+      c2, 0, c0,
+      __ssub16(__sadd16(r0, c2), u[4]), r0, __ssub16(__sadd16(r0, c0), u[0]),
+    };
+    TM_UNROLL(9)
+    for (int i = 0; i < 9; i++) {
+      b2[4 * i + h] = __smlabb(zp, miss[i], b[h]);
+      b2[4 * i + h + 2] = __smlabt(zp, miss[i], b[h + 2]);
+    }
+  }
+}
+
+/*
+ * Whether 2 acc fits in 32 bits for every channel: acc = raw bias + sum (x - zp) w, the raw bias is the
+ * folded one plus zp * sum w, so |acc| <= |folded bias| + 9 * 128 * 128 + 9 * 255 * 128 < 2^30 below.
+ */
+TM_HELPER int tm_dw3_bounded(const tm_requant_params *q, int c) {
+  for (int ch = 0; ch < c; ch++)
+    if (q->bias[ch] >= (1 << 28) || q->bias[ch] <= -(1 << 28)) return 0;
+  return 1;
+}
+
+TM_HELPER int tm_dsp_dw3x3_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
+  if (!tm_dw3_takes(s, q)) return 0;
+  const int c = s->in_c, rs = s->in_w * c, step = s->stride_w * c;
+  int32_t wg[TM_DW3_GRID], b2[36], k[12];
+  if (!tm_dw3_bounded(q, c)) return 0;
+  memset(wg, 0, sizeof wg);
+  int x_lo, x_hi;
+  tm_interior_range(s->out_w, s->in_w, 3, s->stride_w, 1, s->pad_left, &x_lo, &x_hi);
+  for (int ch = 0; ch < c; ch += 4) {
+    tm_dw3_prepare(s, q, w, ch, wg, b2, k);
+    for (int oy = 0; oy < s->out_h; oy++) {
+      const int y0 = oy * s->stride_h - s->pad_top, dy = tm_dw3_shift(y0, s->in_h);
+      const int8_t *row = in + (y0 + dy) * rs + ch;
+      const int32_t *wr = wg + TM_DW3_AT(dy, 0), *br = b2 + 12 * (dy + 1);
+      int8_t *dst = out + oy * s->out_w * c + ch;
+      /* Interior windows, then the left and right border ones (loads shifted one column right, dx = 1, or left). */
+      tm_dw3_run(q, row + (x_lo * s->stride_w - s->pad_left) * c, x_hi - x_lo, step, c, rs, wr, br + 4, k, dst + x_lo * c);
+      /* The two borders share one call site (not unrolled): every layer inlines its own copy of the kernel. */
+      TM_UNROLL(1)
+      for (int dx = 1; dx >= -1; dx -= 2) {
+        const int lo = dx > 0 ? 0 : x_hi, hi = dx > 0 ? x_lo : s->out_w;
+        if (lo < hi) tm_dw3_run(q, row + (lo * s->stride_w - s->pad_left + dx) * c, hi - lo, step, c, rs, wr + 2 * dx, br + 4 * (dx + 1), k, dst + lo * c);
+      }
+    }
+  }
+  return 1;
+}
+
+/*
  * Depth multiplier 1 on the DSP path, four channels at a time through every pixel: the group's weights are
  * split by SXTB16 once (not once per pixel) and its bias and requantisation constants read once, so an
  * interior tap costs a load and two SXTB16 of the input, one LDRD of split weights and four SMLAxy.
@@ -677,6 +862,7 @@ TM_KERNEL void tm_depthwise_conv2d_s8(const tm_dw_shape *s, const tm_requant_par
   if (tm_wasm_depthwise_s8(s, q, in, w, out, zp_row)) return;
 #endif
 #if TM_DSP
+  if (tm_dsp_dw3x3_s8(s, q, in, w, out)) return;
   if (tm_dsp_depthwise_s8(s, q, in, w, out, zp_row, taps)) return;
 #endif
   for (int oy = 0; oy < s->out_h; oy++) {

@@ -235,4 +235,26 @@ export function extraOpsGraph(seed = 16): Graph {
   return n.build(parts[0], parts[2], rmax, bm);
 }
 
-export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph, wideGraph, extraOpsGraph];
+/**
+ * 3x3 depthwise layers for the Cortex-M 3x3 kernel (tm_dsp_dw3x3_s8): every shift case of its border windows
+ * (SAME stride 1 and 3, stride 2 on odd and even maps: padding on both sides or the far side only), no
+ * activation (the requantisation's sign correction), RELU and RELU6 at a zero point other than -128,
+ * VALID (no border), a 3x3 map (all border but one window) and a 2-row map (the kernel declines it).
+ */
+export function depthwise3x3Graph(seed = 17): Graph {
+  const n = new Net('cg_dw3x3', seed);
+  const x = n.input([1, 9, 7, 8]);
+  const a = n.depthwise(x, 1, 3, 1, 'SAME');
+  const b = n.depthwise(a, 1, 3, 2, 'SAME', 1, 'RELU');
+  const c = n.depthwise(x, 1, 3, 3, 'SAME', 1, 'RELU6');
+  const y = n.input([1, 8, 6, 12]);
+  const d = n.depthwise(y, 1, 3, 2, 'SAME', 1, 'RELU6');
+  const e = n.depthwise(y, 1, 3, 1, 'VALID', 1, 'RELU');
+  const z = n.input([1, 3, 3, 16]);
+  const f = n.depthwise(z, 1, 3, 1, 'SAME', 1, 'RELU');
+  const t = n.input([1, 2, 5, 4]);
+  const g = n.depthwise(t, 1, 3, 1, 'SAME');
+  return n.build(b, c, d, e, f, g);
+}
+
+export const HAND_BUILT: readonly (() => Graph)[] = [convGraph, elementwiseGraph, movementGraph, sliceConcatGraph, wideGraph, extraOpsGraph, depthwise3x3Graph];
