@@ -56,7 +56,7 @@ test('tinyml compile --train: writes the project, its arena is the figure `tinym
   }
 });
 
-test('tinyml compile --train auto --data: the gradient probe chooses under the board\'s SRAM (stack, trained tensors and headroom included); without data a one-line error', () => {
+test('tinyml compile --train auto --data: the gradient probe chooses under the board\'s SRAM (stack, folded biases and headroom included); without data a one-line error', () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'tinyml-auto-small-')), mkdtempSync(join(tmpdir(), 'tinyml-auto-large-'))];
   try {
     const chosen = ['STM32L432', 'STM32F746'].map((board, k) => {
@@ -73,7 +73,7 @@ test('tinyml compile --train auto --data: the gradient probe chooses under the b
       assert.ok(j.sramBytes + 4096 <= sram, `${j.update}: ${j.sramBytes} B of ${sram}`);
     }
     // The small board cannot hold the full update the large one affords: it trains fewer bytes.
-    assert.ok(small.trainedBytes < large.trainedBytes, `${small.update} (${small.trainedBytes} B) vs ${large.update} (${large.trainedBytes} B)`);
+    assert.ok(small.plannedParameterBytes < large.plannedParameterBytes, `${small.update} (${small.plannedParameterBytes} B) vs ${large.update} (${large.plannedParameterBytes} B)`);
     const r = spawnSync(process.execPath, [CLI, 'compile', DEFAULT_MODEL, '--train', 'auto', '--board', 'STM32L432', '-o', dirs[0]], { encoding: 'utf8', timeout: 60_000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /--train auto probes gradients on training data[^\n]*--data DIR/);
