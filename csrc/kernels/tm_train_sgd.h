@@ -132,12 +132,25 @@ TM_KERNEL void tm_train_refold_bias(int32_t channels, const int32_t *bias, const
 }
 
 /*
+ * folded[c] = bias[c] - zp * sums[c], sums: the weights of channel c that never change (a frozen filter's,
+ * or the Flash part of a split one), summed by the generator once instead of after every step (bias NULL: none).
+ */
+TM_KERNEL void tm_train_refold_sums(int32_t channels, const int32_t *bias, const int32_t *sums, int32_t zp, int32_t *folded) {
+  for (int32_t c = 0; c < channels; c++) folded[c] = (bias ? bias[c] : 0) - zp * sums[c];
+}
+
+/*
  * A split layer's folded bias after tm_train_refold_bias over its Flash filter (kept columns zero there):
  * subtract zp times the kept weights' sum of each output channel. Integer sums, so the two parts add up
  * to the whole filter's sum exactly.
  */
 TM_KERNEL void tm_train_refold_kept(const tm_train_param *p, int32_t zp, int32_t *folded) {
   const int8_t *v = (const int8_t *)p->values;
+  if (p->layout == TM_TRAIN_PARAM_WEIGHT) {
+    /* Row r is output channel r, its kept values contiguous: the SMLAD sum of tm_train_refold_bias, onto folded itself. */
+    tm_train_refold_bias(p->rows, folded, v, zp, p->row_len, p->row_len, 1, folded);
+    return;
+  }
   for (int32_t r = 0; r < p->rows; r++) {
     int32_t s = 0;
     for (int32_t k = 0; k < p->row_len; k++) s += v[tm_train_param_index(p, r, k)];

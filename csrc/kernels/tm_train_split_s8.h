@@ -21,12 +21,20 @@
 /* Output channels whose kept-column sums are held at once (a blocking factor of the loop, on the stack). */
 #define TM_TRAIN_SPLIT_BLOCK 16
 
-/* Dot product of n int8 values (contiguous) with one row. */
-TM_HELPER int32_t tm_train_split_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t acc) {
+/* bias[i] = q->bias[c0 + i] + the kept values x (kept_depth, contiguous) . kept row c0 + i, for n rows. */
+TM_HELPER void tm_train_split_kept_sums(const tm_requant_params *q, const tm_train_filter *f, const int8_t *x, int32_t kept_depth, int32_t c0, int32_t n, int32_t *bias) {
 #if TM_DSP
-  return tm_dot_1x1_s8(x, w, n, acc);
+  /* Four kept rows share each load of x (the rows lie kept_depth apart, as tm_dot_1x4_s8 reads them). */
+  const int32_t quads = n >> 2;
+  for (int32_t k = 0; k < quads; k++) {
+    const int32_t i = 4 * k;
+    int32_t acc[4] = {q->bias[c0 + i], q->bias[c0 + i + 1], q->bias[c0 + i + 2], q->bias[c0 + i + 3]};
+    tm_dot_1x4_s8(x, f->kept_w + (c0 + i) * kept_depth, kept_depth, acc);
+    memcpy(bias + i, acc, sizeof acc);
+  }
+  for (int32_t i = 4 * quads; i < n; i++) bias[i] = tm_dot_1x1_s8(x, f->kept_w + (c0 + i) * kept_depth, kept_depth, q->bias[c0 + i]);
 #else
-  return tm_dot_s8(x, w, n, acc);
+  for (int32_t i = 0; i < n; i++) bias[i] = tm_dot_s8(x, f->kept_w + (c0 + i) * kept_depth, kept_depth, q->bias[c0 + i]);
 #endif
 }
 
@@ -40,44 +48,102 @@ TM_HELPER void tm_train_split_column_s8(const tm_requant_params *q, const tm_tra
   int32_t bias[TM_TRAIN_SPLIT_BLOCK];
   for (int32_t c0 = 0; c0 < n_out; c0 += TM_TRAIN_SPLIT_BLOCK) {
     const int32_t n = n_out - c0 < TM_TRAIN_SPLIT_BLOCK ? n_out - c0 : TM_TRAIN_SPLIT_BLOCK;
-    for (int32_t i = 0; i < n; i++) {
-      const int8_t *kw = f->kept_w + (c0 + i) * kept_depth;
-      int32_t acc = q->bias[c0 + i];
-      if (gathered) {
-        acc = tm_train_split_dot(gathered, kw, kept_depth, acc);
-      } else {
+    if (gathered) {
+      tm_train_split_kept_sums(q, f, gathered, kept_depth, c0, n, bias);
+    } else {
+      for (int32_t i = 0; i < n; i++) {
+        const int8_t *kw = f->kept_w + (c0 + i) * kept_depth;
+        int32_t acc = q->bias[c0 + i];
         for (int32_t j = 0; j < kept_depth; j++) acc += (int32_t)col[f->kept[j]] * kw[j];
+        bias[i] = acc;
       }
-      bias[i] = acc;
     }
     const tm_requant_params block = {bias, q->mult + c0, q->shift + c0, q->out_zp, q->act_min, q->act_max, q->fast};
     tm_gemm_s8_1col(col, f->w + c0 * depth, depth, n, &block, out + c0);
   }
 }
 
+#if TM_DSP
 /*
- * CONV_2D over a split filter. Scratch (the layer's plan scratch, which the inference kernel sizes for
- * two widened columns): the im2col column unless the window is a plain 1x1, then the kept values.
+ * Two output pixels at once, as the inference kernel pairs them: their columns widened in `wide` (the
+ * plan's scratch, tm_widen_lane_s8), their kept values in ga / gb. Each pair of output channels starts
+ * from its own per-pixel bias (folded + kept part) and runs the 2x2 SMLAD core over the Flash rows.
+ */
+TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train_filter *f, const int32_t *wide, int32_t depth, int32_t n_out,
+                                      const int8_t *ga, const int8_t *gb, int32_t kept_depth, int8_t *out0, int8_t *out1) {
+  int32_t ba[TM_TRAIN_SPLIT_BLOCK], bb[TM_TRAIN_SPLIT_BLOCK];
+  for (int32_t c0 = 0; c0 < n_out; c0 += TM_TRAIN_SPLIT_BLOCK) {
+    const int32_t n = n_out - c0 < TM_TRAIN_SPLIT_BLOCK ? n_out - c0 : TM_TRAIN_SPLIT_BLOCK;
+    tm_train_split_kept_sums(q, f, ga, kept_depth, c0, n, ba);
+    tm_train_split_kept_sums(q, f, gb, kept_depth, c0, n, bb);
+    for (int32_t i = 0; i < n; i += 2) {
+      const int32_t c = c0 + i, pair = i + 1 < n;
+      const int8_t *w0 = f->w + c * depth, *w1 = pair ? w0 + depth : w0;
+      int32_t acc[4] = {ba[i], pair ? ba[i + 1] : ba[i], bb[i], pair ? bb[i + 1] : bb[i]};
+      tm_dot_2x2_wide(wide, w0, w1, depth, acc);
+      out0[c] = tm_requant_ch(q, acc[0], c);
+      out1[c] = tm_requant_ch(q, acc[2], c);
+      if (pair) {
+        out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
+        out1[c + 1] = tm_requant_ch(q, acc[3], c + 1);
+      }
+    }
+  }
+}
+
+/* Kept values of a pair on the stack (a VLA of their size) up to this many bytes; deeper layers take one pixel at a time. */
+#define TM_TRAIN_SPLIT_PAIR_MAX 512
+#endif
+
+/* The kept values of one column, [taps][n_kept]. */
+TM_HELPER void tm_train_split_gather(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int8_t *gathered) {
+  const int32_t taps = s->k_h * s->k_w;
+  for (int32_t t = 0; t < taps; t++) {
+    for (int32_t j = 0; j < f->n_kept; j++) gathered[t * f->n_kept + j] = col[t * s->in_c + f->kept[j]];
+  }
+}
+
+/*
+ * CONV_2D over a split filter. Scratch: the layer's plan scratch, which the inference kernel sizes for an
+ * im2col column (unless the window is a plain 1x1) and two widened columns. DSP: pixels in pairs through
+ * the widened columns, their kept values on the stack (2 * taps * n_kept bytes, at most
+ * TM_TRAIN_SPLIT_PAIR_MAX); otherwise one pixel at a time, its kept values where the widened columns go.
  */
 TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const tm_train_filter *f, int8_t *out, int8_t *scratch) {
   const int32_t taps = s->k_h * s->k_w, depth = taps * s->in_c, kept_depth = taps * f->n_kept;
   const int pointwise = taps == 1 && s->pad_top == 0 && s->pad_left == 0;
   int8_t *colbuf = (int8_t *)TM_ARENA_PTR(scratch);
-  int8_t *gathered = pointwise ? colbuf : colbuf + ((depth + 3) & ~3);
-  for (int oy = 0; oy < s->out_h; oy++) {
-    for (int ox = 0; ox < s->out_w; ox++) {
-      const int8_t *col;
-      if (pointwise) {
-        col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
-      } else {
-        tm_im2col_s8(s, in, oy, ox, colbuf);
-        col = colbuf;
+  int8_t *after_col = pointwise ? colbuf : colbuf + ((depth + 3) & ~3);
+  const int32_t pixels = s->out_h * s->out_w;
+  int32_t p = 0;
+#if TM_DSP
+  if (2 * kept_depth <= TM_TRAIN_SPLIT_PAIR_MAX) {
+    int8_t kept[2 * kept_depth]; /* exactly the pair's kept values (bounded above) */
+    int32_t *wide = (int32_t *)(void *)after_col;
+    for (; p + 2 <= pixels; p += 2) {
+      for (int32_t lane = 0; lane < 2; lane++) {
+        const int oy = (p + lane) / s->out_w, ox = (p + lane) % s->out_w;
+        const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
+        if (!pointwise) {
+          tm_im2col_s8(s, in, oy, ox, colbuf);
+          col = colbuf;
+        }
+        tm_widen_lane_s8(col, depth, wide, lane);
+        tm_train_split_gather(s, f, col, kept + lane * kept_depth);
       }
-      for (int32_t t = 0; t < taps; t++) {
-        for (int32_t j = 0; j < f->n_kept; j++) gathered[t * f->n_kept + j] = col[t * s->in_c + f->kept[j]];
-      }
-      tm_train_split_column_s8(q, f, col, depth, s->out_c, gathered, kept_depth, out + (oy * s->out_w + ox) * s->out_c);
+      tm_train_split_pair_s8(q, f, wide, depth, s->out_c, kept, kept + kept_depth, kept_depth, out + p * s->out_c, out + (p + 1) * s->out_c);
     }
+  }
+#endif
+  for (; p < pixels; p++) {
+    const int oy = p / s->out_w, ox = p % s->out_w;
+    const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
+    if (!pointwise) {
+      tm_im2col_s8(s, in, oy, ox, colbuf);
+      col = colbuf;
+    }
+    tm_train_split_gather(s, f, col, after_col);
+    tm_train_split_column_s8(q, f, col, depth, s->out_c, after_col, kept_depth, out + p * s->out_c);
   }
 }
 

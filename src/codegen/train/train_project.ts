@@ -264,6 +264,8 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
     weights.push(a);
     if (trainedParams.has(b)) initial.set(b, { init: a, frozen: a });
   }
+  // A layer's Flash weights never change: their sums are folded from a constant (Flash) array.
+  for (const l of layers) if (forms.get(l.node.inputs[1])?.kind !== 'whole') weights.push(flashSums(g, l));
   // The tm_train_filter of each layer filter the backward pass reads.
   const filterRef = (id: TensorId): string => {
     const name = filterName(id);
@@ -482,10 +484,24 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
   };
 }
 
+const sumsName = (l: TrainedLayer) => `train_wsum_${l.node.index}`;
+
+/** Per output channel, the sum of a layer's weights in Flash (the constant part of its folded bias). */
+function flashSums(g: Graph, l: TrainedLayer): CArray {
+  const w = g.tensors[l.node.inputs[1]];
+  const v = l.filter.values as Int8Array;
+  const depthwise = l.node.op === 'DEPTHWISE_CONV_2D';
+  const cout = depthwise ? w.shape[3] : w.shape[0];
+  const taps = numElements(w.shape) / cout;
+  const sums = new Int32Array(cout);
+  for (let c = 0; c < cout; c++) for (let t = 0; t < taps; t++) sums[c] += v[depthwise ? t * cout + c : c * taps + t];
+  return { name: sumsName(l), type: 'int32_t', values: sums, align: 4, linkage: 'extern', comment: `per output channel, the sum of ${w.name}'s weights kept in Flash` };
+}
+
 /**
- * The folded bias of one trained layer from its current weights and bias: tm_train_refold_bias over the
- * filter the forward reads (the arena slot when trained whole, else Flash: a split filter's kept columns
- * are zero there), then the kept columns' part from the slot.
+ * The folded bias of one trained layer from its current weights and bias: the Flash weights' constant sums
+ * (frozen filter, or a split filter's Flash part: its kept columns are zero there) plus, when split, the
+ * kept columns' sums from the slot; a filter trained whole is summed from its slot.
  */
 function refoldCalls(g: Graph, l: TrainedLayer, forms: Map<TensorId, FilterForm>, trained: Map<TensorId, TrainableParam>, slotOf: (id: TensorId) => number, paramName: Map<TensorId, string>): string[] {
   const n = l.node;
@@ -494,8 +510,9 @@ function refoldCalls(g: Graph, l: TrainedLayer, forms: Map<TensorId, FilterForm>
   const b = n.inputs[2];
   const bias = !l.rawBias ? 'NULL' : trained.has(b) ? `ARENA(${slotOf(b)}, int32_t)` : l.rawBias.name;
   const form = forms.get(w.id) ?? { kind: 'frozen' };
-  const filter = form.kind === 'whole' ? `ARENA(${form.slot}, int8_t)` : l.filter.name;
   const kept = form.kind === 'split' ? [`tm_train_refold_kept(&${paramName.get(w.id)}, ${zp}, ${l.folded.name});`] : [];
+  if (form.kind !== 'whole') return [`tm_train_refold_sums(${l.folded.values.length}, ${bias}, ${sumsName(l)}, ${zp}, ${l.folded.name});`, ...kept];
+  const filter = `ARENA(${form.slot}, int8_t)`;
   if (n.op === 'DEPTHWISE_CONV_2D') {
     const cout = w.shape[3];
     return [`tm_train_refold_bias(${cout}, ${bias}, ${filter}, ${zp}, ${w.shape[1] * w.shape[2]}, 1, ${cout}, ${l.folded.name});`, ...kept];
