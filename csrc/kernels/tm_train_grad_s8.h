@@ -28,27 +28,38 @@ typedef struct {
 /*
  * An int8 filter as the training step holds it. When a sparse update trains some of its input channels,
  * only those channels' weights (the kept columns) live in SRAM, compact: conv / fully-connected
- * [cout][taps][n_kept], depthwise [taps][n_kept * M]; `w` is then the tensor in Flash with those entries
- * zero. kept_w NULL: `w` is the whole filter (frozen in Flash, or trained whole in SRAM). Every weight of
- * one input channel lies in one of the two arrays, so a gradient sum never mixes them and keeps its order.
+ * [cout][taps][n_kept], depthwise [taps][n_kept * M]. The rest stays in Flash (`w`): for a convolution
+ * compact too, [cout][taps][n_frozen] over the frozen channels, so no multiply is spent on the kept ones;
+ * otherwise (n_frozen 0) the tensor's own layout with the kept entries zero. kept_w NULL: `w` is the whole
+ * filter (frozen in Flash, or trained whole in SRAM). Every weight of one input channel lies in one of the
+ * arrays, so a gradient sum never mixes them and keeps its order.
  */
 typedef struct {
   const int8_t *w;
   const int8_t *kept_w;
   const int32_t *kept; /* kept input channels, ascending */
-  const int32_t *slot; /* per input channel: its index in kept, or -1 */
+  const int32_t *slot; /* per input channel: its index in kept, or -1 - its index in frozen */
   int32_t n_kept;
+  const int32_t *frozen; /* the other input channels, ascending (when w is compact) */
+  int32_t n_frozen;
 } tm_train_filter;
 
 /*
  * Where input channel c's weights start (times M for depthwise), and `unit`: the stride of one input
- * channel in that array (in_c in the tensor, n_kept in SRAM), so a tap is unit * M further and an output
+ * channel in that array (in_c in the tensor, n_kept in SRAM, n_frozen in a compact Flash part), so a tap is unit * M further and an output
  * channel of a conv taps * unit further.
  */
 TM_HELPER const int8_t *tm_train_column(const tm_train_filter *f, int32_t c, int32_t in_c, int32_t M, int32_t *unit) {
-  if (f->kept_w && f->slot[c] >= 0) {
-    *unit = f->n_kept;
-    return f->kept_w + f->slot[c] * M;
+  if (f->kept_w) {
+    const int32_t s = f->slot[c];
+    if (s >= 0) {
+      *unit = f->n_kept;
+      return f->kept_w + s * M;
+    }
+    if (f->n_frozen) {
+      *unit = f->n_frozen;
+      return f->w + (-1 - s) * M;
+    }
   }
   *unit = in_c;
   return f->w + c * M;
@@ -56,6 +67,18 @@ TM_HELPER const int8_t *tm_train_column(const tm_train_filter *f, int32_t c, int
 
 TM_HELPER float tm_train_deq(const tm_train_dequant *d, int8_t q) {
   return d->scale * (float)((int32_t)q - d->zp);
+}
+
+/*
+ * Bytes [first, first + count) of a convolution's split int8 filter as the whole tensor [cout][taps][in_c]:
+ * each input channel's weights from the array that holds them (export).
+ */
+TM_KERNEL void tm_train_filter_read(const tm_train_filter *f, int32_t in_c, uint32_t first, uint32_t count, uint8_t *dst) {
+  for (uint32_t b = first; b < first + count; b++) {
+    const int32_t c = (int32_t)(b % (uint32_t)in_c), rt = (int32_t)(b / (uint32_t)in_c), s = f->slot[c];
+    const int8_t v = s >= 0 ? f->kept_w[rt * f->n_kept + s] : f->n_frozen ? f->w[rt * f->n_frozen - 1 - s] : f->w[b];
+    dst[b - first] = (uint8_t)v;
+  }
 }
 
 /* Output pixel q of window w: batch and position. */

@@ -1,15 +1,17 @@
 /*
  * The forward pass of a layer whose weights a sparse update trains on some input channels only: those
- * channels' weights (the kept columns, tm_train_filter) live in SRAM, the rest of the filter in Flash with
- * the kept columns zero. The accumulator of every output is the Flash part's dot product plus the kept
- * columns' one; integer sums are the same in any order (mod 2^32), so splitting the sum gives the
- * reference's result to the bit, and one requantisation of the total follows as in the inference kernel.
+ * channels' weights (the kept columns, tm_train_filter) live in SRAM, the rest of the filter in Flash. The
+ * accumulator of every output is the Flash part's dot product plus the kept columns' one; integer sums are
+ * the same in any order (mod 2^32), so splitting the sum gives the reference's result to the bit, and one
+ * requantisation of the total follows as in the inference kernel.
  *
- * Convolutions and fully-connected layers: per output pixel, the kept columns' sums of a block of output
- * channels become that block's bias (folded bias + kept part), then the inference GEMM core runs the
- * Flash rows over the same column with that bias: the Flash part keeps the DSP inner loops. Depthwise: the
- * inference kernel runs over the Flash filter, then the kept channels (each output channel reads one input
- * channel) are computed again from SRAM over it.
+ * Convolutions: the Flash part is compact over the frozen channels, so no multiply is spent on the kept ones.
+ * Per output pixel (DSP: per pair, as the inference kernel pairs them) the kept values' sums of a block of
+ * output channels become that block's per-pixel bias, then an SMLAD core of tm_gemm.h runs the Flash rows
+ * over the frozen values. Fully-connected layers: the Flash part keeps the tensor's layout (kept columns
+ * zero) and the GEMM core of one row runs over it. Depthwise: the inference kernel runs over the Flash filter
+ * (kept channels zero), then the kept channels (each output channel reads one input channel) are computed
+ * again from SRAM over it.
  */
 #ifndef TM_TRAIN_SPLIT_S8_H
 #define TM_TRAIN_SPLIT_S8_H
@@ -63,13 +65,48 @@ TM_HELPER void tm_train_split_column_s8(const tm_requant_params *q, const tm_tra
   }
 }
 
+/* The frozen and the kept values of one column (taps * in_c), each [taps][n]: what the two weight arrays multiply. */
+TM_HELPER void tm_train_split_gather(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int8_t *frozen, int8_t *kept) {
+  const int32_t taps = s->k_h * s->k_w;
+  for (int32_t t = 0; t < taps; t++, col += s->in_c) {
+    if (frozen) for (int32_t j = 0; j < f->n_frozen; j++) *frozen++ = col[f->frozen[j]];
+    for (int32_t j = 0; j < f->n_kept; j++) *kept++ = col[f->kept[j]];
+  }
+}
+
 #if TM_DSP
 /*
- * Two output pixels at once, as the inference kernel pairs them: their columns widened in `wide` (the
- * plan's scratch, tm_widen_lane_s8), their kept values in ga / gb. Each pair of output channels starts
- * from its own per-pixel bias (folded + kept part) and runs the 2x2 SMLAD core over the Flash rows.
+ * The frozen values of one column widened straight into lane `lane` of a two-column widened buffer, in
+ * tm_widen_lane_s8's layout (groups of four as SXTB16 pairs, then the leftover values).
  */
-TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train_filter *f, const int32_t *wide, int32_t depth, int32_t n_out,
+TM_HELPER void tm_train_split_widen_frozen(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int32_t *wide, int lane) {
+  const int32_t n = s->k_h * s->k_w * f->n_frozen, groups = n >> 2;
+  int32_t t = 0, j = 0;
+  uint32_t word = 0;
+  int32_t *d = wide + 2 * lane;
+  for (int32_t k = 0; k < n; k++) {
+    const uint8_t v = (uint8_t)col[t * s->in_c + f->frozen[j]];
+    if (++j == f->n_frozen) j = 0, t++;
+    if (k < 4 * groups) {
+      word |= (uint32_t)v << (8 * (k & 3));
+      if ((k & 3) == 3) {
+        d[0] = __sxtb16((int32_t)word);
+        d[1] = tm_sxtb16_ror8((int32_t)word);
+        d += 4;
+        word = 0;
+      }
+    } else {
+      wide[4 * groups + 2 * (k - 4 * groups) + lane] = (int8_t)v;
+    }
+  }
+}
+
+/*
+ * Two output pixels at once, as the inference kernel pairs them: their frozen values widened in `wide`,
+ * their kept values in ga / gb. Each pair of output channels starts from its own per-pixel bias (folded +
+ * kept part) and runs the 2x2 SMLAD core over the compact Flash rows (frozen_depth values each).
+ */
+TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train_filter *f, const int32_t *wide, int32_t frozen_depth, int32_t n_out,
                                       const int8_t *ga, const int8_t *gb, int32_t kept_depth, int8_t *out0, int8_t *out1) {
   int32_t ba[TM_TRAIN_SPLIT_BLOCK], bb[TM_TRAIN_SPLIT_BLOCK];
   for (int32_t c0 = 0; c0 < n_out; c0 += TM_TRAIN_SPLIT_BLOCK) {
@@ -78,9 +115,9 @@ TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train
     tm_train_split_kept_sums(q, f, gb, kept_depth, c0, n, bb);
     for (int32_t i = 0; i < n; i += 2) {
       const int32_t c = c0 + i, pair = i + 1 < n;
-      const int8_t *w0 = f->w + c * depth, *w1 = pair ? w0 + depth : w0;
+      const int8_t *w0 = f->w + c * frozen_depth, *w1 = pair ? w0 + frozen_depth : w0;
       int32_t acc[4] = {ba[i], pair ? ba[i + 1] : ba[i], bb[i], pair ? bb[i + 1] : bb[i]};
-      tm_dot_2x2_wide(wide, w0, w1, depth, acc);
+      tm_dot_2x2_wide(wide, w0, w1, frozen_depth, acc);
       out0[c] = tm_requant_ch(q, acc[0], c);
       out1[c] = tm_requant_ch(q, acc[2], c);
       if (pair) {
@@ -90,36 +127,28 @@ TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train
     }
   }
 }
-
-/* Kept values of a pair on the stack (a VLA of their size) up to this many bytes; deeper layers take one pixel at a time. */
-#define TM_TRAIN_SPLIT_PAIR_MAX 512
 #endif
 
-/* The kept values of one column, [taps][n_kept]. */
-TM_HELPER void tm_train_split_gather(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int8_t *gathered) {
-  const int32_t taps = s->k_h * s->k_w;
-  for (int32_t t = 0; t < taps; t++) {
-    for (int32_t j = 0; j < f->n_kept; j++) gathered[t * f->n_kept + j] = col[t * s->in_c + f->kept[j]];
-  }
-}
-
 /*
- * CONV_2D over a split filter. Scratch: the layer's plan scratch, which the inference kernel sizes for an
- * im2col column (unless the window is a plain 1x1) and two widened columns. DSP: pixels in pairs through
- * the widened columns, their kept values on the stack (2 * taps * n_kept bytes, at most
- * TM_TRAIN_SPLIT_PAIR_MAX); otherwise one pixel at a time, its kept values where the widened columns go.
+ * CONV_2D over a split filter whose Flash part is compact (f->n_frozen > 0). Scratch: the layer's plan
+ * scratch (scratch_bytes; the inference kernel sizes it for an im2col column unless the window is a plain
+ * 1x1, then two widened columns). DSP: pixels in pairs, their frozen values widened and their kept values
+ * after them when the scratch holds both; otherwise one pixel at a time, its frozen then kept values
+ * gathered (depth bytes after the column, which the generator checks).
  */
-TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const tm_train_filter *f, int8_t *out, int8_t *scratch) {
-  const int32_t taps = s->k_h * s->k_w, depth = taps * s->in_c, kept_depth = taps * f->n_kept;
+TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const tm_train_filter *f, int8_t *out, int8_t *scratch, int32_t scratch_bytes) {
+  const int32_t taps = s->k_h * s->k_w, depth = taps * s->in_c, kept_depth = taps * f->n_kept, frozen_depth = taps * f->n_frozen;
   const int pointwise = taps == 1 && s->pad_top == 0 && s->pad_left == 0;
+  const int32_t col_bytes = pointwise ? 0 : (depth + 3) & ~3;
   int8_t *colbuf = (int8_t *)TM_ARENA_PTR(scratch);
-  int8_t *after_col = pointwise ? colbuf : colbuf + ((depth + 3) & ~3);
+  int8_t *after_col = colbuf + col_bytes;
   const int32_t pixels = s->out_h * s->out_w;
   int32_t p = 0;
 #if TM_DSP
-  if (2 * kept_depth <= TM_TRAIN_SPLIT_PAIR_MAX) {
-    int8_t kept[2 * kept_depth]; /* exactly the pair's kept values (bounded above) */
+  const int32_t wide_bytes = 8 * ((frozen_depth >> 1) + (frozen_depth & 3));
+  if (col_bytes + wide_bytes + 2 * kept_depth <= scratch_bytes) {
     int32_t *wide = (int32_t *)(void *)after_col;
+    int8_t *kept = after_col + wide_bytes;
     for (; p + 2 <= pixels; p += 2) {
       for (int32_t lane = 0; lane < 2; lane++) {
         const int oy = (p + lane) / s->out_w, ox = (p + lane) % s->out_w;
@@ -128,12 +157,14 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
           tm_im2col_s8(s, in, oy, ox, colbuf);
           col = colbuf;
         }
-        tm_widen_lane_s8(col, depth, wide, lane);
-        tm_train_split_gather(s, f, col, kept + lane * kept_depth);
+        tm_train_split_widen_frozen(s, f, col, wide, lane);
+        tm_train_split_gather(s, f, col, 0, kept + lane * kept_depth);
       }
-      tm_train_split_pair_s8(q, f, wide, depth, s->out_c, kept, kept + kept_depth, kept_depth, out + p * s->out_c, out + (p + 1) * s->out_c);
+      tm_train_split_pair_s8(q, f, wide, frozen_depth, s->out_c, kept, kept + kept_depth, kept_depth, out + p * s->out_c, out + (p + 1) * s->out_c);
     }
   }
+#else
+  (void)scratch_bytes;
 #endif
   for (; p < pixels; p++) {
     const int oy = p / s->out_w, ox = p % s->out_w;
@@ -142,8 +173,8 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
       tm_im2col_s8(s, in, oy, ox, colbuf);
       col = colbuf;
     }
-    tm_train_split_gather(s, f, col, after_col);
-    tm_train_split_column_s8(q, f, col, depth, s->out_c, after_col, kept_depth, out + p * s->out_c);
+    tm_train_split_gather(s, f, col, after_col, after_col + frozen_depth);
+    tm_train_split_column_s8(q, f, after_col, frozen_depth, s->out_c, after_col + frozen_depth, kept_depth, out + p * s->out_c);
   }
 }
 

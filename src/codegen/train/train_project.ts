@@ -120,7 +120,7 @@ interface TrainedLayer {
 }
 
 /** How the device holds a weight tensor: frozen, trained whole (its arena slot), or split (kept columns in the slot). */
-type FilterForm = { kind: 'frozen' } | { kind: 'whole'; slot: number } | { kind: 'split'; slot: number; param: TrainableParam };
+type FilterForm = { kind: 'frozen' } | { kind: 'whole'; slot: number } | { kind: 'split'; slot: number; param: TrainableParam; compact: boolean };
 
 /** Index in the tensor of each trained element, in the order of its compact SRAM slot (tm_train_param_index). */
 function slotOrder(layout: { rows: number; rowLength: number; index: Int32Array }, depthwise: boolean): Int32Array {
@@ -129,6 +129,12 @@ function slotOrder(layout: { rows: number; rowLength: number; index: Int32Array 
   const out = new Int32Array(layout.index.length);
   for (let e = 0; e < out.length; e++) out[(e % layout.rowLength) * layout.rows + Math.floor(e / layout.rowLength)] = layout.index[e];
   return out;
+}
+
+/** The input channels a split weight does not train, ascending. */
+function frozenChannels(pr: TrainableParam): Int32Array {
+  const kept = new Set(pr.channels!);
+  return Int32Array.from({ length: pr.layer.inChannels }, (_, c) => c).filter((c) => !kept.has(c));
 }
 
 function renderCall(fn: string, args: string[]): string {
@@ -145,7 +151,7 @@ function splitForward(n: AnyNode, st: Statement, filter: CArray, filterRef: stri
   switch (st.fn) {
     case 'tm_conv2d_1x1_s8': case 'tm_conv2d_s8':
       if (scratchBytes < need) throw new UnsupportedOpError(n.op, n.index, `compile --train: the split forward needs ${need} bytes of scratch, the plan gives ${scratchBytes}`);
-      return [renderCall('tm_train_split_conv2d_s8', args)];
+      return [renderCall('tm_train_split_conv2d_s8', [...args, String(scratchBytes)])];
     case 'tm_fully_connected_s8':
       return [renderCall('tm_train_split_fully_connected_s8', args)];
     case 'tm_depthwise_conv2d_s8':
@@ -191,15 +197,21 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
   /** Initial values of each parameter's slot, in slot order (Flash), and what its export lays them over. */
   const initial = new Map<TensorId, { init: CArray; frozen: CArray }>();
   const filterName = (id: TensorId) => `train_filter_${id}`;
+  /** Kept channels, the frozen rest, and each input channel's place: j in kept, or -1 - j in frozen. */
   const channelLists = (id: TensorId, pr: TrainableParam) => {
-    const kept = `train_kept_${id}`, slot = `train_slot_${id}`;
+    const kept = `train_kept_${id}`, slot = `train_slot_${id}`, frozen = `train_frozen_${id}`;
     if (!definitions.some((d) => d.includes(` ${kept}[`))) {
-      const slots = new Int32Array(pr.layer.inChannels).fill(-1);
+      const slots = new Int32Array(pr.layer.inChannels);
+      const rest = frozenChannels(pr);
       pr.channels!.forEach((c, j) => { slots[c] = j; });
+      rest.forEach((c, j) => { slots[c] = -1 - j; });
       definitions.push(renderDefinition({ kind: 'array', array: { name: kept, type: 'int32_t', values: pr.channels!, linkage: 'static' } }));
+      if (forms.get(id)?.kind === 'split' && (forms.get(id) as { compact: boolean }).compact) {
+        definitions.push(renderDefinition({ kind: 'array', array: { name: frozen, type: 'int32_t', values: rest, linkage: 'static' } }));
+      }
       definitions.push(renderDefinition({ kind: 'array', array: { name: slot, type: 'int32_t', values: slots, linkage: 'static' } }));
     }
-    return { kept, slot };
+    return { kept, slot, frozen };
   };
   for (const l of lowered) {
     const n = l.node;
@@ -232,19 +244,29 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
         const whole = filter.values as Int8Array;
         const order = slotOrder(layout, pr.layer.kind === 'depthwise');
         const init: CArray = { name: `train_init_${pr.tensor}`, type: 'int8_t', values: Int8Array.from(order, (i) => whole[i]), align: 4, linkage: 'extern', comment: `${g.tensors[pr.tensor].name}: initial values of its ${pr.channels!.length} trained input channels` };
-        const zeroed = whole.slice();
-        for (const i of layout.index) zeroed[i] = 0;
-        filter.values = zeroed;
-        filter.comment = `${filter.comment}, its ${pr.channels!.length} trained input channels zero (they are in SRAM)`;
+        const w = g.tensors[pr.tensor];
+        const inC = w.shape[w.shape.length - 1];
+        const compact = n.op === 'CONV_2D';
+        if (compact) {
+          // A convolution's Flash part holds the frozen channels only, [cout][taps][frozen].
+          const rest = frozenChannels(pr);
+          const rows = numElements(w.shape) / inC;
+          filter.values = Int8Array.from({ length: rows * rest.length }, (_, e) => whole[Math.floor(e / rest.length) * inC + rest[e % rest.length]]);
+          filter.comment = `${filter.comment}: its ${rest.length} frozen input channels ([cout][taps][${rest.length}]; the ${pr.channels!.length} trained ones are in SRAM)`;
+        } else {
+          const zeroed = whole.slice();
+          for (const i of layout.index) zeroed[i] = 0;
+          filter.values = zeroed;
+          filter.comment = `${filter.comment}, its ${pr.channels!.length} trained input channels zero (they are in SRAM)`;
+        }
         weights.push(init);
         initial.set(pr.tensor, { init, frozen: filter });
-        forms.set(pr.tensor, { kind: 'split', slot: slotOf(pr.tensor), param: pr });
-        const w = g.tensors[pr.tensor];
-        const taps = pr.layer.kind === 'depthwise' ? 1 : numElements(w.shape) / w.shape[0] / w.shape[w.shape.length - 1];
-        const depth = taps * w.shape[w.shape.length - 1];
-        const keptDepth = taps * pr.channels!.length;
+        forms.set(pr.tensor, { kind: 'split', slot: slotOf(pr.tensor), param: pr, compact });
+        const taps = pr.layer.kind === 'depthwise' ? 1 : numElements(w.shape) / w.shape[0] / inC;
+        const depth = taps * inC;
         const pointwise = n.op === 'CONV_2D' && l.code.statements.some((st) => st.kind === 'call' && st.fn === 'tm_conv2d_1x1_s8');
-        const need = ((pointwise ? 0 : (depth + 3) & ~3)) + keptDepth;
+        // One pixel at a time: its im2col column, then its frozen and kept values (depth bytes).
+        const need = (pointwise ? 0 : (depth + 3) & ~3) + depth;
         const scratchBytes = plan.placements.get(scratchId(l.step))?.bytes ?? 0;
         code = l.code.statements.flatMap((st) => splitForward(n, st, filter, `&${filterName(pr.tensor)}`, scratchBytes, need));
       }
@@ -275,12 +297,13 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
     if (form.kind === 'frozen') {
       const a = arrays.get(id);
       if (!a) throw new Error(`compile --train: no array holds weights ${g.tensors[id].name}`);
-      fields = `${a.name}, NULL, NULL, NULL, 0`;
+      fields = `${a.name}, NULL, NULL, NULL, 0, NULL, 0`;
     } else if (form.kind === 'whole') {
-      fields = `ARENA(${form.slot}, int8_t), NULL, NULL, NULL, 0`;
+      fields = `ARENA(${form.slot}, int8_t), NULL, NULL, NULL, 0, NULL, 0`;
     } else {
       const lists = channelLists(id, form.param);
-      fields = `${arrays.get(id)!.name}, ARENA(${form.slot}, int8_t), ${lists.kept}, ${lists.slot}, ${form.param.channels!.length}`;
+      const nFrozen = form.param.layer.inChannels - form.param.channels!.length;
+      fields = `${arrays.get(id)!.name}, ARENA(${form.slot}, int8_t), ${lists.kept}, ${lists.slot}, ${form.param.channels!.length}, ${form.compact ? `${lists.frozen}, ${nFrozen}` : 'NULL, 0'}`;
     }
     definitions.push(`static const tm_train_filter ${name} = {${fields}};`);
     return `&${name}`;
@@ -419,7 +442,13 @@ export function generateTrainingProject(p: TrainingProgram, spec: OptimizerSpec,
     'void model_trained_read(int i, uint32_t first, uint32_t count, void *dst) {',
     '  if (i < 0 || i >= model_trained_count() || first > model_trained_bytes(i) || count > model_trained_bytes(i) - first) return;',
     '  switch (i) {',
-    ...exports.map((e, i) => `    case ${i}: tm_train_param_read(&${paramName.get(e.tensor)}, ${initial.get(e.tensor)!.frozen.name}, first, count, (uint8_t *)dst); break;`),
+    ...exports.map((e, i) => {
+      const form = forms.get(e.tensor);
+      const t = g.tensors[e.tensor];
+      return form?.kind === 'split' && form.compact
+        ? `    case ${i}: tm_train_filter_read(&${filterName(e.tensor)}, ${t.shape[t.shape.length - 1]}, first, count, (uint8_t *)dst); break;`
+        : `    case ${i}: tm_train_param_read(&${paramName.get(e.tensor)}, ${initial.get(e.tensor)!.frozen.name}, first, count, (uint8_t *)dst); break;`;
+    }),
     '    default: break;',
     '  }',
     '}',
@@ -492,7 +521,8 @@ function flashSums(g: Graph, l: TrainedLayer): CArray {
   const v = l.filter.values as Int8Array;
   const depthwise = l.node.op === 'DEPTHWISE_CONV_2D';
   const cout = depthwise ? w.shape[3] : w.shape[0];
-  const taps = numElements(w.shape) / cout;
+  // Rows of a convolution's compact Flash part are shorter than the tensor's.
+  const taps = v.length / cout;
   const sums = new Int32Array(cout);
   for (let c = 0; c < cout; c++) for (let t = 0; t < taps; t++) sums[c] += v[depthwise ? t * cout + c : c * taps + t];
   return { name: sumsName(l), type: 'int32_t', values: sums, align: 4, linkage: 'extern', comment: `per output channel, the sum of ${w.name}'s weights kept in Flash` };
