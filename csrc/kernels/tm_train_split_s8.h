@@ -76,17 +76,17 @@ TM_HELPER void tm_train_split_gather(const tm_conv_shape *s, const tm_train_filt
 
 #if TM_DSP
 /*
- * The frozen values of one column widened straight into lane `lane` of a two-column widened buffer, in
- * tm_widen_lane_s8's layout (groups of four as SXTB16 pairs, then the leftover values).
+ * The values of `channels` in one column ([taps][n_channels]) widened straight into lane `lane` of a
+ * two-column widened buffer, in tm_widen_lane_s8's layout (groups of four as SXTB16 pairs, then the rest).
  */
-TM_HELPER void tm_train_split_widen_frozen(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int32_t *wide, int lane) {
-  const int32_t n = s->k_h * s->k_w * f->n_frozen, groups = n >> 2;
+TM_HELPER void tm_train_split_widen(const tm_conv_shape *s, const int32_t *channels, int32_t n_channels, const int8_t *col, int32_t *wide, int lane) {
+  const int32_t n = s->k_h * s->k_w * n_channels, groups = n >> 2;
   int32_t t = 0, j = 0;
   uint32_t word = 0;
   int32_t *d = wide + 2 * lane;
   for (int32_t k = 0; k < n; k++) {
-    const uint8_t v = (uint8_t)col[t * s->in_c + f->frozen[j]];
-    if (++j == f->n_frozen) j = 0, t++;
+    const uint8_t v = (uint8_t)col[t * s->in_c + channels[j]];
+    if (++j == n_channels) j = 0, t++;
     if (k < 4 * groups) {
       word |= (uint32_t)v << (8 * (k & 3));
       if ((k & 3) == 3) {
@@ -129,12 +129,68 @@ TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train
 }
 #endif
 
+#if TM_DSP
+/*
+ * Two output pixels with both parts widened: fw (frozen values) and kw (kept values). Four output
+ * channels at a time start from the folded bias through the inference kernel's 2x4 core over the Flash
+ * rows, then continue over the kept rows with the 2x2 core; the last one or two channels take the 2x2
+ * core for both parts.
+ */
+TM_HELPER void tm_train_split_pair_wide_s8(const tm_requant_params *q, const tm_train_filter *f, const int32_t *fw, int32_t frozen_depth,
+                                           const int32_t *kw, int32_t kept_depth, int32_t n_out, int8_t *out0, int8_t *out1) {
+  int32_t c = 0;
+  const int8_t *wr = f->w, *kr = f->kept_w;
+  const int32_t *ft = fw + 4 * (frozen_depth >> 2); /* the frozen leftover values' [a b] words */
+  if (frozen_depth >= 4) {
+    for (; c + 4 <= n_out; c += 4, wr += 4 * frozen_depth, kr += 4 * kept_depth) {
+      tm_dsp_2x4_io io;
+      io.bias = q->bias + c;
+      tm_dsp_dot_2x4_groups(fw, wr, frozen_depth, &io);
+      for (int32_t k = frozen_depth & ~3, i = 0; k < frozen_depth; k++, i += 2) {
+        const int32_t xa = ft[i], xb = ft[i + 1];
+        const int32_t w0 = wr[k], w1 = wr[frozen_depth + k], w2 = wr[2 * frozen_depth + k], w3 = wr[3 * frozen_depth + k];
+        io.acc[0] += xa * w0;
+        io.acc[1] += xa * w1;
+        io.acc[2] += xb * w0;
+        io.acc[3] += xb * w1;
+        io.acc[4] += xa * w2;
+        io.acc[5] += xa * w3;
+        io.acc[6] += xb * w2;
+        io.acc[7] += xb * w3;
+      }
+      tm_dot_2x2_wide(kw, kr, kr + kept_depth, kept_depth, io.acc);
+      tm_dot_2x2_wide(kw, kr + 2 * kept_depth, kr + 3 * kept_depth, kept_depth, io.acc + 4);
+      const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
+      const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
+      const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
+      const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
+      out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+      out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+    }
+  }
+  for (; c < n_out; c += 2, wr += 2 * frozen_depth, kr += 2 * kept_depth) {
+    const int32_t pair = c + 1 < n_out, c1 = pair ? c + 1 : c;
+    const int8_t *w1 = pair ? wr + frozen_depth : wr, *k1 = pair ? kr + kept_depth : kr;
+    int32_t acc[4] = {q->bias[c], q->bias[c1], q->bias[c], q->bias[c1]};
+    tm_dot_2x2_wide(fw, wr, w1, frozen_depth, acc);
+    tm_dot_2x2_wide(kw, kr, k1, kept_depth, acc);
+    out0[c] = tm_requant_ch(q, acc[0], c);
+    out1[c] = tm_requant_ch(q, acc[2], c);
+    if (pair) {
+      out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
+      out1[c + 1] = tm_requant_ch(q, acc[3], c + 1);
+    }
+  }
+}
+#endif
+
 /*
  * CONV_2D over a split filter whose Flash part is compact (f->n_frozen > 0). Scratch: the layer's plan
  * scratch (scratch_bytes; the inference kernel sizes it for an im2col column unless the window is a plain
- * 1x1, then two widened columns). DSP: pixels in pairs, their frozen values widened and their kept values
- * after them when the scratch holds both; otherwise one pixel at a time, its frozen then kept values
- * gathered (depth bytes after the column, which the generator checks).
+ * 1x1, then two widened columns). DSP: pixels in pairs, both parts widened when the scratch holds them (it
+ * does unless a part's leftover values take a few more words), else the frozen values widened and the kept
+ * ones gathered; otherwise one pixel at a time, its frozen then kept values gathered (depth bytes after the
+ * column, which the generator checks).
  */
 TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant_params *q, const int8_t *in, const tm_train_filter *f, int8_t *out, int8_t *scratch, int32_t scratch_bytes) {
   const int32_t taps = s->k_h * s->k_w, depth = taps * s->in_c, kept_depth = taps * f->n_kept, frozen_depth = taps * f->n_frozen;
@@ -145,8 +201,24 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
   const int32_t pixels = s->out_h * s->out_w;
   int32_t p = 0;
 #if TM_DSP
-  const int32_t wide_bytes = 8 * ((frozen_depth >> 1) + (frozen_depth & 3));
-  if (col_bytes + wide_bytes + 2 * kept_depth <= scratch_bytes) {
+  const int32_t wide_bytes = 8 * ((frozen_depth >> 1) + (frozen_depth & 3)), kept_wide_bytes = 8 * ((kept_depth >> 1) + (kept_depth & 3));
+  if (col_bytes + wide_bytes + kept_wide_bytes <= scratch_bytes) {
+    /* Both parts widened: the Flash rows on the inference kernel's core, the kept rows on the 2x2 one. */
+    int32_t *wide = (int32_t *)(void *)after_col, *kept_wide = (int32_t *)(void *)(after_col + wide_bytes);
+    for (; p + 2 <= pixels; p += 2) {
+      for (int32_t lane = 0; lane < 2; lane++) {
+        const int oy = (p + lane) / s->out_w, ox = (p + lane) % s->out_w;
+        const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
+        if (!pointwise) {
+          tm_im2col_s8(s, in, oy, ox, colbuf);
+          col = colbuf;
+        }
+        tm_train_split_widen(s, f->frozen, f->n_frozen, col, wide, lane);
+        tm_train_split_widen(s, f->kept, f->n_kept, col, kept_wide, lane);
+      }
+      tm_train_split_pair_wide_s8(q, f, wide, frozen_depth, kept_wide, kept_depth, s->out_c, out + p * s->out_c, out + (p + 1) * s->out_c);
+    }
+  } else if (col_bytes + wide_bytes + 2 * kept_depth <= scratch_bytes) {
     int32_t *wide = (int32_t *)(void *)after_col;
     int8_t *kept = after_col + wide_bytes;
     for (; p + 2 <= pixels; p += 2) {
@@ -157,7 +229,7 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
           tm_im2col_s8(s, in, oy, ox, colbuf);
           col = colbuf;
         }
-        tm_train_split_widen_frozen(s, f, col, wide, lane);
+        tm_train_split_widen(s, f->frozen, f->n_frozen, col, wide, lane);
         tm_train_split_gather(s, f, col, 0, kept + lane * kept_depth);
       }
       tm_train_split_pair_s8(q, f, wide, frozen_depth, s->out_c, kept, kept + kept_depth, kept_depth, out + p * s->out_c, out + (p + 1) * s->out_c);
