@@ -1,7 +1,7 @@
 /*
  * The training runner: streams samples from one file (each record: the model's int8 input, then the
  * label as a little-endian int32), takes one model_train_step per record, then writes the trained tensors
- * (model_trained_data, in order, back to back) to the output file. It prints one line per step with the
+ * (whole, as the model stores them: model_trained_read in pieces, in order, back to back) to the output file. It prints one line per step with the
  * count around it, one for a model_predict on the first sample after training, and on a Cortex-M the stack high-water mark
  * (the stack is painted before the first step and scanned after the last).
  */
@@ -66,6 +66,20 @@ static int read_sample(int32_t in, int32_t *label) {
   return 1;
 }
 
+/* The trained tensors, a small piece at a time (the device keeps only their trained elements in SRAM). */
+static __attribute__((noinline)) int write_trained(int32_t out) {
+  uint8_t piece[128];
+  for (int i = 0; i < model_trained_count(); i++) {
+    const uint32_t bytes = model_trained_bytes(i);
+    for (uint32_t at = 0; at < bytes; at += sizeof piece) {
+      const uint32_t n = bytes - at < sizeof piece ? bytes - at : (uint32_t)sizeof piece;
+      model_trained_read(i, at, n, piece);
+      if ((uint32_t)tm_file_write(out, piece, n) != n) return 0;
+    }
+  }
+  return 1;
+}
+
 int tm_run(const char *inputs_path, const char *outputs_path) {
   const int32_t in = tm_file_open(inputs_path, 0);
   if (in < 0) return fail("cannot open the samples");
@@ -109,9 +123,7 @@ int tm_run(const char *inputs_path, const char *outputs_path) {
 #endif
   const int32_t out = tm_file_open(outputs_path, 1);
   if (out < 0) return fail("cannot create the output file");
-  for (int i = 0; i < model_trained_count(); i++) {
-    if ((uint32_t)tm_file_write(out, model_trained_data(i), model_trained_bytes(i)) != model_trained_bytes(i)) return fail("short write of a trained tensor");
-  }
+  if (!write_trained(out)) return fail("short write of a trained tensor");
   tm_file_close(out);
   return 0;
 }

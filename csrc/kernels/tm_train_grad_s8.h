@@ -25,8 +25,60 @@ typedef struct {
   int32_t zp;
 } tm_train_dequant;
 
+/*
+ * An int8 filter as the training step holds it. When a sparse update trains some of its input channels,
+ * only those channels' weights (the kept columns) live in SRAM, compact: conv / fully-connected
+ * [cout][taps][n_kept], depthwise [taps][n_kept * M]. The rest stays in Flash (`w`): for a convolution
+ * compact too, [cout][taps][n_frozen] over the frozen channels, so no multiply is spent on the kept ones;
+ * otherwise (n_frozen 0) the tensor's own layout with the kept entries zero. kept_w NULL: `w` is the whole
+ * filter (frozen in Flash, or trained whole in SRAM). Every weight of one input channel lies in one of the
+ * arrays, so a gradient sum never mixes them and keeps its order.
+ */
+typedef struct {
+  const int8_t *w;
+  const int8_t *kept_w;
+  const int32_t *kept; /* kept input channels, ascending */
+  const int32_t *slot; /* per input channel: its index in kept, or -1 - its index in frozen */
+  int32_t n_kept;
+  const int32_t *frozen; /* the other input channels, ascending (when w is compact) */
+  int32_t n_frozen;
+} tm_train_filter;
+
+/*
+ * Where input channel c's weights start (times M for depthwise), and `unit`: the stride of one input
+ * channel in that array (in_c in the tensor, n_kept in SRAM, n_frozen in a compact Flash part), so a tap is unit * M further and an output
+ * channel of a conv taps * unit further.
+ */
+TM_HELPER const int8_t *tm_train_column(const tm_train_filter *f, int32_t c, int32_t in_c, int32_t M, int32_t *unit) {
+  if (f->kept_w) {
+    const int32_t s = f->slot[c];
+    if (s >= 0) {
+      *unit = f->n_kept;
+      return f->kept_w + s * M;
+    }
+    if (f->n_frozen) {
+      *unit = f->n_frozen;
+      return f->w + (-1 - s) * M;
+    }
+  }
+  *unit = in_c;
+  return f->w + c * M;
+}
+
 TM_HELPER float tm_train_deq(const tm_train_dequant *d, int8_t q) {
   return d->scale * (float)((int32_t)q - d->zp);
+}
+
+/*
+ * Bytes [first, first + count) of a convolution's split int8 filter as the whole tensor [cout][taps][in_c]:
+ * each input channel's weights from the array that holds them (export).
+ */
+TM_KERNEL void tm_train_filter_read(const tm_train_filter *f, int32_t in_c, uint32_t first, uint32_t count, uint8_t *dst) {
+  for (uint32_t b = first; b < first + count; b++) {
+    const int32_t c = (int32_t)(b % (uint32_t)in_c), rt = (int32_t)(b / (uint32_t)in_c), s = f->slot[c];
+    const int8_t v = s >= 0 ? f->kept_w[rt * f->n_kept + s] : f->n_frozen ? f->w[rt * f->n_frozen - 1 - s] : f->w[b];
+    dst[b - first] = (uint8_t)v;
+  }
 }
 
 /* Output pixel q of window w: batch and position. */
@@ -97,7 +149,7 @@ TM_KERNEL void tm_train_conv2d_weight_row_s8(const tm_train_window *w, int32_t c
   }
 }
 
-/* sums[p] = sum over o ascending of g[p][o] * (ws[o * s_step] * f[o * C]), for P = 8 pixels at once. */
+/* sums[p] = sum over o ascending of g[p][o] * (ws[o * s_step] * f[o * C]), for P = 8 pixels at once (C: f's row stride). */
 TM_HELPER void tm_train_pointwise_column8(int32_t cout, int32_t C, const int8_t *f, const float *ws, int32_t s_step, const float *const *g, float *sums) {
   const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3], *g4 = g[4], *g5 = g[5], *g6 = g[6], *g7 = g[7];
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
@@ -136,7 +188,7 @@ TM_HELPER void tm_train_pointwise_column4(int32_t cout, int32_t C, const int8_t 
  * o ascending with the same products, and a 1x1 window sends each output pixel to its own input pixel,
  * so no input pixel's additions change order: the bits equal the one-pixel-at-a-time loop.
  */
-TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const tm_train_filter *wf, const float *w_scale, int32_t per_channel,
                                                 float *dx) {
   const int32_t C = w->in_c, pixels = w->batches * w->out_h * w->out_w, s_step = per_channel ? 1 : 0;
   float *dst[8];
@@ -155,20 +207,22 @@ TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_
       n++;
     }
     for (int32_t c = 0; c < C; c++) {
+      int32_t unit;
+      const int8_t *col = tm_train_column(wf, c, C, 1, &unit);
       int32_t p = 0;
       for (; n - p >= 8; p += 8) {
-        tm_train_pointwise_column8(cout, C, wq + c, w_scale, s_step, g + p, sums);
+        tm_train_pointwise_column8(cout, unit, col, w_scale, s_step, g + p, sums);
         for (int32_t i = 0; i < 8; i++) dst[p + i][c] += sums[i];
       }
       for (; n - p >= 4; p += 4) {
-        tm_train_pointwise_column4(cout, C, wq + c, w_scale, s_step, g + p, sums);
+        tm_train_pointwise_column4(cout, unit, col, w_scale, s_step, g + p, sums);
         for (int32_t i = 0; i < 4; i++) dst[p + i][c] += sums[i];
       }
       for (; p < n; p++) {
         float s = 0.0f;
-        const int8_t *f = wq + c;
+        const int8_t *f = col;
         const float *ws = w_scale;
-        for (int32_t o = 0; o < cout; o++, f += C, ws += s_step) s += g[p][o] * (*ws * (float)*f);
+        for (int32_t o = 0; o < cout; o++, f += unit, ws += s_step) s += g[p][o] * (*ws * (float)*f);
         dst[p][c] += s;
       }
     }
@@ -176,15 +230,15 @@ TM_HELPER void tm_train_pointwise_input_grad_s8(const tm_train_window *w, int32_
 }
 
 /*
- * dX (+)= the CONV_2D input gradient; wq: the filter [cout][k_h][k_w][in_c] int8 with a scale per output
- * channel (weights are symmetric: zero point 0).
+ * dX (+)= the CONV_2D input gradient; wf: the filter [cout][k_h][k_w][in_c] int8 (kept columns in SRAM
+ * when split) with a scale per output channel (weights are symmetric: zero point 0).
  */
-TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t cout, const float *dz, const tm_train_filter *wf, const float *w_scale, int32_t per_channel,
                                             float *dx, int32_t accumulate) {
-  const int32_t C = w->in_c, taps = w->k_h * w->k_w, K = taps * C, pixels = w->batches * w->out_h * w->out_w;
+  const int32_t C = w->in_c, taps = w->k_h * w->k_w, pixels = w->batches * w->out_h * w->out_w;
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
   if (taps == 1) {
-    tm_train_pointwise_input_grad_s8(w, cout, dz, wq, w_scale, per_channel, dx);
+    tm_train_pointwise_input_grad_s8(w, cout, dz, wf, w_scale, per_channel, dx);
     return;
   }
   for (int32_t q = 0; q < pixels; q++) {
@@ -197,10 +251,13 @@ TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t c
         const int32_t ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
         if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) continue;
         float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
-        const int8_t *f = wq + (ky * w->k_w + kx) * C;
+        const int32_t tap = ky * w->k_w + kx;
         for (int32_t c = 0; c < C; c++) {
+          int32_t unit;
+          const int8_t *f = tm_train_column(wf, c, C, 1, &unit) + tap * unit;
+          const int32_t o_step = taps * unit;
           float s = 0.0f;
-          for (int32_t o = 0; o < cout; o++) s += g[o] * (w_scale[per_channel ? o : 0] * (float)f[o * K + c]);
+          for (int32_t o = 0; o < cout; o++) s += g[o] * (w_scale[per_channel ? o : 0] * (float)f[o * o_step]);
           dst[c] += s;
         }
       }
@@ -209,7 +266,7 @@ TM_KERNEL void tm_train_conv2d_input_grad_s8(const tm_train_window *w, int32_t c
 }
 
 /* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m] (tm_train_depthwise_input_grad_f32's order). */
-TM_KERNEL void tm_train_depthwise_input_grad_s8(const tm_train_window *w, int32_t M, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+TM_KERNEL void tm_train_depthwise_input_grad_s8(const tm_train_window *w, int32_t M, const float *dz, const tm_train_filter *wf, const float *w_scale, int32_t per_channel,
                                                float *dx, int32_t accumulate) {
   const int32_t C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w;
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
@@ -224,14 +281,17 @@ TM_KERNEL void tm_train_depthwise_input_grad_s8(const tm_train_window *w, int32_
         const int32_t ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
         if (ix < 0 || ix >= w->in_w) continue;
         float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
-        const int8_t *f = wq + (ky * w->k_w + kx) * cout;
+        const int32_t tap = ky * w->k_w + kx;
         for (int32_t c = 0; c < C; c++) {
+          int32_t unit;
+          const int8_t *col = tm_train_column(wf, c, C, M, &unit);
+          const int8_t *f = col + tap * unit * M;
           if (M == 1) {
-            dst[c] += g[c] * (w_scale[per_channel ? c : 0] * (float)f[c]);
+            dst[c] += g[c] * (w_scale[per_channel ? c : 0] * (float)f[0]);
             continue;
           }
           float s = 0.0f;
-          for (int32_t m = 0; m < M; m++) s += g[c * M + m] * (w_scale[per_channel ? c * M + m : 0] * (float)f[c * M + m]);
+          for (int32_t m = 0; m < M; m++) s += g[c * M + m] * (w_scale[per_channel ? c * M + m : 0] * (float)f[m]);
           dst[c] += s;
         }
       }
@@ -263,12 +323,14 @@ TM_KERNEL void tm_train_depthwise_weight_row_s8(const tm_train_window *w, int32_
 }
 
 /* dX[b][k] (+)= sum over u of dZ[b][u] * W[u][k], continuing from dX's value when accumulating. */
-TM_KERNEL void tm_train_fc_input_grad_s8(int32_t batches, int32_t units, int32_t K, const float *dz, const int8_t *wq, const float *w_scale, int32_t per_channel,
+TM_KERNEL void tm_train_fc_input_grad_s8(int32_t batches, int32_t units, int32_t K, const float *dz, const tm_train_filter *wf, const float *w_scale, int32_t per_channel,
                                         float *dx, int32_t accumulate) {
   for (int32_t b = 0; b < batches; b++) {
     for (int32_t k = 0; k < K; k++) {
+      int32_t unit;
+      const int8_t *col = tm_train_column(wf, k, K, 1, &unit);
       float s = accumulate ? dx[b * K + k] : 0.0f;
-      for (int32_t u = 0; u < units; u++) s += dz[b * units + u] * (w_scale[per_channel ? u : 0] * (float)wq[u * K + k]);
+      for (int32_t u = 0; u < units; u++) s += dz[b * units + u] * (w_scale[per_channel ? u : 0] * (float)col[u * unit]);
       dx[b * K + k] = s;
     }
   }

@@ -41,6 +41,10 @@ typedef struct {
   const int32_t *kept;
   /* 8: int8 values (-127..127), 32: int32 values. */
   int32_t bits;
+  /*
+   * The trained elements only, compact in SRAM (the plan's parameter slot): weights [rows][row_len],
+   * depthwise [row_len taps][rows], biases [rows]. With every channel kept that is the tensor's own layout.
+   */
   void *values;
   /* Per row: dL/dW -> the optimiser's gradient, its step -> integer units, a stored value -> optimiser units. */
   const float *grad_scale, *step_scale, *value_scale;
@@ -48,8 +52,13 @@ typedef struct {
   float *momentum;
 } tm_train_param;
 
-/* Flat index in the tensor of element k of row r. */
+/* Index in `values` of element k of row r. */
 TM_HELPER int32_t tm_train_param_index(const tm_train_param *p, int32_t r, int32_t k) {
+  return p->layout == TM_TRAIN_PARAM_DEPTHWISE ? k * p->rows + r : r * p->row_len + k;
+}
+
+/* Flat index in the whole tensor of element k of row r. */
+TM_HELPER int32_t tm_train_tensor_index(const tm_train_param *p, int32_t r, int32_t k) {
   if (p->layout == TM_TRAIN_PARAM_BIAS) return r;
   if (p->layout == TM_TRAIN_PARAM_WEIGHT) {
     const int32_t t = k / p->n_kept, j = k - t * p->n_kept;
@@ -119,6 +128,70 @@ TM_KERNEL void tm_train_refold_bias(int32_t channels, const int32_t *bias, const
 #endif
     for (; t < taps; t++) s += w[c * channel_stride + t * tap_stride];
     folded[c] = (bias ? bias[c] : 0) - zp * s;
+  }
+}
+
+/*
+ * folded[c] = bias[c] - zp * sums[c], sums: the weights of channel c that never change (a frozen filter's,
+ * or the Flash part of a split one), summed by the generator once instead of after every step (bias NULL: none).
+ */
+TM_KERNEL void tm_train_refold_sums(int32_t channels, const int32_t *bias, const int32_t *sums, int32_t zp, int32_t *folded) {
+  for (int32_t c = 0; c < channels; c++) folded[c] = (bias ? bias[c] : 0) - zp * sums[c];
+}
+
+/*
+ * A split layer's folded bias after tm_train_refold_bias over its Flash filter (kept columns zero there):
+ * subtract zp times the kept weights' sum of each output channel. Integer sums, so the two parts add up
+ * to the whole filter's sum exactly.
+ */
+TM_KERNEL void tm_train_refold_kept(const tm_train_param *p, int32_t zp, int32_t *folded) {
+  const int8_t *v = (const int8_t *)p->values;
+  if (p->layout == TM_TRAIN_PARAM_WEIGHT) {
+    /* Row r is output channel r, its kept values contiguous: the SMLAD sum of tm_train_refold_bias, onto folded itself. */
+    tm_train_refold_bias(p->rows, folded, v, zp, p->row_len, p->row_len, 1, folded);
+    return;
+  }
+  for (int32_t r = 0; r < p->rows; r++) {
+    int32_t s = 0;
+    for (int32_t k = 0; k < p->row_len; k++) s += v[tm_train_param_index(p, r, k)];
+    const int32_t c = p->layout == TM_TRAIN_PARAM_DEPTHWISE
+      ? (p->kept ? p->kept[r / p->depth_multiplier] : r / p->depth_multiplier) * p->depth_multiplier + r % p->depth_multiplier
+      : r;
+    folded[c] -= zp * s;
+  }
+}
+
+/* Load a parameter's trained elements from `initial` (its whole tensor, in Flash) into its SRAM slot. */
+TM_KERNEL void tm_train_param_load(const tm_train_param *p, const void *initial) {
+  for (int32_t r = 0; r < p->rows; r++) {
+    for (int32_t k = 0; k < p->row_len; k++) {
+      const int32_t i = tm_train_tensor_index(p, r, k), j = tm_train_param_index(p, r, k);
+      if (p->bits == 8) ((int8_t *)p->values)[j] = ((const int8_t *)initial)[i];
+      else ((int32_t *)p->values)[j] = ((const int32_t *)initial)[i];
+    }
+  }
+}
+
+/*
+ * Bytes [first, first + count) of the trained tensor as a whole: `frozen` (the tensor in Flash, trained
+ * entries ignored) with the trained elements laid over it from SRAM. For export in pieces of any size,
+ * so the device never needs a whole tensor's worth of memory.
+ */
+TM_KERNEL void tm_train_param_read(const tm_train_param *p, const void *frozen, uint32_t first, uint32_t count, uint8_t *dst) {
+  const uint32_t size = p->bits == 8 ? 1u : 4u, end = first + count;
+  memcpy(dst, (const uint8_t *)frozen + first, count);
+  for (int32_t r = 0; r < p->rows; r++) {
+    if (p->layout == TM_TRAIN_PARAM_WEIGHT) {
+      /* A weight row lies within its output channel's taps * in_c values: skip rows outside the range. */
+      const uint32_t lo = (uint32_t)(r * p->taps * p->in_c) * size, hi = lo + (uint32_t)(p->taps * p->in_c) * size;
+      if (hi <= first || lo >= end) continue;
+    }
+    for (int32_t k = 0; k < p->row_len; k++) {
+      const uint32_t at = (uint32_t)tm_train_tensor_index(p, r, k) * size;
+      if (at + size <= first || at >= end) continue;
+      const uint8_t *src = (const uint8_t *)p->values + (uint32_t)tm_train_param_index(p, r, k) * size;
+      for (uint32_t b = 0; b < size; b++) if (at + b >= first && at + b < end) dst[at + b - first] = src[b];
+    }
   }
 }
 

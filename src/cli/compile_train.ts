@@ -81,8 +81,8 @@ const AUTO_HEADROOM_BYTES = 4096;
 
 /**
  * `--train auto`: the sparse update `tinyml train --update auto` would choose (gradient probe on the data,
- * search under a budget), with the budget the board leaves. The device also keeps the trained tensors whole
- * and a stack beside the plan's arena, which depend on the choice: start from SRAM minus the stack and
+ * search under a budget), with the budget the board leaves. The device also keeps the trained layers' folded
+ * biases and a stack beside the plan's arena, which depend on the choice: start from SRAM minus the stack and
  * lower the budget by what the last choice overshot until the whole program fits.
  */
 function chooseForBoard(g: Graph, dataDir: string, optimizer: OptimizerSpec, settings: TrainProjectOptions): { update: UpdateSpec; project: GeneratedTrainingProject; note: string } {
@@ -107,21 +107,21 @@ function chooseForBoard(g: Graph, dataDir: string, optimizer: OptimizerSpec, set
       budget -= Math.max(e.needBytes - room, 1024);
       continue;
     }
-    const need = project.arenaBytes + project.trainedBytes + project.stackBytes;
+    const need = project.arenaBytes + project.foldedBiasBytes + project.stackBytes;
     if (need <= room) {
-      return { update: choice.spec, project, note: `auto under ${int(budget)} bytes of plan: ${settings.board.name}'s ${int(settings.board.sramBytes)} bytes of SRAM less the stack, ${int(AUTO_HEADROOM_BYTES)} for the application${round ? ' and the whole trained tensors' : ''}; ${choice.evaluated} configurations planned` };
+      return { update: choice.spec, project, note: `auto under ${int(budget)} bytes of plan: ${settings.board.name}'s ${int(settings.board.sramBytes)} bytes of SRAM less the stack, ${int(AUTO_HEADROOM_BYTES)} for the application${round ? ' and the folded biases' : ''}; ${choice.evaluated} configurations planned` };
     }
     budget -= Math.max(need - room, 1024);
   }
-  throw new DoesNotFitError('SRAM', settings.board.sramBytes + 1, settings.board.sramBytes, `${g.name}: no sparse update's training step fits ${settings.board.name} with its trained tensors, stack and ${AUTO_HEADROOM_BYTES} bytes for the application`);
+  throw new DoesNotFitError('SRAM', settings.board.sramBytes + 1, settings.board.sramBytes, `${g.name}: no sparse update's training step fits ${settings.board.name} with its folded biases, stack and ${AUTO_HEADROOM_BYTES} bytes for the application`);
 }
 
 function report(p: GeneratedTrainingProject, predicted: number, o: CompileTrainOptions, target: string, note: string): void {
-  const sram = p.arenaBytes + p.trainedBytes + p.stackBytes;
+  const sram = p.arenaBytes + p.foldedBiasBytes + p.stackBytes;
   if (o.json) {
     console.log(JSON.stringify({
       model: p.modelName, target, board: p.board.name, dir: o.output, update: o.train, arenaBytes: p.arenaBytes, predictedPeakBytes: predicted,
-      trainedBytes: p.trainedBytes, plannedParameterBytes: p.plannedParameterBytes, stackBytes: p.stackBytes, sramBytes: sram, weightBytes: p.weightBytes,
+      foldedBiasBytes: p.foldedBiasBytes, plannedParameterBytes: p.plannedParameterBytes, stackBytes: p.stackBytes, sramBytes: sram, weightBytes: p.weightBytes,
       trained: p.exports.map((e) => ({ name: e.name, bytes: e.bytes })), files: p.files.map((f) => f.path),
     }, null, 2));
     return;
@@ -129,7 +129,8 @@ function report(p: GeneratedTrainingProject, predicted: number, o: CompileTrainO
   console.log(`${p.modelName}: wrote ${p.files.length} files to ${o.output} (training on ${target}, board ${p.board.name})`);
   console.log(`update      ${o.train}: ${p.exports.length} trained tensors${note ? ` (${note})` : ''}`);
   console.log(`arena       ${int(p.arenaBytes)} bytes (${kb(p.arenaBytes)}) = MODEL_ARENA_BYTES: the training plan \`tinyml train\` reports (${int(predicted)} bytes)`);
-  console.log(`trained     ${int(p.trainedBytes)} bytes of whole trained tensors and folded biases in SRAM (.data; the plan counts ${int(p.plannedParameterBytes)} bytes of trained elements inside the arena)`);
+  console.log(`trained     ${int(p.plannedParameterBytes)} bytes of trained elements, inside the arena (the frozen rest of each tensor stays in Flash)`);
+  console.log(`folded      ${int(p.foldedBiasBytes)} bytes of the trained layers' folded biases in SRAM (.data), outside the plan`);
   if (p.stackBytes) console.log(`stack       ${int(p.stackBytes)} bytes reserved by board.ld`);
   console.log(`SRAM        ${int(sram)} bytes (${kb(sram)}) of ${kb(p.board.sramBytes)}`);
   console.log(`constants   ${int(p.weightBytes)} bytes (${kb(p.weightBytes)}) frozen in Flash`);

@@ -5,7 +5,7 @@ export type KernelHeader =
   | 'tm_common.h' | 'tm_gemm.h' | 'tm_conv2d.h' | 'tm_depthwise_conv2d.h' | 'tm_fully_connected.h'
   | 'tm_elementwise.h' | 'tm_pool2d.h' | 'tm_mean.h' | 'tm_softmax.h' | 'tm_quantize.h' | 'tm_pad.h' | 'tm_transpose.h'
   | 'tm_strided_slice.h' | 'tm_concatenation.h' | 'tm_lut.h' | 'tm_train_f32.h' | 'tm_binary.h' | 'tm_unary.h' | 'tm_gather.h' | 'tm_reduce.h' | 'tm_requantize.h' | 'tm_batch_matmul.h' | 'tm_transpose_conv.h' | 'tm_log_softmax.h' | 'tm_conv16x8.h' | 'tm_depthwise_inplace_f32.h' | 'tm_pool_extra.h' | 'tm_resize.h' | 'tm_softmax16.h' | 'tm_conv_grouped.h' | 'tm_conv_pointwise_inplace.h'
-  | 'tm_train_grad_s8.h' | 'tm_train_loss.h' | 'tm_train_sgd.h'
+  | 'tm_train_grad_s8.h' | 'tm_train_loss.h' | 'tm_train_sgd.h' | 'tm_train_split_s8.h'
   | 'tm_add_n.h' | 'tm_div.h' | 'tm_l2norm.h' | 'tm_sigmoid16.h' | 'tm_svdf.h' | 'tm_lstm.h' | 'tm_detection.h';
 
 const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
@@ -28,6 +28,7 @@ const DEPENDS: Readonly<Record<KernelHeader, readonly KernelHeader[]>> = {
   'tm_train_grad_s8.h': ['tm_train_f32.h'],
   'tm_train_loss.h': ['tm_common.h'],
   'tm_train_sgd.h': ['tm_common.h'],
+  'tm_train_split_s8.h': ['tm_train_grad_s8.h', 'tm_conv2d.h', 'tm_depthwise_conv2d.h'],
   'tm_binary.h': ['tm_elementwise.h'],
   'tm_unary.h': ['tm_common.h'],
   'tm_gather.h': ['tm_common.h'],

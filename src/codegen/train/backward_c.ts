@@ -11,7 +11,6 @@ import { convWindowParams, window2d } from '../../ops/conv_util.js';
 import type { Placement } from '../../plan/memory_plan.js';
 import { scratchId } from '../../plan/lifetimes.js';
 import type { TrainStep, TrainingProgram, ValueBinding } from '../../train/program.js';
-import type { CArray } from '../c_syntax.js';
 import { cFloat } from '../c_syntax.js';
 import { renderDefinition } from '../emit/c_render.js';
 
@@ -19,8 +18,8 @@ export interface BackwardContext {
   g: Graph;
   p: TrainingProgram;
   place(buffer: number): Placement;
-  /** Constant or trained array of each parameter tensor. */
-  arrays: Map<TensorId, CArray>;
+  /** The tm_train_filter (a C pointer expression) of a layer's weight tensor: Flash, its arena slot, or both. */
+  filter(tensor: TensorId): string;
   /** tm_train_param variable of each trained tensor. */
   paramName: Map<TensorId, string>;
   /** model.c definitions (windows, dequant parameters, channel lists) appended here. */
@@ -182,7 +181,7 @@ function backwardOp(ctx: BackwardContext, s: Extract<TrainStep, { kind: 'backwar
     const t = g.tensors[id];
     if (t.dtype !== 'int8') throw refuse(`weights ${t.name} are ${t.dtype}`);
     const sc = weightScales(ctx, t);
-    return `${ctx.arrays.get(id)!.name}, ${sc.name}, ${sc.perChannel}`;
+    return `${ctx.filter(id)}, ${sc.name}, ${sc.perChannel}`;
   };
   switch (op.op) {
     case 'clamp': {
