@@ -687,6 +687,38 @@ TM_HELPER void tm_gemm_s8_2col(const int8_t *col0, const int8_t *col1, const int
 }
 
 #if TM_DSP
+/*
+ * After tm_dsp_dot_2x4_groups: the depth % 4 leftover values of both columns (t: their [a b] words) times
+ * rows wr .. wr + 3 * depth, into io->acc in the 2x4 core's order.
+ */
+TM_HELPER void tm_dsp_2x4_leftover(const int32_t *t, const int8_t *wr, int depth, int32_t *acc) {
+  for (int k = depth & ~3, i = 0; k < depth; k++, i += 2) {
+    const int32_t xa = t[i], xb = t[i + 1];
+    const int32_t w0 = wr[k], w1 = wr[depth + k], w2 = wr[2 * depth + k], w3 = wr[3 * depth + k];
+    acc[0] += xa * w0;
+    acc[1] += xa * w1;
+    acc[2] += xb * w0;
+    acc[3] += xb * w1;
+    acc[4] += xa * w2;
+    acc[5] += xa * w3;
+    acc[6] += xb * w2;
+    acc[7] += xb * w3;
+  }
+}
+
+/*
+ * The 2x4 core's eight accumulators requantised (channels c .. c + 3 of two pixels) and stored. All eight
+ * results before any store: an int8 store may alias the shift table, which would force reloads.
+ */
+TM_HELPER void tm_dsp_2x4_store(const tm_requant_params *q, const int32_t *acc, int c, int8_t *out0, int8_t *out1) {
+  const int8_t a0 = tm_requant_ch(q, acc[0], c), b0 = tm_requant_ch(q, acc[2], c);
+  const int8_t a1 = tm_requant_ch(q, acc[1], c + 1), b1 = tm_requant_ch(q, acc[3], c + 1);
+  const int8_t a2 = tm_requant_ch(q, acc[4], c + 2), b2 = tm_requant_ch(q, acc[6], c + 2);
+  const int8_t a3 = tm_requant_ch(q, acc[5], c + 3), b3 = tm_requant_ch(q, acc[7], c + 3);
+  out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
+  out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+}
+
 /* Two interleaved widened columns through all weight rows, four rows at a time, then two, then one. */
 TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT x, const int8_t *w, int depth, int n_out, const tm_requant_params *q, int8_t *out0, int8_t *out1) {
   int c = 0;
@@ -696,25 +728,8 @@ TM_HELPER void tm_gemm_wide_2col(const int32_t *TM_RESTRICT x, const int8_t *w, 
     tm_dsp_2x4_io io;
     io.bias = q->bias + c;
     tm_dsp_dot_2x4_groups(x, wr, depth, &io);
-    for (int k = depth & ~3, i = 0; k < depth; k++, i += 2) {
-      const int32_t xa = t[i], xb = t[i + 1];
-      const int32_t w0 = wr[k], w1 = wr[depth + k], w2 = wr[2 * depth + k], w3 = wr[3 * depth + k];
-      io.acc[0] += xa * w0;
-      io.acc[1] += xa * w1;
-      io.acc[2] += xb * w0;
-      io.acc[3] += xb * w1;
-      io.acc[4] += xa * w2;
-      io.acc[5] += xa * w3;
-      io.acc[6] += xb * w2;
-      io.acc[7] += xb * w3;
-    }
-    /* All eight results before any store: an int8 store may alias the shift table, which would force reloads. */
-    const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
-    const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
-    const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
-    const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
-    out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
-    out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+    tm_dsp_2x4_leftover(t, wr, depth, io.acc);
+    tm_dsp_2x4_store(q, io.acc, c, out0, out1);
   }
   for (; c + 2 <= n_out; c += 2, wr += 2 * depth) {
     int32_t acc[4] = {q->bias[c], q->bias[c + 1], q->bias[c], q->bias[c + 1]};

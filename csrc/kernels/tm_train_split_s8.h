@@ -65,6 +65,14 @@ TM_HELPER void tm_train_split_column_s8(const tm_requant_params *q, const tm_tra
   }
 }
 
+/* Output pixel p's input column: the pixel itself for a plain 1x1 layer, else its window copied to colbuf. */
+TM_HELPER const int8_t *tm_train_split_col(const tm_conv_shape *s, const int8_t *in, int32_t p, int pointwise, int8_t *colbuf) {
+  const int oy = p / s->out_w, ox = p % s->out_w;
+  if (pointwise) return in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
+  tm_im2col_s8(s, in, oy, ox, colbuf);
+  return colbuf;
+}
+
 /* The frozen and the kept values of one column (taps * in_c), each [taps][n]: what the two weight arrays multiply. */
 TM_HELPER void tm_train_split_gather(const tm_conv_shape *s, const tm_train_filter *f, const int8_t *col, int8_t *frozen, int8_t *kept) {
   const int32_t taps = s->k_h * s->k_w;
@@ -101,6 +109,16 @@ TM_HELPER void tm_train_split_widen(const tm_conv_shape *s, const int32_t *chann
   }
 }
 
+/* Channels c and c + 1 (when `pair`) of two pixels from a 2x2 core's accumulators, requantised and stored. */
+TM_HELPER void tm_train_split_store_2x2(const tm_requant_params *q, const int32_t *acc, int32_t c, int32_t pair, int8_t *out0, int8_t *out1) {
+  out0[c] = tm_requant_ch(q, acc[0], c);
+  out1[c] = tm_requant_ch(q, acc[2], c);
+  if (pair) {
+    out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
+    out1[c + 1] = tm_requant_ch(q, acc[3], c + 1);
+  }
+}
+
 /*
  * Two output pixels at once, as the inference kernel pairs them: their frozen values widened in `wide`,
  * their kept values in ga / gb. Each pair of output channels starts from its own per-pixel bias (folded +
@@ -118,12 +136,7 @@ TM_HELPER void tm_train_split_pair_s8(const tm_requant_params *q, const tm_train
       const int8_t *w0 = f->w + c * frozen_depth, *w1 = pair ? w0 + frozen_depth : w0;
       int32_t acc[4] = {ba[i], pair ? ba[i + 1] : ba[i], bb[i], pair ? bb[i + 1] : bb[i]};
       tm_dot_2x2_wide(wide, w0, w1, frozen_depth, acc);
-      out0[c] = tm_requant_ch(q, acc[0], c);
-      out1[c] = tm_requant_ch(q, acc[2], c);
-      if (pair) {
-        out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
-        out1[c + 1] = tm_requant_ch(q, acc[3], c + 1);
-      }
+      tm_train_split_store_2x2(q, acc, c, pair, out0, out1);
     }
   }
 }
@@ -146,26 +159,10 @@ TM_HELPER void tm_train_split_pair_wide_s8(const tm_requant_params *q, const tm_
       tm_dsp_2x4_io io;
       io.bias = q->bias + c;
       tm_dsp_dot_2x4_groups(fw, wr, frozen_depth, &io);
-      for (int32_t k = frozen_depth & ~3, i = 0; k < frozen_depth; k++, i += 2) {
-        const int32_t xa = ft[i], xb = ft[i + 1];
-        const int32_t w0 = wr[k], w1 = wr[frozen_depth + k], w2 = wr[2 * frozen_depth + k], w3 = wr[3 * frozen_depth + k];
-        io.acc[0] += xa * w0;
-        io.acc[1] += xa * w1;
-        io.acc[2] += xb * w0;
-        io.acc[3] += xb * w1;
-        io.acc[4] += xa * w2;
-        io.acc[5] += xa * w3;
-        io.acc[6] += xb * w2;
-        io.acc[7] += xb * w3;
-      }
+      tm_dsp_2x4_leftover(ft, wr, frozen_depth, io.acc);
       tm_dot_2x2_wide(kw, kr, kr + kept_depth, kept_depth, io.acc);
       tm_dot_2x2_wide(kw, kr + 2 * kept_depth, kr + 3 * kept_depth, kept_depth, io.acc + 4);
-      const int8_t a0 = tm_requant_ch(q, io.acc[0], c), b0 = tm_requant_ch(q, io.acc[2], c);
-      const int8_t a1 = tm_requant_ch(q, io.acc[1], c + 1), b1 = tm_requant_ch(q, io.acc[3], c + 1);
-      const int8_t a2 = tm_requant_ch(q, io.acc[4], c + 2), b2 = tm_requant_ch(q, io.acc[6], c + 2);
-      const int8_t a3 = tm_requant_ch(q, io.acc[5], c + 3), b3 = tm_requant_ch(q, io.acc[7], c + 3);
-      out0[c] = a0; out0[c + 1] = a1; out0[c + 2] = a2; out0[c + 3] = a3;
-      out1[c] = b0; out1[c + 1] = b1; out1[c + 2] = b2; out1[c + 3] = b3;
+      tm_dsp_2x4_store(q, io.acc, c, out0, out1);
     }
   }
   for (; c < n_out; c += 2, wr += 2 * frozen_depth, kr += 2 * kept_depth) {
@@ -174,12 +171,7 @@ TM_HELPER void tm_train_split_pair_wide_s8(const tm_requant_params *q, const tm_
     int32_t acc[4] = {q->bias[c], q->bias[c1], q->bias[c], q->bias[c1]};
     tm_dot_2x2_wide(fw, wr, w1, frozen_depth, acc);
     tm_dot_2x2_wide(kw, kr, k1, kept_depth, acc);
-    out0[c] = tm_requant_ch(q, acc[0], c);
-    out1[c] = tm_requant_ch(q, acc[2], c);
-    if (pair) {
-      out0[c + 1] = tm_requant_ch(q, acc[1], c + 1);
-      out1[c + 1] = tm_requant_ch(q, acc[3], c + 1);
-    }
+    tm_train_split_store_2x2(q, acc, c, pair, out0, out1);
   }
 }
 #endif
@@ -207,12 +199,7 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
     int32_t *wide = (int32_t *)(void *)after_col, *kept_wide = (int32_t *)(void *)(after_col + wide_bytes);
     for (; p + 2 <= pixels; p += 2) {
       for (int32_t lane = 0; lane < 2; lane++) {
-        const int oy = (p + lane) / s->out_w, ox = (p + lane) % s->out_w;
-        const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
-        if (!pointwise) {
-          tm_im2col_s8(s, in, oy, ox, colbuf);
-          col = colbuf;
-        }
+        const int8_t *col = tm_train_split_col(s, in, p + lane, pointwise, colbuf);
         tm_train_split_widen(s, f->frozen, f->n_frozen, col, wide, lane);
         tm_train_split_widen(s, f->kept, f->n_kept, col, kept_wide, lane);
       }
@@ -223,12 +210,7 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
     int8_t *kept = after_col + wide_bytes;
     for (; p + 2 <= pixels; p += 2) {
       for (int32_t lane = 0; lane < 2; lane++) {
-        const int oy = (p + lane) / s->out_w, ox = (p + lane) % s->out_w;
-        const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
-        if (!pointwise) {
-          tm_im2col_s8(s, in, oy, ox, colbuf);
-          col = colbuf;
-        }
+        const int8_t *col = tm_train_split_col(s, in, p + lane, pointwise, colbuf);
         tm_train_split_widen(s, f->frozen, f->n_frozen, col, wide, lane);
         tm_train_split_gather(s, f, col, 0, kept + lane * kept_depth);
       }
@@ -239,12 +221,7 @@ TM_KERNEL void tm_train_split_conv2d_s8(const tm_conv_shape *s, const tm_requant
   (void)scratch_bytes;
 #endif
   for (; p < pixels; p++) {
-    const int oy = p / s->out_w, ox = p % s->out_w;
-    const int8_t *col = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * s->in_c;
-    if (!pointwise) {
-      tm_im2col_s8(s, in, oy, ox, colbuf);
-      col = colbuf;
-    }
+    const int8_t *col = tm_train_split_col(s, in, p, pointwise, colbuf);
     tm_train_split_gather(s, f, col, after_col, after_col + frozen_depth);
     tm_train_split_column_s8(q, f, after_col, frozen_depth, s->out_c, after_col + frozen_depth, kept_depth, out + p * s->out_c);
   }
