@@ -11,7 +11,8 @@ import { augmentDraw, augmentImage } from '../data/augment.js';
 import { InputError } from '../errors.js';
 import type { TensorId } from '../graph/graph.js';
 import { compileTraining } from '../train/compile.js';
-import { TrainingSession } from '../train/session.js';
+import { TrainingSession, defaultTrainingBackend } from '../train/session.js';
+import { WasmTrainInstance } from '../train/wasm_kernels.js';
 import { seededRandom, shuffledIndices } from '../util/random.js';
 import type { Arch } from './space.js';
 import { archKey, sampleArch } from './space.js';
@@ -143,9 +144,24 @@ export class SupernetTrainer {
     return this.order.perm;
   }
 
+  /**
+   * One WebAssembly instance for every subnet's session (each pass runs alone and leaves nothing behind):
+   * a new random subnet each step would otherwise map and fault in an arena of its own.
+   */
+  private wasm(): WasmTrainInstance | undefined {
+    if (defaultTrainingBackend() !== 'wasm') return undefined;
+    return (this.instance ??= new WasmTrainInstance());
+  }
+
+  private instance: WasmTrainInstance | undefined;
+
   private compiled(arch: Arch, keep: boolean): Compiled {
     const key = archKey(this.net.space, arch);
     let c = this.cache.get(key);
+    if (c?.session.detached) {
+      this.cache.delete(key);
+      c = undefined;
+    }
     if (c) {
       this.cache.delete(key);
       this.cache.set(key, c);
@@ -153,7 +169,7 @@ export class SupernetTrainer {
     }
     const g = buildSubnet(this.net.space, arch, this.net.source(), undefined, { kind: 'train' });
     const program = compileTraining(g, { kind: 'full' }, { batch: this.labels.length });
-    const session = new TrainingSession(program, { collectGradients: true, maxLoss: 1e6 });
+    const session = new TrainingSession(program, { collectGradients: true, maxLoss: 1e6, wasmInstance: this.wasm() });
     const params = [...session.trainedParameters()].map(([name, id]) => ({ name, id, shape: program.graph.tensors[id].shape }));
     c = { session, params };
     this.cache.set(key, c);

@@ -27,6 +27,7 @@ import { saveChannels, saveMask } from './kernels/elementwise.js';
 import type { SoftTargets } from './kernels/loss.js';
 import { softmaxCrossEntropy } from './kernels/loss.js';
 import { JS_TRAIN_KERNELS } from './kernels/index.js';
+import type { WasmTrainInstance } from './wasm_kernels.js';
 import { WasmTrainKernels, wasmTrainingProblem } from './wasm_kernels.js';
 import { bindWasmForward, wasmLayout } from './wasm_binding.js';
 
@@ -56,6 +57,12 @@ export interface SessionOptions {
   collectGradients?: boolean;
   /** Layer kernels: 'wasm' (default where WebAssembly SIMD runs) or 'js'. */
   backend?: TrainingBackend;
+  /**
+   * The 'wasm' backend's instance, shared with other sessions (default: one of its own). Sessions sharing
+   * one overwrite each other's arena: step one at a time and read a session's activations before another
+   * steps. One that needed more memory detaches those made before it (`detached`).
+   */
+  wasmInstance?: WasmTrainInstance;
 }
 
 export interface StepResult {
@@ -97,7 +104,7 @@ export class TrainingSession {
     this.backend = opts.backend ?? defaultTrainingBackend();
     if (this.backend === 'wasm' && wasmTrainingProblem()) throw new InputError(`the wasm training backend cannot run here (${wasmTrainingProblem()}): use backend 'js'`);
     const placements = this.memory.placements;
-    this.wasm = this.backend === 'wasm' ? new WasmTrainKernels((sizes) => wasmLayout(program, placements, sizes)) : null;
+    this.wasm = this.backend === 'wasm' ? new WasmTrainKernels((sizes) => wasmLayout(program, placements, sizes), opts.wasmInstance) : null;
     this.mem = new SessionMemory(program, placements, this.wasm?.arena);
     this.labels = new Int32Array(program.batch);
     // The stochastic-rounding noise: the project's one seeded PRNG, reproducible from the session seed.
@@ -156,6 +163,7 @@ export class TrainingSession {
    * `soft`: distillation targets mixed into the labels, and where to put this network's probabilities.
    */
   step(x: Float32Array, labels: ArrayLike<number>, soft?: SoftTargets): StepResult {
+    this.checkAttached();
     this.setInput(x);
     this.soft = soft;
     for (let b = 0; b < this.batch; b++) this.labels[b] = labels[b];
@@ -171,9 +179,19 @@ export class TrainingSession {
 
   /** Forward only; returns the logits (dequantised) of the batch. */
   logits(x: Float32Array): Float32Array {
+    this.checkAttached();
     this.setInput(x);
     for (const k of this.forwardSteps) this.kernels[k]();
     return Float32Array.from(this.floatOf(this.program.activation.get(this.program.head.logits)!));
+  }
+
+  /** Whether a session sharing this one's WebAssembly instance grew its memory: this one must be rebuilt. */
+  get detached(): boolean {
+    return this.wasm?.detached ?? false;
+  }
+
+  private checkAttached(): void {
+    if (this.detached) throw new InputError('this training session\'s WebAssembly memory grew for another session sharing it: build the session again');
   }
 
   private checkLoss(): void {

@@ -7,7 +7,13 @@
  * arena (SessionMemory lays its buffers there, so kernels read and write them in place), long-lived
  * buffers (`floats`), and a scratch stack each call takes from and returns. An argument that lies outside
  * the memory (a weight in its graph tensor, a dequantised copy) is copied onto that stack for the call,
- * and an output copied back. The memory is sized once, up front: growing it would detach every view.
+ * and an output copied back. A layout's memory is sized once, up front: growing it would detach every view.
+ *
+ * Several sessions may share one instance (WasmTrainInstance), each laying its arena from the same base:
+ * a weight-shared supernet trains a new subnet every step, and a fresh instance each time costs a
+ * memory of hundreds of MB to map, fault in and collect. They take turns, and a step leaves nothing in
+ * the arena the next needs. When a session needs more memory than there is, the memory grows and the
+ * sessions laid out before see a detached buffer (`detached`): they are to be rebuilt.
  */
 import type { Window2D } from '../ops/conv_util.js';
 import { instantiateKernels, kernelModule, kernelModuleProblem } from '../runtime/wasm/kernel_module.js';
@@ -50,11 +56,44 @@ export interface WasmScratchSizes {
   depthwiseScratch(win: Window2D, rows: number): number;
 }
 
+/** One instance of the kernel library: its exports, its memory, where the window struct and the free memory lie. */
+export class WasmTrainInstance {
+  readonly fn: Record<string, Fn> = {};
+  readonly memory: WebAssembly.Memory;
+  /** The window struct the kernels read. */
+  readonly windowAt: number;
+  /** Where a layout's arena starts. */
+  readonly base: number;
+  readonly windowSlots: [number, keyof Window2D][];
+
+  /** `module`: another build of the kernel library (tests run the portable build, without SIMD, as a microcontroller would). */
+  constructor(module = kernelModule()) {
+    if (!module) throw new Error(`the WebAssembly training kernels cannot run here: ${wasmTrainingProblem()}`);
+    const instance = instantiateKernels(module);
+    for (const name of KERNELS) this.fn[name] = instance.kernel(`tm_train_${name}`) as unknown as Fn;
+    this.memory = instance.memory;
+    const window = structLayout('tm_train_window');
+    this.windowAt = alignUp(instance.heapBase, ALIGN);
+    this.base = alignUp(this.windowAt + window.size, ALIGN);
+    this.windowSlots = WINDOW_FIELDS.map(([c, ts]) => [(this.windowAt + window.fields.get(c)!.offset) >> 2, ts]);
+    this.reserve(this.base);
+  }
+
+  /** The memory at least `bytes` long (growing detaches every earlier view of it). */
+  reserve(bytes: number): ArrayBuffer {
+    const short = bytes - this.memory.buffer.byteLength;
+    if (short > 0) this.memory.grow(Math.ceil(short / PAGE));
+    return this.memory.buffer;
+  }
+}
+
 export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
   readonly arena: ArenaRegion;
-  private buffer!: ArrayBuffer;
-  private u8!: Uint8Array;
-  private i32!: Int32Array;
+  private buffer: ArrayBuffer;
+  private u8: Uint8Array;
+  private i32: Int32Array;
+  private readonly instance: WasmTrainInstance;
+  private readonly fn: Record<string, Fn>;
   private readonly windowAt: number;
   private readonly windowSlots: [number, keyof Window2D][];
   private persistentTop: number;
@@ -64,40 +103,35 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
   private sp: number;
   /** Outputs that lie outside the memory: copied back when the call returns. */
   private readonly pending: { to: Array32; from: number }[] = [];
-  private readonly fn: Record<string, Fn> = {};
 
   /**
-   * `layoutOf` sizes the memory, asking the kernels' scratch sizes of this instance. `module`: another
-   * build of the kernel library (tests run the portable build, without SIMD, as a microcontroller would).
+   * `layoutOf` sizes the memory, asking the kernels' scratch sizes of this instance. `source`: an
+   * instance to share (see above), or the module to instantiate (default: the kernel library).
    */
-  constructor(layoutOf: (sizes: WasmScratchSizes) => WasmTrainLayout, module = kernelModule()) {
-    if (!module) throw new Error(`the WebAssembly training kernels cannot run here: ${wasmTrainingProblem()}`);
-    const instance = instantiateKernels(module);
-    for (const name of KERNELS) this.fn[name] = instance.kernel(`tm_train_${name}`) as unknown as Fn;
-    const memory = instance.memory;
-    const window = structLayout('tm_train_window');
-    this.windowAt = alignUp(instance.heapBase, ALIGN);
-    const arenaAt = alignUp(this.windowAt + window.size, ALIGN);
-    this.grow(memory, arenaAt);
-    this.windowSlots = WINDOW_FIELDS.map(([c, ts]) => [(this.windowAt + window.fields.get(c)!.offset) >> 2, ts]);
+  constructor(layoutOf: (sizes: WasmScratchSizes) => WasmTrainLayout, source: WasmTrainInstance | WebAssembly.Module | null = kernelModule()) {
+    const instance = source instanceof WasmTrainInstance ? source : new WasmTrainInstance(source);
+    this.instance = instance;
+    this.fn = instance.fn;
+    this.windowAt = instance.windowAt;
+    this.windowSlots = instance.windowSlots;
+    this.buffer = instance.memory.buffer;
+    this.i32 = new Int32Array(this.buffer);
     const layout = layoutOf(this);
-    const persistentAt = alignUp(arenaAt + layout.arenaBytes, ALIGN);
+    const persistentAt = alignUp(instance.base + layout.arenaBytes, ALIGN);
     this.persistentEnd = alignUp(persistentAt + layout.persistentBytes, ALIGN);
     this.scratchBase = this.persistentEnd;
     this.scratchEnd = alignUp(this.scratchBase + layout.scratchBytes, ALIGN);
-    this.grow(memory, this.scratchEnd);
-    this.arena = { buffer: this.buffer, offset: arenaAt, bytes: layout.arenaBytes };
+    this.buffer = instance.reserve(this.scratchEnd);
+    this.u8 = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.arena = { buffer: this.buffer, offset: instance.base, bytes: layout.arenaBytes };
     this.persistentTop = persistentAt;
     this.sp = this.scratchBase;
   }
 
-  /** The memory at least `bytes` long, and the views onto it renewed (growing detaches the old buffer). */
-  private grow(memory: WebAssembly.Memory, bytes: number): void {
-    const short = bytes - memory.buffer.byteLength;
-    if (short > 0) memory.grow(Math.ceil(short / PAGE));
-    this.buffer = memory.buffer;
-    this.u8 = new Uint8Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
+  /** Whether the shared memory grew since this layout was made: every view of it is gone. */
+  get detached(): boolean {
+    return this.buffer !== this.instance.memory.buffer;
   }
 
   /** A long-lived float buffer inside the memory (zeroed), for the life of the instance. */
@@ -106,7 +140,8 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
     const end = alignUp(at + 4 * n, 16);
     if (end > this.persistentEnd) throw new Error(`WebAssembly training memory: ${n} floats do not fit the ${this.persistentEnd - at} bytes left for long-lived buffers`);
     this.persistentTop = end;
-    return new Float32Array(this.buffer, at, n);
+    // Zeroed here: in a shared instance another session's arena lay there.
+    return new Float32Array(this.buffer, at, n).fill(0);
   }
 
   // ---------------------------------------------------------------------------------------------
