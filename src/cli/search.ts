@@ -16,21 +16,10 @@ import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
 import { LatencyTable } from '../nas/latency.js';
 import { QueueEvaluator, runQueueWorker } from '../nas/queue.js';
-import { execFileSync } from 'node:child_process';
+import { MEASURE_TOOLS_PACKAGES, missingTools } from '../codegen/toolchain.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Tools not on PATH. */
-function missingTools(tools: string[]): string[] {
-  return tools.filter((t) => {
-    try {
-      execFileSync(t, ['--version'], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
 import { parseBoard } from './compile_flags.js';
 import { parseBytes } from './train.js';
 
@@ -220,8 +209,8 @@ async function fullSearch(req: SearchRequest, o: SearchCliOptions): Promise<numb
   const f = req.full!;
   const latency = req.limits.maxInstructions !== undefined || f.latencyFile !== undefined ? new LatencyTable(f.latencyFile ?? null) : undefined;
   if (req.limits.maxInstructions !== undefined) {
-    const lacking = missingTools(['arm-none-eabi-gcc', 'qemu-system-arm', 'make']);
-    if (lacking.length) throw new InputError(`--max-latency measures our kernels on a Cortex-M4 under QEMU and needs ${lacking.join(', ')} (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make)`);
+    const lacking = missingTools();
+    if (lacking.length) throw new InputError(`--max-latency measures our kernels on a Cortex-M4 under QEMU and needs ${lacking.join(', ')} (Debian: ${MEASURE_TOOLS_PACKAGES})`);
   }
   if (f.latencyFile) mkdirSync(dirname(f.latencyFile), { recursive: true });
   const data = loadDatasetFolder(f.data, { trainLimit: f.trainLimit, testLimit: f.testLimit, seed: req.seed });

@@ -21,7 +21,7 @@ import { InputError, TinymlError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import { tensorBytes } from '../graph/graph.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
-import { buildProject, runProject } from './toolchain.js';
+import { MEASURE_TOOLS_PACKAGES, buildProject, missingTools, runProject } from './toolchain.js';
 import type { GeneratedFile, StepCost } from './project.js';
 import { generateProject, lowerGraph } from './project.js';
 import type { Target } from './target.js';
@@ -125,6 +125,8 @@ export function measureStepCosts(g: Graph, plan: MemoryPlan, target: Target, cac
   let runs = 0;
   const fill = (keys: string[], isSplit: boolean) => {
     if (keys.every((k) => cache.entries.has(k))) return;
+    const lacking = missingTools();
+    if (lacking.length) throw new InputError(`--autotune builds the model for the ${target} and counts its instructions under QEMU; it needs ${lacking.join(', ')} (Debian: ${MEASURE_TOOLS_PACKAGES})`);
     const counts = profileSteps(g, plan, target, board, prefix, isSplit);
     runs++;
     keys.forEach((k, i) => cache.entries.set(k, counts[i]));

@@ -13,6 +13,22 @@ import { isCortexM, qemuMachine } from './target.js';
 
 export class ToolchainError extends Error {}
 
+/** What building for a Cortex-M and counting its instructions under QEMU takes, and its Debian packages. */
+export const MEASURE_TOOLS = ['arm-none-eabi-gcc', 'qemu-system-arm', 'make'] as const;
+export const MEASURE_TOOLS_PACKAGES = 'gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm make';
+
+/** The tools of `tools` not on PATH. */
+export function missingTools(tools: readonly string[] = MEASURE_TOOLS): string[] {
+  return tools.filter((t) => {
+    try {
+      execFileSync(t, ['--version'], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 export interface BuildOptions {
   /** Extra compiler flags (e.g. sanitizers for the host build). */
   extraCflags?: string;
