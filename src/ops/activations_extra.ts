@@ -11,7 +11,7 @@ import { dtypeRange } from '../graph/dtype.js';
 import { broadcastInferShapes, broadcastKernel } from './binary_broadcast.js';
 import type { Element } from './element_access.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, mapKernel, outputElements, quantOf, sameShapeAsInput, unaryKernel, unsupportedTypes,
 } from './elementwise_common.js';
 
 /** Quantised LEAKY_RELU of one value (int8 or int16), clamped to the output type. */
@@ -35,20 +35,9 @@ export const leakyRelu: OpDef<'LEAKY_RELU'> = {
   maxVersion: 2,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
     const alpha = Math.fround(node.options.alpha);
-    if (input.dtype === 'float32' && output.dtype === 'float32') {
-      const x = views.float32(input.id), y = views.float32(output.id);
-      return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v > 0 ? v : Math.fround(v * alpha); } };
-    }
-    if (input.dtype === 'int8' && output.dtype === 'int8') return int8TableKernel(views, input.id, output.id, leakyRelu.int8Table!(node, g)!);
-    if (input.dtype === 'int16' && output.dtype === 'int16') {
-      const f = leakyQuantized(node, g);
-      const x = views.int16(input.id), y = views.int16(output.id);
-      return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
-    }
-    throw unsupportedTypes(node, g);
+    const int16 = () => mapKernel(views.int16(inputTensor(node, g, 0).id), views.int16(outputTensor(node, g).id), leakyQuantized(node, g));
+    return unaryKernel(node, g, views, { table: leakyRelu.int8Table!(node, g), float32: (v) => (v > 0 ? v : Math.fround(v * alpha)), int16 });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);
@@ -93,13 +82,7 @@ export const elu: OpDef<'ELU'> = {
   maxVersion: 1,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
-    const table = elu.int8Table!(node, g);
-    if (table) return int8TableKernel(views, input.id, output.id, table);
-    if (input.dtype !== 'float32' || output.dtype !== 'float32') throw unsupportedTypes(node, g, 'float32 and int8');
-    const x = views.float32(input.id), y = views.float32(output.id);
-    return () => { for (let i = 0; i < y.length; i++) { const v = x[i]; y[i] = v < 0 ? Math.fround(Math.expm1(v)) : v; } };
+    return unaryKernel(node, g, views, { table: elu.int8Table!(node, g), float32: (v) => (v < 0 ? Math.fround(Math.expm1(v)) : v), supported: 'float32 and int8' });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);

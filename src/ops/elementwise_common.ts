@@ -65,6 +65,39 @@ export function int8Table(f: (q: number) => number): Int8Array {
   return lut;
 }
 
+/** One element to one element, in place or not (both arrays are the same length). */
+export function mapKernel(x: Float32Array | Int16Array | Int32Array, y: Float32Array | Int16Array | Int32Array, f: (v: number) => number): Kernel {
+  const n = y.length;
+  return () => {
+    for (let i = 0; i < n; i++) y[i] = f(x[i]);
+  };
+}
+
+/**
+ * What a unary op computes per element type: int8 from its 256-entry table, the others by a function of
+ * one value; int16 is built on demand, as its constants read the node's quantisation.
+ */
+export interface UnaryForms {
+  table: Int8Array | null;
+  float32?: (v: number) => number;
+  int32?: (v: number) => number;
+  int16?: () => Kernel;
+  /** The types named when none applies. */
+  supported?: string;
+}
+
+/** The prepare step every unary activation shares: the shape check, then the form for the tensors' types. */
+export function unaryKernel(node: Node, g: Graph, views: TensorViews, forms: UnaryForms): Kernel {
+  const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+  checkOutputShape(node, g, input.shape);
+  const both = (t: DType) => input.dtype === t && output.dtype === t;
+  if (forms.table) return int8TableKernel(views, input.id, output.id, forms.table);
+  if (forms.float32 && both('float32')) return mapKernel(views.float32(input.id), views.float32(output.id), forms.float32);
+  if (forms.int32 && both('int32')) return mapKernel(views.int32(input.id), views.int32(output.id), forms.int32);
+  if (forms.int16 && both('int16')) return forms.int16();
+  throw unsupportedTypes(node, g, forms.supported);
+}
+
 /** Kernel applying an int8 -> int8 table elementwise. Safe when output and input share memory. */
 export function int8TableKernel(views: TensorViews, inId: number, outId: number, lut: Int8Array): Kernel {
   const input = views.int8(inId);

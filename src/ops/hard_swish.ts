@@ -12,7 +12,7 @@ import { inputTensor, outputTensor } from './op.js';
 import { UnsupportedOpError } from '../errors.js';
 import { quantizeMultiplier } from '../quant/fixedpoint.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, outputElements, quantOf, sameShapeAsInput, unaryKernel,
 } from './elementwise_common.js';
 
 const INT16_MIN = -32768;
@@ -105,26 +105,13 @@ export const hardSwish: OpDef<'HARD_SWISH'> = {
   maxVersion: 1,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0);
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
-    const table = hardSwish.int8Table!(node, g);
-    if (table) return int8TableKernel(views, input.id, output.id, table);
-    if (input.dtype === 'float32' && output.dtype === 'float32') {
-      const x = views.float32(input.id);
-      const y = views.float32(output.id);
-      const n = y.length;
-      // in * min(6, max(0, in + 3)) / 6, each operation rounded to float.
-      return () => {
-        for (let i = 0; i < n; i++) {
-          const v = x[i];
-          const r = Math.fround(v + 3);
-          const c = r < 0 ? 0 : r > 6 ? 6 : r;
-          y[i] = Math.fround(v * c) / 6;
-        }
-      };
-    }
-    throw unsupportedTypes(node, g);
+    // in * min(6, max(0, in + 3)) / 6, each operation rounded to float.
+    const float32 = (v: number) => {
+      const r = Math.fround(v + 3);
+      const c = r < 0 ? 0 : r > 6 ? 6 : r;
+      return Math.fround(v * c) / 6;
+    };
+    return unaryKernel(node, g, views, { table: hardSwish.int8Table!(node, g), float32 });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);

@@ -12,7 +12,7 @@ import { UnsupportedOpError } from '../errors.js';
 import { frexp, multiplyByQuantizedMultiplier, roundHalfAway, roundingDivideByPOT } from '../quant/fixedpoint.js';
 import { calculateInputRadius, logistic as fixedLogistic } from '../quant/gemmlowp.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, outputElements, quantOf, sameShapeAsInput, unaryKernel,
 } from './elementwise_common.js';
 
 /** The input rescaling of LOGISTIC and TANH: multiplier for Q(integerBits).(31-integerBits), and its radius. */
@@ -67,21 +67,7 @@ export const logistic: OpDef<'LOGISTIC'> = {
   maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0);
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
-    const table = logistic.int8Table!(node, g);
-    if (table) return int8TableKernel(views, input.id, output.id, table);
-    if (input.dtype === 'float32' && output.dtype === 'float32') {
-      const x = views.float32(input.id);
-      const y = views.float32(output.id);
-      const n = y.length;
-      return () => {
-        for (let i = 0; i < n; i++) y[i] = logisticF32(x[i]);
-      };
-    }
-    if (input.dtype === 'int16' && output.dtype === 'int16') return sigmoidInt16Kernel(node, g, views);
-    throw unsupportedTypes(node, g);
+    return unaryKernel(node, g, views, { table: logistic.int8Table!(node, g), float32: logisticF32, int16: () => sigmoidInt16Kernel(node, g, views) });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);

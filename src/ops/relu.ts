@@ -7,7 +7,7 @@ import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier, roundHalfAway } from '../quant/fixedpoint.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, mapKernel, outputElements, quantOf, sameShapeAsInput, unaryKernel,
 } from './elementwise_common.js';
 
 /** ReLU of one int8 value, as CalculateReluOpData + ReluQuantized compute it. */
@@ -27,33 +27,18 @@ export const relu: OpDef<'RELU'> = {
   maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0);
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
-    const table = relu.int8Table!(node, g);
-    if (table) return int8TableKernel(views, input.id, output.id, table);
-    if (input.dtype === 'int16' && output.dtype === 'int16') {
-      // ReluQuantized on int16: the same rescale, clamped to int16 (too many values to tabulate).
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    // ReluQuantized on int16: the same rescale, clamped to int16 (too many values to tabulate).
+    const int16 = () => {
       const qi = quantOf(node, input), qo = quantOf(node, output);
       const { multiplier, shift } = quantizeMultiplier(qi.scale / qo.scale);
       const lo = Math.max(-32768, qo.zeroPoint + roundHalfAway(Math.fround(0 / qo.scale)));
-      const x = views.int16(input.id), y = views.int16(output.id);
-      return () => {
-        for (let i = 0; i < y.length; i++) {
-          const v = qo.zeroPoint + multiplyByQuantizedMultiplier(x[i] - qi.zeroPoint, multiplier, shift);
-          y[i] = v < lo ? lo : v > 32767 ? 32767 : v;
-        }
-      };
-    }
-    if (input.dtype === 'float32' && output.dtype === 'float32') {
-      const x = views.float32(input.id);
-      const y = views.float32(output.id);
-      const n = y.length;
-      return () => {
-        for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v < 0 ? 0 : v; }
-      };
-    }
-    throw unsupportedTypes(node, g);
+      return mapKernel(views.int16(input.id), views.int16(output.id), (q) => {
+        const v = qo.zeroPoint + multiplyByQuantizedMultiplier(q - qi.zeroPoint, multiplier, shift);
+        return v < lo ? lo : v > 32767 ? 32767 : v;
+      });
+    };
+    return unaryKernel(node, g, views, { table: relu.int8Table!(node, g), float32: (v) => (v < 0 ? 0 : v), int16 });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);

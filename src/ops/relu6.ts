@@ -7,7 +7,7 @@ import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import { roundHalfAway } from '../quant/fixedpoint.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, mapKernel, outputElements, quantOf, sameShapeAsInput, unaryKernel,
 } from './elementwise_common.js';
 
 /** FloatToQuantizedType<T>(6.0f, scale, zero_point): float division, round, clamp to T (int8 or int16). */
@@ -22,26 +22,13 @@ export const relu6: OpDef<'RELU6'> = {
   maxVersion: 3,
   inferShapes: sameShapeAsInput,
   prepare(node, g, views) {
-    const input = inputTensor(node, g, 0);
-    const output = outputTensor(node, g);
-    checkOutputShape(node, g, input.shape);
-    const table = relu6.int8Table!(node, g);
-    if (table) return int8TableKernel(views, input.id, output.id, table);
-    if (input.dtype === 'int16' && output.dtype === 'int16') {
+    const input = inputTensor(node, g, 0), output = outputTensor(node, g);
+    const int16 = () => {
       const qi = quantOf(node, input);
       const lo = qi.zeroPoint, hi = quantizedSix(qi.scale, qi.zeroPoint, 32767, -32768);
-      const x = views.int16(input.id), y = views.int16(output.id);
-      return () => { for (let i = 0; i < y.length; i++) { const q = x[i]; y[i] = q > hi ? hi : q < lo ? lo : q; } };
-    }
-    if (input.dtype === 'float32' && output.dtype === 'float32') {
-      const x = views.float32(input.id);
-      const y = views.float32(output.id);
-      const n = y.length;
-      return () => {
-        for (let i = 0; i < n; i++) { const v = x[i]; y[i] = v > 6 ? 6 : v < 0 ? 0 : v; }
-      };
-    }
-    throw unsupportedTypes(node, g);
+      return mapKernel(views.int16(input.id), views.int16(output.id), (q) => (q > hi ? hi : q < lo ? lo : q));
+    };
+    return unaryKernel(node, g, views, { table: relu6.int8Table!(node, g), float32: (v) => (v > 6 ? 6 : v < 0 ? 0 : v), int16 });
   },
   int8Table(node, g) {
     const input = inputTensor(node, g, 0), output = outputTensor(node, g);

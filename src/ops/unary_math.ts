@@ -10,7 +10,7 @@ import { inputTensor, outputTensor } from './op.js';
 import type { Graph, Node } from '../graph/graph.js';
 import { multiplyByQuantizedMultiplier, quantizeMultiplier } from '../quant/fixedpoint.js';
 import {
-  checkOutputShape, int8Table, int8TableKernel, outputElements, quantOf, sameShapeAsInput, unsupportedTypes,
+  int8Table, outputElements, quantOf, sameShapeAsInput, unaryKernel,
 } from './elementwise_common.js';
 
 type UnaryMath = 'ABS' | 'NEG' | 'FLOOR' | 'CEIL' | 'ROUND' | 'SQUARE' | 'SQRT' | 'RSQRT' | 'EXP' | 'LOG' | 'SIN' | 'COS';
@@ -54,19 +54,7 @@ function unaryMath<K extends UnaryMath & OpName>(name: K): OpDef<K> {
     maxVersion: name === 'ABS' ? 2 : 1,
     inferShapes: sameShapeAsInput,
     prepare(node, g, views) {
-      const input = inputTensor(node, g, 0), output = outputTensor(node, g);
-      checkOutputShape(node, g, input.shape);
-      if (input.dtype === 'float32' && output.dtype === 'float32') {
-        const x = views.float32(input.id), y = views.float32(output.id);
-        return () => { for (let i = 0; i < y.length; i++) y[i] = f(x[i]); };
-      }
-      const table = name === 'ABS' ? absTable(node, g) : null;
-      if (table) return int8TableKernel(views, input.id, output.id, table);
-      if (fi && input.dtype === 'int32' && output.dtype === 'int32') {
-        const x = views.int32(input.id), y = views.int32(output.id);
-        return () => { for (let i = 0; i < y.length; i++) y[i] = fi(x[i]); };
-      }
-      throw unsupportedTypes(node, g);
+      return unaryKernel(node, g, views, { table: name === 'ABS' ? absTable(node, g) : null, float32: f, ...(fi ? { int32: fi } : {}) });
     },
     int8Table: name === 'ABS' ? absTable : undefined,
     macs: outputElements,
