@@ -73,32 +73,44 @@ TM_HELPER int tm_clz32(uint32_t x) {
   return n;
 }
 
+/* The part of the reference Softmax its int8 and int16 outputs share: the row's maximum, and the
+   reciprocal of its sum of exponentials (GetReciprocal with 12 integer bits). */
+typedef struct {
+  int32_t max_in_row;
+  int32_t shifted_scale;
+  int num_bits_over_unit;
+} tm_softmax_row;
+
+TM_HELPER int32_t tm_softmax_exp(const tm_softmax_params *p, int32_t diff) {
+  return tm_exp_on_negative_q5_26(tm_srdhm((int32_t)((uint32_t)diff << p->input_left_shift), p->input_mult));
+}
+
+TM_HELPER tm_softmax_row tm_softmax_row_stats(const tm_softmax_params *p, const int8_t *x) {
+  tm_softmax_row s;
+  s.max_in_row = -128;
+  for (int32_t c = 0; c < p->depth; c++) s.max_in_row = TM_MAX(s.max_in_row, (int32_t)x[c]);
+  int32_t sum_of_exps = 0; /* Q12.19 */
+  for (int32_t c = 0; c < p->depth; c++) {
+    const int32_t diff = (int32_t)x[c] - s.max_in_row;
+    if (diff >= p->diff_min) sum_of_exps += tm_rdbpot(tm_softmax_exp(p, diff), 12);
+  }
+  const int headroom_plus_one = tm_clz32((uint32_t)sum_of_exps);
+  s.num_bits_over_unit = 12 - headroom_plus_one;
+  const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - (UINT32_C(1) << 31));
+  s.shifted_scale = tm_one_over_one_plus_x(shifted_sum_minus_one);
+  return s;
+}
+
 TM_KERNEL void tm_softmax_s8(const tm_softmax_params *p, const int8_t *in, int8_t *out) {
   for (int32_t r = 0; r < p->rows; r++) {
     const int8_t *x = in + r * p->depth;
     int8_t *y = out + r * p->depth;
-    int32_t max_in_row = -128;
-    for (int32_t c = 0; c < p->depth; c++) max_in_row = TM_MAX(max_in_row, (int32_t)x[c]);
-    int32_t sum_of_exps = 0; /* Q12.19 */
+    const tm_softmax_row s = tm_softmax_row_stats(p, x);
+    const int exponent = s.num_bits_over_unit + 31 - 8;
     for (int32_t c = 0; c < p->depth; c++) {
-      const int32_t diff = (int32_t)x[c] - max_in_row;
+      const int32_t diff = (int32_t)x[c] - s.max_in_row;
       if (diff >= p->diff_min) {
-        const int32_t scaled = tm_srdhm((int32_t)((uint32_t)diff << p->input_left_shift), p->input_mult);
-        sum_of_exps += tm_rdbpot(tm_exp_on_negative_q5_26(scaled), 12);
-      }
-    }
-    /* GetReciprocal(sum, 12 integer bits) */
-    const int headroom_plus_one = tm_clz32((uint32_t)sum_of_exps);
-    const int num_bits_over_unit = 12 - headroom_plus_one;
-    const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - (UINT32_C(1) << 31));
-    const int32_t shifted_scale = tm_one_over_one_plus_x(shifted_sum_minus_one);
-    const int exponent = num_bits_over_unit + 31 - 8;
-    for (int32_t c = 0; c < p->depth; c++) {
-      const int32_t diff = (int32_t)x[c] - max_in_row;
-      if (diff >= p->diff_min) {
-        const int32_t scaled = tm_srdhm((int32_t)((uint32_t)diff << p->input_left_shift), p->input_mult);
-        const int32_t e = tm_exp_on_negative_q5_26(scaled);
-        const int32_t unsat = tm_rdbpot(tm_srdhm(shifted_scale, e), exponent);
+        const int32_t unsat = tm_rdbpot(tm_srdhm(s.shifted_scale, tm_softmax_exp(p, diff)), exponent);
         y[c] = (int8_t)tm_clamp(unsat - 128, -128, 127);
       } else {
         y[c] = -128;
