@@ -824,40 +824,16 @@ TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const 
 /* ------------------------------------------------------------------------------------------------ */
 /* BATCH_NORMALIZE (training graphs): each channel normalised by the batch's own statistics           */
 /* The arithmetic is the TypeScript kernel's (src/ops/batch_normalize.ts), in double, in its order,   */
-/* so both backends give the same floats. scratch: 4 * channels doubles. The SIMD build runs two      */
-/* channels per f64x2: each channel's sums still add its rows in order, and f64x2 add, mul, div and   */
-/* sqrt round as the scalar ones do, so the floats are unchanged.                                      */
-
-#if TM_WASM_SIMD
-/* x[i + c], x[i + c + 1] as two doubles. */
-TM_HELPER v128_t tm_train_f64x2_of(const float *p) { return wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p)); }
-/* Two doubles stored as two floats at p. */
-TM_HELPER void tm_train_f64x2_store_f32(float *p, v128_t v) { wasm_v128_store64_lane(p, wasm_f32x4_demote_f64x2_zero(v), 0); }
-#endif
+/* so both backends give the same floats. scratch: 4 * channels doubles.                              */
 
 /* Per channel: mean and 1 / sqrt(biased variance + eps), two passes. */
 static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, double eps, double *mean, double *inv) {
   const double rows = (double)(n / channels);
-  const int pairs = TM_WASM_SIMD ? channels & ~1 : 0;
-  (void)pairs;
   for (int c = 0; c < channels; c++) { mean[c] = 0.0; inv[c] = 0.0; }
-  for (int i = 0; i < n; i += channels) {
-    int c = 0;
-#if TM_WASM_SIMD
-    for (; c < pairs; c += 2) wasm_v128_store(mean + c, wasm_f64x2_add(wasm_v128_load(mean + c), tm_train_f64x2_of(x + i + c)));
-#endif
-    for (; c < channels; c++) mean[c] += (double)x[i + c];
-  }
+  for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) mean[c] += (double)x[i + c];
   for (int c = 0; c < channels; c++) mean[c] /= rows;
   for (int i = 0; i < n; i += channels) {
-    int c = 0;
-#if TM_WASM_SIMD
-    for (; c < pairs; c += 2) {
-      const v128_t d = wasm_f64x2_sub(tm_train_f64x2_of(x + i + c), wasm_v128_load(mean + c));
-      wasm_v128_store(inv + c, wasm_f64x2_add(wasm_v128_load(inv + c), wasm_f64x2_mul(d, d)));
-    }
-#endif
-    for (; c < channels; c++) {
+    for (int c = 0; c < channels; c++) {
       const double d = (double)x[i + c] - mean[c];
       inv[c] += d * d;
     }
@@ -867,36 +843,17 @@ static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, doubl
 
 TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float *x, double eps, float *y, double *scratch) {
   double *mean = scratch, *inv = scratch + channels;
-  const int pairs = TM_WASM_SIMD ? channels & ~1 : 0;
-  (void)pairs;
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
-  for (int i = 0; i < n; i += channels) {
-    int c = 0;
-#if TM_WASM_SIMD
-    for (; c < pairs; c += 2) tm_train_f64x2_store_f32(y + i + c, wasm_f64x2_mul(wasm_f64x2_sub(tm_train_f64x2_of(x + i + c), wasm_v128_load(mean + c)), wasm_v128_load(inv + c)));
-#endif
-    for (; c < channels; c++) y[i + c] = (float)(((double)x[i + c] - mean[c]) * inv[c]);
-  }
+  for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) y[i + c] = (float)(((double)x[i + c] - mean[c]) * inv[c]);
 }
 
 /* dx (+)= s (dy - mean(dy) - x^ mean(dy x^)), x^ = (x - mean) s: through the batch statistics. */
 TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const float *x, double eps, const float *gy, float *gx, int32_t accumulate, double *scratch) {
   double *mean = scratch, *inv = scratch + channels, *sg = scratch + 2 * channels, *sgx = scratch + 3 * channels;
-  const int pairs = TM_WASM_SIMD ? channels & ~1 : 0;
-  (void)pairs;
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
   for (int c = 0; c < channels; c++) { sg[c] = 0.0; sgx[c] = 0.0; }
   for (int i = 0; i < n; i += channels) {
-    int c = 0;
-#if TM_WASM_SIMD
-    for (; c < pairs; c += 2) {
-      const v128_t g = tm_train_f64x2_of(gy + i + c);
-      wasm_v128_store(sg + c, wasm_f64x2_add(wasm_v128_load(sg + c), g));
-      const v128_t gxh = wasm_f64x2_mul(wasm_f64x2_mul(g, wasm_f64x2_sub(tm_train_f64x2_of(x + i + c), wasm_v128_load(mean + c))), wasm_v128_load(inv + c));
-      wasm_v128_store(sgx + c, wasm_f64x2_add(wasm_v128_load(sgx + c), gxh));
-    }
-#endif
-    for (; c < channels; c++) {
+    for (int c = 0; c < channels; c++) {
       const double g = (double)gy[i + c];
       sg[c] += g;
       sgx[c] += g * ((double)x[i + c] - mean[c]) * inv[c];
@@ -905,16 +862,7 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
   const double rows = (double)(n / channels);
   for (int c = 0; c < channels; c++) { sg[c] /= rows; sgx[c] /= rows; }
   for (int i = 0; i < n; i += channels) {
-    int c = 0;
-#if TM_WASM_SIMD
-    for (; c < pairs; c += 2) {
-      const v128_t s = wasm_v128_load(inv + c);
-      const v128_t xh = wasm_f64x2_mul(wasm_f64x2_sub(tm_train_f64x2_of(x + i + c), wasm_v128_load(mean + c)), s);
-      const v128_t v = wasm_f64x2_mul(s, wasm_f64x2_sub(wasm_f64x2_sub(tm_train_f64x2_of(gy + i + c), wasm_v128_load(sg + c)), wasm_f64x2_mul(xh, wasm_v128_load(sgx + c))));
-      tm_train_f64x2_store_f32(gx + i + c, accumulate ? wasm_f64x2_add(tm_train_f64x2_of(gx + i + c), v) : v);
-    }
-#endif
-    for (; c < channels; c++) {
+    for (int c = 0; c < channels; c++) {
       const double xh = ((double)x[i + c] - mean[c]) * inv[c];
       const double v = inv[c] * ((double)gy[i + c] - sg[c] - xh * sgx[c]);
       gx[i + c] = accumulate ? (float)((double)gx[i + c] + v) : (float)v;
