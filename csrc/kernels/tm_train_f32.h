@@ -606,18 +606,22 @@ TM_HELPER void tm_train_dw_cols(const tm_train_window *w, int kx, int *ox0, int 
 
 /*
  * Multiplier 1, kept channels [j0, j0 + 4*nv) whose x channels start at xc and dZ channels at gc, both
- * consecutive: per tap, the sum over output pixels (in the per-tap loop's pixel order, so the same floats)
- * held in nv registers, then written as out[j*taps + tap].
+ * consecutive: per tap, the sum over output pixels held in nv registers, then written as out[j*taps + tap].
+ * One image at a time through all the taps (so its rows stay in cache), each tap's sums carried over
+ * from the image before in sums[]: every tap still adds its pixels in the per-tap loop's order, the same floats.
  */
 #if TM_WASM_SIMD
 TM_HELPER void tm_train_dw_wgrad_run(const tm_train_window *w, const float *dz, const float *x, int x_c, int xc, int gc, int nv, int j0, float *out) {
   const int C = w->in_c, taps = w->k_h * w->k_w;
-  for (int ky = 0; ky < w->k_h; ky++) {
-    for (int kx = 0; kx < w->k_w; kx++) {
-      int ox0, ox1;
-      tm_train_dw_cols(w, kx, &ox0, &ox1);
-      v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
-      for (int b = 0; b < w->batches; b++) {
+  float sums[TM_TRAIN_DW_TAPS * 16];
+  memset(sums, 0, sizeof sums);
+  for (int b = 0; b < w->batches; b++) {
+    for (int ky = 0; ky < w->k_h; ky++) {
+      for (int kx = 0; kx < w->k_w; kx++) {
+        int ox0, ox1;
+        tm_train_dw_cols(w, kx, &ox0, &ox1);
+        float *acc = sums + (ky * w->k_w + kx) * 16;
+        v128_t s0 = wasm_v128_load(acc), s1 = wasm_v128_load(acc + 4), s2 = wasm_v128_load(acc + 8), s3 = wasm_v128_load(acc + 12);
         for (int oy = 0; oy < w->out_h; oy++) {
           const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
           if (iy < 0 || iy >= w->in_h) continue;
@@ -635,12 +639,15 @@ TM_HELPER void tm_train_dw_wgrad_run(const tm_train_window *w, const float *dz, 
             for (int ox = ox0; ox < ox1; ox++, g += C, p += step) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
           }
         }
+        wasm_v128_store(acc, s0);
+        wasm_v128_store(acc + 4, s1);
+        wasm_v128_store(acc + 8, s2);
+        wasm_v128_store(acc + 12, s3);
       }
-      const v128_t s[4] = { s0, s1, s2, s3 };
-      float lanes[16];
-      for (int v = 0; v < nv; v++) wasm_v128_store(lanes + 4 * v, s[v]);
-      for (int i = 0; i < 4 * nv; i++) out[(j0 + i) * taps + ky * w->k_w + kx] = lanes[i];
     }
+  }
+  for (int t = 0; t < taps; t++) {
+    for (int i = 0; i < 4 * nv; i++) out[(j0 + i) * taps + t] = sums[t * 16 + i];
   }
 }
 #endif
@@ -664,7 +671,7 @@ TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int3
   const int pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
   int done = 0; /* kept channels [0, done) written by the register path */
 #if TM_WASM_SIMD
-  if (M == 1) {
+  if (M == 1 && taps <= TM_TRAIN_DW_TAPS) {
     while (done + 4 <= n_kept) {
       const int nv = done + 16 <= n_kept && tm_train_dw_consecutive(pick, done, 16) && tm_train_dw_consecutive(channels, done, 16) ? 4 : 1;
       if (nv == 1 && !(tm_train_dw_consecutive(pick, done, 4) && tm_train_dw_consecutive(channels, done, 4))) break;
