@@ -379,14 +379,147 @@ TM_KERNEL void tm_train_fc_weight_grad_f32(int32_t batches, int32_t units, const
 
 /* ------------------------------------------------------------------------------------------------ */
 /* DEPTHWISE_CONV_2D (filter [1][k_h][k_w][C*M], output channel c*M + m reads input channel c)         */
+/*
+ * Multiplier 1 (every depthwise layer of the NAS space) runs register-blocked: each output (or input)
+ * pixel lists its in-bounds taps once, then every run of 16 channels keeps its four f32x4 sums in
+ * registers across the k x k taps and stores once, instead of a load-add-store of the pixel per tap.
+ * Other multipliers, and windows over TM_TRAIN_DW_TAPS taps, take the plain per-tap loops.
+ */
+
+#define TM_TRAIN_DW_TAPS 64
 
 /* Floats of scratch tm_train_depthwise_weight_grad_f32 needs. */
 TM_KERNEL int32_t tm_train_depthwise_scratch(const tm_train_window *w, int32_t rows) {
   return w->k_h * w->k_w * rows;
 }
 
+#if TM_WASM_SIMD
+/*
+ * Four f32x4 sums over the n listed taps of a[a_off[t] + c .. +16] * b[b_off[t] + c .. +16], then the
+ * remaining whole vectors one at a time; returns the channels it did (a multiple of 4). dst gets
+ * act(sum + bias) (bias may be NULL), or with add_to the taps added to dst one by one, in list order.
+ */
+TM_HELPER int tm_train_dw_taps_simd(int C, int n, const int *a_off, const float *a, const int *b_off, const float *b,
+                                    const float *bias, v128_t lo, v128_t hi, int add_to, float *dst) {
+  int c = 0;
+  for (; c + 16 <= C; c += 16) {
+    v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+    if (add_to) { s0 = wasm_v128_load(dst + c); s1 = wasm_v128_load(dst + c + 4); s2 = wasm_v128_load(dst + c + 8); s3 = wasm_v128_load(dst + c + 12); }
+    for (int t = 0; t < n; t++) {
+      const float *p = a + a_off[t] + c, *f = b + b_off[t] + c;
+      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(f)));
+      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(p + 4), wasm_v128_load(f + 4)));
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(p + 8), wasm_v128_load(f + 8)));
+      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(p + 12), wasm_v128_load(f + 12)));
+    }
+    if (!add_to) {
+      if (bias) {
+        s0 = wasm_f32x4_add(s0, wasm_v128_load(bias + c));
+        s1 = wasm_f32x4_add(s1, wasm_v128_load(bias + c + 4));
+        s2 = wasm_f32x4_add(s2, wasm_v128_load(bias + c + 8));
+        s3 = wasm_f32x4_add(s3, wasm_v128_load(bias + c + 12));
+      }
+      s0 = wasm_f32x4_pmin(wasm_f32x4_pmax(s0, lo), hi);
+      s1 = wasm_f32x4_pmin(wasm_f32x4_pmax(s1, lo), hi);
+      s2 = wasm_f32x4_pmin(wasm_f32x4_pmax(s2, lo), hi);
+      s3 = wasm_f32x4_pmin(wasm_f32x4_pmax(s3, lo), hi);
+    }
+    wasm_v128_store(dst + c, s0);
+    wasm_v128_store(dst + c + 4, s1);
+    wasm_v128_store(dst + c + 8, s2);
+    wasm_v128_store(dst + c + 12, s3);
+  }
+  for (; c + 4 <= C; c += 4) {
+    v128_t s = add_to ? wasm_v128_load(dst + c) : wasm_f32x4_splat(0.0f);
+    for (int t = 0; t < n; t++) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + a_off[t] + c), wasm_v128_load(b + b_off[t] + c)));
+    if (!add_to) {
+      if (bias) s = wasm_f32x4_add(s, wasm_v128_load(bias + c));
+      s = wasm_f32x4_pmin(wasm_f32x4_pmax(s, lo), hi);
+    }
+    wasm_v128_store(dst + c, s);
+  }
+  return c;
+}
+#endif
+
+/* The same for channels [c, C), one float at a time. */
+TM_HELPER void tm_train_dw_taps_scalar(int c, int C, int n, const int *a_off, const float *a, const int *b_off, const float *b,
+                                       const float *bias, float act_min, float act_max, int add_to, float *dst) {
+  for (; c < C; c++) {
+    float s = add_to ? dst[c] : 0.0f;
+    for (int t = 0; t < n; t++) s += a[a_off[t] + c] * b[b_off[t] + c];
+    dst[c] = add_to ? s : tm_clamp_f32(bias ? s + bias[c] : s, act_min, act_max);
+  }
+}
+
+/* The in-bounds taps of output pixel (b, oy, ox): input offsets (pixel * C) and filter offsets. Returns how many. */
+TM_HELPER int tm_train_dw_out_taps(const tm_train_window *w, int b, int oy, int ox, int *x_off, int *f_off) {
+  const int C = w->in_c;
+  int n = 0;
+  for (int ky = 0; ky < w->k_h; ky++) {
+    const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+    if (iy < 0 || iy >= w->in_h) continue;
+    for (int kx = 0; kx < w->k_w; kx++) {
+      const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
+      if (ix < 0 || ix >= w->in_w) continue;
+      x_off[n] = ((b * w->in_h + iy) * w->in_w + ix) * C;
+      f_off[n++] = (ky * w->k_w + kx) * C;
+    }
+  }
+  return n;
+}
+
+/*
+ * The taps whose output pixel reads input pixel (b, iy, ix): dZ offsets (pixel * C) and filter offsets,
+ * in increasing output pixel (so decreasing tap) order: the order the per-tap loop adds them in.
+ */
+TM_HELPER int tm_train_dw_in_taps(const tm_train_window *w, int b, int iy, int ix, int *g_off, int *f_off) {
+  const int C = w->in_c;
+  int n = 0;
+  for (int ky = w->k_h - 1; ky >= 0; ky--) {
+    const int ty = iy + w->pad_top - ky * w->dil_h;
+    if (ty < 0 || ty % w->stride_h) continue;
+    const int oy = ty / w->stride_h;
+    if (oy >= w->out_h) continue;
+    for (int kx = w->k_w - 1; kx >= 0; kx--) {
+      const int tx = ix + w->pad_left - kx * w->dil_w;
+      if (tx < 0 || tx % w->stride_w) continue;
+      const int ox = tx / w->stride_w;
+      if (ox >= w->out_w) continue;
+      g_off[n] = ((b * w->out_h + oy) * w->out_w + ox) * C;
+      f_off[n++] = (ky * w->k_w + kx) * C;
+    }
+  }
+  return n;
+}
+
+/* Multiplier 1: y = act(bias + sum over taps in (ky, kx) order), the order of the per-tap loop. */
+static void tm_train_depthwise_m1_f32(const tm_train_window *w, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
+  const int C = w->in_c;
+  int x_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
+#if TM_WASM_SIMD
+  const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+#endif
+  for (int b = 0; b < w->batches; b++) {
+    for (int oy = 0; oy < w->out_h; oy++) {
+      for (int ox = 0; ox < w->out_w; ox++, y += C) {
+        const int n = tm_train_dw_out_taps(w, b, oy, ox, x_off, f_off);
+        int c = 0;
+#if TM_WASM_SIMD
+        c = tm_train_dw_taps_simd(C, n, x_off, x, f_off, wt, bias, lo, hi, 0, y);
+#endif
+        tm_train_dw_taps_scalar(c, C, n, x_off, x, f_off, wt, bias, act_min, act_max, 0, y);
+      }
+    }
+  }
+}
+
 TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
+    tm_train_depthwise_m1_f32(w, x, wt, bias, act_min, act_max, y);
+    return;
+  }
   memset(y, 0, (size_t)pixels * cout * sizeof(float));
   for (int q = 0; q < pixels; q++) {
     const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
@@ -399,13 +532,7 @@ TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const
         if (ix < 0 || ix >= w->in_w) continue;
         const float *src = x + ((b * w->in_h + iy) * w->in_w + ix) * C;
         const float *f = wt + (ky * w->k_w + kx) * cout;
-        int c = 0;
-#if TM_WASM_SIMD
-        if (M == 1) {
-          for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_f32x4_mul(wasm_v128_load(src + c), wasm_v128_load(f + c))));
-        }
-#endif
-        for (; c < C; c++) {
+        for (int c = 0; c < C; c++) {
           for (int m = 0; m < M; m++) dst[c * M + m] += src[c] * f[c * M + m];
         }
       }
@@ -414,9 +541,37 @@ TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const
   tm_train_bias_act(pixels, cout, bias, act_min, act_max, y);
 }
 
+/*
+ * Multiplier 1, gathered per input pixel: dX[.., c] (+)= the taps that read it, W * dZ, added to the
+ * start value (0 or dX) in output-pixel order, as the per-tap scatter adds them: the same floats.
+ */
+static void tm_train_depthwise_input_grad_m1_f32(const tm_train_window *w, const float *dz, const float *wt, float *dx, int accumulate) {
+  const int C = w->in_c;
+  int g_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
+#if TM_WASM_SIMD
+  const v128_t lo = wasm_f32x4_splat(TM_F32_NEG_INF), hi = wasm_f32x4_splat(-TM_F32_NEG_INF);
+#endif
+  for (int b = 0; b < w->batches; b++) {
+    for (int iy = 0; iy < w->in_h; iy++) {
+      for (int ix = 0; ix < w->in_w; ix++, dx += C) {
+        const int n = tm_train_dw_in_taps(w, b, iy, ix, g_off, f_off);
+        int c = 0;
+#if TM_WASM_SIMD
+        c = tm_train_dw_taps_simd(C, n, g_off, dz, f_off, wt, 0, lo, hi, accumulate, dx);
+#endif
+        tm_train_dw_taps_scalar(c, C, n, g_off, dz, f_off, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, dx);
+      }
+    }
+  }
+}
+
 /* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m]. */
 TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *wt, float *dx, int32_t accumulate) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
+    tm_train_depthwise_input_grad_m1_f32(w, dz, wt, dx, accumulate);
+    return;
+  }
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
   for (int q = 0; q < pixels; q++) {
     const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
@@ -429,13 +584,7 @@ TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32
         if (ix < 0 || ix >= w->in_w) continue;
         float *dst = dx + ((b * w->in_h + iy) * w->in_w + ix) * C;
         const float *f = wt + (ky * w->k_w + kx) * cout;
-        int c = 0;
-#if TM_WASM_SIMD
-        if (M == 1) {
-          for (; c + 4 <= C; c += 4) wasm_v128_store(dst + c, wasm_f32x4_add(wasm_v128_load(dst + c), wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(f + c))));
-        }
-#endif
-        for (; c < C; c++) {
+        for (int c = 0; c < C; c++) {
           float s = 0.0f;
           for (int m = 0; m < M; m++) s += g[c * M + m] * f[c * M + m];
           dst[c] += s;
@@ -445,17 +594,95 @@ TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32
   }
 }
 
+/* The output columns [*ox0, *ox1) whose tap kx reads an input column in bounds. */
+TM_HELPER void tm_train_dw_cols(const tm_train_window *w, int kx, int *ox0, int *ox1) {
+  const int off = kx * w->dil_w - w->pad_left; /* ix = ox * stride + off */
+  int lo = off >= 0 ? 0 : (-off + w->stride_w - 1) / w->stride_w;
+  int hi = w->in_w - 1 - off < 0 ? 0 : (w->in_w - 1 - off) / w->stride_w + 1;
+  if (hi > w->out_w) hi = w->out_w;
+  *ox0 = lo;
+  *ox1 = hi < lo ? lo : hi;
+}
+
+/*
+ * Multiplier 1, kept channels [j0, j0 + 4*nv) whose x channels start at xc and dZ channels at gc, both
+ * consecutive: per tap, the sum over output pixels held in nv registers, then written as out[j*taps + tap].
+ * One image at a time through all the taps (so its rows stay in cache), each tap's sums carried over
+ * from the image before in sums[]: every tap still adds its pixels in the per-tap loop's order, the same floats.
+ */
+#if TM_WASM_SIMD
+TM_HELPER void tm_train_dw_wgrad_run(const tm_train_window *w, const float *dz, const float *x, int x_c, int xc, int gc, int nv, int j0, float *out) {
+  const int C = w->in_c, taps = w->k_h * w->k_w;
+  float sums[TM_TRAIN_DW_TAPS * 16];
+  memset(sums, 0, sizeof sums);
+  for (int b = 0; b < w->batches; b++) {
+    for (int ky = 0; ky < w->k_h; ky++) {
+      for (int kx = 0; kx < w->k_w; kx++) {
+        int ox0, ox1;
+        tm_train_dw_cols(w, kx, &ox0, &ox1);
+        float *acc = sums + (ky * w->k_w + kx) * 16;
+        v128_t s0 = wasm_v128_load(acc), s1 = wasm_v128_load(acc + 4), s2 = wasm_v128_load(acc + 8), s3 = wasm_v128_load(acc + 12);
+        for (int oy = 0; oy < w->out_h; oy++) {
+          const int iy = oy * w->stride_h - w->pad_top + ky * w->dil_h;
+          if (iy < 0 || iy >= w->in_h) continue;
+          const float *g = dz + ((b * w->out_h + oy) * w->out_w + ox0) * C + gc;
+          const float *p = x + ((b * w->in_h + iy) * w->in_w + ox0 * w->stride_w - w->pad_left + kx * w->dil_w) * x_c + xc;
+          const int step = w->stride_w * x_c;
+          if (nv == 4) {
+            for (int ox = ox0; ox < ox1; ox++, g += C, p += step) {
+              s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+              s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(p + 4), wasm_v128_load(g + 4)));
+              s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(p + 8), wasm_v128_load(g + 8)));
+              s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(p + 12), wasm_v128_load(g + 12)));
+            }
+          } else {
+            for (int ox = ox0; ox < ox1; ox++, g += C, p += step) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+          }
+        }
+        wasm_v128_store(acc, s0);
+        wasm_v128_store(acc + 4, s1);
+        wasm_v128_store(acc + 8, s2);
+        wasm_v128_store(acc + 12, s3);
+      }
+    }
+  }
+  for (int t = 0; t < taps; t++) {
+    for (int i = 0; i < 4 * nv; i++) out[(j0 + i) * taps + t] = sums[t * 16 + i];
+  }
+}
+#endif
+
+/* Does index j of list (NULL: the identity) start a run of n consecutive values? */
+TM_HELPER int tm_train_dw_consecutive(const int32_t *list, int j, int n) {
+  if (!list) return 1;
+  for (int i = 1; i < n; i++) if (list[j + i] != list[j] + i) return 0;
+  return 1;
+}
+
 /*
  * out[(j*M + m)*taps + tap] for kept channel j: x's channel pick[j] (pick NULL: j), filter channel
- * channels[j] (NULL: j). Accumulated tap-major in scratch so the channel loop is contiguous, then
- * transposed into rows.
+ * channels[j] (NULL: j). Multiplier 1 takes runs of 16 (then 4) kept channels consecutive in both x and
+ * dZ through registers; the rest accumulate tap-major in scratch so the channel loop is contiguous, then
+ * are transposed into rows.
  */
 TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *x, int32_t x_c,
                                                   const int32_t *pick, const int32_t *channels, int32_t n_kept, float *out, float *scratch) {
-  const int C = w->in_c, cout = C * M, taps = w->k_h * w->k_w, rows = n_kept * M;
+  const int C = w->in_c, cout = C * M, taps = w->k_h * w->k_w;
   const int pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
-  const int dense = !pick && !channels && M == 1;
-  memset(scratch, 0, (size_t)taps * rows * sizeof(float));
+  int done = 0; /* kept channels [0, done) written by the register path */
+#if TM_WASM_SIMD
+  if (M == 1 && taps <= TM_TRAIN_DW_TAPS) {
+    while (done + 4 <= n_kept) {
+      const int nv = done + 16 <= n_kept && tm_train_dw_consecutive(pick, done, 16) && tm_train_dw_consecutive(channels, done, 16) ? 4 : 1;
+      if (nv == 1 && !(tm_train_dw_consecutive(pick, done, 4) && tm_train_dw_consecutive(channels, done, 4))) break;
+      tm_train_dw_wgrad_run(w, dz, x, x_c, pick ? pick[done] : done, channels ? channels[done] : done, nv, done, out);
+      done += 4 * nv;
+    }
+  }
+#endif
+  if (done == n_kept) return;
+  const int left = n_kept - done, left_rows = left * M;
+  memset(scratch, 0, (size_t)taps * left_rows * sizeof(float));
   for (int q = 0; q < pixels; q++) {
     const int b = q / plane, oy = (q - b * plane) / w->out_w, ox = q - b * plane - oy * w->out_w;
     const float *g = dz + q * cout;
@@ -466,24 +693,16 @@ TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int3
         const int ix = ox * w->stride_w - w->pad_left + kx * w->dil_w;
         if (ix < 0 || ix >= w->in_w) continue;
         const float *src = x + ((b * w->in_h + iy) * w->in_w + ix) * x_c;
-        float *acc = scratch + (ky * w->k_w + kx) * rows;
-        if (dense) {
-          int c = 0;
-#if TM_WASM_SIMD
-          for (; c + 4 <= C; c += 4) wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_mul(wasm_v128_load(src + c), wasm_v128_load(g + c))));
-#endif
-          for (; c < C; c++) acc[c] += src[c] * g[c];
-          continue;
-        }
-        for (int j = 0; j < n_kept; j++) {
-          const float v = src[pick ? pick[j] : j];
-          const float *gc = g + (channels ? channels[j] : j) * M;
+        float *acc = scratch + (ky * w->k_w + kx) * left_rows;
+        for (int j = 0; j < left; j++) {
+          const float v = src[pick ? pick[done + j] : done + j];
+          const float *gc = g + (channels ? channels[done + j] : done + j) * M;
           for (int m = 0; m < M; m++) acc[j * M + m] += v * gc[m];
         }
       }
     }
   }
-  tm_train_transpose(taps, rows, scratch, out);
+  tm_train_transpose(taps, left_rows, scratch, out + (size_t)done * M * taps);
 }
 
 /* ------------------------------------------------------------------------------------------------ */

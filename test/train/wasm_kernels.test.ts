@@ -78,6 +78,9 @@ function windows(seed: number, count: number): WindowCase[] {
     make(2, 10, 9, 3, 3, 3, 1, 'SAME', 2),
     make(1, 28, 28, 1, 3, 3, 1, 'SAME'),
     make(2, 5, 5, 9, 5, 5, 1, 'VALID'),
+    // 16-channel register runs then single vectors (the depthwise multiplier-1 kernels), k = 7 and 5.
+    make(1, 9, 9, 20, 7, 7, 2, 'SAME'),
+    make(1, 6, 6, 24, 5, 5, 1, 'SAME'),
   ];
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -235,6 +238,11 @@ for (const build of BUILDS) {
         if (subset) {
           const compact = Float32Array.from({ length: outPixelsIn(win) * subset.length }, (_, i) => x[Math.floor(i / subset.length) * win.inC + subset[i % subset.length]]);
           variants.push([x, win.inC, subset, subset], [compact, subset.length, Int32Array.of(0, 1), subset]);
+        }
+        // A consecutive run of channels then a stray one: the register path for the run, the rest after it.
+        if (win.inC >= 9) {
+          const run = Int32Array.of(1, 2, 3, 4, 0);
+          variants.push([x, win.inC, run, run]);
         }
         for (const [xs, xC, pick, channels] of variants) {
           const n = (channels ? channels.length : win.inC) * M * taps;
