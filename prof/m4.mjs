@@ -1,5 +1,6 @@
 // Cortex-M instructions per inference under QEMU (-icount), per step, checked against every vector case:
-// node prof/m4.mjs MODEL [m4|m7] [--steps]   (after npx tsc; reads ../shared)
+// node prof/m4.mjs MODEL [m4|m7] [--steps] [--all] [--memory]   (after npx tsc; reads ../shared)
+// --memory compiles with objective memory (the patch plan where there is one), as `tinyml compile --objective memory`.
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ const steps = process.argv.includes('--steps');
 const vdir = join('..', 'shared', 'vectors', name);
 const man = JSON.parse(readFileSync(join(vdir, 'manifest.json'), 'utf8'));
 const g = loadModel(join('..', 'shared', man.model));
-const compiled = compileModel(g, { board: findBoard('mps2-an386') });
+const memory = process.argv.includes('--memory');
+const compiled = compileModel(g, { board: findBoard('mps2-an386'), ...(memory ? { objective: 'memory' } : {}) });
 if (compiled.model.inputs.some((t, i) => t !== g.inputs[i])) throw new Error('io changed: not handled here');
 const target = core === 'm7' ? 'cortex-m7' : 'cortex-m4';
 const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(core === 'm7' ? 'mps2-an500' : 'mps2-an386'), target, modelName: g.name });
@@ -31,7 +33,7 @@ try {
   let bad = 0;
   man.cases.forEach((c, i) => c.outputs.forEach((f, j) => { const e = rd(f); const o = r.outputs[i][j]; if (e.length !== o.length || e.some((v, k) => v !== o[k])) bad++; }));
   const size = elfSize(join(dir, 'model.elf'));
-  console.log(`${name} ${core}: ${r.counts[0]} instructions (case 0); cases ${man.cases.length}, mismatching outputs ${bad}; Flash ${size.flash} SRAM ${size.sram}`);
+  console.log(`${name} ${core}${memory ? ' memory' : ''}: arena ${compiled.plan.arenaBytes} B, ${r.counts[0]} instructions (case 0); cases ${man.cases.length}, mismatching outputs ${bad}; Flash ${size.flash} SRAM ${size.sram}`);
   if (steps) {
     const gr = compiled.graph;
     const byOp = new Map();

@@ -14,10 +14,14 @@
  *   tm_depthwise_conv2d_inplace_s8  TinyEngine's in-place depthwise: the output overwrites the input (same
  *                                   arena offset), one channel at a time; the channel's input plane is first
  *                                   copied to the plan's scratch, followed by the channel's taps as int32.
+ *   tm_depthwise_conv2d_groups_inplace_s8  the same with four planes of scratch where the plan had room:
+ *                                   3x3 layers that tm_dsp_dw3x3_s8 takes go four channels at a time on
+ *                                   Cortex-M, the group's four planes copied to the scratch and read by the
+ *                                   same asm block.
  *
  * Scratch sizes (src/ops/depthwise_conv2d.ts computes the same): out-of-place, in_c rounded up to 8 bytes
  * then 8 bytes per tap pointer (room for 64-bit hosts); in place, in_h * in_w rounded up to 4, then 4 bytes
- * per tap.
+ * per tap; the groups form, 4 * in_h * in_w or that, whichever is more.
  */
 #ifndef TM_DEPTHWISE_CONV2D_H
 #define TM_DEPTHWISE_CONV2D_H
@@ -635,12 +639,13 @@ TM_HELPER int8_t tm_dw3_requant(const tm_requant_params *q, int32_t acc2, int32_
 
 /*
  * n windows of one output row with the same shift: p is the first's 3x3 block in the input (at channel
- * ch), advancing by `step`; wg the grid at the block's tap (0, 0); b2 the case's doubled bias; k the
- * group's multipliers, shifts and rounding terms.
+ * ch), advancing by `step`, its pixels c bytes apart; wg the grid at the block's tap (0, 0); b2 the case's
+ * doubled bias; k the group's multipliers, shifts and rounding terms; the outputs oc bytes apart (c too,
+ * but 4 when the in-place kernel reads a group's copied plane).
  */
-TM_HELPER void tm_dw3_run(const tm_requant_params *q, const int8_t *p, int n, int step, int c, int rs, const int32_t *wg, const int32_t *b2, const int32_t *k, int8_t *dst) {
+TM_HELPER void tm_dw3_run(const tm_requant_params *q, const int8_t *p, int n, int step, int c, int rs, const int32_t *wg, const int32_t *b2, const int32_t *k, int8_t *dst, int oc) {
   const int back = step - 2 * rs;
-  for (int8_t *end = dst + n * c; dst != end; dst += c) {
+  for (int8_t *end = dst + n * oc; dst != end; dst += oc) {
     int32_t a0, a1, a2, a3, x, t, w0, w1;
     __asm__("ldrd %[a0], %[a1], [%[bp]]\n\t"
             "ldrd %[a2], %[a3], [%[bp], #8]\n\t"
@@ -741,9 +746,31 @@ TM_HELPER int tm_dw3_bounded(const tm_requant_params *q, int c) {
   return 1;
 }
 
+/*
+ * Group ch..ch+3 (wg, b2, k prepared) over every output row: `in` is the group's channel 0 of input pixel
+ * (0, 0), pixels ic bytes apart; `out` the group's channel 0 of output pixel (0, 0), pixels oc bytes apart.
+ */
+TM_HELPER void tm_dw3_group(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, int ic, int8_t *out, int oc, const int32_t *wg, const int32_t *b2, const int32_t *k, int x_lo, int x_hi) {
+  const int rs = s->in_w * ic, step = s->stride_w * ic;
+  for (int oy = 0; oy < s->out_h; oy++) {
+    const int y0 = oy * s->stride_h - s->pad_top, dy = tm_dw3_shift(y0, s->in_h);
+    const int8_t *row = in + (y0 + dy) * rs;
+    const int32_t *wr = wg + TM_DW3_AT(dy, 0), *br = b2 + 12 * (dy + 1);
+    int8_t *dst = out + oy * s->out_w * oc;
+    /* Interior windows, then the left and right border ones (loads shifted one column right, dx = 1, or left). */
+    tm_dw3_run(q, row + (x_lo * s->stride_w - s->pad_left) * ic, x_hi - x_lo, step, ic, rs, wr, br + 4, k, dst + x_lo * oc, oc);
+    /* The two borders share one call site (not unrolled): every layer inlines its own copy of the kernel. */
+    TM_UNROLL(1)
+    for (int dx = 1; dx >= -1; dx -= 2) {
+      const int lo = dx > 0 ? 0 : x_hi, hi = dx > 0 ? x_lo : s->out_w;
+      if (lo < hi) tm_dw3_run(q, row + (lo * s->stride_w - s->pad_left + dx) * ic, hi - lo, step, ic, rs, wr + 2 * dx, br + 4 * (dx + 1), k, dst + lo * oc, oc);
+    }
+  }
+}
+
 TM_HELPER int tm_dsp_dw3x3_s8(const tm_dw_shape *s, const tm_requant_params *q, const int8_t *in, const int8_t *w, int8_t *out) {
   if (!tm_dw3_takes(s, q)) return 0;
-  const int c = s->in_c, rs = s->in_w * c, step = s->stride_w * c;
+  const int c = s->in_c;
   int32_t wg[TM_DW3_GRID], b2[36], k[12];
   if (!tm_dw3_bounded(q, c)) return 0;
   memset(wg, 0, sizeof wg);
@@ -751,20 +778,32 @@ TM_HELPER int tm_dsp_dw3x3_s8(const tm_dw_shape *s, const tm_requant_params *q, 
   tm_interior_range(s->out_w, s->in_w, 3, s->stride_w, 1, s->pad_left, &x_lo, &x_hi);
   for (int ch = 0; ch < c; ch += 4) {
     tm_dw3_prepare(s, q, w, ch, wg, b2, k);
-    for (int oy = 0; oy < s->out_h; oy++) {
-      const int y0 = oy * s->stride_h - s->pad_top, dy = tm_dw3_shift(y0, s->in_h);
-      const int8_t *row = in + (y0 + dy) * rs + ch;
-      const int32_t *wr = wg + TM_DW3_AT(dy, 0), *br = b2 + 12 * (dy + 1);
-      int8_t *dst = out + oy * s->out_w * c + ch;
-      /* Interior windows, then the left and right border ones (loads shifted one column right, dx = 1, or left). */
-      tm_dw3_run(q, row + (x_lo * s->stride_w - s->pad_left) * c, x_hi - x_lo, step, c, rs, wr, br + 4, k, dst + x_lo * c);
-      /* The two borders share one call site (not unrolled): every layer inlines its own copy of the kernel. */
-      TM_UNROLL(1)
-      for (int dx = 1; dx >= -1; dx -= 2) {
-        const int lo = dx > 0 ? 0 : x_hi, hi = dx > 0 ? x_lo : s->out_w;
-        if (lo < hi) tm_dw3_run(q, row + (lo * s->stride_w - s->pad_left + dx) * c, hi - lo, step, c, rs, wr + 2 * dx, br + 4 * (dx + 1), k, dst + lo * c);
-      }
-    }
+    tm_dw3_group(s, q, in + ch, c, out + ch, c, wg, b2, k, x_lo, x_hi);
+  }
+  return 1;
+}
+
+/*
+ * In place, four channels at a time: group ch..ch+3's input (in_h * in_w words) is first copied to
+ * `plane`, then the 3x3 block reads it there (pixels 4 bytes apart) and writes the group's outputs over
+ * buf, where they only touch bytes of channels ch..ch+3 (same channel count in and out), already saved.
+ * Same windows and arithmetic as tm_dsp_dw3x3_s8, so the same bytes; the plan's scratch holds the 4 planes
+ * (src/ops/depthwise_conv2d.ts, depthwiseInPlace: widerScratchBytes), word-aligned as every arena buffer.
+ */
+TM_HELPER int tm_dsp_dw3x3_inplace_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *plane) {
+  if (!tm_dw3_takes(s, q)) return 0;
+  const int c = s->in_c, n = s->in_h * s->in_w;
+  int32_t wg[TM_DW3_GRID], b2[36], k[12];
+  if (!tm_dw3_bounded(q, c)) return 0;
+  memset(wg, 0, sizeof wg);
+  int x_lo, x_hi;
+  tm_interior_range(s->out_w, s->in_w, 3, s->stride_w, 1, s->pad_left, &x_lo, &x_hi);
+  int32_t *group = (int32_t *)TM_ARENA_PTR((void *)plane);
+  for (int ch = 0; ch < c; ch += 4) {
+    tm_dw3_prepare(s, q, w, ch, wg, b2, k);
+    const int8_t *src = buf + ch;
+    for (int i = 0; i < n; i++, src += c) group[i] = tm_load32(src);
+    tm_dw3_group(s, q, plane, 4, buf + ch, c, wg, b2, k, x_lo, x_hi);
   }
   return 1;
 }
@@ -933,6 +972,18 @@ TM_KERNEL void tm_depthwise_conv2d_inplace_s8(const tm_dw_shape *s, const tm_req
     for (int i = 0; i < n; i++, src += c) plane[i] = *src;
     tm_dw_channel_s8(s, q, ch, plane, 1, buf + ch, c, w, taps);
   }
+}
+
+/*
+ * The same in place with the plan's wider scratch (4 * in_h * in_w bytes, at least the channel-by-channel
+ * kernel's): on Cortex-M, 3x3 layers go four channels at a time (tm_dsp_dw3x3_inplace_s8); any other layer,
+ * or a build without DSP, channel by channel.
+ */
+TM_KERNEL void tm_depthwise_conv2d_groups_inplace_s8(const tm_dw_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *planes) {
+#if TM_DSP
+  if (tm_dsp_dw3x3_inplace_s8(s, q, buf, w, planes)) return;
+#endif
+  tm_depthwise_conv2d_inplace_s8(s, q, buf, w, planes);
 }
 
 #if TM_WASM_SIMD

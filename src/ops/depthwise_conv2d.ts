@@ -409,7 +409,14 @@ function depthwiseInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph): InPlaceVar
   const [, kH, kW] = g.tensors[node.inputs[1]].shape;
   // One channel's plane, then (for the C kernel) the channel's taps as int32.
   const plane = (inH * inW * DTYPE_BYTES[input.dtype] + 3) & ~3;
-  return { scratchBytes: plane + 4 * kH * kW, trick: 'inPlaceDepthwise', slowdown: DEPTHWISE_IN_PLACE_SLOWDOWN, peakOnly: true };
+  const scratchBytes = plane + 4 * kH * kW;
+  // A 3x3 int8 layer with whole groups of four channels has a four-at-a-time form on Cortex-M (the DSP 3x3
+  // block reads the group's four copied planes): ~2.5x fewer instructions, given four planes of scratch.
+  const groups = input.dtype === 'int8' && inC % 4 === 0 && kH === 3 && kW === 3;
+  return {
+    scratchBytes, trick: 'inPlaceDepthwise', slowdown: DEPTHWISE_IN_PLACE_SLOWDOWN, peakOnly: true,
+    ...(groups ? { widerScratchBytes: Math.max(scratchBytes, 4 * inH * inW) } : {}),
+  };
 }
 
 /**

@@ -56,6 +56,12 @@ export interface InPlaceVariant {
    * needs its inputs alone in their buffers), or it costs speed.
    */
   peakOnly?: boolean;
+  /**
+   * A faster form of the C kernel that needs this much scratch: the planner gives it wherever the packed
+   * arena has room at that step (src/plan/widen_scratch.ts), and the code generator picks the form by the
+   * scratch it was given.
+   */
+  widerScratchBytes?: number;
 }
 
 /** The window through which an op reads its input 0 (rows and columns), for receptive-field analysis. */

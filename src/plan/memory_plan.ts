@@ -9,6 +9,7 @@ import { decideSharing, groupRequests, scratchPerStep } from './sharing.js';
 import type { PlanOptions, ResolvedPlanOptions } from './options.js';
 import { NO_TRICKS, opDefOf, resolvePlanOptions, scratchBytesOf } from './options.js';
 import { defaultOrder, minPeakOrder } from './order.js';
+import { widenInPlaceScratch } from './widen_scratch.js';
 import type { StrategyName } from './pack/registry.js';
 import { STRATEGIES } from './pack/registry.js';
 
@@ -210,10 +211,10 @@ function planOnce(g: Graph, o: ResolvedPlanOptions): MemoryPlan {
     }
   }
   if (!best) throw new Error('planMemory: no packing strategy given');
-  return assemble(best.l, best.placements, best.result, candidates, o);
+  return assemble(g, best.l, best.placements, best.result, candidates, o);
 }
 
-function assemble(l: Layout, packed: Map<number, Placement>, chosen: StrategyResult, candidates: StrategyResult[], o: ResolvedPlanOptions): MemoryPlan {
+function assemble(g: Graph, l: Layout, packed: Map<number, Placement>, chosen: StrategyResult, candidates: StrategyResult[], o: ResolvedPlanOptions): MemoryPlan {
   const placements = new Map<number, Placement>();
   for (const t of l.tensors) {
     const gid = l.sharing.groupOf.get(t.id) ?? t.id;
@@ -221,6 +222,7 @@ function assemble(l: Layout, packed: Map<number, Placement>, chosen: StrategyRes
   }
   const buffers = [...packed.values()].sort((a, b) => a.first - b.first || a.offset - b.offset);
   for (const b of buffers) if (b.id < 0) placements.set(b.id, b);
+  if (o.widerScratch) widenInPlaceScratch(g, l.order, l.sharing.inPlaceNodes, o.ops, chosen.arenaBytes, placements, buffers);
   const liveBytes = liveBytesPerStep(l.buffers, l.order.length);
   let peakStep = 0;
   liveBytes.forEach((b, s) => { if (b > liveBytes[peakStep]) peakStep = s; });

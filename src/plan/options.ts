@@ -27,6 +27,11 @@ export interface ReuseOptions {
   edgeQuantize: boolean;
   /** Try other topological orders (branches of residual blocks) and keep the one with the smaller arena. */
   reorder: boolean;
+  /**
+   * An in-place kernel with a faster form that needs more scratch (InPlaceVariant.widerScratchBytes) gets it
+   * where the packed arena has room at its step: never a larger arena, fewer instructions.
+   */
+  widerScratch: boolean;
 }
 
 export interface PlanOptions extends Partial<ReuseOptions> {
@@ -72,11 +77,11 @@ export interface ResolvedPlanOptions extends ReuseOptions {
 }
 
 export const ALL_TRICKS: ReuseOptions = {
-  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, inPlacePointwise: true, inPlaceConcat: true, edgeQuantize: true, reorder: true,
+  aliasReshape: true, inPlaceElementwise: true, inPlaceDepthwise: true, inPlacePad: true, inPlacePointwise: true, inPlaceConcat: true, edgeQuantize: true, reorder: true, widerScratch: true,
 };
 
 export const NO_TRICKS: ReuseOptions = {
-  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, inPlacePointwise: false, inPlaceConcat: false, edgeQuantize: false, reorder: false,
+  aliasReshape: false, inPlaceElementwise: false, inPlaceDepthwise: false, inPlacePad: false, inPlacePointwise: false, inPlaceConcat: false, edgeQuantize: false, reorder: false, widerScratch: false,
 };
 
 export const TRICK_NAMES = Object.keys(ALL_TRICKS) as (keyof ReuseOptions)[];

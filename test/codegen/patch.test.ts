@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/model.js';
 import { compileModel } from '../../src/compiler/compile_model.js';
 import type { CompiledModel } from '../../src/compiler/compile_model.js';
+import type { MemoryPlan } from '../../src/plan/memory_plan.js';
+import { planMemory } from '../../src/plan/memory_plan.js';
+import { scratchId } from '../../src/plan/lifetimes.js';
+import { verifyPlan } from '../../src/plan/verify.js';
+import { OPS } from '../../src/ops/registry.js';
 import { elfSize } from '../../src/codegen/toolchain.js';
 import type { Target } from '../../src/codegen/target.js';
 import type { Manifest } from '../helpers/shared.js';
@@ -31,6 +36,7 @@ function buildAndCompare(m: Manifest, target: Target): void {
   try {
     const kernels = new Set(built.project.layers.flatMap((l) => l.kernels));
     assert.ok(kernels.has('tm_strided_slice') && kernels.has('tm_concat_copy'), [...kernels].join(' '));
+    if (m.id === 'tflm_person_detect_int8') assert.ok(kernels.has('tm_depthwise_conv2d_groups_inplace_s8'), 'in-place depthwise four channels at a time where the arena had room');
     const h = readFileSync(join(built.dir, 'model.h'), 'utf8');
     assert.match(h, new RegExp(`#define MODEL_ARENA_BYTES ${c.plan.arenaBytes}u`));
     assert.match(readFileSync(join(built.dir, 'model.c'), 'utf8'), /already sits at its place in/, 'rows of patches are produced in place');
@@ -67,3 +73,22 @@ for (const id of PATCH_MODELS) {
     buildAndCompare(m, 'cortex-m4');
   });
 }
+
+/**
+ * person_detect's patch plan runs depthwise layers in place; where the packed arena has room at a layer's
+ * step, its scratch is widened to four input planes (the four-channels-at-a-time kernel). Switched off,
+ * the arena is the same and no scratch is widened; on, the plan stays sound.
+ */
+test('patch plan: in-place depthwise scratch widened only where the arena has room (person_detect)', () => {
+  const c = autoPlan(manifests().find((x) => x.id === 'tflm_person_detect_int8')!);
+  const widened = (plan: MemoryPlan): number => plan.order.filter((nodeIndex, step) => {
+    const node = c.graph.nodes[nodeIndex];
+    const wider = plan.inPlaceNodes.get(nodeIndex)?.kind === 'depthwise' ? OPS.DEPTHWISE_CONV_2D.inPlaceVariant!(node as never, c.graph)?.widerScratchBytes : undefined;
+    return wider !== undefined && plan.placements.get(scratchId(step))!.bytes >= wider;
+  }).length;
+  assert.deepEqual(verifyPlan(c.graph, c.plan), []);
+  assert.ok(widened(c.plan) >= 4, `${widened(c.plan)} layers widened`);
+  const off = planMemory(c.graph, { ...c.plan.options, widerScratch: false });
+  assert.equal(widened(off), 0);
+  assert.equal(off.arenaBytes, c.plan.arenaBytes, 'widening never grows the arena');
+});

@@ -83,12 +83,15 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
     return { headers: ['tm_depthwise_conv2d.h'], definitions, weights, statements: ctx.perImage([call('tm_depthwise_conv2d_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), ctx.ptr(output), scratch.ptr)], input, output) };
   }
   // The op's in-place rule is the C kernel's: a node it accepts always compiles.
-  const need = def.inPlaceVariant!(node, ctx.graph)?.scratchBytes;
+  const variant = def.inPlaceVariant!(node, ctx.graph);
+  const need = variant?.scratchBytes;
   if (layout === 'partial' || need === undefined || !scratch || scratch.bytes < need) {
     throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${need ?? '?'} bytes)`);
   }
+  const groups = variant?.widerScratchBytes !== undefined && scratch.bytes >= variant.widerScratchBytes;
   return {
     headers: ['tm_depthwise_conv2d.h'], definitions, weights,
-    statements: [call('tm_depthwise_conv2d_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr)],
+    // The planner widened the scratch where the arena had room (src/plan/widen_scratch.ts): four channels at a time.
+    statements: [call(groups ? 'tm_depthwise_conv2d_groups_inplace_s8' : 'tm_depthwise_conv2d_inplace_s8', structArg(shape), structArg(rq.params), ctx.ptr(input), constArg(filterArray), scratch.ptr)],
   };
 }

@@ -1,6 +1,6 @@
 import type { AnyNode, Graph, Node, Tensor, TensorId } from '../../graph/graph.js';
 import { tensorBytes } from '../../graph/graph.js';
-import type { OpName, OpOptionsMap } from '../../graph/options.js';
+import type { ExplicitPadding, OpName, OpOptionsMap } from '../../graph/options.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 import type { Region } from './region.js';
@@ -14,9 +14,10 @@ import { isElementwise } from './stage.js';
  * tensor and the rest of the network unchanged. Everything is ordinary ops on ordinary tensors, so the
  * interpreter, the planner and the code generator run it as they run any graph:
  * - a STRIDED_SLICE cuts each patch's window (with its halo) out of the stage input;
- * - where a window reaches past the image edge, a PAD adds what SAME padding would have read there (the
- *   zero point, which adds nothing to a convolution's sum), and the convolution then runs VALID — the same
- *   sums in the same order, so the same bytes;
+ * - where a window reaches past the image edge, the convolution pads its patch explicitly by what SAME
+ *   padding would have read there (the zero point, which adds nothing to its sum; int8 and float32), or a
+ *   PAD adds it (other types) and the convolution runs VALID — the same sums in the same order, so the
+ *   same bytes;
  * - a STRIDED_SLICE also trims a tensor when its consumers want different windows of it (residual blocks);
  * - CONCATENATION along width joins a row of patches, and along height joins the rows into the split
  *   tensor (in place: each row is produced where the split tensor holds it).
@@ -130,6 +131,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
     const xs = isElementwise(node) ? node.inputs : [node.inputs[0]];
     const ins: TensorId[] = [];
     let padded = false;
+    let explicit: ExplicitPadding | null = null;
     for (const x of xs) {
       const t = g.tensors[x];
       const reads = edge.get(`${i}:${x}`)!;
@@ -139,6 +141,10 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
       if (pads.some((p) => p !== 0)) {
         if (node.op === 'PAD' || node.op === 'PADV2') {
           padded = true;
+        } else if ((node.op === 'CONV_2D' || node.op === 'DEPTHWISE_CONV_2D') && (t.dtype === 'int8' || t.dtype === 'float32')) {
+          // The convolution pads itself (as a fused PAD, src/plan/fuse_pad.ts): its kernels read a missing
+          // tap as the zero point (0.0 for float), what a PAD would write; no padded copy, no PAD step.
+          explicit = { top: pads[2], bottom: pads[3], left: pads[4], right: pads[5] };
         } else if (node.op === 'CONV_2D' || node.op === 'DEPTHWISE_CONV_2D') {
           const p = b.tensor(t, `${t.name}${tag}/pad`, shapeOf(t, reads));
           b.node('PAD', [piece.id, b.int32(`${tag}/n${i}/pads`, [4, 2], pads)], [p], {}, -1);
@@ -163,7 +169,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
     } else if (node.op === 'CONV_2D' || node.op === 'DEPTHWISE_CONV_2D' || node.op === 'AVERAGE_POOL_2D' || node.op === 'MAX_POOL_2D') {
       // The crop and the PAD above supply every padded pixel (explicit padding of a fused PAD included).
       const { explicitPadding: _fused, ...options } = node.options as typeof node.options & { explicitPadding?: unknown };
-      b.node(node.op, [ins[0], ...node.inputs.slice(1)], [yId], { ...options, padding: 'VALID' } as never, i, node.version);
+      b.node(node.op, [ins[0], ...node.inputs.slice(1)], [yId], { ...options, padding: 'VALID', ...(explicit ? { explicitPadding: explicit } : {}) } as never, i, node.version);
     } else {
       b.node(node.op, isElementwise(node) ? ins : [ins[0], ...node.inputs.slice(1)], [yId], node.options as never, i, node.version);
     }

@@ -1,0 +1,36 @@
+/**
+ * Some in-place kernels have a faster form that needs more scratch (InPlaceVariant.widerScratchBytes: the
+ * in-place depthwise runs four channels at a time through four input planes instead of one). Once the
+ * arena is packed, a node's scratch is widened to that size wherever the arena already has room for it at
+ * that step (first fit among the buffers live then), so the arena never grows; the code generator reads
+ * the planned size to pick the kernel. The interpreter's kernels need only the narrow size.
+ */
+import type { Graph } from '../graph/graph.js';
+import { scratchId } from './lifetimes.js';
+import type { OpTable } from './options.js';
+import { opDefOf } from './options.js';
+import type { Placement } from './placement.js';
+import { firstFitOffset } from './placement.js';
+
+/** Widens in place, in `placements` and `buffers` (the plan being assembled); returns how many were widened. */
+export function widenInPlaceScratch(g: Graph, order: readonly number[], inPlaceNodes: ReadonlyMap<number, unknown>, ops: OpTable,
+  arenaBytes: number, placements: Map<number, Placement>, buffers: Placement[]): number {
+  let widened = 0;
+  order.forEach((nodeIndex, step) => {
+    if (!inPlaceNodes.has(nodeIndex)) return;
+    const node = g.nodes[nodeIndex];
+    const wider = opDefOf(ops, node).inPlaceVariant?.(node as never, g)?.widerScratchBytes;
+    const narrow = placements.get(scratchId(step));
+    if (wider === undefined || !narrow || narrow.bytes >= wider) return;
+    const k = buffers.indexOf(narrow);
+    const others = buffers.filter((_, i) => i !== k);
+    const request = { ...narrow, bytes: wider };
+    const offset = firstFitOffset(request, others);
+    if (offset + wider > arenaBytes) return;
+    const placed: Placement = { ...request, offset };
+    placements.set(placed.id, placed);
+    if (k >= 0) buffers[k] = placed;
+    widened++;
+  });
+  return widened;
+}
