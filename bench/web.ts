@@ -88,6 +88,6 @@ export function webTable(rows: readonly WebRow[]): string {
     '|---|---|--:|--:|--:|',
     ...rows.map((r) => `| ${r.model} | ${r.kind} | ${ms(r.pageMs)} | ${ms(r.nodeMs)} | ${r.pageMs >= 0.01 && r.nodeMs >= 0.01 ? (r.pageMs / r.nodeMs).toFixed(2) : '–'} |`),
   ];
-  lines.push('', `The page (web/, \`npm run build:web\`) in headless Chromium against \`tinyml run --board ${WEB_BOARD} --repeat ${RUNS}\` in Node, same input (the first vector case) and the same wasm kernels: median of ${RUNS} runs after 3 warm-up runs, the second of two rounds on each side. Under 0.01 ms the timers' resolution decides (no ratio).`);
+  lines.push('', `The page (web/, \`npm run build:web\`) in headless Chromium against \`tinyml run --board ${WEB_BOARD} --repeat ${RUNS}\` in Node, same input (the first vector case) and the same wasm kernels: median of ${RUNS} runs after 3 warm-up runs (the page: at least 0.5 s of them, for Chromium's optimising tier), the second of two rounds on each side. Under 0.01 ms the timers' resolution decides (no ratio).`);
   return lines.join('\n');
 }

@@ -18,8 +18,13 @@ export interface Timing {
   warmUpRuns: number;
 }
 
-/** Run `repeat` times (after warm-up runs when repeat > 1); the median. Inputs are written before every run. */
-export function timeRuns(interp: Interpreter, inputs: readonly Uint8Array[], repeat: number): Timing {
+/**
+ * Run `repeat` times (after warm-up runs when repeat > 1); the median. Inputs are written before every run.
+ * `minWarmUpMs` keeps warming up until that much time has passed: a browser tiers WebAssembly up to its
+ * optimising compiler in the background, later on a busy machine, so three runs can leave the baseline code
+ * in place while the timed runs execute.
+ */
+export function timeRuns(interp: Interpreter, inputs: readonly Uint8Array[], repeat: number, minWarmUpMs = 0): Timing {
   // Later layers may reuse the inputs' memory, so every run starts by writing them again.
   const runOnce = (): number => {
     const t0 = performance.now();
@@ -27,8 +32,14 @@ export function timeRuns(interp: Interpreter, inputs: readonly Uint8Array[], rep
     interp.invoke();
     return performance.now() - t0;
   };
-  const warmUpRuns = repeat > 1 ? WARM_UP_RUNS : 0;
-  for (let r = 0; r < warmUpRuns; r++) runOnce();
+  let warmUpRuns = 0;
+  if (repeat > 1) {
+    const start = performance.now();
+    while (warmUpRuns < WARM_UP_RUNS || performance.now() - start < minWarmUpMs) {
+      runOnce();
+      warmUpRuns++;
+    }
+  }
   const times = Array.from({ length: repeat }, runOnce).sort((a, b) => a - b);
   return { milliseconds: times[Math.floor(times.length / 2)], runs: repeat, warmUpRuns };
 }

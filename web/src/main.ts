@@ -24,6 +24,8 @@ interface State {
 }
 
 const state: State = { file: null, analysis: null, interpreter: null };
+/** Warm-up time before the timed runs (at least three runs): the browser's optimising tier arrives in the background. */
+const PAGE_WARM_UP_MS = 500;
 let wasmReady: Promise<boolean>;
 /** Object URLs of the shown outputs' downloads, released when the outputs are cleared. */
 let outputUrls: string[] = [];
@@ -210,7 +212,7 @@ async function runCurrent(): Promise<void> {
     await paint();
     state.interpreter ??= new Interpreter(a.compiled, { backend: 'wasm' });
     const interp = state.interpreter;
-    const timing = timeRuns(interp, inputs, repeat);
+    const timing = timeRuns(interp, inputs, repeat, PAGE_WARM_UP_MS);
     const g = a.compiled.model;
     const rows = g.outputs.map((id, i) => {
       const t = g.tensors[id];
