@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- SECTION...] [--readme]`: prints the benchmark tables as Markdown; with --readme also
+ * `npm run bench [-- SECTION...] [--readme] [--model=ID,...]`: prints the benchmark tables as Markdown; with --readme also
  * writes them into README.md, so the README's numbers always come from this script.
  * Sections: inference, web (the page in headless Chromium against Node), coverage, plan, codegen, autotune (split weights by measured cost), training (throughput, wasm vs js), train, train-mcu (the training step in C on the M4 under QEMU), nas-space (default:
  * all; train takes ~50 minutes on 2 cores), and nas-search (only when named: a 40-minute search,
  * TINYML_NAS_BUDGET seconds).
  */
+import type { BenchManifest } from './shared.js';
 import { benchManifests, writeReadmeSection } from './shared.js';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -51,6 +52,22 @@ const args = process.argv.slice(2);
 const readme = args.includes('--readme');
 const chosen = args.filter((a) => !a.startsWith('--'));
 const wants = (s: string) => chosen.length === 0 || chosen.includes(s);
+/** --model=ID[,ID...]: only these models in the per-model sections (to time one model without the whole run). */
+const onlyModels = args.find((a) => a.startsWith('--model='))?.slice('--model='.length).split(',').filter(Boolean);
+if (onlyModels && readme) {
+  console.error('--model and --readme together would write a partial table into the README: choose one');
+  process.exit(1);
+}
+function manifests(): BenchManifest[] {
+  const all = benchManifests();
+  if (!onlyModels) return all;
+  const unknown = onlyModels.filter((id) => !all.some((m) => m.id === id));
+  if (unknown.length) {
+    console.error(`--model: no vectors for ${unknown.join(', ')} (known: ${all.map((m) => m.id).join(', ')})`);
+    process.exit(1);
+  }
+  return all.filter((m) => onlyModels.includes(m.id));
+}
 const stamp = `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, Node ${process.version}).`;
 
 function section(name: string, title: string, body: string): void {
@@ -68,7 +85,7 @@ function inferenceInOwnProcess(id: string): InferenceRow {
 
 if (wants('inference')) {
   const rows: InferenceRow[] = [];
-  for (const m of benchManifests()) {
+  for (const m of manifests()) {
     try {
       const r = inferenceInOwnProcess(m.id);
       rows.push(r);
@@ -79,14 +96,14 @@ if (wants('inference')) {
   }
   section('bench-inference', 'Inference (interpreter)', inferenceTable(rows));
 }
-if (wants('web')) section('bench-web', 'The web page against Node', webTable(await benchWebPage(benchManifests(), (l) => console.error(l))));
+if (wants('web')) section('bench-web', 'The web page against Node', webTable(await benchWebPage(manifests(), (l) => console.error(l))));
 if (wants('coverage')) section('bench-coverage', 'Operator coverage', coverageTable());
 if (wants('plan')) section('bench-plan', 'Memory plans', planTable(benchPlans()));
 if (wants('codegen')) {
-  const rows = benchCodegen(benchManifests(), (l) => console.error(l));
+  const rows = benchCodegen(manifests(), (l) => console.error(l));
   section('bench-codegen', 'Generated C on Cortex-M4 (QEMU mps2-an386)', `${codegenTable(rows)}\n\n${mcunetComparison(rows)}`);
 }
-if (wants('autotune')) section('bench-autotune', 'The autotuner against the MACs-per-byte rule (Cortex-M4, QEMU)', autotuneTable(benchAutotune(benchManifests(), (l) => console.error(l))));
+if (wants('autotune')) section('bench-autotune', 'The autotuner against the MACs-per-byte rule (Cortex-M4, QEMU)', autotuneTable(benchAutotune(manifests(), (l) => console.error(l))));
 if (wants('training')) section('bench-training', 'Training throughput (fashion-cnn, float32)', trainingSpeedTable(benchTrainingSpeed()));
 if (wants('train')) {
   section('bench-train-scratch', 'Training from scratch (Fashion-MNIST, int8)', scratchTable(benchScratch()));
