@@ -94,3 +94,14 @@ test('int8 activations whose kernel is a table (RELU, RELU6, LOGISTIC, TANH, HAR
     assert.deepEqual(wasm.output(0), js.output(0), op);
   }
 });
+
+test('the int8 shared models run wholly in the WebAssembly module under their default and memory plans (no step falls back to TypeScript)', () => {
+  requireShared();
+  for (const name of ['mlperf_kws_dscnn_int8', 'tflm_person_detect_int8', 'mlperf_vww_mobilenetv1_int8']) {
+    const g = loadModel(join(SHARED, 'models', `${name}.tflite`));
+    for (const objective of [undefined, 'memory'] as const) {
+      const it = new Interpreter(g, { backend: 'wasm', ...(objective ? { objective } : {}) });
+      assert.deepEqual(it.jsFallbacks.map((f) => `${f.op} (node ${f.node}): ${f.reason}`), [], `${name} ${objective ?? 'default'}`);
+    }
+  }
+});

@@ -80,6 +80,8 @@ export interface ModuleKernels {
 
 const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_prepared_s8', DW_STATE_BYTES = 'tm_depthwise_state_bytes';
 const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
+/** The Cortex-M form that goes four channels at a time through a wider scratch: the same arguments and bytes. */
+const DW_IN_PLACE_GROUPS = 'tm_depthwise_conv2d_groups_inplace_s8';
 
 /**
  * A model's calls in the module's forms: convolution weights packed for its GEMM, depthwise layers with a
@@ -177,7 +179,8 @@ export class WasmForms {
    */
   private preparedDepthwiseCall(st: Statement): Statement {
     if (st.kind !== 'call' || !this.kernels.has(DW_STATE_BYTES)) return st;
-    const inPlace = st.fn === DW_IN_PLACE && this.kernels.has(DW_IN_PLACE_PREPARED);
+    // Both in-place forms become the ordinary kernel over a copy outside the arena.
+    const inPlace = (st.fn === DW_IN_PLACE || st.fn === DW_IN_PLACE_GROUPS) && this.kernels.has(DW_IN_PLACE_PREPARED);
     if (!inPlace && !(st.fn === DW_KERNEL && this.kernels.has(DW_PREPARED))) return st;
     const [shape, params, , weights] = st.args;
     if (shape?.kind !== 'struct' || weights?.kind !== 'const') return st;
