@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/model.js';
 import { Interpreter, defaultBackend } from '../../src/runtime/interpreter.js';
 import { randomTensorBytes } from '../../src/runtime/tensor_io.js';
-import { kernelModulePath } from '../../src/runtime/wasm/kernel_module.js';
+import { instantiateKernels, kernelModule, kernelModulePath } from '../../src/runtime/wasm/kernel_module.js';
+import { buildWasmProgram } from '../../src/runtime/wasm/wasm_program.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
 import { parseStructs, structLayout } from '../../src/runtime/wasm/c_layout.js';
 import { REPO_ROOT, SHARED, requireShared } from '../helpers/shared.js';
 import { skipWithout } from '../helpers/tools.js';
@@ -104,4 +106,13 @@ test('the int8 shared models run wholly in the WebAssembly module under their de
       assert.deepEqual(it.jsFallbacks.map((f) => `${f.op} (node ${f.node}): ${f.reason}`), [], `${name} ${objective ?? 'default'}`);
     }
   }
+});
+
+test('in-place depthwise layers run in the module as the prepared ordinary kernel over a copy, whichever Cortex-M form (one channel or four) the plan gave them', () => {
+  requireShared();
+  // KWS's memory plan widens some in-place layers' scratch (the four-channel form) and not others.
+  const c = compileModel(loadModel(join(SHARED, 'models', 'mlperf_kws_dscnn_int8.tflite')), { objective: 'memory' });
+  const called = buildWasmProgram(c.graph, c.plan, instantiateKernels(kernelModule()!)).calledKernels;
+  assert.ok(called.has('tm_depthwise_conv2d_inplace_prepared_s8'), [...called].join(', '));
+  assert.ok(!called.has('tm_depthwise_conv2d_inplace_s8') && !called.has('tm_depthwise_conv2d_groups_inplace_s8'), [...called].join(', '));
 });

@@ -167,7 +167,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
       const pads = padAmounts(reads, clip(reads, t.shape[1], t.shape[2]));
       b.node(node.op, [ins[0], b.int32(`${tag}/n${i}/pads`, [4, 2], pads), ...node.inputs.slice(2)], [yId], {}, i, node.version);
     } else if (node.op === 'CONV_2D' || node.op === 'DEPTHWISE_CONV_2D' || node.op === 'AVERAGE_POOL_2D' || node.op === 'MAX_POOL_2D') {
-      // The crop and the PAD above supply every padded pixel (explicit padding of a fused PAD included).
+      // The crop and the PAD or explicit padding above supply every padded pixel (a fused PAD's own is dropped).
       const { explicitPadding: _fused, ...options } = node.options as typeof node.options & { explicitPadding?: unknown };
       b.node(node.op, [ins[0], ...node.inputs.slice(1)], [yId], { ...options, padding: 'VALID', ...(explicit ? { explicitPadding: explicit } : {}) } as never, i, node.version);
     } else {

@@ -36,6 +36,8 @@ export interface WasmProgram {
   fallbacks: JsFallback[];
   /** Bytes of constants (weights, folded biases, parameter structs) copied into the instance. */
   constantBytes: number;
+  /** The C functions the schedule calls (after the module's rewrites: packed weights, prepared depthwise). */
+  calledKernels: ReadonlySet<string>;
 }
 
 const PAGE = 65536;
@@ -231,7 +233,8 @@ export function buildWasmProgram(g: Graph, plan: MemoryPlan, kernels: KernelInst
     at += 4 * sp.words;
   }
   const steps = calls.map((c) => (c ? stepKernel(c, kernels) : null));
-  return { buffer, arenaBase, steps, runs, fallbacks, constantBytes: layout.top - start };
+  const called = new Set(lowered.flatMap((code) => (code ? calledKernels(code.statements) : [])));
+  return { buffer, arenaBase, steps, runs, fallbacks, constantBytes: layout.top - start, calledKernels: called };
 }
 
 /** Maximal runs of two or more consecutive steps whose calls the dispatcher takes, with their list sizes. */
