@@ -30,9 +30,11 @@ export type CodegenPlanKind = 'default' | 'objective memory' | 'io int8' | 'int8
 export interface CodegenRow {
   model: string;
   plan: CodegenPlanKind;
-  /** layer-wise or patch-based, and how many layers use the slower in-place depthwise kernel. */
+  /** layer-wise or patch-based, and how many layers use the in-place depthwise kernel. */
   kind: string;
   slowInPlace: number;
+  /** Of those, the layers whose planned scratch lets the Cortex-M kernel take four channels at a time. */
+  fourChannelInPlace: number;
   /** Instructions of one model_invoke() on the Cortex-M4 (QEMU -icount shift=0, SysTick; +-40). */
   instructions: number;
   /** arm-none-eabi-size: Flash = text + data, SRAM = data + bss. */
@@ -100,6 +102,7 @@ export function benchCodegenModel(m: BenchManifest, plan: CodegenPlanKind = 'def
   const p = compiled.plan.patch;
   return {
     model: m.id, plan, kind: compiled.kind, slowInPlace: compiled.kernels.filter((k) => k.variant === 'in-place depthwise').length,
+    fourChannelInPlace: compiled.kernels.filter((k) => k.fourChannels).length,
     instructions: m4.instructions, flashBytes: m4.size.flash, sramBytes: m4.size.sram, arenaBytes: m4.arenaBytes,
     tflmArenaBytes: tflm?.arenaBytes ?? m.tflm_reference.arena_used_bytes, tflmCmsisNn: tflm?.cmsisNnM4 ?? null, tflmReference: tflm?.referenceM4 ?? null,
     m7Instructions: m7?.instructions ?? null, tflmCmsisNnM7: tflm?.cmsisNnM7 ?? null,
@@ -147,7 +150,7 @@ export function codegenTable(rows: readonly CodegenRow[]): string {
   ];
   for (const r of rows) {
     const how = r.patch ? `${r.kind} ${r.patch.n}x${r.patch.n}, nodes ${r.patch.firstNode}..${r.patch.lastNode}` : r.kind;
-    const plan = `${PLAN_LABEL[r.plan]}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW` : ''}`;
+    const plan = `${PLAN_LABEL[r.plan]}: ${how}${r.slowInPlace ? `, ${r.slowInPlace} in-place DW${r.fourChannelInPlace ? ` (${r.fourChannelInPlace} four channels at a time)` : ''}` : ''}`;
     lines.push(`| ${r.model} | ${plan} | ${fmt(r.instructions)} | ${r.tflmCmsisNn ? fmt(r.tflmCmsisNn) : '–'} | ${speedup(r.tflmCmsisNn, r.instructions)} | ${r.tflmReference ? fmt(r.tflmReference) : '–'} | ${r.m7Instructions ? fmt(r.m7Instructions) : '–'} | ${r.tflmCmsisNnM7 ? fmt(r.tflmCmsisNnM7) : '–'} | ${r.m7Instructions ? speedup(r.tflmCmsisNnM7, r.m7Instructions) : '–'} | ${fmt(r.flashBytes)} | ${fmt(r.sramBytes)} | ${fmt(r.arenaBytes)} | ${fmt(r.tflmArenaBytes)} |`);
   }
   const beside = patchComparison(rows);

@@ -90,7 +90,8 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
     console.log(`patch       none: ${chosen.patchNote}`);
   }
   const slow = chosen.kernels.filter((k) => k.variant === 'in-place depthwise');
-  if (slow.length) console.log(`in place    ${slow.length} depthwise layer(s) with the in-place kernel, each because it lowers the peak (inspect lists why per layer)`);
+  const four = slow.filter((k) => k.fourChannels).length;
+  if (slow.length) console.log(`in place    ${slow.length} depthwise layer(s) with the in-place kernel${four ? ` (${four} four channels at a time, where the arena had room for their planes)` : ''}, each because it lowers the peak (inspect lists why per layer)`);
   if (chosen.fusedPads) console.log(`fused       ${chosen.fusedPads} PAD(s) into the convolution reading them (explicit padding; --fuse-pad off keeps them)`);
   const sw = project.splitWeights;
   console.log(`constants   ${int(project.weightBytes)} bytes (${kb(project.weightBytes)}) in weights.c (Flash)${sw.budget ? `; ${sw.steps} step(s) with weights as 16-bit SMLAD pairs within the ${int(sw.budget)}-byte Flash budget (--flash-budget)` : ''}`);

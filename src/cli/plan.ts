@@ -70,8 +70,10 @@ function printText(s: PlanSummary): void {
   } else {
     console.log(`patch       none: ${s.patchNote || 'patch-based search off'}`);
   }
-  const slow = s.kernels.filter((k) => k.variant === 'in-place depthwise').length;
-  console.log(`reuse       ${s.inPlaceNodes} node(s) in place (${slow} with the slower in-place depthwise kernel), ${s.aliases} alias(es), ${s.fusedPads} PAD(s) fused into convolutions`);
+  const inPlaceDw = s.kernels.filter((k) => k.variant === 'in-place depthwise');
+  const four = inPlaceDw.filter((k) => k.fourChannels).length;
+  const dw = inPlaceDw.length === 0 ? '' : ` (${inPlaceDw.length} with the in-place depthwise kernel${four ? `, ${four} of them four channels at a time` : ''})`;
+  console.log(`reuse       ${s.inPlaceNodes} node(s) in place${dw}, ${s.aliases} alias(es), ${s.fusedPads} PAD(s) fused into convolutions`);
   console.log(`            live peak at step ${s.peakStep} of ${s.steps.length} (${describeStep(s, peak)}), ${int(peak?.liveBytes ?? 0)} bytes`);
   console.log('');
   console.log('memory over execution steps (live bytes; dashes: the arena)');

@@ -3,6 +3,7 @@ import type { OpDef } from '../ops/op.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
 import { int } from '../report/format.js';
 import { slowdownOf } from './lean.js';
+import { hasWiderScratch } from '../plan/widen_scratch.js';
 
 /** Which kernel variant runs a node, and why: what the reports print per layer. */
 export interface KernelChoice {
@@ -10,6 +11,8 @@ export interface KernelChoice {
   op: string;
   variant: 'standard' | 'alias' | 'in-place elementwise' | 'in-place over graph input' | 'in-place concatenation' | 'in-place depthwise' | 'in-place pad' | 'in-place pointwise';
   why: string;
+  /** In-place depthwise whose planned scratch holds four channel planes: the Cortex-M kernel's faster form. */
+  fourChannels?: boolean;
 }
 
 /** Why the pipeline kept a variant-capable node on its standard kernel (set by compileModel). */
@@ -58,6 +61,8 @@ export function kernelChoices(g: Graph, plan: MemoryPlan, ctx: ChoiceContext): K
     const why = without !== undefined
       ? `lowers the peak (${int(without)} B without it; ${int(plan.arenaBytes)} B with it)`
       : 'lowers the peak';
-    return { ...base, variant, why };
+    // Where the packed arena had room for the wider scratch, the Cortex-M kernel takes four channels at a time.
+    if (!hasWiderScratch(g, plan, i)) return { ...base, variant, why };
+    return { ...base, variant, why: `${why}; four channels at a time (scratch widened within the arena)`, fourChannels: true };
   });
 }

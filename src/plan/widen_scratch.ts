@@ -34,3 +34,15 @@ export function widenInPlaceScratch(g: Graph, order: readonly number[], inPlaceN
   });
   return widened;
 }
+
+/**
+ * Whether the planned scratch of `nodeIndex` reaches its variant's wider size: the node then runs the faster
+ * form (the code generator and the reports both ask this, so they cannot disagree).
+ */
+export function hasWiderScratch(g: Graph, plan: { order: readonly number[]; placements: ReadonlyMap<number, Placement>; inPlaceNodes: ReadonlyMap<number, unknown>; options: { ops: OpTable } }, nodeIndex: number): boolean {
+  if (!plan.inPlaceNodes.has(nodeIndex)) return false;
+  const node = g.nodes[nodeIndex];
+  const wider = opDefOf(plan.options.ops, node).inPlaceVariant?.(node as never, g)?.widerScratchBytes;
+  const scratch = plan.placements.get(scratchId(plan.order.indexOf(nodeIndex)));
+  return wider !== undefined && scratch !== undefined && scratch.bytes >= wider;
+}

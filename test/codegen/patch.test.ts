@@ -37,6 +37,10 @@ function buildAndCompare(m: Manifest, target: Target): void {
     const kernels = new Set(built.project.layers.flatMap((l) => l.kernels));
     assert.ok(kernels.has('tm_strided_slice') && kernels.has('tm_concat_copy'), [...kernels].join(' '));
     if (m.id === 'tflm_person_detect_int8') assert.ok(kernels.has('tm_depthwise_conv2d_groups_inplace_s8'), 'in-place depthwise four channels at a time where the arena had room');
+    // The reports (compile, plan, inspect) name the four-channel form exactly where the C calls it.
+    const four = new Set(c.kernels.filter((k) => k.fourChannels).map((k) => k.node));
+    const called = new Set(built.project.layers.filter((l) => l.kernels.includes('tm_depthwise_conv2d_groups_inplace_s8')).map((l) => l.node));
+    assert.deepEqual([...called].sort((a, b) => a - b), [...four].sort((a, b) => a - b));
     const h = readFileSync(join(built.dir, 'model.h'), 'utf8');
     assert.match(h, new RegExp(`#define MODEL_ARENA_BYTES ${c.plan.arenaBytes}u`));
     assert.match(readFileSync(join(built.dir, 'model.c'), 'utf8'), /already sits at its place in/, 'rows of patches are produced in place');

@@ -10,6 +10,7 @@ import { floatLayerParams, isFloatLayer, requireFloatLayer } from './float_layer
 import { ROWPAD_MAX, convShapeFields, rowPaddedWeights, smladPairs } from './conv2d.js';
 import { constantValues } from './layer.js';
 import type { CArray } from '../c_syntax.js';
+import { hasWiderScratch } from '../../plan/widen_scratch.js';
 
 /**
  * DEPTHWISE_CONV_2D -> tm_depthwise_conv2d_s8, or its in-place variant when the memory plan puts the
@@ -88,7 +89,7 @@ export function lowerDepthwiseConv2d(ctx: LayerContext): LayerCode {
   if (layout === 'partial' || need === undefined || !scratch || scratch.bytes < need) {
     throw ctx.unsupported(`the memory plan overlays the output on the input without what in-place depthwise needs (same offset, depth multiplier 1, a scratch of ${need ?? '?'} bytes)`);
   }
-  const groups = variant?.widerScratchBytes !== undefined && scratch.bytes >= variant.widerScratchBytes;
+  const groups = hasWiderScratch(ctx.graph, ctx.plan, node.index);
   return {
     headers: ['tm_depthwise_conv2d.h'], definitions, weights,
     // The planner widened the scratch where the arena had room (src/plan/widen_scratch.ts): four channels at a time.
