@@ -35,6 +35,8 @@ export interface InferenceRow {
   /** Nodes the wasm backend left to TypeScript kernels (no C kernel yet). */
   jsNodes: number;
   litert: Timing | { refused: string };
+  /** LiteRT.js refused the file as it is and ran our reader and writer's copy of the model: its reason. */
+  litertRewritten?: string;
   /** Largest difference, in quantisation steps, between LiteRT.js and TFLite Micro's reference output (int outputs). */
   litertMaxSteps: number | null;
   arenaBytes: number;
@@ -130,7 +132,7 @@ export async function benchInference(m: BenchManifest): Promise<InferenceRow> {
   return {
     model: m.id, kind: wasm.compiled?.kind ?? 'layer-wise',
     wasm: wasmTime, wasmSpeed: speedTime, js: jsTime, jsNodes: wasm.jsFallbacks.length,
-    litert, litertMaxSteps,
+    litert, litertMaxSteps, ...('once' in session && session.rewritten ? { litertRewritten: session.rewritten } : {}),
     arenaBytes: wasm.plan.arenaBytes, speedArenaBytes: speed.plan.arenaBytes,
     tflmArenaBytes: tflmM4Figures().get(m.id)?.arenaBytes ?? m.tflm_reference.arena_used_bytes,
     nativeMs: peers?.tflmNativeMs ?? null, publishedLitertMs: peers?.litertMs ?? null,

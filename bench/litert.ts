@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { REPO_ROOT } from './shared.js';
+import { loadModel } from '../src/model.js';
+import { writeTflite } from '../src/tflite/writer.js';
 
 interface LiteRtTensor { toTypedArray(): ArrayLike<number>; delete(): void }
 interface LiteRtModel { run(inputs: LiteRtTensor[]): Promise<LiteRtTensor[]>; delete(): void }
@@ -73,10 +75,31 @@ export interface LiteRtSession {
   /** One inference (inputs given as tensors, outputs read back): the raw bytes of each output. */
   once(): Promise<Uint8Array[]>;
   close(): void;
+  /** Set when LiteRT.js refused the file as it is and ran our reader and writer's copy: why the file was refused. */
+  rewritten?: string;
+}
+
+/**
+ * Compile a model with LiteRT.js; if it refuses the file, once more with the model as our reader reads it and our
+ * writer writes it (the same graph, constants and quantisation, with what our reader normalises written in the
+ * schema's canonical form: e.g. person_detect's 1-D biases carry quantized_dimension 3, the filters' axis, which
+ * LiteRT.js rejects and TFLite Micro ignores; our reader takes that as axis 0, the only one a 1-D tensor has).
+ */
+export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
+  const first = await openLiteRtBytes(new Uint8Array(readFileSync(modelFile)), inputs);
+  if ('once' in first) return first;
+  let copy: Uint8Array;
+  try {
+    copy = writeTflite(loadModel(modelFile));
+  } catch {
+    return first;
+  }
+  const second = await openLiteRtBytes(copy, inputs);
+  return 'once' in second ? { ...second, rewritten: first.refused } : first;
 }
 
 /** Compile a model with LiteRT.js and make its input tensors, or the reason LiteRT.js refuses the model. */
-export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
+async function openLiteRtBytes(modelBytes: Uint8Array, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
   loaded ??= load();
   const L = await loaded;
   if (!L) return { refused: 'not installed' };
@@ -84,7 +107,7 @@ export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array;
   let model: LiteRtModel;
   try {
     console.error = () => {};
-    model = await L.loadAndCompile(new Uint8Array(readFileSync(modelFile)), { accelerator: 'wasm' });
+    model = await L.loadAndCompile(modelBytes, { accelerator: 'wasm' });
   } catch (e) {
     return { refused: String((e as Error).message ?? e).split('\n')[0] };
   } finally {
