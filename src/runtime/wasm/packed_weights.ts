@@ -118,12 +118,13 @@ const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_p
 const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
 /** The Cortex-M form that goes four channels at a time through a wider scratch: the same arguments and bytes. */
 const DW_IN_PLACE_GROUPS = 'tm_depthwise_conv2d_groups_inplace_s8';
+const PW_IN_PLACE_COPY = 'tm_conv2d_1x1_inplace_copy_packed_s8';
 
 /**
  * A model's calls in the module's forms: convolution weights packed for its GEMM, depthwise layers with a
  * prepared state. One instance per program, so the layers that share their constants (the patches of a
  * stage, once ConstantPool has merged their equal arrays) share the packed weights and the state too,
- * and every in-place depthwise call shares one copy buffer: a patch-based plan then touches about the
+ * and every in-place depthwise or pointwise call shares one copy buffer: a patch-based plan then touches about the
  * constants of a layer-wise one, not one copy per patch.
  */
 export class WasmForms {
@@ -138,7 +139,22 @@ export class WasmForms {
   /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
   layer(code: LayerCode): LayerCode {
     const has = (fn: string) => this.kernels.has(fn);
-    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed)))) };
+    return { ...code, statements: code.statements.map((st) => this.pointwiseOverCopy(this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed))))) };
+  }
+
+  /**
+   * An in-place pointwise call (already in its packed form) as one call of the ordinary kernel over a copy of
+   * its input outside the arena (the shared copy buffer), instead of one call and one memmove per block of
+   * 16 pixels: the same bytes, pixel by pixel.
+   */
+  private pointwiseOverCopy(st: Statement): Statement {
+    if (st.kind !== 'call' || st.fn !== PACKED.tm_conv2d_1x1_inplace_s8 || !this.kernels.has(PW_IN_PLACE_COPY)) return st;
+    const shape = st.args[0];
+    if (shape?.kind !== 'struct') return st;
+    const s = shape.struct, need = field(s, 'in_h') * field(s, 'in_w') * field(s, 'in_c');
+    // Grown before the program lays its constants out (after every layer is rewritten).
+    if (this.copy.values.length < need) this.copy.values = new Int8Array(need);
+    return { kind: 'call', fn: PW_IN_PLACE_COPY, args: [...st.args, { kind: 'const', array: this.copy }] };
   }
 
   private readonly convShapes = new Map<CStruct, CStruct>();
