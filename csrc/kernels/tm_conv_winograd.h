@@ -75,6 +75,36 @@ TM_HELPER void tm_wino_output(const v128_t *m, int stride, v128_t y[4]) {
 }
 
 /*
+ * M[xi] for one group of four output channels, per position xi: the packed input of the batch (xp, xi_step
+ * values a position) times U[xi]'s packed pairs (wg, then xi_stride values on per position). m[8 xi + j]:
+ * channel j for tiles 0-3, m[8 xi + 4 + j] for tiles 4-7 (when quads == 2; a constant at each call).
+ */
+TM_HELPER void tm_wino_products(const int16_t *xp, int xi_step, const int16_t *wg, size_t xi_stride, int pairs, v128_t *m, int quads) {
+  for (int xi = 0; xi < 16; xi++) {
+    const int16_t *x = xp + xi * xi_step, *wq = wg + xi * xi_stride;
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
+      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
+      v128_t wv = wasm_v128_load32_splat(wq);
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 2);
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 4);
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+      wv = wasm_v128_load32_splat(wq + 6);
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+    }
+    v128_t *mx = m + 8 * xi;
+    mx[0] = a0; mx[1] = a1; mx[2] = a2; mx[3] = a3;
+    mx[4] = b0; mx[5] = b1; mx[6] = b2; mx[7] = b3;
+  }
+}
+
+/*
  * wp: per position xi (16), U[xi] packed for the tile (tm_wasm_tile_gemm_packed's layout over in_c / 2
  * pairs and out_c channels). Other shapes go to tm_conv2d_s8.
  */
@@ -94,8 +124,14 @@ TM_KERNEL void tm_conv2d_winograd_s8(const tm_conv_shape *s, const tm_requant_pa
   int8_t discard[TM_WINO_MAX_OUT_C];
   tm_wasm_fill(zero_px, (int8_t)s->in_zp, cin);
   for (int t0 = 0; t0 < n_tiles; t0 += TM_WASM_TILE) {
+    /* A last batch of at most four tiles takes one quad: lanes 4-7 are neither packed nor read. */
+    const int quads = n_tiles - t0 > 4 ? 2 : 1;
     int8_t *dst[4][TM_WASM_TILE];
     for (int lane = 0; lane < TM_WASM_TILE; lane++) {
+      if (lane >= 4 * quads) {
+        for (int k = 0; k < 4; k++) dst[k][lane] = discard;
+        continue;
+      }
       /* A lane past the last tile repeats tile t0; its outputs are discarded. */
       const int t = t0 + lane < n_tiles ? t0 + lane : t0;
       const int ty = t / tiles_w, tx = t - ty * tiles_w;
@@ -116,28 +152,9 @@ TM_KERNEL void tm_conv2d_winograd_s8(const tm_conv_shape *s, const tm_requant_pa
     }
     for (int g = 0; g < groups; g++) {
       const int c = 4 * g, nv = TM_MIN(4, n_out - c);
-      for (int xi = 0; xi < 16; xi++) {
-        const int16_t *x = xp + xi * xi_step, *wq = wp + ((size_t)xi * groups + g) * pairs * 8;
-        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
-          const v128_t xa = wasm_v128_load(x), xb = wasm_v128_load(x + 8);
-          v128_t wv = wasm_v128_load32_splat(wq);
-          a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
-          b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
-          wv = wasm_v128_load32_splat(wq + 2);
-          a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
-          b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
-          wv = wasm_v128_load32_splat(wq + 4);
-          a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
-          b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
-          wv = wasm_v128_load32_splat(wq + 6);
-          a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
-          b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
-        }
-        v128_t *mx = m + 8 * xi;
-        mx[0] = a0; mx[1] = a1; mx[2] = a2; mx[3] = a3;
-        mx[4] = b0; mx[5] = b1; mx[6] = b2; mx[7] = b3;
-      }
+      const int16_t *wg = wp + (size_t)g * pairs * 8;
+      if (quads == 2) tm_wino_products(xp, xi_step, wg, (size_t)groups * pairs * 8, pairs, m, 2);
+      else tm_wino_products(xp, xi_step, wg, (size_t)groups * pairs * 8, pairs, m, 1);
       /* Channels past the last (a short last group) borrow the last channel's constants; they are not stored. */
       v128_t y[8][4];
       for (int j = 0; j < 4; j++) {
