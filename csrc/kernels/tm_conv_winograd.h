@@ -31,12 +31,8 @@ TM_HELPER int tm_wino_takes(const tm_conv_shape *s) {
          s->in_c % 8 == 0 && s->in_c <= TM_WINO_MAX_IN_C && s->out_c <= TM_WINO_MAX_OUT_C;
 }
 
-/*
- * V = B^T d B of one tile for input channels c .. c + 7 (d: the 16 input pixels, row by row), stored into
- * the packed input of lane `lane`: position xi's pairs at xp + xi * xi_step, pair p of lane l at
- * [p * 16 + l * 2].
- */
-TM_HELPER void tm_wino_input_tile(const int8_t *const d[16], int c, int16_t *xp, int xi_step, int lane) {
+/* V = B^T d B of one tile for input channels c .. c + 7 (d: the 16 input pixels, row by row): v[xi], int16. */
+TM_HELPER void tm_wino_input_tile(const int8_t *const d[16], int c, v128_t v[16]) {
   v128_t t[16];
   for (int j = 0; j < 4; j++) {
     const v128_t d0 = wasm_i16x8_load8x8(d[j] + c), d1 = wasm_i16x8_load8x8(d[4 + j] + c);
@@ -46,18 +42,32 @@ TM_HELPER void tm_wino_input_tile(const int8_t *const d[16], int c, int16_t *xp,
     t[8 + j] = wasm_i16x8_sub(d2, d1);
     t[12 + j] = wasm_i16x8_sub(d1, d3);
   }
-  int16_t *dst = xp + (c >> 1) * 16 + 2 * lane;
   for (int i = 0; i < 4; i++) {
     const v128_t t0 = t[4 * i], t1 = t[4 * i + 1], t2 = t[4 * i + 2], t3 = t[4 * i + 3];
-    const v128_t v[4] = {wasm_i16x8_sub(t0, t2), wasm_i16x8_add(t1, t2), wasm_i16x8_sub(t2, t1), wasm_i16x8_sub(t1, t3)};
-    for (int j = 0; j < 4; j++) {
-      int16_t *o = dst + (4 * i + j) * xi_step;
-      wasm_v128_store32_lane(o, v[j], 0);
-      wasm_v128_store32_lane(o + 16, v[j], 1);
-      wasm_v128_store32_lane(o + 32, v[j], 2);
-      wasm_v128_store32_lane(o + 48, v[j], 3);
-    }
+    v[4 * i] = wasm_i16x8_sub(t0, t2);
+    v[4 * i + 1] = wasm_i16x8_add(t1, t2);
+    v[4 * i + 2] = wasm_i16x8_sub(t2, t1);
+    v[4 * i + 3] = wasm_i16x8_sub(t1, t3);
   }
+}
+
+/*
+ * Four tiles' transforms (tv[tile][channel block][xi], each vector four channel pairs) into quad `quad` of
+ * the packed input: a 4x4 transposition of 32-bit pairs makes each channel pair's four tiles one vector,
+ * one store where the tiles' lanes would take four.
+ */
+TM_HELPER void tm_wino_pack_quad(const v128_t tv[4][TM_WINO_MAX_IN_C / 8][16], int cin, int16_t *xp, int xi_step, int quad) {
+  for (int c8 = 0; c8 < cin >> 3; c8++)
+    for (int xi = 0; xi < 16; xi++) {
+      const v128_t a = tv[0][c8][xi], b = tv[1][c8][xi], c = tv[2][c8][xi], d = tv[3][c8][xi];
+      const v128_t ab0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab1 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+      const v128_t cd0 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd1 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+      int16_t *o = xp + xi * xi_step + c8 * 64 + quad * 8;
+      wasm_v128_store(o, wasm_i32x4_shuffle(ab0, cd0, 0, 1, 4, 5));
+      wasm_v128_store(o + 16, wasm_i32x4_shuffle(ab0, cd0, 2, 3, 6, 7));
+      wasm_v128_store(o + 32, wasm_i32x4_shuffle(ab1, cd1, 0, 1, 4, 5));
+      wasm_v128_store(o + 48, wasm_i32x4_shuffle(ab1, cd1, 2, 3, 6, 7));
+    }
 }
 
 /* Y = A^T M A of one vector of tiles: y[0..3] the outputs (0,0), (0,1), (1,0), (1,1). */
@@ -120,6 +130,7 @@ TM_KERNEL void tm_conv2d_winograd_s8(const tm_conv_shape *s, const tm_requant_pa
   const v128_t zp = wasm_i32x4_splat(q->out_zp), lo = wasm_i32x4_splat(q->act_min), hi = wasm_i32x4_splat(q->act_max);
   int16_t xp[16 * TM_WINO_MAX_IN_C * 8] __attribute__((aligned(16)));
   v128_t m[16 * 8];
+  v128_t tv[4][TM_WINO_MAX_IN_C / 8][16]; /* a quad of tiles' transforms, before tm_wino_pack_quad */
   int8_t zero_px[TM_WINO_MAX_IN_C] __attribute__((aligned(16)));
   int8_t discard[TM_WINO_MAX_OUT_C];
   tm_wasm_fill(zero_px, (int8_t)s->in_zp, cin);
@@ -144,7 +155,8 @@ TM_KERNEL void tm_conv2d_winograd_s8(const tm_conv_shape *s, const tm_requant_pa
           d[4 * i + j] = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w ? in + (iy * s->in_w + ix) * cin : zero_px;
         }
       }
-      for (int c = 0; c < cin; c += 8) tm_wino_input_tile(d, c, xp, xi_step, lane);
+      for (int c = 0; c < cin; c += 8) tm_wino_input_tile(d, c, tv[lane & 3][c >> 3]);
+      if ((lane & 3) == 3) tm_wino_pack_quad(tv, cin, xp, xi_step, lane >> 2);
       for (int k = 0; k < 4; k++) {
         const int oy = 2 * ty + (k >> 1), ox = 2 * tx + (k & 1);
         dst[k][lane] = t0 + lane < n_tiles && oy < s->out_h && ox < s->out_w ? out + (oy * s->out_w + ox) * n_out : discard;
