@@ -28,7 +28,7 @@ for (let s = 0; s < n; s++) {
   const node = gr.nodes[it.plan.order[s]];
   const shp = (id) => id < 0 ? '-' : gr.tensors[id].shape.join('x');
   const ms = acc[s] / R;
-  if (ms / total < 0.01) continue;
+  if (ms / total < (process.env.MINPCT ? +process.env.MINPCT : 1) / 100) continue;
   console.log(`${String(s).padStart(3)} ${node.op.padEnd(20)} ${(ms * 1000).toFixed(1).padStart(7)} us ${(100 * ms / total).toFixed(1).padStart(5)}%  in ${shp(node.inputs[0])} w ${node.inputs[1] !== undefined ? shp(node.inputs[1]) : ''} out ${shp(node.outputs[0])} ${JSON.stringify(node.options).slice(0, 80)}`);
 }
 const byOp = new Map();

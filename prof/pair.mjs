@@ -13,11 +13,14 @@ const make = async (f) => {
   await loadKernelModule(new Uint8Array(readFileSync(f)));
   const it = new Interpreter(g, { backend: 'wasm', ...(objective ? { objective } : {}) });
   g.inputs.forEach((id, i) => it.setInput(i, randomTensorBytes(g.tensors[id], i)));
+  it.invoke();
+  // The first run's output: a plan that overlays its input (in place) leaves it changed for the next runs.
+  it.first = Buffer.from(it.output(0));
   for (let i = 0; i < 30; i++) it.invoke();
   return it;
 };
 const A = await make(fa), B = await make(fb);
-if (Buffer.compare(Buffer.from(A.output(0)), Buffer.from(B.output(0))) !== 0) console.log('OUTPUTS DIFFER');
+if (Buffer.compare(A.first, B.first) !== 0) console.log('OUTPUTS DIFFER');
 const ta = [], tb = [], r = [];
 const N = +(process.env.N ?? 1500);
 for (let i = 0; i < N; i++) {

@@ -295,6 +295,17 @@ TM_KERNEL void tm_conv2d_1x1_packed_s8(const tm_conv_shape *s, const tm_requant_
     const int n = TM_MIN(TM_WASM_TILE, n_px - p);
     const int8_t *rows[TM_WASM_TILE];
     int8_t *dst[TM_WASM_TILE];
+    if (n <= 2) {
+      /*
+       * One or two last pixels: the depth along the lanes (tm_wasm_gemm_2col, eight values a multiply) takes
+       * a quarter of the multiplies of the half-empty pixel-lane tile, whose lanes would be mostly idle.
+       */
+      const int8_t *c0 = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * depth;
+      if (++ox == s->out_w) { ox = 0; oy++; }
+      const int8_t *c1 = n == 2 ? in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * depth : 0;
+      tm_wasm_gemm_2col(c0, c1, w, depth, n_out, q, out + p * n_out, n == 2 ? out + (p + 1) * n_out : 0);
+      break;
+    }
     for (int i = 0; i < TM_WASM_TILE; i++) {
       if (i < n) {
         rows[i] = in + ((oy * s->stride_h) * s->in_w + ox * s->stride_w) * depth;

@@ -61,6 +61,18 @@ TM_KERNEL void tm_conv2d_1x1_inplace_packed_s8(const tm_conv_shape *s, const tm_
   TM_PW_INPLACE_WALK(TM_PW_PACKED)
 #undef TM_PW_PACKED
 }
+
+/*
+ * The same layer in one call over a copy of its input outside the arena (`copy`, in_h * in_w * in_c bytes,
+ * kept with the layer's constants), as the in-place depthwise kernels run in the module: the block walk's
+ * per-block call, requantisation set-up and memmove cost more than the copy in a patch plan's small layers.
+ * The arithmetic is the ordinary kernel's, pixel by pixel, so the bytes are the walk's.
+ */
+TM_KERNEL void tm_conv2d_1x1_inplace_copy_packed_s8(const tm_conv_shape *s, const tm_requant_params *q, int8_t *buf, const int8_t *w, int8_t *scratch, int32_t block, const int16_t *wp, int8_t *copy) {
+  (void)block;
+  tm_wasm_copy(copy, buf, s->in_h * s->in_w * s->in_c);
+  tm_conv2d_1x1_packed_s8(s, q, copy, w, buf, scratch, wp);
+}
 #endif
 
 #endif /* TM_CONV_POINTWISE_INPLACE_H */

@@ -7,6 +7,7 @@
 #include "tm_common.h"
 #include "tm_gemm.h"
 #include "tm_conv2d.h"
+#include "tm_conv_winograd.h"
 #include "tm_depthwise_conv2d.h"
 #include "tm_fully_connected.h"
 #include "tm_elementwise.h"

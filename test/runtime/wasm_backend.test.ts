@@ -108,6 +108,15 @@ test('the int8 shared models run wholly in the WebAssembly module under their de
   }
 });
 
+test('in-place pointwise layers run in the module as one call of the ordinary kernel over a copy, not block by block', () => {
+  requireShared();
+  // VWW's default plan puts its pointwise layers in place; its vector cases check the bytes.
+  const c = compileModel(loadModel(join(SHARED, 'models', 'mlperf_vww_mobilenetv1_int8.tflite')));
+  const called = buildWasmProgram(c.graph, c.plan, instantiateKernels(kernelModule()!)).calledKernels;
+  assert.ok(called.has('tm_conv2d_1x1_inplace_copy_packed_s8'), [...called].join(', '));
+  assert.ok(!called.has('tm_conv2d_1x1_inplace_packed_s8') && !called.has('tm_conv2d_1x1_inplace_s8'), [...called].join(', '));
+});
+
 test('in-place depthwise layers run in the module as the prepared ordinary kernel over a copy, whichever Cortex-M form (one channel or four) the plan gave them', () => {
   requireShared();
   // KWS's memory plan widens some in-place layers' scratch (the four-channel form) and not others.

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import type { Graph } from '../../src/graph/graph.js';
 import { Interpreter } from '../../src/runtime/interpreter.js';
 import { oneNodeGraph } from '../ops/harness.js';
+import { compileModel } from '../../src/compiler/compile_model.js';
+import { instantiateKernels, kernelModule } from '../../src/runtime/wasm/kernel_module.js';
+import { buildWasmProgram } from '../../src/runtime/wasm/wasm_program.js';
 
 /** A small deterministic generator (xorshift32), so a failure names a reproducible case. */
 function rng(seed: number): () => number {
@@ -72,6 +75,42 @@ test('int8 CONV_2D with shallow window rows (k_w * in_c <= 16, packed straight f
       { shape: [outC], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, outC, 3000) },
     ], { shape: [1, oh, ow, outC], dtype: 'int8', scale: i % 3 === 0 ? 0.0005 : 0.02, zeroPoint: int(r, -10, 10) });
     sameOnBothBackends(g, r, `case ${i}: ${h}x${w}x${inC} -> ${oh}x${ow}x${outC}, ${kh}x${kw} stride ${stride} ${padding}`);
+  }
+});
+
+test('int8 3x3 stride-1 CONV_2D by Winograd F(2x2, 3x3) on the wasm backend gives the js backend\'s bytes: odd sizes, borders, channel tails, the int32 bound at 64 input channels', () => {
+  const r = rng(57);
+  for (let i = 0; i < 40; i++) {
+    // Every fourth case at the extremes: weights all -128, inputs -128 or 127, over 64 channels (the most the kernel takes).
+    const extreme = i % 4 === 3, inC = extreme ? 64 : 8 * int(r, 1, 8), outC = int(r, 1, 21), h = int(r, 1, 11), w = int(r, 1, 11);
+    const padding = h < 3 || w < 3 || r() < 0.6 ? 'SAME' : 'VALID';
+    const oh = padding === 'SAME' ? h : h - 2, ow = padding === 'SAME' ? w : w - 2;
+    const ws = channelScales(r, outC), inScale = 0.05, inZp = extreme ? -128 : int(r, -20, 20);
+    const weights = extreme ? new Uint8Array(outC * 9 * inC).fill(0x80) : bytes(r, outC * 9 * inC);
+    const g = oneNodeGraph('CONV_2D', { padding, strideW: 1, strideH: 1, dilationW: 1, dilationH: 1, activation: r() < 0.5 ? 'RELU' : 'NONE' } as never, [
+      { shape: [1, h, w, inC], dtype: 'int8', scale: inScale, zeroPoint: inZp },
+      { shape: [outC, 3, 3, inC], dtype: 'int8', scale: ws, zeroPoint: ws.map(() => 0), data: weights },
+      { shape: [outC], dtype: 'int32', scale: ws.map((s) => s * inScale), zeroPoint: ws.map(() => 0), data: int32s(r, outC, 3000) },
+    ], { shape: [1, oh, ow, outC], dtype: 'int8', scale: i % 3 === 0 ? 0.0005 : 0.02, zeroPoint: int(r, -10, 10) });
+    const label = `case ${i}: ${h}x${w}x${inC} -> ${oh}x${ow}x${outC}, ${padding}`;
+    if (extreme) {
+      g.inputs = [0];
+      g.outputs = [g.tensors.length - 1];
+      const wasm = new Interpreter(g, { backend: 'wasm', objective: 'speed' }), js = new Interpreter(g, { backend: 'js', objective: 'speed' });
+      const x = Uint8Array.from({ length: h * w * inC }, () => (r() < 0.5 ? 0x80 : 0x7f));
+      wasm.setInput(0, x);
+      js.setInput(0, x);
+      wasm.invoke();
+      js.invoke();
+      assert.deepEqual(wasm.output(0), js.output(0), label);
+    } else {
+      sameOnBothBackends(g, r, label);
+    }
+    if (i === 0) {
+      const c = compileModel(g, { objective: 'speed' });
+      const called = buildWasmProgram(c.graph, c.plan, instantiateKernels(kernelModule()!)).calledKernels;
+      assert.ok(called.has('tm_conv2d_winograd_s8'), [...called].join(', '));
+    }
   }
 });
 

@@ -15,6 +15,7 @@ const PACKED: Readonly<Record<string, string>> = {
 };
 
 const ROW_KERNEL = 'tm_conv2d_rows_packed_s8';
+const WINOGRAD_KERNEL = 'tm_conv2d_winograd_s8';
 
 /** Weight rows [n_out][depth] as [group of 4 outputs][depth pair][output][2] int16, zero-padded. */
 export function packTileWeights(w: ArrayLike<number>, nOut: number, depth: number): Int16Array {
@@ -39,6 +40,39 @@ export function packRowWeights(w: ArrayLike<number>, nOut: number, kH: number, r
   return packTileWeights(rows, nOut, kH * padded);
 }
 
+/** 2G of Winograd's F(2x2, 3x3): integer, so U = G2 g G2^T is four times the textbook transform, exactly. */
+const G2 = [[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]];
+
+/**
+ * Weights [n_out][3][3][in_c] transformed for tm_conv2d_winograd_s8 (csrc/kernels/tm_conv_winograd.h): per
+ * position xi = 4a + b of the 4x4 transform, U_xi[c][i] = sum_rs G2[a][r] w[c][r][s][i] G2[b][s] (|U| <= 1152),
+ * each packed as packTileWeights packs a [n_out][in_c] matrix, one after another.
+ */
+export function packWinogradWeights(w: ArrayLike<number>, nOut: number, inC: number): Int16Array {
+  const u = new Int16Array(nOut * inC), parts: Int16Array[] = [];
+  for (let a = 0; a < 4; a++)
+    for (let b = 0; b < 4; b++) {
+      for (let c = 0; c < nOut; c++)
+        for (let i = 0; i < inC; i++) {
+          let sum = 0;
+          for (let r = 0; r < 3; r++)
+            for (let s = 0; s < 3; s++) sum += G2[a][r] * G2[b][s] * w[((c * 3 + r) * 3 + s) * inC + i];
+          u[c * inC + i] = sum;
+        }
+      parts.push(packTileWeights(u, nOut, inC));
+    }
+  const packed = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.forEach((p, k) => packed.set(p, k * p.length));
+  return packed;
+}
+
+/** Whether a convolution takes tm_conv2d_winograd_s8 (the kernel's own test, tm_wino_takes). */
+function takesWinograd(s: CStruct): boolean {
+  const one = (name: string) => field(s, name) === 1;
+  return field(s, 'k_h') === 3 && field(s, 'k_w') === 3 && one('stride_h') && one('stride_w') && one('dil_h') && one('dil_w') &&
+    field(s, 'in_c') % 8 === 0 && field(s, 'in_c') <= 64 && field(s, 'out_c') <= 256;
+}
+
 /**
  * Whether a convolution takes tm_conv2d_rows_packed_s8 (the same test as the kernel's): a window row is one
  * run of at most 16 bytes, packed straight from the input instead of through im2col columns.
@@ -59,17 +93,19 @@ function packedCall(st: Statement, has: (fn: string) => boolean, memo: Map<CArra
   const [shape, , , weights] = st.args;
   if (shape?.kind !== 'struct' || weights?.kind !== 'const' || weights.array.type !== 'int8_t') return st;
   const s = shape.struct;
-  const rows = st.fn === 'tm_conv2d_s8' && has(ROW_KERNEL) && takesRowKernel(s);
-  // One weight array has one shape (every patch of a stage has the layer's), so one of the two layouts.
+  const winograd = st.fn === 'tm_conv2d_s8' && has(WINOGRAD_KERNEL) && takesWinograd(s);
+  const rows = !winograd && st.fn === 'tm_conv2d_s8' && has(ROW_KERNEL) && takesRowKernel(s);
+  // One weight array has one shape (every patch of a stage has the layer's), so one of the layouts.
   let packed = memo.get(weights.array);
   if (!packed) {
     const kH = field(s, 'k_h'), rowLen = field(s, 'k_w') * field(s, 'in_c'), nOut = field(s, 'out_c');
-    const values = rows ? packRowWeights(weights.array.values, nOut, kH, rowLen) : packTileWeights(weights.array.values, nOut, kH * rowLen);
-    packed = { name: `${weights.array.name}_${rows ? 'rows' : 'packed'}`, type: 'int16_t', values, align: 16, linkage: 'static' };
+    const values = winograd ? packWinogradWeights(weights.array.values, nOut, field(s, 'in_c'))
+      : rows ? packRowWeights(weights.array.values, nOut, kH, rowLen) : packTileWeights(weights.array.values, nOut, kH * rowLen);
+    packed = { name: `${weights.array.name}_${winograd ? 'winograd' : rows ? 'rows' : 'packed'}`, type: 'int16_t', values, align: 16, linkage: 'static' };
     memo.set(weights.array, packed);
   }
   const wp: CArg = { kind: 'const', array: packed };
-  return { kind: 'call', fn: rows ? ROW_KERNEL : PACKED[st.fn], args: [...st.args, wp] };
+  return { kind: 'call', fn: winograd ? WINOGRAD_KERNEL : rows ? ROW_KERNEL : PACKED[st.fn], args: [...st.args, wp] };
 }
 
 /** What the rewriting asks of the module: whether it has a kernel, and the size of a depthwise layer's state. */
@@ -82,12 +118,13 @@ const DW_KERNEL = 'tm_depthwise_conv2d_s8', DW_PREPARED = 'tm_depthwise_conv2d_p
 const DW_IN_PLACE = 'tm_depthwise_conv2d_inplace_s8', DW_IN_PLACE_PREPARED = 'tm_depthwise_conv2d_inplace_prepared_s8';
 /** The Cortex-M form that goes four channels at a time through a wider scratch: the same arguments and bytes. */
 const DW_IN_PLACE_GROUPS = 'tm_depthwise_conv2d_groups_inplace_s8';
+const PW_IN_PLACE_COPY = 'tm_conv2d_1x1_inplace_copy_packed_s8';
 
 /**
  * A model's calls in the module's forms: convolution weights packed for its GEMM, depthwise layers with a
  * prepared state. One instance per program, so the layers that share their constants (the patches of a
  * stage, once ConstantPool has merged their equal arrays) share the packed weights and the state too,
- * and every in-place depthwise call shares one copy buffer: a patch-based plan then touches about the
+ * and every in-place depthwise or pointwise call shares one copy buffer: a patch-based plan then touches about the
  * constants of a layer-wise one, not one copy per patch.
  */
 export class WasmForms {
@@ -102,7 +139,22 @@ export class WasmForms {
   /** A layer's code with its convolution calls in the module's packed form and its depthwise calls prepared. */
   layer(code: LayerCode): LayerCode {
     const has = (fn: string) => this.kernels.has(fn);
-    return { ...code, statements: code.statements.map((st) => this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed)))) };
+    return { ...code, statements: code.statements.map((st) => this.pointwiseOverCopy(this.preparedDepthwiseCall(this.singleChannelDepthwise(packedCall(st, has, this.packed))))) };
+  }
+
+  /**
+   * An in-place pointwise call (already in its packed form) as one call of the ordinary kernel over a copy of
+   * its input outside the arena (the shared copy buffer), instead of one call and one memmove per block of
+   * 16 pixels: the same bytes, pixel by pixel.
+   */
+  private pointwiseOverCopy(st: Statement): Statement {
+    if (st.kind !== 'call' || st.fn !== PACKED.tm_conv2d_1x1_inplace_s8 || !this.kernels.has(PW_IN_PLACE_COPY)) return st;
+    const shape = st.args[0];
+    if (shape?.kind !== 'struct') return st;
+    const s = shape.struct, need = field(s, 'in_h') * field(s, 'in_w') * field(s, 'in_c');
+    // Grown before the program lays its constants out (after every layer is rewritten).
+    if (this.copy.values.length < need) this.copy.values = new Int8Array(need);
+    return { kind: 'call', fn: PW_IN_PLACE_COPY, args: [...st.args, { kind: 'const', array: this.copy }] };
   }
 
   private readonly convShapes = new Map<CStruct, CStruct>();
