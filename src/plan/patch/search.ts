@@ -8,6 +8,7 @@ import type { PatchGraph } from './rewrite.js';
 import { estimateExtraMacs, patchGraph } from './rewrite.js';
 import type { Stage } from './stage.js';
 import { stageOf } from './stage.js';
+import { stripGraph } from './strips.js';
 
 /** A patch-based plan: a MemoryPlan over the rewritten graph, with how it splits the model. */
 export type PatchPlan = MemoryPlan & { patch: PatchInfo };
@@ -16,6 +17,8 @@ export interface PatchCandidate {
   firstNode: number;
   lastNode: number;
   n: number;
+  /** Patches across: n (n x n tiles) or 1 (full-width strips with row caches). */
+  cols: number;
   extraMacs: number;
   /** Arena of the candidate (greedy packing during the search); null when over the MACs cap. */
   arenaBytes: number | null;
@@ -28,8 +31,10 @@ export interface PatchSearchOptions extends PlanOptions {
   maxOverhead?: number;
   /** Patch counts per side to try. */
   patchCounts?: readonly number[];
-  /** Only this split: n x n patches, stage ending at original node `lastNode`. */
-  fixed?: { n: number; lastNode: number };
+  /** Strip counts to try (full-width strips with row caches); [] tries none. */
+  stripCounts?: readonly number[];
+  /** Only this split: n x cols patches (cols n: tiles, cols 1: strips), stage ending at original node `lastNode`. */
+  fixed?: { n: number; cols: number; lastNode: number };
 }
 
 export interface PatchSearchResult {
@@ -46,8 +51,22 @@ function totalMacs(g: Graph): number {
   return g.nodes.reduce((s, n) => s + (OPS[n.op] as OpDef).macs(n as never, g), 0);
 }
 
-function overlaysOf(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): PlanOptions['overlays'] {
-  return pg.overlayOnInput && opts.overlaySplitOnInput !== false ? [{ tensor: stage.output, host: stage.input }] : [];
+/** What planning a patch graph adds to the caller's options: the split tensor over the stage input. */
+function patchOptions(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): PlanOptions {
+  return { overlays: pg.overlayOnInput && opts.overlaySplitOnInput !== false ? [{ tensor: stage.output, host: stage.input }] : [] };
+}
+
+/** Tiles (n x n, halos recomputed) or strips (n x 1, rows cached), as the search names them. */
+interface Split {
+  n: number;
+  cols: number;
+}
+
+function splitsToTry(opts: PatchSearchOptions): Split[] {
+  if (opts.fixed) return [{ n: opts.fixed.n, cols: opts.fixed.cols }];
+  const tiles = (opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8]).map((n) => ({ n, cols: n }));
+  const strips = (opts.stripCounts ?? [2, 3, 4, 6, 8, 12, 16]).map((n) => ({ n, cols: 1 }));
+  return [...tiles, ...strips];
 }
 
 /** Where a stage may begin: at the start, or after leading nodes that are not spatial (QUANTIZE of the input). */
@@ -84,23 +103,23 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   const layerwise = planMemory(g, opts);
   const macs = totalMacs(g);
   const cap = (opts.maxOverhead ?? 0.2) * macs;
-  const counts = opts.fixed ? [opts.fixed.n] : opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8];
   const fast: PlanOptions = { ...opts, reorder: false, strategies: ['greedy-size', 'greedy-breadth'] };
   const candidates: PatchCandidate[] = [];
   const ranked: { pg: PatchGraph; stage: Stage; arena: number }[] = [];
   for (const stage of stages(g, order, opts.fixed?.lastNode)) {
     const T = g.tensors[stage.output];
-    for (const n of counts) {
-      if (T.shape[1] < n || T.shape[2] < n) continue;
-      const estimate = estimateExtraMacs(g, stage, n);
-      const base = { firstNode: order[stage.first], lastNode: order[stage.last], n };
+    for (const { n, cols } of splitsToTry(opts)) {
+      if (cols > 1 && (T.shape[1] < n || T.shape[2] < cols)) continue;
+      const base = { firstNode: order[stage.first], lastNode: order[stage.last], n, cols };
+      // Strips recompute nothing: only tiles are screened by the estimate before being built.
+      const estimate = cols === 1 ? 0 : estimateExtraMacs(g, stage, n);
       if (estimate > cap && !opts.fixed) {
         candidates.push({ ...base, extraMacs: Math.round(estimate), arenaBytes: null });
         continue;
       }
-      const pg = patchGraph(g, order, stage, n);
+      const pg = cols === 1 ? stripGraph(g, order, stage, n) : patchGraph(g, order, stage, n);
       if (!pg) continue;
-      const arena = planMemory(pg.graph, { ...fast, overlays: overlaysOf(pg, stage, opts) }).arenaBytes;
+      const arena = planMemory(pg.graph, { ...fast, ...patchOptions(pg, stage, opts) }).arenaBytes;
       candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: arena });
       if (pg.extraMacs <= cap || opts.fixed) ranked.push({ pg, stage, arena });
     }
@@ -109,7 +128,7 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   ranked.sort((a, b) => a.arena - b.arena || a.pg.extraMacs - b.pg.extraMacs);
   let best: { c: (typeof ranked)[number]; plan: MemoryPlan } | null = null;
   for (const c of ranked.slice(0, 3)) {
-    const plan = planMemory(c.pg.graph, { ...opts, reorder: false, overlays: overlaysOf(c.pg, c.stage, opts) });
+    const plan = planMemory(c.pg.graph, { ...opts, reorder: false, ...patchOptions(c.pg, c.stage, opts) });
     if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
   }
   if (!best) return { best: null, graph: null, layerwise, candidates, totalMacs: macs };
@@ -117,7 +136,7 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   const chosen: PatchPlan = {
     ...plan,
     patch: {
-      n: c.pg.n, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
+      n: c.pg.n, cols: c.pg.cols, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
       splitTensor: c.stage.output, extraMacs: c.pg.extraMacs, origin: c.pg.origin,
     },
   };
