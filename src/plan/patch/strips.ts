@@ -139,6 +139,7 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
     const lo = (L: number): number => (s === 0 ? 0 : done[s - 1][L]);
     const hi = (L: number): number => done[s][L];
     let window: Piece | null = null;
+    let keepFrom: { piece: Piece; next: number } | null = null;
     for (let L = 0; L < m; L++) {
       const i = stage.nodes[L];
       if (hi(L) <= lo(L)) { window = null; continue; }
@@ -155,7 +156,7 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
         }
         // Keep what later windows read before this layer runs, so the window may die at the layer.
         const next = Math.max(rows.lo, windowRows(L, hi(L), hi(L) + 1).lo);
-        held[L] = s + 1 < n && next < window.region.rows.hi ? copyRows(b, window, next, window.region.rows.hi, x, `${tag}/n${i}/keep`) : null;
+        keepFrom = s + 1 < n && next < window.region.rows.hi ? { piece: window, next } : null;
         // A layer that runs ahead of this one (after the driver) leaves rows for the next strip.
         window = crop(b, window, fullWidth(x, rows.lo, rows.hi), x, `${tag}/n${i}`);
       }
@@ -165,6 +166,7 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
       const cached = kept ? copyRows(b, kept, Math.max(nextWindow!.lo, kept.region.rows.lo), kept.region.rows.hi, inputOf(L + 1), `${tag}/n${stage.nodes[L + 1]}/cache`) : null;
       const fresh = emitLayer(b, i, window!, lo(L), hi(L), tag);
       if (!fresh) return null;
+      if (L > 0) held[L] = keepFrom ? copyRows(b, keepFrom.piece, keepFrom.next, keepFrom.piece.region.rows.hi, inputOf(L), `${tag}/n${i}/keep`) : null;
       if (L + 1 === m) { outRows.push(fresh.id); break; }
       const y = g.tensors[g.nodes[i].outputs[0]];
       if (!nextWindow) {
