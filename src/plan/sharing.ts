@@ -109,22 +109,6 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
   const graphInputs = new Set(g.inputs);
   // State tensors keep their bytes between invokes: never aliased, overlaid or written over.
   const isActivation = (id: TensorId | undefined): id is TensorId => id !== undefined && id >= 0 && life.has(id) && !isVariable(g.tensors[id]);
-  /**
-   * A concatenation input may bring the tensors sharing its memory (an in-place layer's input) into the
-   * output's buffer when, moved with it, they stay inside its slot (any height above the last slot, where
-   * no other input lies) and no two inputs share a group.
-   */
-  const joinsFit = (ids: readonly TensorId[], slots: readonly number[], outBytes: number): boolean => {
-    if (new Set(ids.map((id) => groups.root(id))).size !== ids.length) return false;
-    return ids.every((id, k) => {
-      const shift = slots[k] - (memberOffset.get(id) ?? 0);
-      const end = k + 1 < ids.length ? slots[k + 1] : Infinity;
-      return groups.members.get(groups.root(id))!.every((m) => {
-        const at = (memberOffset.get(m) ?? 0) + shift;
-        return !graphInputs.has(m) && !outputs.has(m) && at >= slots[k] && at + tensorBytes(g.tensors[m]) <= end;
-      }) && outBytes > 0;
-    });
-  };
   const diesAt = (id: TensorId, step: number): boolean =>
     groups.members.get(groups.root(id))!.every((m) => !outputs.has(m) && life.get(m)!.last <= step);
 
@@ -146,11 +130,10 @@ export function decideSharing(g: Graph, order: readonly number[], opts: ReuseOpt
     }
     if (def.role === 'concat') {
       const slots = opts.inPlaceConcat ? concatSlots(node as Node<'CONCATENATION'>, g, isActivation, graphInputs) : null;
-      if (slots && joinsFit(node.inputs, slots, tensorBytes(outT))) {
+      if (slots && node.inputs.every((id) => groups.members.get(groups.root(id))!.length === 1)) {
         node.inputs.forEach((id, k) => {
-          const shift = slots[k] - (memberOffset.get(id) ?? 0);
-          for (const m of groups.members.get(groups.root(id))!) memberOffset.set(m, (memberOffset.get(m) ?? 0) + shift);
           groups.join(out, id);
+          memberOffset.set(id, slots[k]);
         });
         inPlaceNodes.set(nodeIndex, { kind: 'concat', input: node.inputs[0], output: out, scratchBytes: 0 });
       }

@@ -33,6 +33,8 @@ export interface PatchGraph {
   n: number;
   /** Patches across: n for n x n tiles, 1 for full-width strips with row caches (strips.ts). */
   cols: number;
+  /** Bytes some step must hold whatever the packing (strips: the stage input and every row cache); the search skips candidates whose floor cannot beat a planned one. */
+  floorBytes?: number;
   /**
    * True when the split tensor may start where the stage input starts: each row of patches is written
    * only over input rows no later patch reads (the input shrinks faster than the output grows).

@@ -134,8 +134,11 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   const held: (Piece | null)[] = new Array(m).fill(null);
   const outRows: TensorId[] = [];
   const firstInputRow: number[] = [];
+  let floorBytes = tensorBytes(X);
   for (let s = 0; s < n; s++) {
     const tag = `@s${s}`;
+    // At a strip's first step the stage input and every cache are live, each in its own bytes.
+    floorBytes = Math.max(floorBytes, held.reduce((sum, h) => sum + (h ? tensorBytes(b.tensors[h.id]) : 0), tensorBytes(X)));
     const lo = (L: number): number => (s === 0 ? 0 : done[s - 1][L]);
     const hi = (L: number): number => done[s][L];
     let window: Piece | null = null;
@@ -187,7 +190,7 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
   const once = stage.nodes.reduce((sum, i) => sum + computeMacs(g, g.nodes[i] as AnyNode), 0);
   const ends = done.map((d) => d[m - 1]);
-  return { graph, origin: b.origin, extraMacs: patched - once, n, cols: 1, overlayOnInput: overlayFits(g, stage, ends, firstInputRow) };
+  return { graph, origin: b.origin, extraMacs: patched - once, n, cols: 1, floorBytes, overlayOnInput: overlayFits(g, stage, ends, firstInputRow) };
 }
 
 /**
