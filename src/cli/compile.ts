@@ -86,7 +86,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   console.log(`${project.modelName}: wrote ${project.files.length} files to ${opts.output} (target ${target}, board ${board.name})`);
   console.log(`arena       ${int(project.arenaBytes)} bytes (${kb(project.arenaBytes)}) = ${(opts.prefix ?? '').toUpperCase()}MODEL_ARENA_BYTES, from the ${chosen.kind} ${plan.strategy} memory plan`);
   if (patchSummary) {
-    console.log(`patch       ${patchSummary.name} of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} patch by patch, ${int(patchSummary.extraMacs)} extra MACs`);
+    console.log(`patch       ${patchSummary.name} of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} ${patchSummary.cols === 1 ? 'strip by strip' : 'patch by patch'}, ${int(patchSummary.extraMacs)} extra MACs`);
   } else if (chosen.patchNote) {
     console.log(`patch       none: ${chosen.patchNote}`);
   }

@@ -7,7 +7,7 @@ import type { OpDef } from '../ops/op.js';
 import { checkSupported, OPS } from '../ops/registry.js';
 import { fusePads } from '../plan/fuse_pad.js';
 import type { MemoryPlan, PatchInfo, PlanOptions } from '../plan/memory_plan.js';
-import { patchName, planMemory } from '../plan/memory_plan.js';
+import { planMemory } from '../plan/memory_plan.js';
 import type { PatchSearchResult } from '../plan/patch/search.js';
 import { searchPatchPlan } from '../plan/patch/search.js';
 import { assertRunnable } from '../plan/runnable.js';
@@ -135,7 +135,7 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   const fixed = typeof patch === 'object' ? { n: patch.n, cols: patch.cols, lastNode: patch.lastNode as number } : null;
   const search = patch === 'off' ? null : searchPatchPlan(graph, { ...planOptions, maxOverhead: o.maxOverhead, ...(fixed ? { fixed } : {}) });
   if (fixed && !search?.best) {
-    throw new InputError(`--patch ${fixed.n}x${fixed.cols}@${fixed.lastNode}: no stage of the model can end at node ${fixed.lastNode} with ${fixed.n}x${fixed.cols} ${fixed.cols === 1 ? 'strips' : 'patches'}`);
+    throw new InputError(`--patch ${fixed.n}x${fixed.cols}@${fixed.lastNode}: no stage of the model can end at node ${fixed.lastNode} with ${fixed.n}x${fixed.cols} ${fixed.cols === 1 ? 'strips (strips take a chain of layers, each reading only the one before, padded only by int8 or float32 convolutions, and a stage tensor at least N rows high)' : 'patches'}`);
   }
   const smallest = search?.layerwise ?? planMemory(graph, planOptions);
   const cands: Candidate[] = [fastest(graph, smallest)];
@@ -143,7 +143,7 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   if (lean.plan.arenaBytes < cands[0].plan.arenaBytes) cands.push(lean);
   if (search?.best && search.graph) {
     const p = search.best.patch;
-    const patched = candidate(`${patchName(p)}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', search.graph, search.best);
+    const patched = candidate(`patch ${p.n}x${p.cols}${p.cols === 1 ? ' strips' : ''}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', search.graph, search.best);
     patched.plan = { ...patched.plan, patch: p };
     // A fixed split is what the user asked for: it is the only candidate.
     if (fixed) cands.splice(0, cands.length, patched);

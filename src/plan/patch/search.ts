@@ -151,7 +151,8 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   ranked.sort((a, b) => a.arena - b.arena || a.pg.extraMacs - b.pg.extraMacs);
   let best: { c: (typeof ranked)[number]; plan: MemoryPlan } | null = null;
   for (const c of ranked.slice(0, 3)) {
-    // No packing goes under the live bytes: a candidate whose bound the best already reaches cannot win.
+    // No packing goes under the live bytes (of the quick plan's sharing decisions, which the full plan
+    // rarely improves on): a candidate whose bound the best already reaches is not re-planned.
     if (best && (c.lowerBound > best.plan.arenaBytes || (c.lowerBound === best.plan.arenaBytes && c.pg.extraMacs >= best.c.pg.extraMacs))) continue;
     const plan = planMemory(c.pg.graph, { ...opts, reorder: false, ...patchOptions(c.pg, c.stage, opts) });
     if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
