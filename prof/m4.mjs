@@ -1,5 +1,6 @@
 // Cortex-M instructions per inference under QEMU (-icount), per step, checked against every vector case:
-// node prof/m4.mjs MODEL [m4|m7] [--steps] [--all] [--memory]   (after npx tsc; reads ../shared)
+// node prof/m4.mjs MODEL [m4|m7] [--steps] [--all] [--memory] [--patch SPEC]   (after npx tsc; reads ../shared)
+// --patch SPEC forces a split as `tinyml compile --patch` does (e.g. 4x4@7 tiles, 24x1@7 strips).
 // --memory compiles with objective memory (the patch plan where there is one), as `tinyml compile --objective memory`.
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { loadModel } from '../dist/src/model.js';
 import { findBoard } from '../dist/src/boards/boards.js';
 import { compileModel } from '../dist/src/compiler/compile_model.js';
+import { parsePatch } from '../dist/src/cli/compile_flags.js';
 import { tensorBytes } from '../dist/src/graph/graph.js';
 import { generateProject } from '../dist/src/codegen/project.js';
 import { writeProject } from '../dist/src/codegen/write_project.js';
@@ -19,7 +21,9 @@ const vdir = join('..', 'shared', 'vectors', name);
 const man = JSON.parse(readFileSync(join(vdir, 'manifest.json'), 'utf8'));
 const g = loadModel(join('..', 'shared', man.model));
 const memory = process.argv.includes('--memory');
-const compiled = compileModel(g, { board: findBoard('mps2-an386'), ...(memory ? { objective: 'memory' } : {}) });
+const patchAt = process.argv.indexOf('--patch');
+const patch = patchAt > 0 ? { patch: parsePatch(process.argv[patchAt + 1]) } : {};
+const compiled = compileModel(g, { board: findBoard('mps2-an386'), ...(memory ? { objective: 'memory' } : {}), ...patch });
 if (compiled.model.inputs.some((t, i) => t !== g.inputs[i])) throw new Error('io changed: not handled here');
 const target = core === 'm7' ? 'cortex-m7' : 'cortex-m4';
 const project = generateProject(compiled.graph, compiled.plan, { board: findBoard(core === 'm7' ? 'mps2-an500' : 'mps2-an386'), target, modelName: g.name });

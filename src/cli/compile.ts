@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
+import { patchName } from '../plan/memory_plan.js';
 import { generateProject } from '../codegen/project.js';
 import { checkProjectDir, writeProject } from '../codegen/write_project.js';
 import { defaultTarget, isCortexM, parseTarget, qemuMachine } from '../codegen/target.js';
@@ -70,7 +71,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   writeProject(opts.output, project);
 
   const p = plan.patch;
-  const patchSummary = p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, splitTensor: chosen.prepared.tensors[p.splitTensor].name, extraMacs: p.extraMacs } : null;
+  const patchSummary = p ? { n: p.n, cols: p.cols, name: patchName(p), firstNode: p.firstNode, lastNode: p.lastNode, splitTensor: chosen.prepared.tensors[p.splitTensor].name, extraMacs: p.extraMacs } : null;
   const kernels = generated.files.filter((f) => f.path.startsWith('kernels/')).map((f) => f.path.slice('kernels/'.length));
   const tuned = tune ? tuneSummary(tune, generated.splitWeights.list) : null;
   if (opts.json) {
@@ -85,7 +86,7 @@ export function compileCommand(modelFile: string, opts: CompileOptions): number 
   console.log(`${project.modelName}: wrote ${project.files.length} files to ${opts.output} (target ${target}, board ${board.name})`);
   console.log(`arena       ${int(project.arenaBytes)} bytes (${kb(project.arenaBytes)}) = ${(opts.prefix ?? '').toUpperCase()}MODEL_ARENA_BYTES, from the ${chosen.kind} ${plan.strategy} memory plan`);
   if (patchSummary) {
-    console.log(`patch       ${patchSummary.n}x${patchSummary.n} patches of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} patch by patch, ${int(patchSummary.extraMacs)} extra MACs`);
+    console.log(`patch       ${patchSummary.name} of '${patchSummary.splitTensor}', nodes ${patchSummary.firstNode}..${patchSummary.lastNode} ${patchSummary.cols === 1 ? 'strip by strip' : 'patch by patch'}, ${int(patchSummary.extraMacs)} extra MACs`);
   } else if (chosen.patchNote) {
     console.log(`patch       none: ${chosen.patchNote}`);
   }

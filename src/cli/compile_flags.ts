@@ -37,10 +37,10 @@ export function parsePatch(spec: string | undefined): PatchChoice {
   if (spec === undefined) return DEFAULT_COMPILE_OPTIONS.patch;
   if (spec === 'auto' || spec === 'off') return spec;
   const m = /^(\d+)x(\d+)@(.+)$/.exec(spec);
-  if (!m || m[1] !== m[2] || Number(m[1]) < 1) {
-    throw new InputError(`--patch takes auto, off or NxN@LAYER (square patches; LAYER a node index or tensor name, e.g. 4x4@7), got "${spec}"`);
+  if (!m || (m[1] !== m[2] && m[2] !== '1') || Number(m[1]) < 1) {
+    throw new InputError(`--patch takes auto, off, NxN@LAYER (square tiles) or Nx1@LAYER (full-width strips with row caches); LAYER a node index or tensor name, e.g. 4x4@7 or 12x1@7; got "${spec}"`);
   }
-  return { n: Number(m[1]), lastNode: /^\d+$/.test(m[3]) ? Number(m[3]) : m[3] };
+  return { n: Number(m[1]), cols: Number(m[2]), lastNode: /^\d+$/.test(m[3]) ? Number(m[3]) : m[3] };
 }
 
 export function parseOverhead(spec: string | undefined): number {

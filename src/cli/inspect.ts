@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { loadModel } from '../model.js';
 import { compileModel } from '../compiler/compile_model.js';
+import { patchName } from '../plan/memory_plan.js';
 import { modelReport } from '../report/layers.js';
 import { int, kb, shapes } from '../report/format.js';
 import type { CompileFlags } from './compile_flags.js';
@@ -42,7 +43,7 @@ export function inspectCommand(modelFile: string, opts: InspectOptions): number 
   console.log(table.toString());
   console.log(`MACs        ${int(report.totalMacs)}`);
   console.log(`Flash       ${int(report.weightBytes)} bytes of weights (${kb(report.weightBytes)})`);
-  const patch = c.patch ? `, ${c.patch.n}x${c.patch.n} patches up to node ${c.patch.lastNode}` : '';
+  const patch = c.patch ? `, ${patchName(c.patch)} up to node ${c.patch.lastNode}` : '';
   console.log(`peak SRAM   ${int(report.peakSramBytes)} bytes arena (${kb(report.peakSramBytes)}), ${c.kind}${patch} ${report.strategy} plan; live peak at node ${report.layers[report.peakStep]?.node ?? 0} (*), lower bound ${int(report.lowerBound)}`);
   if (fit) {
     const peakNode = report.layers[report.peakStep]?.node ?? 0;

@@ -76,7 +76,7 @@ function weightBytes(g: Graph): number {
 /** A fixed split's last node as an index of `g`: a node index, or the name of a tensor a node writes. */
 function resolvePatch(g: Graph, patch: PatchChoice | undefined): PatchChoice | undefined {
   if (typeof patch !== 'object') return patch;
-  const spec = `--patch ${patch.n}x${patch.n}@${patch.lastNode}`;
+  const spec = `--patch ${patch.n}x${patch.cols}@${patch.lastNode}`;
   if (typeof patch.lastNode === 'number') {
     if (!g.nodes[patch.lastNode]) throw new InputError(`${spec}: the model has nodes 0..${g.nodes.length - 1}`);
     return patch;
@@ -84,7 +84,7 @@ function resolvePatch(g: Graph, patch: PatchChoice | undefined): PatchChoice | u
   const name = patch.lastNode;
   const node = g.nodes.find((n) => n.outputs.some((o) => g.tensors[o].name === name));
   if (!node) throw new InputError(`${spec}: no node of the model writes a tensor named '${name}' (give a node index or an output tensor name, as tinyml plan prints them)`);
-  return { n: patch.n, lastNode: node.index };
+  return { n: patch.n, cols: patch.cols, lastNode: node.index };
 }
 
 function candidate(name: string, kind: Candidate['kind'], graph: Graph, full: MemoryPlan): Candidate {
@@ -132,10 +132,10 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
 
   const { graph, fused } = o.fusePads ? fusePads(model) : { graph: model, fused: 0 };
   const patch = resolvePatch(graph, o.patch);
-  const fixed = typeof patch === 'object' ? { n: patch.n, lastNode: patch.lastNode as number } : null;
+  const fixed = typeof patch === 'object' ? { n: patch.n, cols: patch.cols, lastNode: patch.lastNode as number } : null;
   const search = patch === 'off' ? null : searchPatchPlan(graph, { ...planOptions, maxOverhead: o.maxOverhead, ...(fixed ? { fixed } : {}) });
   if (fixed && !search?.best) {
-    throw new InputError(`--patch ${fixed.n}x${fixed.n}@${fixed.lastNode}: no stage of the model can end at node ${fixed.lastNode} with ${fixed.n}x${fixed.n} patches`);
+    throw new InputError(`--patch ${fixed.n}x${fixed.cols}@${fixed.lastNode}: no stage of the model can end at node ${fixed.lastNode} with ${fixed.n}x${fixed.cols} ${fixed.cols === 1 ? 'strips (strips take a chain of layers, each reading only the one before, padded only by int8 or float32 convolutions, and a stage tensor at least N rows high)' : 'patches'}`);
   }
   const smallest = search?.layerwise ?? planMemory(graph, planOptions);
   const cands: Candidate[] = [fastest(graph, smallest)];
@@ -143,7 +143,7 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   if (lean.plan.arenaBytes < cands[0].plan.arenaBytes) cands.push(lean);
   if (search?.best && search.graph) {
     const p = search.best.patch;
-    const patched = candidate(`patch ${p.n}x${p.n}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', search.graph, search.best);
+    const patched = candidate(`patch ${p.n}x${p.cols}${p.cols === 1 ? ' strips' : ''}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', search.graph, search.best);
     patched.plan = { ...patched.plan, patch: p };
     // A fixed split is what the user asked for: it is the only candidate.
     if (fixed) cands.splice(0, cands.length, patched);

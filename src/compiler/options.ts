@@ -12,7 +12,8 @@ export type Objective = 'memory' | 'speed';
  * Patch-based inference: the planner's search, none, or one fixed split: n x n patches up to a node,
  * given by its index or by the name of the tensor it writes (as `tinyml plan` prints them).
  */
-export type PatchChoice = 'auto' | 'off' | { n: number; lastNode: number | string };
+/** `cols` n: n x n tiles (halos recomputed); `cols` 1: n full-width strips (rows cached per layer). */
+export type PatchChoice = 'auto' | 'off' | { n: number; cols: number; lastNode: number | string };
 
 /** Everything that decides how a model is run; every command takes these and nothing else. */
 export interface CompileOptions {

@@ -73,8 +73,10 @@ export interface MemoryPlan {
 
 /** How a patch-based plan splits the model (MCUNetV2). */
 export interface PatchInfo {
-  /** n x n patches of the split tensor. */
+  /** n rows of patches of the split tensor. */
   n: number;
+  /** Patches per row: n (n x n tiles, halos recomputed) or 1 (full-width strips, rows cached per layer). */
+  cols: number;
   /** Original node indices of the first and last node run patch by patch. */
   firstNode: number;
   lastNode: number;
@@ -84,6 +86,11 @@ export interface PatchInfo {
   extraMacs: number;
   /** Original node each node of `graph` computes (-1: slicing, padding, joining). */
   origin: number[];
+}
+
+/** How a split reads in reports: '4x4 patches' (tiles) or '12x1 strips (row caches)'. */
+export function patchName(p: Pick<PatchInfo, 'n' | 'cols'>): string {
+  return p.cols === 1 ? `${p.n}x1 strips (row caches)` : `${p.n}x${p.cols} patches`;
 }
 
 /** Scratch bytes of each node as its op declares them. */

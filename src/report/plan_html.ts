@@ -128,7 +128,7 @@ export function planHtml(s: PlanSummary): string {
 <h1>Memory plan: ${esc(s.model)}</h1>
 <p id="summary">Peak SRAM <b>${fmt(s.peakBytes)} bytes</b> (${kb(s.peakBytes)})${tflm}; lower bound ${fmt(s.lowerBound)} bytes;
 greedy by size without reuse tricks ${fmt(s.baselineBytes)} bytes; best layer by layer ${fmt(s.layerwiseBytes)} bytes.
-${s.patch ? `Patch-based: ${s.patch.n}×${s.patch.n} patches over nodes ${s.patch.firstNode}–${s.patch.lastNode}, ${fmt(s.patch.extraMacs)} extra MACs.` : `No patch-based plan: ${esc(s.patchNote)}.`}
+${s.patch ? `Patch-based: ${esc(s.patch.name)} over nodes ${s.patch.firstNode}–${s.patch.lastNode}, ${fmt(s.patch.extraMacs)} extra MACs.` : `No patch-based plan: ${esc(s.patchNote)}.`}
 ${s.inPlaceNodes} node(s) in place, ${s.aliases} alias(es);
 ${s.steps.length} steps, ${fmt(s.totalMacs)} MACs.</p>
 <h2>Strategies</h2>

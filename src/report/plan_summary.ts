@@ -3,7 +3,7 @@ import { tensorBytes } from '../graph/graph.js';
 import type { OpDef } from '../ops/op.js';
 import { OPS } from '../ops/registry.js';
 import type { MemoryPlan } from '../plan/memory_plan.js';
-import { planMemory } from '../plan/memory_plan.js';
+import { patchName, planMemory } from '../plan/memory_plan.js';
 import { NO_TRICKS } from '../plan/options.js';
 import type { CompiledModel } from '../compiler/compile_model.js';
 import { modelMacs } from '../compiler/compile_model.js';
@@ -50,6 +50,10 @@ export interface LayerMemoryRow {
 
 export interface PatchSummary {
   n: number;
+  /** n (tiles) or 1 (strips with row caches). */
+  cols: number;
+  /** As reports print it: '4x4 patches', '12x1 strips (row caches)'. */
+  name: string;
   firstNode: number;
   lastNode: number;
   splitTensor: string;
@@ -173,13 +177,13 @@ export function summarise(c: CompiledModel, referenceArenaBytes: number | null =
     model: c.model.name,
     peakBytes: chosen.arenaBytes,
     lowerBound: chosen.lowerBound,
-    strategy: chosen.patch ? `patch ${chosen.patch.n}x${chosen.patch.n} + ${chosen.strategy}` : chosen.strategy,
+    strategy: chosen.patch ? `patch ${chosen.patch.n}x${chosen.patch.cols} + ${chosen.strategy}` : chosen.strategy,
     objective: c.objective,
     referenceArenaBytes,
     baselineBytes: baseline.arenaBytes,
     layerwiseBytes: c.layerwise.arenaBytes,
     patch: best ? {
-      n: best.patch.n, firstNode: best.patch.firstNode, lastNode: best.patch.lastNode,
+      n: best.patch.n, cols: best.patch.cols, name: patchName(best.patch), firstNode: best.patch.firstNode, lastNode: best.patch.lastNode,
       splitTensor: c.prepared.tensors[best.patch.splitTensor]?.name ?? String(best.patch.splitTensor), extraMacs: best.patch.extraMacs,
       arenaBytes: c.candidates.find((x) => x.kind === 'patch-based')?.arenaBytes ?? best.arenaBytes,
     } : null,

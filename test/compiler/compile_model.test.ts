@@ -51,7 +51,8 @@ test('compile: the slower in-place depthwise kernel is never used where it lower
   const all = planMemory(fused, { ...tricks, peakOnlyAt: new Set(fused.nodes.map((n) => n.index)) });
   assert.ok([...all.inPlaceNodes.values()].some((d) => d.kind === 'depthwise'), 'the planner alone would run depthwise in place');
   for (const opts of [{}, { board: findBoard('mps2-an386') }, { objective: 'memory' as const }]) {
-    const c = compileModel(g, { ...opts, tricks });
+    // Layer-wise: without in-place pointwise, 24x1 strips would lower KWS's peak (10,416 B), which is not this test's case.
+    const c = compileModel(g, { ...opts, tricks, patch: 'off' });
     assert.equal(c.plan.arenaBytes, all.arenaBytes, 'the same peak');
     const dw = c.kernels.filter((k) => k.op === 'DEPTHWISE_CONV_2D');
     assert.ok(dw.length > 0);

@@ -74,8 +74,9 @@ test('plan --board: a model that cannot fit names the peak step and the bytes mi
 test('plan: bad --patch and --max-overhead values are refused with a clear message', () => {
   assert.throws(() => parsePatch('4x5@3'), InputError);
   assert.throws(() => parsePatch('banana'), InputError);
-  assert.deepEqual(parsePatch('4x4@7'), { n: 4, lastNode: 7 });
-  assert.deepEqual(parsePatch('4x4@conv1_out'), { n: 4, lastNode: 'conv1_out' });
+  assert.deepEqual(parsePatch('4x4@7'), { n: 4, cols: 4, lastNode: 7 });
+  assert.deepEqual(parsePatch('4x4@conv1_out'), { n: 4, cols: 4, lastNode: 'conv1_out' });
+  assert.deepEqual(parsePatch('24x1@7'), { n: 24, cols: 1, lastNode: 7 }, 'full-width strips');
   assert.equal(parsePatch(undefined), 'auto');
   assert.throws(() => capture(modelPath('mlperf_kws_dscnn_int8.tflite'), { maxOverhead: 'lots' }), InputError);
 });

@@ -66,7 +66,7 @@ for (const m of manifests().filter((x) => x.id in FIXED)) {
     const want = outputs(g, planMemory(g, 'no-reuse'), m);
     let ran = 0;
     for (const [n, lastNode] of FIXED[m.id]) {
-      const r = searchPatchPlan(g, { fixed: { n, lastNode }, strategies: ['greedy-size'] });
+      const r = searchPatchPlan(g, { fixed: { n, cols: n, lastNode }, strategies: ['greedy-size'] });
       if (!r.best) continue;
       ran++;
       assert.deepEqual(verifyPlan(r.graph!, r.best), [], `${n}x${n}@${lastNode}`);
@@ -99,7 +99,7 @@ test('patch: the split tensor goes over the stage input only where the geometry 
     assert.equal(errors.length === 0, pg.overlayOnInput, `${n}x${n}@${last}: ${errors[0] ?? 'sound'}`);
     if (pg.overlayOnInput) {
       safe++;
-      assert.deepEqual(outputs(pg.graph, { ...plan, patch: { n, firstNode: 0, lastNode: last, splitTensor: stage.output, extraMacs: pg.extraMacs, origin: pg.origin } }, m),
+      assert.deepEqual(outputs(pg.graph, { ...plan, patch: { n, cols: n, firstNode: 0, lastNode: last, splitTensor: stage.output, extraMacs: pg.extraMacs, origin: pg.origin } }, m),
         outputs(g, planMemory(g, 'no-reuse'), m));
     } else {
       unsafe++;

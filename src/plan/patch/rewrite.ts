@@ -29,7 +29,12 @@ export interface PatchGraph {
   origin: number[];
   /** MACs of the stage run patch by patch, minus once layer by layer: the halo recomputation. */
   extraMacs: number;
+  /** Patches down the split tensor (rows of patches). */
   n: number;
+  /** Patches across: n for n x n tiles, 1 for full-width strips with row caches (strips.ts). */
+  cols: number;
+  /** Bytes some step must hold whatever the packing (strips: the stage input and every row cache); the search skips candidates whose floor cannot beat a planned one. */
+  floorBytes?: number;
   /**
    * True when the split tensor may start where the stage input starts: each row of patches is written
    * only over input rows no later patch reads (the input shrinks faster than the output grows).
@@ -37,7 +42,8 @@ export interface PatchGraph {
   overlayOnInput: boolean;
 }
 
-class Builder {
+/** Appends nodes and tensors to a copy of a graph, recording which original node each new node computes. */
+export class Builder {
   readonly tensors: Tensor[];
   readonly nodes: AnyNode[] = [];
   readonly origin: number[] = [];
@@ -71,20 +77,20 @@ class Builder {
   }
 }
 
-const NO_MASKS = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false };
+export const NO_MASKS = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false };
 
 /** Where a patch's copy of a tensor lives and which window of the full tensor it holds. */
-interface Piece {
+export interface Piece {
   id: TensorId;
   region: Region;
 }
 
-function shapeOf(t: Tensor, r: Region): number[] {
+export function shapeOf(t: Tensor, r: Region): number[] {
   return [1, r.rows.hi - r.rows.lo, r.cols.hi - r.cols.lo, t.shape[3]];
 }
 
 /** Slice `want` (inside `have`) out of a piece: nothing when they are the same window. */
-function crop(b: Builder, src: Piece, want: Region, like: Tensor, tag: string): Piece {
+export function crop(b: Builder, src: Piece, want: Region, like: Tensor, tag: string): Piece {
   if (sameRegion(src.region, want)) return src;
   const begin = [0, want.rows.lo - src.region.rows.lo, want.cols.lo - src.region.cols.lo, 0];
   const end = [1, want.rows.hi - src.region.rows.lo, want.cols.hi - src.region.cols.lo, like.shape[3]];
@@ -93,7 +99,7 @@ function crop(b: Builder, src: Piece, want: Region, like: Tensor, tag: string): 
   return { id: out, region: want };
 }
 
-function padAmounts(need: Region, have: Region): number[] {
+export function padAmounts(need: Region, have: Region): number[] {
   return [0, 0, have.rows.lo - need.rows.lo, need.rows.hi - have.rows.hi, have.cols.lo - need.cols.lo, need.cols.hi - have.cols.hi, 0, 0];
 }
 
@@ -179,7 +185,7 @@ function emitPatch(b: Builder, stage: Stage, input: Piece, patch: Region, tag: s
 }
 
 /** MACs of computing ops; padding only moves bytes (and border patches pad less than the whole image). */
-function computeMacs(g: Graph, node: AnyNode): number {
+export function computeMacs(g: Graph, node: AnyNode): number {
   return node.op === 'PAD' || node.op === 'PADV2' ? 0 : (OPS[node.op] as OpDef).macs(node as never, g);
 }
 
@@ -221,7 +227,7 @@ export function patchGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   let patched = 0;
   b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
   const once = stage.nodes.reduce((s, i) => s + computeMacs(g, g.nodes[i] as AnyNode), 0);
-  return { graph, origin: b.origin, extraMacs: patched - once, n, overlayOnInput };
+  return { graph, origin: b.origin, extraMacs: patched - once, n, cols: n, overlayOnInput };
 }
 
 /** The extra MACs of an n x n split without building the graph: per-pixel cost times recomputed pixels. */

@@ -1,4 +1,5 @@
 import type { AnyNode, Graph } from '../../graph/graph.js';
+import { tensorBytes } from '../../graph/graph.js';
 import type { OpDef } from '../../ops/op.js';
 import { OPS } from '../../ops/registry.js';
 import type { MemoryPlan, PatchInfo, PlanOptions } from '../memory_plan.js';
@@ -8,6 +9,7 @@ import type { PatchGraph } from './rewrite.js';
 import { estimateExtraMacs, patchGraph } from './rewrite.js';
 import type { Stage } from './stage.js';
 import { stageOf } from './stage.js';
+import { stripGraph } from './strips.js';
 
 /** A patch-based plan: a MemoryPlan over the rewritten graph, with how it splits the model. */
 export type PatchPlan = MemoryPlan & { patch: PatchInfo };
@@ -16,8 +18,10 @@ export interface PatchCandidate {
   firstNode: number;
   lastNode: number;
   n: number;
+  /** Patches across: n (n x n tiles) or 1 (full-width strips with row caches). */
+  cols: number;
   extraMacs: number;
-  /** Arena of the candidate (greedy packing during the search); null when over the MACs cap. */
+  /** Arena of the candidate (greedy packing during the search); null when over the MACs cap or unable to beat a planned one. */
   arenaBytes: number | null;
 }
 
@@ -28,8 +32,10 @@ export interface PatchSearchOptions extends PlanOptions {
   maxOverhead?: number;
   /** Patch counts per side to try. */
   patchCounts?: readonly number[];
-  /** Only this split: n x n patches, stage ending at original node `lastNode`. */
-  fixed?: { n: number; lastNode: number };
+  /** Strip counts to try (full-width strips with row caches); [] tries none. */
+  stripCounts?: readonly number[];
+  /** Only this split: n x cols patches (cols n: tiles, cols 1: strips), stage ending at original node `lastNode`. */
+  fixed?: { n: number; cols: number; lastNode: number };
 }
 
 export interface PatchSearchResult {
@@ -46,8 +52,27 @@ function totalMacs(g: Graph): number {
   return g.nodes.reduce((s, n) => s + (OPS[n.op] as OpDef).macs(n as never, g), 0);
 }
 
-function overlaysOf(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): PlanOptions['overlays'] {
-  return pg.overlayOnInput && opts.overlaySplitOnInput !== false ? [{ tensor: stage.output, host: stage.input }] : [];
+/** What planning a patch graph adds to the caller's options: the split tensor over the stage input. */
+function patchOptions(pg: PatchGraph, stage: Stage, opts: PatchSearchOptions): PlanOptions {
+  return { overlays: pg.overlayOnInput && opts.overlaySplitOnInput !== false ? [{ tensor: stage.output, host: stage.input }] : [] };
+}
+
+/** The largest tensor the network writes from the split on: live at its step in any plan of any split there. */
+function largestAfter(g: Graph, order: readonly number[], stage: Stage): number {
+  return Math.max(0, ...order.slice(stage.last + 1).flatMap((i) => g.nodes[i].outputs.map((t) => tensorBytes(g.tensors[t]))), tensorBytes(g.tensors[stage.output]));
+}
+
+/** Tiles (n x n, halos recomputed) or strips (n x 1, rows cached), as the search names them. */
+interface Split {
+  n: number;
+  cols: number;
+}
+
+function splitsToTry(opts: PatchSearchOptions): Split[] {
+  if (opts.fixed) return [{ n: opts.fixed.n, cols: opts.fixed.cols }];
+  const tiles = (opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8]).map((n) => ({ n, cols: n }));
+  const strips = (opts.stripCounts ?? [4, 8, 12, 16, 24, 48]).map((n) => ({ n, cols: 1 }));
+  return [...tiles, ...strips];
 }
 
 /** Where a stage may begin: at the start, or after leading nodes that are not spatial (QUANTIZE of the input). */
@@ -84,32 +109,52 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   const layerwise = planMemory(g, opts);
   const macs = totalMacs(g);
   const cap = (opts.maxOverhead ?? 0.2) * macs;
-  const counts = opts.fixed ? [opts.fixed.n] : opts.patchCounts ?? [2, 3, 4, 5, 6, 7, 8];
   const fast: PlanOptions = { ...opts, reorder: false, strategies: ['greedy-size', 'greedy-breadth'] };
   const candidates: PatchCandidate[] = [];
-  const ranked: { pg: PatchGraph; stage: Stage; arena: number }[] = [];
-  for (const stage of stages(g, order, opts.fixed?.lastNode)) {
-    const T = g.tensors[stage.output];
-    for (const n of counts) {
-      if (T.shape[1] < n || T.shape[2] < n) continue;
-      const estimate = estimateExtraMacs(g, stage, n);
-      const base = { firstNode: order[stage.first], lastNode: order[stage.last], n };
+  const ranked: { pg: PatchGraph; stage: Stage; arena: number; lowerBound: number }[] = [];
+  // Every split is built (cheap), then planned from the lowest floor up: a split whose floor (bytes some
+  // step holds in any packing) is above an arena already planned cannot win and is not planned.
+  const built: { pg: PatchGraph; stage: Stage; base: Omit<PatchCandidate, 'extraMacs' | 'arenaBytes'>; floor: number }[] = [];
+  for (const split of splitsToTry(opts)) {
+    for (const stage of stages(g, order, opts.fixed?.lastNode)) {
+      const { n, cols } = split;
+      const T = g.tensors[stage.output];
+      if (cols > 1 && (T.shape[1] < n || T.shape[2] < cols)) continue;
+      const base = { firstNode: order[stage.first], lastNode: order[stage.last], n, cols };
+      // Strips recompute nothing: only tiles are screened by the estimate before being built.
+      const estimate = cols === 1 ? 0 : estimateExtraMacs(g, stage, n);
       if (estimate > cap && !opts.fixed) {
         candidates.push({ ...base, extraMacs: Math.round(estimate), arenaBytes: null });
         continue;
       }
-      const pg = patchGraph(g, order, stage, n);
-      if (!pg) continue;
-      const arena = planMemory(pg.graph, { ...fast, overlays: overlaysOf(pg, stage, opts) }).arenaBytes;
-      candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: arena });
-      if (pg.extraMacs <= cap || opts.fixed) ranked.push({ pg, stage, arena });
+      const pg = cols === 1 ? stripGraph(g, order, stage, n) : patchGraph(g, order, stage, n);
+      if (pg) built.push({ pg, stage, base, floor: Math.max(pg.floorBytes ?? 0, largestAfter(g, order, stage)) });
+    }
+  }
+  built.sort((a, b) => a.floor - b.floor);
+  let bestArena = Infinity;
+  for (const { pg, stage, base, floor } of built) {
+    if (floor > bestArena && !opts.fixed) {
+      candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: null });
+      continue;
+    }
+    // Strip graphs are long (a layer per strip per row): one packer ranks them (it matched both on every model tried).
+    const quick = planMemory(pg.graph, { ...fast, ...(base.cols === 1 ? { strategies: ['greedy-size'] } : {}), ...patchOptions(pg, stage, opts) });
+    const arena = quick.arenaBytes;
+    candidates.push({ ...base, extraMacs: pg.extraMacs, arenaBytes: arena });
+    if (pg.extraMacs <= cap || opts.fixed) {
+      ranked.push({ pg, stage, arena, lowerBound: quick.lowerBound });
+      bestArena = Math.min(bestArena, arena);
     }
   }
   // The fast packers rank the candidates; the best few are planned with every strategy.
   ranked.sort((a, b) => a.arena - b.arena || a.pg.extraMacs - b.pg.extraMacs);
   let best: { c: (typeof ranked)[number]; plan: MemoryPlan } | null = null;
   for (const c of ranked.slice(0, 3)) {
-    const plan = planMemory(c.pg.graph, { ...opts, reorder: false, overlays: overlaysOf(c.pg, c.stage, opts) });
+    // No packing goes under the live bytes (of the quick plan's sharing decisions, which the full plan
+    // rarely improves on): a candidate whose bound the best already reaches is not re-planned.
+    if (best && (c.lowerBound > best.plan.arenaBytes || (c.lowerBound === best.plan.arenaBytes && c.pg.extraMacs >= best.c.pg.extraMacs))) continue;
+    const plan = planMemory(c.pg.graph, { ...opts, reorder: false, ...patchOptions(c.pg, c.stage, opts) });
     if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
   }
   if (!best) return { best: null, graph: null, layerwise, candidates, totalMacs: macs };
@@ -117,7 +162,7 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
   const chosen: PatchPlan = {
     ...plan,
     patch: {
-      n: c.pg.n, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
+      n: c.pg.n, cols: c.pg.cols, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
       splitTensor: c.stage.output, extraMacs: c.pg.extraMacs, origin: c.pg.origin,
     },
   };
