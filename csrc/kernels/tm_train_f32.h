@@ -830,10 +830,19 @@ TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const 
 
 /* ------------------------------------------------------------------------------------------------ */
 /* BATCH_NORMALIZE (training graphs): each channel normalised by the batch's own statistics           */
-/* The arithmetic is the TypeScript kernel's (src/ops/batch_normalize.ts), in double, in its order,   */
-/* so both backends give the same floats. scratch: 4 * channels doubles.                              */
+/*
+ * Without SIMD (and for channel counts not a multiple of four) the arithmetic is the TypeScript kernel's
+ * (src/ops/batch_normalize.ts), in double, in its order, so both backends give the same floats. With SIMD
+ * the channels are the f32x4 lanes and the summation order changes: each per-channel sum runs in float
+ * over blocks of TM_TRAIN_BN_ROWS rows and in double across blocks (a float sum over a whole batch of
+ * pixels would lose digits), the variance is the corrected two-pass form, and the elementwise passes run
+ * in float with per-channel constants; results agree with the TypeScript kernel to float rounding.
+ * scratch: 6 * channels doubles.
+ */
 
-/* Per channel: mean and 1 / sqrt(biased variance + eps), two passes. */
+#define TM_TRAIN_BN_ROWS 32
+
+/* Per channel: mean and 1 / sqrt(biased variance + eps), two passes, in double. */
 static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, double eps, double *mean, double *inv) {
   const double rows = (double)(n / channels);
   for (int c = 0; c < channels; c++) { mean[c] = 0.0; inv[c] = 0.0; }
@@ -848,8 +857,87 @@ static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, doubl
   for (int c = 0; c < channels; c++) inv[c] = 1.0 / __builtin_sqrt(inv[c] / rows + eps);
 }
 
+#if TM_WASM_SIMD
+/* d[0 .. 4) += the four lanes of v, in double. */
+TM_HELPER void tm_train_bn_flush(v128_t v, double *d) {
+  wasm_v128_store(d, wasm_f64x2_add(wasm_v128_load(d), wasm_f64x2_promote_low_f32x4(v)));
+  wasm_v128_store(d + 2, wasm_f64x2_add(wasm_v128_load(d + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))));
+}
+
+/*
+ * Channels [c, c + 4 nv) over the rows: s1 += the sum of a, s2 += the sum of a (x - m), where a = g, or
+ * x - m when g is NULL (s2 is then the sum of squared deviations). m NULL: zero, and s2 left alone.
+ * The nv f32x4 sums (two sets) stay in registers for a block of rows.
+ */
+TM_HELPER void tm_train_bn_sums(int rows, int C, int c, int nv, const float *x, const float *m, const float *g, double *s1, double *s2) {
+  v128_t mv[4], a1[4], a2[4];
+  for (int v = 0; v < nv; v++) mv[v] = m ? wasm_v128_load(m + c + 4 * v) : wasm_f32x4_splat(0.0f);
+  for (int r0 = 0; r0 < rows; r0 += TM_TRAIN_BN_ROWS) {
+    const int r1 = TM_MIN(rows, r0 + TM_TRAIN_BN_ROWS);
+    for (int v = 0; v < nv; v++) a1[v] = a2[v] = wasm_f32x4_splat(0.0f);
+    for (int r = r0; r < r1; r++) {
+      const float *xr = x + (size_t)r * C + c, *gr = g ? g + (size_t)r * C + c : 0;
+      for (int v = 0; v < nv; v++) {
+        const v128_t d = m ? wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), mv[v]) : wasm_v128_load(xr + 4 * v);
+        const v128_t a = g ? wasm_v128_load(gr + 4 * v) : d;
+        a1[v] = wasm_f32x4_add(a1[v], a);
+        if (m) a2[v] = wasm_f32x4_add(a2[v], wasm_f32x4_mul(a, d));
+      }
+    }
+    for (int v = 0; v < nv; v++) {
+      tm_train_bn_flush(a1[v], s1 + c + 4 * v);
+      if (m) tm_train_bn_flush(a2[v], s2 + c + 4 * v);
+    }
+  }
+}
+
+/* tm_train_bn_sums over every channel (C a multiple of 4), s1 and s2 zeroed first. */
+static void tm_train_bn_sums_all(int rows, int C, const float *x, const float *m, const float *g, double *s1, double *s2) {
+  for (int c = 0; c < C; c++) s1[c] = s2[c] = 0.0;
+  int c = 0;
+  for (; c + 16 <= C; c += 16) tm_train_bn_sums(rows, C, c, 4, x, m, g, s1, s2);
+  for (; c < C; c += 4) tm_train_bn_sums(rows, C, c, 1, x, m, g, s1, s2);
+}
+
+/*
+ * mean (double and, in mean_f, float) and inv = 1 / sqrt(variance + eps); tmp: C doubles. The variance is
+ * taken about the float mean and corrected by the mean deviation from it: sum (x - m)^2 / n - (sum (x - m) / n)^2.
+ */
+static void tm_train_bn_stats_simd(int rows, int C, const float *x, double eps, double *mean, float *mean_f, double *inv, double *tmp) {
+  tm_train_bn_sums_all(rows, C, x, 0, 0, mean, tmp);
+  for (int c = 0; c < C; c++) mean_f[c] = (float)(mean[c] /= rows);
+  tm_train_bn_sums_all(rows, C, x, mean_f, 0, tmp, inv);
+  for (int c = 0; c < C; c++) {
+    const double d = tmp[c] / rows;
+    inv[c] = 1.0 / __builtin_sqrt(inv[c] / rows - d * d + eps);
+  }
+}
+
+/* Every row: out = k1 * (x - m) + k0 (+ out when add), or k1 * (x - m) + k2 * g + k0 with g; per-channel constants. */
+static void tm_train_bn_affine(int rows, int C, const float *x, const float *m, const float *k1, const float *g, const float *k2, const float *k0, float *out, int add) {
+  for (int r = 0; r < rows; r++, x += C, out += C, g = g ? g + C : 0) {
+    for (int c = 0; c < C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(m + c)), wasm_v128_load(k1 + c));
+      if (k0) v = wasm_f32x4_add(v, wasm_v128_load(k0 + c));
+      if (g) v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(k2 + c)));
+      if (add) v = wasm_f32x4_add(v, wasm_v128_load(out + c));
+      wasm_v128_store(out + c, v);
+    }
+  }
+}
+#endif
+
 TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float *x, double eps, float *y, double *scratch) {
   double *mean = scratch, *inv = scratch + channels;
+#if TM_WASM_SIMD
+  if (channels % 4 == 0) {
+    float *mean_f = (float *)(scratch + 3 * channels), *s = mean_f + channels;
+    tm_train_bn_stats_simd(n / channels, channels, x, eps, mean, mean_f, inv, scratch + 2 * channels);
+    for (int c = 0; c < channels; c++) s[c] = (float)inv[c];
+    tm_train_bn_affine(n / channels, channels, x, mean_f, s, 0, 0, 0, y, 0);
+    return;
+  }
+#endif
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
   for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) y[i + c] = (float)(((double)x[i + c] - mean[c]) * inv[c]);
 }
@@ -857,6 +945,22 @@ TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float 
 /* dx (+)= s (dy - mean(dy) - x^ mean(dy x^)), x^ = (x - mean) s: through the batch statistics. */
 TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const float *x, double eps, const float *gy, float *gx, int32_t accumulate, double *scratch) {
   double *mean = scratch, *inv = scratch + channels, *sg = scratch + 2 * channels, *sgx = scratch + 3 * channels;
+  const double rows = (double)(n / channels);
+#if TM_WASM_SIMD
+  if (channels % 4 == 0) {
+    /* dx = s dy + (-s^3 mean(dy (x - m))) (x - m) + (-s mean(dy)), the constants per channel. */
+    float *mean_f = (float *)(scratch + 4 * channels), *k_dy = mean_f + channels, *k_x = k_dy + channels, *k0 = k_x + channels;
+    tm_train_bn_stats_simd(n / channels, channels, x, eps, mean, mean_f, inv, sg);
+    tm_train_bn_sums_all(n / channels, channels, x, mean_f, gy, sg, sgx);
+    for (int c = 0; c < channels; c++) {
+      k_dy[c] = (float)inv[c];
+      k_x[c] = (float)(-inv[c] * inv[c] * inv[c] * sgx[c] / rows);
+      k0[c] = (float)(-inv[c] * sg[c] / rows);
+    }
+    tm_train_bn_affine(n / channels, channels, x, mean_f, k_x, gy, k_dy, k0, gx, accumulate);
+    return;
+  }
+#endif
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
   for (int c = 0; c < channels; c++) { sg[c] = 0.0; sgx[c] = 0.0; }
   for (int i = 0; i < n; i += channels) {
@@ -866,7 +970,6 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
       sgx[c] += g * ((double)x[i + c] - mean[c]) * inv[c];
     }
   }
-  const double rows = (double)(n / channels);
   for (int c = 0; c < channels; c++) { sg[c] /= rows; sgx[c] /= rows; }
   for (int i = 0; i < n; i += channels) {
     for (int c = 0; c < channels; c++) {

@@ -307,9 +307,13 @@ for (const build of BUILDS) {
     }
   });
 
-  test(`batch normalisation (forward with batch statistics, input gradient) gives the TypeScript kernel's floats exactly (${build.name})`, { skip: build.skip }, () => {
+  // The portable build does the TypeScript kernel's double arithmetic in its order: the same floats. With SIMD,
+  // channel counts that are a multiple of four sum in float blocks (another order): float rounding.
+  const simd = build.name === 'SIMD';
+  test(`batch normalisation (forward with batch statistics, input gradient) equals the TypeScript kernel (${simd ? 'to float rounding' : 'exactly'}, ${build.name})`, { skip: build.skip }, () => {
     const r = rng(16);
-    for (const [rows, C] of [[1, 1], [7, 3], [64, 8], [300, 37]]) {
+    const same = (a: Float32Array, b: Float32Array, what: string) => (simd ? assertClose(a, b, what) : assert.deepEqual(a, b, what));
+    for (const [rows, C] of [[1, 1], [7, 3], [64, 8], [300, 37], [33, 4], [130, 20], [75, 48]]) {
       // Off-centre values: the two-pass variance is what keeps them apart from zero.
       const x = randomFloats(r, rows * C).map((v, i) => 3 + v * (1 + (i % C)));
       const y = new Float32Array(x.length);
@@ -317,14 +321,14 @@ for (const build of BUILDS) {
       const node = { mean: new Float64Array(C), s: new Float64Array(C) };
       channelStatistics(x, C, 1e-3, node.mean, node.s);
       const expected = x.map((v, i) => (v - node.mean[i % C]) * node.s[i % C]);
-      assert.deepEqual(y, expected, `forward ${rows}x${C}`);
+      same(y, expected, `forward ${rows}x${C}`);
       const gy = randomFloats(r, x.length);
       for (const accumulate of [false, true]) {
         const start = randomFloats(r, x.length);
         const [a, b] = [Float32Array.from(start), Float32Array.from(start)];
         wasm().batchNormalizeInputGrad(x, C, 1e-3, gy, a, accumulate);
         js.batchNormalizeInputGrad(x, C, 1e-3, gy, b, accumulate);
-        assert.deepEqual(a, b, `input gradient ${rows}x${C}${accumulate ? ', accumulated' : ''}`);
+        same(a, b, `input gradient ${rows}x${C}${accumulate ? ', accumulated' : ''}`);
       }
     }
   });
