@@ -514,8 +514,37 @@ static void tm_train_depthwise_m1_f32(const tm_train_window *w, const float *x, 
   }
 }
 
+/*
+ * Multiplier 1 over a pointwise window (1x1, stride 1, no padding: the scale and shift after a batch
+ * normalisation): every pixel's channels times the filter, elementwise. out = act(a * w + bias), or with
+ * add_to out + a * w: the floats of the tap loops, which add the one product to 0 or to dx.
+ */
+static void tm_train_depthwise_pointwise_f32(int pixels, int C, const float *a, const float *wt, const float *bias, float act_min, float act_max, int add_to, float *out) {
+  for (int q = 0; q < pixels; q++, a += C, out += C) {
+    int c = 0;
+#if TM_WASM_SIMD
+    const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(wt + c));
+      if (add_to) {
+        v = wasm_f32x4_add(wasm_v128_load(out + c), v);
+      } else {
+        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+        v = wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi);
+      }
+      wasm_v128_store(out + c, v);
+    }
+#endif
+    for (; c < C; c++) out[c] = add_to ? out[c] + a[c] * wt[c] : tm_clamp_f32(bias ? a[c] * wt[c] + bias[c] : a[c] * wt[c], act_min, act_max);
+  }
+}
+
 TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && tm_train_is_pointwise(w)) {
+    tm_train_depthwise_pointwise_f32(pixels, C, x, wt, bias, act_min, act_max, 0, y);
+    return;
+  }
   if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
     tm_train_depthwise_m1_f32(w, x, wt, bias, act_min, act_max, y);
     return;
@@ -568,6 +597,10 @@ static void tm_train_depthwise_input_grad_m1_f32(const tm_train_window *w, const
 /* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m]. */
 TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *wt, float *dx, int32_t accumulate) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && tm_train_is_pointwise(w)) {
+    tm_train_depthwise_pointwise_f32(pixels, C, dz, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, dx);
+    return;
+  }
   if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
     tm_train_depthwise_input_grad_m1_f32(w, dz, wt, dx, accumulate);
     return;
@@ -652,6 +685,42 @@ TM_HELPER void tm_train_dw_wgrad_run(const tm_train_window *w, const float *dz, 
 }
 #endif
 
+#if TM_WASM_SIMD
+/*
+ * Multiplier 1 over a pointwise window, every channel (C a multiple of 4): out[c] = the sum over pixels of
+ * x dZ, per channel in pixel order as tm_train_dw_wgrad_run adds them (the same floats). Blocks of 64
+ * pixels go through all the channel groups while their rows are in L1, so x and dZ stream once instead of
+ * once per group of 16 channels.
+ */
+static void tm_train_dw_wgrad_pointwise(int pixels, int C, int x_c, const float *dz, const float *x, float *out) {
+  tm_train_zero(out, C);
+  for (int q0 = 0; q0 < pixels; q0 += 64) {
+    const int n = TM_MIN(64, pixels - q0);
+    int c = 0;
+    for (; c + 16 <= C; c += 16) {
+      v128_t s0 = wasm_v128_load(out + c), s1 = wasm_v128_load(out + c + 4), s2 = wasm_v128_load(out + c + 8), s3 = wasm_v128_load(out + c + 12);
+      const float *g = dz + (size_t)q0 * C + c, *p = x + (size_t)q0 * x_c + c;
+      for (int q = 0; q < n; q++, g += C, p += x_c) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(p + 4), wasm_v128_load(g + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(p + 8), wasm_v128_load(g + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(p + 12), wasm_v128_load(g + 12)));
+      }
+      wasm_v128_store(out + c, s0);
+      wasm_v128_store(out + c + 4, s1);
+      wasm_v128_store(out + c + 8, s2);
+      wasm_v128_store(out + c + 12, s3);
+    }
+    for (; c < C; c += 4) {
+      v128_t s0 = wasm_v128_load(out + c);
+      const float *g = dz + (size_t)q0 * C + c, *p = x + (size_t)q0 * x_c + c;
+      for (int q = 0; q < n; q++, g += C, p += x_c) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+      wasm_v128_store(out + c, s0);
+    }
+  }
+}
+#endif
+
 /* Does index j of list (NULL: the identity) start a run of n consecutive values? */
 TM_HELPER int tm_train_dw_consecutive(const int32_t *list, int j, int n) {
   if (!list) return 1;
@@ -671,6 +740,10 @@ TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int3
   const int pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
   int done = 0; /* kept channels [0, done) written by the register path */
 #if TM_WASM_SIMD
+  if (M == 1 && !pick && !channels && (C & 3) == 0 && tm_train_is_pointwise(w)) {
+    tm_train_dw_wgrad_pointwise(pixels, C, x_c, dz, x, out);
+    return;
+  }
   if (M == 1 && taps <= TM_TRAIN_DW_TAPS) {
     while (done + 4 <= n_kept) {
       const int nv = done + 16 <= n_kept && tm_train_dw_consecutive(pick, done, 16) && tm_train_dw_consecutive(channels, done, 16) ? 4 : 1;
@@ -833,11 +906,13 @@ TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const 
 /*
  * Without SIMD (and for channel counts not a multiple of four) the arithmetic is the TypeScript kernel's
  * (src/ops/batch_normalize.ts), in double, in its order, so both backends give the same floats. With SIMD
- * the channels are the f32x4 lanes and the summation order changes: each per-channel sum runs in float
+ * the channels are the f32x4 lanes and the summation order changes: the statistics (and the backward's
+ * gradient sums) come from one pass over x (and dy) instead of two (four), each per-channel sum in float
  * over blocks of TM_TRAIN_BN_ROWS rows and in double across blocks (a float sum over a whole batch of
- * pixels would lose digits), the variance is the corrected two-pass form, and the elementwise passes run
- * in float with per-channel constants; results agree with the TypeScript kernel to float rounding.
- * scratch: 6 * channels doubles.
+ * pixels would lose digits), about a shift near the mean (tm_train_bn_pass); the elementwise pass runs in
+ * float with per-channel constants. Results agree with the TypeScript kernel to float rounding. The large
+ * layers are bound by memory bandwidth, so the passes saved are most of the gain.
+ * scratch: 8 * channels doubles.
  */
 
 #define TM_TRAIN_BN_ROWS 32
@@ -865,51 +940,67 @@ TM_HELPER void tm_train_bn_flush(v128_t v, double *d) {
 }
 
 /*
- * Channels [c, c + 4 nv) over the rows: s1 += the sum of a, s2 += the sum of a (x - m), where a = g, or
- * x - m when g is NULL (s2 is then the sum of squared deviations). m NULL: zero, and s2 left alone.
- * The nv f32x4 sums (two sets) stay in registers for a block of rows.
+ * Channels [c, c + 4 nv), every row, d = x - shift: sd += the sum of d, sdd += of d^2, and with g also
+ * sg += of g, sgd += of g d. The f32x4 sums stay in registers for a block of rows, then go on in double.
  */
-TM_HELPER void tm_train_bn_sums(int rows, int C, int c, int nv, const float *x, const float *m, const float *g, double *s1, double *s2) {
-  v128_t mv[4], a1[4], a2[4];
-  for (int v = 0; v < nv; v++) mv[v] = m ? wasm_v128_load(m + c + 4 * v) : wasm_f32x4_splat(0.0f);
+TM_HELPER void tm_train_bn_sums(int rows, int C, int c, int nv, const float *x, const float *shift, const float *g, double *sd, double *sdd, double *sg, double *sgd) {
+  v128_t m[4], a[4], aa[4], b[4], bb[4];
+  for (int v = 0; v < nv; v++) m[v] = wasm_v128_load(shift + c + 4 * v);
   for (int r0 = 0; r0 < rows; r0 += TM_TRAIN_BN_ROWS) {
     const int r1 = TM_MIN(rows, r0 + TM_TRAIN_BN_ROWS);
-    for (int v = 0; v < nv; v++) a1[v] = a2[v] = wasm_f32x4_splat(0.0f);
+    for (int v = 0; v < nv; v++) a[v] = aa[v] = b[v] = bb[v] = wasm_f32x4_splat(0.0f);
     for (int r = r0; r < r1; r++) {
       const float *xr = x + (size_t)r * C + c, *gr = g ? g + (size_t)r * C + c : 0;
       for (int v = 0; v < nv; v++) {
-        const v128_t d = m ? wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), mv[v]) : wasm_v128_load(xr + 4 * v);
-        const v128_t a = g ? wasm_v128_load(gr + 4 * v) : d;
-        a1[v] = wasm_f32x4_add(a1[v], a);
-        if (m) a2[v] = wasm_f32x4_add(a2[v], wasm_f32x4_mul(a, d));
+        const v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), m[v]);
+        a[v] = wasm_f32x4_add(a[v], d);
+        aa[v] = wasm_f32x4_add(aa[v], wasm_f32x4_mul(d, d));
+        if (g) {
+          const v128_t e = wasm_v128_load(gr + 4 * v);
+          b[v] = wasm_f32x4_add(b[v], e);
+          bb[v] = wasm_f32x4_add(bb[v], wasm_f32x4_mul(e, d));
+        }
       }
     }
     for (int v = 0; v < nv; v++) {
-      tm_train_bn_flush(a1[v], s1 + c + 4 * v);
-      if (m) tm_train_bn_flush(a2[v], s2 + c + 4 * v);
+      tm_train_bn_flush(a[v], sd + c + 4 * v);
+      tm_train_bn_flush(aa[v], sdd + c + 4 * v);
+      if (g) tm_train_bn_flush(b[v], sg + c + 4 * v);
+      if (g) tm_train_bn_flush(bb[v], sgd + c + 4 * v);
     }
   }
 }
 
-/* tm_train_bn_sums over every channel (C a multiple of 4), s1 and s2 zeroed first. */
-static void tm_train_bn_sums_all(int rows, int C, const float *x, const float *m, const float *g, double *s1, double *s2) {
-  for (int c = 0; c < C; c++) s1[c] = s2[c] = 0.0;
-  int c = 0;
-  for (; c + 16 <= C; c += 16) tm_train_bn_sums(rows, C, c, 4, x, m, g, s1, s2);
-  for (; c < C; c += 4) tm_train_bn_sums(rows, C, c, 1, x, m, g, s1, s2);
-}
-
 /*
- * mean (double and, in mean_f, float) and inv = 1 / sqrt(variance + eps); tmp: C doubles. The variance is
- * taken about the float mean and corrected by the mean deviation from it: sum (x - m)^2 / n - (sum (x - m) / n)^2.
+ * One pass over x (and g): per channel the float mean, inv = 1 / sqrt(biased variance + eps), and with g
+ * sg = the sum of g and sgx = the sum of g (x - mean). The sums are taken about a shift s near the mean (the
+ * mean of up to 64 rows spread over the batch), so the variance sum (x - s)^2 / n - (sum (x - s) / n)^2
+ * cancels little, and moved to the mean after: sum g (x - mean) = sum g (x - s) - (mean - s) sum g.
+ * scratch: 4 * C doubles (without g, 2 * C).
  */
-static void tm_train_bn_stats_simd(int rows, int C, const float *x, double eps, double *mean, float *mean_f, double *inv, double *tmp) {
-  tm_train_bn_sums_all(rows, C, x, 0, 0, mean, tmp);
-  for (int c = 0; c < C; c++) mean_f[c] = (float)(mean[c] /= rows);
-  tm_train_bn_sums_all(rows, C, x, mean_f, 0, tmp, inv);
+static void tm_train_bn_pass(int rows, int C, const float *x, const float *g, double eps, float *mean_f, double *inv, double *sg, double *sgx, double *scratch) {
+  double *sd = scratch, *sdd = scratch + C;
+  const int step = rows > 64 ? rows / 64 : 1;
+  int sampled = 0;
+  for (int c = 0; c < C; c++) sd[c] = 0.0;
+  for (int r = 0; r < rows; r += step, sampled++) for (int c = 0; c < C; c++) sd[c] += (double)x[(size_t)r * C + c];
   for (int c = 0; c < C; c++) {
-    const double d = tmp[c] / rows;
-    inv[c] = 1.0 / __builtin_sqrt(inv[c] / rows - d * d + eps);
+    mean_f[c] = sampled ? (float)(sd[c] / sampled) : 0.0f;
+    sd[c] = sdd[c] = 0.0;
+    if (g) sg[c] = sgx[c] = 0.0;
+  }
+  int c = 0;
+  if (g) {
+    for (; c + 8 <= C; c += 8) tm_train_bn_sums(rows, C, c, 2, x, mean_f, g, sd, sdd, sg, sgx);
+  } else {
+    for (; c + 16 <= C; c += 16) tm_train_bn_sums(rows, C, c, 4, x, mean_f, 0, sd, sdd, 0, 0);
+  }
+  for (; c < C; c += 4) tm_train_bn_sums(rows, C, c, 1, x, mean_f, g, sd, sdd, sg, sgx);
+  for (c = 0; c < C; c++) {
+    const double d = sd[c] / rows, mean = (double)mean_f[c] + d;
+    inv[c] = 1.0 / __builtin_sqrt(sdd[c] / rows - d * d + eps);
+    mean_f[c] = (float)mean;
+    if (g) sgx[c] -= d * sg[c];
   }
 }
 
@@ -931,8 +1022,8 @@ TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float 
   double *mean = scratch, *inv = scratch + channels;
 #if TM_WASM_SIMD
   if (channels % 4 == 0) {
-    float *mean_f = (float *)(scratch + 3 * channels), *s = mean_f + channels;
-    tm_train_bn_stats_simd(n / channels, channels, x, eps, mean, mean_f, inv, scratch + 2 * channels);
+    float *mean_f = (float *)(scratch + 4 * channels), *s = mean_f + channels;
+    tm_train_bn_pass(n / channels, channels, x, 0, eps, mean_f, inv, 0, 0, scratch + 2 * channels);
     for (int c = 0; c < channels; c++) s[c] = (float)inv[c];
     tm_train_bn_affine(n / channels, channels, x, mean_f, s, 0, 0, 0, y, 0);
     return;
@@ -949,9 +1040,8 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
 #if TM_WASM_SIMD
   if (channels % 4 == 0) {
     /* dx = s dy + (-s^3 mean(dy (x - m))) (x - m) + (-s mean(dy)), the constants per channel. */
-    float *mean_f = (float *)(scratch + 4 * channels), *k_dy = mean_f + channels, *k_x = k_dy + channels, *k0 = k_x + channels;
-    tm_train_bn_stats_simd(n / channels, channels, x, eps, mean, mean_f, inv, sg);
-    tm_train_bn_sums_all(n / channels, channels, x, mean_f, gy, sg, sgx);
+    float *mean_f = (float *)(scratch + 6 * channels), *k_dy = mean_f + channels, *k_x = k_dy + channels, *k0 = k_x + channels;
+    tm_train_bn_pass(n / channels, channels, x, gy, eps, mean_f, inv, sg, sgx, scratch + 4 * channels);
     for (int c = 0; c < channels; c++) {
       k_dy[c] = (float)inv[c];
       k_x[c] = (float)(-inv[c] * inv[c] * inv[c] * sgx[c] / rows);

@@ -47,7 +47,7 @@ function nodeBytes(n: AnyNode, g: Graph, sizes: WasmScratchSizes): number {
     const [units, K] = g.tensors[n.inputs[1]].shape;
     floats = sizes.fcScratch(Math.ceil(numElements(x.shape) / K), K, units);
   } else if (n.op === 'BATCH_NORMALIZE') {
-    floats = 12 * x.shape[x.shape.length - 1]; // six doubles a channel
+    floats = 16 * x.shape[x.shape.length - 1]; // eight doubles a channel
   }
   return bytes + 4 * floats + 16;
 }

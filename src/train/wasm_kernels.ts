@@ -249,13 +249,13 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
 
   /** BATCH_NORMALIZE forward (batch statistics): the same floats as src/ops/batch_normalize.ts. */
   batchNormalize(x: Float32Array, channels: number, eps: number, y: Float32Array): void {
-    const scratch = this.scratch(48 * channels);
+    const scratch = this.scratch(64 * channels);
     this.fn.bn_forward_f32(x.length, channels, this.input(x), eps, this.output(y), scratch);
     this.done();
   }
 
   batchNormalizeInputGrad(x: Float32Array, channels: number, eps: number, gy: Float32Array, gx: Float32Array, accumulate: boolean): void {
-    const scratch = this.scratch(48 * channels);
+    const scratch = this.scratch(64 * channels);
     this.fn.bn_input_grad_f32(x.length, channels, this.input(x), eps, this.input(gy), this.output(gx), accumulate ? 1 : 0, scratch);
     this.done();
   }

@@ -81,6 +81,9 @@ function windows(seed: number, count: number): WindowCase[] {
     // 16-channel register runs then single vectors (the depthwise multiplier-1 kernels), k = 7 and 5.
     make(1, 9, 9, 20, 7, 7, 2, 'SAME'),
     make(1, 6, 6, 24, 5, 5, 1, 'SAME'),
+    // Pointwise (the elementwise depthwise paths; over 64 pixels, 16 + 4 channels and a scalar remainder).
+    make(3, 7, 5, 20, 1, 1, 1, 'SAME'),
+    make(2, 9, 5, 6, 1, 1, 1, 'VALID'),
   ];
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -155,6 +158,10 @@ for (const build of BUILDS) {
         wasm().depthwise(win, M, x, w, null, -Infinity, Infinity, y);
         const dw = (at: number, t: number, o: number) => x[at + Math.floor(o / M)] * w[t * cout + o];
         assertClose(y, naiveWindow(win, cout, dw, null, null, -Infinity, Infinity), `${name} DEPTHWISE_CONV_2D multiplier ${M}`);
+        // With a bias and RELU6 too: a 1x1 window is a batch normalisation's scale and shift.
+        const bias = randomFloats(r, cout);
+        wasm().depthwise(win, M, x, w, bias, 0, 6, y);
+        assertClose(y, naiveWindow(win, cout, dw, null, bias, 0, 6), `${name} DEPTHWISE_CONV_2D multiplier ${M}, bias, RELU6`);
       }
       // Pools have no dilation (their windows are TFLite's; a dilated window here is a convolution's).
       for (const pool of win.dilH === 1 && win.dilW === 1 ? (['max', 'avg'] as const) : []) {
