@@ -940,34 +940,33 @@ TM_HELPER void tm_train_bn_flush(v128_t v, double *d) {
 }
 
 /*
- * Channels [c, c + 4 nv), every row, d = x - shift: sd += the sum of d, sdd += of d^2, and with g also
- * sg += of g, sgd += of g d. The f32x4 sums stay in registers for a block of rows, then go on in double.
+ * Channels [c, c + 4 nv), rows [r0, r1), d = x - shift: sd += the sum of d, sdd += of d^2, and with g also
+ * sg += of g, sgd += of g d. The f32x4 sums stay in registers over the block, then go on in double.
  */
-TM_HELPER void tm_train_bn_sums(int rows, int C, int c, int nv, const float *x, const float *shift, const float *g, double *sd, double *sdd, double *sg, double *sgd) {
+TM_HELPER void tm_train_bn_sums(int r0, int r1, int C, int c, int nv, const float *x, const float *shift, const float *g, double *sd, double *sdd, double *sg, double *sgd) {
   v128_t m[4], a[4], aa[4], b[4], bb[4];
-  for (int v = 0; v < nv; v++) m[v] = wasm_v128_load(shift + c + 4 * v);
-  for (int r0 = 0; r0 < rows; r0 += TM_TRAIN_BN_ROWS) {
-    const int r1 = TM_MIN(rows, r0 + TM_TRAIN_BN_ROWS);
-    for (int v = 0; v < nv; v++) a[v] = aa[v] = b[v] = bb[v] = wasm_f32x4_splat(0.0f);
-    for (int r = r0; r < r1; r++) {
-      const float *xr = x + (size_t)r * C + c, *gr = g ? g + (size_t)r * C + c : 0;
-      for (int v = 0; v < nv; v++) {
-        const v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), m[v]);
-        a[v] = wasm_f32x4_add(a[v], d);
-        aa[v] = wasm_f32x4_add(aa[v], wasm_f32x4_mul(d, d));
-        if (g) {
-          const v128_t e = wasm_v128_load(gr + 4 * v);
-          b[v] = wasm_f32x4_add(b[v], e);
-          bb[v] = wasm_f32x4_add(bb[v], wasm_f32x4_mul(e, d));
-        }
+  for (int v = 0; v < nv; v++) {
+    m[v] = wasm_v128_load(shift + c + 4 * v);
+    a[v] = aa[v] = b[v] = bb[v] = wasm_f32x4_splat(0.0f);
+  }
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (size_t)r * C + c, *gr = g ? g + (size_t)r * C + c : 0;
+    for (int v = 0; v < nv; v++) {
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), m[v]);
+      a[v] = wasm_f32x4_add(a[v], d);
+      aa[v] = wasm_f32x4_add(aa[v], wasm_f32x4_mul(d, d));
+      if (g) {
+        const v128_t e = wasm_v128_load(gr + 4 * v);
+        b[v] = wasm_f32x4_add(b[v], e);
+        bb[v] = wasm_f32x4_add(bb[v], wasm_f32x4_mul(e, d));
       }
     }
-    for (int v = 0; v < nv; v++) {
-      tm_train_bn_flush(a[v], sd + c + 4 * v);
-      tm_train_bn_flush(aa[v], sdd + c + 4 * v);
-      if (g) tm_train_bn_flush(b[v], sg + c + 4 * v);
-      if (g) tm_train_bn_flush(bb[v], sgd + c + 4 * v);
-    }
+  }
+  for (int v = 0; v < nv; v++) {
+    tm_train_bn_flush(a[v], sd + c + 4 * v);
+    tm_train_bn_flush(aa[v], sdd + c + 4 * v);
+    if (g) tm_train_bn_flush(b[v], sg + c + 4 * v);
+    if (g) tm_train_bn_flush(bb[v], sgd + c + 4 * v);
   }
 }
 
@@ -989,14 +988,18 @@ static void tm_train_bn_pass(int rows, int C, const float *x, const float *g, do
     sd[c] = sdd[c] = 0.0;
     if (g) sg[c] = sgx[c] = 0.0;
   }
-  int c = 0;
-  if (g) {
-    for (; c + 8 <= C; c += 8) tm_train_bn_sums(rows, C, c, 2, x, mean_f, g, sd, sdd, sg, sgx);
-  } else {
-    for (; c + 16 <= C; c += 16) tm_train_bn_sums(rows, C, c, 4, x, mean_f, 0, sd, sdd, 0, 0);
+  /* A block of rows through every channel group while it is in L1: x and g stream from memory once. */
+  for (int r0 = 0; r0 < rows; r0 += TM_TRAIN_BN_ROWS) {
+    const int r1 = TM_MIN(rows, r0 + TM_TRAIN_BN_ROWS);
+    int c = 0;
+    if (g) {
+      for (; c + 8 <= C; c += 8) tm_train_bn_sums(r0, r1, C, c, 2, x, mean_f, g, sd, sdd, sg, sgx);
+    } else {
+      for (; c + 16 <= C; c += 16) tm_train_bn_sums(r0, r1, C, c, 4, x, mean_f, 0, sd, sdd, 0, 0);
+    }
+    for (; c < C; c += 4) tm_train_bn_sums(r0, r1, C, c, 1, x, mean_f, g, sd, sdd, sg, sgx);
   }
-  for (; c < C; c += 4) tm_train_bn_sums(rows, C, c, 1, x, mean_f, g, sd, sdd, sg, sgx);
-  for (c = 0; c < C; c++) {
+  for (int c = 0; c < C; c++) {
     const double d = sd[c] / rows, mean = (double)mean_f[c] + d;
     inv[c] = 1.0 / __builtin_sqrt(sdd[c] / rows - d * d + eps);
     mean_f[c] = (float)mean;
