@@ -287,7 +287,8 @@ TM_KERNEL void tm_train_conv2d_f32(const tm_train_window *w, int32_t cout, const
     const float *a = direct ? x + p0 * K : col;
     if (!direct) tm_train_im2col(w, x, w->in_c, 0, w->in_c, p0, n, col);
     tm_train_gemm(n, cout, K, a, K, 1, wt_t, cout, y + p0 * cout, cout, 0);
-    tm_train_bias_act(n, cout, bias, act_min, act_max, y + p0 * cout);
+    /* Before a batch normalisation there is neither bias nor activation: no pass at all. */
+    if (bias || act_min > TM_F32_NEG_INF || act_max < -TM_F32_NEG_INF) tm_train_bias_act(n, cout, bias, act_min, act_max, y + p0 * cout);
   }
 }
 
@@ -301,6 +302,11 @@ TM_KERNEL void tm_train_conv2d_input_grad_f32(const tm_train_window *w, int32_t 
   float *wk = scratch, *dcol = scratch + K * cout;
   for (int t = 0; t < taps; t++) {
     for (int co = 0; co < cout; co++) tm_train_copy(wk + co * K + t * C, wt + (t * cout + co) * C, C);
+  }
+  if (tm_train_is_pointwise(w)) {
+    /* The columns are dX's own rows: the product goes straight into them (no zeroing pass, no col2im pass). */
+    tm_train_gemm(pixels, K, cout, dz, cout, 1, wk, K, dx, K, accumulate);
+    return;
   }
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
   for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {

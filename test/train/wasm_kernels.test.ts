@@ -150,6 +150,9 @@ for (const build of BUILDS) {
         wasm().conv2d(win, cout, x, w, bias, 0, 6, y);
         const conv = (at: number, t: number, o: number) => { let s = 0; for (let c = 0; c < win.inC; c++) s += x[at + c] * w[(o * taps + t) * win.inC + c]; return s; };
         assertClose(y, naiveWindow(win, cout, conv, null, bias, 0, 6), `${name} CONV_2D -> ${cout}, RELU6`);
+        // Neither bias nor activation (a convolution before a batch normalisation): the product alone.
+        wasm().conv2d(win, cout, x, w, null, -Infinity, Infinity, y);
+        assertClose(y, naiveWindow(win, cout, conv, null, null, -Infinity, Infinity), `${name} CONV_2D -> ${cout}, no bias or activation`);
       }
       for (const M of [1, 2]) {
         const cout = win.inC * M;
