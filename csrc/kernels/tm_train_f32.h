@@ -499,22 +499,84 @@ TM_HELPER int tm_train_dw_in_taps(const tm_train_window *w, int b, int iy, int i
   return n;
 }
 
-/* Multiplier 1: y = act(bias + sum over taps in (ky, kx) order), the order of the per-tap loop. */
+#if TM_WASM_SIMD
+/* Widest filter the sliding-row forward takes (its filter row is read once per block, not held). */
+#define TM_TRAIN_DW_ROW_K 16
+
+/*
+ * Multiplier 1, stride and dilation 1: four adjacent output pixels of row (b, oy) from ox, whose taps all
+ * lie inside the input columns, for every channel (C a multiple of 4). Along a filter row the four pixels
+ * slide over the same input pixels: a window of four input vectors moves one pixel per tap, so each input
+ * vector and each filter vector is loaded once per filter row instead of once per tap and pixel. Each
+ * pixel still adds its taps in (ky, kx) order, from zero, then the bias: the per-tap loop's floats.
+ */
+TM_HELPER void tm_train_dw_row4(const tm_train_window *w, int b, int oy, int ox, int ky0, int ky1, const float *x, const float *wt, const float *bias, v128_t lo, v128_t hi, float *y) {
+  const int C = w->in_c, kw = w->k_w;
+  for (int c = 0; c < C; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int ky = ky0; ky < ky1; ky++) {
+      const float *xr = x + ((size_t)(b * w->in_h + oy - w->pad_top + ky) * w->in_w + ox - w->pad_left) * C + c;
+      const float *wr = wt + ky * kw * C + c;
+      v128_t x0 = wasm_v128_load(xr), x1 = wasm_v128_load(xr + C), x2 = wasm_v128_load(xr + 2 * C), x3 = wasm_v128_load(xr + 3 * C);
+      for (int kx = 0; kx < kw; kx++) {
+        const v128_t f = wasm_v128_load(wr + kx * C);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, f));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x1, f));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x2, f));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x3, f));
+        x0 = x1, x1 = x2, x2 = x3;
+        if (kx + 1 < kw) x3 = wasm_v128_load(xr + (kx + 4) * C);
+      }
+    }
+    if (bias) {
+      const v128_t bv = wasm_v128_load(bias + c);
+      a0 = wasm_f32x4_add(a0, bv), a1 = wasm_f32x4_add(a1, bv), a2 = wasm_f32x4_add(a2, bv), a3 = wasm_f32x4_add(a3, bv);
+    }
+    float *o = y + ((size_t)(b * w->out_h + oy) * w->out_w + ox) * C + c;
+    wasm_v128_store(o, wasm_f32x4_pmin(wasm_f32x4_pmax(a0, lo), hi));
+    wasm_v128_store(o + C, wasm_f32x4_pmin(wasm_f32x4_pmax(a1, lo), hi));
+    wasm_v128_store(o + 2 * C, wasm_f32x4_pmin(wasm_f32x4_pmax(a2, lo), hi));
+    wasm_v128_store(o + 3 * C, wasm_f32x4_pmin(wasm_f32x4_pmax(a3, lo), hi));
+  }
+}
+#endif
+
+/*
+ * Multiplier 1: y = act(bias + sum over taps in (ky, kx) order), the order of the per-tap loop. With SIMD,
+ * stride and dilation 1 and C a multiple of 4, the columns whose taps all lie inside go four at a time
+ * through tm_train_dw_row4; the rest list their taps pixel by pixel.
+ */
 static void tm_train_depthwise_m1_f32(const tm_train_window *w, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
   const int C = w->in_c;
   int x_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
 #if TM_WASM_SIMD
+  /* Interior columns [in0, in1): ox - pad_left >= 0 and ox - pad_left + k_w <= in_w. */
+  int in0 = 0, in1 = 0;
   const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+  if (w->stride_h == 1 && w->stride_w == 1 && w->dil_h == 1 && w->dil_w == 1 && (C & 3) == 0 && w->k_w <= TM_TRAIN_DW_ROW_K) {
+    in0 = TM_MIN(w->pad_left, w->out_w);
+    in1 = TM_MIN(w->in_w - w->k_w + w->pad_left + 1, w->out_w);
+    if (in1 < in0) in1 = in0;
+  }
 #endif
   for (int b = 0; b < w->batches; b++) {
     for (int oy = 0; oy < w->out_h; oy++) {
-      for (int ox = 0; ox < w->out_w; ox++, y += C) {
+      for (int ox = 0; ox < w->out_w; ox++) {
+#if TM_WASM_SIMD
+        if (ox >= in0 && ox + 4 <= in1) {
+          const int ky0 = TM_MAX(0, w->pad_top - oy), ky1 = TM_MIN(w->k_h, w->in_h + w->pad_top - oy);
+          tm_train_dw_row4(w, b, oy, ox, ky0, ky1, x, wt, bias, lo, hi, y);
+          ox += 3;
+          continue;
+        }
+#endif
+        float *yp = y + ((size_t)(b * w->out_h + oy) * w->out_w + ox) * C;
         const int n = tm_train_dw_out_taps(w, b, oy, ox, x_off, f_off);
         int c = 0;
 #if TM_WASM_SIMD
-        c = tm_train_dw_taps_simd(C, n, x_off, x, f_off, wt, bias, lo, hi, 0, y);
+        c = tm_train_dw_taps_simd(C, n, x_off, x, f_off, wt, bias, lo, hi, 0, yp);
 #endif
-        tm_train_dw_taps_scalar(c, C, n, x_off, x, f_off, wt, bias, act_min, act_max, 0, y);
+        tm_train_dw_taps_scalar(c, C, n, x_off, x, f_off, wt, bias, act_min, act_max, 0, yp);
       }
     }
   }

@@ -81,6 +81,10 @@ function windows(seed: number, count: number): WindowCase[] {
     // 16-channel register runs then single vectors (the depthwise multiplier-1 kernels), k = 7 and 5.
     make(1, 9, 9, 20, 7, 7, 2, 'SAME'),
     make(1, 6, 6, 24, 5, 5, 1, 'SAME'),
+    // Stride 1 with interior columns four at a time (the sliding-row depthwise forward), then the edge columns.
+    make(2, 5, 11, 8, 3, 3, 1, 'SAME'),
+    make(1, 8, 12, 12, 7, 7, 1, 'SAME'),
+    make(1, 6, 10, 4, 3, 3, 1, 'VALID'),
     // Pointwise (the elementwise depthwise paths; over 64 pixels, 16 + 4 channels and a scalar remainder).
     make(3, 7, 5, 20, 1, 1, 1, 'SAME'),
     make(2, 9, 5, 6, 1, 1, 1, 'VALID'),
