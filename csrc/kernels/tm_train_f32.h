@@ -638,25 +638,80 @@ TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const
   tm_train_bias_act(pixels, cout, bias, act_min, act_max, y);
 }
 
+#if TM_WASM_SIMD
+/*
+ * The input gradient's counterpart of tm_train_dw_row4: four adjacent input pixels of row (b, iy) from ix,
+ * every output pixel that reads them inside (stride and dilation 1, C a multiple of 4). Along a filter
+ * row the output pixels that read them are base + j + u, u = 0 .. k_w, with tap k_w - 1 - u: a window of
+ * four dZ vectors slides by one pixel per tap. Filter rows go from k_h - 1 down to 0 and u upwards: the
+ * increasing output-pixel order of tm_train_dw_in_taps, added to the start value (0 or dX): the same floats.
+ */
+TM_HELPER void tm_train_dw_in_row4(const tm_train_window *w, int b, int iy, int ix, const float *dz, const float *wt, float *dx, int accumulate) {
+  const int C = w->in_c, kw = w->k_w;
+  const int ky_hi = TM_MIN(w->k_h - 1, iy + w->pad_top), ky_lo = TM_MAX(0, iy + w->pad_top - w->out_h + 1);
+  const int base = ix + w->pad_left - (kw - 1);
+  float *o = dx + ((size_t)(b * w->in_h + iy) * w->in_w + ix) * C;
+  for (int c = 0; c < C; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    if (accumulate) a0 = wasm_v128_load(o + c), a1 = wasm_v128_load(o + C + c), a2 = wasm_v128_load(o + 2 * C + c), a3 = wasm_v128_load(o + 3 * C + c);
+    for (int ky = ky_hi; ky >= ky_lo; ky--) {
+      const float *gr = dz + ((size_t)(b * w->out_h + iy + w->pad_top - ky) * w->out_w + base) * C + c;
+      const float *wr = wt + (ky * kw + kw - 1) * C + c;
+      v128_t g0 = wasm_v128_load(gr), g1 = wasm_v128_load(gr + C), g2 = wasm_v128_load(gr + 2 * C), g3 = wasm_v128_load(gr + 3 * C);
+      for (int u = 0; u < kw; u++) {
+        const v128_t f = wasm_v128_load(wr - u * C);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(g0, f));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(g1, f));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g2, f));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(g3, f));
+        g0 = g1, g1 = g2, g2 = g3;
+        if (u + 1 < kw) g3 = wasm_v128_load(gr + (u + 4) * C);
+      }
+    }
+    wasm_v128_store(o + c, a0);
+    wasm_v128_store(o + C + c, a1);
+    wasm_v128_store(o + 2 * C + c, a2);
+    wasm_v128_store(o + 3 * C + c, a3);
+  }
+}
+#endif
+
 /*
  * Multiplier 1, gathered per input pixel: dX[.., c] (+)= the taps that read it, W * dZ, added to the
- * start value (0 or dX) in output-pixel order, as the per-tap scatter adds them: the same floats.
+ * start value (0 or dX) in output-pixel order, as the per-tap scatter adds them: the same floats. With
+ * SIMD, stride and dilation 1 and C a multiple of 4, the columns every tap reaches inside go four at a
+ * time through tm_train_dw_in_row4.
  */
 static void tm_train_depthwise_input_grad_m1_f32(const tm_train_window *w, const float *dz, const float *wt, float *dx, int accumulate) {
   const int C = w->in_c;
   int g_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
 #if TM_WASM_SIMD
   const v128_t lo = wasm_f32x4_splat(TM_F32_NEG_INF), hi = wasm_f32x4_splat(-TM_F32_NEG_INF);
+  /* Columns [in0, in1) whose output pixels ix + pad_left - (k_w - 1) .. ix + pad_left all lie inside. */
+  int in0 = 0, in1 = 0;
+  if (w->stride_h == 1 && w->stride_w == 1 && w->dil_h == 1 && w->dil_w == 1 && (C & 3) == 0) {
+    in0 = TM_MIN(TM_MAX(0, w->k_w - 1 - w->pad_left), w->in_w);
+    in1 = TM_MIN(w->in_w, w->out_w - w->pad_left);
+    if (in1 < in0) in1 = in0;
+  }
 #endif
   for (int b = 0; b < w->batches; b++) {
     for (int iy = 0; iy < w->in_h; iy++) {
-      for (int ix = 0; ix < w->in_w; ix++, dx += C) {
+      for (int ix = 0; ix < w->in_w; ix++) {
+#if TM_WASM_SIMD
+        if (ix >= in0 && ix + 4 <= in1) {
+          tm_train_dw_in_row4(w, b, iy, ix, dz, wt, dx, accumulate);
+          ix += 3;
+          continue;
+        }
+#endif
+        float *d = dx + ((size_t)(b * w->in_h + iy) * w->in_w + ix) * C;
         const int n = tm_train_dw_in_taps(w, b, iy, ix, g_off, f_off);
         int c = 0;
 #if TM_WASM_SIMD
-        c = tm_train_dw_taps_simd(C, n, g_off, dz, f_off, wt, 0, lo, hi, accumulate, dx);
+        c = tm_train_dw_taps_simd(C, n, g_off, dz, f_off, wt, 0, lo, hi, accumulate, d);
 #endif
-        tm_train_dw_taps_scalar(c, C, n, g_off, dz, f_off, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, dx);
+        tm_train_dw_taps_scalar(c, C, n, g_off, dz, f_off, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, d);
       }
     }
   }
