@@ -1197,6 +1197,35 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* ADD / SUB of two float tensors of one shape (a residual connection) and its gradient               */
+
+/* y = clamp(a + sign * b), sign +1 or -1: the TypeScript kernel's floats (its double sum of two floats rounds to the float sum). */
+TM_KERNEL void tm_train_add_f32(int32_t n, const float *a, const float *b, float sign, float act_min, float act_max, float *y) {
+  int i = 0;
+#if TM_WASM_SIMD
+  const v128_t s = wasm_f32x4_splat(sign), lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_f32x4_add(wasm_v128_load(a + i), wasm_f32x4_mul(s, wasm_v128_load(b + i)));
+    wasm_v128_store(y + i, wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi));
+  }
+#endif
+  for (; i < n; i++) y[i] = tm_clamp_f32(a[i] + sign * b[i], act_min, act_max);
+}
+
+/* g_out (+)= sign * g_in over n values (in place allowed): ADD / SUB's gradient where nothing broadcasts. */
+TM_KERNEL void tm_train_signed_grad_f32(int32_t n, float sign, const float *gin, float *gout, int32_t accumulate) {
+  int i = 0;
+#if TM_WASM_SIMD
+  const v128_t s = wasm_f32x4_splat(sign);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t g = wasm_f32x4_mul(s, wasm_v128_load(gin + i));
+    wasm_v128_store(gout + i, accumulate ? wasm_f32x4_add(wasm_v128_load(gout + i), g) : g);
+  }
+#endif
+  for (; i < n; i++) gout[i] = accumulate ? gout[i] + sign * gin[i] : sign * gin[i];
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* Activation masks                                                                                  */
 
 /* g_out (+)= g_in where lo < v < hi (v the activation's float values; in place allowed). */

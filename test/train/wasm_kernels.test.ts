@@ -10,6 +10,7 @@ import type { Window2D } from '../../src/ops/conv_util.js';
 import { window2d } from '../../src/ops/conv_util.js';
 import { JS_TRAIN_KERNELS } from '../../src/train/kernels/index.js';
 import { transposeConvWeights } from '../../src/train/kernels/conv.js';
+import { broadcastMap } from '../../src/train/kernels/elementwise.js';
 import { WasmTrainKernels, wasmTrainingProblem } from '../../src/train/wasm_kernels.js';
 import type { Rand } from './helpers.js';
 import { randomFloats, rng } from './helpers.js';
@@ -345,6 +346,36 @@ for (const build of BUILDS) {
         same(a, b, `input gradient ${rows}x${C}${accumulate ? ', accumulated' : ''}`);
       }
     }
+  });
+
+  test(`ADD / SUB of two float tensors and their gradient (sum_to) give the TypeScript kernels' floats (${build.name})`, { skip: build.skip }, () => {
+    const r = rng(17);
+    for (const n of [1, 7, 64, 1001]) {
+      const [a, b] = [randomFloats(r, n), randomFloats(r, n)];
+      for (const [sign, lo, hi] of [[1, -Infinity, Infinity], [-1, 0, 6], [1, 0, 0.5]]) {
+        const y = new Float32Array(n);
+        wasm().add(a, b, sign, lo, hi, y);
+        assert.deepEqual(y, a.map((v, i) => Math.min(Math.max(v + sign * b[i], lo), hi)), `n=${n} sign ${sign} clamp [${lo}, ${hi}]`);
+      }
+      const gin = randomFloats(r, n);
+      const same = broadcastMap([1, n], [1, n]);
+      for (const accumulate of [false, true]) {
+        for (const sign of [1, -1]) {
+          const start = randomFloats(r, n);
+          const [x, e] = [Float32Array.from(start), Float32Array.from(start)];
+          wasm().sumToGrad(same, sign, gin, x, accumulate);
+          js.sumToGrad(same, sign, gin, e, accumulate);
+          assert.deepEqual(x, e, `gradient n=${n} sign ${sign}${accumulate ? ', accumulated' : ''}`);
+        }
+      }
+    }
+    // Broadcast (a bias-like [1, 1, 3] input of a [2, 2, 3] sum): the TypeScript walk, the same result.
+    const m = broadcastMap([2, 2, 3], [1, 1, 3]);
+    const gin = randomFloats(r, 12);
+    const [x, e] = [new Float32Array(3), new Float32Array(3)];
+    wasm().sumToGrad(m, -1, gin, x, false);
+    js.sumToGrad(m, -1, gin, e, false);
+    assert.deepEqual(x, e, 'broadcast gradient');
   });
 
   test(`activation masks (float values, int8 codes, saved bits) equal the TypeScript kernels, in place too (${build.name})`, { skip: build.skip }, () => {
