@@ -287,7 +287,8 @@ TM_KERNEL void tm_train_conv2d_f32(const tm_train_window *w, int32_t cout, const
     const float *a = direct ? x + p0 * K : col;
     if (!direct) tm_train_im2col(w, x, w->in_c, 0, w->in_c, p0, n, col);
     tm_train_gemm(n, cout, K, a, K, 1, wt_t, cout, y + p0 * cout, cout, 0);
-    tm_train_bias_act(n, cout, bias, act_min, act_max, y + p0 * cout);
+    /* Before a batch normalisation there is neither bias nor activation: no pass at all. */
+    if (bias || act_min > TM_F32_NEG_INF || act_max < -TM_F32_NEG_INF) tm_train_bias_act(n, cout, bias, act_min, act_max, y + p0 * cout);
   }
 }
 
@@ -301,6 +302,11 @@ TM_KERNEL void tm_train_conv2d_input_grad_f32(const tm_train_window *w, int32_t 
   float *wk = scratch, *dcol = scratch + K * cout;
   for (int t = 0; t < taps; t++) {
     for (int co = 0; co < cout; co++) tm_train_copy(wk + co * K + t * C, wt + (t * cout + co) * C, C);
+  }
+  if (tm_train_is_pointwise(w)) {
+    /* The columns are dX's own rows: the product goes straight into them (no zeroing pass, no col2im pass). */
+    tm_train_gemm(pixels, K, cout, dz, cout, 1, wk, K, dx, K, accumulate);
+    return;
   }
   if (!accumulate) memset(dx, 0, (size_t)w->batches * w->in_h * w->in_w * C * sizeof(float));
   for (int p0 = 0; p0 < pixels; p0 += TM_TRAIN_COLS) {
@@ -493,29 +499,120 @@ TM_HELPER int tm_train_dw_in_taps(const tm_train_window *w, int b, int iy, int i
   return n;
 }
 
-/* Multiplier 1: y = act(bias + sum over taps in (ky, kx) order), the order of the per-tap loop. */
+#if TM_WASM_SIMD
+/* Widest filter the sliding-row forward takes (its filter row is read once per block, not held). */
+#define TM_TRAIN_DW_ROW_K 16
+
+/*
+ * Multiplier 1, stride and dilation 1: four adjacent output pixels of row (b, oy) from ox, whose taps all
+ * lie inside the input columns, for every channel (C a multiple of 4). Along a filter row the four pixels
+ * slide over the same input pixels: a window of four input vectors moves one pixel per tap, so each input
+ * vector and each filter vector is loaded once per filter row instead of once per tap and pixel. Each
+ * pixel still adds its taps in (ky, kx) order, from zero, then the bias: the per-tap loop's floats.
+ */
+TM_HELPER void tm_train_dw_row4(const tm_train_window *w, int b, int oy, int ox, int ky0, int ky1, const float *x, const float *wt, const float *bias, v128_t lo, v128_t hi, float *y) {
+  const int C = w->in_c, kw = w->k_w;
+  for (int c = 0; c < C; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    for (int ky = ky0; ky < ky1; ky++) {
+      const float *xr = x + ((size_t)(b * w->in_h + oy - w->pad_top + ky) * w->in_w + ox - w->pad_left) * C + c;
+      const float *wr = wt + ky * kw * C + c;
+      v128_t x0 = wasm_v128_load(xr), x1 = wasm_v128_load(xr + C), x2 = wasm_v128_load(xr + 2 * C), x3 = wasm_v128_load(xr + 3 * C);
+      for (int kx = 0; kx < kw; kx++) {
+        const v128_t f = wasm_v128_load(wr + kx * C);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, f));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x1, f));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x2, f));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x3, f));
+        x0 = x1, x1 = x2, x2 = x3;
+        if (kx + 1 < kw) x3 = wasm_v128_load(xr + (kx + 4) * C);
+      }
+    }
+    if (bias) {
+      const v128_t bv = wasm_v128_load(bias + c);
+      a0 = wasm_f32x4_add(a0, bv), a1 = wasm_f32x4_add(a1, bv), a2 = wasm_f32x4_add(a2, bv), a3 = wasm_f32x4_add(a3, bv);
+    }
+    float *o = y + ((size_t)(b * w->out_h + oy) * w->out_w + ox) * C + c;
+    wasm_v128_store(o, wasm_f32x4_pmin(wasm_f32x4_pmax(a0, lo), hi));
+    wasm_v128_store(o + C, wasm_f32x4_pmin(wasm_f32x4_pmax(a1, lo), hi));
+    wasm_v128_store(o + 2 * C, wasm_f32x4_pmin(wasm_f32x4_pmax(a2, lo), hi));
+    wasm_v128_store(o + 3 * C, wasm_f32x4_pmin(wasm_f32x4_pmax(a3, lo), hi));
+  }
+}
+#endif
+
+/*
+ * Multiplier 1: y = act(bias + sum over taps in (ky, kx) order), the order of the per-tap loop. With SIMD,
+ * stride and dilation 1 and C a multiple of 4, the columns whose taps all lie inside go four at a time
+ * through tm_train_dw_row4; the rest list their taps pixel by pixel.
+ */
 static void tm_train_depthwise_m1_f32(const tm_train_window *w, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
   const int C = w->in_c;
   int x_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
 #if TM_WASM_SIMD
+  /* Interior columns [in0, in1): ox - pad_left >= 0 and ox - pad_left + k_w <= in_w. */
+  int in0 = 0, in1 = 0;
   const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+  if (w->stride_h == 1 && w->stride_w == 1 && w->dil_h == 1 && w->dil_w == 1 && (C & 3) == 0 && w->k_w <= TM_TRAIN_DW_ROW_K) {
+    in0 = TM_MIN(w->pad_left, w->out_w);
+    in1 = TM_MIN(w->in_w - w->k_w + w->pad_left + 1, w->out_w);
+    if (in1 < in0) in1 = in0;
+  }
 #endif
   for (int b = 0; b < w->batches; b++) {
     for (int oy = 0; oy < w->out_h; oy++) {
-      for (int ox = 0; ox < w->out_w; ox++, y += C) {
+      for (int ox = 0; ox < w->out_w; ox++) {
+#if TM_WASM_SIMD
+        if (ox >= in0 && ox + 4 <= in1) {
+          const int ky0 = TM_MAX(0, w->pad_top - oy), ky1 = TM_MIN(w->k_h, w->in_h + w->pad_top - oy);
+          tm_train_dw_row4(w, b, oy, ox, ky0, ky1, x, wt, bias, lo, hi, y);
+          ox += 3;
+          continue;
+        }
+#endif
+        float *yp = y + ((size_t)(b * w->out_h + oy) * w->out_w + ox) * C;
         const int n = tm_train_dw_out_taps(w, b, oy, ox, x_off, f_off);
         int c = 0;
 #if TM_WASM_SIMD
-        c = tm_train_dw_taps_simd(C, n, x_off, x, f_off, wt, bias, lo, hi, 0, y);
+        c = tm_train_dw_taps_simd(C, n, x_off, x, f_off, wt, bias, lo, hi, 0, yp);
 #endif
-        tm_train_dw_taps_scalar(c, C, n, x_off, x, f_off, wt, bias, act_min, act_max, 0, y);
+        tm_train_dw_taps_scalar(c, C, n, x_off, x, f_off, wt, bias, act_min, act_max, 0, yp);
       }
     }
   }
 }
 
+/*
+ * Multiplier 1 over a pointwise window (1x1, stride 1, no padding: the scale and shift after a batch
+ * normalisation): every pixel's channels times the filter, elementwise. out = act(a * w + bias), or with
+ * add_to out + a * w: the floats of the tap loops, which add the one product to 0 or to dx.
+ */
+static void tm_train_depthwise_pointwise_f32(int pixels, int C, const float *a, const float *wt, const float *bias, float act_min, float act_max, int add_to, float *out) {
+  for (int q = 0; q < pixels; q++, a += C, out += C) {
+    int c = 0;
+#if TM_WASM_SIMD
+    const v128_t lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(wt + c));
+      if (add_to) {
+        v = wasm_f32x4_add(wasm_v128_load(out + c), v);
+      } else {
+        if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+        v = wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi);
+      }
+      wasm_v128_store(out + c, v);
+    }
+#endif
+    for (; c < C; c++) out[c] = add_to ? out[c] + a[c] * wt[c] : tm_clamp_f32(bias ? a[c] * wt[c] + bias[c] : a[c] * wt[c], act_min, act_max);
+  }
+}
+
 TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const float *x, const float *wt, const float *bias, float act_min, float act_max, float *y) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && tm_train_is_pointwise(w)) {
+    tm_train_depthwise_pointwise_f32(pixels, C, x, wt, bias, act_min, act_max, 0, y);
+    return;
+  }
   if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
     tm_train_depthwise_m1_f32(w, x, wt, bias, act_min, act_max, y);
     return;
@@ -541,25 +638,80 @@ TM_KERNEL void tm_train_depthwise_f32(const tm_train_window *w, int32_t M, const
   tm_train_bias_act(pixels, cout, bias, act_min, act_max, y);
 }
 
+#if TM_WASM_SIMD
+/*
+ * The input gradient's counterpart of tm_train_dw_row4: four adjacent input pixels of row (b, iy) from ix,
+ * every output pixel that reads them inside (stride and dilation 1, C a multiple of 4). Along a filter
+ * row the output pixels that read them are base + j + u, u = 0 .. k_w, with tap k_w - 1 - u: a window of
+ * four dZ vectors slides by one pixel per tap. Filter rows go from k_h - 1 down to 0 and u upwards: the
+ * increasing output-pixel order of tm_train_dw_in_taps, added to the start value (0 or dX): the same floats.
+ */
+TM_HELPER void tm_train_dw_in_row4(const tm_train_window *w, int b, int iy, int ix, const float *dz, const float *wt, float *dx, int accumulate) {
+  const int C = w->in_c, kw = w->k_w;
+  const int ky_hi = TM_MIN(w->k_h - 1, iy + w->pad_top), ky_lo = TM_MAX(0, iy + w->pad_top - w->out_h + 1);
+  const int base = ix + w->pad_left - (kw - 1);
+  float *o = dx + ((size_t)(b * w->in_h + iy) * w->in_w + ix) * C;
+  for (int c = 0; c < C; c += 4) {
+    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    if (accumulate) a0 = wasm_v128_load(o + c), a1 = wasm_v128_load(o + C + c), a2 = wasm_v128_load(o + 2 * C + c), a3 = wasm_v128_load(o + 3 * C + c);
+    for (int ky = ky_hi; ky >= ky_lo; ky--) {
+      const float *gr = dz + ((size_t)(b * w->out_h + iy + w->pad_top - ky) * w->out_w + base) * C + c;
+      const float *wr = wt + (ky * kw + kw - 1) * C + c;
+      v128_t g0 = wasm_v128_load(gr), g1 = wasm_v128_load(gr + C), g2 = wasm_v128_load(gr + 2 * C), g3 = wasm_v128_load(gr + 3 * C);
+      for (int u = 0; u < kw; u++) {
+        const v128_t f = wasm_v128_load(wr - u * C);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(g0, f));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(g1, f));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g2, f));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(g3, f));
+        g0 = g1, g1 = g2, g2 = g3;
+        if (u + 1 < kw) g3 = wasm_v128_load(gr + (u + 4) * C);
+      }
+    }
+    wasm_v128_store(o + c, a0);
+    wasm_v128_store(o + C + c, a1);
+    wasm_v128_store(o + 2 * C + c, a2);
+    wasm_v128_store(o + 3 * C + c, a3);
+  }
+}
+#endif
+
 /*
  * Multiplier 1, gathered per input pixel: dX[.., c] (+)= the taps that read it, W * dZ, added to the
- * start value (0 or dX) in output-pixel order, as the per-tap scatter adds them: the same floats.
+ * start value (0 or dX) in output-pixel order, as the per-tap scatter adds them: the same floats. With
+ * SIMD, stride and dilation 1 and C a multiple of 4, the columns every tap reaches inside go four at a
+ * time through tm_train_dw_in_row4.
  */
 static void tm_train_depthwise_input_grad_m1_f32(const tm_train_window *w, const float *dz, const float *wt, float *dx, int accumulate) {
   const int C = w->in_c;
   int g_off[TM_TRAIN_DW_TAPS], f_off[TM_TRAIN_DW_TAPS];
 #if TM_WASM_SIMD
   const v128_t lo = wasm_f32x4_splat(TM_F32_NEG_INF), hi = wasm_f32x4_splat(-TM_F32_NEG_INF);
+  /* Columns [in0, in1) whose output pixels ix + pad_left - (k_w - 1) .. ix + pad_left all lie inside. */
+  int in0 = 0, in1 = 0;
+  if (w->stride_h == 1 && w->stride_w == 1 && w->dil_h == 1 && w->dil_w == 1 && (C & 3) == 0) {
+    in0 = TM_MIN(TM_MAX(0, w->k_w - 1 - w->pad_left), w->in_w);
+    in1 = TM_MIN(w->in_w, w->out_w - w->pad_left);
+    if (in1 < in0) in1 = in0;
+  }
 #endif
   for (int b = 0; b < w->batches; b++) {
     for (int iy = 0; iy < w->in_h; iy++) {
-      for (int ix = 0; ix < w->in_w; ix++, dx += C) {
+      for (int ix = 0; ix < w->in_w; ix++) {
+#if TM_WASM_SIMD
+        if (ix >= in0 && ix + 4 <= in1) {
+          tm_train_dw_in_row4(w, b, iy, ix, dz, wt, dx, accumulate);
+          ix += 3;
+          continue;
+        }
+#endif
+        float *d = dx + ((size_t)(b * w->in_h + iy) * w->in_w + ix) * C;
         const int n = tm_train_dw_in_taps(w, b, iy, ix, g_off, f_off);
         int c = 0;
 #if TM_WASM_SIMD
-        c = tm_train_dw_taps_simd(C, n, g_off, dz, f_off, wt, 0, lo, hi, accumulate, dx);
+        c = tm_train_dw_taps_simd(C, n, g_off, dz, f_off, wt, 0, lo, hi, accumulate, d);
 #endif
-        tm_train_dw_taps_scalar(c, C, n, g_off, dz, f_off, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, dx);
+        tm_train_dw_taps_scalar(c, C, n, g_off, dz, f_off, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, d);
       }
     }
   }
@@ -568,6 +720,10 @@ static void tm_train_depthwise_input_grad_m1_f32(const tm_train_window *w, const
 /* dX[.., c] (+)= sum over taps and m of W[tap][c*M + m] * dZ[.., c*M + m]. */
 TM_KERNEL void tm_train_depthwise_input_grad_f32(const tm_train_window *w, int32_t M, const float *dz, const float *wt, float *dx, int32_t accumulate) {
   const int C = w->in_c, cout = C * M, pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
+  if (M == 1 && tm_train_is_pointwise(w)) {
+    tm_train_depthwise_pointwise_f32(pixels, C, dz, wt, 0, TM_F32_NEG_INF, -TM_F32_NEG_INF, accumulate, dx);
+    return;
+  }
   if (M == 1 && w->k_h * w->k_w <= TM_TRAIN_DW_TAPS) {
     tm_train_depthwise_input_grad_m1_f32(w, dz, wt, dx, accumulate);
     return;
@@ -652,6 +808,42 @@ TM_HELPER void tm_train_dw_wgrad_run(const tm_train_window *w, const float *dz, 
 }
 #endif
 
+#if TM_WASM_SIMD
+/*
+ * Multiplier 1 over a pointwise window, every channel (C a multiple of 4): out[c] = the sum over pixels of
+ * x dZ, per channel in pixel order as tm_train_dw_wgrad_run adds them (the same floats). Blocks of 64
+ * pixels go through all the channel groups while their rows are in L1, so x and dZ stream once instead of
+ * once per group of 16 channels.
+ */
+static void tm_train_dw_wgrad_pointwise(int pixels, int C, int x_c, const float *dz, const float *x, float *out) {
+  tm_train_zero(out, C);
+  for (int q0 = 0; q0 < pixels; q0 += 64) {
+    const int n = TM_MIN(64, pixels - q0);
+    int c = 0;
+    for (; c + 16 <= C; c += 16) {
+      v128_t s0 = wasm_v128_load(out + c), s1 = wasm_v128_load(out + c + 4), s2 = wasm_v128_load(out + c + 8), s3 = wasm_v128_load(out + c + 12);
+      const float *g = dz + (size_t)q0 * C + c, *p = x + (size_t)q0 * x_c + c;
+      for (int q = 0; q < n; q++, g += C, p += x_c) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(p + 4), wasm_v128_load(g + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load(p + 8), wasm_v128_load(g + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load(p + 12), wasm_v128_load(g + 12)));
+      }
+      wasm_v128_store(out + c, s0);
+      wasm_v128_store(out + c + 4, s1);
+      wasm_v128_store(out + c + 8, s2);
+      wasm_v128_store(out + c + 12, s3);
+    }
+    for (; c < C; c += 4) {
+      v128_t s0 = wasm_v128_load(out + c);
+      const float *g = dz + (size_t)q0 * C + c, *p = x + (size_t)q0 * x_c + c;
+      for (int q = 0; q < n; q++, g += C, p += x_c) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(p), wasm_v128_load(g)));
+      wasm_v128_store(out + c, s0);
+    }
+  }
+}
+#endif
+
 /* Does index j of list (NULL: the identity) start a run of n consecutive values? */
 TM_HELPER int tm_train_dw_consecutive(const int32_t *list, int j, int n) {
   if (!list) return 1;
@@ -671,6 +863,10 @@ TM_KERNEL void tm_train_depthwise_weight_grad_f32(const tm_train_window *w, int3
   const int pixels = w->batches * w->out_h * w->out_w, plane = w->out_h * w->out_w;
   int done = 0; /* kept channels [0, done) written by the register path */
 #if TM_WASM_SIMD
+  if (M == 1 && !pick && !channels && (C & 3) == 0 && tm_train_is_pointwise(w)) {
+    tm_train_dw_wgrad_pointwise(pixels, C, x_c, dz, x, out);
+    return;
+  }
   if (M == 1 && taps <= TM_TRAIN_DW_TAPS) {
     while (done + 4 <= n_kept) {
       const int nv = done + 16 <= n_kept && tm_train_dw_consecutive(pick, done, 16) && tm_train_dw_consecutive(channels, done, 16) ? 4 : 1;
@@ -830,10 +1026,21 @@ TM_KERNEL void tm_train_avg_pool_input_grad_f32(const tm_train_window *w, const 
 
 /* ------------------------------------------------------------------------------------------------ */
 /* BATCH_NORMALIZE (training graphs): each channel normalised by the batch's own statistics           */
-/* The arithmetic is the TypeScript kernel's (src/ops/batch_normalize.ts), in double, in its order,   */
-/* so both backends give the same floats. scratch: 4 * channels doubles.                              */
+/*
+ * Without SIMD (and for channel counts not a multiple of four) the arithmetic is the TypeScript kernel's
+ * (src/ops/batch_normalize.ts), in double, in its order, so both backends give the same floats. With SIMD
+ * the channels are the f32x4 lanes and the summation order changes: the statistics (and the backward's
+ * gradient sums) come from one pass over x (and dy) instead of two (four), each per-channel sum in float
+ * over blocks of TM_TRAIN_BN_ROWS rows and in double across blocks (a float sum over a whole batch of
+ * pixels would lose digits), about a shift near the mean (tm_train_bn_pass); the elementwise pass runs in
+ * float with per-channel constants. Results agree with the TypeScript kernel to float rounding. The large
+ * layers are bound by memory bandwidth, so the passes saved are most of the gain.
+ * scratch: 8 * channels doubles.
+ */
 
-/* Per channel: mean and 1 / sqrt(biased variance + eps), two passes. */
+#define TM_TRAIN_BN_ROWS 32
+
+/* Per channel: mean and 1 / sqrt(biased variance + eps), two passes, in double. */
 static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, double eps, double *mean, double *inv) {
   const double rows = (double)(n / channels);
   for (int c = 0; c < channels; c++) { mean[c] = 0.0; inv[c] = 0.0; }
@@ -848,8 +1055,106 @@ static void tm_train_bn_stats(int32_t n, int32_t channels, const float *x, doubl
   for (int c = 0; c < channels; c++) inv[c] = 1.0 / __builtin_sqrt(inv[c] / rows + eps);
 }
 
+#if TM_WASM_SIMD
+/* d[0 .. 4) += the four lanes of v, in double. */
+TM_HELPER void tm_train_bn_flush(v128_t v, double *d) {
+  wasm_v128_store(d, wasm_f64x2_add(wasm_v128_load(d), wasm_f64x2_promote_low_f32x4(v)));
+  wasm_v128_store(d + 2, wasm_f64x2_add(wasm_v128_load(d + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))));
+}
+
+/*
+ * Channels [c, c + 4 nv), rows [r0, r1), d = x - shift: sd += the sum of d, sdd += of d^2, and with g also
+ * sg += of g, sgd += of g d. The f32x4 sums stay in registers over the block, then go on in double.
+ */
+TM_HELPER void tm_train_bn_sums(int r0, int r1, int C, int c, int nv, const float *x, const float *shift, const float *g, double *sd, double *sdd, double *sg, double *sgd) {
+  v128_t m[4], a[4], aa[4], b[4], bb[4];
+  for (int v = 0; v < nv; v++) {
+    m[v] = wasm_v128_load(shift + c + 4 * v);
+    a[v] = aa[v] = b[v] = bb[v] = wasm_f32x4_splat(0.0f);
+  }
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (size_t)r * C + c, *gr = g ? g + (size_t)r * C + c : 0;
+    for (int v = 0; v < nv; v++) {
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + 4 * v), m[v]);
+      a[v] = wasm_f32x4_add(a[v], d);
+      aa[v] = wasm_f32x4_add(aa[v], wasm_f32x4_mul(d, d));
+      if (g) {
+        const v128_t e = wasm_v128_load(gr + 4 * v);
+        b[v] = wasm_f32x4_add(b[v], e);
+        bb[v] = wasm_f32x4_add(bb[v], wasm_f32x4_mul(e, d));
+      }
+    }
+  }
+  for (int v = 0; v < nv; v++) {
+    tm_train_bn_flush(a[v], sd + c + 4 * v);
+    tm_train_bn_flush(aa[v], sdd + c + 4 * v);
+    if (g) tm_train_bn_flush(b[v], sg + c + 4 * v);
+    if (g) tm_train_bn_flush(bb[v], sgd + c + 4 * v);
+  }
+}
+
+/*
+ * One pass over x (and g): per channel the float mean, inv = 1 / sqrt(biased variance + eps), and with g
+ * sg = the sum of g and sgx = the sum of g (x - mean). The sums are taken about a shift s near the mean (the
+ * mean of up to 64 rows spread over the batch), so the variance sum (x - s)^2 / n - (sum (x - s) / n)^2
+ * cancels little, and moved to the mean after: sum g (x - mean) = sum g (x - s) - (mean - s) sum g.
+ * scratch: 4 * C doubles (without g, 2 * C).
+ */
+static void tm_train_bn_pass(int rows, int C, const float *x, const float *g, double eps, float *mean_f, double *inv, double *sg, double *sgx, double *scratch) {
+  double *sd = scratch, *sdd = scratch + C;
+  const int step = rows > 64 ? rows / 64 : 1;
+  int sampled = 0;
+  for (int c = 0; c < C; c++) sd[c] = 0.0;
+  for (int r = 0; r < rows; r += step, sampled++) for (int c = 0; c < C; c++) sd[c] += (double)x[(size_t)r * C + c];
+  for (int c = 0; c < C; c++) {
+    mean_f[c] = sampled ? (float)(sd[c] / sampled) : 0.0f;
+    sd[c] = sdd[c] = 0.0;
+    if (g) sg[c] = sgx[c] = 0.0;
+  }
+  /* A block of rows through every channel group while it is in L1: x and g stream from memory once. */
+  for (int r0 = 0; r0 < rows; r0 += TM_TRAIN_BN_ROWS) {
+    const int r1 = TM_MIN(rows, r0 + TM_TRAIN_BN_ROWS);
+    int c = 0;
+    if (g) {
+      for (; c + 8 <= C; c += 8) tm_train_bn_sums(r0, r1, C, c, 2, x, mean_f, g, sd, sdd, sg, sgx);
+    } else {
+      for (; c + 16 <= C; c += 16) tm_train_bn_sums(r0, r1, C, c, 4, x, mean_f, 0, sd, sdd, 0, 0);
+    }
+    for (; c < C; c += 4) tm_train_bn_sums(r0, r1, C, c, 1, x, mean_f, g, sd, sdd, sg, sgx);
+  }
+  for (int c = 0; c < C; c++) {
+    const double d = sd[c] / rows, mean = (double)mean_f[c] + d;
+    inv[c] = 1.0 / __builtin_sqrt(sdd[c] / rows - d * d + eps);
+    mean_f[c] = (float)mean;
+    if (g) sgx[c] -= d * sg[c];
+  }
+}
+
+/* Every row: out = k1 * (x - m) + k0 (+ out when add), or k1 * (x - m) + k2 * g + k0 with g; per-channel constants. */
+static void tm_train_bn_affine(int rows, int C, const float *x, const float *m, const float *k1, const float *g, const float *k2, const float *k0, float *out, int add) {
+  for (int r = 0; r < rows; r++, x += C, out += C, g = g ? g + C : 0) {
+    for (int c = 0; c < C; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(m + c)), wasm_v128_load(k1 + c));
+      if (k0) v = wasm_f32x4_add(v, wasm_v128_load(k0 + c));
+      if (g) v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(k2 + c)));
+      if (add) v = wasm_f32x4_add(v, wasm_v128_load(out + c));
+      wasm_v128_store(out + c, v);
+    }
+  }
+}
+#endif
+
 TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float *x, double eps, float *y, double *scratch) {
   double *mean = scratch, *inv = scratch + channels;
+#if TM_WASM_SIMD
+  if (channels % 4 == 0) {
+    float *mean_f = (float *)(scratch + 4 * channels), *s = mean_f + channels;
+    tm_train_bn_pass(n / channels, channels, x, 0, eps, mean_f, inv, 0, 0, scratch + 2 * channels);
+    for (int c = 0; c < channels; c++) s[c] = (float)inv[c];
+    tm_train_bn_affine(n / channels, channels, x, mean_f, s, 0, 0, 0, y, 0);
+    return;
+  }
+#endif
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
   for (int i = 0; i < n; i += channels) for (int c = 0; c < channels; c++) y[i + c] = (float)(((double)x[i + c] - mean[c]) * inv[c]);
 }
@@ -857,6 +1162,21 @@ TM_KERNEL void tm_train_bn_forward_f32(int32_t n, int32_t channels, const float 
 /* dx (+)= s (dy - mean(dy) - x^ mean(dy x^)), x^ = (x - mean) s: through the batch statistics. */
 TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const float *x, double eps, const float *gy, float *gx, int32_t accumulate, double *scratch) {
   double *mean = scratch, *inv = scratch + channels, *sg = scratch + 2 * channels, *sgx = scratch + 3 * channels;
+  const double rows = (double)(n / channels);
+#if TM_WASM_SIMD
+  if (channels % 4 == 0) {
+    /* dx = s dy + (-s^3 mean(dy (x - m))) (x - m) + (-s mean(dy)), the constants per channel. */
+    float *mean_f = (float *)(scratch + 6 * channels), *k_dy = mean_f + channels, *k_x = k_dy + channels, *k0 = k_x + channels;
+    tm_train_bn_pass(n / channels, channels, x, gy, eps, mean_f, inv, sg, sgx, scratch + 4 * channels);
+    for (int c = 0; c < channels; c++) {
+      k_dy[c] = (float)inv[c];
+      k_x[c] = (float)(-inv[c] * inv[c] * inv[c] * sgx[c] / rows);
+      k0[c] = (float)(-inv[c] * sg[c] / rows);
+    }
+    tm_train_bn_affine(n / channels, channels, x, mean_f, k_x, gy, k_dy, k0, gx, accumulate);
+    return;
+  }
+#endif
   tm_train_bn_stats(n, channels, x, eps, mean, inv);
   for (int c = 0; c < channels; c++) { sg[c] = 0.0; sgx[c] = 0.0; }
   for (int i = 0; i < n; i += channels) {
@@ -866,7 +1186,6 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
       sgx[c] += g * ((double)x[i + c] - mean[c]) * inv[c];
     }
   }
-  const double rows = (double)(n / channels);
   for (int c = 0; c < channels; c++) { sg[c] /= rows; sgx[c] /= rows; }
   for (int i = 0; i < n; i += channels) {
     for (int c = 0; c < channels; c++) {
@@ -875,6 +1194,35 @@ TM_KERNEL void tm_train_bn_input_grad_f32(int32_t n, int32_t channels, const flo
       gx[i + c] = accumulate ? (float)((double)gx[i + c] + v) : (float)v;
     }
   }
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* ADD / SUB of two float tensors of one shape (a residual connection) and its gradient               */
+
+/* y = clamp(a + sign * b), sign +1 or -1: the TypeScript kernel's floats (its double sum of two floats rounds to the float sum). */
+TM_KERNEL void tm_train_add_f32(int32_t n, const float *a, const float *b, float sign, float act_min, float act_max, float *y) {
+  int i = 0;
+#if TM_WASM_SIMD
+  const v128_t s = wasm_f32x4_splat(sign), lo = wasm_f32x4_splat(act_min), hi = wasm_f32x4_splat(act_max);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t v = wasm_f32x4_add(wasm_v128_load(a + i), wasm_f32x4_mul(s, wasm_v128_load(b + i)));
+    wasm_v128_store(y + i, wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi));
+  }
+#endif
+  for (; i < n; i++) y[i] = tm_clamp_f32(a[i] + sign * b[i], act_min, act_max);
+}
+
+/* g_out (+)= sign * g_in over n values (in place allowed): ADD / SUB's gradient where nothing broadcasts. */
+TM_KERNEL void tm_train_signed_grad_f32(int32_t n, float sign, const float *gin, float *gout, int32_t accumulate) {
+  int i = 0;
+#if TM_WASM_SIMD
+  const v128_t s = wasm_f32x4_splat(sign);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t g = wasm_f32x4_mul(s, wasm_v128_load(gin + i));
+    wasm_v128_store(gout + i, accumulate ? wasm_f32x4_add(wasm_v128_load(gout + i), g) : g);
+  }
+#endif
+  for (; i < n; i++) gout[i] = accumulate ? gout[i] + sign * gin[i] : sign * gin[i];
 }
 
 /* ------------------------------------------------------------------------------------------------ */

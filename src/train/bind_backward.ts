@@ -16,7 +16,7 @@ import type { SessionMemory } from './views.js';
 import type { TrainKernels } from './kernels/index.js';
 import { transposeConvWeights } from './kernels/conv.js';
 import { meanInputGrad, reductionStrides } from './kernels/pool.js';
-import { broadcastMap, mulInputGrad, sigmoidGrad, softmaxGrad, sumToGrad } from './kernels/elementwise.js';
+import { broadcastMap, mulInputGrad, sigmoidGrad, softmaxGrad } from './kernels/elementwise.js';
 
 export interface BackwardContext {
   g: Graph;
@@ -68,7 +68,7 @@ export function bindBackward(ctx: BackwardContext, s: Extract<TrainStep, { kind:
     case 'sum_to': {
       if (same) return () => {};
       const m = broadcastMap(ctx.g.tensors[op.src].shape, ctx.g.tensors[op.dst].shape);
-      return () => sumToGrad(m, op.sign, gin, gout, acc);
+      return () => kern.sumToGrad(m, op.sign, gin, gout, acc);
     }
     case 'mul_input': {
       const m = broadcastMap(ctx.g.tensors[op.src].shape, ctx.g.tensors[op.dst].shape);

@@ -47,13 +47,13 @@ function nodeBytes(n: AnyNode, g: Graph, sizes: WasmScratchSizes): number {
     const [units, K] = g.tensors[n.inputs[1]].shape;
     floats = sizes.fcScratch(Math.ceil(numElements(x.shape) / K), K, units);
   } else if (n.op === 'BATCH_NORMALIZE') {
-    floats = 8 * x.shape[x.shape.length - 1]; // four doubles a channel
+    floats = 16 * x.shape[x.shape.length - 1]; // eight doubles a channel
   }
   return bytes + 4 * floats + 16;
 }
 
 /**
- * The forward of a float32 CONV_2D (groups 1), DEPTHWISE_CONV_2D, FULLY_CONNECTED, pool or BATCH_NORMALIZE on the
+ * The forward of a float32 CONV_2D (groups 1), DEPTHWISE_CONV_2D, FULLY_CONNECTED, pool, ADD / SUB (same shapes) or BATCH_NORMALIZE on the
  * WebAssembly kernels; null for anything else (the session prepares the inference kernel instead). The
  * kernel reads the weights where the optimizer updates them, so it never needs preparing again.
  */
@@ -86,6 +86,17 @@ export function bindWasmForward(k: WasmTrainKernels, node: AnyNode, g: Graph, vi
       const M = cout / win.inC;
       return () => k.depthwise(win, M, xv, wv, bias, lo, hi, yv);
     }
+    case 'ADD': case 'SUB': {
+      // Two float tensors of the output's shape (a residual connection); broadcasting stays with the TypeScript kernel.
+      const b = g.tensors[node.inputs[1]];
+      if (b.dtype !== 'float32' || !sameShape(x.shape, y.shape) || !sameShape(b.shape, y.shape)) return null;
+      const bounds = fusedBounds(node, y);
+      if (!bounds) return null;
+      const [lo, hi] = bounds;
+      const bv = views.float32(b.id);
+      const sign = node.op === 'SUB' ? -1 : 1;
+      return () => k.add(xv, bv, sign, lo, hi, yv);
+    }
     case 'BATCH_NORMALIZE': {
       const eps = node.options.epsilon;
       const C = x.shape[x.shape.length - 1];
@@ -103,6 +114,10 @@ export function bindWasmForward(k: WasmTrainKernels, node: AnyNode, g: Graph, vi
   }
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** The window of a CONV_2D / DEPTHWISE_CONV_2D and its output channels (a grouped convolution's too). */
 function layerWindow(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'>, g: Graph): { win: Window2D; cout: number } {
   const w = g.tensors[node.inputs[1]];
@@ -111,7 +126,7 @@ function layerWindow(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'>, g: Graph
 }
 
 /** The float clamp of a fused activation, or null for one the kernels do not take. */
-function fusedBounds(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'> | Node<'FULLY_CONNECTED'> | Node<'MAX_POOL_2D'> | Node<'AVERAGE_POOL_2D'>, output: Tensor): [number, number] | null {
+function fusedBounds(node: Node<'CONV_2D'> | Node<'DEPTHWISE_CONV_2D'> | Node<'FULLY_CONNECTED'> | Node<'MAX_POOL_2D'> | Node<'AVERAGE_POOL_2D'> | Node<'ADD'> | Node<'SUB'>, output: Tensor): [number, number] | null {
   try {
     return activationBounds(node, node.options.activation, output);
   } catch {

@@ -19,6 +19,8 @@ import type { Window2D } from '../ops/conv_util.js';
 import { instantiateKernels, kernelModule, kernelModuleProblem } from '../runtime/wasm/kernel_module.js';
 import { structLayout } from '../runtime/wasm/c_layout.js';
 import type { TrainKernels } from './kernels/index.js';
+import type { BroadcastMap } from './kernels/elementwise.js';
+import { sumToGrad } from './kernels/elementwise.js';
 import type { ArenaRegion } from './views.js';
 
 type Fn = (...args: number[]) => number;
@@ -181,6 +183,12 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
     this.done();
   }
 
+  /** ADD (sign 1) or SUB (sign -1) of two float tensors of the output's shape: y = clamp(a + sign * b). */
+  add(a: Float32Array, b: Float32Array, sign: number, actMin: number, actMax: number, y: Float32Array): void {
+    this.fn.add_f32(y.length, this.input(a), this.input(b), sign, actMin, actMax, this.output(y));
+    this.done();
+  }
+
   maxPool(win: Window2D, actMin: number, actMax: number, x: Float32Array, y: Float32Array): void {
     this.fn.max_pool_f32(this.window(win), actMin, actMax, this.input(x), this.output(y));
     this.done();
@@ -249,14 +257,24 @@ export class WasmTrainKernels implements TrainKernels, WasmScratchSizes {
 
   /** BATCH_NORMALIZE forward (batch statistics): the same floats as src/ops/batch_normalize.ts. */
   batchNormalize(x: Float32Array, channels: number, eps: number, y: Float32Array): void {
-    const scratch = this.scratch(32 * channels);
+    const scratch = this.scratch(64 * channels);
     this.fn.bn_forward_f32(x.length, channels, this.input(x), eps, this.output(y), scratch);
     this.done();
   }
 
   batchNormalizeInputGrad(x: Float32Array, channels: number, eps: number, gy: Float32Array, gx: Float32Array, accumulate: boolean): void {
-    const scratch = this.scratch(32 * channels);
+    const scratch = this.scratch(64 * channels);
     this.fn.bn_input_grad_f32(x.length, channels, this.input(x), eps, this.input(gy), this.output(gx), accumulate ? 1 : 0, scratch);
+    this.done();
+  }
+
+  /** ADD / SUB's gradient: in the module where nothing broadcasts, else the TypeScript kernel. */
+  sumToGrad(m: BroadcastMap, sign: number, gin: Float32Array, gout: Float32Array, accumulate: boolean): void {
+    if (!m.same) {
+      sumToGrad(m, sign, gin, gout, accumulate);
+      return;
+    }
+    this.fn.signed_grad_f32(gout.length, sign, this.input(gin), this.output(gout), accumulate ? 1 : 0);
     this.done();
   }
 
@@ -324,5 +342,5 @@ const KERNELS = [
   'conv2d_f32', 'depthwise_f32', 'fc_f32', 'max_pool_f32', 'avg_pool_f32',
   'conv2d_input_grad_f32', 'conv2d_weight_grad_f32', 'bias_grad_f32', 'depthwise_input_grad_f32', 'depthwise_weight_grad_f32',
   'fc_input_grad_f32', 'fc_weight_grad_f32', 'avg_pool_input_grad_f32', 'max_pool_input_grad_f32',
-  'clamp_grad_f32', 'clamp_grad_s8', 'clamp_grad_bits', 'bn_forward_f32', 'bn_input_grad_f32',
+  'clamp_grad_f32', 'clamp_grad_s8', 'clamp_grad_bits', 'bn_forward_f32', 'bn_input_grad_f32', 'add_f32', 'signed_grad_f32',
 ] as const;

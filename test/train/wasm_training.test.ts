@@ -84,6 +84,17 @@ const nets: Record<string, (seed: number) => Graph> = {
     const o = n.fc(h.y, 2, 11, 5);
     return n.finish(o.y, o.shape);
   },
+  'residual ADD and SUB of same-shaped tensors (RELU6 fused), on the module': (seed) => {
+    const n = new Net(rng(seed));
+    const x = n.input([2, 6, 6, 8]);
+    const a = n.conv(x, [2, 6, 6, 8], 8, 1, 1, { act: 'RELU6' });
+    const s = n.binary('ADD', x, a.y, [2, 6, 6, 8], 'RELU6');
+    const b = n.depthwise(s, [2, 6, 6, 8], 1, { act: 'RELU' });
+    const d = n.binary('SUB', s, b.y, [2, 6, 6, 8]);
+    const flat = n.reshape(d, [2, 6 * 6 * 8]);
+    const o = n.fc(flat, 2, 6 * 6 * 8, 5);
+    return n.finish(o.y, o.shape);
+  },
 };
 
 for (const [name, build] of Object.entries(nets)) {

@@ -6,7 +6,7 @@ import { biasGrad, conv2dInputGrad, conv2dWeightGrad } from './conv.js';
 import { depthwiseInputGrad, depthwiseWeightGrad } from './depthwise.js';
 import { fcInputGrad, fcWeightGrad } from './fully_connected.js';
 import { avgPoolInputGrad, maxPoolInputGrad } from './pool.js';
-import { clampGradFromBits, clampGradFromValues } from './elementwise.js';
+import { clampGradFromBits, clampGradFromValues, sumToGrad } from './elementwise.js';
 import { batchNormalizeInputGrad } from '../../ops/batch_normalize.js';
 
 export interface TrainKernels {
@@ -22,9 +22,10 @@ export interface TrainKernels {
   clampGradFromValues: typeof clampGradFromValues;
   clampGradFromBits: typeof clampGradFromBits;
   batchNormalizeInputGrad: typeof batchNormalizeInputGrad;
+  sumToGrad: typeof sumToGrad;
 }
 
 export const JS_TRAIN_KERNELS: TrainKernels = {
   conv2dInputGrad, conv2dWeightGrad, biasGrad, depthwiseInputGrad, depthwiseWeightGrad, fcInputGrad, fcWeightGrad,
-  avgPoolInputGrad, maxPoolInputGrad, clampGradFromValues, clampGradFromBits, batchNormalizeInputGrad,
+  avgPoolInputGrad, maxPoolInputGrad, clampGradFromValues, clampGradFromBits, batchNormalizeInputGrad, sumToGrad,
 };
