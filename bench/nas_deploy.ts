@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBoard } from '../src/boards/boards.js';
+import { patchName } from '../src/plan/memory_plan.js';
 import { generateProject } from '../src/codegen/project.js';
 import { writeProject } from '../src/codegen/write_project.js';
 import { buildProject, elfSize, runProject } from '../src/codegen/toolchain.js';
@@ -55,7 +56,7 @@ export function deployCheck(model: Graph, limits: Limits, test: Dataset, images 
     // A board's SRAM holds the statics and the stack; a bare budget is the planner's arena, as quoted.
     const sramOk = limits.board ? size.sram + limits.reservedSramBytes <= limits.sramBytes : project.arenaBytes <= limits.sramBytes;
     return {
-      plan: compiled.kind === 'patch-based' ? `patch-based ${compiled.plan.patch!.n}x${compiled.plan.patch!.n}` : 'layer-wise',
+      plan: compiled.kind === 'patch-based' ? `patch-based ${patchName(compiled.plan.patch!)}` : 'layer-wise',
       arenaBytes: project.arenaBytes, flashBytes: size.flash, sramBytes: size.sram,
       fits: sramOk && size.flash <= limits.flashBytes,
       instructions: r.counts[0], images,

@@ -1,3 +1,4 @@
+import { patchName } from '../src/plan/memory_plan.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src/model.js';
@@ -28,7 +29,7 @@ export interface PlanBenchRow {
   /** What `tinyml plan` / `inspect` / `compile` without a board choose: the smallest peak. */
   defaultBytes: number;
   defaultKind: string;
-  patch: { n: number; firstNode: number; lastNode: number; extraMacsPercent: number } | null;
+  patch: { n: number; cols: number; firstNode: number; lastNode: number; extraMacsPercent: number } | null;
   milliseconds: number;
 }
 
@@ -53,7 +54,7 @@ export function benchPlan(m: BenchManifest): PlanBenchRow {
     lowerBound: least.plan.lowerBound,
     defaultBytes: byDefault.plan.arenaBytes,
     defaultKind: byDefault.kind,
-    patch: p ? { n: p.n, firstNode: p.firstNode, lastNode: p.lastNode, extraMacsPercent: (100 * p.extraMacs) / Math.max(1, byDefault.patchSearch?.totalMacs ?? 1) } : null,
+    patch: p ? { n: p.n, cols: p.cols, firstNode: p.firstNode, lastNode: p.lastNode, extraMacsPercent: (100 * p.extraMacs) / Math.max(1, byDefault.patchSearch?.totalMacs ?? 1) } : null,
     milliseconds: performance.now() - t0,
   };
 }
@@ -73,7 +74,7 @@ export function planTable(rows: readonly PlanBenchRow[]): string {
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of rows) {
-    const def = x.patch ? `**${n(x.defaultBytes)}** (patches ${x.patch.n}x${x.patch.n}, nodes ${x.patch.firstNode}..${x.patch.lastNode}, +${x.patch.extraMacsPercent.toFixed(1)} % MACs)` : `**${n(x.defaultBytes)}** (layer-wise)`;
+    const def = x.patch ? `**${n(x.defaultBytes)}** (${patchName(x.patch)}, nodes ${x.patch.firstNode}..${x.patch.lastNode}, +${x.patch.extraMacsPercent.toFixed(1)} % MACs)` : `**${n(x.defaultBytes)}** (layer-wise)`;
     lines.push(`| ${x.model} | ${n(x.tflmArenaBytes)} | ${n(x.greedyBytes)} | ${n(x.layerwiseBytes)} (${x.layerwiseStrategy}) | ${n(x.speedBytes)} | ${n(x.leastLayerwiseBytes)} (${x.slowInPlace}) | ${n(x.lowerBound)} | ${def} | ${r(x.defaultBytes, x.tflmArenaBytes)} |`);
   }
   lines.push('', 'TFLM arena: ../shared/README.md ("Measured here", 32-bit arena_used_bytes) where listed, else the vector manifest.');

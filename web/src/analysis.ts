@@ -4,6 +4,7 @@ import type { CompiledModel } from '../../src/compiler/compile_model.js';
 import { compileModel } from '../../src/compiler/compile_model.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
 import type { MemoryPlan } from '../../src/plan/memory_plan.js';
+import { patchName } from '../../src/plan/memory_plan.js';
 import { loadModelBytes } from '../../src/model_bytes.js';
 import type { ModelReport } from '../../src/report/layers.js';
 import { modelReport } from '../../src/report/layers.js';
@@ -46,8 +47,8 @@ function timelines(c: CompiledModel): Analysis['timelines'] {
   const patchBest = c.patchSearch?.best ?? null;
   const layerwise = c.kind === 'layer-wise' ? timeline(`layer-wise (${c.plan.strategy})`, c.plan, true) : timeline(`layer-wise (${c.layerwise.strategy})`, c.layerwise, false);
   let patch: Timeline | null = null;
-  if (c.kind === 'patch-based' && c.patch) patch = timeline(`patch-based ${c.patch.n}x${c.patch.n}, nodes ${c.patch.firstNode}..${c.patch.lastNode}`, c.plan, true);
-  else if (patchBest?.patch) patch = timeline(`patch-based ${patchBest.patch.n}x${patchBest.patch.n}, nodes ${patchBest.patch.firstNode}..${patchBest.patch.lastNode} (not chosen)`, patchBest, false);
+  if (c.kind === 'patch-based' && c.patch) patch = timeline(`patch-based ${patchName(c.patch)}, nodes ${c.patch.firstNode}..${c.patch.lastNode}`, c.plan, true);
+  else if (patchBest?.patch) patch = timeline(`patch-based ${patchName(patchBest.patch)}, nodes ${patchBest.patch.firstNode}..${patchBest.patch.lastNode} (not chosen)`, patchBest, false);
   return { layerwise, patch };
 }
 

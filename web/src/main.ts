@@ -1,3 +1,4 @@
+import { patchName } from '../../src/plan/memory_plan.js';
 import { BOARDS, findBoard } from '../../src/boards/boards.js';
 import type { Target } from '../../src/codegen/target.js';
 import { TARGETS, defaultTarget } from '../../src/codegen/target.js';
@@ -109,7 +110,7 @@ function figure(id: string, label: string, value: number, text: string): HTMLEle
 function renderSummary(a: Analysis): void {
   const { report, summary, compiled: c } = a;
   const box = clear($('#summary'));
-  const patch = c.patch ? `, ${c.patch.n}x${c.patch.n} patches up to node ${c.patch.lastNode}` : '';
+  const patch = c.patch ? `, ${patchName(c.patch)} up to node ${c.patch.lastNode}` : '';
   box.appendChild(el('h2', {}, `${c.model.name} on ${a.board.name}`));
   const dl = el('dl', { class: 'figures' }, [
     figure('peak-sram', 'Peak SRAM (arena)', report.peakSramBytes, `${int(report.peakSramBytes)} B (${kb(report.peakSramBytes)})`),
