@@ -91,23 +91,8 @@ TM_HELPER void tm_wino_output(const v128_t *m, int stride, v128_t y[4]) {
  */
 TM_HELPER void tm_wino_products(const int16_t *xp, int xi_step, const int16_t *wg, size_t xi_stride, int pairs, v128_t *m, int quads) {
   for (int xi = 0; xi < 16; xi++) {
-    const int16_t *x = xp + xi * xi_step, *wq = wg + xi * xi_stride;
     v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
-      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
-      v128_t wv = wasm_v128_load32_splat(wq);
-      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 2);
-      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 4);
-      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 6);
-      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
-    }
+    tm_wasm_dot_quads(xp + xi * xi_step, wg + xi * xi_stride, pairs, quads, &a0, &a1, &a2, &a3, &b0, &b1, &b2, &b3);
     v128_t *mx = m + 8 * xi;
     mx[0] = a0; mx[1] = a1; mx[2] = a2; mx[3] = a3;
     mx[4] = b0; mx[5] = b1; mx[6] = b2; mx[7] = b3;

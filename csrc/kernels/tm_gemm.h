@@ -560,6 +560,32 @@ TM_HELPER void tm_wasm_rq_quads(v128_t *a, v128_t *b, int quads, int32_t m, int3
 }
 
 /*
+ * The packed pixel-lane GEMM's inner loop: `pairs` pairs of packed input (16 int16 a pair: quad 0, then quad 1
+ * when quads == 2) against one group's packed weight pairs (8 int16 a pair: a 32-bit splat per channel), added
+ * into the accumulators a (quad 0) and b (quad 1) of four channels. Shared by the tile GEMM and Winograd's
+ * products; inlined, so the accumulators stay in locals.
+ */
+TM_HELPER void tm_wasm_dot_quads(const int16_t *x, const int16_t *wq, int pairs, int quads, v128_t *pa0, v128_t *pa1, v128_t *pa2, v128_t *pa3, v128_t *pb0, v128_t *pb1, v128_t *pb2, v128_t *pb3) {
+  v128_t a0 = *pa0, a1 = *pa1, a2 = *pa2, a3 = *pa3, b0 = *pb0, b1 = *pb1, b2 = *pb2, b3 = *pb3;
+  for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
+    const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
+    v128_t wv = wasm_v128_load32_splat(wq);
+    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
+    if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_v128_load32_splat(wq + 2);
+    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
+    if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_v128_load32_splat(wq + 4);
+    a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
+    if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
+    wv = wasm_v128_load32_splat(wq + 6);
+    a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
+    if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
+  }
+  *pa0 = a0; *pa1 = a1; *pa2 = a2; *pa3 = a3; *pb0 = b0; *pb1 = b1; *pb2 = b2; *pb3 = b3;
+}
+
+/*
  * Weights packed for the tile (the WebAssembly runtime packs them once, at load): per group of four output
  * channels and per depth pair, the four channels' pairs as int16, [group][pair][channel][2], zero past the
  * last channel and the last value. Every weight pair is then one 32-bit splat load at a constant offset
@@ -574,22 +600,7 @@ TM_HELPER void tm_wasm_tile_gemm_packed_q(const int16_t *xp, const int16_t *wp, 
     v128_t a0 = wasm_i32x4_splat(q->bias[c]), a1 = wasm_i32x4_splat(q->bias[c1]);
     v128_t a2 = wasm_i32x4_splat(q->bias[c2]), a3 = wasm_i32x4_splat(q->bias[c3]);
     v128_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
-    const int16_t *x = xp, *wq = wp;
-    for (int p = 0; p < pairs; p++, x += 16, wq += 8) {
-      const v128_t xa = wasm_v128_load(x), xb = quads == 2 ? wasm_v128_load(x + 8) : xa;
-      v128_t wv = wasm_v128_load32_splat(wq);
-      a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 2);
-      a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 4);
-      a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, wv));
-      wv = wasm_v128_load32_splat(wq + 6);
-      a3 = wasm_i32x4_add(a3, wasm_i32x4_dot_i16x8(xa, wv));
-      if (quads == 2) b3 = wasm_i32x4_add(b3, wasm_i32x4_dot_i16x8(xb, wv));
-    }
+    tm_wasm_dot_quads(xp, wp, pairs, quads, &a0, &a1, &a2, &a3, &b0, &b1, &b2, &b3);
     tm_wasm_rq_quads(&a0, &b0, quads, q->mult[c], q->shift[c], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c));
     tm_wasm_rq_quads(&a1, &b1, quads, q->mult[c1], q->shift[c1], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c1));
     tm_wasm_rq_quads(&a2, &b2, quads, q->mult[c2], q->shift[c2], zp, lo, hi, mode ? mode : tm_wasm_rq_wide_ch(q, c2));

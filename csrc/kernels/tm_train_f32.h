@@ -504,6 +504,26 @@ TM_HELPER int tm_train_dw_in_taps(const tm_train_window *w, int b, int iy, int i
 #define TM_TRAIN_DW_ROW_K 16
 
 /*
+ * One filter row of four adjacent pixels: a window of four vectors (pixels C floats apart from v) slides one
+ * pixel per tap while the filter vector steps by `wstep` floats (C forwards for the forward pass, -C for the
+ * input gradient's mirrored taps); each pixel adds its products in tap order. Inlined: the sums stay in locals.
+ */
+TM_HELPER void tm_train_slide4(const float *v, const float *wr, int wstep, int kw, int C, v128_t *pa0, v128_t *pa1, v128_t *pa2, v128_t *pa3) {
+  v128_t a0 = *pa0, a1 = *pa1, a2 = *pa2, a3 = *pa3;
+  v128_t x0 = wasm_v128_load(v), x1 = wasm_v128_load(v + C), x2 = wasm_v128_load(v + 2 * C), x3 = wasm_v128_load(v + 3 * C);
+  for (int k = 0; k < kw; k++) {
+    const v128_t f = wasm_v128_load(wr + k * wstep);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, f));
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x1, f));
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x2, f));
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x3, f));
+    x0 = x1, x1 = x2, x2 = x3;
+    if (k + 1 < kw) x3 = wasm_v128_load(v + (k + 4) * C);
+  }
+  *pa0 = a0; *pa1 = a1; *pa2 = a2; *pa3 = a3;
+}
+
+/*
  * Multiplier 1, stride and dilation 1: four adjacent output pixels of row (b, oy) from ox, whose taps all
  * lie inside the input columns, for every channel (C a multiple of 4). Along a filter row the four pixels
  * slide over the same input pixels: a window of four input vectors moves one pixel per tap, so each input
@@ -517,16 +537,7 @@ TM_HELPER void tm_train_dw_row4(const tm_train_window *w, int b, int oy, int ox,
     for (int ky = ky0; ky < ky1; ky++) {
       const float *xr = x + ((size_t)(b * w->in_h + oy - w->pad_top + ky) * w->in_w + ox - w->pad_left) * C + c;
       const float *wr = wt + ky * kw * C + c;
-      v128_t x0 = wasm_v128_load(xr), x1 = wasm_v128_load(xr + C), x2 = wasm_v128_load(xr + 2 * C), x3 = wasm_v128_load(xr + 3 * C);
-      for (int kx = 0; kx < kw; kx++) {
-        const v128_t f = wasm_v128_load(wr + kx * C);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, f));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x1, f));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x2, f));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x3, f));
-        x0 = x1, x1 = x2, x2 = x3;
-        if (kx + 1 < kw) x3 = wasm_v128_load(xr + (kx + 4) * C);
-      }
+      tm_train_slide4(xr, wr, C, kw, C, &a0, &a1, &a2, &a3);
     }
     if (bias) {
       const v128_t bv = wasm_v128_load(bias + c);
@@ -657,16 +668,7 @@ TM_HELPER void tm_train_dw_in_row4(const tm_train_window *w, int b, int iy, int 
     for (int ky = ky_hi; ky >= ky_lo; ky--) {
       const float *gr = dz + ((size_t)(b * w->out_h + iy + w->pad_top - ky) * w->out_w + base) * C + c;
       const float *wr = wt + (ky * kw + kw - 1) * C + c;
-      v128_t g0 = wasm_v128_load(gr), g1 = wasm_v128_load(gr + C), g2 = wasm_v128_load(gr + 2 * C), g3 = wasm_v128_load(gr + 3 * C);
-      for (int u = 0; u < kw; u++) {
-        const v128_t f = wasm_v128_load(wr - u * C);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(g0, f));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(g1, f));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(g2, f));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(g3, f));
-        g0 = g1, g1 = g2, g2 = g3;
-        if (u + 1 < kw) g3 = wasm_v128_load(gr + (u + 4) * C);
-      }
+      tm_train_slide4(gr, wr, -C, kw, C, &a0, &a1, &a2, &a3);
     }
     wasm_v128_store(o + c, a0);
     wasm_v128_store(o + C + c, a1);
