@@ -77,7 +77,7 @@ export class Builder {
   }
 }
 
-export const NO_MASKS = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false };
+const NO_MASKS = { beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0, offset: false };
 
 /** Where a patch's copy of a tensor lives and which window of the full tensor it holds. */
 export interface Piece {
@@ -89,14 +89,44 @@ export function shapeOf(t: Tensor, r: Region): number[] {
   return [1, r.rows.hi - r.rows.lo, r.cols.hi - r.cols.lo, t.shape[3]];
 }
 
-/** Slice `want` (inside `have`) out of a piece: nothing when they are the same window. */
-export function crop(b: Builder, src: Piece, want: Region, like: Tensor, tag: string): Piece {
-  if (sameRegion(src.region, want)) return src;
+/** A STRIDED_SLICE copying `want` (inside the piece's window) into a new tensor named `name`. */
+export function slicePiece(b: Builder, src: Piece, want: Region, like: Tensor, tag: string, name: string): Piece {
   const begin = [0, want.rows.lo - src.region.rows.lo, want.cols.lo - src.region.cols.lo, 0];
   const end = [1, want.rows.hi - src.region.rows.lo, want.cols.hi - src.region.cols.lo, like.shape[3]];
-  const out = b.tensor(like, `${like.name}${tag}/crop`, shapeOf(like, want));
+  const out = b.tensor(like, name, shapeOf(like, want));
   b.node('STRIDED_SLICE', [src.id, b.int32(`${tag}/begin`, [4], begin), b.int32(`${tag}/end`, [4], end), b.int32(`${tag}/strides`, [4], [1, 1, 1, 1])], [out], NO_MASKS, -1);
   return { id: out, region: want };
+}
+
+/** Slice `want` (inside `have`) out of a piece: nothing when they are the same window. */
+export function crop(b: Builder, src: Piece, want: Region, like: Tensor, tag: string): Piece {
+  return sameRegion(src.region, want) ? src : slicePiece(b, src, want, like, tag, `${like.name}${tag}/crop`);
+}
+
+/** MACs of the rewritten stage's nodes minus the stage's once layer by layer: what the split recomputes. */
+export function recomputedMacs(g: Graph, b: Builder, graph: Graph, stage: Stage): number {
+  let patched = 0;
+  b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
+  return patched - stage.nodes.reduce((s, i) => s + computeMacs(g, g.nodes[i] as AnyNode), 0);
+}
+
+/**
+ * Whether the split tensor may start where the stage input starts. Part k of the split tensor (a row of
+ * patches, or a strip) ends at byte ends[k] * rowBytesT; later parts read input bytes from
+ * min(firstRead[k + 1..]) * rowBytesX on, so each part must end at or before that, and nothing outside the
+ * stage may read the input.
+ */
+export function overlayFits(g: Graph, stage: Stage, ends: readonly number[], firstRead: readonly (number | undefined)[]): boolean {
+  const T = g.tensors[stage.output];
+  const X = g.tensors[stage.input];
+  const inputOnlyInStage = !g.outputs.includes(stage.input)
+    && g.nodes.every((node) => stage.nodes.includes(node.index) || !node.inputs.includes(stage.input));
+  const rowBytesT = tensorBytes(T) / T.shape[1];
+  const rowBytesX = tensorBytes(X) / X.shape[1];
+  return inputOnlyInStage && ends.every((end, k) => {
+    const later = Math.min(Infinity, ...firstRead.slice(k + 1).filter((r): r is number => r !== undefined));
+    return k === ends.length - 1 || end * rowBytesT <= later * rowBytesX;
+  });
 }
 
 export function padAmounts(need: Region, have: Region): number[] {
@@ -214,20 +244,8 @@ export function patchGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   b.node('CONCATENATION', strips, [stage.output], { axis: 1, activation: 'NONE' }, -1);
   for (const i of order.slice(stage.last + 1)) b.copy(g.nodes[i] as AnyNode);
   const graph: Graph = { ...g, tensors: b.tensors, nodes: b.nodes };
-  // Row r of the split tensor ends at byte rows[r].hi * rowBytesT; later patches read input bytes from
-  // min(first row read by rows > r) * rowBytesX on.
-  const rowBytesT = tensorBytes(T) / H;
-  const rowBytesX = tensorBytes(X) / X.shape[1];
-  const inputOnlyInStage = !g.outputs.includes(stage.input)
-    && g.nodes.every((node) => stage.nodes.includes(node.index) || !node.inputs.includes(stage.input));
-  const overlayOnInput = inputOnlyInStage && rows.every((rs, r) => {
-    const laterFirst = Math.min(Infinity, ...firstRowRead.slice(r + 1));
-    return r === n - 1 || rs.hi * rowBytesT <= laterFirst * rowBytesX;
-  });
-  let patched = 0;
-  b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
-  const once = stage.nodes.reduce((s, i) => s + computeMacs(g, g.nodes[i] as AnyNode), 0);
-  return { graph, origin: b.origin, extraMacs: patched - once, n, cols: n, overlayOnInput };
+  const overlayOnInput = overlayFits(g, stage, rows.map((rs) => rs.hi), firstRowRead);
+  return { graph, origin: b.origin, extraMacs: recomputedMacs(g, b, graph, stage), n, cols: n, overlayOnInput };
 }
 
 /** The extra MACs of an n x n split without building the graph: per-pixel cost times recomputed pixels. */

@@ -3,7 +3,7 @@ import { tensorBytes } from '../../graph/graph.js';
 import type { Region, Span, Window } from './region.js';
 import { clip, inputRegion, splitSpan, windowOf } from './region.js';
 import type { PatchGraph, Piece } from './rewrite.js';
-import { Builder, computeMacs, crop, NO_MASKS, padAmounts, shapeOf } from './rewrite.js';
+import { Builder, crop, overlayFits, padAmounts, recomputedMacs, shapeOf, slicePiece } from './rewrite.js';
 import type { Stage } from './stage.js';
 import { isElementwise } from './stage.js';
 
@@ -79,12 +79,7 @@ function fullWidth(t: Tensor, lo: number, hi: number): Region {
 
 /** A copy of rows [lo, hi) of a piece, always a new tensor (crop returns the piece itself when it is all of it). */
 function copyRows(b: Builder, src: Piece, lo: number, hi: number, like: Tensor, tag: string): Piece {
-  const want = fullWidth(like, lo, hi);
-  const begin = [0, lo - src.region.rows.lo, 0, 0];
-  const end = [1, hi - src.region.rows.lo, like.shape[2], like.shape[3]];
-  const out = b.tensor(like, `${like.name}${tag}`, shapeOf(like, want));
-  b.node('STRIDED_SLICE', [src.id, b.int32(`${tag}/begin`, [4], begin), b.int32(`${tag}/end`, [4], end), b.int32(`${tag}/strides`, [4], [1, 1, 1, 1])], [out], NO_MASKS, -1);
-  return { id: out, region: want };
+  return slicePiece(b, src, fullWidth(like, lo, hi), like, tag, `${like.name}${tag}`);
 }
 
 /** Joins consecutive full-width row pieces of one tensor into one (in place when the planner can). */
@@ -190,26 +185,6 @@ export function stripGraph(g: Graph, order: readonly number[], stage: Stage, n: 
   b.node('CONCATENATION', outRows, [stage.output], { axis: 1, activation: 'NONE' }, -1);
   for (const i of order.slice(stage.last + 1)) b.copy(g.nodes[i] as AnyNode);
   const graph: Graph = { ...g, tensors: b.tensors, nodes: b.nodes };
-  let patched = 0;
-  b.nodes.forEach((node, k) => { if (b.origin[k] >= 0 && stage.nodes.includes(b.origin[k])) patched += computeMacs(graph, node); });
-  const once = stage.nodes.reduce((sum, i) => sum + computeMacs(g, g.nodes[i] as AnyNode), 0);
   const ends = done.map((d) => d[m - 1]);
-  return { graph, origin: b.origin, extraMacs: patched - once, n, cols: 1, floorBytes, overlayOnInput: overlayFits(g, stage, ends, firstInputRow) };
-}
-
-/**
- * Whether the split tensor may start where the stage input starts: strip s writes split rows up to ends[s],
- * which must lie below every input row a later strip reads (strips read the input directly; caches are copies).
- */
-function overlayFits(g: Graph, stage: Stage, ends: number[], firstInputRow: number[]): boolean {
-  const T = g.tensors[stage.output];
-  const X = g.tensors[stage.input];
-  const inputOnlyInStage = !g.outputs.includes(stage.input)
-    && g.nodes.every((node) => stage.nodes.includes(node.index) || !node.inputs.includes(stage.input));
-  const rowBytesT = tensorBytes(T) / T.shape[1];
-  const rowBytesX = tensorBytes(X) / X.shape[1];
-  return inputOnlyInStage && ends.every((end, s) => {
-    const later = Math.min(Infinity, ...firstInputRow.slice(s + 1).filter((r) => r !== undefined));
-    return s === ends.length - 1 || end * rowBytesT <= later * rowBytesX;
-  });
+  return { graph, origin: b.origin, extraMacs: recomputedMacs(g, b, graph, stage), n, cols: 1, floorBytes, overlayOnInput: overlayFits(g, stage, ends, firstInputRow) };
 }
