@@ -24,6 +24,7 @@ interface LiteRtModule {
 
 
 let loaded: Promise<LiteRtModule | null> | null = null;
+const NOT_INSTALLED = 'not installed';
 
 async function load(): Promise<LiteRtModule | null> {
   const require = createRequire(join(REPO_ROOT, 'package.json'));
@@ -87,7 +88,7 @@ export interface LiteRtSession {
  */
 export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
   const first = await openLiteRtBytes(new Uint8Array(readFileSync(modelFile)), inputs);
-  if ('once' in first) return first;
+  if ('once' in first || first.refused === NOT_INSTALLED) return first;
   let copy: Uint8Array;
   try {
     copy = writeTflite(loadModel(modelFile));
@@ -102,7 +103,7 @@ export async function openLiteRt(modelFile: string, inputs: { bytes: Uint8Array;
 async function openLiteRtBytes(modelBytes: Uint8Array, inputs: { bytes: Uint8Array; dtype: string; shape: number[] }[]): Promise<LiteRtSession | { refused: string }> {
   loaded ??= load();
   const L = await loaded;
-  if (!L) return { refused: 'not installed' };
+  if (!L) return { refused: NOT_INSTALLED };
   const quiet = console.error;
   let model: LiteRtModel;
   try {

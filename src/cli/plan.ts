@@ -66,7 +66,8 @@ function printText(s: PlanSummary): void {
   if (s.patch) {
     const p = s.patch;
     const chosen = s.strategy.startsWith('patch');
-    console.log(`patch       ${p.name} of '${p.splitTensor}', nodes ${p.firstNode}..${p.lastNode} ${p.cols === 1 ? 'strip' : 'patch'} by ${p.cols === 1 ? 'strip' : 'patch'}: ${int(p.arenaBytes)} bytes, ${int(p.extraMacs)} extra MACs (${((p.extraMacs / s.totalMacs) * 100).toFixed(1)} %)${chosen ? '' : ` — not chosen: ${s.patchNote}`}`);
+    const unit = p.cols === 1 ? 'strip' : 'patch';
+    console.log(`patch       ${p.name} of '${p.splitTensor}', nodes ${p.firstNode}..${p.lastNode} ${unit} by ${unit}: ${int(p.arenaBytes)} bytes, ${int(p.extraMacs)} extra MACs (${((p.extraMacs / s.totalMacs) * 100).toFixed(1)} %)${chosen ? '' : ` — not chosen: ${s.patchNote}`}`);
   } else {
     console.log(`patch       none: ${s.patchNote || 'patch-based search off'}`);
   }

@@ -9,10 +9,10 @@ import type { IoChoice } from './int8_io.js';
 export type Objective = 'memory' | 'speed';
 
 /**
- * Patch-based inference: the planner's search, none, or one fixed split: n x n patches up to a node,
- * given by its index or by the name of the tensor it writes (as `tinyml plan` prints them).
+ * Patch-based inference: the planner's search, none, or one fixed split up to a node, given by its index or
+ * by the name of the tensor it writes (as `tinyml plan` prints them): `cols` n, n x n tiles (halos
+ * recomputed); `cols` 1, n full-width strips (rows cached per layer).
  */
-/** `cols` n: n x n tiles (halos recomputed); `cols` 1: n full-width strips (rows cached per layer). */
 export type PatchChoice = 'auto' | 'off' | { n: number; cols: number; lastNode: number | string };
 
 /** Everything that decides how a model is run; every command takes these and nothing else. */

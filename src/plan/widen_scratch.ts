@@ -19,7 +19,7 @@ export function widenInPlaceScratch(g: Graph, order: readonly number[], inPlaceN
   order.forEach((nodeIndex, step) => {
     if (!inPlaceNodes.has(nodeIndex)) return;
     const node = g.nodes[nodeIndex];
-    const wider = opDefOf(ops, node).inPlaceVariant?.(node as never, g)?.widerScratchBytes;
+    const wider = widerScratchOf(g, ops, node);
     const narrow = placements.get(scratchId(step));
     if (wider === undefined || !narrow || narrow.bytes >= wider) return;
     const k = buffers.indexOf(narrow);
@@ -42,7 +42,12 @@ export function widenInPlaceScratch(g: Graph, order: readonly number[], inPlaceN
 export function hasWiderScratch(g: Graph, plan: { order: readonly number[]; placements: ReadonlyMap<number, Placement>; inPlaceNodes: ReadonlyMap<number, unknown>; options: { ops: OpTable } }, nodeIndex: number): boolean {
   if (!plan.inPlaceNodes.has(nodeIndex)) return false;
   const node = g.nodes[nodeIndex];
-  const wider = opDefOf(plan.options.ops, node).inPlaceVariant?.(node as never, g)?.widerScratchBytes;
+  const wider = widerScratchOf(g, plan.options.ops, node);
   const scratch = plan.placements.get(scratchId(plan.order.indexOf(nodeIndex)));
   return wider !== undefined && scratch !== undefined && scratch.bytes >= wider;
+}
+
+/** The scratch of the node's faster in-place form, if its op has one for this node. */
+function widerScratchOf(g: Graph, ops: OpTable, node: Graph['nodes'][number]): number | undefined {
+  return opDefOf(ops, node).inPlaceVariant?.(node as never, g)?.widerScratchBytes;
 }
