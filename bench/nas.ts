@@ -91,7 +91,7 @@ function searchHooks(pool: CostPool, log: (l: string) => void, tag: string): Sea
 
 function describe(o: SearchOutcome, budget: number, validation: number, trainCount: number): string {
   const w = o.winner;
-  return `a ${Math.round(budget / 60)}-minute budget: stage 1 chose w${o.cell.width}-r${o.cell.resolution}; the supernet trained ${int(o.supernetSteps)} sandwich steps of 32 images (${(o.supernetSteps * 32 / (trainCount - validation)).toFixed(2)} epochs) in ${(o.supernetSeconds / 60).toFixed(0)} min; evolution ran ${o.evolution.generations} generations (${o.evolution.history.length} subnets); the winner \`${w.key}\` scored ${pct(w.inheritedAccuracy)} on validation with inherited weights and ${pct(w.floatAccuracy)} (float) after ${int(o.finetuneSteps)} fine-tuning steps (${(o.finetuneSteps * 32 / (trainCount - validation)).toFixed(2)} epochs)`;
+  return `a ${Math.round(budget / 60)}-minute budget: stage 1 chose w${o.cell.width}-r${o.cell.resolution}; the supernet trained ${int(o.supernetSteps)} sandwich steps of 32 images (${(o.supernetSteps * 32 / (trainCount - validation)).toFixed(2)} epochs; ${o.teacher ? `subnets within the limits, teacher \`${o.teacher.replace(/\|/g, '\\|')}\`` : 'the whole cell, its largest network the teacher'}) in ${(o.supernetSeconds / 60).toFixed(0)} min; evolution ran ${o.evolution.generations} generations (${o.evolution.history.length} subnets); the winner \`${w.key}\` scored ${pct(w.inheritedAccuracy)} on validation with inherited weights and ${pct(w.floatAccuracy)} (float) after ${int(o.finetuneSteps)} fine-tuning steps (${(o.finetuneSteps * 32 / (trainCount - validation)).toFixed(2)} epochs)`;
 }
 
 /**

@@ -52,6 +52,7 @@ export interface SearchCliOptions {
   generations?: string;
   validation?: string;
   finetuneSteps?: string;
+  sandwich?: string;
   /** --no-augment: train on the images as they are (no shifts, no flips). */
   augment?: boolean;
   trainLimit?: string;
@@ -90,6 +91,11 @@ export function parseCount(text: string, flag: string): number {
   if (!m) throw new InputError(`${flag} "${text}" is not a count (e.g. 15M, 400k, 12000000)`);
   const scale = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
   return Math.round(Number(m[1]) * scale);
+}
+
+function parseSandwich(text: string | undefined): 'fitting' | 'full' {
+  if (text === undefined || text === 'fitting' || text === 'full') return text ?? 'fitting';
+  throw new InputError(`--sandwich takes fitting or full, got "${text}"`);
 }
 
 /** A comma list that must be a subset of the space's choices. */
@@ -133,6 +139,7 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
       validation: count(o.validation, '--validation', 500),
       finetuneSteps: count(o.finetuneSteps, '--finetune-steps', 300),
       augment: o.augment !== false,
+      sandwich: parseSandwich(o.sandwich),
       timeBudget: o.timeBudget !== undefined ? parseDuration(o.timeBudget) : undefined,
       checkpointDir: o.resume,
       latencyFile: o.latencyTable ?? (o.resume ? join(o.resume, 'latency-cortex-m4.json') : undefined),

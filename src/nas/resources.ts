@@ -114,6 +114,21 @@ function judge(key: string, model: Graph, run: Graph, arenaBytes: number, plan: 
   return { key, macs, params: paramCount(model), constantBytes: consts, flashBytes, arenaBytes, sramBytes, plan, fidelity, fits: misses.length === 0, misses };
 }
 
+/**
+ * The limits a subnet's graph decides alone: MACs, weights and Flash (constants plus code), without a plan.
+ * SRAM needs one (~20 ms screened, ~50x that exact); this is what supernet training can afford per sample
+ * to keep its subnets where the search will look (search.ts, fittingSandwich).
+ */
+export function fitsWithoutPlan(space: SpaceConfig, arch: Arch, limits: Limits): { macs: number; fits: boolean } {
+  const g = deployGraph(space, arch);
+  const macs = modelMacs(g);
+  const consts = constantBytes(g);
+  const fits = consts + CODE_BYTES_PER_NODE * g.nodes.length <= limits.flashBytes
+    && (limits.maxMacs === undefined || macs <= limits.maxMacs)
+    && (limits.maxWeightBytes === undefined || consts <= limits.maxWeightBytes);
+  return { macs, fits };
+}
+
 /** The fast estimate: one layer-wise plan (greedy by size, model order). Never below the pipeline's peak. */
 export function screenSubnet(space: SpaceConfig, arch: Arch, limits: Limits): SubnetCost {
   const g = deployGraph(space, arch);

@@ -24,10 +24,11 @@ import { quantizeTrained } from '../train/export.js';
 import type { EvolutionOptions, EvolutionResult } from './evolution.js';
 import { evolve } from './evolution.js';
 import type { CostFidelity, Limits, SubnetCost } from './resources.js';
-import { deployedPlan, measureSubnet, withLatency } from './resources.js';
+import { deployedPlan, fitsWithoutPlan, measureSubnet, withLatency } from './resources.js';
 import type { LatencyTable } from './latency.js';
 import type { Arch, SpaceConfig } from './space.js';
-import { archKey, parseArchKey } from './space.js';
+import { archKey, parseArchKey, sampleArch } from './space.js';
+import { seededRandom } from '../util/random.js';
 import type { SpaceOptions, SpaceResult } from './space_opt.js';
 import { optimiseSpace } from './space_opt.js';
 import { deployGraph } from './subnet_graph.js';
@@ -35,7 +36,7 @@ import { inferenceSubnet } from './batch_norm.js';
 import { scoreArchs } from './worker.js';
 import { Supernet } from './supernet.js';
 import type { SupernetMeta } from './supernet.js';
-import type { PassExecutor, StepReport, SupernetTrainOptions } from './train_supernet.js';
+import type { PassExecutor, SandwichEnds, StepReport, SupernetTrainOptions } from './train_supernet.js';
 import { SupernetTrainer } from './train_supernet.js';
 
 /** Pixels 0..255 map onto [0, 1] for every network the search trains. */
@@ -67,6 +68,12 @@ export interface SearchConfig {
   latency?: LatencyTable;
   /** Shift-and-flip augmentation of the training images (supernet and fine-tuning); default on. */
   augment?: boolean;
+  /**
+   * The supernet's sandwich: 'fitting' (default) draws its random subnets within the limits a graph decides
+   * alone (MACs, weights, Flash) and teaches with the largest such subnet found; 'full' uses the whole cell,
+   * its largest network the teacher (Once-for-All's rule, for a supernet meant to serve many boards).
+   */
+  sandwich?: 'fitting' | 'full';
 }
 
 /** Who asks for costs: stage 1's samples, its second look at SRAM-only rejects, evolution's candidates. */
@@ -99,6 +106,8 @@ export interface SearchOutcome {
   supernetSteps: number;
   supernetSeconds: number;
   evolution: EvolutionResult;
+  /** The fitting sandwich's teacher (null: the cell's largest network taught). */
+  teacher: string | null;
   /** Fine-tuning steps taken (fewer than asked when the time budget ran out). */
   finetuneSteps: number;
   winner: {
@@ -168,6 +177,36 @@ class Checkpoint {
     put('supernet.json', JSON.stringify(meta));
     put('state.json', JSON.stringify(state));
   }
+}
+
+/** Fitting subnets the fitting sandwich draws from, and draws tried per pool member before giving up. */
+const SANDWICH_POOL = 256;
+const DRAW_TRIES = 64;
+
+/**
+ * The sandwich within the limits: a pool of the cell's subnets that fit by MACs, weights and Flash (SRAM
+ * needs a plan per draw; evolution judges it), drawn once (~3 ms a draw: a per-step draw would cost a step
+ * ~10 % when one subnet in ten fits), the random subnets taken from it and the teacher its most MACs.
+ * Null when the cell's subnets hardly ever fit those limits (the whole cell's sandwich then).
+ */
+export function fittingSandwich(space: SpaceConfig, cell: { width: number; resolution: number }, limits: Limits, seed: number): { ends: SandwichEnds; teacherMacs: number; fitFraction: number } | null {
+  const rand = seededRandom((seed * 48_271 + 11) >>> 0);
+  const pool: { arch: Arch; macs: number }[] = [];
+  const seen = new Set<string>();
+  let tries = 0;
+  while (pool.length < SANDWICH_POOL && tries < SANDWICH_POOL * DRAW_TRIES) {
+    tries++;
+    const a = sampleArch(space, rand, cell);
+    const key = archKey(space, a);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const r = fitsWithoutPlan(space, a, limits);
+    if (r.fits) pool.push({ arch: a, macs: r.macs });
+  }
+  if (pool.length < SANDWICH_POOL / 4) return null;
+  const teacher = pool.reduce((a, b) => (b.macs > a.macs ? b : a));
+  const draw = (r: () => number): Arch => pool[Math.min(pool.length - 1, Math.floor(r() * pool.length))].arch;
+  return { ends: { teacher: teacher.arch, draw }, teacherMacs: teacher.macs, fitFraction: pool.length / tries };
 }
 
 /** The phases' shares of a time budget; fine-tuning gets the rest (with such budgets, it makes the accuracy). */
@@ -282,7 +321,9 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const net = new Supernet(config.space, cell.width, cell.resolution, config.seed);
   const batch = config.batch ?? 32;
   const trainOptions: SupernetTrainOptions = { batch, lr: config.lr, randomPerStep: config.randomPerStep, totalSteps: config.supernetSteps, seed: config.seed, augment: augmentFor(net, config.augment) };
-  const trainer = new SupernetTrainer(net, train, trainOptions);
+  const fitting = config.sandwich === 'full' ? null : fittingSandwich(config.space, cell, config.limits, config.seed);
+  if (fitting) log(`sandwich within the limits: ${(100 * fitting.fitFraction).toFixed(0)} % of the cell's subnets fit by MACs, weights and Flash; teacher ${archKey(config.space, fitting.ends.teacher)} (${(fitting.teacherMacs / 1e6).toFixed(1)} M MACs)`);
+  const trainer = new SupernetTrainer(net, train, trainOptions, fitting?.ends);
   let step = 0;
   let supernetSeconds = 0;
   if (saved) {
@@ -354,6 +395,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const { floatAccuracy, int8, int8Accuracy, cost } = tuned;
   return {
     limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution, finetuneSteps: tuned.steps,
+    teacher: fitting ? archKey(config.space, fitting.ends.teacher) : null,
     winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },
     model: int8, resumed: saved !== null,
   };

@@ -26,7 +26,7 @@ export function searchSummary(o: SearchOutcome): string[] {
   const c = w.cost;
   return [
     `cell: width ${o.cell.width}, resolution ${o.cell.resolution}${o.spaceResult ? ' (chosen by stage 1)' : ''}${o.resumed ? '; resumed from a checkpoint' : ''}`,
-    `supernet: ${int(o.supernetSteps)} sandwich steps, ${(o.supernetSeconds / 60).toFixed(1)} min`,
+    `supernet: ${int(o.supernetSteps)} sandwich steps, ${(o.supernetSeconds / 60).toFixed(1)} min, ${o.teacher ? `subnets within the limits, teacher ${o.teacher}` : 'the whole cell, its largest network the teacher'}`,
     `evolution: ${o.evolution.generations} generations, ${o.evolution.history.length} subnets scored`,
     `fine-tuning: ${int(o.finetuneSteps)} steps`,
     `winner: ${w.key}`,

@@ -46,11 +46,23 @@ export interface SupernetTrainOptions {
   augment?: ImageAugment;
 }
 
-/** The subnets of one sandwich step, in order: largest (the teacher), smallest, then random ones. */
-export function sandwichArchs(net: Supernet, step: number, seed: number, randomPerStep: number): Arch[] {
+/**
+ * Where a sandwich step's subnets come from, when not the whole cell: the teacher (trained on the labels,
+ * its predictions the others' targets) and a draw for the random subnets. A search under limits passes the
+ * largest subnet it found within them and draws only such subnets (search.ts, fittingSandwich), so the
+ * shared weights train where the search looks instead of on networks several times too large to deploy.
+ */
+export interface SandwichEnds {
+  teacher: Arch;
+  draw(rand: () => number): Arch;
+}
+
+/** The subnets of one sandwich step, in order: the teacher (default the largest), the smallest, then random ones. */
+export function sandwichArchs(net: Supernet, step: number, seed: number, randomPerStep: number, ends?: SandwichEnds): Arch[] {
   const rand = seededRandom((seed * 7919 + step * 104_729) >>> 0);
-  const random = Array.from({ length: randomPerStep }, () => sampleArch(net.space, rand, { width: net.width, resolution: net.resolution }));
-  return [net.largest(), net.smallest(), ...random];
+  const draw = ends ? () => ends.draw(rand) : () => sampleArch(net.space, rand, { width: net.width, resolution: net.resolution });
+  const random = Array.from({ length: randomPerStep }, draw);
+  return [ends?.teacher ?? net.largest(), net.smallest(), ...random];
 }
 
 /** Loss and batch accuracy of the largest and smallest subnets (summed counts, so shards combine). */
@@ -90,7 +102,8 @@ export class SupernetTrainer {
   private readonly classes: number;
   private readonly augment: { a: ImageAugment; tmp: Float32Array } | null;
 
-  constructor(readonly net: Supernet, readonly data: Samples, opts: SupernetTrainOptions) {
+  /** `ends`: the sandwich's teacher and random draws (default: the cell's largest and uniform draws); used where steps are drawn, not by shards. */
+  constructor(readonly net: Supernet, readonly data: Samples, opts: SupernetTrainOptions, private readonly ends?: SandwichEnds) {
     const batch = opts.batch ?? 32;
     if (data.size < batch) throw new InputError(`supernet training needs at least one batch of ${batch} samples; the data has ${data.size}`);
     this.o = {
@@ -174,11 +187,14 @@ export class SupernetTrainer {
     c = { session, params };
     this.cache.set(key, c);
     if (!keep) {
-      const evictable = [...this.cache.keys()].filter((k) => k !== archKey(this.net.space, this.net.largest()) && k !== archKey(this.net.space, this.net.smallest()));
+      const evictable = [...this.cache.keys()].filter((k) => !this.pinned.has(k));
       while (evictable.length > this.o.cacheSize) this.cache.delete(evictable.shift()!);
     }
     return c;
   }
+
+  /** The programs of the last step's teacher and smallest subnet: every step trains them again. */
+  private pinned = new Set<string>();
 
   /** Forward and backward of one subnet on the current batch; its gradients added to the supernet's. */
   private trainSubnet(arch: Arch, keep: boolean, teach: boolean): { lossSum: number; correct: number; rows: number } {
@@ -204,6 +220,7 @@ export class SupernetTrainer {
   /** This shard's passes of one step: the batch rows, every subnet's forward/backward, gradients summed into the supernet. */
   passes(step: number, archs: Arch[]): PassReport {
     this.fillBatch(step);
+    this.pinned = new Set(archs.slice(0, 2).map((a) => archKey(this.net.space, a)));
     const largest = this.trainSubnet(archs[0], true, true);
     if (archs.length === 1) return { largest, smallest: largest };
     const smallest = this.trainSubnet(archs[1], true, false);
@@ -220,7 +237,7 @@ export class SupernetTrainer {
     const t0 = performance.now();
     // Sorting moves channels; every subnet's parameters are written from the supernet before its pass.
     if (!this.fixed && step > 0 && step % this.o.sortEvery === 0) this.net.sortChannels();
-    const archs = this.fixed ? [this.fixed] : sandwichArchs(this.net, step, this.o.seed, this.o.randomPerStep);
+    const archs = this.fixed ? [this.fixed] : sandwichArchs(this.net, step, this.o.seed, this.o.randomPerStep, this.ends);
     const r = executor ? await executor.passes(step, archs) : this.passes(step, archs);
     const lr = this.lrAt(step, progress);
     this.net.adam({ lr, weightDecay: this.o.weightDecay });

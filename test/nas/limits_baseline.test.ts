@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '../../src/util/random.js';
 import type { SpaceConfig } from '../../src/nas/space.js';
 import { MBV2_CIFAR, archKey, maxDepth, sampleArch } from '../../src/nas/space.js';
-import { budgetLimits, FAST_PACKERS, judgeSubnet, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
+import { budgetLimits, FAST_PACKERS, fitsWithoutPlan, judgeSubnet, measureSubnet, screenSubnet } from '../../src/nas/resources.js';
+import { fittingSandwich } from '../../src/nas/search.js';
 import { handScaledMobileNetV2, mobileNetV2Arch } from '../../src/nas/baseline.js';
 import { Supernet } from '../../src/nas/supernet.js';
-import { SupernetTrainer } from '../../src/nas/train_supernet.js';
+import { SupernetTrainer, sandwichArchs } from '../../src/nas/train_supernet.js';
 import { TINY, colourSamples } from './helpers.js';
 import { optimiseSpace } from '../../src/nas/space_opt.js';
 
@@ -98,4 +99,44 @@ test('stage 1 with rescue: SRAM-only rejects re-measured by the compile pipeline
   assert.equal(large.fitting, 0);
   assert.equal(large.rescued, 0);
   assert.equal(large.unmeasured, large.missedSram - o.rescueRound, 'one round measured, the rest as screened');
+});
+
+test('the fitting sandwich: random subnets within the limits a graph decides alone, the teacher the most MACs among them', () => {
+  const limits = budgetLimits(49_152, 1 << 20, { maxMacs: 12_500_000, maxWeightBytes: 78_752 });
+  const cell = { width: 0.25, resolution: 32 };
+  // fitsWithoutPlan gives the screen's verdict on every limit but SRAM.
+  const rand = seededRandom(4);
+  let inside = 0;
+  let outside = 0;
+  for (let i = 0; i < 30; i++) {
+    const a = sampleArch(MBV2_CIFAR, rand, cell);
+    const quick = fitsWithoutPlan(MBV2_CIFAR, a, limits);
+    const screen = screenSubnet(MBV2_CIFAR, a, limits);
+    assert.equal(quick.macs, screen.macs);
+    assert.equal(quick.fits, screen.misses.every((m) => m.startsWith('SRAM')), archKey(MBV2_CIFAR, a));
+    if (quick.fits) inside++; else outside++;
+  }
+  assert.ok(inside > 0 && outside > 0, `both verdicts seen (${inside} in, ${outside} out)`);
+
+  const s = fittingSandwich(MBV2_CIFAR, cell, limits, 1);
+  assert.ok(s);
+  const net = new Supernet(MBV2_CIFAR, cell.width, cell.resolution, 1);
+  const steps = [0, 1, 2, 3].map((step) => sandwichArchs(net, step, 1, 2, s.ends));
+  for (const archs of steps) {
+    assert.equal(archs.length, 4);
+    assert.equal(archKey(MBV2_CIFAR, archs[0]), archKey(MBV2_CIFAR, s.ends.teacher));
+    assert.equal(archKey(MBV2_CIFAR, archs[1]), archKey(MBV2_CIFAR, net.smallest()));
+    for (const a of archs.slice(2)) {
+      const c = fitsWithoutPlan(MBV2_CIFAR, a, limits);
+      assert.ok(c.fits, archKey(MBV2_CIFAR, a));
+      assert.ok(c.macs <= s.teacherMacs);
+    }
+  }
+  assert.equal(fitsWithoutPlan(MBV2_CIFAR, s.ends.teacher, limits).macs, s.teacherMacs);
+  assert.ok(s.teacherMacs > 0.8 * 12_500_000, `the teacher is near the MACs cap: ${s.teacherMacs}`);
+  // The same step draws the same subnets (workers and a resumed run agree); the whole cell's sandwich is unchanged.
+  assert.deepEqual(sandwichArchs(net, 2, 1, 2, s.ends), steps[2]);
+  assert.equal(archKey(MBV2_CIFAR, sandwichArchs(net, 0, 1, 2)[0]), archKey(MBV2_CIFAR, net.largest()));
+  // Limits almost nothing in the cell meets: no fitting sandwich (the search falls back to the whole cell).
+  assert.equal(fittingSandwich(MBV2_CIFAR, cell, budgetLimits(49_152, 1 << 20, { maxMacs: 1_000_000 }), 1), null);
 });

@@ -156,6 +156,8 @@ test('tinyml search refuses bad limits and options clearly, and exits 3 when not
   assert.match(r.err, /--width and --resolution together/);
   r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--time-budget', '2 hours');
   assert.match(r.err, /--time-budget "2 hours" is not a duration/);
+  r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--sandwich', 'largest');
+  assert.match(r.err, /--sandwich takes fitting or full, got "largest"/);
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
@@ -189,7 +191,7 @@ test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that
   const again = tinyml(...args, '--supernet-steps', '3', '--generations', '1');
   assert.equal(again.code, 0, again.err);
   assert.match(again.err, /resumed from .*: supernet step 2/);
-  assert.match(again.out, /supernet: 3 sandwich steps/);
+  assert.match(again.out, /supernet: 3 sandwich steps, .* min, subnets within the limits, teacher w0\.25-r32-/);
   // A damaged checkpoint is a clear error, not an internal one.
   writeFileSync(join(dir, 'ckpt', 'state.json'), '{"version": 1, "key"');
   const broken = tinyml(...args, '--supernet-steps', '3', '--generations', '1');
