@@ -183,19 +183,7 @@ function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVie
   const border = (b: number, oy: number, ox0: number, ox1: number): void => {
     const iy0 = oy * strideH - padTop;
     for (let ox = ox0; ox < ox1; ox++) {
-      const ix0 = ox * strideW - padLeft;
-      let n = 0;
-      for (let ky = 0; ky < kH; ky++) {
-        const iy = iy0 + ky * dilH;
-        if (iy < 0 || iy >= inH) continue;
-        for (let kx = 0; kx < kW; kx++) {
-          const ix = ix0 + kx * dilW;
-          if (ix < 0 || ix >= inW) continue;
-          tapX[n] = ((b * inH + iy) * inW + ix) * inC;
-          tapW[n] = (ky * kW + kx) * cout;
-          n++;
-        }
-      }
+      const n = windowTaps(win, cout, b, iy0, ox * strideW - padLeft, tapX, tapW);
       const o = ((b * outH + oy) * outW + ox) * cout;
       for (let oc = 0; oc < cout; oc++) {
         const c = M === 1 ? oc : (oc / M) | 0;
@@ -221,13 +209,34 @@ function prepareInt8(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVie
   };
 }
 
+/**
+ * The taps of the window at input (iy0, ix0) of batch b that lie inside the input, in the reference's (ky, kx)
+ * order: each one's input pixel offset (channel 0) in tapX and filter offset in tapW. Returns their count.
+ */
+function windowTaps(win: Window2D, cout: number, b: number, iy0: number, ix0: number, tapX: Int32Array, tapW: Int32Array): number {
+  const { inH, inW, inC, kH, kW, dilH, dilW } = win;
+  let n = 0;
+  for (let ky = 0; ky < kH; ky++) {
+    const iy = iy0 + ky * dilH;
+    if (iy < 0 || iy >= inH) continue;
+    for (let kx = 0; kx < kW; kx++) {
+      const ix = ix0 + kx * dilW;
+      if (ix < 0 || ix >= inW) continue;
+      tapX[n] = ((b * inH + iy) * inW + ix) * inC;
+      tapW[n] = (ky * kW + kx) * cout;
+      n++;
+    }
+  }
+  return n;
+}
+
 function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorViews, geo: DwGeometry): Kernel {
   const input = inputTensor(node, g, 0);
   const filter = inputTensor(node, g, 1);
   const biasT = optionalInput(node, g, 2);
   const output = outputTensor(node, g);
   const { win, cout, depthMultiplier: M } = geo;
-  const { batches, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const { batches, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = win;
   const w = views.float32(filter.id);
   const bias = new Float32Array(cout);
   if (biasT) bias.set(views.float32(biasT.id).subarray(0, cout));
@@ -242,19 +251,7 @@ function prepareFloat(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: TensorVi
       for (let oy = 0; oy < outH; oy++) {
         const iy0 = oy * strideH - padTop;
         for (let ox = 0; ox < outW; ox++) {
-          const ix0 = ox * strideW - padLeft;
-          let n = 0;
-          for (let ky = 0; ky < kH; ky++) {
-            const iy = iy0 + ky * dilH;
-            if (iy < 0 || iy >= inH) continue;
-            for (let kx = 0; kx < kW; kx++) {
-              const ix = ix0 + kx * dilW;
-              if (ix < 0 || ix >= inW) continue;
-              tapX[n] = ((b * inH + iy) * inW + ix) * inC;
-              tapW[n] = (ky * kW + kx) * cout;
-              n++;
-            }
-          }
+          const n = windowTaps(win, cout, b, iy0, ox * strideW - padLeft, tapX, tapW);
           const o = ((b * outH + oy) * outW + ox) * cout;
           for (let oc = 0; oc < cout; oc++) {
             const c = M === 1 ? oc : (oc / M) | 0;
