@@ -108,10 +108,17 @@ function judge(key: string, model: Graph, run: Graph, arenaBytes: number, plan: 
   const sramBytes = arenaBytes + limits.reservedSramBytes;
   const misses: string[] = [];
   if (sramBytes > limits.sramBytes) misses.push(`SRAM short by ${sramBytes - limits.sramBytes} B`);
+  misses.push(...planFreeMisses(macs, consts, flashBytes, limits));
+  return { key, macs, params: paramCount(model), constantBytes: consts, flashBytes, arenaBytes, sramBytes, plan, fidelity, fits: misses.length === 0, misses };
+}
+
+/** The limits a graph decides without a plan (Flash, MACs, weights), each missed with by how much. */
+function planFreeMisses(macs: number, consts: number, flashBytes: number, limits: Limits): string[] {
+  const misses: string[] = [];
   if (flashBytes > limits.flashBytes) misses.push(`Flash short by ${flashBytes - limits.flashBytes} B`);
   if (limits.maxMacs !== undefined && macs > limits.maxMacs) misses.push(`${macs - limits.maxMacs} MACs over the cap`);
   if (limits.maxWeightBytes !== undefined && consts > limits.maxWeightBytes) misses.push(`weights ${consts - limits.maxWeightBytes} B over the cap`);
-  return { key, macs, params: paramCount(model), constantBytes: consts, flashBytes, arenaBytes, sramBytes, plan, fidelity, fits: misses.length === 0, misses };
+  return misses;
 }
 
 /**
@@ -123,10 +130,7 @@ export function fitsWithoutPlan(space: SpaceConfig, arch: Arch, limits: Limits):
   const g = deployGraph(space, arch);
   const macs = modelMacs(g);
   const consts = constantBytes(g);
-  const fits = consts + CODE_BYTES_PER_NODE * g.nodes.length <= limits.flashBytes
-    && (limits.maxMacs === undefined || macs <= limits.maxMacs)
-    && (limits.maxWeightBytes === undefined || consts <= limits.maxWeightBytes);
-  return { macs, fits };
+  return { macs, fits: planFreeMisses(macs, consts, consts + CODE_BYTES_PER_NODE * g.nodes.length, limits).length === 0 };
 }
 
 /** The fast estimate: one layer-wise plan (greedy by size, model order). Never below the pipeline's peak. */

@@ -305,6 +305,9 @@ function prepareInt8InPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: Te
   for (let ky = 0; ky < kH; ky++) for (let kx = 0; kx < kW; kx++) taps[ky * kW + kx] = ky * dilH * inW + kx * dilW;
   const wc = new Int8Array(nTaps);
   const nPixels = inH * inW;
+  const planeWin: Window2D = { ...win, batches: 1, inC: 1 };
+  const tapX = new Int32Array(nTaps);
+  const tapW = new Int32Array(nTaps);
 
   const channel = (c: number): void => {
     for (let i = 0, src = c; i < nPixels; i++, src += C) plane[i] = buf[src];
@@ -322,16 +325,10 @@ function prepareInt8InPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: Te
           acc = base;
           for (let t = 0; t < nTaps; t++) acc += plane[p + taps[t]] * wc[t];
         } else {
+          // A border window: its taps inside the plane (tap index as the filter offset, one channel).
+          const n = windowTaps(planeWin, 1, 0, iy0, ix0, tapX, tapW);
           acc = b;
-          for (let ky = 0; ky < kH; ky++) {
-            const iy = iy0 + ky * dilH;
-            if (iy < 0 || iy >= inH) continue;
-            for (let kx = 0; kx < kW; kx++) {
-              const ix = ix0 + kx * dilW;
-              if (ix < 0 || ix >= inW) continue;
-              acc += (plane[iy * inW + ix] + inOff) * wc[ky * kW + kx];
-            }
-          }
+          for (let t = 0; t < n; t++) acc += (plane[tapX[t]] + inOff) * wc[tapW[t]];
         }
         buf[o] = requant(acc, mc, lc, rc, outZp, lo, hi);
       }
@@ -346,7 +343,7 @@ function prepareFloatInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: T
   const biasT = optionalInput(node, g, 2);
   const output = outputTensor(node, g);
   const { win, cout: C } = geo;
-  const { inH, inW, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft } = win;
+  const { inH, inW, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = win;
   const w = views.float32(inputTensor(node, g, 1).id);
   const bias = new Float32Array(C);
   if (biasT) bias.set(views.float32(biasT.id).subarray(0, C));
@@ -358,24 +355,20 @@ function prepareFloatInPlace(node: Node<'DEPTHWISE_CONV_2D'>, g: Graph, views: T
   const buf = views.float32(node.inputs[0]);
   const bufBits = new Uint32Array(buf.buffer, buf.byteOffset, buf.length);
   const nPixels = inH * inW;
+  // The plane is one channel of one image: its taps' offsets are pixel indices.
+  const planeWin: Window2D = { ...win, batches: 1, inC: 1 };
+  const tapX = new Int32Array(kH * kW);
+  const tapW = new Int32Array(kH * kW);
   return () => {
     for (let c = 0; c < C; c++) {
       for (let i = 0, src = c; i < nPixels; i++, src += C) planeBits[i] = bufBits[src];
       for (let oy = 0; oy < outH; oy++) {
         const iy0 = oy * strideH - padTop;
         for (let ox = 0; ox < outW; ox++) {
-          const ix0 = ox * strideW - padLeft;
+          const n = windowTaps(planeWin, C, 0, iy0, ox * strideW - padLeft, tapX, tapW);
           // float32 arithmetic step by step in the reference's (ky, kx) order, as prepareFloat.
           let acc = 0;
-          for (let ky = 0; ky < kH; ky++) {
-            const iy = iy0 + ky * dilH;
-            if (iy < 0 || iy >= inH) continue;
-            for (let kx = 0; kx < kW; kx++) {
-              const ix = ix0 + kx * dilW;
-              if (ix < 0 || ix >= inW) continue;
-              acc = Math.fround(acc + Math.fround(plane[iy * inW + ix] * w[(ky * kW + kx) * C + c]));
-            }
-          }
+          for (let t = 0; t < n; t++) acc = Math.fround(acc + Math.fround(plane[tapX[t]] * w[tapW[t] + c]));
           buf[(oy * outW + ox) * C + c] = Math.min(Math.max(Math.fround(acc + bias[c]), actMin), actMax);
         }
       }
