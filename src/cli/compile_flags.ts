@@ -52,8 +52,8 @@ export function parseOverhead(spec: string | undefined): number {
 
 export function parseObjective(spec: string | undefined): Objective | undefined {
   if (spec === undefined) return undefined;
-  if (spec === 'memory' || spec === 'speed') return spec;
-  throw new InputError(`--objective takes memory or speed, got "${spec}"`);
+  if (spec === 'balanced' || spec === 'memory' || spec === 'speed') return spec;
+  throw new InputError(`--objective takes balanced, memory or speed, got "${spec}"`);
 }
 
 /** A board flag that was given must name a board: an empty value is an error, not "no board". */

@@ -8,7 +8,7 @@ import { checkSupported, OPS } from '../ops/registry.js';
 import { fusePads } from '../plan/fuse_pad.js';
 import type { MemoryPlan, PatchInfo, PlanOptions } from '../plan/memory_plan.js';
 import { planMemory } from '../plan/memory_plan.js';
-import type { PatchSearchResult } from '../plan/patch/search.js';
+import type { PatchPlan, PatchSearchResult } from '../plan/patch/search.js';
 import { searchPatchPlan } from '../plan/patch/search.js';
 import { assertRunnable } from '../plan/runnable.js';
 import { int8Io } from './int8_io.js';
@@ -25,6 +25,8 @@ export interface PlanCandidate {
   arenaBytes: number;
   /** Estimated run time in MAC units (MACs times each kernel variant's slowdown; recomputed halos included). */
   cost: number;
+  /** MACs the patch plan recomputes (0 for layer-wise plans and strips). */
+  extraMacs: number;
   chosen: boolean;
 }
 
@@ -102,7 +104,10 @@ function fastest(graph: Graph, smallest: MemoryPlan): Candidate {
 function choose(cands: Candidate[], objective: CompiledModel['objective'], board: Board | null, reserved: number): Candidate {
   const byMemory = (a: Candidate, b: Candidate): number => a.plan.arenaBytes - b.plan.arenaBytes || a.cost - b.cost;
   const bySpeed = (a: Candidate, b: Candidate): number => a.cost - b.cost || a.plan.arenaBytes - b.plan.arenaBytes;
+  // Peak times time: a plan pays for a fraction more time only with a larger fraction less memory.
+  const byBoth = (a: Candidate, b: Candidate): number => a.plan.arenaBytes * a.cost - b.plan.arenaBytes * b.cost || byMemory(a, b);
   if (objective === 'speed') return [...cands].sort(bySpeed)[0];
+  if (objective === 'balanced') return [...cands].sort(byBoth)[0];
   if (objective === 'fit-board' && board) {
     const fitting = cands.filter((c) => c.plan.arenaBytes + reserved <= board.sramBytes).sort(bySpeed);
     if (fitting.length) return fitting[0];
@@ -113,8 +118,8 @@ function choose(cands: Candidate[], objective: CompiledModel['objective'], board
 /**
  * graph + options -> CompiledModel. The cost-aware rules: a trick that costs speed (a slower in-place
  * kernel, patches) is used only where it lowers the peak, or where the board needs it to fit. With a
- * board: the fastest plan that fits. Without: the smallest peak, and the fastest among equal peaks.
- * `objective` overrides either.
+ * board: the fastest plan that fits. Without: the least peak x estimated time (`balanced`), so 5 % less
+ * memory is not bought with 18 % more MACs. `objective` overrides either.
  */
 export function compileModel(loaded: Graph, options: CompileOptions = {}): CompiledModel {
   checkSupported(loaded);
@@ -122,7 +127,7 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   // The I/O contract comes first: every later choice (plans, patches, kernels) is about the model as it runs.
   const model = o.io === 'int8' ? int8Io(loaded).graph : loaded;
   const board = o.board ?? null;
-  const objective: CompiledModel['objective'] = o.objective ?? (board ? 'fit-board' : 'memory');
+  const objective: CompiledModel['objective'] = o.objective ?? (board ? 'fit-board' : 'balanced');
   const planOptions: PlanOptions = { ...o.tricks, ...(o.strategies ? { strategies: o.strategies } : {}) };
 
   if (o.preserveAll) {
@@ -133,7 +138,7 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   const { graph, fused } = o.fusePads ? fusePads(model) : { graph: model, fused: 0 };
   const patch = resolvePatch(graph, o.patch);
   const fixed = typeof patch === 'object' ? { n: patch.n, cols: patch.cols, lastNode: patch.lastNode as number } : null;
-  const search = patch === 'off' ? null : searchPatchPlan(graph, { ...planOptions, maxOverhead: o.maxOverhead, ...(fixed ? { fixed } : {}) });
+  const search = patch === 'off' ? null : searchPatchPlan(graph, { ...planOptions, maxOverhead: o.maxOverhead, front: objective === 'balanced' || objective === 'fit-board', ...(fixed ? { fixed } : {}) });
   if (fixed && !search?.best) {
     throw new InputError(`--patch ${fixed.n}x${fixed.cols}@${fixed.lastNode}: no stage of the model can end at node ${fixed.lastNode} with ${fixed.n}x${fixed.cols} ${fixed.cols === 1 ? 'strips (strips take a chain of layers, each reading only the one before, padded only by int8 or float32 convolutions, and a stage tensor at least N rows high)' : 'patches'}`);
   }
@@ -141,21 +146,22 @@ export function compileModel(loaded: Graph, options: CompileOptions = {}): Compi
   const cands: Candidate[] = [fastest(graph, smallest)];
   const lean = candidate('layer-wise, least peak', 'layer-wise', graph, smallest);
   if (lean.plan.arenaBytes < cands[0].plan.arenaBytes) cands.push(lean);
-  if (search?.best && search.graph) {
-    const p = search.best.patch;
-    const patched = candidate(`patch ${p.n}x${p.cols}${p.cols === 1 ? ' strips' : ''}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', search.graph, search.best);
-    patched.plan = { ...patched.plan, patch: p };
-    // A fixed split is what the user asked for: it is the only candidate.
-    if (fixed) cands.splice(0, cands.length, patched);
-    else cands.push(patched);
-  }
+  const patchCandidate = (plan: PatchPlan, g: Graph): Candidate => {
+    const p = plan.patch;
+    const c = candidate(`patch ${p.n}x${p.cols}${p.cols === 1 ? ' strips' : ''}, nodes ${p.firstNode}..${p.lastNode}`, 'patch-based', g, plan);
+    c.plan = { ...c.plan, patch: p };
+    return c;
+  };
+  // A fixed split is what the user asked for: it is the only candidate.
+  if (fixed && search?.best && search.graph) cands.splice(0, cands.length, patchCandidate(search.best, search.graph));
+  else for (const { plan, graph: g } of search?.front ?? []) cands.push(patchCandidate(plan, g));
   const chosen = choose(cands, objective, board, o.reservedSramBytes ?? 0);
   const reasons = new Map<number, StandardReason>();
   const why: StandardReason = objective === 'speed' ? 'objective-speed' : objective === 'fit-board' && chosen.plan.arenaBytes > lean.plan.arenaBytes ? 'fits-board' : 'no-gain';
   for (const i of chosen.dropped) reasons.set(i, why);
   let patchNote = '';
   if (search && chosen.kind !== 'patch-based') {
-    if (search.best) patchNote = objective === 'speed' ? 'a patch plan was found; objective speed runs layer by layer' : `the layer-wise plan fits ${board?.name ?? ''} and is faster`;
+    if (search.best) patchNote = objective === 'speed' ? 'a patch plan was found; objective speed runs layer by layer' : objective === 'balanced' ? 'a patch plan was found; it saves a smaller fraction of memory than it adds of time (objective balanced)' : `the layer-wise plan fits ${board?.name ?? ''} and is faster`;
     else patchNote = search.candidates.some((c) => c.arenaBytes !== null) ? 'no patch plan beats layer-by-layer' : 'no split under the MACs cap';
   }
   return finish(model, graph, chosen.graph, chosen, cands, search, smallest, fused, objective, board, patchNote, o, reasons);
@@ -170,7 +176,7 @@ function finish(
   const kernels = kernelChoices(graph, chosen.plan, { needed: chosen.needed, standard, boardName: board?.name });
   return {
     model, prepared, graph, plan: chosen.plan, kind: chosen.kind, patch: chosen.plan.patch ?? null, fusedPads, kernels,
-    candidates: cands.map((c) => ({ name: c.name, kind: c.kind, arenaBytes: c.plan.arenaBytes, cost: c.cost, chosen: c === chosen })),
+    candidates: cands.map((c) => ({ name: c.name, kind: c.kind, arenaBytes: c.plan.arenaBytes, cost: c.cost, extraMacs: c.plan.patch?.extraMacs ?? 0, chosen: c === chosen })),
     patchSearch: search, layerwise, objective, board,
     fit: board ? fitReport(board, chosen.plan.arenaBytes + (options.reservedSramBytes ?? 0), weightBytes(model)) : null,
     patchNote, options,

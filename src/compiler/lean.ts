@@ -20,11 +20,12 @@ export function slowdownOf(g: Graph, plan: MemoryPlan, i: number): number {
   return def.inPlaceVariant?.(g.nodes[i] as never, g)?.slowdown ?? 1;
 }
 
-/** Estimated run time in MAC units: every node's MACs, times its kernel variant's slowdown. */
+/** Estimated run time in MAC units: every node's cost (its MACs unless its op says otherwise), times its kernel variant's slowdown. */
 export function estimatedCost(g: Graph, plan: MemoryPlan): number {
   return plan.order.reduce((s, i) => {
     const def = plan.options.ops[g.nodes[i].op] as unknown as OpDef;
-    return s + Math.max(1, def.macs(g.nodes[i] as never, g)) * slowdownOf(g, plan, i);
+    const node = g.nodes[i] as never;
+    return s + Math.max(1, def.cost ? def.cost(node, g) : def.macs(node, g)) * slowdownOf(g, plan, i);
   }, 0);
 }
 

@@ -4,9 +4,10 @@ import type { IoChoice } from './int8_io.js';
 
 /**
  * What a compile optimises when several plans are possible: `memory` takes the smallest peak (the fastest
- * among equal peaks), `speed` the fastest plan (standard kernels, layer by layer).
+ * among equal peaks), `speed` the fastest plan (standard kernels, layer by layer), `balanced` the least
+ * peak x estimated time (a plan that is x times faster may take up to x times the memory).
  */
-export type Objective = 'memory' | 'speed';
+export type Objective = 'balanced' | 'memory' | 'speed';
 
 /**
  * Patch-based inference: the planner's search, none, or one fixed split up to a node, given by its index or
@@ -23,7 +24,7 @@ export interface CompileOptions {
   /** Cap on a patch plan's extra MACs, a fraction of the model's (0.2 = 20 %). */
   maxOverhead?: number;
   /**
-   * Without a board the default is `memory`. With a board and no objective: the fastest plan that fits
+   * Without a board the default is `balanced`. With a board and no objective: the fastest plan that fits
    * the board (the smallest when none fits).
    */
   objective?: Objective;

@@ -8,7 +8,7 @@ import { floatActivationRange, outputActivationRange } from '../quant/activation
 import { roundHalfAway } from '../quant/fixedpoint.js';
 import type { Kernel, OpDef, TensorViews } from './op.js';
 import { outputTensor } from './op.js';
-import { MOVABLE, copyRun, requireDtype, requireOutputShape, wordViews } from './data_move.js';
+import { MOVABLE, copyRun, movedWords, requireDtype, requireOutputShape, wordViews } from './data_move.js';
 
 /**
  * CONCATENATION along any axis (negative counts from the end). Float and integer inputs are copied. Quantised
@@ -192,4 +192,5 @@ export const concatenation: OpDef<'CONCATENATION'> = {
   inferShapes: (node, g) => [concatShape(node, g)],
   prepare: prepareConcat,
   macs: (node, g) => numElements(outputTensor(node, g).shape),
+  cost: (node, g) => movedWords(outputTensor(node, g)),
 };

@@ -18,6 +18,11 @@ export type Words = Uint8Array | Uint16Array | Uint32Array;
 /** Dtypes a byte-moving kernel can carry unchanged. */
 export const MOVABLE: readonly DType[] = ['int8', 'uint8', 'int16', 'int32', 'int64', 'float32', 'bool'];
 
+/** Run-time estimate of moving `t`'s elements, in MAC units: one per 32-bit word (copies go a word at a time). */
+export function movedWords(t: Tensor): number {
+  return Math.ceil((numElements(t.shape) * DTYPE_BYTES[t.dtype]) / 4);
+}
+
 function where(node: Node, i: number, what: string): string {
   return `node ${node.index} (${node.op}) input ${i} (${what})`;
 }

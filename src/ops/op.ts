@@ -97,6 +97,11 @@ export interface OpDef<K extends OpName = OpName> {
   prepare(node: Node<K>, graph: Graph, views: TensorViews): Kernel;
   /** Multiply-accumulates (or comparable elementwise operations) for one invocation. */
   macs(node: Node<K>, graph: Graph): number;
+  /**
+   * Estimated run time in MAC units, where it differs from `macs` (the planner weighs plans by it): data
+   * movement copies whole words, so an element moved costs a fraction of a multiply-accumulate.
+   */
+  cost?(node: Node<K>, graph: Graph): number;
   /** Bytes of temporary memory the kernel needs during its run (planned into the arena). */
   scratchBytes?(node: Node<K>, graph: Graph): number;
   /** How the output relates to the inputs (see OpRole): decides aliasing, in-place and patch crossing. */

@@ -4,7 +4,7 @@ import { ModelFormatError, UnsupportedOpError } from '../errors.js';
 import type { OpDef } from './op.js';
 import { inputTensor, outputTensor } from './op.js';
 import {
-  MOVABLE, constInts, planCopy, requireDtype, requireOutputShape, requireSameDtype, runCopy, stridesOf, wordViews,
+  MOVABLE, constInts, movedWords, planCopy, requireDtype, requireOutputShape, requireSameDtype, runCopy, stridesOf, wordViews,
 } from './data_move.js';
 
 /**
@@ -219,4 +219,5 @@ export const stridedSlice: OpDef<'STRIDED_SLICE'> = {
   },
 
   macs: (node, g) => numElements(outputTensor(node, g).shape),
+  cost: (node, g) => movedWords(outputTensor(node, g)),
 };

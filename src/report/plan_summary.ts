@@ -163,14 +163,17 @@ export function summarise(c: CompiledModel, referenceArenaBytes: number | null =
   const baseline = planMemory(c.model, { ...NO_TRICKS, strategies: ['greedy-size'], ops: c.layerwise.options.ops });
   const rows = strategyRows(c.layerwise);
   const macs = modelMacs(c.model);
+  // Estimated times relative to the fastest plan weighed (the estimate weighs MACs by kernel, so it is no MAC count).
+  const fastest = Math.max(1, Math.min(...c.candidates.map((x) => x.cost)));
   for (const cand of c.candidates) {
     rows.push({
       name: cand.name, arenaBytes: cand.arenaBytes, lowerBound: cand.kind === 'layer-wise' ? c.layerwise.lowerBound : 0,
-      extraMacs: cand.kind === 'patch-based' ? c.patchSearch?.best?.patch.extraMacs ?? 0 : 0, provenOptimal: false,
-      note: `est. time ${(cand.cost / Math.max(1, macs)).toFixed(2)}x MACs`, chosen: cand.chosen,
+      extraMacs: cand.extraMacs, provenOptimal: false,
+      note: `est. time ${(cand.cost / fastest).toFixed(2)}x fastest`, chosen: cand.chosen,
     });
   }
-  const best = c.patchSearch?.best ?? null;
+  // The patch plan to describe: the one run, else the search's smallest.
+  const best = c.plan.patch ? (c.plan as typeof c.plan & { patch: NonNullable<typeof c.plan.patch> }) : c.patchSearch?.best ?? null;
   const chosen = c.plan;
   const st = steps(c.graph, chosen);
   return {
@@ -185,7 +188,7 @@ export function summarise(c: CompiledModel, referenceArenaBytes: number | null =
     patch: best ? {
       n: best.patch.n, cols: best.patch.cols, name: patchName(best.patch), firstNode: best.patch.firstNode, lastNode: best.patch.lastNode,
       splitTensor: c.prepared.tensors[best.patch.splitTensor]?.name ?? String(best.patch.splitTensor), extraMacs: best.patch.extraMacs,
-      arenaBytes: c.candidates.find((x) => x.kind === 'patch-based')?.arenaBytes ?? best.arenaBytes,
+      arenaBytes: c.plan.patch ? c.plan.arenaBytes : c.candidates.find((x) => x.kind === 'patch-based')?.arenaBytes ?? best.arenaBytes,
     } : null,
     patchNote: c.patchNote,
     rows,

@@ -122,7 +122,7 @@ test('unwritable outputs and conflicting flags are one-line errors (exit 1) and 
     [['run', model, '--random', 'x'], /--random takes an integer seed/],
     [['run', model, '--random', '1', '--repeat', '0'], /--repeat takes a positive integer/],
     [['inspect', model, '--board', ''], /unknown board ''/],
-    [['plan', model, '--objective', 'fast'], /--objective takes memory or speed/],
+    [['plan', model, '--objective', 'fast'], /--objective takes balanced, memory or speed/],
   ];
   for (const [args, want] of cases) {
     const started = Date.now();

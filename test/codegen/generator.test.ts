@@ -156,7 +156,7 @@ test('compile --patch: with --objective memory the patch plan tinyml plan choose
   } finally {
     console.log = log;
   }
-  const chosen = compileModel(loadModel(model), { patch: 'auto', maxOverhead: 0.2 });
+  const chosen = compileModel(loadModel(model), { patch: 'auto', maxOverhead: 0.2, objective: 'memory' });
   assert.equal(chosen.kind, 'patch-based');
   assert.match(readFileSync(join(dir, 'model.h'), 'utf8'), new RegExp(`#define MODEL_ARENA_BYTES ${chosen.plan.arenaBytes}u`));
   assert.ok(lines.some((l) => l.startsWith('patch ') && l.includes(`${chosen.plan.patch!.n}x${chosen.plan.patch!.n} patches`)), lines.join('\n'));

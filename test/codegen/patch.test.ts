@@ -25,7 +25,7 @@ const plans = new Map<string, CompiledModel>();
 
 /** The auto patch plan of a model, searched once for both targets. */
 function autoPlan(m: Manifest): CompiledModel {
-  if (!plans.has(m.id)) plans.set(m.id, compileModel(loadModel(modelPath(m)), { patch: 'auto' }));
+  if (!plans.has(m.id)) plans.set(m.id, compileModel(loadModel(modelPath(m)), { patch: 'auto', objective: 'memory' }));
   return plans.get(m.id)!;
 }
 

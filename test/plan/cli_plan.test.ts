@@ -25,7 +25,7 @@ function capture(model: string, opts: Parameters<typeof planCommand>[1]): { code
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 test('plan: text output lists every strategy with lower bound and a given reference arena, and a memory chart', () => {
-  const r = capture(modelPath('tflm_person_detect_int8.tflite'), { referenceArena: '85024' });
+  const r = capture(modelPath('tflm_person_detect_int8.tflite'), { referenceArena: '85024', objective: 'memory' });
   assert.equal(r.code, 0);
   for (const s of ['greedy-size', 'greedy-breadth', 'local-search', 'exact', 'patch \\d+x\\d+']) assert.match(r.out, new RegExp(s));
   assert.match(r.out, /0\.\d\dx the reference 85,024/, 'the reference arena given');
@@ -38,8 +38,8 @@ test('plan: text output lists every strategy with lower bound and a given refere
   assert.match(r.out, /[▁▂▃▄▅▆▇█]/);
 });
 
-test('plan --json: top-level peakBytes is the chosen arena, never above any strategy or below the bound', () => {
-  const r = capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), { json: true });
+test('plan --json --objective memory: top-level peakBytes is the chosen arena, never above any strategy or below the bound', () => {
+  const r = capture(modelPath('mlperf_vww_mobilenetv1_int8.tflite'), { json: true, objective: 'memory' });
   const j = JSON.parse(r.out);
   assert.equal(typeof j.peakBytes, 'number');
   assert.equal(j.peakBytes, Math.min(...j.rows.map((x: { arenaBytes: number }) => x.arenaBytes)));

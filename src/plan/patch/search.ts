@@ -34,6 +34,8 @@ export interface PatchSearchOptions extends PlanOptions {
   patchCounts?: readonly number[];
   /** Strip counts to try (full-width strips with row caches); [] tries none. */
   stripCounts?: readonly number[];
+  /** Also plan the split of fewest extra MACs in full, for callers that weigh time too (default on). */
+  front?: boolean;
   /** Only this split: n x cols patches (cols n: tiles, cols 1: strips), stage ending at original node `lastNode`. */
   fixed?: { n: number; cols: number; lastNode: number };
 }
@@ -43,6 +45,11 @@ export interface PatchSearchResult {
   best: PatchPlan | null;
   /** The graph `best` runs: the model with its first stage rewritten into per-patch ops. */
   graph: Graph | null;
+  /**
+   * The plans that trade peak for MACs, smallest peak first (`best` first, then each with fewer extra MACs
+   * and a larger peak, all under layer-by-layer's), each with the graph it runs.
+   */
+  front: { plan: PatchPlan; graph: Graph }[];
   layerwise: MemoryPlan;
   candidates: PatchCandidate[];
   totalMacs: number;
@@ -147,26 +154,46 @@ export function searchPatchPlan(g: Graph, opts: PatchSearchOptions = {}): PatchS
       bestArena = Math.min(bestArena, arena);
     }
   }
-  // The fast packers rank the candidates; the best few are planned with every strategy.
+  // The fast packers rank the candidates; the best few are planned with every strategy, and so is the one
+  // of fewest extra MACs (the far end of the quick plans' front: strips, which recompute nothing, against
+  // tiles of a smaller peak), so a caller that weighs time as well as memory can choose.
   ranked.sort((a, b) => a.arena - b.arena || a.pg.extraMacs - b.pg.extraMacs);
+  const front = paretoFront(ranked, (c) => c.arena, (c) => c.pg.extraMacs).filter((c, i, all) => i === 0 || (i === all.length - 1 && opts.front !== false));
+  const planned: { c: (typeof ranked)[number]; plan: MemoryPlan }[] = [];
   let best: { c: (typeof ranked)[number]; plan: MemoryPlan } | null = null;
-  for (const c of ranked.slice(0, 3)) {
+  for (const c of new Set([...ranked.slice(0, 3), ...front])) {
     // No packing goes under the live bytes (of the quick plan's sharing decisions, which the full plan
     // rarely improves on): a candidate whose bound the best already reaches is not re-planned.
-    if (best && (c.lowerBound > best.plan.arenaBytes || (c.lowerBound === best.plan.arenaBytes && c.pg.extraMacs >= best.c.pg.extraMacs))) continue;
+    const onFront = front.includes(c);
+    if (!onFront && best && (c.lowerBound > best.plan.arenaBytes || (c.lowerBound === best.plan.arenaBytes && c.pg.extraMacs >= best.c.pg.extraMacs))) continue;
     const plan = planMemory(c.pg.graph, { ...opts, reorder: false, ...patchOptions(c.pg, c.stage, opts) });
+    planned.push({ c, plan });
     if (!best || plan.arenaBytes < best.plan.arenaBytes || (plan.arenaBytes === best.plan.arenaBytes && c.pg.extraMacs < best.c.pg.extraMacs)) best = { c, plan };
   }
-  if (!best) return { best: null, graph: null, layerwise, candidates, totalMacs: macs };
-  const { c, plan } = best;
-  const chosen: PatchPlan = {
+  if (!best) return { best: null, graph: null, front: [], layerwise, candidates, totalMacs: macs };
+  const asPatchPlan = ({ c, plan }: { c: (typeof ranked)[number]; plan: MemoryPlan }): PatchPlan => ({
     ...plan,
     patch: {
       n: c.pg.n, cols: c.pg.cols, firstNode: order[c.stage.first], lastNode: order[c.stage.last],
       splitTensor: c.stage.output, extraMacs: c.pg.extraMacs, origin: c.pg.origin,
     },
+  });
+  const beats = (p: MemoryPlan): boolean => p.arenaBytes < layerwise.arenaBytes;
+  const keep = beats(best.plan) || opts.fixed;
+  const fullFront = paretoFront(planned.filter((p) => beats(p.plan)).sort((a, b) => a.plan.arenaBytes - b.plan.arenaBytes || a.c.pg.extraMacs - b.c.pg.extraMacs), (p) => p.plan.arenaBytes, (p) => p.c.pg.extraMacs);
+  return {
+    best: keep ? asPatchPlan(best) : null, graph: keep ? best.c.pg.graph : null,
+    front: keep ? fullFront.map((p) => ({ plan: asPatchPlan(p), graph: p.c.pg.graph })) : [],
+    layerwise, candidates, totalMacs: macs,
   };
-  const beats = plan.arenaBytes < layerwise.arenaBytes;
-  const keep = beats || opts.fixed;
-  return { best: keep ? chosen : null, graph: keep ? c.pg.graph : null, layerwise, candidates, totalMacs: macs };
+}
+
+/** Of items sorted by `a` (then `b`) ascending, those no other item beats on both: each has less `b` than every one before it. */
+function paretoFront<T>(sorted: readonly T[], a: (x: T) => number, b: (x: T) => number): T[] {
+  const out: T[] = [];
+  for (const x of sorted) {
+    const last = out[out.length - 1];
+    if (!last || b(x) < b(last)) out.push(x);
+  }
+  return out;
 }
