@@ -19,7 +19,8 @@ import { fitDataset } from '../src/data/transform.js';
 import type { DeployCheck } from './nas_deploy.js';
 import { deployCheck } from './nas_deploy.js';
 import type { SearchHooks, SearchOutcome } from '../src/nas/search.js';
-import { STAGE_FIDELITY, runSearch } from '../src/nas/search.js';
+import { DEFAULT_BUDGET_SPLIT, STAGE_FIDELITY, runSearch } from '../src/nas/search.js';
+import { parseBudgetSplit } from '../src/cli/search.js';
 import { MBV2_CIFAR } from '../src/nas/space.js';
 import { optimiseSpace } from '../src/nas/space_opt.js';
 import { int } from '../src/report/format.js';
@@ -30,6 +31,7 @@ const CIFAR = join(SHARED, 'datasets', 'cifar10');
 const RESNET8 = join(SHARED, 'models', 'mlperf_ic_resnet8_int8.tflite');
 const mmacs = (m: number) => `${(m / 1e6).toFixed(1)} M`;
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+const pc = (x: number) => Math.round(100 * x);
 
 export async function nasSpaceTable(log: (l: string) => void): Promise<string> {
   const rows = ['| board | SRAM / Flash | chosen cell | samples that fit | mean MACs (fitting) | median | max | time |', '|---|--:|---|--:|--:|--:|--:|--:|'];
@@ -102,6 +104,8 @@ function describe(o: SearchOutcome, budget: number, validation: number, trainCou
 export async function nasSearchTable(log: (l: string) => void): Promise<string> {
   if (!existsSync(CIFAR) || !existsSync(RESNET8)) throw new Error(`../shared/ not found at ${SHARED}: the search benchmark needs CIFAR-10 and ResNet-8`);
   const budget = Number(process.env.TINYML_NAS_BUDGET ?? 900);
+  // TINYML_NAS_SPLIT=25,15,60: the budget's split (as --budget-split); default the search's own.
+  const split = parseBudgetSplit(process.env.TINYML_NAS_SPLIT) ?? DEFAULT_BUDGET_SPLIT;
   const validation = 1000;
   const data = loadDatasetFolder(CIFAR);
   const resnet = readTflite(readFileSync(RESNET8));
@@ -121,7 +125,7 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
 
     // TINYML_NAS_SEARCHES=resnet8,l432 (default both): the searches to run, beside the ResNet-8 reference.
     const searches = (process.env.TINYML_NAS_SEARCHES ?? 'resnet8,l432').split(',').map((x) => x.trim());
-    const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, seed: 1, spaceOptions: { samples: 300 }, spaceRescue: true };
+    const base = { space: MBV2_CIFAR, supernetSteps: 100_000, batch: 32, evolution: { population: 16, generations: 100 }, validation, finetuneSteps: 100_000, timeBudget: budget, budgetSplit: split, seed: 1, spaceOptions: { samples: 300 }, spaceRescue: true };
     let t0 = performance.now();
     if (searches.includes('resnet8')) {
       const s1 = await runSearch({ ...base, limits: r8Limits }, data, searchHooks(pool, log, 'resnet8-limits'));
@@ -156,6 +160,6 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
     ...rows.map(rowLine),
     '',
     ...notes.map((n) => `${n}\n`),
-    `Each search: \`tinyml search\` with a ${Math.round(budget / 60)}-minute \`--time-budget\` (50 % supernet, 20 % evolution, 30 % fine-tuning, learning rates annealed over each phase's time) on 49,000 training images (1,000 held out for validation), 300 samples a cell in stage 1, population 16; training is float32 on the WebAssembly kernels, data-parallel on the 2 cores. Budgets this size buy a few epochs at most: the accuracies are what 2 cores reach in minutes, not converged networks. M4 instructions: the generated C under QEMU mps2-an386 (-icount), outputs on the first test images equal to our interpreter's byte for byte.`,
+    `Each search: \`tinyml search\` with a ${Math.round(budget / 60)}-minute \`--time-budget\` (${pc(split.supernet)} % supernet, ${pc(split.evolution)} % evolution, ${pc(1 - split.supernet - split.evolution)} % fine-tuning, learning rates annealed over each phase's time) on 49,000 training images (1,000 held out for validation), 300 samples a cell in stage 1, population 16; training is float32 on the WebAssembly kernels, data-parallel on the 2 cores. Budgets this size buy a few epochs at most: the accuracies are what 2 cores reach in minutes, not converged networks. M4 instructions: the generated C under QEMU mps2-an386 (-icount), outputs on the first test images equal to our interpreter's byte for byte.`,
   ].join('\n');
 }

@@ -10,7 +10,7 @@ import { optimiseSpace } from '../nas/space_opt.js';
 import { cdfChart, spaceHtml, spaceSummary } from '../nas/space_report.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { loadDatasetFolder } from '../data/load.js';
-import type { SearchConfig, SearchOutcome } from '../nas/search.js';
+import type { BudgetSplit, SearchConfig, SearchOutcome } from '../nas/search.js';
 import { STAGE_FIDELITY, runSearch } from '../nas/search.js';
 import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
@@ -53,6 +53,7 @@ export interface SearchCliOptions {
   validation?: string;
   finetuneSteps?: string;
   sandwich?: string;
+  budgetSplit?: string;
   /** --no-augment: train on the images as they are (no shifts, no flips). */
   augment?: boolean;
   trainLimit?: string;
@@ -91,6 +92,17 @@ export function parseCount(text: string, flag: string): number {
   if (!m) throw new InputError(`${flag} "${text}" is not a count (e.g. 15M, 400k, 12000000)`);
   const scale = { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? '').toLowerCase() as 'k' | 'm' | 'g'] ?? 1;
   return Math.round(Number(m[1]) * scale);
+}
+
+/** "50,20,30": percent of the time budget for supernet, evolution and fine-tuning (summing to 100). */
+export function parseBudgetSplit(text: string | undefined): BudgetSplit | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((p) => p.trim().replace(/%$/, ''));
+  const v = parts.map(Number);
+  if (parts.length !== 3 || parts.some((p) => p === '') || v.some((x) => !Number.isFinite(x) || x < 0) || Math.abs(v[0] + v[1] + v[2] - 100) > 1e-9 || v[2] === 0) {
+    throw new InputError(`--budget-split takes three percentages for supernet, evolution and fine-tuning that sum to 100, fine-tuning above 0 (e.g. 50,20,30), got "${text}"`);
+  }
+  return { supernet: v[0] / 100, evolution: v[1] / 100 };
 }
 
 function parseSandwich(text: string | undefined): 'fitting' | 'full' {
@@ -141,6 +153,7 @@ export function parseSearchOptions(o: SearchCliOptions): SearchRequest {
       augment: o.augment !== false,
       sandwich: parseSandwich(o.sandwich),
       timeBudget: o.timeBudget !== undefined ? parseDuration(o.timeBudget) : undefined,
+      ...(o.budgetSplit !== undefined ? { budgetSplit: parseBudgetSplit(o.budgetSplit) } : {}),
       checkpointDir: o.resume,
       latencyFile: o.latencyTable ?? (o.resume ? join(o.resume, 'latency-cortex-m4.json') : undefined),
       trainLimit: o.trainLimit !== undefined ? count(o.trainLimit, '--train-limit', 1) : undefined,

@@ -59,8 +59,10 @@ export interface SearchConfig {
   validation: number;
   /** Fine-tuning steps of the winner (batch `batch`). */
   finetuneSteps: number;
-  /** Whole-run budget in seconds: supernet training gets 50 %, evolution 20 %, fine-tuning the rest. */
+  /** Whole-run budget in seconds, shared by the phases as `budgetSplit` says. */
   timeBudget?: number;
+  /** Shares of `timeBudget` for supernet training and evolution (fine-tuning gets the rest); default 50 % and 20 %. */
+  budgetSplit?: BudgetSplit;
   seed: number;
   /** Checkpoints go here; an existing checkpoint of the same search is resumed. */
   checkpointDir?: string;
@@ -209,9 +211,13 @@ export function fittingSandwich(space: SpaceConfig, cell: { width: number; resol
   return { ends: { teacher: teacher.arch, draw }, teacherMacs: teacher.macs, fitFraction: pool.length / tries };
 }
 
-/** The phases' shares of a time budget; fine-tuning gets the rest (with such budgets, it makes the accuracy). */
-const SUPERNET_SHARE = 0.5;
-const EVOLUTION_SHARE = 0.2;
+/** The phases' shares of a time budget, as fractions; fine-tuning gets the rest. */
+export interface BudgetSplit {
+  supernet: number;
+  evolution: number;
+}
+
+export const DEFAULT_BUDGET_SPLIT: BudgetSplit = { supernet: 0.5, evolution: 0.2 };
 
 function resized(d: Dataset, resolution: number): Dataset {
   return fitDataset(d, { height: resolution, width: resolution, channels: 3 });
@@ -297,6 +303,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const deadline = (fraction: number) => (config.timeBudget === undefined ? Infinity : config.timeBudget * fraction);
+  const shares = config.budgetSplit ?? DEFAULT_BUDGET_SPLIT;
   const log = hooks.log ?? (() => {});
   const key = searchKey(config);
   const ckpt = config.checkpointDir ? new Checkpoint(config.checkpointDir) : null;
@@ -342,8 +349,8 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const executor = step < config.supernetSteps && hooks.training ? await hooks.training.attach(net, trainImages, SEARCH_RANGE, trainOptions) : null;
   // With a budget the learning rate anneals over the phase's time, so a cut-short phase still ends at zero.
   const phaseStart = elapsed();
-  const progress = () => (config.timeBudget === undefined ? 0 : (elapsed() - phaseStart) / Math.max(1e-9, deadline(SUPERNET_SHARE) - phaseStart));
-  while (step < config.supernetSteps && elapsed() < deadline(SUPERNET_SHARE)) {
+  const progress = () => (config.timeBudget === undefined ? 0 : (elapsed() - phaseStart) / Math.max(1e-9, deadline(shares.supernet) - phaseStart));
+  while (step < config.supernetSteps && elapsed() < deadline(shares.supernet)) {
     const r = await trainer.step(step, executor ?? undefined, progress());
     step++;
     hooks.onSupernetStep?.(r, config.supernetSteps);
@@ -377,7 +384,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
       return costs.map((c, i) => (c.fits ? withLatency(c, latencyOf(archs[i]), config.limits) : c));
     },
     score,
-    stop: () => elapsed() > deadline(SUPERNET_SHARE + EVOLUTION_SHARE),
+    stop: () => elapsed() > deadline(shares.supernet + shares.evolution),
     resume,
     onGeneration: (gen, best, population) => {
       hooks.onGeneration?.(gen, best.score, best.key, config.evolution.generations ?? 30);

@@ -18,6 +18,7 @@ import { boardLimits, budgetLimits, measureSubnet, screenSubnet } from '../../sr
 import { CostPool } from '../../src/nas/pool.js';
 import { optimiseSpace } from '../../src/nas/space_opt.js';
 import { REPO_ROOT, SHARED } from '../helpers/shared.js';
+import { parseBudgetSplit } from '../../src/cli/search.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -158,6 +159,13 @@ test('tinyml search refuses bad limits and options clearly, and exits 3 when not
   assert.match(r.err, /--time-budget "2 hours" is not a duration/);
   r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--sandwich', 'largest');
   assert.match(r.err, /--sandwich takes fitting or full, got "largest"/);
+  for (const bad of ['50,20', '50,20,20', '70,30,0', '50,-10,60', 'a,b,c']) {
+    r = tinyml('search', '--board', 'stm32f412', '--data', '.', '--budget-split', bad);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`--budget-split takes three percentages .* got "${bad}"`));
+  }
+  assert.deepEqual(parseBudgetSplit('25,15,60'), { supernet: 0.25, evolution: 0.15 });
+  assert.deepEqual(parseBudgetSplit('50%, 20%, 30%'), { supernet: 0.5, evolution: 0.2 });
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
