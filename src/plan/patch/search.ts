@@ -46,8 +46,8 @@ export interface PatchSearchResult {
   /** The graph `best` runs: the model with its first stage rewritten into per-patch ops. */
   graph: Graph | null;
   /**
-   * The plans that trade peak for MACs, smallest peak first (`best` first, then each with fewer extra MACs
-   * and a larger peak, all under layer-by-layer's), each with the graph it runs.
+   * The plans a caller weighing time too chooses from, smallest peak first: `best`, then (with `front`) the
+   * one of fewest extra MACs where it has a larger peak, both under layer-by-layer's; each with its graph.
    */
   front: { plan: PatchPlan; graph: Graph }[];
   layerwise: MemoryPlan;
