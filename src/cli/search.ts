@@ -94,13 +94,13 @@ export function parseCount(text: string, flag: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
-/** "50,20,30": percent of the time budget for supernet, evolution and fine-tuning (summing to 100). */
+/** "25,15,60": percent of the time budget for supernet, evolution and fine-tuning (summing to 100). */
 export function parseBudgetSplit(text: string | undefined): BudgetSplit | undefined {
   if (text === undefined) return undefined;
   const parts = text.split(',').map((p) => p.trim().replace(/%$/, ''));
   const v = parts.map(Number);
   if (parts.length !== 3 || parts.some((p) => p === '') || v.some((x) => !Number.isFinite(x) || x < 0) || Math.abs(v[0] + v[1] + v[2] - 100) > 1e-9 || v[2] === 0) {
-    throw new InputError(`--budget-split takes three percentages for supernet, evolution and fine-tuning that sum to 100, fine-tuning above 0 (e.g. 50,20,30), got "${text}"`);
+    throw new InputError(`--budget-split takes three percentages for supernet, evolution and fine-tuning that sum to 100, fine-tuning above 0 (e.g. 25,15,60), got "${text}"`);
   }
   return { supernet: v[0] / 100, evolution: v[1] / 100 };
 }
