@@ -8,7 +8,7 @@ import { planCommand } from './plan.js';
 import { compileCommand } from './compile.js';
 import { compileTrainCommand } from './compile_train.js';
 import { trainCommand } from './train.js';
-import { searchCommand, searchWorkerCommand } from './search.js';
+import { formatBudgetSplit, searchCommand, searchWorkerCommand } from './search.js';
 import { evaluateCommand } from './evaluate.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -163,8 +163,8 @@ program.command('search')
   .option('--data <dir>', 'training data (CIFAR-10 binary batches, IDX or image folders); validation is held out of its training split')
   .option('--width <w>', 'fix the width multiplier (with --resolution: skips stage 1)')
   .option('--resolution <r>', 'fix the input resolution (with --width)')
-  .option('--time-budget <t>', 'whole-run budget, e.g. 2h, 90m: supernet 25 %, evolution 15 %, fine-tuning the rest')
-  .option('--budget-split <s,e,f>', 'percent of --time-budget for supernet, evolution and fine-tuning (default 25,15,60)')
+  .option('--time-budget <t>', 'whole-run budget, e.g. 2h, 90m, shared by supernet, evolution and fine-tuning as --budget-split says')
+  .option('--budget-split <s,e,f>', `percent of --time-budget for supernet, evolution and fine-tuning (default ${formatBudgetSplit()})`)
   .option('--supernet-steps <n>', 'sandwich steps of supernet training (default 600)')
   .option('--population <n>', 'evolution population (default 16)')
   .option('--generations <n>', 'evolution generations (default 8)')

@@ -11,7 +11,7 @@ import { cdfChart, spaceHtml, spaceSummary } from '../nas/space_report.js';
 import { checkFileOutput, writeFileAtomic } from '../util/output.js';
 import { loadDatasetFolder } from '../data/load.js';
 import type { BudgetSplit, SearchConfig, SearchOutcome } from '../nas/search.js';
-import { STAGE_FIDELITY, runSearch } from '../nas/search.js';
+import { DEFAULT_BUDGET_SPLIT, STAGE_FIDELITY, runSearch } from '../nas/search.js';
 import { searchHtmlReport, searchSummary } from '../nas/search_report.js';
 import { writeTflite } from '../tflite/writer.js';
 import { LatencyTable } from '../nas/latency.js';
@@ -94,13 +94,18 @@ export function parseCount(text: string, flag: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
+/** A split as --budget-split writes it: "25,15,60". */
+export function formatBudgetSplit(split: BudgetSplit = DEFAULT_BUDGET_SPLIT): string {
+  return [split.supernet, split.evolution, 1 - split.supernet - split.evolution].map((x) => Math.round(100 * x)).join(',');
+}
+
 /** "25,15,60": percent of the time budget for supernet, evolution and fine-tuning (summing to 100). */
 export function parseBudgetSplit(text: string | undefined): BudgetSplit | undefined {
   if (text === undefined) return undefined;
   const parts = text.split(',').map((p) => p.trim().replace(/%$/, ''));
   const v = parts.map(Number);
   if (parts.length !== 3 || parts.some((p) => p === '') || v.some((x) => !Number.isFinite(x) || x < 0) || Math.abs(v[0] + v[1] + v[2] - 100) > 1e-9 || v[2] === 0) {
-    throw new InputError(`--budget-split takes three percentages for supernet, evolution and fine-tuning that sum to 100, fine-tuning above 0 (e.g. 25,15,60), got "${text}"`);
+    throw new InputError(`--budget-split takes three percentages for supernet, evolution and fine-tuning that sum to 100, fine-tuning above 0 (e.g. ${formatBudgetSplit()}), got "${text}"`);
   }
   return { supernet: v[0] / 100, evolution: v[1] / 100 };
 }

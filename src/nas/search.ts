@@ -219,8 +219,9 @@ export interface BudgetSplit {
 
 /**
  * 25 % supernet, 15 % evolution, 60 % fine-tuning. Under ResNet-8's limits with a 60-minute budget this split's
- * winner reached 81.87 % int8 where 50/20/30's reached 75.83 % (README, nas-search): the supernet only has to
- * rank subnets (15 minutes gave the same inherited validation accuracy as 30), and every minute moved to the
+ * winner reached 81.87 % int8 where 50/20/30's had reached 75.83 % (README, nas-search; one run each, the
+ * earlier on a busier machine; two 30-minute seeds side by side agreed): the supernet only has to rank subnets
+ * (13 minutes of it gave evolution the same inherited validation accuracy as 23 had), and the time moved to the
  * winner's fine-tuning shows in its accuracy.
  */
 export const DEFAULT_BUDGET_SPLIT: BudgetSplit = { supernet: 0.25, evolution: 0.15 };

@@ -18,7 +18,7 @@ import { boardLimits, budgetLimits, measureSubnet, screenSubnet } from '../../sr
 import { CostPool } from '../../src/nas/pool.js';
 import { optimiseSpace } from '../../src/nas/space_opt.js';
 import { REPO_ROOT, SHARED } from '../helpers/shared.js';
-import { parseBudgetSplit } from '../../src/cli/search.js';
+import { formatBudgetSplit, parseBudgetSplit } from '../../src/cli/search.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -166,6 +166,9 @@ test('tinyml search refuses bad limits and options clearly, and exits 3 when not
   }
   assert.deepEqual(parseBudgetSplit('25,15,60'), { supernet: 0.25, evolution: 0.15 });
   assert.deepEqual(parseBudgetSplit('50%, 20%, 30%'), { supernet: 0.5, evolution: 0.2 });
+  // The help's default and the error's example are written from the split itself.
+  assert.equal(formatBudgetSplit(parseBudgetSplit('50,20,30')), '50,20,30');
+  assert.equal(formatBudgetSplit(), '25,15,60');
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
