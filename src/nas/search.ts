@@ -59,9 +59,9 @@ export interface SearchConfig {
   validation: number;
   /** Fine-tuning steps of the winner (batch `batch`). */
   finetuneSteps: number;
-  /** Whole-run budget in seconds, shared by the phases as `budgetSplit` says. */
+  /** Whole-run budget in seconds: stage 1 first, then the rest shared by the phases as `budgetSplit` says. */
   timeBudget?: number;
-  /** Shares of `timeBudget` for supernet training and evolution (fine-tuning gets the rest); default 50 % and 20 %. */
+  /** Shares of what stage 1 leaves of `timeBudget` for supernet training and evolution (fine-tuning gets the rest); default DEFAULT_BUDGET_SPLIT. */
   budgetSplit?: BudgetSplit;
   seed: number;
   /** Checkpoints go here; an existing checkpoint of the same search is resumed. */
@@ -105,6 +105,8 @@ export interface SearchOutcome {
   limits: Limits;
   spaceResult: SpaceResult | null;
   cell: { width: number; resolution: number };
+  /** Stage 1's wall time in this run (0 when the cell was given or resumed); the split shares out the rest. */
+  spaceSeconds: number;
   supernetSteps: number;
   supernetSeconds: number;
   evolution: EvolutionResult;
@@ -226,6 +228,17 @@ export interface BudgetSplit {
  */
 export const DEFAULT_BUDGET_SPLIT: BudgetSplit = { supernet: 0.25, evolution: 0.15 };
 
+/**
+ * When supernet training and evolution end, in seconds from the search's start, for a budget whose stage 1
+ * ended at `origin`: the split shares out what stage 1 leaves. On a tight board stage 1's SRAM checks can take
+ * most of a small budget; charged to the supernet's share alone they would leave it no steps at all.
+ */
+export function phaseEnds(timeBudget: number | undefined, origin: number, split: BudgetSplit): { supernet: number; evolution: number } {
+  if (timeBudget === undefined) return { supernet: Infinity, evolution: Infinity };
+  const rest = Math.max(0, timeBudget - origin);
+  return { supernet: origin + rest * split.supernet, evolution: origin + rest * (split.supernet + split.evolution) };
+}
+
 function resized(d: Dataset, resolution: number): Dataset {
   return fitDataset(d, { height: resolution, width: resolution, channels: 3 });
 }
@@ -309,7 +322,6 @@ export async function trainAndDeploy(net: Supernet, arch: Arch, d: Pick<SearchDa
 export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks: SearchHooks): Promise<SearchOutcome> {
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const deadline = (fraction: number) => (config.timeBudget === undefined ? Infinity : config.timeBudget * fraction);
   const shares = config.budgetSplit ?? DEFAULT_BUDGET_SPLIT;
   const log = hooks.log ?? (() => {});
   const key = searchKey(config);
@@ -327,7 +339,9 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
     if (!spaceResult.best) throw new InputError(`no (width, resolution) cell of ${config.space.name} has enough subnets within the limits (${config.limits.name})`);
     cell = { width: spaceResult.best.width, resolution: spaceResult.best.resolution };
   }
-  log(`space: width ${cell.width}, resolution ${cell.resolution}`);
+  const origin = elapsed();
+  const ends = phaseEnds(config.timeBudget, origin, shares);
+  log(`space: width ${cell.width}, resolution ${cell.resolution}${spaceResult && config.timeBudget !== undefined ? ` (stage 1 took ${(origin / 60).toFixed(1)} of ${(config.timeBudget / 60).toFixed(1)} min)` : ''}`);
 
   const { trainImages, train, validation, test } = searchData(data, cell.resolution, config.validation, config.seed);
 
@@ -356,8 +370,8 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   const executor = step < config.supernetSteps && hooks.training ? await hooks.training.attach(net, trainImages, SEARCH_RANGE, trainOptions) : null;
   // With a budget the learning rate anneals over the phase's time, so a cut-short phase still ends at zero.
   const phaseStart = elapsed();
-  const progress = () => (config.timeBudget === undefined ? 0 : (elapsed() - phaseStart) / Math.max(1e-9, deadline(shares.supernet) - phaseStart));
-  while (step < config.supernetSteps && elapsed() < deadline(shares.supernet)) {
+  const progress = () => (config.timeBudget === undefined ? 0 : (elapsed() - phaseStart) / Math.max(1e-9, ends.supernet - phaseStart));
+  while (step < config.supernetSteps && elapsed() < ends.supernet) {
     const r = await trainer.step(step, executor ?? undefined, progress());
     step++;
     hooks.onSupernetStep?.(r, config.supernetSteps);
@@ -391,7 +405,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
       return costs.map((c, i) => (c.fits ? withLatency(c, latencyOf(archs[i]), config.limits) : c));
     },
     score,
-    stop: () => elapsed() > deadline(shares.supernet + shares.evolution),
+    stop: () => elapsed() > ends.evolution,
     resume,
     onGeneration: (gen, best, population) => {
       hooks.onGeneration?.(gen, best.score, best.key, config.evolution.generations ?? 30);
@@ -408,7 +422,7 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
   }, config.limits, hooks, config.latency);
   const { floatAccuracy, int8, int8Accuracy, cost } = tuned;
   return {
-    limits: config.limits, spaceResult, cell, supernetSteps: step, supernetSeconds, evolution, finetuneSteps: tuned.steps,
+    limits: config.limits, spaceResult, cell, spaceSeconds: spaceResult ? origin : 0, supernetSteps: step, supernetSeconds, evolution, finetuneSteps: tuned.steps,
     teacher: fitting ? archKey(config.space, fitting.ends.teacher) : null,
     winner: { arch: best.arch, key: archKey(config.space, best.arch), inheritedAccuracy: best.score, floatAccuracy, int8Accuracy, cost },
     model: int8, resumed: saved !== null,

@@ -19,6 +19,7 @@ import { CostPool } from '../../src/nas/pool.js';
 import { optimiseSpace } from '../../src/nas/space_opt.js';
 import { REPO_ROOT, SHARED } from '../helpers/shared.js';
 import { formatBudgetSplit, parseBudgetSplit } from '../../src/cli/search.js';
+import { DEFAULT_BUDGET_SPLIT, phaseEnds } from '../../src/nas/search.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -169,6 +170,12 @@ test('tinyml search refuses bad limits and options clearly, and exits 3 when not
   // The help's default and the error's example are written from the split itself.
   assert.equal(formatBudgetSplit(parseBudgetSplit('50,20,30')), '50,20,30');
   assert.equal(formatBudgetSplit(), '25,15,60');
+  // The split shares out what stage 1 leaves of the budget: a stage 1 of 40 of 60 minutes still leaves the
+  // supernet a quarter of the other 20, not the nothing a quarter of the whole hour would leave it.
+  assert.deepEqual(phaseEnds(3600, 2400, { supernet: 0.25, evolution: 0.15 }), { supernet: 2700, evolution: 2880 });
+  assert.deepEqual(phaseEnds(3600, 0, { supernet: 0.5, evolution: 0.2 }), { supernet: 1800, evolution: 2520 });
+  assert.deepEqual(phaseEnds(600, 900, DEFAULT_BUDGET_SPLIT), { supernet: 900, evolution: 900 });
+  assert.deepEqual(phaseEnds(undefined, 5, DEFAULT_BUDGET_SPLIT), { supernet: Infinity, evolution: Infinity });
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
