@@ -143,7 +143,11 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
   // the table from the saved results.
   const searches = (process.env.TINYML_NAS_SEARCHES ?? SEARCHES.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
   const unknown = searches.filter((x) => !(SEARCHES as readonly string[]).includes(x));
-  if (unknown.length) throw new Error(`TINYML_NAS_SEARCHES: no search named ${unknown.join(', ')} (known: ${SEARCHES.join(', ')})`);
+  if (unknown.length) {
+    // A typo in the variable is the user's, not a bug: the message alone, as bench/run.ts does for --model.
+    console.error(`TINYML_NAS_SEARCHES: no search named ${unknown.join(', ')} (known: ${SEARCHES.join(', ')})`);
+    process.exit(1);
+  }
   const records = readRecords();
   const date = new Date().toISOString().slice(0, 10);
   const validation = 1000;

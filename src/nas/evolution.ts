@@ -4,6 +4,7 @@
  * mutants and crossovers of them, every child re-drawn until it fits. Scores come from the caller
  * (validation accuracy with weights inherited from the supernet), cached by architecture.
  */
+import { InputError } from '../errors.js';
 import { seededRandom } from '../util/random.js';
 import type { SubnetCost } from './resources.js';
 import type { Arch, SpaceConfig } from './space.js';
@@ -99,7 +100,8 @@ export async function evolve(space: SpaceConfig, cell: { width: number; resoluti
   } else {
     const rand = seededRandom(o.seed ?? 1);
     const first = await drawFitting(P, () => sampleArch(space, rand, cell), new Set());
-    if (first.length === 0) throw new Error('no subnet of the space fits the limits');
+    // The user's limits (or a cell they named) admit nothing: theirs to change, so a plain message, not a bug.
+    if (first.length === 0) throw new InputError(`no subnet of ${space.name} at width ${cell.width}, resolution ${cell.resolution} fits the limits (up to ${maxTries * P} draws)`);
     population = (await scoreAll(first)).sort(byScore);
     hooks.onGeneration?.(0, population[0], population);
   }

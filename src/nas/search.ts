@@ -24,10 +24,10 @@ import { quantizeTrained } from '../train/export.js';
 import type { EvolutionOptions, EvolutionResult } from './evolution.js';
 import { evolve } from './evolution.js';
 import type { CostFidelity, Limits, SubnetCost } from './resources.js';
-import { deployedPlan, fitsWithoutPlan, measureSubnet, withLatency } from './resources.js';
+import { deployedPlan, fitsWithoutPlan, judgeSubnet, measureSubnet, withLatency } from './resources.js';
 import type { LatencyTable } from './latency.js';
 import type { Arch, SpaceConfig } from './space.js';
-import { archKey, parseArchKey, sampleArch } from './space.js';
+import { archKey, extremeArch, parseArchKey, sampleArch } from './space.js';
 import { seededRandom } from '../util/random.js';
 import type { SpaceOptions, SpaceResult } from './space_opt.js';
 import { optimiseSpace } from './space_opt.js';
@@ -221,10 +221,10 @@ export interface BudgetSplit {
 
 /**
  * 25 % supernet, 15 % evolution, 60 % fine-tuning. Under ResNet-8's limits with a 60-minute budget this split's
- * winner reached 81.87 % int8 where 50/20/30's had reached 75.83 % (README, nas-search; one run each, the
- * earlier on a busier machine; two 30-minute seeds side by side agreed): the supernet only has to rank subnets
- * (13 minutes of it gave evolution the same inherited validation accuracy as 23 had), and the time moved to the
- * winner's fine-tuning shows in its accuracy.
+ * winner reached 81.87 % int8 where 50/20/30's had reached 75.83 % (both fine-tuned at a quarter of the search's
+ * learning rate, as the search then did; one run each, the earlier on a busier machine; two 30-minute seeds side
+ * by side agreed): the supernet only has to rank subnets (13 minutes of it gave evolution the same inherited
+ * validation accuracy as 23 had), and the time moved to the winner's fine-tuning shows in its accuracy.
  */
 export const DEFAULT_BUDGET_SPLIT: BudgetSplit = { supernet: 0.25, evolution: 0.15 };
 
@@ -338,6 +338,12 @@ export async function runSearch(config: SearchConfig, data: DatasetSplit, hooks:
     });
     if (!spaceResult.best) throw new InputError(`no (width, resolution) cell of ${config.space.name} has enough subnets within the limits (${config.limits.name})`);
     cell = { width: spaceResult.best.width, resolution: spaceResult.best.resolution };
+  }
+  // A cell the user named (stage 1 only picks cells with fitting subnets): its smallest subnet is the least of
+  // every resource, so if that misses, nothing in the cell fits; say so now, not after the supernet's share.
+  if (!spaceResult) {
+    const least = judgeSubnet(config.space, extremeArch(config.space, 'smallest', cell.width, cell.resolution), config.limits);
+    if (!least.fits) throw new InputError(`no subnet of ${config.space.name} at width ${cell.width}, resolution ${cell.resolution} fits the limits (${config.limits.name}): its smallest misses ${least.misses.join('; ')}`);
   }
   const origin = elapsed();
   const ends = phaseEnds(config.timeBudget, origin, shares);

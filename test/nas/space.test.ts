@@ -179,6 +179,11 @@ test('tinyml search refuses bad limits and options clearly, and exits 3 when not
   r = tinyml('search', '--sram', '8KB', '--flash', '1MB', '--space-only', '--space-samples', '5', '--widths', '0.25', '--resolutions', '32', '--no-progress');
   assert.equal(r.code, 3, r.err);
   assert.match(r.out, /no cell has 5 % of its samples within the limits; the least SRAM sampled was/);
+  // A named cell nothing of which fits is refused before any training, with the smallest subnet's misses.
+  r = tinyml('search', '--board', 'stm32f412', '--data', join(SHARED, 'datasets', 'cifar10'), '--width', '0.25', '--resolution', '32', '--max-weights', '2KB',
+    '--train-limit', '200', '--test-limit', '100', '--validation', '40', '--no-progress');
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /error: no subnet of mbv2-cifar at width 0.25, resolution 32 fits the limits \(.*\): its smallest misses .*weights/);
 });
 
 test('tinyml search end to end: supernet, evolution, fine-tuned int8 winner that fits, evaluates with its metadata and compiles; a second run resumes', () => {
