@@ -4,6 +4,7 @@
 // architectures at equal time:
 //   node prof/scratch_train.mjs KEY|hand [lr] [seconds] [seed]
 // KEY: an arch key as `tinyml search` prints it; hand: the hand-scaled MobileNetV2 of the nas-search bench.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,10 +18,15 @@ const { loadDatasetFolder } = await load('data/load.js');
 const { budgetLimits } = await load('nas/resources.js');
 const { handScaledMobileNetV2, trainFromScratch } = await load('nas/baseline.js');
 const { MBV2_CIFAR, parseArchKey } = await load('nas/space.js');
+const { readTflite } = await load('tflite/reader.js');
 
-const data = loadDatasetFolder(join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'cifar10'));
-// ResNet-8's limits as bench/nas.ts states them (its arena by our layer-wise plan, its int8 weights, its MACs).
-const limits = budgetLimits(49_152, 1024 * 1024, { maxMacs: 12_500_000, maxWeightBytes: 78_752 });
+const shared = join(import.meta.dirname, '..', '..', 'shared');
+const data = loadDatasetFolder(join(shared, 'datasets', 'cifar10'));
+// ResNet-8's limits as bench/nas.ts states them (its arena by our layer-wise plan, its int8 weights read from the
+// model, its MACs).
+const resnet = readTflite(readFileSync(join(shared, 'models', 'mlperf_ic_resnet8_int8.tflite')));
+const weightBytes = resnet.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
+const limits = budgetLimits(49_152, 1024 * 1024, { maxMacs: 12_500_000, maxWeightBytes: weightBytes });
 const hand = handScaledMobileNetV2(MBV2_CIFAR, limits);
 const arch = key === 'hand' ? hand.arch : parseArchKey(hand.space, key);
 const t0 = performance.now();
