@@ -14,7 +14,7 @@ import { modelMacs } from '../src/compiler/compile_model.js';
 import { loadDatasetFolder } from '../src/data/load.js';
 import { evaluateClassifier } from '../src/data/evaluate.js';
 import { CostPool } from '../src/nas/pool.js';
-import { boardLimits, budgetLimits } from '../src/nas/resources.js';
+import { boardLimits, budgetLimits, constantBytes } from '../src/nas/resources.js';
 import { handScaledMobileNetV2, trainFromScratch } from '../src/nas/baseline.js';
 import { fitDataset } from '../src/data/transform.js';
 import type { DeployCheck } from './nas_deploy.js';
@@ -153,7 +153,7 @@ export async function nasSearchTable(log: (l: string) => void): Promise<string> 
   const validation = 1000;
   const data = loadDatasetFolder(CIFAR);
   const resnet = readTflite(readFileSync(RESNET8));
-  const rWeights = resnet.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
+  const rWeights = constantBytes(resnet);
   // ResNet-8's own limits, as the issue states them: its peak SRAM by our layer-wise plan, its int8 weights, its MACs.
   const r8Limits = budgetLimits(49_152, 1024 * 1024, { maxMacs: 12_500_000, maxWeightBytes: rWeights });
   r8Limits.name = `ResNet-8's limits (arena <= 49,152 B, weights <= ${int(rWeights)} B, <= 12.5 M MACs)`;

@@ -15,7 +15,7 @@ if (!key) {
 }
 const load = (p) => import(pathToFileURL(join(import.meta.dirname, '..', 'dist', 'src', p)).href);
 const { loadDatasetFolder } = await load('data/load.js');
-const { budgetLimits } = await load('nas/resources.js');
+const { budgetLimits, constantBytes } = await load('nas/resources.js');
 const { handScaledMobileNetV2, trainFromScratch } = await load('nas/baseline.js');
 const { MBV2_CIFAR, parseArchKey } = await load('nas/space.js');
 const { readTflite } = await load('tflite/reader.js');
@@ -24,8 +24,7 @@ const shared = join(import.meta.dirname, '..', '..', 'shared');
 const data = loadDatasetFolder(join(shared, 'datasets', 'cifar10'));
 // ResNet-8's limits as bench/nas.ts states them (its arena by our layer-wise plan, its int8 weights read from the
 // model, its MACs).
-const resnet = readTflite(readFileSync(join(shared, 'models', 'mlperf_ic_resnet8_int8.tflite')));
-const weightBytes = resnet.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
+const weightBytes = constantBytes(readTflite(readFileSync(join(shared, 'models', 'mlperf_ic_resnet8_int8.tflite'))));
 const limits = budgetLimits(49_152, 1024 * 1024, { maxMacs: 12_500_000, maxWeightBytes: weightBytes });
 const hand = handScaledMobileNetV2(MBV2_CIFAR, limits);
 const arch = key === 'hand' ? hand.arch : parseArchKey(hand.space, key);

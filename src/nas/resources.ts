@@ -87,7 +87,8 @@ export interface SubnetCost {
   misses: string[];
 }
 
-function constantBytes(g: Graph): number {
+/** Bytes of every constant tensor (int8 weights, int32 biases): what a model adds to Flash besides code. */
+export function constantBytes(g: Graph): number {
   return g.tensors.reduce((s, t) => s + (t.data ? t.data.byteLength : 0), 0);
 }
 
